@@ -1,0 +1,168 @@
+package results
+
+import "time"
+
+// Schema identifies the version of the Result JSON layout.
+const Schema = "meshbench.result/v1"
+
+// Result is the record of one run: one case, in one lane, once.
+type Result struct {
+	Schema       string    `json:"schema"`
+	Scenario     string    `json:"scenario"`
+	ScenarioKind string    `json:"scenario_kind"`
+	Platform     string    `json:"platform"`
+	Lane         string    `json:"lane"`
+	Mode         string    `json:"mode,omitempty"`
+	Case         Case      `json:"case"`
+	Repetition   int       `json:"repetition"`
+	Order        int       `json:"order"` // position of this run in the interleaved plan
+	Seed         int64     `json:"seed"`
+	Started      time.Time `json:"started"`
+	WarmupS      float64   `json:"warmup_s"`
+	DurationS    float64   `json:"duration_s"` // measured window only
+	// Labels carry free-form tags such as build=base|candidate or round=3.
+	Labels map[string]string `json:"labels,omitempty"`
+
+	Requests       int64            `json:"requests"`
+	Errors         int64            `json:"errors"`
+	ErrorsByStatus map[string]int64 `json:"errors_by_status,omitempty"`
+	TargetQPS      float64          `json:"target_qps"` // -1 for max-QPS runs
+	AchievedQPS    float64          `json:"achieved_qps"`
+
+	// Latency is measured from when fortio actually sent each request.
+	Latency Percentiles `json:"latency_ms"`
+	// LatencyScheduled is measured from when each request was scheduled to
+	// start (coordinated-omission corrected); nil for max-QPS runs.
+	LatencyScheduled *Percentiles `json:"latency_scheduled_ms,omitempty"`
+	Histogram        Histogram    `json:"histogram"`
+
+	Components   []Component   `json:"components"`
+	Mesh         *MeshFeatures `json:"mesh,omitempty"`
+	ControlPlane *ControlPlane `json:"control_plane,omitempty"`
+	Environment  Environment   `json:"environment"`
+
+	// Valid is false when the run must not be used as evidence, for
+	// example because the load generator fell behind its schedule.
+	Valid          bool     `json:"valid"`
+	InvalidReasons []string `json:"invalid_reasons,omitempty"`
+}
+
+// Case is one point of a scenario's matrix.
+type Case struct {
+	Name         string  `json:"name"`
+	QPS          float64 `json:"qps"` // -1 means as fast as possible
+	Connections  int     `json:"connections"`
+	PayloadBytes int     `json:"payload_bytes"`
+	Protocol     string  `json:"protocol"` // http1 | h2 | grpc | tcp
+	MTLS         bool    `json:"mtls"`
+}
+
+// Percentiles of a latency distribution, in milliseconds.
+type Percentiles struct {
+	P50  float64 `json:"p50"`
+	P75  float64 `json:"p75"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+}
+
+// Histogram is the full latency histogram of a run, in milliseconds.
+type Histogram struct {
+	Count   int64    `json:"count"`
+	Min     float64  `json:"min_ms"`
+	Max     float64  `json:"max_ms"`
+	Avg     float64  `json:"avg_ms"`
+	StdDev  float64  `json:"stddev_ms"`
+	Buckets []Bucket `json:"buckets"`
+}
+
+// Bucket is one histogram bucket: Count requests took between Start and End ms.
+type Bucket struct {
+	Start float64 `json:"start_ms"`
+	End   float64 `json:"end_ms"`
+	Count int64   `json:"count"`
+}
+
+// Component roles.
+const (
+	RoleClientProxy  = "client-proxy"
+	RoleServerProxy  = "server-proxy"
+	RoleControlPlane = "control-plane"
+	RoleApp          = "app"
+	RoleLoadgen      = "loadgen"
+)
+
+// Component is the measured cost of one process or container over the
+// measured window.
+type Component struct {
+	Name                   string  `json:"name"`
+	Role                   string  `json:"role"`
+	CPUSeconds             float64 `json:"cpu_seconds"`
+	CPUUsPerRequest        float64 `json:"cpu_us_per_request"`
+	VCPUPer1000RPS         float64 `json:"vcpu_per_1000rps"`
+	RSSBytesSteady         int64   `json:"rss_bytes_steady"`
+	RSSBytesPeak           int64   `json:"rss_bytes_peak"`
+	CPUSource              string  `json:"cpu_source,omitempty"` // schedstat | proc-stat | cgroup | kubelet
+	InstructionsPerRequest float64 `json:"instructions_per_request,omitempty"`
+}
+
+// MeshFeatures records what was switched on in the data path under test.
+type MeshFeatures struct {
+	Proxy     string            `json:"proxy"` // meshproxy, haproxy, nginx, httputil, envoy...
+	MTLS      bool              `json:"mtls"`
+	Telemetry bool              `json:"telemetry"`
+	Workers   int               `json:"workers"` // GOMAXPROCS or worker threads per proxy
+	XDS       bool              `json:"xds"`
+	Extra     map[string]string `json:"extra,omitempty"`
+}
+
+// ControlPlane is the record of a control-plane scenario run.
+type ControlPlane struct {
+	Services        int         `json:"services"`
+	EndpointsPerSvc int         `json:"endpoints_per_service"`
+	Proxies         int         `json:"proxies"`
+	Changes         int         `json:"changes"`
+	ConvergenceMs   Percentiles `json:"convergence_ms"`
+	Pushes          int64       `json:"pushes"`
+	BytesPushed     int64       `json:"bytes_pushed"`
+	Nacks           int64       `json:"nacks"`
+}
+
+// Environment fingerprints the machine and build a result came from.
+type Environment struct {
+	Hostname    string  `json:"hostname"`
+	OS          string  `json:"os"`
+	Arch        string  `json:"arch"`
+	CPUModel    string  `json:"cpu_model"`
+	Cores       int     `json:"cores"`
+	Kernel      string  `json:"kernel"`
+	GoVersion   string  `json:"go_version"`
+	GOMAXPROCS  int     `json:"gomaxprocs"`
+	GOGC        string  `json:"gogc,omitempty"`
+	GOMEMLIMIT  string  `json:"gomemlimit,omitempty"`
+	GitRevision string  `json:"git_revision,omitempty"`
+	GitDirty    bool    `json:"git_dirty,omitempty"`
+	Pinning     string  `json:"pinning,omitempty"`
+	StealPct    float64 `json:"steal_pct"`  // CPU steal over the measured window
+	MachineID   string  `json:"machine_id"` // hash of what makes two machines comparable
+}
+
+// Key identifies the lane and case of a result, for grouping repetitions.
+func (r *Result) Key() string {
+	k := r.Lane
+	if r.Mode != "" {
+		k += "/" + r.Mode
+	}
+	return k + " " + r.Case.Name
+}
+
+// Component returns the component with the given role, or nil.
+func (r *Result) Component(role string) *Component {
+	for i := range r.Components {
+		if r.Components[i].Role == role {
+			return &r.Components[i]
+		}
+	}
+	return nil
+}
