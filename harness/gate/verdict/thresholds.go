@@ -1,0 +1,102 @@
+package verdict
+
+import "fmt"
+
+// Default thresholds and rule parameters (shared/GATE.md).
+const (
+	DefaultAlpha         = 0.01
+	DefaultConfidence    = 0.95
+	DefaultCPUPerRequest = 0.03
+	DefaultP50           = 0.05
+	DefaultP90           = 0.05
+	DefaultP99           = 0.10
+	DefaultRSS           = 0.05
+	DefaultRSSAbsBytes   = 2 << 20
+	DefaultRounds        = 15
+	DefaultExtension     = 15
+)
+
+// Thresholds are the per-scenario gate settings. A relative threshold is the
+// smallest slowdown that counts as a regression (0.05 = 5%). Zero means "use
+// the default"; a negative threshold makes the metric report-only. P999 is
+// report-only unless set, until its measured minimum detectable effect is
+// small enough to gate (docs/gate.md).
+type Thresholds struct {
+	CPUPerRequest float64 `yaml:"cpu_per_request,omitempty" json:"cpu_per_request,omitempty"`
+	P50           float64 `yaml:"p50,omitempty" json:"p50,omitempty"`
+	P90           float64 `yaml:"p90,omitempty" json:"p90,omitempty"`
+	P99           float64 `yaml:"p99,omitempty" json:"p99,omitempty"`
+	P999          float64 `yaml:"p999,omitempty" json:"p999,omitempty"`
+	RSS           float64 `yaml:"rss,omitempty" json:"rss,omitempty"`
+	// RSSAbsBytes is an absolute floor for the RSS threshold: the RSS
+	// threshold is max(RSS, RSSAbsBytes / base median).
+	RSSAbsBytes int64 `yaml:"rss_abs_bytes,omitempty" json:"rss_abs_bytes,omitempty"`
+	// Micro applies to every metric of a Go micro benchmark (sec/op, B/op,
+	// allocs/op); defaults to CPUPerRequest.
+	Micro float64 `yaml:"micro,omitempty" json:"micro,omitempty"`
+
+	// Alpha is the family-wise error rate over all gated metrics and both
+	// looks.
+	Alpha float64 `yaml:"alpha,omitempty" json:"alpha,omitempty"`
+	// Confidence is the level of the two-sided intervals in the table; PASS
+	// needs the upper bound of the slowdown's interval below threshold.
+	Confidence float64 `yaml:"confidence,omitempty" json:"confidence,omitempty"`
+	// Rounds is K: each round runs base and candidate once, in a seeded
+	// random order.
+	Rounds int `yaml:"rounds,omitempty" json:"rounds,omitempty"`
+	// Extension is the number of extra rounds of the one pre-declared
+	// extension on INCONCLUSIVE; negative disables it.
+	Extension int `yaml:"extension,omitempty" json:"extension,omitempty"`
+}
+
+// Normalize fills defaults and checks ranges.
+func (t Thresholds) Normalize() (Thresholds, error) {
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&t.CPUPerRequest, DefaultCPUPerRequest)
+	def(&t.P50, DefaultP50)
+	def(&t.P90, DefaultP90)
+	def(&t.P99, DefaultP99)
+	def(&t.RSS, DefaultRSS)
+	def(&t.Micro, t.CPUPerRequest)
+	def(&t.Alpha, DefaultAlpha)
+	def(&t.Confidence, DefaultConfidence)
+	if t.P999 == 0 {
+		t.P999 = -1
+	}
+	if t.RSSAbsBytes == 0 {
+		t.RSSAbsBytes = DefaultRSSAbsBytes
+	}
+	if t.Rounds == 0 {
+		t.Rounds = DefaultRounds
+	}
+	if t.Extension == 0 {
+		t.Extension = DefaultExtension
+	}
+	if t.Extension < 0 {
+		t.Extension = 0
+	}
+	if t.Alpha <= 0 || t.Alpha >= 0.5 {
+		return t, fmt.Errorf("gate alpha %v outside (0, 0.5)", t.Alpha)
+	}
+	if t.Confidence <= 0.5 || t.Confidence >= 1 {
+		return t, fmt.Errorf("gate confidence %v outside (0.5, 1)", t.Confidence)
+	}
+	if t.Rounds < 3 {
+		return t, fmt.Errorf("gate rounds %d: need at least 3", t.Rounds)
+	}
+	return t, nil
+}
+
+// LookAlpha is the family-wise alpha spent at look 1 or 2. With an
+// extension declared each look gets half; without one, look 1 gets it all.
+func (t Thresholds) LookAlpha(look int) float64 {
+	if t.Extension <= 0 {
+		return t.Alpha
+	}
+	_ = look // both looks spend alpha/2
+	return t.Alpha / 2
+}
