@@ -1,0 +1,197 @@
+package compare
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/meshbench/meshbench/harness/gate/verdict"
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// ErrCrossMachine is returned when base and candidate were measured on
+// different machines: absolute numbers from two machines say nothing about
+// a code change.
+var ErrCrossMachine = errors.New("base and candidate come from different machines")
+
+// Options configure a comparison.
+type Options struct {
+	BaseLabel, CandidateLabel, Scenario string
+	Thresholds                          verdict.Thresholds // normalized by Compare
+	// Look is 1, or 2 for the decision after the pre-declared extension.
+	Look int
+	// AllowCrossMachine compares results from different machines anyway
+	// (the comparison then carries a note saying so).
+	AllowCrossMachine bool
+	Now               func() time.Time
+}
+
+// Compare judges candidate against base.
+func Compare(base, cand []*results.Result, o Options) (*results.Comparison, error) {
+	th, err := o.Thresholds.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	if o.Look == 0 {
+		o.Look = 1
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	c := &results.Comparison{Schema: results.ComparisonSchema, Created: o.Now().UTC(),
+		Base: o.BaseLabel, Candidate: o.CandidateLabel, Scenario: o.Scenario,
+		Alpha: th.Alpha, Extended: o.Look > 1}
+	if len(base) == 0 || len(cand) == 0 {
+		return nil, fmt.Errorf("compare: %d base and %d candidate results: need runs on both sides", len(base), len(cand))
+	}
+	if why := machineDifference(base, cand); why != "" {
+		if !o.AllowCrossMachine {
+			return nil, fmt.Errorf("%w (%s); re-run both on one machine, or pass --allow-cross-machine to compare anyway", ErrCrossMachine, why)
+		}
+		c.Notes = append(c.Notes, "cross-machine comparison allowed by the user: "+why)
+	}
+	base, nb := validOnly(base)
+	cand, nc := validOnly(cand)
+	if nb+nc > 0 {
+		c.Notes = append(c.Notes, fmt.Sprintf("dropped %d base and %d candidate runs marked invalid", nb, nc))
+	}
+	c.Environment = cand[0].Environment
+	if c.Scenario == "" {
+		c.Scenario = cand[0].Scenario
+	}
+	c.Seed = cand[0].Seed
+
+	bg, cg := groupByKey(base), groupByKey(cand)
+	var inputs []verdict.Input
+	for _, key := range sortedKeys(bg) {
+		cr, ok := cg[key]
+		if !ok {
+			c.Notes = append(c.Notes, "group "+key+" has no candidate runs")
+			continue
+		}
+		inputs = append(inputs, groupInputs(key, bg[key], cr, th)...)
+	}
+	for _, key := range sortedKeys(cg) {
+		if _, ok := bg[key]; !ok {
+			c.Notes = append(c.Notes, "group "+key+" has no base runs")
+		}
+	}
+	if len(inputs) == 0 {
+		return nil, errors.New("compare: no lane/case present on both sides")
+	}
+	c.Metrics, c.Verdict = verdict.Decide(inputs, th, o.Look)
+	for _, m := range c.Metrics {
+		if m.Gated {
+			c.Rounds = max(c.Rounds, min(m.NBase, m.NCand))
+		}
+	}
+	return c, nil
+}
+
+// groupInputs builds the verdict inputs for one lane/case.
+func groupInputs(key string, base, cand []*results.Result, th verdict.Thresholds) []verdict.Input {
+	var in []verdict.Input
+	for _, d := range metricDefs(rolesOf(base, cand)) {
+		b, c := values(base, d), values(cand, d)
+		if len(b) == 0 && len(c) == 0 {
+			continue
+		}
+		i := verdict.Input{Group: key, Metric: d.name, Unit: d.unit, Base: b, Candidate: c, Threshold: d.threshold(th)}
+		if d.absFloor != nil {
+			i.AbsFloor = d.absFloor(th)
+		}
+		in = append(in, i)
+	}
+	return in
+}
+
+func values(rs []*results.Result, d metricDef) []float64 {
+	var out []float64
+	for _, r := range rs {
+		if v, ok := d.get(r); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func rolesOf(sets ...[]*results.Result) []string {
+	var roles []string
+	for _, rs := range sets {
+		for _, r := range rs {
+			for _, c := range r.Components {
+				if !slices.Contains(roles, c.Role) {
+					roles = append(roles, c.Role)
+				}
+			}
+		}
+	}
+	sort.Strings(roles)
+	return roles
+}
+
+func validOnly(rs []*results.Result) ([]*results.Result, int) {
+	var out []*results.Result
+	for _, r := range rs {
+		if r.Valid {
+			out = append(out, r)
+		}
+	}
+	return out, len(rs) - len(out)
+}
+
+func groupByKey(rs []*results.Result) map[string][]*results.Result {
+	g := map[string][]*results.Result{}
+	for _, r := range rs {
+		g[r.Key()] = append(g[r.Key()], r)
+	}
+	return g
+}
+
+func sortedKeys(m map[string][]*results.Result) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// machineDifference explains how the machines behind two result sets
+// differ, or returns "" when every result comes from one machine.
+func machineDifference(base, cand []*results.Result) string {
+	ref := base[0].Environment
+	for _, r := range append(slices.Clone(base), cand...) {
+		e := r.Environment
+		var diffs []string
+		if e.MachineID != ref.MachineID {
+			diffs = append(diffs, fmt.Sprintf("machine id %q vs %q", ref.MachineID, e.MachineID))
+		}
+		if e.CPUModel != ref.CPUModel {
+			diffs = append(diffs, fmt.Sprintf("CPU %q vs %q", ref.CPUModel, e.CPUModel))
+		}
+		if e.Cores != ref.Cores {
+			diffs = append(diffs, fmt.Sprintf("%d vs %d cores", ref.Cores, e.Cores))
+		}
+		if e.Kernel != ref.Kernel {
+			diffs = append(diffs, fmt.Sprintf("kernel %q vs %q", ref.Kernel, e.Kernel))
+		}
+		if len(diffs) > 0 {
+			return strings.Join(diffs, ", ")
+		}
+	}
+	return ""
+}
+
+// SplitByLabel partitions results by the value of a label (the gate labels
+// its runs build=base|candidate).
+func SplitByLabel(rs []*results.Result, label string) map[string][]*results.Result {
+	out := map[string][]*results.Result{}
+	for _, r := range rs {
+		out[r.Labels[label]] = append(out[r.Labels[label]], r)
+	}
+	return out
+}

@@ -1,0 +1,98 @@
+package compare
+
+import (
+	"slices"
+
+	"github.com/meshbench/meshbench/harness/gate/verdict"
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// proxyRoles are the components the mesh adds to the data path: the cost
+// the gate guards. Their CPU and RSS are summed, which both shrinks the
+// Holm family and averages out per-process tick noise.
+var proxyRoles = []string{results.RoleClientProxy, results.RoleServerProxy}
+
+// metricDef extracts one metric from a run.
+type metricDef struct {
+	name, unit string
+	get        func(*results.Result) (float64, bool)
+	threshold  func(verdict.Thresholds) float64
+	absFloor   func(verdict.Thresholds) float64
+}
+
+func reportOnly(verdict.Thresholds) float64 { return -1 }
+
+func latency(name string, pick func(results.Percentiles) float64, th func(verdict.Thresholds) float64) metricDef {
+	return metricDef{name: name, unit: "ms", threshold: th, get: func(r *results.Result) (float64, bool) {
+		return pick(r.Latency), r.Requests > 0
+	}}
+}
+
+func scheduled(name string, pick func(results.Percentiles) float64) metricDef {
+	return metricDef{name: name, unit: "ms", threshold: reportOnly, get: func(r *results.Result) (float64, bool) {
+		if r.LatencyScheduled == nil {
+			return 0, false
+		}
+		return pick(*r.LatencyScheduled), true
+	}}
+}
+
+func sumRoles(field func(*results.Component) float64, roles []string) func(*results.Result) (float64, bool) {
+	return func(r *results.Result) (float64, bool) {
+		total, found := 0.0, false
+		for _, role := range roles {
+			if c := r.Component(role); c != nil {
+				total += field(c)
+				found = true
+			}
+		}
+		return total, found
+	}
+}
+
+func cpuUs(c *results.Component) float64     { return c.CPUUsPerRequest }
+func rssSteady(c *results.Component) float64 { return float64(c.RSSBytesSteady) }
+func rssPeak(c *results.Component) float64   { return float64(c.RSSBytesPeak) }
+func instr(c *results.Component) float64     { return c.InstructionsPerRequest }
+
+// metricDefs lists, in table order, the metrics of a group whose runs
+// include the given component roles.
+func metricDefs(roles []string) []metricDef {
+	defs := []metricDef{
+		latency("latency_p50_ms", func(p results.Percentiles) float64 { return p.P50 }, func(t verdict.Thresholds) float64 { return t.P50 }),
+		latency("latency_p90_ms", func(p results.Percentiles) float64 { return p.P90 }, func(t verdict.Thresholds) float64 { return t.P90 }),
+		latency("latency_p99_ms", func(p results.Percentiles) float64 { return p.P99 }, func(t verdict.Thresholds) float64 { return t.P99 }),
+		latency("latency_p999_ms", func(p results.Percentiles) float64 { return p.P999 }, func(t verdict.Thresholds) float64 { return t.P999 }),
+		scheduled("latency_scheduled_p50_ms", func(p results.Percentiles) float64 { return p.P50 }),
+		scheduled("latency_scheduled_p99_ms", func(p results.Percentiles) float64 { return p.P99 }),
+	}
+	var proxies []string
+	for _, r := range proxyRoles {
+		if slices.Contains(roles, r) {
+			proxies = append(proxies, r)
+		}
+	}
+	if len(proxies) > 0 {
+		defs = append(defs,
+			metricDef{name: "cpu_us_per_request/proxies", unit: "µs", get: sumRoles(cpuUs, proxies),
+				threshold: func(t verdict.Thresholds) float64 { return t.CPUPerRequest }},
+			metricDef{name: "rss_bytes_steady/proxies", unit: "B", get: sumRoles(rssSteady, proxies),
+				threshold: func(t verdict.Thresholds) float64 { return t.RSS },
+				absFloor:  func(t verdict.Thresholds) float64 { return float64(t.RSSAbsBytes) }},
+		)
+	}
+	for _, role := range roles {
+		one := []string{role}
+		defs = append(defs,
+			metricDef{name: "cpu_us_per_request/" + role, unit: "µs", get: sumRoles(cpuUs, one), threshold: reportOnly},
+			metricDef{name: "rss_bytes_peak/" + role, unit: "B", get: sumRoles(rssPeak, one), threshold: reportOnly},
+		)
+	}
+	defs = append(defs, metricDef{name: "instructions_per_request/proxies", unit: "instr",
+		get: func(r *results.Result) (float64, bool) {
+			v, ok := sumRoles(instr, proxies)(r)
+			return v, ok && v > 0
+		},
+		threshold: func(t verdict.Thresholds) float64 { return t.CPUPerRequest }})
+	return defs
+}
