@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/harness/platform/local"
+)
+
+// platformFactories builds a platform by name; kind and kube add entries
+// from their own files.
+var platformFactories = map[string]func(ctx context.Context, e *env, f *runFlags, bins platform.Binaries) (platform.Platform, error){
+	"local": func(_ context.Context, e *env, f *runFlags, bins platform.Binaries) (platform.Platform, error) {
+		return local.New(bins, local.WithLogger(e.log), local.WithWorkDir(f.out)), nil
+	},
+}
+
+func platformNames() []string {
+	var n []string
+	for k := range platformFactories {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+func newPlatform(ctx context.Context, e *env, f *runFlags, bins platform.Binaries) (platform.Platform, error) {
+	mk, ok := platformFactories[f.platform]
+	if !ok {
+		return nil, fmt.Errorf("--platform %q: unknown (known: %v)", f.platform, platformNames())
+	}
+	return mk(ctx, e, f, bins)
+}
+
+// resolveBinaries finds meshbench (this executable), meshproxy and
+// meshcontrol: in binDir when given, else next to this executable.
+func resolveBinaries(binDir string) (platform.Binaries, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return platform.Binaries{}, err
+	}
+	if binDir == "" {
+		binDir = filepath.Dir(self)
+	}
+	b := platform.Binaries{
+		Meshbench:   filepath.Join(binDir, "meshbench"),
+		Meshproxy:   filepath.Join(binDir, "meshproxy"),
+		Meshcontrol: filepath.Join(binDir, "meshcontrol"),
+	}
+	if _, err := os.Stat(b.Meshbench); err != nil {
+		b.Meshbench = self
+	}
+	return b, nil
+}

@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/meshbench/meshbench/harness/envinfo"
+	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/harness/run"
+	"github.com/meshbench/meshbench/harness/scenario"
+	"github.com/meshbench/meshbench/harness/summary"
+)
+
+type runFlags struct {
+	file       string
+	out        string
+	lanes      []string
+	seed       int64
+	profile    string
+	platform   string
+	binDir     string
+	proxyArgs  []string
+	labels     []string
+	noReport   bool
+	kubeconfig string
+	keep       bool
+}
+
+func newRunCmd(e *env) *cobra.Command {
+	f := &runFlags{}
+	cmd := &cobra.Command{
+		Use:   "run -f SCENARIO.yaml",
+		Short: "Run a scenario and write one result file per run",
+		Example: `  # the default job (what make bench runs)
+  meshbench run -f scenarios/synthetic/quick.yaml
+
+  # only the no-mesh baseline and the mesh with a client-side sidecar only
+  meshbench run -f scenarios/synthetic/quick.yaml --lanes none,mesh/clientonly -o out/quick
+
+  # Istio's published latency sweep, durations scaled down
+  meshbench run -f scenarios/synthetic/istio-latency.yaml --profile short`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runScenario(cmd.Context(), e, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.file, "file", "f", "", "scenario file (required)")
+	fl.StringVarP(&f.out, "out", "o", "", "output directory (default results/<scenario>-<time>)")
+	fl.StringSliceVar(&f.lanes, "lanes", nil, "lanes to run, overriding the scenario's: none, mesh, mesh/clientonly, mesh/serveronly, haproxy, nginx, httputil")
+	fl.Int64Var(&f.seed, "seed", 0, "seed of the interleaved run order (default: the scenario's)")
+	fl.StringVar(&f.profile, "profile", "", "named profile of the scenario that rescales durations (e.g. short)")
+	fl.StringVar(&f.platform, "platform", "local", "platform: "+strings.Join(platformNames(), ", "))
+	fl.StringVar(&f.binDir, "bin-dir", "", "directory holding meshproxy and meshcontrol (default: next to meshbench)")
+	fl.StringArrayVar(&f.proxyArgs, "proxy-arg", nil, "extra argument for every meshproxy (repeatable), e.g. --proxy-arg=--inject-spin=5us")
+	fl.StringArrayVar(&f.labels, "label", nil, "key=value label copied into every result (repeatable)")
+	fl.BoolVar(&f.noReport, "no-report", false, "do not render the HTML/PNG/Markdown report")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig of an existing cluster (platform kube)")
+	fl.BoolVar(&f.keep, "keep", false, "keep the cluster after the run (platform kind)")
+	_ = cmd.MarkFlagRequired("file")
+	return cmd
+}
+
+func runScenario(ctx context.Context, e *env, f *runFlags) error {
+	s, err := scenario.Load(f.file)
+	if err != nil {
+		return err
+	}
+	if err := s.ApplyProfile(f.profile); err != nil {
+		return err
+	}
+	labels, err := parseLabels(f.labels)
+	if err != nil {
+		return err
+	}
+	if f.out == "" {
+		f.out = filepath.Join("results", s.Name+"-"+time.Now().UTC().Format("20060102-150405"))
+	}
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return fmt.Errorf("-o %s: %w", f.out, err)
+	}
+	if h, ok := kindHandlers[s.Kind]; ok {
+		return h(ctx, e, f, s)
+	}
+	bins, err := resolveBinaries(f.binDir)
+	if err != nil {
+		return err
+	}
+	plat, err := newPlatform(ctx, e, f, bins)
+	if err != nil {
+		return err
+	}
+	// Close with a fresh context: after Ctrl-C the run's context is done,
+	// but every process must still be stopped.
+	defer plat.Close(context.WithoutCancel(ctx))
+
+	res, runErr := run.Execute(ctx, run.Options{
+		Scenario: s, Platform: plat, OutDir: f.out, Lanes: f.lanes, Seed: f.seed,
+		ProxyArgs: f.proxyArgs, Labels: labels, Env: envinfo.Collect("."), Log: e.log, Progress: e.streams.Err,
+	})
+	if len(res) > 0 {
+		fmt.Fprintf(e.streams.Out, "\n%s: %d runs, results in %s\n\n", s.Name, len(res), f.out)
+		summary.Print(e.streams.Out, res)
+		if !f.noReport {
+			if err := renderReport(ctx, e, res, nil, f.out, s.Name); err != nil {
+				e.log.Warn("report not rendered", "err", err)
+			}
+		}
+	}
+	if errors.Is(runErr, context.Canceled) {
+		fmt.Fprintf(e.streams.Err, "interrupted: %d results kept in %s; every process stopped\n", len(res), f.out)
+	}
+	return runErr
+}
+
+// kindHandlers run scenario kinds that are not a load matrix over lanes
+// (controlplane, micro); each registers itself here from its own file.
+var kindHandlers = map[string]func(context.Context, *env, *runFlags, *scenario.Scenario) error{}
+
+func parseLabels(kv []string) (map[string]string, error) {
+	if len(kv) == 0 {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for _, s := range kv {
+		k, v, ok := strings.Cut(s, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--label %q: want key=value", s)
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+// renderReport is replaced by the reports package's renderer when linked.
+var renderReport = func(context.Context, *env, []*results.Result, *results.Comparison, string, string) error {
+	return nil
+}

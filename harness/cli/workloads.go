@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"fmt"
+	"net"
+
+	"github.com/spf13/cobra"
+
+	"github.com/meshbench/meshbench/harness/load"
+	"github.com/meshbench/meshbench/harness/refproxy"
+)
+
+func newLoadgenCmd(e *env) *cobra.Command {
+	var listen string
+	cmd := &cobra.Command{
+		Use:   "loadgen --listen ADDR",
+		Short: "Run the load client (fortio) behind a small JSON API (a workload the platforms start)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("--listen %s: %w", listen, err)
+			}
+			return load.NewServer(e.log).Serve(cmd.Context(), ln)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:9080", "address of the load client's API")
+	return cmd
+}
+
+func newEchoCmd(*env) *cobra.Command {
+	var listen string
+	cmd := &cobra.Command{
+		Use:   "echo --listen ADDR",
+		Short: "Run fortio's echo server (the app of every lane), HTTP/1.1 and h2c",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("--listen %s: %w", listen, err)
+			}
+			return load.ServeEcho(cmd.Context(), ln)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve on")
+	return cmd
+}
+
+func newRefproxyCmd(*env) *cobra.Command {
+	var listen, upstream string
+	cmd := &cobra.Command{
+		Use:   "refproxy --listen ADDR --upstream ADDR",
+		Short: "Run Go's stock httputil.ReverseProxy with a pooled transport (the httputil reference lane)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("--listen %s: %w", listen, err)
+			}
+			return refproxy.Serve(cmd.Context(), ln, upstream)
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:15001", "address to listen on")
+	cmd.Flags().StringVar(&upstream, "upstream", "", "upstream host:port (required)")
+	_ = cmd.MarkFlagRequired("upstream")
+	return cmd
+}
+
+func newVersionCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Run:   func(*cobra.Command, []string) { fmt.Fprintln(e.streams.Out, "meshbench", Version) },
+	}
+}
+
+// Version is set at build time with -ldflags "-X ...cli.Version=...".
+var Version = "dev"

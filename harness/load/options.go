@@ -1,0 +1,74 @@
+package load
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// Options of one load phase. Normalize fills defaults.
+type Options struct {
+	URL          string        `json:"url"`
+	QPS          float64       `json:"qps"` // -1: as fast as possible
+	Connections  int           `json:"connections"`
+	Duration     time.Duration `json:"duration"`
+	PayloadBytes int           `json:"payload_bytes"` // request body actually sent (POST) when > 0
+	Protocol     string        `json:"protocol"`      // http1 | h2
+	Timeout      time.Duration `json:"timeout"`
+	// Resolution of the histogram in seconds; default 1e-5 (10 us).
+	Resolution float64 `json:"resolution"`
+	// Jitter de-synchronizes connections (+/-10%); Uniform staggers them.
+	Jitter  bool `json:"jitter"`
+	Uniform bool `json:"uniform"`
+}
+
+// DefaultResolution is 10 us: fortio's default (1 ms) would make every
+// sub-millisecond percentile an interpolation inside one bucket.
+const DefaultResolution = 1e-5
+
+// Normalize fills defaults and validates.
+func (o *Options) Normalize() error {
+	if o.Connections <= 0 {
+		o.Connections = 1
+	}
+	if o.Resolution <= 0 {
+		o.Resolution = DefaultResolution
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.Protocol == "" {
+		o.Protocol = "http1"
+	}
+	if o.QPS == 0 {
+		return fmt.Errorf("qps must be > 0 or -1 (max)")
+	}
+	if o.Duration <= 0 {
+		return fmt.Errorf("duration must be > 0")
+	}
+	if o.Duration > 30*time.Minute {
+		return fmt.Errorf("duration %s exceeds the 30m bound of one load phase", o.Duration)
+	}
+	switch o.Protocol {
+	case "http1", "h2":
+	default:
+		return fmt.Errorf("protocol %q not supported by the load client (http1, h2)", o.Protocol)
+	}
+	return nil
+}
+
+// Report is what one load phase measured.
+type Report struct {
+	Requests       int64                `json:"requests"`
+	Errors         int64                `json:"errors"`
+	ErrorsByStatus map[string]int64     `json:"errors_by_status,omitempty"`
+	DurationS      float64              `json:"duration_s"`
+	AchievedQPS    float64              `json:"achieved_qps"`
+	Latency        results.Percentiles  `json:"latency_ms"`
+	Scheduled      *results.Percentiles `json:"latency_scheduled_ms,omitempty"`
+	Histogram      results.Histogram    `json:"histogram"`
+	// FellBehind is true when the client could not keep its schedule
+	// (achieved QPS more than 2% under target): the run is invalid.
+	FellBehind bool `json:"fell_behind"`
+}

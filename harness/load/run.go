@@ -1,0 +1,147 @@
+package load
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"fortio.org/fortio/fhttp"
+	"fortio.org/fortio/periodic"
+	"fortio.org/fortio/stats"
+	fortiolog "fortio.org/log"
+
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// percentiles fortio computes for every run, in the order of results.Percentiles.
+var percentiles = []float64{50, 75, 90, 99, 99.9}
+
+// Run drives one load phase in this process and returns what it measured.
+// Cancelling ctx aborts the phase early; what was measured so far is returned.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	if err := o.Normalize(); err != nil {
+		return nil, err
+	}
+	fortiolog.SetLogLevelQuiet(fortiolog.Error)
+	ro := fhttp.HTTPRunnerOptions{}
+	ro.RunType = "meshbench"
+	ro.QPS = o.QPS
+	ro.Duration = o.Duration
+	ro.NumThreads = o.Connections
+	ro.Percentiles = percentiles
+	ro.RunnerOptions.Resolution = o.Resolution
+	ro.Uniform = o.Uniform
+	ro.Jitter = o.Jitter
+	ro.NoCatchUp = true // open loop: a late request is skipped, never bunched
+	ro.Out = io.Discard
+	ro.URL = o.URL
+	ro.NumConnections = o.Connections
+	ro.HTTPReqTimeOut = o.Timeout
+	ro.AllowInitialErrors = true
+	if o.Protocol == "h2" {
+		ro.H2 = true
+		ro.DisableFastClient = true // fortio's fast client speaks HTTP/1.1 only
+	}
+	if o.PayloadBytes > 0 {
+		ro.Payload = payload(o.PayloadBytes)
+	}
+	var sched *scheduleLogger
+	if o.QPS > 0 {
+		sched = newScheduleLogger(o)
+		ro.AccessLogger = sched
+	}
+	ro.Stop = periodic.NewAborter()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-ctx.Done():
+			ro.Stop.Abort(false)
+		case <-done:
+		}
+	}()
+	res, err := fhttp.RunHTTPTest(&ro)
+	if err != nil {
+		return nil, fmt.Errorf("fortio run against %s: %w", o.URL, err)
+	}
+	rep := reportFrom(res, o)
+	if sched != nil {
+		p := toPercentiles(sched.histogram().Export().CalcPercentiles(percentiles))
+		rep.Scheduled = &p
+	}
+	return rep, ctx.Err()
+}
+
+// payload is a deterministic body of n bytes.
+func payload(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = 'a' + byte(i%26)
+	}
+	return b
+}
+
+func reportFrom(res *fhttp.HTTPRunnerResults, o Options) *Report {
+	h := res.DurationHistogram
+	rep := &Report{
+		Requests:    h.Count,
+		DurationS:   res.ActualDuration.Seconds(),
+		AchievedQPS: res.ActualQPS,
+		Latency:     toPercentiles(h),
+		Histogram:   toHistogram(h),
+	}
+	for code, n := range res.RetCodes {
+		if code >= 200 && code < 400 {
+			continue
+		}
+		if rep.ErrorsByStatus == nil {
+			rep.ErrorsByStatus = map[string]int64{}
+		}
+		key := strconv.Itoa(code)
+		if code < 0 {
+			key = "socket"
+		}
+		rep.ErrorsByStatus[key] += n
+		rep.Errors += n
+	}
+	if o.QPS > 0 && rep.AchievedQPS < 0.98*o.QPS {
+		rep.FellBehind = true
+	}
+	return rep
+}
+
+func toPercentiles(h *stats.HistogramData) results.Percentiles {
+	var p results.Percentiles
+	dst := []*float64{&p.P50, &p.P75, &p.P90, &p.P99, &p.P999}
+	for _, pc := range h.Percentiles {
+		for i, want := range percentiles {
+			if pc.Percentile == want {
+				*dst[i] = pc.Value * 1000
+			}
+		}
+	}
+	p.Max = h.Max * 1000
+	return p
+}
+
+func toHistogram(h *stats.HistogramData) results.Histogram {
+	out := results.Histogram{
+		Count: h.Count, Min: h.Min * 1000, Max: h.Max * 1000, Avg: h.Avg * 1000, StdDev: h.StdDev * 1000,
+	}
+	for _, b := range h.Data {
+		out.Buckets = append(out.Buckets, results.Bucket{Start: b.Start * 1000, End: b.End * 1000, Count: b.Count})
+	}
+	return out
+}
+
+// String renders a one-line summary.
+func (r *Report) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d requests, %.1f qps, p50 %.3f ms, p99 %.3f ms", r.Requests, r.AchievedQPS, r.Latency.P50, r.Latency.P99)
+	if r.Errors > 0 {
+		fmt.Fprintf(&b, ", %d errors", r.Errors)
+	}
+	return b.String()
+}

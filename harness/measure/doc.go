@@ -1,0 +1,5 @@
+// Package measure samples the CPU and memory of components (processes or
+// containers) over a measured window and turns the samples into the
+// per-component cost a result records: CPU seconds, microseconds of CPU per
+// request, vCPU per 1000 rps, and RSS steady (median) and peak.
+package measure

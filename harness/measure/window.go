@@ -1,0 +1,116 @@
+package measure
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// Window samples a set of probes over a measured window: CPU at the start
+// and the end, RSS every Interval in between.
+type Window struct {
+	probes   []Probe
+	interval time.Duration
+	first    []Sample
+	rss      [][]int64
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	errs     []error
+}
+
+// DefaultInterval between RSS samples.
+const DefaultInterval = 250 * time.Millisecond
+
+// Start takes the first sample of every probe and starts RSS sampling.
+func Start(ctx context.Context, probes []Probe, interval time.Duration) (*Window, error) {
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	w := &Window{probes: probes, interval: interval, stop: make(chan struct{}), rss: make([][]int64, len(probes))}
+	for i, p := range probes {
+		s, err := p.Sample(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("first sample: %w", err)
+		}
+		w.first = append(w.first, s)
+		w.rss[i] = append(w.rss[i], s.RSSBytes)
+	}
+	w.wg.Add(1)
+	go w.loop(ctx)
+	return w, nil
+}
+
+func (w *Window) loop(ctx context.Context) {
+	defer w.wg.Done()
+	t := time.NewTicker(w.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stop:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			for i, p := range w.probes {
+				s, err := p.Sample(ctx)
+				w.mu.Lock()
+				if err != nil {
+					w.errs = append(w.errs, err)
+				} else {
+					w.rss[i] = append(w.rss[i], s.RSSBytes)
+				}
+				w.mu.Unlock()
+			}
+		}
+	}
+}
+
+// Finish takes the last sample and turns the window into per-component
+// costs, attributing CPU to the given number of completed requests over
+// the window's length in seconds.
+func (w *Window) Finish(ctx context.Context, requests int64, seconds float64) ([]results.Component, error) {
+	close(w.stop)
+	w.wg.Wait()
+	out := make([]results.Component, 0, len(w.probes))
+	for i, p := range w.probes {
+		last, err := p.Sample(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("last sample: %w", err)
+		}
+		rss := append(w.rss[i], last.RSSBytes)
+		out = append(out, Cost(p.Name(), p.Role(), w.first[i], last, rss, requests, seconds))
+	}
+	return out, nil
+}
+
+// Cost computes one component's cost from its first and last samples and
+// the RSS readings in between.
+func Cost(name, role string, first, last Sample, rss []int64, requests int64, seconds float64) results.Component {
+	c := results.Component{Name: name, Role: role, CPUSource: last.Source}
+	c.CPUSeconds = last.CPUSeconds - first.CPUSeconds
+	if c.CPUSeconds < 0 {
+		c.CPUSeconds = 0
+	}
+	if requests > 0 {
+		c.CPUUsPerRequest = c.CPUSeconds / float64(requests) * 1e6
+	}
+	if seconds > 0 && requests > 0 {
+		rps := float64(requests) / seconds
+		c.VCPUPer1000RPS = (c.CPUSeconds / seconds) / rps * 1000
+	}
+	sorted := append([]int64(nil), rss...)
+	sort.Slice(sorted, func(a, b int) bool { return sorted[a] < sorted[b] })
+	if len(sorted) > 0 {
+		c.RSSBytesSteady = sorted[len(sorted)/2]
+		c.RSSBytesPeak = sorted[len(sorted)-1]
+	}
+	if last.PeakRSSBytes > c.RSSBytesPeak {
+		c.RSSBytesPeak = last.PeakRSSBytes
+	}
+	return c
+}

@@ -1,0 +1,22 @@
+package local
+
+import (
+	"context"
+
+	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// httputilSidecar puts Go's stock net/http/httputil.ReverseProxy (with a
+// pooled transport, run by `meshbench refproxy`) in each position: the floor
+// a Go proxy must beat.
+var httputilSidecar = sidecar{
+	setup: func(_ context.Context, _ *topology, spec platform.Spec, _ []side) (*results.MeshFeatures, error) {
+		return &results.MeshFeatures{Proxy: "httputil", MTLS: spec.Case.MTLS, Workers: spec.Mesh.Workers}, nil
+	},
+	start: func(ctx context.Context, t *topology, spec platform.Spec, s side) error {
+		args := []string{"refproxy", "--listen", s.Listen, "--upstream", s.Upstream}
+		_, err := t.run(ctx, s.Name, s.Role, t.p.bins.Meshbench, args, gomaxprocsEnv(spec.Mesh.Workers), "http://"+s.Listen+"/echo")
+		return err
+	},
+}

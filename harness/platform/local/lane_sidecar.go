@@ -1,0 +1,78 @@
+package local
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// side is one sidecar position: the proxy listens on Listen and forwards
+// to Upstream.
+type side struct {
+	Name     string // client-proxy | server-proxy
+	Role     string // results.RoleClientProxy | RoleServerProxy
+	Inbound  bool   // server side: in front of the app
+	Listen   string
+	Upstream string
+}
+
+// sidecar starts the proxy of one lane in one position. setup runs once per
+// topology before any proxy starts (a control plane, say) and returns the
+// features the lane records.
+type sidecar struct {
+	setup func(ctx context.Context, t *topology, spec platform.Spec, sides []side) (*results.MeshFeatures, error)
+	start func(ctx context.Context, t *topology, spec platform.Spec, s side) error
+}
+
+// sidecarLane builds the topology every proxy lane shares, in Istio's modes:
+// both: loadgen -> client-proxy -> server-proxy -> app;
+// clientonly: loadgen -> client-proxy -> app; serveronly: loadgen -> server-proxy -> app.
+func sidecarLane(sc sidecar) laneStarter {
+	return func(ctx context.Context, t *topology, spec platform.Spec) error {
+		app, err := t.startApp(ctx)
+		if err != nil {
+			return err
+		}
+		mode := spec.Mode
+		if mode == "" {
+			mode = platform.ModeBoth
+		}
+		var sides []side
+		upstream := app
+		if mode == platform.ModeBoth || mode == platform.ModeServerOnly {
+			addr, err := freePort()
+			if err != nil {
+				return err
+			}
+			sides = append(sides, side{Name: "server-proxy", Role: results.RoleServerProxy, Inbound: true, Listen: addr, Upstream: upstream})
+			upstream = addr
+		}
+		if mode == platform.ModeBoth || mode == platform.ModeClientOnly {
+			addr, err := freePort()
+			if err != nil {
+				return err
+			}
+			sides = append(sides, side{Name: "client-proxy", Role: results.RoleClientProxy, Listen: addr, Upstream: upstream})
+			upstream = addr
+		}
+		if len(sides) == 0 {
+			return fmt.Errorf("unknown mode %q (both, clientonly, serveronly)", spec.Mode)
+		}
+		if sc.setup != nil {
+			f, err := sc.setup(ctx, t, spec, sides)
+			if err != nil {
+				return err
+			}
+			t.features = f
+		}
+		for _, s := range sides {
+			if err := sc.start(ctx, t, spec, s); err != nil {
+				return fmt.Errorf("%s: %w", s.Name, err)
+			}
+		}
+		t.target = urlFor(upstream)
+		return nil
+	}
+}

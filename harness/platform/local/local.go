@@ -1,0 +1,106 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/meshbench/meshbench/harness/platform"
+)
+
+// Platform runs lanes as local processes.
+type Platform struct {
+	bins    platform.Binaries
+	log     *slog.Logger
+	workDir string
+
+	mu    sync.Mutex
+	procs []*process // every process ever started and not yet stopped
+}
+
+// Option configures a Platform.
+type Option func(*Platform)
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(p *Platform) { p.log = l } }
+
+// WithWorkDir sets where lanes write generated config files.
+func WithWorkDir(dir string) Option { return func(p *Platform) { p.workDir = dir } }
+
+// New returns a local platform running the given binaries.
+func New(bins platform.Binaries, opts ...Option) *Platform {
+	p := &Platform{bins: bins, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
+}
+
+// Name implements platform.Platform.
+func (p *Platform) Name() string { return "local" }
+
+// lanes maps a lane name to the function that starts its topology. Each
+// lane lives in its own file.
+func (p *Platform) lanes() map[string]laneStarter {
+	return map[string]laneStarter{
+		platform.LaneNone:     startNone,
+		platform.LaneMesh:     sidecarLane(meshSidecar),
+		platform.LaneHTTPUtil: sidecarLane(httputilSidecar),
+	}
+}
+
+// laneStarter adds a lane's components to t and sets t's target.
+type laneStarter func(ctx context.Context, t *topology, spec platform.Spec) error
+
+// Up implements platform.Platform.
+func (p *Platform) Up(ctx context.Context, spec platform.Spec) (platform.Topology, error) {
+	startLane, ok := p.lanes()[spec.Lane]
+	if !ok {
+		return nil, fmt.Errorf("lane %q is not available on the local platform", spec.Lane)
+	}
+	t := &topology{p: p, spec: spec}
+	if err := t.startLoadgen(ctx); err != nil {
+		t.Down(ctx)
+		return nil, err
+	}
+	if err := startLane(ctx, t, spec); err != nil {
+		t.Down(ctx)
+		return nil, fmt.Errorf("lane %s: %w", spec.Lane, err)
+	}
+	return t, nil
+}
+
+// track remembers a process so Close can stop it.
+func (p *Platform) track(pr *process) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.procs = append(p.procs, pr)
+}
+
+func (p *Platform) untrack(pr *process) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i, q := range p.procs {
+		if q == pr {
+			p.procs = append(p.procs[:i], p.procs[i+1:]...)
+			return
+		}
+	}
+}
+
+// Close implements platform.Platform: it stops every process still running.
+func (p *Platform) Close(context.Context) error {
+	p.mu.Lock()
+	procs := append([]*process(nil), p.procs...)
+	p.procs = nil
+	p.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, pr := range procs {
+		wg.Add(1)
+		go func() { defer wg.Done(); pr.stop(3 * time.Second) }()
+	}
+	wg.Wait()
+	return nil
+}

@@ -1,0 +1,126 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/meshbench/meshbench/harness/load"
+	"github.com/meshbench/meshbench/harness/measure"
+	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+const readyTimeout = 15 * time.Second
+
+// topology is one lane's set of local processes.
+type topology struct {
+	p        *Platform
+	spec     platform.Spec
+	procs    []*process
+	loadgen  *load.Client
+	target   string // URL the load client requests
+	features *results.MeshFeatures
+	workDir  string
+}
+
+// run starts a component, tracks it, and waits until readyURL answers 200.
+func (t *topology) run(ctx context.Context, name, role, bin string, args []string, env []string, readyURL string) (*process, error) {
+	pr, err := start(t.p.log, name, role, bin, args, env)
+	if err != nil {
+		return nil, err
+	}
+	t.p.track(pr)
+	t.procs = append(t.procs, pr)
+	if readyURL != "" {
+		if err := waitReady(ctx, pr, readyURL, readyTimeout); err != nil {
+			return nil, err
+		}
+	}
+	return pr, nil
+}
+
+func (t *topology) startLoadgen(ctx context.Context) error {
+	addr, err := freePort()
+	if err != nil {
+		return err
+	}
+	if _, err := t.run(ctx, "loadgen", results.RoleLoadgen, t.p.bins.Meshbench,
+		[]string{"loadgen", "--listen", addr}, nil, "http://"+addr+"/ready"); err != nil {
+		return err
+	}
+	t.loadgen = &load.Client{Base: "http://" + addr}
+	return nil
+}
+
+// startApp starts fortio's echo server and returns its address.
+func (t *topology) startApp(ctx context.Context) (string, error) {
+	addr, err := freePort()
+	if err != nil {
+		return "", err
+	}
+	_, err = t.run(ctx, "app", results.RoleApp, t.p.bins.Meshbench,
+		[]string{"echo", "--listen", addr}, nil, "http://"+addr+"/")
+	return addr, err
+}
+
+// dir returns a per-topology directory for generated config files.
+func (t *topology) dir() (string, error) {
+	if t.workDir != "" {
+		return t.workDir, nil
+	}
+	d, err := os.MkdirTemp(t.p.workDir, "lane-"+t.spec.Lane+"-")
+	if err != nil {
+		return "", err
+	}
+	t.workDir = d
+	return d, nil
+}
+
+// Load implements platform.Topology.
+func (t *topology) Load(ctx context.Context, o load.Options) (*load.Report, error) {
+	for _, pr := range t.procs {
+		if err := pr.exited(); err != nil {
+			return nil, err
+		}
+	}
+	o.URL = t.target
+	return t.loadgen.Run(ctx, o)
+}
+
+// Probes implements platform.Topology.
+func (t *topology) Probes() []measure.Probe {
+	out := make([]measure.Probe, 0, len(t.procs))
+	for _, pr := range t.procs {
+		out = append(out, measure.NewProcProbe(pr.name, pr.role, pr.pid()))
+	}
+	return out
+}
+
+// Features implements platform.Topology.
+func (t *topology) Features() *results.MeshFeatures { return t.features }
+
+// Down implements platform.Topology: stops processes in reverse start order.
+func (t *topology) Down(context.Context) error {
+	for i := len(t.procs) - 1; i >= 0; i-- {
+		t.procs[i].stop(3 * time.Second)
+		t.p.untrack(t.procs[i])
+	}
+	t.procs = nil
+	if t.workDir != "" {
+		_ = os.RemoveAll(t.workDir)
+	}
+	return nil
+}
+
+// gomaxprocsEnv returns the environment that sets a proxy's worker count.
+func gomaxprocsEnv(workers int) []string {
+	if workers <= 0 {
+		return nil
+	}
+	return []string{"GOMAXPROCS=" + strconv.Itoa(workers)}
+}
+
+func urlFor(addr string) string { return fmt.Sprintf("http://%s/echo", addr) }

@@ -1,0 +1,78 @@
+package platform
+
+import (
+	"context"
+
+	"github.com/meshbench/meshbench/harness/load"
+	"github.com/meshbench/meshbench/harness/measure"
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// Lanes: the data path under test.
+const (
+	LaneNone     = "none"     // load client -> app, no proxy: the baseline
+	LaneMesh     = "mesh"     // the mesh under test (meshproxy + meshcontrol)
+	LaneHAProxy  = "haproxy"  // reference proxy in both sidecar positions
+	LaneNginx    = "nginx"    // reference proxy in both sidecar positions
+	LaneHTTPUtil = "httputil" // Go's stock httputil.ReverseProxy: the floor a Go proxy must beat
+)
+
+// Modes name where sidecars sit, as Istio's benchmark names them.
+const (
+	ModeBoth       = "both"       // client-side and server-side sidecar
+	ModeClientOnly = "clientonly" // client-side sidecar only
+	ModeServerOnly = "serveronly" // server-side sidecar only
+)
+
+// Spec is what a platform must bring up for one run.
+type Spec struct {
+	Lane string
+	Mode string // empty for LaneNone
+	Case results.Case
+	Mesh MeshOptions
+}
+
+// MeshOptions are the knobs of the data path that a result records.
+type MeshOptions struct {
+	// Workers is GOMAXPROCS (or worker threads) per proxy; 0 keeps the default.
+	Workers int
+	// Telemetry switches proxy metrics on.
+	Telemetry bool
+	// ProxyArgs are extra arguments for every meshproxy (the gate uses them
+	// for injected regressions).
+	ProxyArgs []string
+}
+
+// Binaries are the executables a platform runs; the gate points them at the
+// base or candidate build.
+type Binaries struct {
+	Meshbench   string // workloads: echo server, load client
+	Meshproxy   string
+	Meshcontrol string
+}
+
+// Platform brings topologies up and down. Implementations are safe for use
+// by one goroutine at a time, except Close, which may be called from any
+// goroutine (a signal handler) at any time and must stop everything the
+// platform started.
+type Platform interface {
+	Name() string
+	// Up starts the topology for spec and waits until it is ready. On error
+	// it tears down whatever it had started.
+	Up(ctx context.Context, spec Spec) (Topology, error)
+	// Close tears down everything still running. Idempotent.
+	Close(ctx context.Context) error
+}
+
+// Topology is one lane's running topology.
+type Topology interface {
+	// Load runs one load phase from the platform's load client against the
+	// lane's entry point. The URL in opts is filled in by the topology.
+	Load(ctx context.Context, opts load.Options) (*load.Report, error)
+	// Probes returns one probe per measured component.
+	Probes() []measure.Probe
+	// Features describes what the data path had switched on.
+	Features() *results.MeshFeatures
+	// Down stops the topology. Idempotent.
+	Down(ctx context.Context) error
+}

@@ -1,0 +1,156 @@
+package run
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/meshbench/meshbench/harness/envinfo"
+	"github.com/meshbench/meshbench/harness/load"
+	"github.com/meshbench/meshbench/harness/measure"
+	"github.com/meshbench/meshbench/harness/plan"
+	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/harness/scenario"
+)
+
+// Options of one execution.
+type Options struct {
+	Scenario *scenario.Scenario
+	Platform platform.Platform
+	OutDir   string   // where result files go
+	Lanes    []string // overrides the scenario's lanes when set
+	Seed     int64    // overrides the scenario's seed when non-zero
+	// ProxyArgs are appended to every meshproxy command line.
+	ProxyArgs []string
+	// Labels are copied into every result (e.g. build=candidate).
+	Labels   map[string]string
+	Env      results.Environment
+	Log      *slog.Logger
+	Progress io.Writer // live progress lines; nil for none
+	// OrderOffset is added to each result's Order (the gate numbers rounds).
+	OrderOffset int
+}
+
+// Execute runs the plan and returns every result it wrote, in plan order.
+// On cancellation it returns the results so far together with ctx's error.
+func Execute(ctx context.Context, o Options) ([]*results.Result, error) {
+	s := o.Scenario
+	seed := s.Seed
+	if o.Seed != 0 {
+		seed = o.Seed
+	}
+	runs, err := plan.Build(s, o.Lanes, seed)
+	if err != nil {
+		return nil, err
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	prog := newProgress(o.Progress, s, len(runs))
+	var out []*results.Result
+	for _, r := range runs {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		prog.start(r)
+		res, err := one(ctx, o, r, seed, log)
+		if err != nil {
+			if ctx.Err() != nil {
+				return out, ctx.Err()
+			}
+			return out, fmt.Errorf("run %d (%s): %w", r.Order+1, r, err)
+		}
+		if _, err := results.Write(o.OutDir, res); err != nil {
+			return out, err
+		}
+		out = append(out, res)
+		prog.done(res)
+	}
+	prog.finish()
+	return out, nil
+}
+
+// one executes a single run.
+func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logger) (*results.Result, error) {
+	s := o.Scenario
+	spec := platform.Spec{
+		Lane: r.Lane, Mode: r.Mode, Case: r.Case,
+		Mesh: platform.MeshOptions{Workers: s.Mesh.Workers, Telemetry: s.Mesh.TelemetryOn(), ProxyArgs: o.ProxyArgs},
+	}
+	topo, err := o.Platform.Up(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	// Down with a fresh context: an interrupted run must still tear down.
+	defer topo.Down(context.WithoutCancel(ctx))
+
+	lo := load.Options{
+		QPS: r.Case.QPS, Connections: r.Case.Connections, PayloadBytes: r.Case.PayloadBytes,
+		Protocol: r.Case.Protocol, Uniform: true,
+	}
+	if s.Warmup.Duration > 0 {
+		w := lo
+		w.Duration = s.Warmup.Duration
+		if _, err := topo.Load(ctx, w); err != nil {
+			return nil, fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	cpu0, _ := envinfo.ReadCPUTimes()
+	win, err := measure.Start(ctx, topo.Probes(), 0)
+	if err != nil {
+		return nil, err
+	}
+	started := time.Now()
+	lo.Duration = s.Duration.Duration
+	rep, err := topo.Load(ctx, lo)
+	if err != nil {
+		return nil, fmt.Errorf("measured window: %w", err)
+	}
+	comps, err := win.Finish(context.WithoutCancel(ctx), rep.Requests, rep.DurationS)
+	if err != nil {
+		return nil, err
+	}
+	cpu1, _ := envinfo.ReadCPUTimes()
+	env := o.Env
+	env.StealPct = envinfo.StealPct(cpu0, cpu1)
+
+	res := &results.Result{
+		Schema: results.Schema, Scenario: s.Name, ScenarioKind: s.Kind, Platform: o.Platform.Name(),
+		Lane: r.Lane, Mode: r.Mode, Case: r.Case, Repetition: r.Repetition, Order: r.Order + o.OrderOffset, Seed: seed,
+		Started: started.UTC(), WarmupS: s.Warmup.Seconds(), DurationS: rep.DurationS, Labels: o.Labels,
+		Requests: rep.Requests, Errors: rep.Errors, ErrorsByStatus: rep.ErrorsByStatus,
+		TargetQPS: r.Case.QPS, AchievedQPS: rep.AchievedQPS,
+		Latency: rep.Latency, LatencyScheduled: rep.Scheduled, Histogram: rep.Histogram,
+		Components: comps, Mesh: topo.Features(), Environment: env, Valid: true,
+	}
+	validate(res, rep)
+	log.Debug("run done", "run", r.String(), "p50_ms", res.Latency.P50, "p99_ms", res.Latency.P99, "qps", res.AchievedQPS)
+	return res, nil
+}
+
+// validate marks runs that must not be used as evidence.
+func validate(res *results.Result, rep *load.Report) {
+	invalid := func(format string, args ...any) {
+		res.Valid = false
+		res.InvalidReasons = append(res.InvalidReasons, fmt.Sprintf(format, args...))
+	}
+	if rep.FellBehind {
+		invalid("load generator fell behind: %.1f of %.0f qps", rep.AchievedQPS, res.TargetQPS)
+	}
+	if res.Requests == 0 {
+		invalid("no requests completed")
+	} else if float64(res.Errors) > 0.01*float64(res.Requests) {
+		invalid("%d errors in %d requests", res.Errors, res.Requests)
+	}
+	if res.Environment.StealPct > 10 {
+		invalid("CPU steal %.1f%% during the measured window", res.Environment.StealPct)
+	}
+}
+
+// ErrNoResults is returned when nothing was measured.
+var ErrNoResults = errors.New("no results")

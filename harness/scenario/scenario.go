@@ -1,0 +1,89 @@
+package scenario
+
+import (
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Kinds of scenario.
+const (
+	KindMicro        = "micro"
+	KindSynthetic    = "synthetic"
+	KindApp          = "app"
+	KindControlPlane = "controlplane"
+	KindResilience   = "resilience"
+)
+
+// Scenario is one scenario file.
+type Scenario struct {
+	Name        string `yaml:"name"`
+	Kind        string `yaml:"kind"`
+	Description string `yaml:"description"`
+	// Lanes are lane[/mode] names: none, mesh (= mesh/both), mesh/clientonly,
+	// mesh/serveronly, haproxy, nginx, httputil.
+	Lanes       []string `yaml:"lanes"`
+	Repetitions int      `yaml:"repetitions"`
+	Seed        int64    `yaml:"seed"`
+	Warmup      Duration `yaml:"warmup"`
+	Duration    Duration `yaml:"duration"`
+	Matrix      Matrix   `yaml:"matrix"`
+	Mesh        Mesh     `yaml:"mesh"`
+	// Profiles rescale durations by name (e.g. --profile short).
+	Profiles map[string]Profile `yaml:"profiles"`
+	// Gate holds the regression gate's settings for this scenario; decoded
+	// by the gate (its own package owns the fields).
+	Gate map[string]any `yaml:"gate"`
+	// ControlPlane is the spec of a controlplane scenario, decoded by the
+	// control-plane driver.
+	ControlPlane map[string]any `yaml:"controlplane"`
+	// Micro is the spec of a micro scenario, decoded by the gate's micro runner.
+	Micro map[string]any `yaml:"micro"`
+
+	// File is where the scenario was loaded from (not in YAML).
+	File string `yaml:"-"`
+}
+
+// Matrix is the set of values whose cartesian product makes the cases.
+type Matrix struct {
+	QPS          []float64 `yaml:"qps"` // -1 means max QPS
+	Connections  []int     `yaml:"connections"`
+	PayloadBytes []int     `yaml:"payload_bytes"`
+	Protocol     []string  `yaml:"protocol"`
+	MTLS         []bool    `yaml:"mtls"`
+}
+
+// Mesh options for the data path.
+type Mesh struct {
+	Workers   int   `yaml:"workers"`   // GOMAXPROCS per proxy; 0 = runtime default
+	Telemetry *bool `yaml:"telemetry"` // default true
+}
+
+// Profile overrides durations and repetitions.
+type Profile struct {
+	Warmup      Duration `yaml:"warmup"`
+	Duration    Duration `yaml:"duration"`
+	Repetitions int      `yaml:"repetitions"`
+}
+
+// Duration is a time.Duration written as "10s" in YAML.
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML parses Go duration syntax.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return err
+	}
+	if v < 0 {
+		return errNegative
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalYAML writes Go duration syntax.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// TelemetryOn reports whether proxy metrics are on (default true).
+func (m Mesh) TelemetryOn() bool { return m.Telemetry == nil || *m.Telemetry }

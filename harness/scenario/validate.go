@@ -1,0 +1,148 @@
+package scenario
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// knownLanes are the lane[/mode] names the harness can run.
+var knownLanes = map[string]bool{
+	"none": true, "mesh": true, "mesh/both": true, "mesh/clientonly": true, "mesh/serveronly": true,
+	"haproxy": true, "nginx": true, "httputil": true,
+}
+
+// KnownLane reports whether name is a lane[/mode] the harness knows.
+func KnownLane(name string) bool { return knownLanes[name] }
+
+func (s *Scenario) defaults() {
+	if s.Kind == "" {
+		s.Kind = KindSynthetic
+	}
+	if s.Repetitions == 0 {
+		s.Repetitions = 1
+	}
+	if s.Seed == 0 {
+		s.Seed = 1
+	}
+	m := &s.Matrix
+	if len(m.QPS) == 0 {
+		m.QPS = []float64{1000}
+	}
+	if len(m.Connections) == 0 {
+		m.Connections = []int{16}
+	}
+	if len(m.PayloadBytes) == 0 {
+		m.PayloadBytes = []int{1024}
+	}
+	if len(m.Protocol) == 0 {
+		m.Protocol = []string{"http1"}
+	}
+	if len(m.MTLS) == 0 {
+		m.MTLS = []bool{false}
+	}
+	for i, l := range s.Lanes {
+		if l == "mesh" {
+			s.Lanes[i] = "mesh/both"
+		}
+	}
+}
+
+func bad(field, format string, args ...any) *Error {
+	return &Error{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (s *Scenario) validate() []*Error {
+	var errs []*Error
+	if s.Name == "" {
+		errs = append(errs, bad("name", "is required"))
+	}
+	switch s.Kind {
+	case KindSynthetic, KindApp, KindResilience:
+		errs = append(errs, s.validateLoad()...)
+	case KindControlPlane, KindMicro:
+	default:
+		errs = append(errs, bad("kind", "%q is not one of micro, synthetic, app, controlplane, resilience", s.Kind))
+	}
+	if s.Repetitions < 1 || s.Repetitions > 1000 {
+		errs = append(errs, bad("repetitions", "%d is outside 1..1000", s.Repetitions))
+	}
+	for name, p := range s.Profiles {
+		if p.Repetitions < 0 {
+			errs = append(errs, bad("profiles."+name+".repetitions", "must not be negative"))
+		}
+	}
+	return errs
+}
+
+func (s *Scenario) validateLoad() []*Error {
+	var errs []*Error
+	if len(s.Lanes) == 0 {
+		errs = append(errs, bad("lanes", "at least one lane is required"))
+	}
+	for i, l := range s.Lanes {
+		if !knownLanes[l] {
+			errs = append(errs, bad(fmt.Sprintf("lanes[%d]", i), "unknown lane %q (known: %s)", l, laneList()))
+		}
+	}
+	if s.Duration.Duration <= 0 {
+		errs = append(errs, bad("duration", "must be > 0 (e.g. 10s)"))
+	}
+	if s.Duration.Duration+s.Warmup.Duration > 30*time.Minute {
+		errs = append(errs, bad("duration", "warmup+duration exceeds the 30m bound of one run"))
+	}
+	m := s.Matrix
+	for i, q := range m.QPS {
+		if q != -1 && (q <= 0 || q > 1e6) {
+			errs = append(errs, bad(fmt.Sprintf("matrix.qps[%d]", i), "%g must be in (0, 1e6] or -1 for max QPS", q))
+		}
+	}
+	for i, c := range m.Connections {
+		if c < 1 || c > 4096 {
+			errs = append(errs, bad(fmt.Sprintf("matrix.connections[%d]", i), "%d is outside 1..4096", c))
+		}
+	}
+	for i, p := range m.PayloadBytes {
+		if p < 0 || p > 64<<20 {
+			errs = append(errs, bad(fmt.Sprintf("matrix.payload_bytes[%d]", i), "%d is outside 0..64MiB", p))
+		}
+	}
+	for i, p := range m.Protocol {
+		if p != "http1" && p != "h2" {
+			errs = append(errs, bad(fmt.Sprintf("matrix.protocol[%d]", i), "%q is not one of http1, h2", p))
+		}
+	}
+	if s.Mesh.Workers < 0 {
+		errs = append(errs, bad("mesh.workers", "must not be negative"))
+	}
+	return errs
+}
+
+func laneList() string {
+	return strings.Join([]string{"none", "mesh", "mesh/both", "mesh/clientonly", "mesh/serveronly", "haproxy", "nginx", "httputil"}, ", ")
+}
+
+// ApplyProfile rescales durations and repetitions by a named profile.
+func (s *Scenario) ApplyProfile(name string) error {
+	if name == "" {
+		return nil
+	}
+	p, ok := s.Profiles[name]
+	if !ok {
+		var names []string
+		for n := range s.Profiles {
+			names = append(names, n)
+		}
+		return fmt.Errorf("%s: --profile %q: scenario has no such profile (has: %s)", s.File, name, strings.Join(names, ", "))
+	}
+	if p.Warmup.Duration > 0 {
+		s.Warmup = p.Warmup
+	}
+	if p.Duration.Duration > 0 {
+		s.Duration = p.Duration
+	}
+	if p.Repetitions > 0 {
+		s.Repetitions = p.Repetitions
+	}
+	return nil
+}
