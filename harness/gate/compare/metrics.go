@@ -96,3 +96,19 @@ func metricDefs(roles []string) []metricDef {
 		threshold: func(t verdict.Thresholds) float64 { return t.CPUPerRequest }})
 	return defs
 }
+
+// Series returns, per group (lane/mode case) and metric name, the run-level
+// values of every metric the gate knows, for history and reports.
+func Series(rs []*results.Result) map[string]map[string][]float64 {
+	out := map[string]map[string][]float64{}
+	for key, group := range groupByKey(rs) {
+		m := map[string][]float64{}
+		for _, d := range metricDefs(rolesOf(group)) {
+			if v := values(group, d); len(v) > 0 {
+				m[d.name] = v
+			}
+		}
+		out[key] = m
+	}
+	return out
+}
