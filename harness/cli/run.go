@@ -114,6 +114,7 @@ func runScenario(ctx context.Context, e *env, f *runFlags) error {
 	}
 	if errors.Is(runErr, context.Canceled) {
 		fmt.Fprintf(e.streams.Err, "interrupted: %d results kept in %s; every process stopped\n", len(res), f.out)
+		return &ExitError{Code: 130, Err: runErr}
 	}
 	return runErr
 }

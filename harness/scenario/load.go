@@ -72,6 +72,11 @@ var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
 // yamlError turns a yaml.v3 error into one Error naming the first problem's
 // line and field.
 func yamlError(file string, err error) error {
+	var own *Error
+	if errors.As(err, &own) {
+		own.File = file
+		return own
+	}
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
 		if m := yamlLine.FindStringSubmatch(te.Errors[0]); m != nil {

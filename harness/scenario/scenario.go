@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"fmt"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -73,10 +74,10 @@ type Duration struct{ time.Duration }
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return err
+		return &Error{Line: n.Line, Msg: fmt.Sprintf("invalid duration %q (want Go syntax, e.g. 10s or 1m30s)", n.Value)}
 	}
 	if v < 0 {
-		return errNegative
+		return &Error{Line: n.Line, Msg: fmt.Sprintf("duration %q %v", n.Value, errNegative)}
 	}
 	d.Duration = v
 	return nil

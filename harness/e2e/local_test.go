@@ -1,0 +1,88 @@
+package e2e
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/harness/envinfo"
+	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/harness/platform/local"
+	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/harness/run"
+	"github.com/meshbench/meshbench/harness/scenario"
+	"github.com/meshbench/meshbench/harness/summary"
+)
+
+const shortScenario = `
+name: e2e
+kind: synthetic
+lanes: [none, mesh/both]
+repetitions: 2
+warmup: 1s
+duration: 3s
+matrix: {qps: [1000], connections: [16], payload_bytes: [1024]}
+mesh: {workers: 1}
+`
+
+func bins() platform.Binaries {
+	return platform.Binaries{
+		Meshbench:   filepath.Join(binDir, "meshbench"),
+		Meshproxy:   filepath.Join(binDir, "meshproxy"),
+		Meshcontrol: filepath.Join(binDir, "meshcontrol"),
+	}
+}
+
+func TestShortScenarioOnLocalPlatform(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	s, err := scenario.Parse("e2e.yaml", []byte(shortScenario))
+	require.NoError(t, err)
+	out := t.TempDir()
+	plat := local.New(bins(), local.WithWorkDir(out))
+	defer plat.Close(context.Background())
+
+	res, err := run.Execute(context.Background(), run.Options{Scenario: s, Platform: plat, OutDir: out, Env: envinfo.Collect(".")})
+	require.NoError(t, err)
+	require.Len(t, res, 4)
+
+	onDisk, err := results.ReadAll(out)
+	require.NoError(t, err)
+	require.Len(t, onDisk, 4, "one atomically written file per run")
+
+	for _, r := range res {
+		t.Run(r.Key(), func(t *testing.T) {
+			assert.True(t, r.Valid, r.InvalidReasons)
+			assert.Greater(t, r.Requests, int64(0))
+			assert.Zero(t, r.Errors)
+			assert.InEpsilon(t, 1000, r.AchievedQPS, 0.05, "achieved qps within 5%% of target")
+			l := r.Latency
+			ps := []float64{l.P50, l.P75, l.P90, l.P99, l.P999, l.Max}
+			for i := 1; i < len(ps); i++ {
+				assert.LessOrEqual(t, ps[i-1], ps[i], "percentiles non-decreasing")
+			}
+			wantRoles := []string{results.RoleLoadgen, results.RoleApp}
+			if r.Lane == platform.LaneMesh {
+				wantRoles = append(wantRoles, results.RoleClientProxy, results.RoleServerProxy)
+			}
+			for _, role := range wantRoles {
+				c := r.Component(role)
+				require.NotNil(t, c, role)
+				assert.Greater(t, c.CPUSeconds, 0.0, "CPU attributed to %s", role)
+				assert.Greater(t, c.CPUUsPerRequest, 0.0, role)
+				assert.Greater(t, c.RSSBytesPeak, int64(0), role)
+			}
+			assert.NotEmpty(t, r.Environment.CPUModel)
+		})
+	}
+	rows := summary.Rows(res)
+	p50 := map[string]float64{}
+	for _, row := range rows {
+		p50[row.Lane] = row.P50
+	}
+	assert.Greater(t, p50["mesh/both"], p50["none"], "two sidecars add latency at p50")
+}

@@ -1,0 +1,88 @@
+package load
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func echoServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ServeEcho(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return "http://" + ln.Addr().String() + "/echo"
+}
+
+func TestRunFixedQPS(t *testing.T) {
+	url := echoServer(t)
+	for _, proto := range []string{"http1", "h2"} {
+		t.Run(proto, func(t *testing.T) {
+			rep, err := Run(context.Background(), Options{URL: url, QPS: 200, Connections: 4, Duration: time.Second, PayloadBytes: 1024, Protocol: proto, Uniform: true})
+			require.NoError(t, err)
+			assert.InDelta(t, 200, rep.Requests, 10)
+			assert.InDelta(t, 200, rep.AchievedQPS, 10)
+			assert.Zero(t, rep.Errors)
+			assert.False(t, rep.FellBehind)
+			l := rep.Latency
+			assert.Greater(t, l.P50, 0.0)
+			for _, pair := range [][2]float64{{l.P50, l.P75}, {l.P75, l.P90}, {l.P90, l.P99}, {l.P99, l.P999}, {l.P999, l.Max}} {
+				assert.LessOrEqual(t, pair[0], pair[1])
+			}
+			require.NotNil(t, rep.Scheduled)
+			// Latency from the scheduled start can only be longer.
+			assert.GreaterOrEqual(t, rep.Scheduled.Max, l.Max*0.999)
+			assert.Equal(t, rep.Requests, rep.Histogram.Count)
+		})
+	}
+}
+
+func TestRunCountsErrorsByStatus(t *testing.T) {
+	url := echoServer(t) + "?status=503"
+	rep, err := Run(context.Background(), Options{URL: url, QPS: 100, Connections: 2, Duration: 500 * time.Millisecond})
+	require.NoError(t, err)
+	assert.Equal(t, rep.Requests, rep.Errors)
+	assert.Equal(t, rep.Requests, rep.ErrorsByStatus["503"])
+}
+
+func TestServerAndClient(t *testing.T) {
+	url := echoServer(t)
+	srv := httptest.NewServer(NewServer(slog.New(slog.DiscardHandler)).Handler())
+	defer srv.Close()
+	c := &Client{Base: srv.URL}
+	rep, err := c.Run(context.Background(), Options{URL: url, QPS: 100, Connections: 2, Duration: 500 * time.Millisecond})
+	require.NoError(t, err)
+	assert.Greater(t, rep.Requests, int64(40))
+	_, err = c.Run(context.Background(), Options{URL: url, QPS: 100, Duration: time.Second, Protocol: "grpc"})
+	assert.ErrorContains(t, err, `protocol "grpc" not supported`)
+}
+
+func TestOptionsNormalize(t *testing.T) {
+	tests := []struct {
+		o       Options
+		wantErr string
+	}{
+		{Options{QPS: 0, Duration: time.Second}, "qps"},
+		{Options{QPS: 10}, "duration"},
+		{Options{QPS: -1, Duration: time.Hour}, "exceeds"},
+		{Options{QPS: -1, Duration: time.Second}, ""},
+	}
+	for _, tc := range tests {
+		err := tc.o.Normalize()
+		if tc.wantErr == "" {
+			require.NoError(t, err)
+			assert.Equal(t, DefaultResolution, tc.o.Resolution)
+			continue
+		}
+		assert.ErrorContains(t, err, tc.wantErr)
+	}
+}

@@ -1,0 +1,64 @@
+package measure
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func spin(d time.Duration) {
+	end := time.Now().Add(d)
+	x := 0
+	for time.Now().Before(end) {
+		x++
+	}
+	_ = x
+}
+
+func TestProcProbeSeesOwnCPUAndMemory(t *testing.T) {
+	p := NewProcProbe("self", "app", os.Getpid())
+	ctx := context.Background()
+	a, err := p.Sample(ctx)
+	require.NoError(t, err)
+	spin(200 * time.Millisecond)
+	b, err := p.Sample(ctx)
+	require.NoError(t, err)
+	used := b.CPUSeconds - a.CPUSeconds
+	assert.InDelta(t, 0.2, used, 0.12, "CPU used by a 200ms spin")
+	assert.Equal(t, "schedstat", b.Source)
+	assert.Greater(t, b.RSSBytes, int64(1<<20))
+	assert.GreaterOrEqual(t, b.PeakRSSBytes, b.RSSBytes)
+}
+
+func TestProcProbeMissingProcess(t *testing.T) {
+	_, err := NewProcProbe("gone", "app", 1<<30).Sample(context.Background())
+	assert.ErrorContains(t, err, "gone")
+}
+
+func TestCost(t *testing.T) {
+	first := Sample{CPUSeconds: 10}
+	last := Sample{CPUSeconds: 11, PeakRSSBytes: 50 << 20, Source: "schedstat"}
+	c := Cost("p", "client-proxy", first, last, []int64{30 << 20, 10 << 20, 20 << 20}, 10000, 10)
+	assert.InDelta(t, 1.0, c.CPUSeconds, 1e-9)
+	assert.InDelta(t, 100, c.CPUUsPerRequest, 1e-9) // 1 s over 10000 requests
+	assert.InDelta(t, 0.1, c.VCPUPer1000RPS, 1e-9)  // 0.1 vCPU at 1000 rps
+	assert.Equal(t, int64(20<<20), c.RSSBytesSteady)
+	assert.Equal(t, int64(50<<20), c.RSSBytesPeak)
+}
+
+func TestWindow(t *testing.T) {
+	p := NewProcProbe("self", "app", os.Getpid())
+	w, err := Start(context.Background(), []Probe{p}, 10*time.Millisecond)
+	require.NoError(t, err)
+	spin(100 * time.Millisecond)
+	comps, err := w.Finish(context.Background(), 100, 0.1)
+	require.NoError(t, err)
+	require.Len(t, comps, 1)
+	assert.Greater(t, comps[0].CPUSeconds, 0.05)
+	assert.Greater(t, comps[0].CPUUsPerRequest, 500.0)
+	assert.Greater(t, comps[0].RSSBytesSteady, int64(0))
+}

@@ -1,0 +1,84 @@
+package plan
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/harness/scenario"
+)
+
+func scen(t *testing.T) *scenario.Scenario {
+	t.Helper()
+	s, err := scenario.Parse("t.yaml", []byte(`
+name: t
+lanes: [none, mesh, httputil]
+repetitions: 4
+duration: 1s
+matrix: {connections: [2, 4]}
+`))
+	require.NoError(t, err)
+	return s
+}
+
+func TestBuildExpandsMatrixLanesRepetitions(t *testing.T) {
+	runs, err := Build(scen(t), nil, 7)
+	require.NoError(t, err)
+	require.Len(t, runs, 2*3*4)
+	seen := map[string]int{}
+	for i, r := range runs {
+		assert.Equal(t, i, r.Order)
+		seen[r.String()]++
+	}
+	for k, n := range seen {
+		assert.Equal(t, 1, n, k)
+	}
+	// Every (case, repetition) block holds each lane exactly once: lanes are
+	// interleaved, never all-A-then-all-B.
+	for b := 0; b < len(runs); b += 3 {
+		lanes := map[string]bool{}
+		for _, r := range runs[b : b+3] {
+			lanes[r.LaneKey()] = true
+			assert.Equal(t, runs[b].Case, r.Case)
+			assert.Equal(t, runs[b].Repetition, r.Repetition)
+		}
+		assert.Len(t, lanes, 3)
+	}
+}
+
+func TestBuildIsSeeded(t *testing.T) {
+	a, _ := Build(scen(t), nil, 1)
+	b, _ := Build(scen(t), nil, 1)
+	c, _ := Build(scen(t), nil, 2)
+	assert.Equal(t, a, b)
+	assert.NotEqual(t, a, c)
+}
+
+func TestBuildLaneOverride(t *testing.T) {
+	runs, err := Build(scen(t), []string{"none", "mesh"}, 1)
+	require.NoError(t, err)
+	assert.Len(t, runs, 2*2*4)
+	for _, r := range runs {
+		assert.Contains(t, []string{"none", "mesh/both"}, r.LaneKey())
+	}
+	_, err = Build(scen(t), []string{"envoy"}, 1)
+	assert.ErrorContains(t, err, `--lanes: unknown lane "envoy"`)
+}
+
+func TestCaseName(t *testing.T) {
+	tests := []struct {
+		qps   float64
+		conns int
+		mtls  bool
+		want  string
+	}{
+		{1000, 16, false, "qps1000-c16-1024B-http1"},
+		{-1, 2, true, "qpsmax-c2-1024B-http1-mtls"},
+	}
+	for _, tc := range tests {
+		cs := Cases(scenario.Matrix{QPS: []float64{tc.qps}, Connections: []int{tc.conns}, PayloadBytes: []int{1024}, Protocol: []string{"http1"}, MTLS: []bool{tc.mtls}})
+		require.Len(t, cs, 1)
+		assert.Equal(t, tc.want, cs[0].Name)
+	}
+}
