@@ -1,0 +1,305 @@
+package digest
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// Digest is a set of results condensed for reporting.
+type Digest struct {
+	Scenarios    []string // distinct scenario names, in order of appearance
+	Kinds        []string
+	Platforms    []string
+	Lanes        []string       // lane labels ("none", "mesh/both", ...), none first
+	Cases        []results.Case // distinct cases, in matrix order
+	Groups       []*Group       // one per lane and case that has at least one run
+	Environments []results.Environment
+	Mesh         map[string]*results.MeshFeatures // by lane label, from the first run that has it
+	Invalid      []InvalidRun
+	Runs         int // all runs, valid or not
+	Repetitions  int // the highest repetition count of any group
+	WarmupS      float64
+	DurationS    float64
+	Seeds        []int64
+	First, Last  time.Time
+	ControlPlane []*results.Result // runs that carry a control-plane record
+}
+
+// InvalidRun is a run excluded from every median and plot.
+type InvalidRun struct {
+	Key     string
+	Order   int
+	Reasons []string
+}
+
+// Group is every run of one lane in one case.
+type Group struct {
+	Lane        string
+	Case        results.Case
+	Runs        []*results.Result // valid runs only
+	Invalid     int
+	Latency     results.Percentiles  // per-percentile medians over runs
+	Scheduled   *results.Percentiles // medians, when every run recorded it
+	AchievedQPS float64              // median
+	Requests    int64                // sum
+	Errors      int64                // sum
+	Histogram   []results.Bucket     // merged over runs, sorted by End
+	Components  []ComponentStat      // by role order
+}
+
+// ComponentStat is one role's cost in a group, as medians over runs.
+type ComponentStat struct {
+	Role            string
+	Name            string
+	CPUUsPerRequest float64
+	VCPUPer1000RPS  float64
+	RSSSteadyBytes  float64
+	RSSPeakBytes    int64 // the highest peak of any run
+	CPUSource       string
+	// Per-run values, for fits and spreads.
+	VCPUSamples []float64
+}
+
+// LaneLabel is the label of a result's lane: "mesh/both", "none", ...
+func LaneLabel(r *results.Result) string {
+	if r.Mode != "" {
+		return r.Lane + "/" + r.Mode
+	}
+	return r.Lane
+}
+
+// laneRank orders lanes the way a reader compares them: baseline first, then
+// our mesh, then live meshes, then reference proxies.
+func laneRank(l string) int {
+	switch {
+	case l == "none":
+		return 0
+	case l == "mesh/both" || l == "mesh":
+		return 1
+	case strings.HasPrefix(l, "mesh/"):
+		return 2
+	case strings.HasPrefix(l, "istio"):
+		return 3
+	case strings.HasPrefix(l, "linkerd"):
+		return 4
+	default:
+		return 5
+	}
+}
+
+// RoleOrder is the order in which component roles are shown.
+var RoleOrder = []string{results.RoleClientProxy, results.RoleServerProxy, results.RoleControlPlane, results.RoleApp, results.RoleLoadgen}
+
+func roleRank(r string) int {
+	if i := slices.Index(RoleOrder, r); i >= 0 {
+		return i
+	}
+	return len(RoleOrder)
+}
+
+// Build condenses rs. It never fails: absent data yields empty fields that
+// the renderers omit with a note.
+func Build(rs []*results.Result) *Digest {
+	d := &Digest{Mesh: map[string]*results.MeshFeatures{}, Runs: len(rs)}
+	groups := map[string]*Group{}
+	seenEnv := map[string]bool{}
+	for _, r := range rs {
+		lane := LaneLabel(r)
+		d.Scenarios = appendNew(d.Scenarios, r.Scenario)
+		d.Kinds = appendNew(d.Kinds, r.ScenarioKind)
+		d.Platforms = appendNew(d.Platforms, r.Platform)
+		d.Lanes = appendNew(d.Lanes, lane)
+		if !slices.ContainsFunc(d.Cases, func(c results.Case) bool { return c == r.Case }) {
+			d.Cases = append(d.Cases, r.Case)
+		}
+		envKey := r.Environment.MachineID + "|" + r.Environment.GitRevision
+		if !seenEnv[envKey] {
+			seenEnv[envKey] = true
+			d.Environments = append(d.Environments, r.Environment)
+		}
+		if r.Mesh != nil && d.Mesh[lane] == nil {
+			d.Mesh[lane] = r.Mesh
+		}
+		if !slices.Contains(d.Seeds, r.Seed) {
+			d.Seeds = append(d.Seeds, r.Seed)
+		}
+		d.WarmupS, d.DurationS = max(d.WarmupS, r.WarmupS), max(d.DurationS, r.DurationS)
+		if d.First.IsZero() || r.Started.Before(d.First) {
+			d.First = r.Started
+		}
+		if r.Started.After(d.Last) {
+			d.Last = r.Started
+		}
+		if r.ControlPlane != nil {
+			d.ControlPlane = append(d.ControlPlane, r)
+		}
+		key := lane + "\x00" + r.Case.Name + fmt.Sprint(r.Case)
+		g := groups[key]
+		if g == nil {
+			g = &Group{Lane: lane, Case: r.Case}
+			groups[key] = g
+			d.Groups = append(d.Groups, g)
+		}
+		if !r.Valid {
+			g.Invalid++
+			d.Invalid = append(d.Invalid, InvalidRun{Key: r.Key(), Order: r.Order, Reasons: r.InvalidReasons})
+			continue
+		}
+		g.Runs = append(g.Runs, r)
+	}
+	slices.SortStableFunc(d.Lanes, func(a, b string) int { return cmp.Compare(laneRank(a), laneRank(b)) })
+	slices.SortStableFunc(d.Cases, compareCases)
+	for _, g := range d.Groups {
+		g.condense()
+		d.Repetitions = max(d.Repetitions, len(g.Runs)+g.Invalid)
+	}
+	slices.SortStableFunc(d.Groups, func(a, b *Group) int {
+		if c := compareCases(a.Case, b.Case); c != 0 {
+			return c
+		}
+		return cmp.Compare(laneRank(a.Lane), laneRank(b.Lane))
+	})
+	return d
+}
+
+func compareCases(a, b results.Case) int {
+	return cmp.Or(cmp.Compare(a.Protocol, b.Protocol), cmp.Compare(a.PayloadBytes, b.PayloadBytes),
+		cmpBool(a.MTLS, b.MTLS), cmp.Compare(a.QPS, b.QPS), cmp.Compare(a.Connections, b.Connections),
+		cmp.Compare(a.Name, b.Name))
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	default:
+		return 1
+	}
+}
+
+func appendNew(xs []string, x string) []string {
+	if x == "" || slices.Contains(xs, x) {
+		return xs
+	}
+	return append(xs, x)
+}
+
+// condense computes the group's medians from its valid runs.
+func (g *Group) condense() {
+	n := len(g.Runs)
+	if n == 0 {
+		return
+	}
+	pick := func(f func(*results.Result) float64) float64 {
+		vs := make([]float64, n)
+		for i, r := range g.Runs {
+			vs[i] = f(r)
+		}
+		return Median(vs)
+	}
+	g.Latency = results.Percentiles{
+		P50:  pick(func(r *results.Result) float64 { return r.Latency.P50 }),
+		P75:  pick(func(r *results.Result) float64 { return r.Latency.P75 }),
+		P90:  pick(func(r *results.Result) float64 { return r.Latency.P90 }),
+		P99:  pick(func(r *results.Result) float64 { return r.Latency.P99 }),
+		P999: pick(func(r *results.Result) float64 { return r.Latency.P999 }),
+		Max:  pick(func(r *results.Result) float64 { return r.Latency.Max }),
+	}
+	if !slices.ContainsFunc(g.Runs, func(r *results.Result) bool { return r.LatencyScheduled == nil }) {
+		g.Scheduled = &results.Percentiles{
+			P50:  pick(func(r *results.Result) float64 { return r.LatencyScheduled.P50 }),
+			P75:  pick(func(r *results.Result) float64 { return r.LatencyScheduled.P75 }),
+			P90:  pick(func(r *results.Result) float64 { return r.LatencyScheduled.P90 }),
+			P99:  pick(func(r *results.Result) float64 { return r.LatencyScheduled.P99 }),
+			P999: pick(func(r *results.Result) float64 { return r.LatencyScheduled.P999 }),
+			Max:  pick(func(r *results.Result) float64 { return r.LatencyScheduled.Max }),
+		}
+	}
+	g.AchievedQPS = pick(func(r *results.Result) float64 { return r.AchievedQPS })
+	merged := map[[2]float64]int64{}
+	byRole := map[string][]results.Component{}
+	for _, r := range g.Runs {
+		g.Requests += r.Requests
+		g.Errors += r.Errors
+		for _, b := range r.Histogram.Buckets {
+			merged[[2]float64{b.Start, b.End}] += b.Count
+		}
+		for _, c := range r.Components {
+			byRole[c.Role] = append(byRole[c.Role], c)
+		}
+	}
+	for k, c := range merged {
+		g.Histogram = append(g.Histogram, results.Bucket{Start: k[0], End: k[1], Count: c})
+	}
+	sort.Slice(g.Histogram, func(i, j int) bool {
+		return g.Histogram[i].End < g.Histogram[j].End || g.Histogram[i].End == g.Histogram[j].End && g.Histogram[i].Start < g.Histogram[j].Start
+	})
+	for role, cs := range byRole {
+		st := ComponentStat{Role: role, Name: cs[0].Name, CPUSource: cs[0].CPUSource}
+		var us, rss []float64
+		for _, c := range cs {
+			us = append(us, c.CPUUsPerRequest)
+			rss = append(rss, float64(c.RSSBytesSteady))
+			st.VCPUSamples = append(st.VCPUSamples, c.VCPUPer1000RPS)
+			st.RSSPeakBytes = max(st.RSSPeakBytes, c.RSSBytesPeak)
+		}
+		st.CPUUsPerRequest, st.VCPUPer1000RPS, st.RSSSteadyBytes = Median(us), Median(st.VCPUSamples), Median(rss)
+		g.Components = append(g.Components, st)
+	}
+	slices.SortFunc(g.Components, func(a, b ComponentStat) int { return cmp.Compare(roleRank(a.Role), roleRank(b.Role)) })
+}
+
+// Component returns the group's stat for role, or nil.
+func (g *Group) Component(role string) *ComponentStat {
+	for i := range g.Components {
+		if g.Components[i].Role == role {
+			return &g.Components[i]
+		}
+	}
+	return nil
+}
+
+// Group returns the group of lane in case c, or nil.
+func (d *Digest) Group(lane string, c results.Case) *Group {
+	for _, g := range d.Groups {
+		if g.Lane == lane && g.Case == c {
+			return g
+		}
+	}
+	return nil
+}
+
+// Median of xs (which it sorts); 0 for none.
+func Median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	m := len(s) / 2
+	if len(s)%2 == 1 {
+		return s[m]
+	}
+	return (s[m-1] + s[m]) / 2
+}
+
+// CaseLabel is a short human description of a case.
+func CaseLabel(c results.Case) string {
+	qps := "max qps"
+	if c.QPS > 0 {
+		qps = fmt.Sprintf("%g qps", c.QPS)
+	}
+	tls := ""
+	if c.MTLS {
+		tls = " · mTLS"
+	}
+	return fmt.Sprintf("%s · %d conn · %d B · %s%s", qps, c.Connections, c.PayloadBytes, c.Protocol, tls)
+}

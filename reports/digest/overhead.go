@@ -1,0 +1,64 @@
+package digest
+
+import (
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// Overhead is what one lane adds over the `none` lane in the same case,
+// measured side by side in the same run: the only overhead figures that are
+// comparable at all.
+type Overhead struct {
+	Lane         string
+	Case         results.Case
+	AddedP50Ms   float64
+	AddedP90Ms   float64
+	AddedP99Ms   float64
+	Proxies      []ProxyCost // one per proxy role the lane has
+	NoneRuns     int
+	LaneRuns     int
+	ErrorsInLane int64
+}
+
+// ProxyCost is one proxy's cost per unit of load.
+type ProxyCost struct {
+	Role           string
+	Name           string
+	VCPUPer1000RPS float64
+	RSSSteadyMiB   float64
+}
+
+// IsProxyRole reports whether role is a data-path proxy.
+func IsProxyRole(role string) bool {
+	return role == results.RoleClientProxy || role == results.RoleServerProxy
+}
+
+// Overheads returns the overhead of every lane over `none` in case c; nil
+// when c has no `none` group.
+func (d *Digest) Overheads(c results.Case) []Overhead {
+	base := d.Group("none", c)
+	if base == nil || len(base.Runs) == 0 {
+		return nil
+	}
+	var out []Overhead
+	for _, lane := range d.Lanes {
+		g := d.Group(lane, c)
+		if lane == "none" || g == nil || len(g.Runs) == 0 {
+			continue
+		}
+		o := Overhead{
+			Lane: lane, Case: c,
+			AddedP50Ms: g.Latency.P50 - base.Latency.P50,
+			AddedP90Ms: g.Latency.P90 - base.Latency.P90,
+			AddedP99Ms: g.Latency.P99 - base.Latency.P99,
+			NoneRuns:   len(base.Runs), LaneRuns: len(g.Runs), ErrorsInLane: g.Errors,
+		}
+		for _, cs := range g.Components {
+			if IsProxyRole(cs.Role) {
+				o.Proxies = append(o.Proxies, ProxyCost{Role: cs.Role, Name: cs.Name,
+					VCPUPer1000RPS: cs.VCPUPer1000RPS, RSSSteadyMiB: cs.RSSSteadyBytes / (1 << 20)})
+			}
+		}
+		out = append(out, o)
+	}
+	return out
+}

@@ -1,0 +1,149 @@
+package html
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/reports/digest"
+	"github.com/meshbench/meshbench/reports/plots"
+	"github.com/meshbench/meshbench/reports/published"
+)
+
+// view is the page in the shape the template wants.
+type view struct {
+	Page
+	VerdictClass string
+	Headline     []string
+	Scenario     [][2]string
+	RefCase      string
+	Overheads    []digest.Overhead
+	MeshRows     []meshRow
+	PubFigures   []pubRow
+	PubSources   []*published.Source
+	ChangePoints []changeRow
+	CPRuns       []*results.Result
+	HasScheduled bool
+}
+
+type meshRow struct {
+	Lane string
+	Mesh *results.MeshFeatures
+	Case []string // mTLS per case, if it differs from the feature flag
+}
+
+type pubRow struct {
+	Label string
+	Kind  string
+	Pct   string
+	Value string
+	Unit  string
+	How   string
+}
+
+type changeRow struct {
+	Group, Metric, Unit string
+	Revision, Time      string
+	Before, After       float64
+	Change              float64
+}
+
+func newView(p Page) view {
+	d := p.Digest
+	v := view{Page: p, VerdictClass: strings.ToLower(p.Verdict.Word)}
+	v.Scenario = [][2]string{
+		{"scenario", strings.Join(d.Scenarios, ", ")},
+		{"kind", strings.Join(d.Kinds, ", ")},
+		{"platform", strings.Join(d.Platforms, ", ")},
+		{"lanes", strings.Join(d.Lanes, ", ")},
+		{"cases", fmt.Sprint(len(d.Cases))},
+		{"runs", fmt.Sprintf("%d (%d invalid), up to %d repetitions per lane and case, interleaved", d.Runs, len(d.Invalid), d.Repetitions)},
+		{"measured window", fmt.Sprintf("%g s after %g s warm-up", d.DurationS, d.WarmupS)},
+		{"seed", fmt.Sprint(d.Seeds)},
+		{"started", stamp(d.First) + " — " + stamp(d.Last)},
+	}
+	if ref, ok := d.ReferenceCase(); ok {
+		v.RefCase = digest.CaseLabel(ref)
+		v.Overheads = d.Overheads(ref)
+		for _, o := range v.Overheads {
+			if o.Lane != "mesh/both" && o.Lane != "mesh" && len(v.Overheads) > 1 {
+				continue
+			}
+			h := fmt.Sprintf("%s adds %s ms at p50, %s ms at p90 and %s ms at p99 over no mesh", o.Lane, ms(o.AddedP50Ms), ms(o.AddedP90Ms), ms(o.AddedP99Ms))
+			var costs []string
+			for _, px := range o.Proxies {
+				costs = append(costs, fmt.Sprintf("%s %s vCPU per 1000 rps, %.1f MiB", px.Role, ms(px.VCPUPer1000RPS), px.RSSSteadyMiB))
+			}
+			if len(costs) > 0 {
+				h += "; " + strings.Join(costs, "; ")
+			}
+			v.Headline = append(v.Headline, h+" ("+v.RefCase+").")
+		}
+	}
+	for _, lane := range d.Lanes {
+		if m := d.Mesh[lane]; m != nil {
+			v.MeshRows = append(v.MeshRows, meshRow{Lane: lane, Mesh: m})
+		}
+	}
+	for _, g := range d.Groups {
+		if g.Scheduled != nil {
+			v.HasScheduled = true
+		}
+	}
+	if p.Published != nil {
+		v.PubSources = p.Published.Sources
+		for _, k := range []published.Kind{published.KindAddedLatency, published.KindProxyCPU, published.KindProxyMemory} {
+			for _, f := range p.Published.ByKind(k) {
+				r := pubRow{Label: plots.PublishedLabel(f), Kind: string(k), Pct: f.Percentile, Unit: f.Unit, How: "as published"}
+				r.Value = ms(f.Value)
+				if f.Hi > f.Lo {
+					r.Value = fmt.Sprintf("%s (%s–%s)", ms(f.Value), ms(f.Lo), ms(f.Hi))
+				}
+				if f.Derived {
+					r.How = "derived: " + f.Formula
+				}
+				v.PubFigures = append(v.PubFigures, r)
+			}
+		}
+	}
+	if p.History != nil {
+		for _, t := range p.History.Trends {
+			cps := slices.Clone(t.ChangePoints)
+			sort.Ints(cps)
+			for i, cp := range cps {
+				lo := 0
+				if i > 0 {
+					lo = cps[i-1]
+				}
+				hi := len(t.Points)
+				if i+1 < len(cps) {
+					hi = cps[i+1]
+				}
+				before, after := mean(t.Points[lo:cp]), mean(t.Points[cp:hi])
+				r := changeRow{Group: t.Group, Metric: t.Metric, Unit: t.Unit, Revision: t.Points[cp].Revision,
+					Time: t.Points[cp].Time.UTC().Format("2006-01-02 15:04"), Before: before, After: after}
+				if before != 0 {
+					r.Change = after/before - 1
+				}
+				v.ChangePoints = append(v.ChangePoints, r)
+			}
+		}
+	}
+	for _, r := range d.ControlPlane {
+		v.CPRuns = append(v.CPRuns, r)
+	}
+	return v
+}
+
+func mean(ps []digest.TrendPoint) float64 {
+	if len(ps) == 0 {
+		return 0
+	}
+	var s float64
+	for _, p := range ps {
+		s += p.Value
+	}
+	return s / float64(len(ps))
+}

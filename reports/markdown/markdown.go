@@ -1,0 +1,188 @@
+package markdown
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/reports/digest"
+	"github.com/meshbench/meshbench/reports/published"
+)
+
+// Input is what the summary shows.
+type Input struct {
+	Title         string
+	Generated     time.Time
+	Verdict       string
+	VerdictDetail string
+	Digest        *digest.Digest
+	Comparison    *results.Comparison
+	History       *digest.History
+	Published     *published.Set
+	Omitted       []string
+}
+
+// MaxRows caps each table so the summary fits a comment.
+const MaxRows = 30
+
+var icons = map[string]string{results.Pass: "✅", results.Fail: "❌", results.Inconclusive: "⚠️", "REPORT": "📊"}
+
+// Render writes the summary.
+func Render(w io.Writer, in Input) error {
+	d := in.Digest
+	if d == nil {
+		d = digest.Build(nil)
+	}
+	b := &strings.Builder{}
+	fmt.Fprintf(b, "## %s %s: %s\n\n", icons[in.Verdict], in.Verdict, in.Title)
+	fmt.Fprintf(b, "%s\n\n", in.VerdictDetail)
+	if len(d.Environments) > 0 {
+		e := d.Environments[0]
+		fmt.Fprintf(b, "<sub>%s · %d runs · %s, %d cores · %s · rev %s · generated %s</sub>\n\n", strings.Join(d.Scenarios, ", "), d.Runs,
+			e.CPUModel, e.Cores, e.GoVersion, short(e.GitRevision), in.Generated.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	if c := in.Comparison; c != nil {
+		comparison(b, c)
+	}
+	if ref, ok := d.ReferenceCase(); ok {
+		overhead(b, d, ref)
+	}
+	latency(b, d)
+	if len(d.Invalid) > 0 {
+		fmt.Fprintf(b, "\n> [!WARNING]\n> %d invalid runs were excluded:", len(d.Invalid))
+		for i, r := range d.Invalid {
+			if i == 5 {
+				fmt.Fprintf(b, " …")
+				break
+			}
+			fmt.Fprintf(b, " `%s` (%s);", r.Key, strings.Join(r.Reasons, ", "))
+		}
+		b.WriteString("\n")
+	}
+	if in.History != nil {
+		n := 0
+		for _, t := range in.History.Trends {
+			n += len(t.ChangePoints)
+		}
+		fmt.Fprintf(b, "\n**History:** %d trends, %d change points (see report.html).\n", len(in.History.Trends), n)
+	}
+	if len(in.Omitted) > 0 {
+		fmt.Fprintf(b, "\n<details><summary>%d plots not drawn</summary>\n\n", len(in.Omitted))
+		for _, o := range in.Omitted {
+			fmt.Fprintf(b, "- %s\n", o)
+		}
+		b.WriteString("\n</details>\n")
+	}
+	b.WriteString("\nFull report with plots, environment and published Istio/Linkerd figures (with their test conditions): `report.html`.\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func comparison(b *strings.Builder, c *results.Comparison) {
+	fmt.Fprintf(b, "### %s vs %s\n\n", c.Candidate, c.Base)
+	b.WriteString("| group | metric | base | candidate | Δ [95% CI] | p (Holm) | verdict |\n|---|---|--:|--:|--:|--:|---|\n")
+	// Failing and inconclusive rows first: they are why someone reads this.
+	var rows []results.MetricComparison
+	for _, want := range []string{results.Fail, results.Inconclusive, results.Pass, results.ReportOnly} {
+		for _, m := range c.Metrics {
+			if m.Verdict == want {
+				rows = append(rows, m)
+			}
+		}
+	}
+	for _, m := range c.Metrics {
+		if m.Verdict != results.Fail && m.Verdict != results.Inconclusive && m.Verdict != results.Pass && m.Verdict != results.ReportOnly {
+			rows = append(rows, m)
+		}
+	}
+	for i, m := range rows {
+		if i == MaxRows {
+			fmt.Fprintf(b, "\n<sub>%d more rows in report.html</sub>\n", len(rows)-MaxRows)
+			break
+		}
+		v := m.Verdict
+		if !m.Gated {
+			v += " (not gated)"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s %s | %s %s | %+.1f%% [%+.1f%%, %+.1f%%] | %.3g | %s %s |\n", m.Group, m.Metric, num(m.BaseMedian), m.Unit,
+			num(m.CandMedian), m.Unit, m.Delta*100, m.DeltaCILo*100, m.DeltaCIHi*100, m.PAdjusted, icons[m.Verdict], v)
+	}
+	b.WriteString("\n")
+}
+
+func overhead(b *strings.Builder, d *digest.Digest, ref results.Case) {
+	ovs := d.Overheads(ref)
+	if len(ovs) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "### Overhead over no mesh (%s, same machine, same run)\n\n", digest.CaseLabel(ref))
+	b.WriteString("| lane | +p50 ms | +p90 ms | +p99 ms | proxy vCPU / 1000 rps | proxy RSS MiB |\n|---|--:|--:|--:|---|---|\n")
+	for _, o := range ovs {
+		var cpu, rss []string
+		for _, p := range o.Proxies {
+			cpu = append(cpu, fmt.Sprintf("%s %s", p.Role, num(p.VCPUPer1000RPS)))
+			rss = append(rss, fmt.Sprintf("%s %.1f", p.Role, p.RSSSteadyMiB))
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", o.Lane, num(o.AddedP50Ms), num(o.AddedP90Ms), num(o.AddedP99Ms),
+			dash(strings.Join(cpu, ", ")), dash(strings.Join(rss, ", ")))
+	}
+	b.WriteString("\n")
+}
+
+func latency(b *strings.Builder, d *digest.Digest) {
+	if len(d.Groups) == 0 {
+		return
+	}
+	b.WriteString("<details><summary>Latency per lane and case (ms, median over repetitions)</summary>\n\n")
+	b.WriteString("| case | lane | n | p50 | p90 | p99 | p99.9 | errors |\n|---|---|--:|--:|--:|--:|--:|--:|\n")
+	n := 0
+	for _, g := range d.Groups {
+		if len(g.Runs) == 0 {
+			continue
+		}
+		if n == MaxRows*2 {
+			b.WriteString("\n<sub>more rows in report.html</sub>\n")
+			break
+		}
+		n++
+		fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s | %s | %d |\n", digest.CaseLabel(g.Case), g.Lane, len(g.Runs),
+			num(g.Latency.P50), num(g.Latency.P90), num(g.Latency.P99), num(g.Latency.P999), g.Errors)
+	}
+	b.WriteString("\n</details>\n")
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func short(rev string) string {
+	if len(rev) > 10 {
+		return rev[:10]
+	}
+	if rev == "" {
+		return "unknown"
+	}
+	return rev
+}
+
+// num prints three significant digits, plainly.
+func num(v float64) string {
+	switch a := math.Abs(v); {
+	case a == 0:
+		return "0"
+	case a >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case a >= 10:
+		return fmt.Sprintf("%.1f", v)
+	case a >= 1:
+		return fmt.Sprintf("%.2f", v)
+	default:
+		return fmt.Sprintf("%.3f", v)
+	}
+}

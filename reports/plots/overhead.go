@@ -1,0 +1,295 @@
+package plots
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/meshbench/meshbench/reports/digest"
+	"github.com/meshbench/meshbench/reports/published"
+)
+
+// dotRow is one row of an overhead dot plot.
+type dotRow struct {
+	label     string
+	value     float64 // <= 0 cannot sit on a log axis: drawn as a note
+	lo, hi    float64
+	color     color.RGBA
+	ours      bool
+	derived   bool
+	sortGroup string
+}
+
+var meshColors = map[string]color.RGBA{"istio": rgb(0xE69F00), "linkerd": rgb(0x009E73)}
+
+const publishedWarning = "Published rows come from other machines, loads and versions (conditions in the report's table): orders of magnitude, not same-machine numbers."
+
+// PublishedLabel names a published figure in plots and tables.
+func PublishedLabel(f published.Figure) string {
+	mesh := f.Mesh
+	if mesh != "" {
+		mesh = strings.ToUpper(mesh[:1]) + mesh[1:]
+	}
+	parts := []string{mesh}
+	if v := f.Source.Version; v != "" && !strings.Contains(v, ",") {
+		parts[0] += " " + v
+	}
+	if f.Variant != "" {
+		parts = append(parts, f.Variant)
+	}
+	if f.Note != "" {
+		parts = append(parts, f.Note)
+	}
+	l := strings.Join(parts, " · ") + " [" + f.Source.ID + "]"
+	if f.Derived {
+		l += " *"
+	}
+	return l
+}
+
+func publishedRow(f published.Figure, group string) dotRow {
+	c, ok := meshColors[f.Mesh]
+	if !ok {
+		c = rgb(0x777777)
+	}
+	return dotRow{label: PublishedLabel(f), value: f.Value, lo: f.Lo, hi: f.Hi, color: c, derived: f.Derived, sortGroup: group}
+}
+
+// ourLanes are the lanes set beside other meshes: ours and live installs,
+// not the reference proxies.
+func ourLane(lane string) bool {
+	return lane == "mesh" || strings.HasPrefix(lane, "mesh/") || lane == "istio" || lane == "linkerd"
+}
+
+func overheadLatency(d Data) (*Figure, string, error) {
+	var rows []dotRow
+	ref, ok := d.Digest.ReferenceCase()
+	ovs := []digest.Overhead(nil)
+	if ok {
+		ovs = d.Digest.Overheads(ref)
+	}
+	for _, pct := range []string{"p50", "p90", "p99", "p99.9"} {
+		for _, o := range ovs {
+			if !ourLane(o.Lane) {
+				continue
+			}
+			v := map[string]float64{"p50": o.AddedP50Ms, "p90": o.AddedP90Ms, "p99": o.AddedP99Ms, "p99.9": math.NaN()}[pct]
+			if math.IsNaN(v) {
+				continue
+			}
+			rows = append(rows, dotRow{label: fmt.Sprintf("this machine · %s · %s", o.Lane, pct), value: v, lo: v, hi: v,
+				color: laneColor(o.Lane), ours: true, sortGroup: pct})
+		}
+		for _, f := range d.Published.ByKind(published.KindAddedLatency) {
+			if f.Percentile == pct {
+				r := publishedRow(f, pct)
+				r.label = pct + " · " + r.label
+				rows = append(rows, r)
+			}
+		}
+	}
+	sub := "added latency = lane − no-mesh baseline, same source and load"
+	if ok && len(ovs) > 0 {
+		sub = "this machine: " + digest.CaseLabel(ref) + ", lane − `none` measured in the same run · " + sub
+	}
+	return dotPlot(rows, "added latency (ms, log scale)", "Added latency: this mesh beside published Istio and Linkerd figures", sub)
+}
+
+func overheadCPU(d Data) (*Figure, string, error) {
+	var rows []dotRow
+	ref, ok := d.Digest.ReferenceCase()
+	if ok {
+		for _, o := range d.Digest.Overheads(ref) {
+			if !ourLane(o.Lane) {
+				continue
+			}
+			for _, p := range o.Proxies {
+				rows = append(rows, dotRow{label: fmt.Sprintf("this machine · %s · %s", o.Lane, p.Role), value: p.VCPUPer1000RPS,
+					lo: p.VCPUPer1000RPS, hi: p.VCPUPer1000RPS, color: laneColor(o.Lane), ours: true})
+			}
+		}
+	}
+	for _, f := range d.Published.ByKind(published.KindProxyCPU) {
+		rows = append(rows, publishedRow(f, ""))
+	}
+	sub := "one proxy's CPU per 1000 requests/s"
+	if ok {
+		sub += " · this machine: " + digest.CaseLabel(ref)
+	}
+	return dotPlot(rows, "vCPU per 1000 rps, one proxy (log scale)", "Proxy CPU: this mesh beside published figures", sub)
+}
+
+func overheadMemory(d Data) (*Figure, string, error) {
+	var rows []dotRow
+	ref, ok := d.Digest.ReferenceCase()
+	if ok {
+		for _, o := range d.Digest.Overheads(ref) {
+			if !ourLane(o.Lane) {
+				continue
+			}
+			for _, p := range o.Proxies {
+				if p.RSSSteadyMiB > 0 {
+					rows = append(rows, dotRow{label: fmt.Sprintf("this machine · %s · %s", o.Lane, p.Role), value: p.RSSSteadyMiB,
+						lo: p.RSSSteadyMiB, hi: p.RSSSteadyMiB, color: laneColor(o.Lane), ours: true})
+				}
+			}
+		}
+	}
+	for _, f := range d.Published.ByKind(published.KindProxyMemory) {
+		rows = append(rows, publishedRow(f, ""))
+	}
+	sub := "one proxy's resident memory (ours: steady RSS in MiB; published: MB as stated)"
+	if ok {
+		sub += " · this machine: " + digest.CaseLabel(ref)
+	}
+	return dotPlot(rows, "memory per proxy (MB, log scale)", "Proxy memory: this mesh beside published figures", sub)
+}
+
+// dotPlot draws rows top to bottom on a log axis: ours as filled squares,
+// published as circles (rings when derived here), ranges as segments.
+func dotPlot(rows []dotRow, xlabel, title, sub string) (*Figure, string, error) {
+	hasOurs := slices.ContainsFunc(rows, func(r dotRow) bool { return r.ours })
+	hasPub := slices.ContainsFunc(rows, func(r dotRow) bool { return !r.ours })
+	switch {
+	case !hasOurs && !hasPub:
+		return nil, "neither this run (it needs `none` and a mesh lane in one case) nor the published set has such a figure", nil
+	case !hasOurs:
+		return nil, "these results have no mesh lane beside a `none` lane in one case, so there is nothing of ours to set beside the published figures", nil
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, r := range rows {
+		if r.lo > 0 {
+			lo = math.Min(lo, r.lo)
+		}
+		if r.hi > 0 {
+			hi = math.Max(hi, r.hi)
+		}
+	}
+	if math.IsInf(lo, 1) {
+		return nil, "every value is zero or negative (within noise); a log axis cannot show them", nil
+	}
+	lo, hi = lo/1.6, hi*1.6
+	p := newPlot("", xlabel, "")
+	p.X.Scale = plot.LogScale{}
+	p.X.Min, p.X.Max = lo, hi
+	p.X.Tick.Marker = logTicks(lo, hi)
+	p.Legend.Left = false
+	p.Legend.Top = false
+	names := make([]string, len(rows))
+	for i, r := range rows {
+		y := float64(len(rows) - 1 - i)
+		label := r.label
+		if r.value <= 0 {
+			label += fmt.Sprintf(" (%.3g: ≤ 0, not on log axis)", r.value)
+		}
+		names[len(rows)-1-i] = label
+		if r.ours {
+			band, _ := plotter.NewLine(plotter.XYs{{X: lo, Y: y}, {X: hi, Y: y}})
+			band.Color, band.Width = color.RGBA{0x00, 0x72, 0xB2, 0x30}, vg.Points(9)
+			p.Add(band)
+		}
+		if r.value <= 0 {
+			continue
+		}
+		if r.hi > r.lo && r.lo > 0 {
+			seg, _ := plotter.NewLine(plotter.XYs{{X: r.lo, Y: y}, {X: r.hi, Y: y}})
+			seg.Color, seg.Width = r.color, vg.Points(2)
+			p.Add(seg)
+		}
+		s, err := plotter.NewScatter(plotter.XYs{{X: r.value, Y: y}})
+		if err != nil {
+			return nil, "", err
+		}
+		s.Color, s.Radius, s.Shape = r.color, vg.Points(4), draw.GlyphDrawer(draw.CircleGlyph{})
+		if r.ours {
+			s.Shape = draw.BoxGlyph{}
+		} else if r.derived {
+			s.Shape = draw.RingGlyph{}
+		}
+		p.Add(s)
+		v, _ := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: r.value, Y: y}}, Labels: []string{"  " + fmtNum(r.value)}})
+		for k := range v.TextStyle {
+			v.TextStyle[k].Font.Size = 8
+			v.TextStyle[k].YAlign = draw.YCenter
+			v.TextStyle[k].Color = color.Gray{0x44}
+		}
+		p.Add(v)
+	}
+	p.NominalY(names...)
+	p.Y.Tick.Label.Font.Size = 8
+	legend := func(name string, c color.RGBA, g draw.GlyphDrawer) {
+		s, _ := plotter.NewScatter(plotter.XYs{{}})
+		s.Color, s.Shape, s.Radius = c, g, vg.Points(4)
+		p.Legend.Add(name, s)
+	}
+	legend("this machine (shaded rows)", rgb(0x0072B2), draw.BoxGlyph{})
+	legend("Istio, published", meshColors["istio"], draw.CircleGlyph{})
+	legend("Linkerd, published", meshColors["linkerd"], draw.CircleGlyph{})
+	legend("* derived here from published numbers", color.RGBA{0x55, 0x55, 0x55, 0xff}, draw.RingGlyph{})
+	h := vg.Length(len(rows))*0.21*vg.Inch + 1.7*vg.Inch
+	f, err := single(p, 11*vg.Inch, h, title, sub+"\n"+publishedWarning)
+	if f != nil {
+		f.Caption = publishedWarning + " Labels end in the source id of the table below; * marks a figure derived here (formula in the table)."
+	}
+	return f, "", err
+}
+
+// controlPlane draws config convergence percentiles against the number of
+// proxies, when control-plane runs of at least two sizes exist.
+func controlPlane(d Data) (*Figure, string, error) {
+	runs := d.Digest.ControlPlane
+	if len(runs) == 0 {
+		return nil, "no control-plane scenario results", nil
+	}
+	bySize := map[float64][]float64{}
+	var xs []float64
+	type pt struct{ x, p50, p90, p99 float64 }
+	var pts []pt
+	for _, r := range runs {
+		if !r.Valid {
+			continue
+		}
+		x := float64(r.ControlPlane.Proxies)
+		if _, ok := bySize[x]; !ok {
+			xs = append(xs, x)
+		}
+		bySize[x] = append(bySize[x], 0)
+		pts = append(pts, pt{x, r.ControlPlane.ConvergenceMs.P50, r.ControlPlane.ConvergenceMs.P90, r.ControlPlane.ConvergenceMs.P99})
+	}
+	if len(xs) < 2 {
+		return nil, "control-plane runs cover only one fleet size; the table has their numbers", nil
+	}
+	slices.Sort(xs)
+	p := newPlot("", "proxies connected", "config convergence (ms)")
+	p.Y.Min = 0
+	p.X.Tick.Marker = valueTicks(xs)
+	names := []string{"p50", "p90", "p99"}
+	for i, name := range names {
+		var xys plotter.XYs
+		for _, x := range xs {
+			var vs []float64
+			for _, q := range pts {
+				if q.x == x {
+					vs = append(vs, []float64{q.p50, q.p90, q.p99}[i])
+				}
+			}
+			xys = append(xys, plotter.XY{X: x, Y: digest.Median(vs)})
+		}
+		if err := addSeries(p, names, name, xys, true); err != nil {
+			return nil, "", err
+		}
+	}
+	f, err := single(p, 9*vg.Inch, 4.2*vg.Inch, "Control-plane convergence vs fleet size",
+		"time from a registry/policy change until every proxy ACKed it · median over runs")
+	if f != nil {
+		f.Caption = "Config convergence percentiles (registry or policy change until every proxy has ACKed the new config) against the number of connected proxies."
+	}
+	return f, "", err
+}

@@ -1,0 +1,174 @@
+package plots
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image/color"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/reports/digest"
+	"github.com/meshbench/meshbench/reports/published"
+)
+
+// Data is what the figures are drawn from; every field may be empty.
+type Data struct {
+	Digest     *digest.Digest
+	Comparison *results.Comparison
+	History    *digest.History
+	Published  *published.Set
+}
+
+// Figure is one drawn plot.
+type Figure struct {
+	Name    string // file name without .png, stable across runs
+	Title   string
+	Caption string // what is plotted, under which conditions
+	PNG     []byte
+	Width   int // pixels
+	Height  int
+}
+
+// Omission is a figure that was not drawn, and why.
+type Omission struct {
+	Name   string
+	Title  string
+	Reason string
+}
+
+// maker draws one figure or says why it cannot.
+type maker struct {
+	name, title string
+	draw        func(Data) (*Figure, string, error)
+}
+
+var makers = []maker{
+	{"latency-vs-connections", "Latency percentiles vs connections", latencyVsConnections},
+	{"latency-vs-qps", "Latency percentiles vs QPS", latencyVsQPS},
+	{"latency-cdf", "Latency distribution (CDF)", latencyCDF},
+	{"cpu-vs-qps", "CPU per component vs QPS", cpuVsQPS},
+	{"memory", "Memory per component", memory},
+	{"comparison", "Base vs candidate", comparison},
+	{"history", "Trend over history", history},
+	{"overhead-latency", "Added latency beside published figures", overheadLatency},
+	{"overhead-cpu", "Proxy CPU beside published figures", overheadCPU},
+	{"overhead-memory", "Proxy memory beside published figures", overheadMemory},
+	{"control-plane", "Control-plane convergence", controlPlane},
+}
+
+// All draws every figure the data supports, in report order.
+func All(ctx context.Context, d Data) ([]Figure, []Omission, error) {
+	if d.Digest == nil {
+		d.Digest = digest.Build(nil)
+	}
+	var figs []Figure
+	var omitted []Omission
+	for _, m := range makers {
+		if err := ctx.Err(); err != nil {
+			return figs, omitted, err
+		}
+		f, reason, err := m.draw(d)
+		if err != nil {
+			return figs, omitted, fmt.Errorf("%s: %w", m.name, err)
+		}
+		if f == nil {
+			omitted = append(omitted, Omission{Name: m.name, Title: m.title, Reason: reason})
+			continue
+		}
+		f.Name, f.Title = m.name, m.title
+		figs = append(figs, *f)
+	}
+	return figs, omitted, nil
+}
+
+const dpi = 144
+
+// render draws fn on a w x h inch canvas and encodes it as PNG.
+func render(w, h vg.Length, fn func(dc draw.Canvas)) (*Figure, error) {
+	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(dpi))
+	dc := draw.New(c)
+	fn(dc)
+	var buf bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("encode png: %w", err)
+	}
+	b := c.Image().Bounds()
+	return &Figure{PNG: buf.Bytes(), Width: b.Dx(), Height: b.Dy()}, nil
+}
+
+// single renders one plot with a header (title and subtitle) above it.
+func single(p *plot.Plot, w, h vg.Length, title, subtitle string) (*Figure, error) {
+	return render(w, h, func(dc draw.Canvas) {
+		body := header(dc, title, subtitle)
+		p.Draw(body)
+	})
+}
+
+// tiled renders plots in a grid under a header.
+func tiled(ps [][]*plot.Plot, w, h vg.Length, title, subtitle string) (*Figure, error) {
+	return render(w, h, func(dc draw.Canvas) {
+		body := header(dc, title, subtitle)
+		t := draw.Tiles{Rows: len(ps), Cols: len(ps[0]), PadX: vg.Points(14), PadY: vg.Points(10),
+			PadTop: vg.Points(2), PadBottom: vg.Points(2), PadLeft: vg.Points(2), PadRight: vg.Points(6)}
+		cs := plot.Align(ps, t, body)
+		for i := range ps {
+			for j := range ps[i] {
+				if ps[i][j] != nil {
+					ps[i][j].Draw(cs[i][j])
+				}
+			}
+		}
+	})
+}
+
+// header draws the title and subtitle and returns the canvas below them.
+func header(dc draw.Canvas, title, subtitle string) draw.Canvas {
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	ts := textStyle(13, color.Black)
+	ss := textStyle(9, color.Gray{0x55})
+	ts.XAlign, ss.XAlign = draw.XLeft, draw.XLeft
+	top := dc.Max.Y - vg.Points(8)
+	x := dc.Min.X + vg.Points(10)
+	dc.FillText(ts, vg.Point{X: x, Y: top - ts.Height(title)}, title)
+	used := ts.Height(title) + vg.Points(12)
+	if subtitle != "" {
+		dc.FillText(ss, vg.Point{X: x, Y: top - used - ss.Height(subtitle) + vg.Points(2)}, subtitle)
+		used += ss.Height(subtitle) + vg.Points(4)
+	}
+	body := dc
+	body.Max.Y -= used
+	body.Min.X += vg.Points(4)
+	body.Max.X -= vg.Points(6)
+	body.Min.Y += vg.Points(4)
+	return body
+}
+
+func textStyle(size vg.Length, c color.Color) text.Style {
+	return text.Style{Color: c, Font: font.From(plot.DefaultFont, size), Handler: plot.DefaultTextHandler,
+		XAlign: draw.XLeft, YAlign: draw.YBottom}
+}
+
+// newPlot is a plot with the house style: grid, readable ticks.
+func newPlot(title, xlabel, ylabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.Title.TextStyle.Font.Size = 11
+	p.X.Label.Text, p.Y.Label.Text = xlabel, ylabel
+	p.X.Label.TextStyle.Font.Size, p.Y.Label.TextStyle.Font.Size = 10, 10
+	p.X.Tick.Label.Font.Size, p.Y.Tick.Label.Font.Size = 9, 9
+	p.Legend.TextStyle.Font.Size = 9
+	p.Legend.Top = true
+	p.Legend.Left = true
+	p.Legend.Padding = vg.Points(2)
+	p.Legend.ThumbnailWidth = vg.Points(18)
+	p.Add(grid())
+	return p
+}

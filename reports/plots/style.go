@@ -1,0 +1,147 @@
+package plots
+
+import (
+	"image/color"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+func rgb(hex uint32) color.RGBA {
+	return color.RGBA{R: uint8(hex >> 16), G: uint8(hex >> 8), B: uint8(hex), A: 0xff}
+}
+
+// laneColors come from the Okabe-Ito palette, which stays distinct for the
+// common forms of colour blindness; a lane keeps its colour in every plot.
+var laneColors = map[string]color.RGBA{
+	"none":            rgb(0x000000),
+	"mesh/both":       rgb(0x0072B2),
+	"mesh":            rgb(0x0072B2),
+	"mesh/clientonly": rgb(0x56B4E9),
+	"mesh/serveronly": rgb(0xCC79A7),
+	"istio":           rgb(0xE69F00),
+	"linkerd":         rgb(0x009E73),
+	"haproxy":         rgb(0xD55E00),
+	"nginx":           rgb(0x8C6D31),
+	"httputil":        rgb(0x999999),
+}
+
+var spare = []color.RGBA{rgb(0x7F3C8D), rgb(0x11A579), rgb(0x3969AC), rgb(0xF2B701), rgb(0xE73F74)}
+
+func laneColor(lane string) color.RGBA {
+	if c, ok := laneColors[lane]; ok {
+		return c
+	}
+	if c, ok := laneColors[strings.SplitN(lane, "/", 2)[0]]; ok {
+		return c
+	}
+	h := 0
+	for _, r := range lane {
+		h = h*31 + int(r)
+	}
+	return spare[(h%len(spare)+len(spare))%len(spare)]
+}
+
+var glyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.PyramidGlyph{}, draw.RingGlyph{}, draw.BoxGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}}
+
+func laneGlyph(lanes []string, lane string) draw.GlyphDrawer {
+	i := slices.Index(lanes, lane)
+	if i < 0 {
+		i = 0
+	}
+	return glyphs[i%len(glyphs)]
+}
+
+// dashes differ by lane too, so series stay apart in greyscale print.
+func laneDashes(lanes []string, lane string) []vg.Length {
+	switch slices.Index(lanes, lane) % 3 {
+	case 1:
+		return nil
+	case 2:
+		return []vg.Length{vg.Points(6), vg.Points(3)}
+	default:
+		if lane == "none" {
+			return []vg.Length{vg.Points(2), vg.Points(2)}
+		}
+		return nil
+	}
+}
+
+func grid() *plotter.Grid {
+	g := plotter.NewGrid()
+	g.Vertical.Color = color.Gray{0xe4}
+	g.Horizontal.Color = color.Gray{0xe4}
+	return g
+}
+
+// addSeries adds a line with points for one lane and a legend entry.
+func addSeries(p *plot.Plot, lanes []string, lane string, xys plotter.XYs, legend bool) error {
+	if len(xys) == 0 {
+		return nil
+	}
+	l, s, err := plotter.NewLinePoints(xys)
+	if err != nil {
+		return err
+	}
+	c := laneColor(lane)
+	l.Color, l.Width, l.Dashes = c, vg.Points(1.6), laneDashes(lanes, lane)
+	s.Color, s.Shape, s.Radius = c, laneGlyph(lanes, lane), vg.Points(3)
+	p.Add(l, s)
+	if legend {
+		p.Legend.Add(lane, l, s)
+	}
+	return nil
+}
+
+// fmtNum prints a tick value without trailing zeros.
+func fmtNum(v float64) string {
+	switch {
+	case v == 0:
+		return "0"
+	case math.Abs(v) >= 1000 && math.Mod(v, 1000) == 0:
+		return strconv.FormatFloat(v/1000, 'f', -1, 64) + "k"
+	case math.Abs(v) >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case math.Abs(v) >= 1:
+		return strconv.FormatFloat(v, 'g', 3, 64)
+	default:
+		return strconv.FormatFloat(v, 'g', 2, 64)
+	}
+}
+
+// valueTicks marks exactly the measured x values (2, 4, 8 ... connections).
+func valueTicks(xs []float64) plot.ConstantTicks {
+	t := make(plot.ConstantTicks, len(xs))
+	for i, x := range xs {
+		t[i] = plot.Tick{Value: x, Label: fmtNum(x)}
+	}
+	return t
+}
+
+// logTicks labels 1-2-5 steps of each decade in [lo, hi].
+func logTicks(lo, hi float64) plot.Ticker {
+	return plot.TickerFunc(func(min, max float64) []plot.Tick {
+		var ts []plot.Tick
+		for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
+			dec := math.Pow(10, e)
+			for _, m := range []float64{1, 2, 3, 4, 5, 6, 7, 8, 9} {
+				v := m * dec
+				if v < min*0.999 || v > max*1.001 {
+					continue
+				}
+				t := plot.Tick{Value: v}
+				if m == 1 || m == 2 || m == 5 {
+					t.Label = fmtNum(v)
+				}
+				ts = append(ts, t)
+			}
+		}
+		return ts
+	})
+}

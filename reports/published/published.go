@@ -1,0 +1,332 @@
+package published
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	pubdata "github.com/meshbench/meshbench/baselines/published"
+)
+
+// Kind classifies a figure by what it can be compared with.
+type Kind string
+
+const (
+	KindAddedLatency Kind = "added_latency" // ms over a no-mesh baseline
+	KindProxyCPU     Kind = "proxy_vcpu"    // vCPU per 1000 rps, one proxy
+	KindProxyMemory  Kind = "proxy_memory"  // MB, one proxy
+	KindOther        Kind = "other"         // shown in the table only
+)
+
+// Source is one published entry: who measured, where, and how.
+type Source struct {
+	ID         string
+	Ref        string // URL or repository reference
+	Mesh       string
+	Version    string
+	Proxy      string
+	Date       string
+	Conditions string // human summary of the test conditions
+	Note       string
+}
+
+// Figure is one published number.
+type Figure struct {
+	Source     *Source
+	Mesh       string // istio, linkerd, none
+	Kind       Kind
+	Metric     string // as published
+	Variant    string // e.g. "server sidecar only", "ambient L4 two ztunnels"
+	Percentile string // p50, p90, p99, p99.9, max; empty when not a latency
+	Value      float64
+	Lo, Hi     float64 // equal to Value unless the source gives a range
+	Unit       string
+	Derived    bool   // computed here from published numbers
+	Formula    string // how, when Derived
+	Note       string
+}
+
+// Set is every published figure.
+type Set struct {
+	Files   []string
+	Sources []*Source
+	Figures []Figure
+}
+
+// Default loads the figures embedded in the binary.
+func Default() (*Set, error) { return Load(pubdata.FS, ".") }
+
+// LoadDir loads every *.yaml file in dir.
+func LoadDir(dir string) (*Set, error) { return Load(os.DirFS(dir), ".") }
+
+// Load reads every *.yaml file under dir in fsys.
+func Load(fsys fs.FS, dir string) (*Set, error) {
+	names, err := fs.Glob(fsys, path.Join(dir, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no published figures (*.yaml) in %s", dir)
+	}
+	s := &Set{}
+	for _, n := range names {
+		data, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.parse(data); err != nil {
+			return nil, fmt.Errorf("published figures %s: %w", n, err)
+		}
+		s.Files = append(s.Files, n)
+	}
+	return s, nil
+}
+
+// ByKind returns the figures of one kind.
+func (s *Set) ByKind(k Kind) []Figure {
+	if s == nil {
+		return nil
+	}
+	var out []Figure
+	for _, f := range s.Figures {
+		if f.Kind == k {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+type doc struct {
+	Entries []map[string]any `json:"entries"`
+	Derived []map[string]any `json:"derived_cpu_per_request"`
+}
+
+func (s *Set) parse(data []byte) error {
+	var d doc
+	if err := yaml.Unmarshal(data, &d); err != nil {
+		return err
+	}
+	byID := map[string]*Source{}
+	for i, e := range d.Entries {
+		src := sourceOf(e)
+		if src.ID == "" {
+			return fmt.Errorf("entry %d has no id", i)
+		}
+		s.Sources = append(s.Sources, src)
+		byID[src.ID] = src
+		ms, _ := e["metrics"].([]any)
+		var figs []Figure
+		for _, m := range ms {
+			mm, ok := m.(map[string]any)
+			if !ok {
+				continue
+			}
+			f, err := figureOf(src, e, mm)
+			if err != nil {
+				return fmt.Errorf("entry %s: %w", src.ID, err)
+			}
+			figs = append(figs, f)
+		}
+		s.Figures = append(s.Figures, figs...)
+		s.Figures = append(s.Figures, deriveAdded(figs)...)
+	}
+	for _, m := range d.Derived {
+		f, ok := derivedCPU(m, byID)
+		if ok {
+			s.Figures = append(s.Figures, f)
+		}
+	}
+	return nil
+}
+
+func str(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		if x {
+			return "on"
+		}
+		return "off"
+	case []any:
+		parts := make([]string, len(x))
+		for i, p := range x {
+			parts[i] = str(p)
+		}
+		return strings.Join(parts, ", ")
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + " " + str(x[k])
+		}
+		return strings.Join(parts, ", ")
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+func sourceOf(e map[string]any) *Source {
+	src := &Source{ID: str(e["id"]), Ref: str(e["source"]), Mesh: str(e["mesh"]), Version: str(e["mesh_version"]),
+		Proxy: str(e["proxy"]), Date: str(e["date"]), Note: str(e["note"])}
+	var c []string
+	add := func(key, format string) {
+		if v, ok := e[key]; ok && v != nil {
+			c = append(c, fmt.Sprintf(format, str(v)))
+		}
+	}
+	add("scenario", "%s")
+	add("qps", "%s qps")
+	add("connections", "%s connections")
+	add("payload_bytes", "%s B payload")
+	add("protocol", "%s")
+	add("mtls", "mTLS %s")
+	add("proxy_workers", "%s proxy workers")
+	add("duration", "%s")
+	add("cluster", "%s")
+	add("headline", "%q")
+	src.Conditions = strings.Join(c, " · ")
+	if src.Conditions == "" {
+		src.Conditions = "conditions not stated"
+	}
+	return src
+}
+
+// parseValue reads 0.5, "4-6", "29.0k-33.7k".
+func parseValue(v any) (val, lo, hi float64, err error) {
+	switch x := v.(type) {
+	case float64:
+		return x, x, x, nil
+	case string:
+		parts := strings.SplitN(x, "-", 2)
+		nums := make([]float64, len(parts))
+		for i, p := range parts {
+			p = strings.TrimSpace(p)
+			mult := 1.0
+			if strings.HasSuffix(p, "k") {
+				mult, p = 1000, strings.TrimSuffix(p, "k")
+			}
+			f, err := strconv.ParseFloat(p, 64)
+			if err != nil {
+				return 0, 0, 0, fmt.Errorf("value %q: %w", x, err)
+			}
+			nums[i] = f * mult
+		}
+		if len(nums) == 1 {
+			return nums[0], nums[0], nums[0], nil
+		}
+		return (nums[0] + nums[1]) / 2, nums[0], nums[1], nil
+	default:
+		return 0, 0, 0, fmt.Errorf("value %v of type %T", v, v)
+	}
+}
+
+var cpuMetrics = []string{"envoy_vcpu_per_1000rps", "sidecar_vcpu_per_1000rps", "sidecar_vcpu_at_1000rps",
+	"waypoint_vcpu_at_1000rps", "ztunnel_vcpu_at_1000rps"}
+var memMetrics = []string{"envoy_memory", "sidecar_memory", "sidecar_memory_at_1000rps", "waypoint_memory_at_1000rps",
+	"ztunnel_memory_at_1000rps", "proxy_memory_avg", "max_proxy_memory", "proxy_memory"}
+
+func figureOf(src *Source, e, m map[string]any) (Figure, error) {
+	val, lo, hi, err := parseValue(m["value"])
+	if err != nil {
+		return Figure{}, fmt.Errorf("metric %s: %w", str(m["metric"]), err)
+	}
+	f := Figure{Source: src, Mesh: cmpOr(str(m["mesh"]), src.Mesh), Metric: str(m["metric"]),
+		Percentile: normPct(str(m["percentile"])), Value: val, Lo: lo, Hi: hi, Unit: str(m["unit"]),
+		Note: strings.TrimSpace(str(m["note"]) + " " + str(m["scenario"]))}
+	if q := str(m["qps"]); q != "" {
+		f.Note = strings.TrimSpace(q + " qps " + f.Note)
+	}
+	switch {
+	case strings.HasPrefix(f.Metric, "added_latency") && f.Unit == "ms" && f.Percentile != "" && f.Percentile != "max":
+		f.Kind = KindAddedLatency
+		f.Variant = strings.ReplaceAll(strings.TrimPrefix(strings.TrimPrefix(f.Metric, "added_latency"), "_"), "_", " ")
+	case slices.Contains(cpuMetrics, f.Metric):
+		f.Kind = KindProxyCPU
+		f.Variant = strings.SplitN(f.Metric, "_", 2)[0]
+	case slices.Contains(memMetrics, f.Metric) && f.Unit == "MB":
+		f.Kind = KindProxyMemory
+		f.Variant = strings.ReplaceAll(strings.TrimSuffix(strings.TrimSuffix(f.Metric, "_at_1000rps"), "_memory"), "_", " ")
+	default:
+		f.Kind = KindOther
+	}
+	if f.Kind == KindProxyCPU && f.Unit != "vCPU" {
+		f.Kind = KindOther
+	}
+	return f, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func normPct(p string) string {
+	if p == "" || strings.HasPrefix(p, "p") || p == "max" {
+		return p
+	}
+	return "p" + p
+}
+
+// deriveAdded turns a source's absolute latencies of a mesh and of `none`,
+// at the same percentile and load, into added latency.
+func deriveAdded(figs []Figure) []Figure {
+	var out []Figure
+	for _, f := range figs {
+		if f.Metric != "latency" || f.Mesh == "none" || f.Mesh == "" || f.Percentile == "" || f.Percentile == "max" || f.Unit != "ms" {
+			continue
+		}
+		for _, b := range figs {
+			if b.Metric == "latency" && b.Mesh == "none" && b.Percentile == f.Percentile && b.Note == f.Note && b.Unit == "ms" {
+				d := f
+				d.Kind, d.Metric, d.Derived = KindAddedLatency, "added_latency", true
+				d.Value, d.Lo, d.Hi = f.Value-b.Value, f.Lo-b.Hi, f.Hi-b.Lo
+				d.Formula = fmt.Sprintf("latency(%s) %g ms − latency(none) %g ms, %s, same source", f.Mesh, f.Value, b.Value, f.Percentile)
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// derivedCPU reads a derived_cpu_per_request row (µs of CPU per request) as
+// vCPU per 1000 rps (µs/req ÷ 1000). Rows whose source already publishes a
+// vCPU figure are skipped: they would repeat it in other units.
+func derivedCPU(m map[string]any, byID map[string]*Source) (Figure, bool) {
+	id := strings.SplitN(str(m["source"]), "..", 2)[0]
+	src := byID[id]
+	if src == nil || strings.HasPrefix(id, "istio-doc") {
+		return Figure{}, false
+	}
+	val, lo, hi, err := parseValue(m["us_cpu_per_request"])
+	if err != nil {
+		return Figure{}, false
+	}
+	mesh := src.Mesh
+	if p := str(m["proxy"]); strings.Contains(p, "linkerd") {
+		mesh = "linkerd"
+	} else if strings.Contains(p, "envoy") {
+		mesh = "istio"
+	}
+	return Figure{Source: src, Mesh: mesh, Kind: KindProxyCPU, Metric: "us_cpu_per_request", Variant: str(m["proxy"]),
+		Value: val / 1000, Lo: lo / 1000, Hi: hi / 1000, Unit: "vCPU", Derived: true,
+		Formula: fmt.Sprintf("%s µs CPU per request ÷ 1000 = vCPU per 1000 rps", str(m["us_cpu_per_request"])),
+		Note:    str(m["note"])}, true
+}
