@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"errors"
 
 	"github.com/meshbench/meshbench/harness/load"
 	"github.com/meshbench/meshbench/harness/measure"
@@ -76,3 +77,8 @@ type Topology interface {
 	// Down stops the topology. Idempotent.
 	Down(ctx context.Context) error
 }
+
+// ErrLaneUnavailable marks a lane that cannot run here (its proxy is not
+// installed, say); the runner skips the lane's runs with a message instead
+// of failing.
+var ErrLaneUnavailable = errors.New("lane unavailable on this platform")

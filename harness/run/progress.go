@@ -37,7 +37,7 @@ func (p *progress) start(r plan.Run) {
 	if p.w == nil {
 		return
 	}
-	fmt.Fprintf(p.w, "[%d/%d] %-16s %-28s rep %d   elapsed %s  ETA %s\n", r.Order+1, p.total, r.LaneKey(), r.Case.Name,
+	fmt.Fprintf(p.w, "[%d/%d] %-16s %-28s rep %d   elapsed %s  ETA %s\n", p.doneN+1, p.total, r.LaneKey(), r.Case.Name,
 		r.Repetition, round(time.Since(p.began)), round(p.eta()))
 }
 
@@ -52,6 +52,9 @@ func (p *progress) done(res *results.Result) {
 	}
 	fmt.Fprintf(p.w, "        p50 %.3f ms  p99 %.3f ms  %.0f qps  %d errors%s\n", res.Latency.P50, res.Latency.P99, res.AchievedQPS, res.Errors, mark)
 }
+
+// skip counts a run that will not happen (its lane is unavailable).
+func (p *progress) skip() { p.total--; p.current.Order-- }
 
 func (p *progress) finish() {
 	if p.w != nil {

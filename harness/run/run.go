@@ -53,12 +53,25 @@ func Execute(ctx context.Context, o Options) ([]*results.Result, error) {
 	}
 	prog := newProgress(o.Progress, s, len(runs))
 	var out []*results.Result
+	skipped := map[string]bool{}
 	for _, r := range runs {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
+		if skipped[r.LaneKey()] {
+			prog.skip()
+			continue
+		}
 		prog.start(r)
 		res, err := one(ctx, o, r, seed, log)
+		if errors.Is(err, platform.ErrLaneUnavailable) && ctx.Err() == nil {
+			skipped[r.LaneKey()] = true
+			prog.skip()
+			if o.Progress != nil {
+				fmt.Fprintf(o.Progress, "        skipping lane %s: %v\n", r.LaneKey(), err)
+			}
+			continue
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return out, ctx.Err()

@@ -48,6 +48,8 @@ func (p *Platform) lanes() map[string]laneStarter {
 		platform.LaneNone:     startNone,
 		platform.LaneMesh:     sidecarLane(meshSidecar),
 		platform.LaneHTTPUtil: sidecarLane(httputilSidecar),
+		platform.LaneHAProxy:  sidecarLane(haproxySidecar),
+		platform.LaneNginx:    sidecarLane(nginxSidecar),
 	}
 }
 
