@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/meshbench/meshbench/harness/envinfo"
-	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/harness/run"
 	"github.com/meshbench/meshbench/harness/scenario"
 	"github.com/meshbench/meshbench/harness/summary"
@@ -136,9 +135,4 @@ func parseLabels(kv []string) (map[string]string, error) {
 		m[k] = v
 	}
 	return m, nil
-}
-
-// renderReport is replaced by the reports package's renderer when linked.
-var renderReport = func(context.Context, *env, []*results.Result, *results.Comparison, string, string) error {
-	return nil
 }
