@@ -100,7 +100,10 @@ func describe(m Input, conf float64) Outcome {
 	o.PAdjusted = u.P
 	if r, err := stats.HodgesLehmannRatio(m.Base, m.Candidate, conf); err == nil {
 		o.Delta, o.DeltaCILo, o.DeltaCIHi = r.Ratio-1, r.Lo-1, r.Hi-1
-	} else if s, err2 := stats.HodgesLehmann(m.Base, m.Candidate, conf); err2 == nil && bs.Median != 0 {
+	} else if s, err2 := stats.HodgesLehmann(m.Base, m.Candidate, conf); err2 == nil && s.Lo == 0 && s.Hi == 0 {
+		// Zeros on both sides (0 allocs/op): no change at all.
+		o.Delta, o.DeltaCILo, o.DeltaCIHi = 0, 0, 0
+	} else if err2 == nil && bs.Median != 0 {
 		// Zero or negative values (an idle component's CPU): express the
 		// additive shift relative to the base median instead.
 		d := math.Abs(bs.Median)
