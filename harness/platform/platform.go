@@ -39,10 +39,19 @@ type MeshOptions struct {
 	Workers int
 	// Telemetry switches proxy metrics on.
 	Telemetry bool
+	// Pinning places components on CPUs: PinNone, or PinSplit (load client
+	// and app on the first CPU, proxies and control plane on the rest).
+	Pinning string
 	// ProxyArgs are extra arguments for every meshproxy (the gate uses them
 	// for injected regressions).
 	ProxyArgs []string
 }
+
+// CPU pinning policies.
+const (
+	PinNone  = "none"
+	PinSplit = "split"
+)
 
 // Binaries are the executables a platform runs; the gate points them at the
 // base or candidate build.

@@ -93,7 +93,7 @@ func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logge
 	s := o.Scenario
 	spec := platform.Spec{
 		Lane: r.Lane, Mode: r.Mode, Case: r.Case,
-		Mesh: platform.MeshOptions{Workers: s.Mesh.Workers, Telemetry: s.Mesh.TelemetryOn(), ProxyArgs: o.ProxyArgs},
+		Mesh: platform.MeshOptions{Workers: s.Mesh.Workers, Telemetry: s.Mesh.TelemetryOn(), Pinning: s.Mesh.Pinning, ProxyArgs: o.ProxyArgs},
 	}
 	topo, err := o.Platform.Up(ctx, spec)
 	if err != nil {
@@ -131,6 +131,7 @@ func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logge
 	cpu1, _ := envinfo.ReadCPUTimes()
 	env := o.Env
 	env.StealPct = envinfo.StealPct(cpu0, cpu1)
+	env.Pinning = s.Mesh.Pinning
 
 	res := &results.Result{
 		Schema: results.Schema, Scenario: s.Name, ScenarioKind: s.Kind, Platform: o.Platform.Name(),

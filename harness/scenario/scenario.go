@@ -58,6 +58,9 @@ type Matrix struct {
 type Mesh struct {
 	Workers   int   `yaml:"workers"`   // GOMAXPROCS per proxy; 0 = runtime default
 	Telemetry *bool `yaml:"telemetry"` // default true
+	// Pinning: none (default) or split (load client and app on CPU 0,
+	// proxies and control plane on the others).
+	Pinning string `yaml:"pinning"`
 }
 
 // Profile overrides durations and repetitions.

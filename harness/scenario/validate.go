@@ -112,6 +112,9 @@ func (s *Scenario) validateLoad() []*Error {
 			errs = append(errs, bad(fmt.Sprintf("matrix.protocol[%d]", i), "%q is not one of http1, h2", p))
 		}
 	}
+	if p := s.Mesh.Pinning; p != "" && p != "none" && p != "split" {
+		errs = append(errs, bad("mesh.pinning", "%q is not one of none, split", p))
+	}
 	if s.Mesh.Workers < 0 {
 		errs = append(errs, bad("mesh.workers", "must not be negative"))
 	}

@@ -28,6 +28,7 @@ type topology struct {
 
 // run starts a component, tracks it, and waits until readyURL answers 200.
 func (t *topology) run(ctx context.Context, name, role, bin string, args []string, env []string, readyURL string) (*process, error) {
+	bin, args = pin(t.spec.Mesh.Pinning, role, bin, args)
 	pr, err := start(t.p.log, name, role, bin, args, env)
 	if err != nil {
 		return nil, err
