@@ -86,3 +86,12 @@ func TestOptionsNormalize(t *testing.T) {
 		assert.ErrorContains(t, err, tc.wantErr)
 	}
 }
+
+func TestRunMaxQPS(t *testing.T) {
+	url := echoServer(t)
+	rep, err := Run(context.Background(), Options{URL: url, QPS: -1, Connections: 2, Duration: 300 * time.Millisecond})
+	require.NoError(t, err)
+	assert.Greater(t, rep.Requests, int64(100), "as fast as possible is much faster than fortio's default 8 qps")
+	assert.Nil(t, rep.Scheduled, "no schedule in max-QPS mode")
+	assert.False(t, rep.FellBehind)
+}
