@@ -105,3 +105,18 @@ func TestThresholdsNormalize(t *testing.T) {
 	_, err = Thresholds{Rounds: 2}.Normalize()
 	assert.Error(t, err)
 }
+
+func TestDecode(t *testing.T) {
+	th, err := Decode(map[string]any{"p99": 0.2, "rounds": 20, "extension": -1})
+	require.NoError(t, err)
+	assert.Equal(t, 0.2, th.P99)
+	assert.Equal(t, 20, th.Rounds)
+	assert.Equal(t, 0, th.Extension)
+	assert.Equal(t, 0.05, th.P50)
+
+	_, err = Decode(map[string]any{"p95": 0.1})
+	assert.Error(t, err, "unknown keys are refused")
+	th, err = Decode(nil)
+	require.NoError(t, err)
+	assert.Equal(t, DefaultRounds, th.Rounds)
+}

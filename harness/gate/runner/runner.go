@@ -1,0 +1,195 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+
+	"github.com/meshbench/meshbench/harness/gate/compare"
+	"github.com/meshbench/meshbench/harness/gate/verdict"
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// Side names.
+const (
+	Base      = "base"
+	Candidate = "candidate"
+)
+
+// Side is one of the two builds under comparison.
+type Side struct {
+	Name      string // Base or Candidate
+	Label     string // what the table shows: a git revision or a directory
+	Rev       string // git revision, when built from one
+	BinDir    string // meshbench, meshproxy, meshcontrol
+	ProxyArgs []string
+}
+
+// Executor runs one side once: every lane and case of the scenario, one
+// repetition, labeled with the side and round. Implementations need not be
+// safe for concurrent use; the runner calls one at a time.
+type Executor interface {
+	Run(ctx context.Context, side Side, round, seq int) ([]*results.Result, error)
+}
+
+// Options of a gate.
+type Options struct {
+	Base, Candidate Side
+	Thresholds      verdict.Thresholds
+	Exec            Executor
+	Seed            int64
+	Scenario        string
+	// AllowCrossMachine is passed to compare (a gate runs both sides on
+	// one machine, so this only matters for hand-assembled result sets).
+	AllowCrossMachine bool
+	Log               *slog.Logger
+	Progress          io.Writer
+}
+
+// Outcome is the gate's decision and the runs behind it.
+type Outcome struct {
+	Comparison *results.Comparison
+	Runs       []*results.Result
+	// First is the decision at the first look when the extension ran.
+	First *results.Comparison
+}
+
+// Gate runs the gate.
+func Gate(ctx context.Context, o Options) (*Outcome, error) {
+	th, err := o.Thresholds.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	o.Thresholds = th
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	g := &gate{o: o, rng: rand.New(rand.NewPCG(uint64(o.Seed), 0x67617465))}
+	if err := g.rounds(ctx, 1, th.Rounds); err != nil {
+		return nil, err
+	}
+	first, err := g.decide(1)
+	if err != nil {
+		return nil, err
+	}
+	out := &Outcome{Comparison: first}
+	if first.Verdict == results.Inconclusive && th.Extension > 0 {
+		g.progress("first look INCONCLUSIVE: running the pre-declared extension of %d rounds", th.Extension)
+		if err := g.rounds(ctx, th.Rounds+1, th.Rounds+th.Extension); err != nil {
+			return nil, err
+		}
+		second, err := g.decide(2)
+		if err != nil {
+			return nil, err
+		}
+		out.First, out.Comparison = first, second
+	}
+	out.Runs = g.kept()
+	return out, nil
+}
+
+type gate struct {
+	o      Options
+	rng    *rand.Rand
+	seq    int
+	byRnd  map[int][]*results.Result
+	voided []int
+}
+
+func (g *gate) progress(format string, args ...any) {
+	if g.o.Progress != nil {
+		fmt.Fprintf(g.o.Progress, "gate: "+format+"\n", args...)
+	}
+}
+
+// rounds runs rounds from..to inclusive, each side once per round in a
+// seeded random order.
+func (g *gate) rounds(ctx context.Context, from, to int) error {
+	if g.byRnd == nil {
+		g.byRnd = map[int][]*results.Result{}
+	}
+	for round := from; round <= to; round++ {
+		sides := []Side{g.o.Base, g.o.Candidate}
+		g.rng.Shuffle(2, func(i, j int) { sides[i], sides[j] = sides[j], sides[i] })
+		g.progress("round %d/%d: %s then %s", round, to, sides[0].Name, sides[1].Name)
+		var got []*results.Result
+		for _, s := range sides {
+			rs, err := g.o.Exec.Run(ctx, s, round, g.seq)
+			if err != nil {
+				return fmt.Errorf("round %d, %s: %w", round, s.Name, err)
+			}
+			g.seq += len(rs)
+			for _, r := range rs {
+				if r.Labels == nil {
+					r.Labels = map[string]string{}
+				}
+				r.Labels["build"], r.Labels["round"] = s.Name, strconv.Itoa(round)
+			}
+			got = append(got, rs...)
+		}
+		g.byRnd[round] = got
+		for _, r := range got {
+			if !r.Valid {
+				// A round is evidence only whole: dropping one side's run
+				// would leave the other side's run of that moment unpaired
+				// with the same machine conditions.
+				g.voided = append(g.voided, round)
+				g.progress("round %d void: %s", round, r.InvalidReasons)
+				break
+			}
+		}
+	}
+	return nil
+}
+
+func (g *gate) kept() []*results.Result {
+	var all []*results.Result
+	for round := 1; round <= len(g.byRnd); round++ {
+		all = append(all, g.byRnd[round]...)
+	}
+	return all
+}
+
+func (g *gate) decide(look int) (*results.Comparison, error) {
+	var base, cand []*results.Result
+	for round, rs := range g.byRnd {
+		if contains(g.voided, round) {
+			continue
+		}
+		for _, r := range rs {
+			if r.Labels["build"] == Base {
+				base = append(base, r)
+			} else {
+				cand = append(cand, r)
+			}
+		}
+	}
+	c, err := compare.Compare(base, cand, compare.Options{BaseLabel: g.o.Base.Label, CandidateLabel: g.o.Candidate.Label,
+		Scenario: g.o.Scenario, Thresholds: g.o.Thresholds, Look: look, AllowCrossMachine: g.o.AllowCrossMachine})
+	if err != nil {
+		return nil, err
+	}
+	c.Seed = g.o.Seed
+	if len(g.voided) > 0 {
+		c.Notes = append(c.Notes, fmt.Sprintf("%d of %d rounds void (an invalid run): %v", len(g.voided), len(g.byRnd), g.voided))
+	}
+	if len(g.o.Candidate.ProxyArgs) > 0 {
+		c.Notes = append(c.Notes, fmt.Sprintf("candidate proxy args: %q", g.o.Candidate.ProxyArgs))
+	}
+	if len(g.o.Base.ProxyArgs) > 0 {
+		c.Notes = append(c.Notes, fmt.Sprintf("base proxy args: %q", g.o.Base.ProxyArgs))
+	}
+	return c, nil
+}
+
+func contains(v []int, x int) bool {
+	for _, y := range v {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

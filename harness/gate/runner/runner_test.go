@@ -1,0 +1,140 @@
+package runner
+
+import (
+	"context"
+	"math/rand/v2"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/harness/gate/verdict"
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// fakeExec is the seam: synthetic runs whose candidate CPU is scaled and
+// whose noise is chosen, with the call order recorded.
+type fakeExec struct {
+	rng      *rand.Rand
+	cpuScale float64
+	noise    float64
+	invalid  map[int]bool // rounds whose candidate run is invalid
+	calls    []string
+}
+
+func (f *fakeExec) Run(_ context.Context, s Side, round, seq int) ([]*results.Result, error) {
+	f.calls = append(f.calls, s.Name)
+	scale := 1.0
+	if s.Name == Candidate {
+		scale = f.cpuScale
+	}
+	n := func() float64 { return 1 + f.noise*f.rng.NormFloat64() }
+	r := &results.Result{Schema: results.Schema, Lane: "mesh", Mode: "both", Case: results.Case{Name: "c"},
+		Order: seq, Requests: 1000, Valid: !(s.Name == Candidate && f.invalid[round]),
+		Environment: results.Environment{MachineID: "m"},
+		Latency:     results.Percentiles{P50: n(), P90: 2 * n(), P99: 4 * n(), P999: 8 * n()},
+		Components: []results.Component{
+			{Role: results.RoleClientProxy, CPUUsPerRequest: 40 * scale * n(), RSSBytesSteady: 20 << 20},
+			{Role: results.RoleServerProxy, CPUUsPerRequest: 40 * scale * n(), RSSBytesSteady: 20 << 20},
+		}}
+	return []*results.Result{r}, nil
+}
+
+func TestGate(t *testing.T) {
+	tests := []struct {
+		name      string
+		scale     float64
+		noise     float64
+		want      string
+		extended  bool
+		wantRuns  int
+		invalid   map[int]bool
+		voidNoted bool
+	}{
+		{"20% CPU regression fails", 1.2, 0.01, results.Fail, false, 30, nil, false},
+		{"A/A passes", 1.0, 0.005, results.Pass, false, 30, nil, false},
+		// 4% CPU against a 3% threshold with 3% noise: undecided at K=15, so
+		// the one extension runs, and that is the last word.
+		{"borderline uses the extension once", 1.04, 0.03, "", true, 60, nil, false},
+		{"void rounds are dropped", 1.0, 0.005, results.Pass, false, 30, map[int]bool{3: true, 7: true}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeExec{rng: rand.New(rand.NewPCG(11, 12)), cpuScale: tt.scale, noise: tt.noise, invalid: tt.invalid}
+			out, err := Gate(context.Background(), Options{Base: Side{Name: Base, Label: "a"}, Candidate: Side{Name: Candidate, Label: "b"},
+				Exec: f, Seed: 42})
+			require.NoError(t, err)
+			if tt.want != "" {
+				assert.Equal(t, tt.want, out.Comparison.Verdict)
+			}
+			assert.Equal(t, tt.extended, out.Comparison.Extended)
+			assert.Equal(t, tt.extended, out.First != nil)
+			assert.Len(t, out.Runs, tt.wantRuns)
+			assert.Len(t, f.calls, tt.wantRuns)
+			if tt.voidNoted {
+				assert.Contains(t, out.Comparison.Notes, "2 of 15 rounds void (an invalid run): [3 7]")
+				assert.Equal(t, 13, out.Comparison.Rounds)
+			}
+		})
+	}
+}
+
+func TestGateOrderIsSeededAndMixed(t *testing.T) {
+	order := func(seed int64) []string {
+		f := &fakeExec{rng: rand.New(rand.NewPCG(1, 1)), cpuScale: 1, noise: 0.001}
+		_, err := Gate(context.Background(), Options{Base: Side{Name: Base}, Candidate: Side{Name: Candidate}, Exec: f, Seed: seed,
+			Thresholds: verdict.Thresholds{Rounds: 10, Extension: -1}})
+		require.NoError(t, err)
+		return f.calls
+	}
+	a := order(1)
+	assert.Equal(t, a, order(1), "same seed, same order")
+	assert.NotEqual(t, a, order(2))
+	baseFirst := 0
+	for i := 0; i < len(a); i += 2 {
+		assert.NotEqual(t, a[i], a[i+1], "each round runs both sides")
+		if a[i] == Base {
+			baseFirst++
+		}
+	}
+	assert.True(t, baseFirst > 0 && baseFirst < 10, "both orders occur: base first in %d of 10 rounds", baseFirst)
+}
+
+func TestCheckoutAndBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("creates a git worktree and builds")
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	repo := t.TempDir()
+	run := func(args ...string) {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Dir = repo
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+	}
+	run("git", "init", "-q")
+	require.NoError(t, writeFile(filepath.Join(repo, "go.mod"), "module example.com/x\n\ngo 1.22\n"))
+	require.NoError(t, writeFile(filepath.Join(repo, "cmd", "hello", "main.go"), "package main\n\nfunc main() { println(\"v1\") }\n"))
+	run("git", "add", ".")
+	run("git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "-m", "v1")
+	// An uncommitted change must not leak into the revision's build.
+	require.NoError(t, writeFile(filepath.Join(repo, "cmd", "hello", "main.go"), "package main\n\nfunc main() { println(\"dirty\") }\n"))
+
+	co, err := CheckoutRev(context.Background(), repo, "HEAD", t.TempDir())
+	require.NoError(t, err)
+	defer co.Close()
+	assert.Len(t, co.Rev, 40)
+	bin := t.TempDir()
+	require.NoError(t, co.Build(context.Background(), bin, []string{"./cmd/..."}, 0))
+	out, err := exec.Command(filepath.Join(bin, "hello")).CombinedOutput()
+	require.NoError(t, err)
+	assert.Equal(t, "v1\n", string(out))
+	require.NoError(t, co.Close())
+
+	_, err = CheckoutRev(context.Background(), repo, "no-such-rev", t.TempDir())
+	assert.ErrorContains(t, err, "no-such-rev")
+}
