@@ -1,0 +1,88 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Main runs meshcontrol with the process's arguments and exits.
+func Main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := Run(ctx, os.Args[1:], os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "meshcontrol:", err)
+		os.Exit(1)
+	}
+}
+
+// Run parses args and serves until ctx ends.
+func Run(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("meshcontrol", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		cfg        Config
+		kubeconfig = fs.String("kubeconfig", "", "kubeconfig for the Kubernetes registry and TokenReview (\"in-cluster\" for the pod's service account)")
+		namespaces = fs.String("namespaces", "", "comma-separated namespaces to watch (default all)")
+		tokenFile  = fs.String("bootstrap-token-file", "", "file holding the bootstrap token proxies present to the CA")
+		level      = fs.String("log-level", "info", "debug, info, warn or error")
+	)
+	fs.StringVar(&cfg.MeshFile, "mesh", "", "mesh file (services, proxies, policy); watched for changes")
+	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:15010", "gRPC address for ADS and the CA")
+	fs.StringVar(&cfg.Admin, "admin", "127.0.0.1:15014", "admin HTTP address (/ready, /metrics, /debug/pprof)")
+	fs.StringVar(&cfg.BootstrapToken, "bootstrap-token", os.Getenv("MESH_BOOTSTRAP_TOKEN"), "bootstrap token proxies present to the CA (default $MESH_BOOTSTRAP_TOKEN)")
+	fs.DurationVar(&cfg.CertTTL, "cert-ttl", time.Hour, "maximum workload certificate lifetime")
+	fs.DurationVar(&cfg.Debounce, "debounce", 5*time.Millisecond, "quiet period before a change is translated")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
+	if *tokenFile != "" {
+		b, err := os.ReadFile(*tokenFile)
+		if err != nil {
+			return fmt.Errorf("--bootstrap-token-file: %w", err)
+		}
+		cfg.BootstrapToken = strings.TrimSpace(string(b))
+	}
+	if *kubeconfig != "" {
+		var rc *rest.Config
+		var err error
+		if *kubeconfig == "in-cluster" {
+			rc, err = rest.InClusterConfig()
+		} else {
+			rc, err = clientcmd.BuildConfigFromFlags("", *kubeconfig)
+		}
+		if err != nil {
+			return fmt.Errorf("--kubeconfig: %w", err)
+		}
+		if cfg.Kube, err = kubernetes.NewForConfig(rc); err != nil {
+			return fmt.Errorf("--kubeconfig: %w", err)
+		}
+		if *namespaces != "" {
+			cfg.KubeNamespaces = strings.Split(*namespaces, ",")
+		}
+	}
+	inst, err := Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	<-inst.Done()
+	return inst.Stop()
+}

@@ -1,0 +1,277 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/meshbench/meshbench/mesh-under-test/control/metrics"
+)
+
+// change is one translated registry or policy change awaiting ACKs.
+type change struct {
+	at        time.Time
+	remaining int  // affected proxies that have not ACKed yet
+	expected  int  // affected proxies
+	sealed    bool // every affected proxy has been registered
+	done      bool
+}
+
+// wait is what one proxy must ACK for one change: a generation per type.
+type wait struct {
+	c    *change
+	want map[string]uint64
+}
+
+type nodeState struct {
+	streams int
+	types   map[string]bool   // type URLs the proxy subscribed to
+	acked   map[string]string // last ACKed version per type
+	waits   []*wait
+}
+
+// tracker implements go-control-plane's callbacks: it maps streams to
+// proxies, counts pushes, bytes and NACKs, and resolves changes as ACKs
+// arrive.
+type tracker struct {
+	serverv3.CallbackFuncs
+	log      *slog.Logger
+	m        *metrics.Metrics
+	deadline time.Duration
+
+	mu      sync.Mutex
+	streams map[int64]string // stream id -> node id
+	nodes   map[string]*nodeState
+	open    []*change
+}
+
+func newTracker(l *slog.Logger, m *metrics.Metrics, deadline time.Duration) *tracker {
+	t := &tracker{log: l, m: m, deadline: deadline, streams: map[int64]string{}, nodes: map[string]*nodeState{}}
+	t.StreamRequestFunc = t.onRequest
+	t.StreamResponseFunc = t.onResponse
+	t.StreamClosedFunc = t.onClosed
+	return t
+}
+
+func (t *tracker) node(id string) *nodeState {
+	n := t.nodes[id]
+	if n == nil {
+		n = &nodeState{types: map[string]bool{}, acked: map[string]string{}}
+		t.nodes[id] = n
+	}
+	return n
+}
+
+func (t *tracker) onRequest(streamID int64, req *discoveryv3.DiscoveryRequest) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	id, ok := t.streams[streamID]
+	if !ok {
+		// Only the first request of a stream must carry the node.
+		id = req.GetNode().GetId()
+		if id == "" {
+			return nil
+		}
+		t.streams[streamID] = id
+		t.node(id).streams++
+		t.setConnected()
+	}
+	n := t.node(id)
+	n.types[req.TypeUrl] = true
+	if req.ErrorDetail != nil {
+		if t.m != nil {
+			t.m.Nacks.WithLabelValues(req.TypeUrl).Inc()
+		}
+		t.log.Warn("proxy rejected configuration", "proxy", id, "type", req.TypeUrl, "nonce", req.ResponseNonce, "error", req.ErrorDetail.GetMessage())
+		return nil
+	}
+	if req.VersionInfo == "" {
+		return nil
+	}
+	n.acked[req.TypeUrl] = req.VersionInfo
+	gen := generation(req.VersionInfo)
+	kept := n.waits[:0]
+	for _, w := range n.waits {
+		if g, ok := w.want[req.TypeUrl]; ok && gen >= g {
+			delete(w.want, req.TypeUrl)
+		}
+		if len(w.want) == 0 {
+			t.resolve(w.c)
+			continue
+		}
+		kept = append(kept, w)
+	}
+	n.waits = kept
+	return nil
+}
+
+func (t *tracker) onResponse(_ context.Context, _ int64, req *discoveryv3.DiscoveryRequest, resp *discoveryv3.DiscoveryResponse) {
+	if t.m == nil {
+		return
+	}
+	t.m.Pushes.WithLabelValues(req.TypeUrl).Inc()
+	t.m.PushBytes.WithLabelValues(req.TypeUrl).Add(float64(proto.Size(resp)))
+}
+
+func (t *tracker) onClosed(streamID int64, _ *corev3.Node) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	id, ok := t.streams[streamID]
+	if !ok {
+		return
+	}
+	delete(t.streams, streamID)
+	n := t.node(id)
+	n.streams--
+	if n.streams <= 0 {
+		// A disconnected proxy is no longer waited for; it receives the
+		// current configuration when it comes back.
+		for _, w := range n.waits {
+			t.resolve(w.c)
+		}
+		delete(t.nodes, id)
+	}
+	t.setConnected()
+}
+
+func (t *tracker) setConnected() {
+	if t.m == nil {
+		return
+	}
+	c := 0
+	for _, n := range t.nodes {
+		if n.streams > 0 {
+			c++
+		}
+	}
+	t.m.ConnectedProxies.Set(float64(c))
+}
+
+func (t *tracker) newChange(at time.Time) *change {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.expire(time.Now())
+	c := &change{at: at}
+	t.open = append(t.open, c)
+	return c
+}
+
+// expect registers that proxy id must ACK the given generations for c.
+// Types the proxy has not subscribed to are not waited for.
+func (t *tracker) expect(c *change, id string, gens map[string]uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := t.nodes[id]
+	if n == nil || n.streams == 0 {
+		return
+	}
+	want := map[string]uint64{}
+	for typ, g := range gens {
+		if n.types[typ] {
+			want[typ] = g
+		}
+	}
+	if len(want) == 0 {
+		return
+	}
+	c.remaining++
+	c.expected++
+	n.waits = append(n.waits, &wait{c: c, want: want})
+}
+
+// seal marks c complete in its set of affected proxies; it resolves at
+// once when none had to ACK.
+func (t *tracker) seal(c *change) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c.sealed = true
+	if t.m != nil {
+		t.m.Changes.Inc()
+	}
+	switch {
+	case c.expected == 0:
+		c.done = true // no connected proxy was affected: nothing to converge
+	case c.remaining == 0:
+		c.remaining = 1 // every proxy ACKed before the change was sealed
+		t.resolve(c)
+	}
+}
+
+func (t *tracker) resolve(c *change) {
+	c.remaining--
+	if c.remaining > 0 || !c.sealed || c.done {
+		return
+	}
+	c.done = true
+	if t.m != nil && !c.at.IsZero() {
+		t.m.ObserveConvergence(time.Since(c.at))
+	}
+}
+
+// expire drops changes older than the deadline.
+func (t *tracker) expire(now time.Time) {
+	kept := t.open[:0]
+	for _, c := range t.open {
+		switch {
+		case c.done:
+		case now.Sub(c.at) > t.deadline:
+			c.done = true
+			if t.m != nil {
+				t.m.ConvergenceTimeout.Inc()
+			}
+		default:
+			kept = append(kept, c)
+		}
+	}
+	t.open = kept
+	for _, n := range t.nodes {
+		w := n.waits[:0]
+		for _, x := range n.waits {
+			if !x.c.done {
+				w = append(w, x)
+			}
+		}
+		n.waits = w
+	}
+}
+
+func (t *tracker) connected() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []string
+	for id, n := range t.nodes {
+		if n.streams > 0 {
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (t *tracker) acked(node, typeURL string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n := t.nodes[node]; n != nil {
+		return n.acked[typeURL]
+	}
+	return ""
+}
+
+// generation parses "r<rev>-<gen>"; unknown formats count as 0.
+func generation(v string) uint64 {
+	i := strings.LastIndexByte(v, '-')
+	g, err := strconv.ParseUint(v[i+1:], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return g
+}

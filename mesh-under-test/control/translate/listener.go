@@ -1,0 +1,183 @@
+package translate
+
+import (
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	faultv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/fault/v3"
+	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	rbacfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
+	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	tlsinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
+)
+
+// Network and listener filter names, as Envoy registers them.
+const (
+	FilterHCM          = "envoy.filters.network.http_connection_manager"
+	FilterTCPProxy     = "envoy.filters.network.tcp_proxy"
+	FilterTLSInspector = "envoy.filters.listener.tls_inspector"
+)
+
+// outbound builds a listener the local app sends to, and its route
+// configuration (nil for TCP).
+func outbound(ix *index, shared map[string]*serviceShared, egress []string, o meshconfig.Outbound) (*listenerv3.Listener, *routev3.RouteConfiguration, uint64, error) {
+	name := listenerName("outbound", o.Address)
+	host, port, err := splitAddr(o.Address)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	l := &listenerv3.Listener{Name: name, Address: socketAddr(host, port)}
+	if o.Service != "" && ix.services[o.Service].Protocol == meshconfig.ProtocolTCP {
+		l.FilterChains = []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{tcpProxy(name, ClusterName(o.Service, ""))}}}
+		return l, nil, 0, nil
+	}
+	rc := &routev3.RouteConfiguration{Name: name}
+	var h hasher
+	h.add(uint64(len(name)))
+	if o.Service != "" {
+		// A port bound to one service: every host name goes there.
+		vh := shared[o.Service].vhost
+		rc.VirtualHosts = []*routev3.VirtualHost{{Name: vh.Name, Domains: []string{"*"}, Routes: vh.Routes}}
+		h.add(shared[o.Service].vhostHash)
+	} else {
+		for _, svc := range egress {
+			if ix.services[svc].Protocol == meshconfig.ProtocolTCP {
+				continue
+			}
+			rc.VirtualHosts = append(rc.VirtualHosts, shared[svc].vhost)
+			h.add(shared[svc].vhostHash)
+		}
+	}
+	for _, c := range name {
+		h.add(uint64(c))
+	}
+	var filters []*hcmv3.HttpFilter
+	if usesFault(rc.VirtualHosts) {
+		filters = append(filters, httpFilter(FilterFault, &faultv3.HTTPFault{}))
+	}
+	l.FilterChains = []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{hcm(name, name, filters)}}}
+	return l, rc, h.sum(), nil
+}
+
+type inboundResult struct {
+	listener *listenerv3.Listener
+	route    *routev3.RouteConfiguration
+	cluster  *clusterv3.Cluster
+}
+
+// inbound builds the listener in front of the local app, the static
+// cluster to the app, and the inbound routes carrying the service's rate
+// limit and authorization.
+func inbound(ix *index, p *meshconfig.Proxy) (*inboundResult, error) {
+	name := listenerName("inbound", p.Inbound.Address)
+	host, port, err := splitAddr(p.Inbound.Address)
+	if err != nil {
+		return nil, err
+	}
+	appHost, appPort, err := splitAddr(p.Inbound.App)
+	if err != nil {
+		return nil, err
+	}
+	svc := ix.services[p.Service]
+	protocol := meshconfig.ProtocolHTTP
+	if svc != nil {
+		protocol = svc.Protocol
+	}
+	clusterName := "inbound|" + p.Inbound.Address
+	c := &clusterv3.Cluster{
+		Name:                 clusterName,
+		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STATIC},
+		ConnectTimeout:       durationpb.New(defaultConnectTimout),
+		LoadAssignment: &endpointv3.ClusterLoadAssignment{ClusterName: clusterName, Endpoints: []*endpointv3.LocalityLbEndpoints{{
+			LbEndpoints: []*endpointv3.LbEndpoint{{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{Address: socketAddr(appHost, appPort)}}}},
+		}}},
+	}
+	if protocol == meshconfig.ProtocolHTTP2 || protocol == meshconfig.ProtocolGRPC {
+		tmp := &meshconfig.Service{Protocol: protocol}
+		c.TypedExtensionProtocolOptions = cluster(tmp, nil, clusterName, false, nil).TypedExtensionProtocolOptions
+	}
+	out := &inboundResult{cluster: c}
+	l := &listenerv3.Listener{Name: name, Address: socketAddr(host, port)}
+	var netFilter *listenerv3.Filter
+	if protocol == meshconfig.ProtocolTCP {
+		netFilter = tcpProxy(name, clusterName)
+	} else {
+		vh := &routev3.VirtualHost{Name: "inbound", Domains: []string{"*"}, Routes: []*routev3.Route{{
+			Name:   "inbound-default",
+			Match:  &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
+			Action: &routev3.Route_Route{Route: &routev3.RouteAction{ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: clusterName}}},
+		}}}
+		var filters []*hcmv3.HttpFilter
+		if svc != nil {
+			if rl := ix.rateLimit[svc.Name]; rl != nil {
+				filters = append(filters, httpFilter(FilterRateLimit, &ratelimitv3.LocalRateLimit{StatPrefix: "local_rate_limit"}))
+				vh.TypedPerFilterConfig = map[string]*anypb.Any{FilterRateLimit: mustAny(localRateLimit(rl))}
+			}
+			if az := ix.authz[svc.Name]; az != nil {
+				filters = append(filters, httpFilter(FilterRBAC, &rbacfilterv3.RBAC{}))
+				if vh.TypedPerFilterConfig == nil {
+					vh.TypedPerFilterConfig = map[string]*anypb.Any{}
+				}
+				vh.TypedPerFilterConfig[FilterRBAC] = mustAny(rbacPerRoute(az))
+			}
+		}
+		out.route = &routev3.RouteConfiguration{Name: name, VirtualHosts: []*routev3.VirtualHost{vh}}
+		netFilter = hcm(name, name, filters)
+	}
+	switch ix.mesh.Policy.MTLS {
+	case meshconfig.MTLSStrict:
+		l.FilterChains = []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{netFilter}, TransportSocket: downstreamTLS(protocol)}}
+	case meshconfig.MTLSPermissive:
+		l.ListenerFilters = []*listenerv3.ListenerFilter{{Name: FilterTLSInspector, ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&tlsinspectorv3.TlsInspector{})}}}
+		l.FilterChains = []*listenerv3.FilterChain{
+			{Name: "mtls", FilterChainMatch: &listenerv3.FilterChainMatch{TransportProtocol: "tls"}, Filters: []*listenerv3.Filter{netFilter}, TransportSocket: downstreamTLS(protocol)},
+			{Name: "plaintext", FilterChainMatch: &listenerv3.FilterChainMatch{TransportProtocol: "raw_buffer"}, Filters: []*listenerv3.Filter{netFilter}},
+		}
+	default:
+		l.FilterChains = []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{netFilter}}}
+	}
+	out.listener = l
+	return out, nil
+}
+
+func downstreamTLS(protocol string) *corev3.TransportSocket {
+	ctx := &tlsv3.DownstreamTlsContext{CommonTlsContext: commonTLS(protocol, nil), RequireClientCertificate: wrapperspb.Bool(true)}
+	return &corev3.TransportSocket{Name: TransportSocketTLS, ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(ctx)}}
+}
+
+func hcm(statPrefix, routeName string, filters []*hcmv3.HttpFilter) *listenerv3.Filter {
+	filters = append(filters, httpFilter(FilterRouter, &routerv3.Router{}))
+	m := &hcmv3.HttpConnectionManager{
+		StatPrefix: statPrefix,
+		CodecType:  hcmv3.HttpConnectionManager_AUTO,
+		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
+			ConfigSource: adsSource(), RouteConfigName: routeName,
+		}},
+		HttpFilters: filters,
+	}
+	return &listenerv3.Filter{Name: FilterHCM, ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(m)}}
+}
+
+func httpFilter(name string, cfg proto.Message) *hcmv3.HttpFilter {
+	return &hcmv3.HttpFilter{Name: name, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(cfg)}}
+}
+
+func tcpProxy(statPrefix, cluster string) *listenerv3.Filter {
+	t := &tcpproxyv3.TcpProxy{StatPrefix: statPrefix, ClusterSpecifier: &tcpproxyv3.TcpProxy_Cluster{Cluster: cluster}}
+	return &listenerv3.Filter{Name: FilterTCPProxy, ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t)}}
+}
+
+func secondsDur(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

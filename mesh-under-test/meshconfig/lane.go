@@ -1,0 +1,75 @@
+package meshconfig
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Lane modes, as Istio's benchmark names them.
+const (
+	ModeBoth       = "both"
+	ModeClientOnly = "clientonly"
+	ModeServerOnly = "serveronly"
+)
+
+// LaneOptions describe the benchmark lane: load client -> client proxy
+// (outbound) -> server proxy (inbound) -> echo app, with one of the proxies
+// left out in the clientonly and serveronly modes.
+type LaneOptions struct {
+	Mode     string // both | clientonly | serveronly
+	Protocol string // http (default), http2, grpc, tcp
+	MTLS     bool   // strict mTLS between the proxies (mode both only)
+	// ClientProxyID and ServerProxyID are the proxies' node ids (defaults
+	// "client-proxy" and "server-proxy").
+	ClientProxyID, ServerProxyID string
+	// ClientOutbound is where the client proxy listens for the load client
+	// (both, clientonly); ServerInbound is the server proxy's inbound
+	// listener (both, serveronly); App is the echo server.
+	ClientOutbound, ServerInbound, App string
+	// Service is the echo service's name (default "echo").
+	Service  string
+	Revision int64
+}
+
+// Lane builds the mesh of one benchmark lane, normalized and validated.
+func Lane(o LaneOptions) (*Mesh, error) {
+	if o.ClientProxyID == "" {
+		o.ClientProxyID = "client-proxy"
+	}
+	if o.ServerProxyID == "" {
+		o.ServerProxyID = "server-proxy"
+	}
+	if o.Service == "" {
+		o.Service = "echo"
+	}
+	client := o.Mode == ModeBoth || o.Mode == ModeClientOnly
+	srv := o.Mode == ModeBoth || o.Mode == ModeServerOnly
+	if !client && !srv {
+		return nil, fmt.Errorf("meshconfig: lane mode %q (want both, clientonly or serveronly)", o.Mode)
+	}
+	if o.MTLS && o.Mode != ModeBoth {
+		return nil, errors.New("meshconfig: mTLS needs both proxies (mode both)")
+	}
+	m := &Mesh{Revision: o.Revision, Services: []Service{{Name: o.Service, Protocol: o.Protocol}}}
+	if o.MTLS {
+		m.Policy.MTLS = MTLSStrict
+	}
+	target := o.App
+	if srv {
+		target = o.ServerInbound
+		m.Proxies = append(m.Proxies, Proxy{ID: o.ServerProxyID, Service: o.Service, Inbound: &Inbound{Address: o.ServerInbound, App: o.App}})
+	}
+	m.Services[0].Endpoints = []Endpoint{{Address: target}}
+	if client {
+		m.Proxies = append(m.Proxies, Proxy{ID: o.ClientProxyID, Outbound: []Outbound{{Address: o.ClientOutbound, Service: o.Service}}, Egress: []string{o.Service}})
+	}
+	m.Normalize()
+	if errs := m.validate(); len(errs) > 0 {
+		var out []error
+		for _, e := range errs {
+			out = append(out, &Error{File: "lane", Field: e.path, Msg: e.msg})
+		}
+		return nil, errors.Join(out...)
+	}
+	return m, nil
+}

@@ -1,0 +1,328 @@
+package xds
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
+)
+
+// CertSource supplies the proxy's SDS secrets (workload certificate and
+// trust bundle). Secrets returns the current ones; Changed is signalled
+// after each rotation. Implementations must be safe for concurrent use.
+type CertSource interface {
+	Secrets() []*tlsv3.Secret
+	Changed() <-chan struct{}
+}
+
+// Observer sees the protocol as it happens (the control-plane scenario
+// measures convergence with it). Calls come from the client's goroutine
+// and must not block.
+type Observer interface {
+	// OnResponse is called for every response, with its encoded size.
+	OnResponse(typeURL, version string, bytes int)
+	// OnAck is called after an ACK (nack false) or NACK (nack true) is sent.
+	OnAck(typeURL, version string, nack bool)
+}
+
+// Options configure a Client.
+type Options struct {
+	// Addr is the control plane's gRPC address (host:port).
+	Addr string
+	// NodeID identifies the proxy to the control plane.
+	NodeID string
+	Logger *slog.Logger
+	// DialOptions default to plaintext (the local platform); pass
+	// transport credentials on a cluster.
+	DialOptions []grpc.DialOption
+	// Certs, when set, supplies SDS secrets merged into every Resources.
+	Certs CertSource
+	// Observer, when set, sees responses and ACKs.
+	Observer Observer
+	// BackoffMin and BackoffMax bound reconnect delays (default 100ms, 5s).
+	BackoffMin, BackoffMax time.Duration
+}
+
+// Stats are the client's counters.
+type Stats struct {
+	Responses  int64
+	Bytes      int64
+	Applies    int64
+	Nacks      int64
+	Reconnects int64
+}
+
+// Client is an ADS client. Run may be called once; Stats at any time.
+type Client struct {
+	opts Options
+	log  *slog.Logger
+
+	responses, bytes, applies, nacks, reconnects atomic.Int64
+
+	// applied is the last configuration the Applier accepted; it survives
+	// reconnects so the next stream starts from its versions.
+	mu      sync.Mutex
+	applied *state
+	// applyMu serializes Apply calls (updates and certificate rotations),
+	// as the Applier contract requires.
+	applyMu sync.Mutex
+}
+
+var _ xdsconfig.Source = (*Client)(nil)
+
+// New returns a client; nothing happens until Run.
+func New(opts Options) *Client {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.BackoffMin == 0 {
+		opts.BackoffMin = 100 * time.Millisecond
+	}
+	if opts.BackoffMax == 0 {
+		opts.BackoffMax = 5 * time.Second
+	}
+	if opts.DialOptions == nil {
+		opts.DialOptions = []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	}
+	return &Client{opts: opts, log: opts.Logger.With("component", "xds", "node", opts.NodeID), applied: newState()}
+}
+
+// Stats returns the counters so far.
+func (c *Client) Stats() Stats {
+	return Stats{Responses: c.responses.Load(), Bytes: c.bytes.Load(), Applies: c.applies.Load(), Nacks: c.nacks.Load(), Reconnects: c.reconnects.Load()}
+}
+
+// Run implements xdsconfig.Source.
+func (c *Client) Run(ctx context.Context, a xdsconfig.Applier) error {
+	if c.opts.Addr == "" || c.opts.NodeID == "" {
+		return errors.New("xds: Addr and NodeID are required")
+	}
+	conn, err := grpc.NewClient(c.opts.Addr, c.opts.DialOptions...)
+	if err != nil {
+		return fmt.Errorf("xds: dial %s: %w", c.opts.Addr, err)
+	}
+	defer conn.Close()
+	backoff := c.opts.BackoffMin
+	for {
+		got, err := c.stream(ctx, conn, a)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if got {
+			backoff = c.opts.BackoffMin
+		}
+		c.log.Warn("ADS stream ended, reconnecting", "error", err, "in", backoff)
+		c.reconnects.Add(1)
+		delay := time.Duration(float64(backoff) * (0.8 + 0.4*rand.Float64()))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(delay):
+		}
+		backoff = min(backoff*2, c.opts.BackoffMax)
+	}
+}
+
+// session is the state of one stream.
+type session struct {
+	c       *Client
+	a       xdsconfig.Applier
+	send    func(*discoveryv3.DiscoveryRequest) error
+	pending *state              // received, possibly not yet complete
+	names   map[string][]string // subscribed names per type (EDS, RDS)
+	nonces  map[string]string
+	first   bool
+}
+
+// stream runs one ADS stream; got reports whether any response arrived.
+func (c *Client) stream(ctx context.Context, conn *grpc.ClientConn, a xdsconfig.Applier) (bool, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	st, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
+	if err != nil {
+		return false, err
+	}
+	c.mu.Lock()
+	s := &session{c: c, a: a, pending: c.applied.clone(), names: map[string][]string{}, nonces: map[string]string{}, first: true}
+	c.mu.Unlock()
+	var sendMu sync.Mutex
+	s.send = func(r *discoveryv3.DiscoveryRequest) error {
+		sendMu.Lock()
+		defer sendMu.Unlock()
+		if s.first {
+			r.Node = &corev3.Node{Id: c.opts.NodeID, UserAgentName: "meshproxy"}
+			s.first = false
+		}
+		return st.Send(r)
+	}
+	// Start from what we run: the control plane answers only what differs.
+	for _, t := range []string{resource.ClusterType, resource.ListenerType} {
+		if err := s.send(&discoveryv3.DiscoveryRequest{TypeUrl: t, VersionInfo: s.pending.versions[t]}); err != nil {
+			return false, err
+		}
+	}
+	if err := s.subscribe(resource.EndpointType, s.pending.edsNames()); err != nil {
+		return false, err
+	}
+	if err := s.subscribe(resource.RouteType, s.pending.rdsNames()); err != nil {
+		return false, err
+	}
+	if c.opts.Certs != nil {
+		go s.rotations(ctx)
+	}
+	got := false
+	for {
+		resp, err := st.Recv()
+		if err != nil {
+			return got, err
+		}
+		got = true
+		if err := s.handle(ctx, resp); err != nil {
+			return got, err
+		}
+	}
+}
+
+// subscribe asks for a new set of names of a dependent type.
+func (s *session) subscribe(typeURL string, names []string) error {
+	if old, ok := s.names[typeURL]; ok && slices.Equal(old, names) {
+		return nil
+	}
+	if len(names) == 0 && s.names[typeURL] == nil {
+		return nil // nothing to ask for yet; an empty list would mean wildcard
+	}
+	s.names[typeURL] = names
+	return s.send(&discoveryv3.DiscoveryRequest{
+		TypeUrl: typeURL, VersionInfo: s.pending.versions[typeURL], ResourceNames: names, ResponseNonce: s.nonces[typeURL],
+	})
+}
+
+func (s *session) handle(ctx context.Context, resp *discoveryv3.DiscoveryResponse) error {
+	c := s.c
+	size := proto.Size(resp)
+	c.responses.Add(1)
+	c.bytes.Add(int64(size))
+	if c.opts.Observer != nil {
+		c.opts.Observer.OnResponse(resp.TypeUrl, resp.VersionInfo, size)
+	}
+	s.nonces[resp.TypeUrl] = resp.Nonce
+	next := s.pending.clone()
+	err := next.set(resp.TypeUrl, resp.VersionInfo, resp.Resources)
+	if err == nil {
+		err = s.apply(ctx, next)
+	}
+	if err != nil {
+		c.nacks.Add(1)
+		c.log.Warn("rejecting configuration", "type", resp.TypeUrl, "version", resp.VersionInfo, "error", err)
+		return s.ack(resp, s.pending.versions[resp.TypeUrl], err)
+	}
+	s.pending = next
+	if err := s.ack(resp, resp.VersionInfo, nil); err != nil {
+		return err
+	}
+	// New clusters or listeners may reference new dependent resources.
+	if err := s.subscribe(resource.EndpointType, next.edsNames()); err != nil {
+		return err
+	}
+	return s.subscribe(resource.RouteType, next.rdsNames())
+}
+
+// apply hands next to the Applier when it is complete and differs from
+// what is applied. An incomplete state waits for its dependencies.
+func (s *session) apply(ctx context.Context, next *state) error {
+	if ok, _ := next.complete(); !ok {
+		return nil
+	}
+	c := s.c
+	c.mu.Lock()
+	same := maps2equal(c.applied.versions, next.versions)
+	c.mu.Unlock()
+	if same {
+		return nil
+	}
+	r := next.resources()
+	c.applyMu.Lock()
+	defer c.applyMu.Unlock()
+	if c.opts.Certs != nil {
+		r.Secrets = c.opts.Certs.Secrets()
+	}
+	if err := s.a.Apply(ctx, r); err != nil {
+		return fmt.Errorf("proxy rejected version %s: %w", r.Version, err)
+	}
+	c.applies.Add(1)
+	c.mu.Lock()
+	c.applied = next
+	c.mu.Unlock()
+	return nil
+}
+
+func (s *session) ack(resp *discoveryv3.DiscoveryResponse, version string, nackErr error) error {
+	req := &discoveryv3.DiscoveryRequest{TypeUrl: resp.TypeUrl, VersionInfo: version, ResponseNonce: resp.Nonce, ResourceNames: s.names[resp.TypeUrl]}
+	if nackErr != nil {
+		req.ErrorDetail = &status.Status{Code: int32(codes.InvalidArgument), Message: nackErr.Error()}
+	}
+	if err := s.send(req); err != nil {
+		return err
+	}
+	if o := s.c.opts.Observer; o != nil {
+		o.OnAck(resp.TypeUrl, version, nackErr != nil)
+	}
+	return nil
+}
+
+// rotations re-applies the current configuration with fresh secrets.
+func (s *session) rotations(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.c.opts.Certs.Changed():
+		}
+		c := s.c
+		c.mu.Lock()
+		cur := c.applied
+		c.mu.Unlock()
+		if ok, _ := cur.complete(); !ok {
+			continue
+		}
+		r := cur.resources()
+		c.applyMu.Lock()
+		r.Secrets = c.opts.Certs.Secrets()
+		err := s.a.Apply(ctx, r)
+		c.applyMu.Unlock()
+		if err != nil {
+			c.log.Error("proxy rejected rotated certificates", "error", err)
+			continue
+		}
+		c.applies.Add(1)
+	}
+}
+
+func maps2equal(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
