@@ -5,6 +5,7 @@ import (
 	"image/color"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -45,17 +46,19 @@ func comparison(d Data) (*Figure, string, error) {
 	if len(rows) == 0 {
 		return nil, "the comparison has no metric with a positive base median", nil
 	}
+	// Gated rows first: they decide the verdict.
+	var gated, rest []results.MetricComparison
+	for _, m := range rows {
+		if m.Gated {
+			gated = append(gated, m)
+		} else {
+			rest = append(rest, m)
+		}
+	}
+	rows = append(gated, rest...)
 	note := ""
 	if len(rows) > maxCompareRows {
-		var gated, rest []results.MetricComparison
-		for _, m := range rows {
-			if m.Gated || m.Verdict == results.Fail {
-				gated = append(gated, m)
-			} else {
-				rest = append(rest, m)
-			}
-		}
-		rows = append(gated, rest...)[:maxCompareRows]
+		rows = rows[:maxCompareRows]
 		note = fmt.Sprintf(" · first %d of %d rows (gated first); every row is in the table", maxCompareRows, len(c.Metrics))
 	}
 	p := newPlot("", "% of base median (lower is better)", "")
@@ -67,12 +70,18 @@ func comparison(d Data) (*Figure, string, error) {
 	for i, m := range rows {
 		y := float64(len(rows) - 1 - i) // first row on top
 		names[len(rows)-1-i] = fmt.Sprintf("%s · %s", m.Group, m.Metric)
+		if !m.Gated {
+			names[len(rows)-1-i] += " (report only)"
+		}
+		if i == len(gated) && i > 0 {
+			p.Add(rule{at: y + 0.5, style: draw.LineStyle{Color: color.Gray{0x88}, Width: vg.Points(0.8)}})
+		}
 		scale := 100 / m.BaseMedian
 		if err := interval(p, y+0.17, m.BaseCILo*scale, m.BaseCIHi*scale, 100, grey, draw.CircleGlyph{}); err != nil {
 			return nil, "", err
 		}
 		vc := VerdictColor(m.Verdict)
-		if err := interval(p, y-0.17, m.CandCILo*scale, m.CandCIHi*scale, m.CandMedian*scale, vc, draw.SquareGlyph{}); err != nil {
+		if err := interval(p, y-0.17, m.CandCILo*scale, m.CandCIHi*scale, m.CandMedian*scale, vc, draw.BoxGlyph{}); err != nil {
 			return nil, "", err
 		}
 		if m.Gated && m.Threshold > 0 {
@@ -80,30 +89,28 @@ func comparison(d Data) (*Figure, string, error) {
 			t.Color, t.Width = rgb(0xD55E00), vg.Points(1.2)
 			t.Dashes = []vg.Length{vg.Points(2), vg.Points(1.5)}
 			p.Add(t)
-			if !seen["threshold"] {
-				seen["threshold"] = true
-				p.Legend.Add("gate threshold", t)
-			}
+			seen["threshold"] = true
 		}
-		if !seen[m.Verdict] {
-			seen[m.Verdict] = true
-			sw, _ := plotter.NewScatter(plotter.XYs{{}})
-			sw.Color, sw.Shape, sw.Radius = vc, draw.SquareGlyph{}, vg.Points(3.5)
-			p.Legend.Add("candidate: "+m.Verdict, sw)
+		seen[m.Verdict] = true
+	}
+	keys := []key{{label: "base (median, 95% CI)", color: grey, glyph: draw.CircleGlyph{}, line: true}}
+	for _, v := range []string{results.Pass, results.Fail, results.Inconclusive, results.ReportOnly} {
+		if seen[v] {
+			keys = append(keys, key{label: "candidate: " + v, color: VerdictColor(v), glyph: draw.BoxGlyph{}, line: true})
 		}
 	}
-	base, _ := plotter.NewScatter(plotter.XYs{{}})
-	base.Color, base.Shape, base.Radius = grey, draw.CircleGlyph{}, vg.Points(3.5)
-	p.Legend.Add("base (median, 95% CI)", base)
+	if seen["threshold"] {
+		keys = append(keys, key{label: "gate threshold", color: rgb(0xD55E00), dashes: []vg.Length{vg.Points(2), vg.Points(1.5)}, line: true})
+	}
 	hundred, _ := plotter.NewLine(plotter.XYs{{X: 100, Y: -0.6}, {X: 100, Y: float64(len(rows)) - 0.4}})
 	hundred.Color, hundred.Width = color.Gray{0x99}, vg.Points(0.8)
 	p.Add(hundred)
 	p.NominalY(names...)
-	p.Y.Tick.Label.Font.Size = 8.5
+	p.Y.Tick.Label.Font = font.From(sans, 8.5)
 	h := vg.Length(len(rows))*0.3*vg.Inch + 1.6*vg.Inch
 	sub := fmt.Sprintf("%s (candidate) vs %s (base) · %d rounds · Holm-adjusted one-sided Mann-Whitney at α %g%s",
 		c.Candidate, c.Base, c.Rounds, c.Alpha, note)
-	f, err := single(p, 10*vg.Inch, h, "Base vs candidate: overall "+c.Verdict, sub)
+	f, err := single(p, keys, 10*vg.Inch, h, "Base vs candidate: overall "+c.Verdict, sub)
 	if f != nil {
 		f.Caption = "Each row is one metric: grey, the base median with its 95% confidence interval, at 100%; coloured, the candidate median and interval as a % of the base median, coloured by verdict. The red dashed tick is the gate's threshold for that metric."
 	}

@@ -3,6 +3,7 @@ package plots
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"slices"
 
 	"gonum.org/v1/plot"
@@ -35,8 +36,30 @@ func FitLine(xs, ys []float64) (Fit, bool) {
 	return Fit{A: (sy - b*sx) / n, B: b}, true
 }
 
+// CostFit is a least-squares fit of a component's total CPU against load:
+// vCPU = Idle + PerKRPS·(qps/1000). Per 1000 rps that is PerKRPS +
+// Idle·1000/qps: a fixed cost amortised over more requests, plus the
+// marginal cost of a request, which is what a capacity planner needs.
+type CostFit struct {
+	Idle    float64 // vCPU at no load
+	PerKRPS float64 // marginal vCPU per 1000 rps
+}
+
+// FitCost fits per-run (qps, vCPU per 1000 rps) samples.
+func FitCost(qps, vcpuPerK []float64) (CostFit, bool) {
+	total := make([]float64, len(qps))
+	for i := range qps {
+		total[i] = vcpuPerK[i] * qps[i] / 1000
+	}
+	f, ok := FitLine(qps, total)
+	return CostFit{Idle: f.A, PerKRPS: f.B * 1000}, ok
+}
+
+// At is the fitted vCPU per 1000 rps at qps.
+func (f CostFit) At(qps float64) float64 { return f.PerKRPS + f.Idle*1000/qps }
+
 // cpuVsQPS draws vCPU per 1000 rps of each component role against QPS:
-// every run as a dot, and a least-squares line per lane.
+// every run as a dot, and the fitted cost model per lane.
 func cpuVsQPS(d Data) (*Figure, string, error) {
 	s := d.Digest.Sweep(digest.QPS)
 	if s == nil {
@@ -59,6 +82,7 @@ func cpuVsQPS(d Data) (*Figure, string, error) {
 	for i, ser := range s.Series {
 		lanes[i] = ser.Lane
 	}
+	logX := s.X[len(s.X)-1]/s.X[0] >= 8
 	cols := min(len(roles), 2)
 	rows := (len(roles) + cols - 1) / cols
 	ps := make([][]*plot.Plot, rows)
@@ -69,6 +93,9 @@ func cpuVsQPS(d Data) (*Figure, string, error) {
 		p := newPlot(role, "requested QPS (requests/s)", "vCPU per 1000 rps")
 		p.Y.Min = 0
 		p.X.Tick.Marker = valueTicks(s.X)
+		if logX {
+			p.X.Scale = plot.LogScale{}
+		}
 		p.Legend.Left = false
 		for _, ser := range s.Series {
 			var xs, ys []float64
@@ -94,29 +121,36 @@ func cpuVsQPS(d Data) (*Figure, string, error) {
 				return nil, "", err
 			}
 			c := laneColor(ser.Lane)
-			sc.Color, sc.Shape, sc.Radius = color.RGBA{c.R, c.G, c.B, 0xa0}, laneGlyph(lanes, ser.Lane), vg.Points(2.6)
+			sc.Color, sc.Shape, sc.Radius = color.NRGBA{c.R, c.G, c.B, 0xb0}, laneGlyph(lanes, ser.Lane), vg.Points(2.6)
 			p.Add(sc)
-			label := ser.Lane
-			if fit, ok := FitLine(xs, ys); ok {
-				lo, hi := slices.Min(xs), slices.Max(xs)
-				l, err := plotter.NewLine(plotter.XYs{{X: lo, Y: fit.A + fit.B*lo}, {X: hi, Y: fit.A + fit.B*hi}})
-				if err != nil {
-					return nil, "", err
-				}
-				l.Color, l.Width, l.Dashes = c, vg.Points(1.5), laneDashes(lanes, ser.Lane)
-				p.Add(l)
-				p.Legend.Add(label, l, sc)
-			} else {
-				p.Legend.Add(label, sc)
+			fit, ok := FitCost(xs, ys)
+			if !ok {
+				continue
 			}
+			lo, hi := slices.Min(xs), slices.Max(xs)
+			var curve plotter.XYs
+			for k := 0; k <= 40; k++ {
+				q := lo * math.Pow(hi/lo, float64(k)/40)
+				curve = append(curve, plotter.XY{X: q, Y: max(0, fit.At(q))})
+			}
+			l, err := plotter.NewLine(curve)
+			if err != nil {
+				return nil, "", err
+			}
+			l.Color, l.Width, l.Dashes = c, vg.Points(1.5), laneDashes(lanes, ser.Lane)
+			p.Add(l)
+			p.Legend.Add(fmt.Sprintf("%s: %.2g + %.2g idle", ser.Lane, fit.PerKRPS, fit.Idle))
 		}
+		p.Legend.TextStyle.Font.Size = 8
 		ps[i/cols][i%cols] = p
 	}
-	f, err := tiled(ps, 9*vg.Inch, vg.Length(rows)*3.1*vg.Inch+0.5*vg.Inch,
-		"CPU per component: vCPU per 1000 rps vs QPS", "dots: every valid run · lines: least-squares fit per lane · "+s.Fixed)
+	f, err := tiled(ps, laneKeys(lanes, true), 9*vg.Inch, vg.Length(rows)*3*vg.Inch+0.9*vg.Inch,
+		"CPU per component: vCPU per 1000 rps vs QPS",
+		"dots: every valid run · curves: least-squares fit of total CPU = idle + marginal × QPS, shown per 1000 rps\n"+
+			"panel legends: marginal vCPU per 1000 rps + idle vCPU · "+s.Fixed)
 	if f != nil {
-		f.Caption = "CPU seconds of each component over the measured window per 1000 requests/s of load (1.0 = one core busy for every 1000 rps); " +
-			"dots are runs, lines least-squares fits. A falling line means a fixed cost amortised over more requests. " + s.Fixed + "."
+		f.Caption = "CPU seconds of each component over the measured window per 1000 requests/s (1.0 = one core busy for every 1000 rps); dots are runs. " +
+			"Each curve is a least-squares fit of the component's total CPU as a line in load, idle + marginal × QPS, shown per 1000 rps: it falls as the fixed (idle) cost is spread over more requests and levels off at the marginal cost. " + s.Fixed + "."
 	}
 	return f, "", err
 }
@@ -172,7 +206,6 @@ func memory(d Data) (*Figure, string, error) {
 		b.LineStyle.Width = 0
 		b.Offset = vg.Length(float64(i)-float64(len(lanes)-1)/2) * w
 		p.Add(b)
-		p.Legend.Add(lane, b)
 		if len(peaks) > 0 {
 			sc, err := plotter.NewScatter(peaks)
 			if err != nil {
@@ -184,7 +217,12 @@ func memory(d Data) (*Figure, string, error) {
 			p.Add(sc)
 		}
 	}
-	f, err := single(p, 9*vg.Inch, 4.4*vg.Inch, "Memory per component",
+	keys := laneKeys(lanes, false)
+	for i := range keys {
+		keys[i].glyph = draw.BoxGlyph{}
+	}
+	keys = append(keys, key{label: "peak", color: color.Black, glyph: draw.RingGlyph{}})
+	f, err := single(p, keys, 9*vg.Inch, 4.6*vg.Inch, "Memory per component",
 		"bars: steady RSS, median over runs · rings: peak RSS · "+digest.CaseLabel(ref))
 	if f != nil {
 		f.Caption = fmt.Sprintf("Resident set size of each component at %s: bars are the steady value (median over valid runs), rings the highest peak seen.", digest.CaseLabel(ref))

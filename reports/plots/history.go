@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 )
@@ -93,7 +94,7 @@ func history(d Data) (*Figure, string, error) {
 			}
 			for k := range lb.TextStyle {
 				lb.TextStyle[k].Color = rgb(0xD55E00)
-				lb.TextStyle[k].Font.Size = 8
+				lb.TextStyle[k].Font = font.From(sans, 8)
 			}
 			p.Add(lb)
 		}
@@ -103,7 +104,7 @@ func history(d Data) (*Figure, string, error) {
 	if len(ps) == 0 {
 		return nil, "every trend in the history has fewer than two points", nil
 	}
-	f, err := tiled(ps, 9*vg.Inch, vg.Length(len(ps))*2.3*vg.Inch+0.6*vg.Inch, "Trend over history",
+	f, err := tiled(ps, nil, 9*vg.Inch, vg.Length(len(ps))*2.3*vg.Inch+0.6*vg.Inch, "Trend over history",
 		"one point per main-branch result · dashed: detected change points (first revision of the new regime) · green: regime means"+note)
 	if f != nil {
 		f.Caption = "Each panel is one metric over the stored main-branch history; change points come from the gate's E-Divisive detector and do not block a merge."

@@ -56,14 +56,14 @@ func latencySweep(dg *digest.Digest, dim digest.Dimension, what, xlabel string) 
 					xys = append(xys, plotter.XY{X: s.X[j], Y: pc.get(g.Latency)})
 				}
 			}
-			if err := addSeries(p, lanes, ser.Lane, xys, i == 0); err != nil {
+			if err := addSeries(p, lanes, ser.Lane, xys, false); err != nil {
 				return nil, "", err
 			}
 		}
 		ps[i/2][i%2] = p
 	}
 	sub := fmt.Sprintf("median over repetitions · %s held fixed: %s", map[bool]string{true: "log x axis ·", false: ""}[logX], s.Fixed)
-	f, err := tiled(ps, 9*vg.Inch, 6.4*vg.Inch, "Latency percentiles vs "+what+", one line per lane", sub)
+	f, err := tiled(ps, laneKeys(lanes, true), 9*vg.Inch, 6.6*vg.Inch, "Latency percentiles vs "+what+", one line per lane", sub)
 	if f != nil {
 		f.Caption = fmt.Sprintf("Latency from when each request was sent (fortio), median of each percentile over the valid repetitions; %s. Lower is better.", s.Fixed)
 	}
@@ -87,6 +87,7 @@ func latencyCDF(d Data) (*Figure, string, error) {
 	p.Legend.YOffs = vg.Points(6)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	drawn := 0
+	var keys []key
 	for _, lane := range dg.Lanes {
 		g := dg.Group(lane, ref)
 		if g == nil || len(g.Histogram) == 0 {
@@ -121,7 +122,7 @@ func latencyCDF(d Data) (*Figure, string, error) {
 		}
 		l.Color, l.Width, l.Dashes = laneColor(lane), vg.Points(1.8), laneDashes(dg.Lanes, lane)
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("%s (%d req)", lane, total), l)
+		keys = append(keys, key{label: fmt.Sprintf("%s (%d requests)", lane, total), color: laneColor(lane), dashes: laneDashes(dg.Lanes, lane), line: true})
 		drawn++
 	}
 	if drawn == 0 {
@@ -135,7 +136,7 @@ func latencyCDF(d Data) (*Figure, string, error) {
 		p.Add(h)
 	}
 	sub := "all valid repetitions merged · " + digest.CaseLabel(ref) + " · dashed guides at 0.5, 0.9, 0.99"
-	f, err := single(p, 9*vg.Inch, 4.6*vg.Inch, "Latency distribution per lane (CDF)", sub)
+	f, err := single(p, keys, 9*vg.Inch, 4.8*vg.Inch, "Latency distribution per lane (CDF)", sub)
 	if f != nil {
 		f.Caption = "Cumulative distribution of request latency from the full fortio histograms, " + digest.CaseLabel(ref) +
 			". A curve further left is faster; the gap between curves at the top is the tail."

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -192,7 +193,7 @@ func dotPlot(rows []dotRow, xlabel, title, sub string) (*Figure, string, error) 
 		names[len(rows)-1-i] = label
 		if r.ours {
 			band, _ := plotter.NewLine(plotter.XYs{{X: lo, Y: y}, {X: hi, Y: y}})
-			band.Color, band.Width = color.RGBA{0x00, 0x72, 0xB2, 0x30}, vg.Points(9)
+			band.Color, band.Width = color.NRGBA{0x00, 0x72, 0xB2, 0x26}, vg.Points(9)
 			p.Add(band)
 		}
 		if r.value <= 0 {
@@ -216,25 +217,21 @@ func dotPlot(rows []dotRow, xlabel, title, sub string) (*Figure, string, error) 
 		p.Add(s)
 		v, _ := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: r.value, Y: y}}, Labels: []string{"  " + fmtNum(r.value)}})
 		for k := range v.TextStyle {
-			v.TextStyle[k].Font.Size = 8
+			v.TextStyle[k].Font = font.From(sans, 8)
 			v.TextStyle[k].YAlign = draw.YCenter
 			v.TextStyle[k].Color = color.Gray{0x44}
 		}
 		p.Add(v)
 	}
 	p.NominalY(names...)
-	p.Y.Tick.Label.Font.Size = 8
-	legend := func(name string, c color.RGBA, g draw.GlyphDrawer) {
-		s, _ := plotter.NewScatter(plotter.XYs{{}})
-		s.Color, s.Shape, s.Radius = c, g, vg.Points(4)
-		p.Legend.Add(name, s)
-	}
-	legend("this machine (shaded rows)", rgb(0x0072B2), draw.BoxGlyph{})
-	legend("Istio, published", meshColors["istio"], draw.CircleGlyph{})
-	legend("Linkerd, published", meshColors["linkerd"], draw.CircleGlyph{})
-	legend("* derived here from published numbers", color.RGBA{0x55, 0x55, 0x55, 0xff}, draw.RingGlyph{})
+	p.Y.Tick.Label.Font = font.From(sans, 8.5)
+	keys := []key{{label: "this machine (shaded rows)", color: rgb(0x0072B2), glyph: draw.BoxGlyph{}},
+		{label: "Istio, published", color: meshColors["istio"], glyph: draw.CircleGlyph{}},
+		{label: "Linkerd, published", color: meshColors["linkerd"], glyph: draw.CircleGlyph{}},
+		{label: "* derived here from published numbers", color: rgb(0x555555), glyph: draw.RingGlyph{}},
+		{label: "range", color: rgb(0x555555), line: true}}
 	h := vg.Length(len(rows))*0.21*vg.Inch + 1.7*vg.Inch
-	f, err := single(p, 11*vg.Inch, h, title, sub+"\n"+publishedWarning)
+	f, err := single(p, keys, 11*vg.Inch, h, title, sub+"\n"+publishedWarning)
 	if f != nil {
 		f.Caption = publishedWarning + " Labels end in the source id of the table below; * marks a figure derived here (formula in the table)."
 	}
@@ -282,11 +279,11 @@ func controlPlane(d Data) (*Figure, string, error) {
 			}
 			xys = append(xys, plotter.XY{X: x, Y: digest.Median(vs)})
 		}
-		if err := addSeries(p, names, name, xys, true); err != nil {
+		if err := addSeries(p, names, name, xys, false); err != nil {
 			return nil, "", err
 		}
 	}
-	f, err := single(p, 9*vg.Inch, 4.2*vg.Inch, "Control-plane convergence vs fleet size",
+	f, err := single(p, laneKeys(names, true), 9*vg.Inch, 4.4*vg.Inch, "Control-plane convergence vs fleet size",
 		"time from a registry/policy change until every proxy ACKed it · median over runs")
 	if f != nil {
 		f.Caption = "Config convergence percentiles (registry or policy change until every proxy has ACKed the new config) against the number of connected proxies."

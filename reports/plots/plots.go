@@ -104,17 +104,37 @@ func render(w, h vg.Length, fn func(dc draw.Canvas)) (*Figure, error) {
 }
 
 // single renders one plot with a header (title and subtitle) above it.
-func single(p *plot.Plot, w, h vg.Length, title, subtitle string) (*Figure, error) {
+func single(p *plot.Plot, keys []key, w, h vg.Length, title, subtitle string) (*Figure, error) {
 	return render(w, h, func(dc draw.Canvas) {
-		body := header(dc, title, subtitle)
+		body := legendRow(header(dc, title, subtitle), keys)
 		p.Draw(body)
 	})
 }
 
-// tiled renders plots in a grid under a header.
-func tiled(ps [][]*plot.Plot, w, h vg.Length, title, subtitle string) (*Figure, error) {
+// key is one entry of a figure-wide legend.
+type key struct {
+	label  string
+	color  color.Color
+	glyph  draw.GlyphDrawer // nil: line only
+	dashes []vg.Length
+	line   bool
+}
+
+// laneKeys is the legend of lanes, drawn once above all panels so no
+// legend box ever hides data.
+func laneKeys(lanes []string, line bool) []key {
+	ks := make([]key, len(lanes))
+	for i, l := range lanes {
+		ks[i] = key{label: l, color: laneColor(l), glyph: laneGlyph(lanes, l), dashes: laneDashes(lanes, l), line: line}
+	}
+	return ks
+}
+
+// tiled renders plots in a grid under a header and a legend row.
+func tiled(ps [][]*plot.Plot, keys []key, w, h vg.Length, title, subtitle string) (*Figure, error) {
 	return render(w, h, func(dc draw.Canvas) {
 		body := header(dc, title, subtitle)
+		body = legendRow(body, keys)
 		t := draw.Tiles{Rows: len(ps), Cols: len(ps[0]), PadX: vg.Points(14), PadY: vg.Points(10),
 			PadTop: vg.Points(2), PadBottom: vg.Points(2), PadLeft: vg.Points(2), PadRight: vg.Points(6)}
 		cs := plot.Align(ps, t, body)
@@ -138,10 +158,11 @@ func header(dc draw.Canvas, title, subtitle string) draw.Canvas {
 	top := dc.Max.Y - vg.Points(8)
 	x := dc.Min.X + vg.Points(10)
 	dc.FillText(ts, vg.Point{X: x, Y: top - ts.Height(title)}, title)
-	used := ts.Height(title) + vg.Points(12)
+	used := ts.Height(title) + vg.Points(8)
 	if subtitle != "" {
-		dc.FillText(ss, vg.Point{X: x, Y: top - used - ss.Height(subtitle) + vg.Points(2)}, subtitle)
-		used += ss.Height(subtitle) + vg.Points(4)
+		used += ss.Height(subtitle)
+		dc.FillText(ss, vg.Point{X: x, Y: top - used}, subtitle)
+		used += vg.Points(14)
 	}
 	body := dc
 	body.Max.Y -= used
@@ -151,8 +172,43 @@ func header(dc draw.Canvas, title, subtitle string) draw.Canvas {
 	return body
 }
 
+// sans is the face of every text in every figure: at PNG sizes a sans
+// face reads better than gonum's default serif.
+var sans = font.Font{Typeface: "Liberation", Variant: "Sans"}
+
+// legendRow draws keys left to right at the top of dc and returns the
+// canvas below them.
+func legendRow(dc draw.Canvas, keys []key) draw.Canvas {
+	if len(keys) == 0 {
+		return dc
+	}
+	ts := textStyle(10, color.Black)
+	ts.YAlign = draw.YCenter
+	y := dc.Max.Y - vg.Points(8)
+	x := dc.Min.X + vg.Points(8)
+	const rowH = 16
+	lines := 1
+	for _, k := range keys {
+		sw := vg.Points(22)
+		if w := sw + vg.Points(4) + ts.Width(k.label); x+w > dc.Max.X && x > dc.Min.X+vg.Points(8) {
+			x, y, lines = dc.Min.X+vg.Points(8), y-vg.Points(rowH), lines+1
+		}
+		if k.line {
+			dc.StrokeLines(draw.LineStyle{Color: k.color, Width: vg.Points(1.8), Dashes: k.dashes}, []vg.Point{{X: x, Y: y}, {X: x + sw, Y: y}})
+		}
+		if k.glyph != nil {
+			dc.DrawGlyphNoClip(draw.GlyphStyle{Color: k.color, Radius: vg.Points(3.5), Shape: k.glyph}, vg.Point{X: x + sw/2, Y: y})
+		}
+		x += sw + vg.Points(4)
+		dc.FillText(ts, vg.Point{X: x, Y: y}, k.label)
+		x += ts.Width(k.label) + vg.Points(16)
+	}
+	dc.Max.Y -= vg.Points(float64(rowH*lines) + 2)
+	return dc
+}
+
 func textStyle(size vg.Length, c color.Color) text.Style {
-	return text.Style{Color: c, Font: font.From(plot.DefaultFont, size), Handler: plot.DefaultTextHandler,
+	return text.Style{Color: c, Font: font.From(sans, size), Handler: plot.DefaultTextHandler,
 		XAlign: draw.XLeft, YAlign: draw.YBottom}
 }
 
@@ -160,11 +216,11 @@ func textStyle(size vg.Length, c color.Color) text.Style {
 func newPlot(title, xlabel, ylabel string) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
-	p.Title.TextStyle.Font.Size = 11
+	p.Title.TextStyle.Font = font.From(sans, 11)
 	p.X.Label.Text, p.Y.Label.Text = xlabel, ylabel
-	p.X.Label.TextStyle.Font.Size, p.Y.Label.TextStyle.Font.Size = 10, 10
-	p.X.Tick.Label.Font.Size, p.Y.Tick.Label.Font.Size = 9, 9
-	p.Legend.TextStyle.Font.Size = 9
+	p.X.Label.TextStyle.Font, p.Y.Label.TextStyle.Font = font.From(sans, 10), font.From(sans, 10)
+	p.X.Tick.Label.Font, p.Y.Tick.Label.Font = font.From(sans, 9), font.From(sans, 9)
+	p.Legend.TextStyle.Font = font.From(sans, 9)
 	p.Legend.Top = true
 	p.Legend.Left = true
 	p.Legend.Padding = vg.Points(2)

@@ -48,7 +48,7 @@ func laneColor(lane string) color.RGBA {
 	return spare[(h%len(spare)+len(spare))%len(spare)]
 }
 
-var glyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.PyramidGlyph{}, draw.RingGlyph{}, draw.BoxGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}}
+var glyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.BoxGlyph{}, draw.PyramidGlyph{}, draw.RingGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}}
 
 func laneGlyph(lanes []string, lane string) draw.GlyphDrawer {
 	i := slices.Index(lanes, lane)
@@ -144,4 +144,23 @@ func logTicks(lo, hi float64) plot.Ticker {
 		}
 		return ts
 	})
+}
+
+// rule is a horizontal (or vertical) line across the whole data area at a
+// data coordinate; unlike a plotter.Line it does not widen the axis range.
+type rule struct {
+	at       float64
+	vertical bool
+	style    draw.LineStyle
+}
+
+func (r rule) Plot(c draw.Canvas, p *plot.Plot) {
+	tx, ty := p.Transforms(&c)
+	if r.vertical {
+		x := tx(r.at)
+		c.StrokeLine2(r.style, x, c.Min.Y, x, c.Max.Y)
+		return
+	}
+	y := ty(r.at)
+	c.StrokeLine2(r.style, c.Min.X, y, c.Max.X, y)
 }
