@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"time"
+
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/admin"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/dataplane"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/inject"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/telemetry"
+	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
+)
+
+type flags struct {
+	id, adminAddr, configFile string
+	outbound, inbound         []config.Mapping
+	workers                   int
+	tls                       config.StaticTLS
+	inject                    inject.Config
+	logLevel                  string
+}
+
+func parseFlags(args []string, stderr io.Writer) (*flags, error) {
+	f := &flags{}
+	fs := flag.NewFlagSet("meshproxy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.id, "id", "meshproxy", "proxy name (source label of outbound metrics)")
+	fs.StringVar(&f.adminAddr, "admin", "127.0.0.1:15000", "admin listen address (/ready /metrics /config_dump /debug/pprof/)")
+	fs.StringVar(&f.configFile, "config", "", "Envoy-style static_resources YAML/JSON file")
+	mapping := func(dst *[]config.Mapping) func(string) error {
+		return func(s string) error {
+			m, err := config.ParseMapping(s)
+			if err == nil {
+				*dst = append(*dst, m)
+			}
+			return err
+		}
+	}
+	fs.Func("outbound", "LISTEN_ADDR=UPSTREAM_ADDR outbound relay (repeatable)", mapping(&f.outbound))
+	fs.Func("inbound", "LISTEN_ADDR=UPSTREAM_ADDR inbound relay (repeatable)", mapping(&f.inbound))
+	fs.IntVar(&f.workers, "workers", 0, "GOMAXPROCS (0: leave as is)")
+	fs.StringVar(&f.tls.CertFile, "tls-cert", "", "workload certificate PEM (static mode mTLS)")
+	fs.StringVar(&f.tls.KeyFile, "tls-key", "", "workload key PEM")
+	fs.StringVar(&f.tls.CAFile, "tls-ca", "", "trust bundle PEM")
+	fs.StringVar(&f.tls.Mode, "tls-mode", config.ModeStrict, "inbound mTLS mode: strict | permissive")
+	fs.DurationVar(&f.inject.Spin, "inject-spin", 0, "INJECTION (gate validation): busy CPU spin per request, e.g. 5us")
+	fs.DurationVar(&f.inject.Delay, "inject-delay", 0, "INJECTION: sleep on a fraction of requests")
+	fs.Float64Var(&f.inject.DelayFraction, "inject-delay-fraction", 0, "INJECTION: fraction of requests delayed (0..1)")
+	fs.Int64Var(&f.inject.RetainBytes, "inject-retain-bytes", 0, "INJECTION: retain this many heap bytes")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug | info | warn | error")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	return f, nil
+}
+
+// source picks where configuration comes from.
+func (f *flags) source(log *slog.Logger) (xdsconfig.Source, error) {
+	static := len(f.outbound)+len(f.inbound) > 0
+	switch {
+	case f.configFile != "" && static:
+		return nil, errors.New("use either --config or --outbound/--inbound, not both")
+	case f.configFile != "":
+		return &config.PollSource{Log: log, Files: []string{f.configFile},
+			Load: func() (xdsconfig.Resources, error) { return config.ParseFile(f.configFile) }}, nil
+	case static:
+		var tls *config.StaticTLS
+		if f.tls.CertFile != "" || f.tls.KeyFile != "" || f.tls.CAFile != "" {
+			if f.tls.CertFile == "" || f.tls.KeyFile == "" || f.tls.CAFile == "" {
+				return nil, errors.New("--tls-cert, --tls-key and --tls-ca go together")
+			}
+			t := f.tls
+			tls = &t
+		}
+		return &config.PollSource{Log: log, Load: func() (xdsconfig.Resources, error) {
+			return config.Static(f.outbound, f.inbound, tls)
+		}}, nil
+	default:
+		return nil, errors.New("no configuration: give --outbound/--inbound or --config")
+	}
+}
+
+// Run runs the proxy until ctx ends (then drains and returns nil).
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})).With("proxy", f.id)
+	if f.workers > 0 {
+		runtime.GOMAXPROCS(f.workers)
+	}
+	var inj *inject.Injector
+	if f.inject.Enabled() {
+		log.Warn("!!! FAULT INJECTION ENABLED: this proxy is deliberately slowed down (gate validation only) !!!",
+			"injection", f.inject.String())
+		inj = inject.New(f.inject)
+	}
+	src, err := f.source(log)
+	if err != nil {
+		return err
+	}
+	metrics := telemetry.NewMetrics()
+	p := dataplane.New(dataplane.Options{ID: f.id, Log: log, Metrics: metrics, Inject: inj,
+		AccessLog: slog.New(slog.NewJSONHandler(stdout, nil))})
+
+	adminLn, err := net.Listen("tcp", f.adminAddr)
+	if err != nil {
+		return fmt.Errorf("admin listener: %w", err)
+	}
+	adminSrv := &http.Server{Handler: admin.Handler(p, metrics.Registry), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = adminSrv.Serve(adminLn) }()
+	log.Info("meshproxy starting", "admin", adminLn.Addr().String(), "gomaxprocs", runtime.GOMAXPROCS(0))
+
+	srcCtx, cancelSrc := context.WithCancel(ctx)
+	defer cancelSrc()
+	srcErr := make(chan error, 1)
+	go func() { srcErr <- src.Run(srcCtx, p) }()
+
+	select {
+	case <-ctx.Done():
+	case err = <-srcErr:
+		if err != nil {
+			_ = adminSrv.Close()
+			_ = p.Shutdown(context.Background())
+			return fmt.Errorf("configuration: %w", err)
+		}
+		<-ctx.Done()
+	}
+	log.Info("shutting down")
+	cancelSrc()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Shutdown(sctx); err != nil {
+		log.Warn("forced shutdown", "err", err)
+	}
+	_ = adminSrv.Shutdown(sctx)
+	return nil
+}

@@ -1,0 +1,161 @@
+package dataplane
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/http1"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/match"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/telemetry"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/upstream"
+)
+
+// maxBufferedBody is the largest request body held in memory so the
+// request can be retried and sent with its head in one write; larger or
+// chunked bodies stream and are not retried.
+const maxBufferedBody = 64 << 10
+
+// h1conn is the per-connection state of the HTTP/1.1 forwarder, pooled so
+// that its buffers keep their grown size across connections.
+type h1conn struct {
+	p     *Proxy
+	tc    *trackedConn
+	c     net.Conn
+	br    *bufio.Reader
+	bw    *bufio.Writer
+	req   *http1.Request
+	resp  *http1.Response
+	body  []byte
+	scr   []byte
+	trace telemetry.Trace
+	dyn   [4]http1.Dyn
+	attrs match.Attrs
+
+	listener  *config.Listener
+	chain     *config.Chain
+	peer      string
+	source    string
+	seriesFor *upstream.Cluster
+	series    *telemetry.Series
+}
+
+var h1Pool = sync.Pool{New: func() any {
+	return &h1conn{bw: bufio.NewWriterSize(nil, 8<<10), req: http1.NewRequest(), resp: http1.NewResponse()}
+}}
+
+func (p *Proxy) serveH1(bl *boundListener, chain *config.Chain, tc *trackedConn, c net.Conn, br *bufio.Reader, peer string) {
+	h := h1Pool.Get().(*h1conn)
+	h.p, h.tc, h.c, h.br, h.chain, h.peer = p, tc, c, br, chain, peer
+	h.bw.Reset(c)
+	h.listener = bl.cfg.Load()
+	h.source = p.opts.ID
+	if h.listener.Direction == config.Inbound {
+		h.source = peer
+		if h.source == "" {
+			h.source = "unknown"
+		}
+	}
+	h.trace.Generate = chain.HTTP != nil && chain.HTTP.GenerateTraces
+	defer func() {
+		h.p, h.tc, h.c, h.br, h.chain, h.listener, h.seriesFor, h.series = nil, nil, nil, nil, nil, nil, nil, nil
+		h.bw.Reset(nil)
+		h.attrs = match.Attrs{}
+		h1Pool.Put(h)
+	}()
+	if chain.HTTP == nil {
+		return
+	}
+	for {
+		if err := h.req.Read(br); err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrDeadlineExceeded) && !isClosed(err) {
+				status := 400
+				if errors.Is(err, http1.ErrHeadTooLarge) {
+					status = 431
+				}
+				h.localReply(status, "bad request", "", true, "bad_request")
+			}
+			return
+		}
+		tc.busy.Store(true)
+		// Routes are re-read per request so an RDS-only change reaches
+		// existing connections, as in Envoy.
+		if lc := bl.cfg.Load(); lc != h.listener {
+			h.listener = lc
+			if ch := lc.ChainFor(chain.TLS != nil); ch != nil && ch.HTTP != nil {
+				h.chain = ch
+			}
+		}
+		keep := h.serveOne(time.Now())
+		tc.busy.Store(false)
+		if !keep || p.draining.Load() {
+			return
+		}
+	}
+}
+
+func isClosed(err error) bool {
+	return errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// localReply answers without an upstream. It consumes a small unread body
+// so the connection stays usable, and closes it otherwise.
+func (h *h1conn) localReply(status int, reason, body string, closing bool, why string) bool {
+	if h.req.Chunked || h.req.ContentLength > maxBufferedBody {
+		closing = true
+	} else if h.req.ContentLength > 0 {
+		if _, err := h.br.Discard(int(h.req.ContentLength)); err != nil {
+			closing = true
+		}
+	}
+	closing = closing || h.req.Close
+	http1.WriteSimple(h.bw, status, reason, body, closing)
+	_ = h.bw.Flush()
+	h.p.metrics.LocalReplies.WithLabelValues(why).Inc()
+	return !closing
+}
+
+// readBody buffers a small Content-Length body; it reports false when the
+// body must stream instead.
+func (h *h1conn) readBody() (bool, error) {
+	n := h.req.ContentLength
+	if h.req.Chunked || n > maxBufferedBody {
+		return false, nil
+	}
+	h.body = h.body[:0]
+	if n <= 0 {
+		return true, nil
+	}
+	if int64(cap(h.body)) < n {
+		h.body = make([]byte, n)
+	}
+	h.body = h.body[:n]
+	_, err := io.ReadFull(h.br, h.body)
+	return true, err
+}
+
+func (h *h1conn) seriesOf(c *upstream.Cluster) *telemetry.Series {
+	if c != h.seriesFor {
+		h.seriesFor = c
+		h.series = h.p.metrics.Series(h.listener.Direction, h.source, c.Name)
+	}
+	return h.series
+}
+
+// traceHeaders fills the per-request trace-context headers.
+func (h *h1conn) traceHeaders() []http1.Dyn {
+	tp, _ := h.req.Get("traceparent")
+	h.dyn[0] = http1.Dyn{Name: "traceparent", Value: h.trace.Traceparent(tp)}
+	span, parent := []byte(nil), []byte(nil)
+	if in, ok := h.req.Get("x-b3-spanid"); ok {
+		span, parent = h.trace.B3(in)
+	}
+	h.dyn[1] = http1.Dyn{Name: "x-b3-spanid", Value: span}
+	h.dyn[2] = http1.Dyn{Name: "x-b3-parentspanid", Value: parent}
+	return h.dyn[:3]
+}

@@ -1,0 +1,312 @@
+package dataplane
+
+import (
+	"errors"
+	"os"
+	"time"
+
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/http1"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/router"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/telemetry"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/upstream"
+)
+
+// serveOne handles the request in h.req and reports whether the downstream
+// connection may carry another.
+func (h *h1conn) serveOne(start time.Time) bool {
+	req, hc := h.req, h.chain.HTTP
+	a := &h.attrs
+	a.Authority, a.Path, a.Method, a.Headers, a.Principal = req.Host, req.Target, req.Method, req, h.peer
+
+	route := hc.Routes.Match(a)
+	if route == nil {
+		return h.localReply(404, "Not Found", "no route\n", false, "no_route")
+	}
+	policy := hc.RBAC
+	if route.RBACSet {
+		policy = route.RBAC
+	}
+	if ok, _ := policy.Allowed(a); !ok {
+		return h.localReply(403, "Forbidden", "RBAC: access denied\n", false, "rbac_denied")
+	}
+	rl := route.RateLimit
+	if rl == nil {
+		rl = hc.RateLimit
+	}
+	if rl != nil && !rl.Allow(start.UnixNano()) {
+		return h.localReply(429, "Too Many Requests", "local_rate_limited\n", false, "rate_limited")
+	}
+	fault := route.Fault
+	if fault == nil {
+		fault = hc.Fault
+	}
+	if fault != nil {
+		delay, abort := fault.Decide()
+		if delay > 0 {
+			time.Sleep(delay)
+		}
+		if abort > 0 {
+			return h.localReply(abort, "Fault Injected", "fault filter abort\n", false, "fault_abort")
+		}
+	}
+	if route.DirectStatus > 0 {
+		return h.localReply(route.DirectStatus, "Direct", route.DirectBody, false, "direct_response")
+	}
+	h.p.opts.Inject.Request()
+	cluster := route.Pick()
+	if !cluster.Breakers.AcquireRequest() {
+		h.p.metrics.Overflows.WithLabelValues(cluster.Name, "max_requests").Inc()
+		return h.localReply(503, "Service Unavailable", "upstream overflow\n", false, "overflow")
+	}
+	defer cluster.Breakers.ReleaseRequest()
+	if req.Expect100 {
+		_, _ = h.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")
+		if err := h.bw.Flush(); err != nil {
+			return false
+		}
+	}
+	buffered, err := h.readBody()
+	if err != nil {
+		return false
+	}
+	return h.forward(start, route, cluster, buffered)
+}
+
+// attempt outcomes
+type outcome uint8
+
+const (
+	gotResponse outcome = iota
+	connectFailed
+	overflowed
+	resetBeforeResponse
+	timedOut
+	downstreamGone
+)
+
+func (h *h1conn) forward(start time.Time, route *router.Route, cluster *upstream.Cluster, replayable bool) bool {
+	var deadline time.Time
+	if route.Timeout > 0 {
+		deadline = start.Add(route.Timeout)
+	}
+	dyn := h.traceHeaders()
+	retry := route.Retry
+	attempts, staleRetried := 0, false
+	var (
+		uc *upstream.Conn
+		ep *upstream.Endpoint
+	)
+	for {
+		attempts++
+		now := time.Now()
+		ep = cluster.Pick(now)
+		if ep == nil {
+			return h.finishLocal(start, cluster, 503, "no healthy upstream\n", "no_healthy_upstream")
+		}
+		tryDeadline := deadline
+		if retry != nil && retry.PerTryTimeout > 0 {
+			if t := now.Add(retry.PerTryTimeout); tryDeadline.IsZero() || t.Before(tryDeadline) {
+				tryDeadline = t
+			}
+		}
+		ep.Host.Begin()
+		var reused bool
+		var out outcome
+		uc, reused, out = h.attempt(cluster, ep, now, tryDeadline, replayable, route.ReqEdits, dyn)
+		if out == gotResponse {
+			status := h.resp.Status
+			if replayable && attempts <= retryCount(route) && retry.RetryStatus(status) && cluster.Breakers.AcquireRetry() {
+				cluster.Outlier.Record(ep.Host, status, now.UnixNano())
+				h.dropResponse(cluster, uc, tryDeadline)
+				ep.Host.End()
+				h.p.metrics.Retries.WithLabelValues(cluster.Name).Inc()
+				time.Sleep(retry.Backoff(attempts))
+				cluster.Breakers.ReleaseRetry()
+				continue
+			}
+			cluster.Outlier.Record(ep.Host, status, now.UnixNano())
+			break
+		}
+		ep.Host.End()
+		switch out {
+		case downstreamGone:
+			return false
+		case overflowed:
+			h.p.metrics.Overflows.WithLabelValues(cluster.Name, "max_pending").Inc()
+			return h.finishLocal(start, cluster, 503, "upstream overflow\n", "overflow")
+		case resetBeforeResponse:
+			if reused && replayable && !staleRetried {
+				// A pooled connection the upstream had closed: retry once
+				// on a fresh connection, as net/http does; not a retry.
+				staleRetried = true
+				attempts--
+				continue
+			}
+		}
+		if out != timedOut {
+			cluster.Outlier.Record(ep.Host, 0, now.UnixNano())
+		}
+		canRetry := replayable && attempts <= retryCount(route) &&
+			((out == connectFailed && retry.RetryConnectFailure()) || (out == resetBeforeResponse && retry.RetryReset()) ||
+				(out == timedOut && retry != nil && retry.PerTryTimeout > 0 && time.Now().Before(deadline)))
+		if canRetry && cluster.Breakers.AcquireRetry() {
+			h.p.metrics.Retries.WithLabelValues(cluster.Name).Inc()
+			time.Sleep(retry.Backoff(attempts))
+			cluster.Breakers.ReleaseRetry()
+			continue
+		}
+		switch out {
+		case timedOut:
+			return h.finishLocal(start, cluster, 504, "upstream request timeout\n", "upstream_timeout")
+		case connectFailed:
+			return h.finishLocal(start, cluster, 503, "upstream connect error\n", "upstream_connect_failure")
+		default:
+			return h.finishLocal(start, cluster, 503, "upstream reset before response\n", "upstream_reset")
+		}
+	}
+	keep := h.relayResponse(start, route, cluster, uc, ep, deadline)
+	ep.Host.End()
+	return keep
+}
+
+func retryCount(r *router.Route) int {
+	if r.Retry == nil {
+		return 0
+	}
+	return r.Retry.NumRetries
+}
+
+// attempt sends the request on one upstream connection and reads the
+// response head into h.resp (skipping 1xx interim responses).
+func (h *h1conn) attempt(cluster *upstream.Cluster, ep *upstream.Endpoint, now, deadline time.Time, replayable bool, edits *http1.Edits, dyn []http1.Dyn) (*upstream.Conn, bool, outcome) {
+	uc, reused, err := cluster.Get(ep, now, deadline)
+	if err != nil {
+		if errors.Is(err, upstream.ErrOverflow) {
+			return nil, false, overflowed
+		}
+		return nil, false, connectFailed
+	}
+	if !deadline.IsZero() {
+		_ = uc.SetDeadline(deadline)
+	}
+	http1.WriteRequestHead(uc.BW, h.req, edits, dyn)
+	if replayable {
+		_, _ = uc.BW.Write(h.body)
+	} else {
+		var err error
+		if h.req.Chunked {
+			h.scr, err = http1.CopyChunked(uc.BW, h.br, h.scr)
+		} else {
+			err = http1.CopyN(uc.BW, h.br, h.req.ContentLength)
+		}
+		if err != nil {
+			cluster.Discard(uc)
+			return nil, false, downstreamGone
+		}
+	}
+	if err := uc.BW.Flush(); err != nil {
+		cluster.Discard(uc)
+		return nil, reused, resetBeforeResponse
+	}
+	for {
+		if err := h.resp.Read(uc.BR); err != nil {
+			cluster.Discard(uc)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return nil, reused, timedOut
+			}
+			return nil, reused, resetBeforeResponse
+		}
+		if h.resp.Status >= 200 || h.resp.Status == 101 {
+			return uc, reused, gotResponse
+		}
+	}
+}
+
+// dropResponse discards a response that will be retried.
+func (h *h1conn) dropResponse(cluster *upstream.Cluster, uc *upstream.Conn, deadline time.Time) {
+	n := h.resp.BodyLength(isHead(h.req.Method))
+	var err error
+	if n == http1.UntilClose || n > maxBufferedBody {
+		cluster.Discard(uc)
+		return
+	}
+	h.scr, err = http1.DiscardBody(uc.BR, n, h.scr)
+	if err != nil || h.resp.Close {
+		cluster.Discard(uc)
+		return
+	}
+	if !deadline.IsZero() {
+		_ = uc.SetDeadline(time.Time{})
+	}
+	cluster.Put(uc, time.Now())
+}
+
+func isHead(m []byte) bool { return string(m) == "HEAD" }
+
+// relayResponse copies the response head and body downstream, returns the
+// upstream connection to its pool when reusable, and records telemetry.
+func (h *h1conn) relayResponse(start time.Time, route *router.Route, cluster *upstream.Cluster, uc *upstream.Conn, ep *upstream.Endpoint, deadline time.Time) bool {
+	resp := h.resp
+	n := resp.BodyLength(isHead(h.req.Method))
+	closing := h.req.Close || n == http1.UntilClose
+	http1.WriteResponseHead(h.bw, resp, route.RespEdits, closing, h.req.Minor == 0 && !closing)
+	closing = closing || resp.Status == 101
+	var err error
+	switch {
+	case resp.Status == 101:
+		// Upgrade accepted (WebSocket): splice both ways until either ends.
+		if err = h.bw.Flush(); err == nil {
+			tunnel(h.c, h.br, uc.Conn, uc.BR)
+		}
+		cluster.Discard(uc)
+		h.observe(start, cluster, ep, 101, 0)
+		return false
+	case n >= 0:
+		err = http1.CopyN(h.bw, uc.BR, n)
+	case n == http1.ChunkedBody:
+		h.scr, err = http1.CopyChunked(h.bw, uc.BR, h.scr)
+	default:
+		err = http1.CopyUntilEOF(h.bw, uc.BR)
+	}
+	if err == nil {
+		err = h.bw.Flush()
+	}
+	if err != nil || resp.Close || n == http1.UntilClose {
+		cluster.Discard(uc)
+	} else {
+		if !deadline.IsZero() {
+			_ = uc.SetDeadline(time.Time{})
+		}
+		cluster.Put(uc, time.Now())
+	}
+	h.observe(start, cluster, ep, resp.Status, max(n, 0))
+	return err == nil && !closing
+}
+
+func (h *h1conn) finishLocal(start time.Time, cluster *upstream.Cluster, status int, body, why string) bool {
+	keep := h.localReply(status, "Upstream Error", body, false, why)
+	h.observe(start, cluster, nil, status, int64(len(body)))
+	return keep
+}
+
+func (h *h1conn) observe(start time.Time, cluster *upstream.Cluster, ep *upstream.Endpoint, status int, respBytes int64) {
+	d := time.Since(start)
+	reqBytes := max(h.req.ContentLength, 0)
+	h.seriesOf(cluster).Observe(status, d, reqBytes, respBytes)
+	if hc := h.chain.HTTP; hc.AccessLogFraction > 0 {
+		al := telemetry.NewAccessLog(h.p.opts.AccessLog, hc.AccessLogFraction)
+		if al.Sampled() {
+			up := ""
+			if ep != nil {
+				up = ep.Host.Addr
+			}
+			tid := ""
+			if h.dyn[0].Value != nil {
+				tid = string(h.trace.TraceID())
+			}
+			al.Write(&telemetry.Entry{Listener: h.listener.Name, Protocol: "HTTP/1.1", Method: string(h.req.Method),
+				Path: string(h.req.Target), Authority: string(h.req.Host), Source: h.source, Cluster: cluster.Name,
+				Upstream: up, Status: status, ReqBytes: reqBytes, RespBytes: respBytes, Duration: d, TraceID: tid})
+		}
+	}
+}

@@ -1,0 +1,306 @@
+package dataplane
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/http1"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/match"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/router"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/telemetry"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/upstream"
+)
+
+// serveH2 serves an HTTP/2 connection (h2c prior knowledge or TLS ALPN h2).
+// Upstream traffic is HTTP/2 too (Envoy's USE_DOWNSTREAM_PROTOCOL), which is
+// what gRPC needs.
+func (p *Proxy) serveH2(bl *boundListener, chain *config.Chain, tc *trackedConn, c net.Conn, br *bufio.Reader, peer string) {
+	if chain.HTTP == nil {
+		return
+	}
+	lc := bl.cfg.Load()
+	source := p.opts.ID
+	if lc.Direction == config.Inbound {
+		source = peer
+		if source == "" {
+			source = "unknown"
+		}
+	}
+	s := &h2conn{p: p, bl: bl, peer: peer, source: source, tls: chain.TLS != nil}
+	// h2 connections multiplex, so "idle" is not observable per request;
+	// Shutdown closes them after its grace period.
+	tc.busy.Store(true)
+	p.h2srv.ServeConn(&prefixConn{Conn: c, r: br}, &http2.ServeConnOpts{
+		Context: context.Background(), Handler: s, BaseConfig: &http.Server{}})
+}
+
+type h2conn struct {
+	p      *Proxy
+	bl     *boundListener
+	peer   string
+	source string
+	tls    bool
+}
+
+type h2Headers struct{ h http.Header }
+
+func (x h2Headers) Get(name string) ([]byte, bool) {
+	v := x.h.Values(name)
+	if len(v) == 0 {
+		return nil, false
+	}
+	return match.BytesOf(v[0]), true
+}
+
+func isGRPC(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc")
+}
+
+// grpcStatus maps an HTTP status to a gRPC code, as Envoy does for local
+// replies to gRPC requests.
+func grpcStatus(status int) int {
+	switch status {
+	case 400:
+		return 13
+	case 401:
+		return 16
+	case 403:
+		return 7
+	case 404:
+		return 12
+	case 429, 502, 503, 504:
+		return 14
+	}
+	return 2
+}
+
+func (s *h2conn) local(w http.ResponseWriter, r *http.Request, status int, body, why string) {
+	s.p.metrics.LocalReplies.WithLabelValues(why).Inc()
+	if isGRPC(r) {
+		w.Header().Set("Content-Type", "application/grpc")
+		w.Header().Set("Grpc-Status", strconv.Itoa(grpcStatus(status)))
+		w.Header().Set("Grpc-Message", strings.TrimSpace(body))
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+func (s *h2conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	lc := s.bl.cfg.Load()
+	chain := lc.ChainFor(s.tls)
+	if chain == nil || chain.HTTP == nil {
+		s.local(w, r, 503, "listener changed\n", "no_chain")
+		return
+	}
+	hc := chain.HTTP
+	a := &match.Attrs{Authority: match.BytesOf(r.Host), Path: match.BytesOf(r.RequestURI),
+		Method: match.BytesOf(r.Method), Headers: h2Headers{r.Header}, Principal: s.peer}
+	route := hc.Routes.Match(a)
+	if route == nil {
+		s.local(w, r, 404, "no route\n", "no_route")
+		return
+	}
+	policy := hc.RBAC
+	if route.RBACSet {
+		policy = route.RBAC
+	}
+	if ok, _ := policy.Allowed(a); !ok {
+		s.local(w, r, 403, "RBAC: access denied\n", "rbac_denied")
+		return
+	}
+	rl := route.RateLimit
+	if rl == nil {
+		rl = hc.RateLimit
+	}
+	if rl != nil && !rl.Allow(start.UnixNano()) {
+		s.local(w, r, 429, "local_rate_limited\n", "rate_limited")
+		return
+	}
+	fault := route.Fault
+	if fault == nil {
+		fault = hc.Fault
+	}
+	if delay, abort := fault.Decide(); delay > 0 || abort > 0 {
+		time.Sleep(delay)
+		if abort > 0 {
+			s.local(w, r, abort, "fault filter abort\n", "fault_abort")
+			return
+		}
+	}
+	if route.DirectStatus > 0 {
+		s.local(w, r, route.DirectStatus, route.DirectBody, "direct_response")
+		return
+	}
+	s.p.opts.Inject.Request()
+	cluster := route.Pick()
+	if !cluster.Breakers.AcquireRequest() {
+		s.p.metrics.Overflows.WithLabelValues(cluster.Name, "max_requests").Inc()
+		s.local(w, r, 503, "upstream overflow\n", "overflow")
+		return
+	}
+	defer cluster.Breakers.ReleaseRequest()
+	status, respBytes := s.forward(w, r, route, cluster, hc, start)
+	series := s.p.metrics.Series(lc.Direction, s.source, cluster.Name)
+	series.Observe(status, time.Since(start), max(r.ContentLength, 0), respBytes)
+	if hc.AccessLogFraction > 0 {
+		if al := telemetry.NewAccessLog(s.p.opts.AccessLog, hc.AccessLogFraction); al.Sampled() {
+			al.Write(&telemetry.Entry{Listener: lc.Name, Protocol: r.Proto, Method: r.Method, Path: r.RequestURI,
+				Authority: r.Host, Source: s.source, Cluster: cluster.Name, Status: status,
+				ReqBytes: max(r.ContentLength, 0), RespBytes: respBytes, Duration: time.Since(start)})
+		}
+	}
+}
+
+// hopHeaders are never forwarded (RFC 9113 8.2.2); "te: trailers" is the
+// exception gRPC needs, handled below.
+var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade"}
+
+func (s *h2conn) forward(w http.ResponseWriter, r *http.Request, route *router.Route, cluster *upstream.Cluster, hc *config.HTTP, start time.Time) (int, int64) {
+	ctx := r.Context()
+	if route.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, start.Add(route.Timeout))
+		defer cancel()
+	}
+	out := r.Clone(ctx)
+	out.RequestURI = ""
+	out.URL.Scheme = "http"
+	for _, k := range hopHeaders {
+		out.Header.Del(k)
+	}
+	if te := r.Header.Get("Te"); te != "" && te != "trailers" {
+		out.Header.Del("Te")
+	}
+	applyEdits(out.Header, route.ReqEdits)
+	var tr telemetry.Trace
+	tr.Generate = hc.GenerateTraces
+	if tp := tr.Traceparent(match.BytesOf(r.Header.Get("Traceparent"))); tp != nil {
+		out.Header.Set("Traceparent", string(tp))
+	}
+	if span, parent := tr.B3(match.BytesOf(r.Header.Get("X-B3-Spanid"))); span != nil {
+		out.Header.Set("X-B3-Spanid", string(span))
+		out.Header.Set("X-B3-Parentspanid", string(parent))
+	}
+	// Only bodiless requests are replayed; streams are not buffered.
+	replayable := r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody
+	if replayable {
+		out.Body = http.NoBody
+	}
+	var resp *http.Response
+	var err error
+	for attempt := 1; ; attempt++ {
+		ep := cluster.Pick(time.Now())
+		if ep == nil {
+			s.local(w, r, 503, "no healthy upstream\n", "no_healthy_upstream")
+			return 503, 0
+		}
+		out.URL.Host = ep.Host.Addr
+		ep.Host.Begin()
+		resp, err = cluster.RoundTripH2(out)
+		ep.Host.End()
+		status := 0
+		if err == nil {
+			status = resp.StatusCode
+		}
+		cluster.Outlier.Record(ep.Host, status, time.Now().UnixNano())
+		retry := replayable && attempt <= retryCount(route) &&
+			((err != nil && route.Retry.RetryConnectFailure()) || (err == nil && route.Retry.RetryStatus(status)))
+		if !retry || !cluster.Breakers.AcquireRetry() {
+			break
+		}
+		if resp != nil {
+			_ = resp.Body.Close()
+		}
+		s.p.metrics.Retries.WithLabelValues(cluster.Name).Inc()
+		time.Sleep(route.Retry.Backoff(attempt))
+		cluster.Breakers.ReleaseRetry()
+	}
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			s.local(w, r, 504, "upstream request timeout\n", "upstream_timeout")
+			return 504, 0
+		}
+		s.local(w, r, 503, "upstream connect error or reset\n", "upstream_reset")
+		return 503, 0
+	}
+	defer resp.Body.Close()
+	h := w.Header()
+	for k, v := range resp.Header {
+		h[k] = v
+	}
+	for _, k := range hopHeaders {
+		h.Del(k)
+	}
+	applyEdits(h, route.RespEdits)
+	w.WriteHeader(resp.StatusCode)
+	n, _ := copyFlush(w, resp.Body)
+	for k, v := range resp.Trailer {
+		h[http.TrailerPrefix+k] = v
+	}
+	return resp.StatusCode, n
+}
+
+var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// copyFlush streams body to w, flushing after every read so gRPC streams
+// and server-sent events are not held back.
+func copyFlush(w http.ResponseWriter, body io.Reader) (int64, error) {
+	bp := copyBufPool.Get().(*[]byte)
+	defer copyBufPool.Put(bp)
+	buf := *bp
+	f, _ := w.(http.Flusher)
+	var n int64
+	for {
+		m, err := body.Read(buf)
+		if m > 0 {
+			if _, werr := w.Write(buf[:m]); werr != nil {
+				return n, werr
+			}
+			n += int64(m)
+			if f != nil {
+				f.Flush()
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return n, nil
+			}
+			return n, err
+		}
+	}
+}
+
+func applyEdits(h http.Header, e *http1.Edits) {
+	if e == nil {
+		return
+	}
+	for _, k := range e.Remove {
+		h.Del(k)
+	}
+	for _, kv := range e.Set {
+		h.Set(kv.Name, kv.Value)
+	}
+	for _, kv := range e.Append {
+		h.Add(kv.Name, kv.Value)
+	}
+	for _, kv := range e.AddIfAbsent {
+		if h.Get(kv.Name) == "" {
+			h.Set(kv.Name, kv.Value)
+		}
+	}
+}

@@ -1,0 +1,155 @@
+package dataplane
+
+import (
+	"bufio"
+	"crypto/tls"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid"
+)
+
+type boundListener struct {
+	ln          net.Listener
+	cfg         atomic.Pointer[config.Listener]
+	connsActive prometheus.Gauge
+	connsTotal  prometheus.Counter
+}
+
+func (p *Proxy) newBoundListener(ln net.Listener, l *config.Listener) *boundListener {
+	bl := &boundListener{ln: ln, connsActive: p.metrics.ConnsActive.WithLabelValues(l.Name),
+		connsTotal: p.metrics.ConnsTotal.WithLabelValues(l.Name)}
+	bl.cfg.Store(l)
+	return bl
+}
+
+// trackedConn lets Shutdown wake connections idle between requests.
+type trackedConn struct {
+	net.Conn
+	busy atomic.Bool
+}
+
+func (c *trackedConn) wakeIfIdle() {
+	if !c.busy.Load() {
+		_ = c.Conn.SetReadDeadline(time.Now())
+	}
+}
+
+func (p *Proxy) acceptLoop(bl *boundListener) {
+	defer p.wg.Done()
+	for {
+		c, err := bl.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			p.log.Warn("accept failed", "err", err)
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		tc := &trackedConn{Conn: c}
+		p.mu.Lock()
+		if p.draining.Load() {
+			p.mu.Unlock()
+			_ = c.Close()
+			continue
+		}
+		p.conns[tc] = struct{}{}
+		p.wg.Add(1)
+		p.mu.Unlock()
+		bl.connsTotal.Inc()
+		bl.connsActive.Inc()
+		go func() {
+			defer func() {
+				_ = tc.Close()
+				bl.connsActive.Dec()
+				p.mu.Lock()
+				delete(p.conns, tc)
+				p.mu.Unlock()
+				p.wg.Done()
+			}()
+			p.serveConn(bl, tc)
+		}()
+	}
+}
+
+// prefixConn reads through a bufio.Reader that may already hold peeked
+// bytes.
+type prefixConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *prefixConn) Read(b []byte) (int, error) { return c.r.Read(b) }
+
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 8<<10) }}
+
+const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+// serveConn classifies the connection (TLS or not, h2 or HTTP/1.x or TCP)
+// and serves it to the end.
+func (p *Proxy) serveConn(bl *boundListener, tc *trackedConn) {
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(tc)
+	defer func() { br.Reset(nil); readerPool.Put(br) }()
+	lc := bl.cfg.Load()
+	first, err := br.Peek(1)
+	if err != nil {
+		return
+	}
+	isTLS := first[0] == 0x16 // TLS handshake record
+	chain := lc.ChainFor(isTLS)
+	if chain == nil {
+		p.log.Debug("no filter chain for connection", "listener", lc.Name, "tls", isTLS)
+		return
+	}
+	if chain.TCP != nil && chain.TLS == nil {
+		p.serveTCP(tc, br, chain.TCP)
+		return
+	}
+	var conn net.Conn = tc
+	peer, alpn := "", ""
+	if chain.TLS != nil {
+		if !isTLS {
+			return
+		}
+		tlsConn := tls.Server(&prefixConn{Conn: tc, r: br}, chain.TLS)
+		_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
+		if err := tlsConn.Handshake(); err != nil {
+			p.log.Debug("tls handshake failed", "listener", lc.Name, "remote", tc.RemoteAddr().String(), "err", err)
+			return
+		}
+		_ = tc.SetDeadline(time.Time{})
+		cs := tlsConn.ConnectionState()
+		peer, alpn = tlsid.PeerID(&cs), cs.NegotiatedProtocol
+		conn = tlsConn
+		br2 := readerPool.Get().(*bufio.Reader)
+		br2.Reset(tlsConn)
+		defer func() { br2.Reset(nil); readerPool.Put(br2) }()
+		br = br2
+		if chain.TCP != nil {
+			p.serveTCP(conn, br, chain.TCP)
+			return
+		}
+	}
+	if alpn == "h2" || (alpn == "" && isH2Preface(br)) {
+		p.serveH2(bl, chain, tc, conn, br, peer)
+		return
+	}
+	p.serveH1(bl, chain, tc, conn, br, peer)
+}
+
+func isH2Preface(br *bufio.Reader) bool {
+	b, err := br.Peek(3)
+	if err != nil || string(b) != "PRI" {
+		return false
+	}
+	b, err = br.Peek(len(h2Preface))
+	return err == nil && string(b) == h2Preface
+}

@@ -1,0 +1,227 @@
+package dataplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/health"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/inject"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/telemetry"
+	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
+)
+
+// Options configure a Proxy.
+type Options struct {
+	// ID names this proxy (the source label of outbound metrics).
+	ID      string
+	Log     *slog.Logger
+	Metrics *telemetry.Metrics
+	// AccessLog is where sampled access-log records go (nil: Log).
+	AccessLog *slog.Logger
+	Inject    *inject.Injector
+}
+
+// Proxy is the data plane. Apply is safe to call from any goroutine but
+// not concurrently with itself (xdsconfig.Applier's contract); everything
+// else is safe for concurrent use.
+type Proxy struct {
+	opts     Options
+	log      *slog.Logger
+	metrics  *telemetry.Metrics
+	compiler *config.Compiler
+	snap     atomic.Pointer[config.Snapshot]
+	h2srv    *http2.Server
+
+	mu        sync.Mutex
+	listeners map[string]*boundListener // by address
+	checks    context.CancelFunc
+	conns     map[*trackedConn]struct{}
+	draining  atomic.Bool
+	wg        sync.WaitGroup
+}
+
+var _ xdsconfig.Applier = (*Proxy)(nil)
+
+// New returns a proxy with no configuration (not ready).
+func New(o Options) *Proxy {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Metrics == nil {
+		o.Metrics = telemetry.NewMetrics()
+	}
+	if o.AccessLog == nil {
+		o.AccessLog = o.Log
+	}
+	p := &Proxy{opts: o, log: o.Log, metrics: o.Metrics, compiler: config.NewCompiler(),
+		h2srv: &http2.Server{}, listeners: map[string]*boundListener{}, conns: map[*trackedConn]struct{}{}}
+	o.Metrics.RegisterHealthGauge(p.healthyEndpoints)
+	return p
+}
+
+// Metrics returns the proxy's metrics (for the admin server).
+func (p *Proxy) Metrics() *telemetry.Metrics { return p.metrics }
+
+// Snapshot returns the live configuration (nil before the first Apply).
+func (p *Proxy) Snapshot() *config.Snapshot { return p.snap.Load() }
+
+// Ready reports whether a configuration is applied and its listeners bound.
+func (p *Proxy) Ready() bool { return p.snap.Load() != nil && !p.draining.Load() }
+
+// Addr returns the bound address of the named listener ("" if none); useful
+// when a listener asked for port 0.
+func (p *Proxy) Addr(listener string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, bl := range p.listeners {
+		if bl.cfg.Load().Name == listener {
+			return bl.ln.Addr().String()
+		}
+	}
+	return ""
+}
+
+// Apply compiles r and, if valid and its listeners can be bound, makes it
+// live. On error the previous configuration keeps serving.
+func (p *Proxy) Apply(ctx context.Context, r xdsconfig.Resources) error {
+	snap, err := p.compiler.Compile(r)
+	if err != nil {
+		p.metrics.ConfigApply.WithLabelValues("rejected").Inc()
+		return fmt.Errorf("apply version %q: %w", r.Version, err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.draining.Load() {
+		return errors.New("apply: proxy is shutting down")
+	}
+	// Bind new addresses first, so a bind failure rejects the whole set.
+	fresh := map[string]*boundListener{}
+	for _, l := range snap.Listeners {
+		if p.listeners[l.Address] != nil {
+			continue
+		}
+		ln, err := net.Listen("tcp", l.Address)
+		if err != nil {
+			for _, bl := range fresh {
+				_ = bl.ln.Close()
+			}
+			p.metrics.ConfigApply.WithLabelValues("rejected").Inc()
+			return fmt.Errorf("apply version %q: listener %q: %w", r.Version, l.Name, err)
+		}
+		fresh[l.Address] = p.newBoundListener(ln, l)
+	}
+	snap.Commit()
+	old := p.snap.Swap(snap)
+	keep := map[string]bool{}
+	for _, l := range snap.Listeners {
+		keep[l.Address] = true
+		if bl := fresh[l.Address]; bl != nil {
+			p.listeners[l.Address] = bl
+			p.wg.Add(1)
+			go p.acceptLoop(bl)
+			p.log.Info("listener bound", "listener", l.Name, "address", bl.ln.Addr().String(), "direction", l.Direction)
+			continue
+		}
+		p.listeners[l.Address].cfg.Store(l)
+	}
+	for addr, bl := range p.listeners {
+		if !keep[addr] {
+			p.log.Info("listener removed", "listener", bl.cfg.Load().Name, "address", addr)
+			_ = bl.ln.Close()
+			delete(p.listeners, addr)
+		}
+	}
+	p.compiler.Endpoints.Retain(snap.Endpoints())
+	if old != nil {
+		for name, c := range old.Clusters {
+			if snap.Clusters[name] != c {
+				c.Close()
+			}
+		}
+	}
+	p.restartChecks(snap)
+	p.metrics.ConfigApply.WithLabelValues("applied").Inc()
+	p.log.Info("configuration applied", "version", r.Version, "listeners", len(snap.Listeners), "clusters", len(snap.Clusters))
+	return nil
+}
+
+func (p *Proxy) restartChecks(snap *config.Snapshot) {
+	if p.checks != nil {
+		p.checks()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.checks = cancel
+	for _, c := range snap.Checks {
+		hosts := c.Target.Hosts()
+		go health.NewChecker(c.Config, hosts, p.log.With("cluster", c.Cluster)).Run(ctx)
+	}
+}
+
+func (p *Proxy) healthyEndpoints() map[string]float64 {
+	s := p.snap.Load()
+	if s == nil {
+		return nil
+	}
+	now := time.Now().UnixNano()
+	out := make(map[string]float64, len(s.Clusters))
+	for name, c := range s.Clusters {
+		n := 0
+		for _, h := range c.Hosts() {
+			if h.Available(now) {
+				n++
+			}
+		}
+		out[name] = float64(n)
+	}
+	return out
+}
+
+// Shutdown stops accepting, lets in-flight requests finish and closes idle
+// connections; when ctx ends first, remaining connections are closed.
+func (p *Proxy) Shutdown(ctx context.Context) error {
+	p.mu.Lock()
+	p.draining.Store(true)
+	for addr, bl := range p.listeners {
+		_ = bl.ln.Close()
+		delete(p.listeners, addr)
+	}
+	if p.checks != nil {
+		p.checks()
+	}
+	for c := range p.conns {
+		c.wakeIfIdle()
+	}
+	p.mu.Unlock()
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		p.mu.Lock()
+		for c := range p.conns {
+			_ = c.Conn.Close()
+		}
+		p.mu.Unlock()
+		<-done
+		return fmt.Errorf("shutdown: %w", ctx.Err())
+	}
+}
+
+// Resources returns the live resource set (admin /config_dump).
+func (p *Proxy) Resources() (xdsconfig.Resources, bool) {
+	s := p.snap.Load()
+	if s == nil {
+		return xdsconfig.Resources{}, false
+	}
+	return s.Resources, true
+}

@@ -1,0 +1,169 @@
+package http1
+
+import "bufio"
+
+// KV is a header to add; Name is written as given.
+type KV struct {
+	Name  string
+	Value string
+}
+
+// Edits are header mutations compiled from configuration (Envoy's
+// request_headers_to_add/remove and response_headers_to_add/remove).
+// Names in Remove are lower case. A nil *Edits means none.
+type Edits struct {
+	Remove []string
+	// Set overwrites (removes every existing field of that name, then adds).
+	Set []KV
+	// Append adds a field even when one exists.
+	Append []KV
+	// AddIfAbsent adds only when no field of that name exists.
+	AddIfAbsent []KV
+}
+
+// Dyn is a per-request header value computed by the proxy (trace context),
+// which replaces any field of the same name. Name is lower case.
+type Dyn struct {
+	Name  string
+	Value []byte
+}
+
+func (e *Edits) drops(name []byte) bool {
+	if e == nil {
+		return false
+	}
+	for _, r := range e.Remove {
+		if EqualFold(name, r) {
+			return true
+		}
+	}
+	for _, kv := range e.Set {
+		if EqualFold(name, kv.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+func writeFields(bw *bufio.Writer, h *head, e *Edits, dyn []Dyn) {
+fields:
+	for i := range h.Fields {
+		f := &h.Fields[i]
+		if f.Hop || e.drops(f.Name) {
+			continue
+		}
+		for j := range dyn {
+			if dyn[j].Value != nil && EqualFold(f.Name, dyn[j].Name) {
+				continue fields
+			}
+		}
+		_, _ = bw.Write(f.Name)
+		_, _ = bw.WriteString(": ")
+		_, _ = bw.Write(f.Value)
+		_, _ = bw.WriteString("\r\n")
+	}
+	if e != nil {
+		for _, kv := range e.Set {
+			writeKV(bw, kv)
+		}
+		for _, kv := range e.Append {
+			writeKV(bw, kv)
+		}
+		for _, kv := range e.AddIfAbsent {
+			if _, ok := h.Get(kv.Name); !ok {
+				writeKV(bw, kv)
+			}
+		}
+	}
+	for j := range dyn {
+		if dyn[j].Value == nil {
+			continue
+		}
+		_, _ = bw.WriteString(dyn[j].Name)
+		_, _ = bw.WriteString(": ")
+		_, _ = bw.Write(dyn[j].Value)
+		_, _ = bw.WriteString("\r\n")
+	}
+	if h.Chunked {
+		_, _ = bw.WriteString("Transfer-Encoding: chunked\r\n")
+	}
+}
+
+func writeKV(bw *bufio.Writer, kv KV) {
+	_, _ = bw.WriteString(kv.Name)
+	_, _ = bw.WriteString(": ")
+	_, _ = bw.WriteString(kv.Value)
+	_, _ = bw.WriteString("\r\n")
+}
+
+// WriteRequestHead writes r's head to an upstream as HTTP/1.1, dropping
+// hop-by-hop fields and applying edits. Errors surface at Flush.
+func WriteRequestHead(bw *bufio.Writer, r *Request, e *Edits, dyn []Dyn) {
+	_, _ = bw.Write(r.Method)
+	_ = bw.WriteByte(' ')
+	_, _ = bw.Write(r.Target)
+	_, _ = bw.WriteString(" HTTP/1.1\r\n")
+	writeFields(bw, &r.head, e, dyn)
+	if r.Upgrade {
+		writeUpgrade(bw, &r.head)
+	}
+	_, _ = bw.WriteString("\r\n")
+}
+
+// writeUpgrade re-adds the hop-by-hop fields of a protocol upgrade
+// (WebSocket), which a proxy forwards explicitly.
+func writeUpgrade(bw *bufio.Writer, h *head) {
+	for i := range h.Fields {
+		if EqualFold(h.Fields[i].Name, "upgrade") {
+			_, _ = bw.Write(h.Fields[i].Name)
+			_, _ = bw.WriteString(": ")
+			_, _ = bw.Write(h.Fields[i].Value)
+			_, _ = bw.WriteString("\r\n")
+		}
+	}
+	_, _ = bw.WriteString("Connection: Upgrade\r\n")
+}
+
+// WriteResponseHead writes resp's head to a downstream. closing says the
+// proxy will close the downstream connection after this response;
+// keepAlive10 says the client is HTTP/1.0 and asked to keep the connection.
+func WriteResponseHead(bw *bufio.Writer, resp *Response, e *Edits, closing, keepAlive10 bool) {
+	_, _ = bw.WriteString("HTTP/1.1 ")
+	var code [3]byte
+	code[0], code[1], code[2] = byte('0'+resp.Status/100), byte('0'+resp.Status/10%10), byte('0'+resp.Status%10)
+	_, _ = bw.Write(code[:])
+	_ = bw.WriteByte(' ')
+	_, _ = bw.Write(resp.Reason)
+	_, _ = bw.WriteString("\r\n")
+	writeFields(bw, &resp.head, e, nil)
+	switch {
+	case resp.Status == 101:
+		writeUpgrade(bw, &resp.head)
+	case closing:
+		_, _ = bw.WriteString("Connection: close\r\n")
+	case keepAlive10:
+		_, _ = bw.WriteString("Connection: keep-alive\r\n")
+	}
+	_, _ = bw.WriteString("\r\n")
+}
+
+// WriteSimple writes a complete locally generated response (an error, a
+// fault abort, a 429) with a short text body.
+func WriteSimple(bw *bufio.Writer, status int, reason, body string, closing bool, extra ...KV) {
+	_, _ = bw.WriteString("HTTP/1.1 ")
+	var num [20]byte
+	_, _ = bw.Write(AppendInt(num[:0], int64(status)))
+	_ = bw.WriteByte(' ')
+	_, _ = bw.WriteString(reason)
+	_, _ = bw.WriteString("\r\nContent-Type: text/plain\r\nContent-Length: ")
+	_, _ = bw.Write(AppendInt(num[:0], int64(len(body))))
+	_, _ = bw.WriteString("\r\n")
+	for _, kv := range extra {
+		writeKV(bw, kv)
+	}
+	if closing {
+		_, _ = bw.WriteString("Connection: close\r\n")
+	}
+	_, _ = bw.WriteString("\r\n")
+	_, _ = bw.WriteString(body)
+}

@@ -1,0 +1,172 @@
+package upstream
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/health"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/lb"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/resilience"
+)
+
+// Errors the data path maps to responses.
+var (
+	ErrNoHost   = errors.New("upstream: no endpoint")
+	ErrOverflow = errors.New("upstream: circuit breaker overflow")
+	ErrConnect  = errors.New("upstream: connect failure")
+)
+
+// Config is a compiled cluster.
+type Config struct {
+	Name           string
+	Policy         lb.Policy
+	ConnectTimeout time.Duration
+	Thresholds     resilience.Thresholds
+	Outlier        *health.OutlierConfig
+	// TLS originates (m)TLS to endpoints when non-nil.
+	TLS *tls.Config
+}
+
+// Cluster is the data path's view of one upstream cluster.
+type Cluster struct {
+	Config
+	Endpoints []*Endpoint
+	Picker    *lb.Picker
+	Breakers  *resilience.Breakers
+	Outlier   *health.Outlier
+	freed     chan struct{}
+	h2        *h2Transport
+}
+
+// New builds a cluster over the given endpoints.
+func New(cfg Config, eps []*Endpoint) *Cluster {
+	if cfg.ConnectTimeout <= 0 {
+		cfg.ConnectTimeout = 5 * time.Second
+	}
+	hosts := make([]*lb.Host, len(eps))
+	for i, e := range eps {
+		hosts[i] = e.Host
+	}
+	c := &Cluster{Config: cfg, Endpoints: eps, Picker: lb.NewPicker(cfg.Policy, hosts),
+		Breakers: resilience.NewBreakers(cfg.Thresholds), freed: make(chan struct{}, 1)}
+	if cfg.Outlier != nil {
+		c.Outlier = health.NewOutlier(*cfg.Outlier, hosts)
+	}
+	c.h2 = newH2Transport(c)
+	return c
+}
+
+// Hosts returns the cluster's endpoint states.
+func (c *Cluster) Hosts() []*lb.Host { return c.Picker.Hosts() }
+
+// Pick chooses an endpoint, or nil when the cluster has none.
+func (c *Cluster) Pick(now time.Time) *Endpoint {
+	i := c.Picker.Pick(now.UnixNano())
+	if i < 0 {
+		return nil
+	}
+	return c.Endpoints[i]
+}
+
+// Get returns a connection to e: an idle pooled one (reused=true) or a new
+// one. When max_connections is reached the request waits, as a pending
+// request, for a connection to be freed until deadline (zero: one connect
+// timeout).
+func (c *Cluster) Get(e *Endpoint, now, deadline time.Time) (conn *Conn, reused bool, err error) {
+	if conn = e.getIdle(now); conn != nil {
+		return conn, true, nil
+	}
+	if c.Breakers.AcquireConn() {
+		conn, err = c.dial(e)
+		return conn, false, err
+	}
+	if !c.Breakers.AcquirePending() {
+		return nil, false, ErrOverflow
+	}
+	defer c.Breakers.ReleasePending()
+	if deadline.IsZero() {
+		deadline = now.Add(c.ConnectTimeout)
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	for {
+		select {
+		case <-c.freed:
+		case <-t.C:
+			return nil, false, ErrOverflow
+		}
+		if conn = e.getIdle(time.Now()); conn != nil {
+			return conn, true, nil
+		}
+		if c.Breakers.AcquireConn() {
+			conn, err = c.dial(e)
+			return conn, false, err
+		}
+	}
+}
+
+func (c *Cluster) signalFreed() {
+	select {
+	case c.freed <- struct{}{}:
+	default:
+	}
+}
+
+// Put returns a healthy, fully-read connection to its pool.
+func (c *Cluster) Put(conn *Conn, now time.Time) {
+	if !conn.ep.putIdle(conn, now) {
+		conn.close()
+	}
+	c.signalFreed()
+}
+
+// Discard closes a connection whose state is unknown (error, partial read).
+func (c *Cluster) Discard(conn *Conn) {
+	conn.close()
+	c.signalFreed()
+}
+
+func (c *Cluster) dial(e *Endpoint) (*Conn, error) {
+	raw, err := c.dialRaw(context.Background(), e.Host.Addr, []string{"http/1.1"})
+	if err != nil {
+		c.Breakers.ReleaseConn()
+		return nil, err
+	}
+	return &Conn{Conn: raw, BR: bufio.NewReaderSize(raw, readBufSize), BW: bufio.NewWriterSize(raw, writeBufSize),
+		ep: e, breakers: c.Breakers}, nil
+}
+
+// dialRaw connects to addr, handshaking TLS when configured.
+func (c *Cluster) dialRaw(ctx context.Context, addr string, alpn []string) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.ConnectTimeout)
+	defer cancel()
+	raw, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrConnect, addr, err)
+	}
+	if c.TLS == nil {
+		return raw, nil
+	}
+	cfg := c.TLS.Clone()
+	cfg.NextProtos = alpn
+	tc := tls.Client(raw, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		_ = raw.Close()
+		return nil, fmt.Errorf("%w: %s: tls: %w", ErrConnect, addr, err)
+	}
+	return tc, nil
+}
+
+// DialTCP opens a raw (or TLS) stream to e for TCP proxying.
+func (c *Cluster) DialTCP(ctx context.Context, e *Endpoint) (net.Conn, error) {
+	return c.dialRaw(ctx, e.Host.Addr, nil)
+}
+
+// Close releases the cluster's idle HTTP/2 connections (HTTP/1.1 pools
+// belong to endpoints, which the Registry closes).
+func (c *Cluster) Close() { c.h2.close() }

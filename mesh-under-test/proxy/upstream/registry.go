@@ -1,0 +1,42 @@
+package upstream
+
+import "sync"
+
+// Registry keeps endpoints alive across configuration snapshots, keyed by
+// cluster name and address. Safe for concurrent use.
+type Registry struct {
+	mu  sync.Mutex
+	eps map[[2]string]*Endpoint
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{eps: map[[2]string]*Endpoint{}} }
+
+// Endpoint returns the endpoint for cluster/addr, creating it if needed.
+func (r *Registry) Endpoint(cluster, addr string) *Endpoint {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := [2]string{cluster, addr}
+	e := r.eps[k]
+	if e == nil {
+		e = newEndpoint(addr)
+		r.eps[k] = e
+	}
+	return e
+}
+
+// Retain drops (closing idle connections of) every endpoint not in keep.
+func (r *Registry) Retain(keep map[*Endpoint]bool) {
+	r.mu.Lock()
+	var gone []*Endpoint
+	for k, e := range r.eps {
+		if !keep[e] {
+			gone = append(gone, e)
+			delete(r.eps, k)
+		}
+	}
+	r.mu.Unlock()
+	for _, e := range gone {
+		e.CloseIdle()
+	}
+}
