@@ -50,12 +50,14 @@ type tracker struct {
 
 	mu      sync.Mutex
 	streams map[int64]string // stream id -> node id
-	nodes   map[string]*nodeState
-	open    []*change
+	// sent is the last response per stream and type: nonce and version.
+	sent  map[int64]map[string][2]string
+	nodes map[string]*nodeState
+	open  []*change
 }
 
 func newTracker(l *slog.Logger, m *metrics.Metrics, deadline time.Duration) *tracker {
-	t := &tracker{log: l, m: m, deadline: deadline, streams: map[int64]string{}, nodes: map[string]*nodeState{}}
+	t := &tracker{log: l, m: m, deadline: deadline, streams: map[int64]string{}, sent: map[int64]map[string][2]string{}, nodes: map[string]*nodeState{}}
 	t.StreamRequestFunc = t.onRequest
 	t.StreamResponseFunc = t.onResponse
 	t.StreamClosedFunc = t.onClosed
@@ -88,6 +90,14 @@ func (t *tracker) onRequest(streamID int64, req *discoveryv3.DiscoveryRequest) e
 	n := t.node(id)
 	n.types[req.TypeUrl] = true
 	if req.ErrorDetail != nil {
+		// The snapshot cache re-sends whenever the request's version
+		// differs from the snapshot's, so a NACK (which carries the last
+		// good version) would bounce the same bad resources back at once,
+		// forever. Record the rejected version as the proxy's position
+		// instead: the next change pushes again (Istio does the same).
+		if s, ok := t.sent[streamID][req.TypeUrl]; ok && s[0] == req.ResponseNonce {
+			req.VersionInfo = s[1]
+		}
 		if t.m != nil {
 			t.m.Nacks.WithLabelValues(req.TypeUrl).Inc()
 		}
@@ -114,7 +124,13 @@ func (t *tracker) onRequest(streamID int64, req *discoveryv3.DiscoveryRequest) e
 	return nil
 }
 
-func (t *tracker) onResponse(_ context.Context, _ int64, req *discoveryv3.DiscoveryRequest, resp *discoveryv3.DiscoveryResponse) {
+func (t *tracker) onResponse(_ context.Context, streamID int64, req *discoveryv3.DiscoveryRequest, resp *discoveryv3.DiscoveryResponse) {
+	t.mu.Lock()
+	if t.sent[streamID] == nil {
+		t.sent[streamID] = map[string][2]string{}
+	}
+	t.sent[streamID][req.TypeUrl] = [2]string{resp.Nonce, resp.VersionInfo}
+	t.mu.Unlock()
 	if t.m == nil {
 		return
 	}
@@ -125,6 +141,7 @@ func (t *tracker) onResponse(_ context.Context, _ int64, req *discoveryv3.Discov
 func (t *tracker) onClosed(streamID int64, _ *corev3.Node) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	delete(t.sent, streamID)
 	id, ok := t.streams[streamID]
 	if !ok {
 		return
