@@ -68,7 +68,7 @@ func Gate(ctx context.Context, o Options) (*Outcome, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	g := &gate{o: o, rng: rand.New(rand.NewPCG(uint64(o.Seed), 0x67617465))}
-	if err := g.rounds(ctx, 1, th.Rounds); err != nil {
+	if err := g.look(ctx, th.Rounds); err != nil {
 		return nil, err
 	}
 	first, err := g.decide(1)
@@ -78,7 +78,7 @@ func Gate(ctx context.Context, o Options) (*Outcome, error) {
 	out := &Outcome{Comparison: first}
 	if first.Verdict == results.Inconclusive && th.Extension > 0 {
 		g.progress("first look INCONCLUSIVE: running the pre-declared extension of %d rounds", th.Extension)
-		if err := g.rounds(ctx, th.Rounds+1, th.Rounds+th.Extension); err != nil {
+		if err := g.look(ctx, th.Extension); err != nil {
 			return nil, err
 		}
 		second, err := g.decide(2)
@@ -105,44 +105,65 @@ func (g *gate) progress(format string, args ...any) {
 	}
 }
 
-// rounds runs rounds from..to inclusive, each side once per round in a
-// seeded random order.
-func (g *gate) rounds(ctx context.Context, from, to int) error {
+// look runs rounds until want of them are valid, each side once per round
+// in a seeded random order. A void round (any invalid run) is replaced, but
+// at most ceil(want/3) times per look: the number of rounds stays bounded
+// and declared in advance, never "rerun until it passes".
+func (g *gate) look(ctx context.Context, want int) error {
 	if g.byRnd == nil {
 		g.byRnd = map[int][]*results.Result{}
 	}
-	for round := from; round <= to; round++ {
-		sides := []Side{g.o.Base, g.o.Candidate}
-		g.rng.Shuffle(2, func(i, j int) { sides[i], sides[j] = sides[j], sides[i] })
-		g.progress("round %d/%d: %s then %s", round, to, sides[0].Name, sides[1].Name)
-		var got []*results.Result
-		for _, s := range sides {
-			rs, err := g.o.Exec.Run(ctx, s, round, g.seq)
-			if err != nil {
-				return fmt.Errorf("round %d, %s: %w", round, s.Name, err)
-			}
-			g.seq += len(rs)
-			for _, r := range rs {
-				if r.Labels == nil {
-					r.Labels = map[string]string{}
-				}
-				r.Labels["build"], r.Labels["round"] = s.Name, strconv.Itoa(round)
-			}
-			got = append(got, rs...)
+	budget := (want + 2) / 3
+	for valid, void := 0, 0; valid < want; {
+		if void > budget {
+			g.progress("%d void rounds in this look exceed the replacement budget of %d: deciding on %d valid rounds", void, budget, valid)
+			return nil
 		}
-		g.byRnd[round] = got
-		for _, r := range got {
-			if !r.Valid {
-				// A round is evidence only whole: dropping one side's run
-				// would leave the other side's run of that moment unpaired
-				// with the same machine conditions.
-				g.voided = append(g.voided, round)
-				g.progress("round %d void: %s", round, r.InvalidReasons)
-				break
-			}
+		round := len(g.byRnd) + 1
+		ok, err := g.round(ctx, round)
+		if err != nil {
+			return err
+		}
+		if ok {
+			valid++
+		} else {
+			void++
 		}
 	}
 	return nil
+}
+
+// round runs one round and reports whether it is valid.
+func (g *gate) round(ctx context.Context, round int) (bool, error) {
+	sides := []Side{g.o.Base, g.o.Candidate}
+	g.rng.Shuffle(2, func(i, j int) { sides[i], sides[j] = sides[j], sides[i] })
+	g.progress("round %d: %s then %s", round, sides[0].Name, sides[1].Name)
+	var got []*results.Result
+	for _, s := range sides {
+		rs, err := g.o.Exec.Run(ctx, s, round, g.seq)
+		if err != nil {
+			return false, fmt.Errorf("round %d, %s: %w", round, s.Name, err)
+		}
+		g.seq += len(rs)
+		for _, r := range rs {
+			if r.Labels == nil {
+				r.Labels = map[string]string{}
+			}
+			r.Labels["build"], r.Labels["round"] = s.Name, strconv.Itoa(round)
+		}
+		got = append(got, rs...)
+	}
+	g.byRnd[round] = got
+	for _, r := range got {
+		if !r.Valid {
+			// A round is evidence only whole: keeping one side's run would
+			// pair it with nothing measured under the same conditions.
+			g.voided = append(g.voided, round)
+			g.progress("round %d void: %s", round, r.InvalidReasons)
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 func (g *gate) kept() []*results.Result {

@@ -58,7 +58,7 @@ func TestGate(t *testing.T) {
 		// 4% CPU against a 3% threshold with 3% noise: undecided at K=15, so
 		// the one extension runs, and that is the last word.
 		{"borderline uses the extension once", 1.04, 0.03, "", true, 60, nil, false},
-		{"void rounds are dropped", 1.0, 0.005, results.Pass, false, 30, map[int]bool{3: true, 7: true}, true},
+		{"void rounds are dropped and replaced", 1.0, 0.005, results.Pass, false, 34, map[int]bool{3: true, 7: true}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,11 +74,25 @@ func TestGate(t *testing.T) {
 			assert.Len(t, out.Runs, tt.wantRuns)
 			assert.Len(t, f.calls, tt.wantRuns)
 			if tt.voidNoted {
-				assert.Contains(t, out.Comparison.Notes, "2 of 15 rounds void (an invalid run): [3 7]")
-				assert.Equal(t, 13, out.Comparison.Rounds)
+				assert.Contains(t, out.Comparison.Notes, "2 of 17 rounds void (an invalid run): [3 7]")
+				assert.Equal(t, 15, out.Comparison.Rounds)
 			}
 		})
 	}
+}
+
+func TestGateReplacementBudget(t *testing.T) {
+	every := map[int]bool{}
+	for i := 1; i <= 100; i++ {
+		every[i] = true
+	}
+	f := &fakeExec{rng: rand.New(rand.NewPCG(1, 1)), cpuScale: 1, noise: 0.01, invalid: every}
+	_, err := Gate(context.Background(), Options{Base: Side{Name: Base}, Candidate: Side{Name: Candidate}, Exec: f,
+		Thresholds: verdict.Thresholds{Rounds: 6, Extension: -1}})
+	// Every round void: after 6/3+1 = 3 void rounds the look stops, and
+	// with no valid run there is nothing to compare.
+	require.Error(t, err)
+	assert.Len(t, f.calls, 2*3)
 }
 
 func TestGateOrderIsSeededAndMixed(t *testing.T) {

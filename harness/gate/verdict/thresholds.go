@@ -45,7 +45,8 @@ type Thresholds struct {
 	// random order.
 	Rounds int `yaml:"rounds,omitempty" json:"rounds,omitempty"`
 	// Extension is the number of extra rounds of the one pre-declared
-	// extension on INCONCLUSIVE; negative disables it.
+	// extension on INCONCLUSIVE; negative disables it (and stays negative
+	// through Normalize, which is idempotent).
 	Extension int `yaml:"extension,omitempty" json:"extension,omitempty"`
 }
 
@@ -75,9 +76,6 @@ func (t Thresholds) Normalize() (Thresholds, error) {
 	}
 	if t.Extension == 0 {
 		t.Extension = DefaultExtension
-	}
-	if t.Extension < 0 {
-		t.Extension = 0
 	}
 	if t.Alpha <= 0 || t.Alpha >= 0.5 {
 		return t, fmt.Errorf("gate alpha %v outside (0, 0.5)", t.Alpha)

@@ -111,7 +111,11 @@ func TestDecode(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 0.2, th.P99)
 	assert.Equal(t, 20, th.Rounds)
-	assert.Equal(t, 0, th.Extension)
+	assert.Equal(t, -1, th.Extension)
+	again, err := th.Normalize()
+	require.NoError(t, err)
+	assert.Equal(t, th, again, "Normalize is idempotent")
+	assert.Equal(t, 0.01, again.LookAlpha(1), "no extension: look 1 spends all of alpha")
 	assert.Equal(t, 0.05, th.P50)
 
 	_, err = Decode(map[string]any{"p95": 0.1})
