@@ -1,0 +1,64 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/meshbench/meshbench/harness/inject"
+)
+
+// The kind/kube commands register themselves here rather than in root.go's
+// list, so that their files stand alone.
+func init() {
+	subcommands = append(subcommands, newClusterCmd, newNodeImageCmd, newInjectCmd)
+}
+
+func newInjectCmd(e *env) *cobra.Command {
+	var file, controlPlane string
+	var cfg inject.Config
+	cmd := &cobra.Command{
+		Use:   "inject -f MANIFESTS.yaml",
+		Short: "Add the meshproxy sidecar to annotated workloads of a manifest stream (like istioctl kube-inject)",
+		Long: `Reads Kubernetes manifests (YAML or JSON, several documents) and adds the meshproxy
+sidecar to every Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet or Job whose pod
+template is annotated meshbench.io/inject: "true":
+  meshbench.io/app-port: "8080"             inbound sidecar on 15006 -> 127.0.0.1:8080;
+                                            Services in front of the pod are retargeted
+  meshbench.io/outbound: "15001=app:8080"   outbound sidecar on 127.0.0.1:15001 -> app:8080
+Other documents pass through unchanged.`,
+		Example: `  meshbench inject -f app.yaml --image meshbench.local/meshproxy:0123abcd | kubectl apply -f -`,
+		Args:    cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			var in []byte
+			var err error
+			if file == "-" {
+				in, err = io.ReadAll(os.Stdin)
+			} else {
+				in, err = os.ReadFile(file)
+			}
+			if err != nil {
+				return fmt.Errorf("-f %s: %w", file, err)
+			}
+			cfg.ControlPlane = controlPlane
+			out, err := inject.Manifests(in, cfg)
+			if err != nil {
+				return err
+			}
+			_, err = e.streams.Out.Write(out)
+			return err
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&file, "file", "f", "-", "manifests to inject (- for stdin)")
+	fl.StringVar(&cfg.Image, "image", "", "meshproxy image (required; a pinned tag)")
+	fl.Int32Var(&cfg.InboundPort, "inbound-port", 15006, "sidecar's inbound port")
+	fl.Int32Var(&cfg.AdminPort, "admin-port", 15000, "sidecar's admin port (/ready, /metrics)")
+	fl.StringVar(&controlPlane, "control-plane", "", "meshcontrol's xDS address, e.g. meshcontrol.meshbench-system:15010")
+	fl.IntVar(&cfg.Workers, "workers", 0, "GOMAXPROCS of the sidecar (0: default)")
+	fl.StringArrayVar(&cfg.Args, "proxy-arg", nil, "extra meshproxy argument (repeatable)")
+	_ = cmd.MarkFlagRequired("image")
+	return cmd
+}

@@ -1,0 +1,231 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	kindcluster "sigs.k8s.io/kind/pkg/cluster"
+
+	kindconfig "github.com/meshbench/meshbench/kind-config"
+)
+
+// Defaults.
+const (
+	DefaultName      = "meshbench"
+	DefaultNodeImage = "meshbench/kind-node:v1.34.4"
+	// DefaultReadyTimeout bounds the wait for every node to be Ready.
+	DefaultReadyTimeout = 3 * time.Minute
+)
+
+// ErrNotFound is returned when the named cluster does not exist.
+var ErrNotFound = errors.New("kind cluster not found")
+
+// CreateOptions of Create. Zero values take the defaults above.
+type CreateOptions struct {
+	Name      string
+	NodeImage string
+	// Config is an embedded config name (one-node, three-nodes) or a path.
+	Config string
+	// Kubeconfig is where kind merges the cluster's kubeconfig; empty means
+	// kind's default ($KUBECONFIG or ~/.kube/config).
+	Kubeconfig string
+	// Reuse an existing cluster of that name instead of failing.
+	Reuse        bool
+	ReadyTimeout time.Duration
+}
+
+// Manager drives kind's provider.
+type Manager struct {
+	provider *kindcluster.Provider
+	log      *slog.Logger
+}
+
+// NewManager returns a Manager using Docker.
+func NewManager(log *slog.Logger) *Manager {
+	return &Manager{
+		provider: kindcluster.NewProvider(kindcluster.ProviderWithDocker(), kindcluster.ProviderWithLogger(kindLogger{l: log})),
+		log:      log,
+	}
+}
+
+// Exists reports whether a cluster of that name exists.
+func (m *Manager) Exists(name string) (bool, error) {
+	names, err := m.provider.List()
+	if err != nil {
+		return false, fmt.Errorf("list kind clusters: %w", err)
+	}
+	return slices.Contains(names, name), nil
+}
+
+// Create creates the cluster (or reuses it when o.Reuse), installs the CNI
+// and waits until every node is Ready. It reports whether it created the
+// cluster, so that callers delete only what they made.
+func (m *Manager) Create(ctx context.Context, o CreateOptions) (created bool, err error) {
+	if o.Name == "" {
+		o.Name = DefaultName
+	}
+	if o.NodeImage == "" {
+		o.NodeImage = DefaultNodeImage
+	}
+	if o.ReadyTimeout <= 0 {
+		o.ReadyTimeout = DefaultReadyTimeout
+	}
+	exists, err := m.Exists(o.Name)
+	if err != nil {
+		return false, err
+	}
+	if exists && !o.Reuse {
+		return false, fmt.Errorf("kind cluster %q already exists (reuse it with --reuse, or delete it)", o.Name)
+	}
+	if !exists {
+		raw, err := kindconfig.Load(o.Config)
+		if err != nil {
+			return false, err
+		}
+		m.log.Info("creating kind cluster", "name", o.Name, "image", o.NodeImage, "config", o.Config)
+		start := time.Now()
+		// No WaitForReady: nodes turn Ready only once the CNI below is in.
+		if err := m.provider.Create(o.Name,
+			kindcluster.CreateWithRawConfig(raw),
+			kindcluster.CreateWithNodeImage(o.NodeImage),
+			kindcluster.CreateWithKubeconfigPath(o.Kubeconfig),
+			kindcluster.CreateWithDisplayUsage(false),
+			kindcluster.CreateWithDisplaySalutation(false),
+		); err != nil {
+			return false, fmt.Errorf("create kind cluster %q: %w", o.Name, err)
+		}
+		created = true
+		m.log.Info("kind cluster created", "name", o.Name, "took", time.Since(start).Round(time.Millisecond))
+	} else {
+		m.log.Info("reusing kind cluster", "name", o.Name)
+	}
+	fail := func(err error) (bool, error) {
+		if created {
+			if derr := m.Delete(o.Name, o.Kubeconfig); derr != nil {
+				m.log.Warn("delete after failed create", "err", derr)
+			}
+		}
+		return false, err
+	}
+	cs, _, err := m.Clients(o.Name)
+	if err != nil {
+		return fail(err)
+	}
+	if err := m.installCNI(ctx, o.Name, cs); err != nil {
+		return fail(fmt.Errorf("install CNI: %w", err))
+	}
+	if err := waitNodesReady(ctx, cs, o.ReadyTimeout); err != nil {
+		return fail(err)
+	}
+	return created, nil
+}
+
+// Delete deletes the cluster; a cluster that does not exist is not an error.
+func (m *Manager) Delete(name, kubeconfig string) error {
+	if name == "" {
+		name = DefaultName
+	}
+	if err := m.provider.Delete(name, kubeconfig); err != nil {
+		return fmt.Errorf("delete kind cluster %q: %w", name, err)
+	}
+	return nil
+}
+
+// Clients returns a clientset and REST config for the cluster, from the
+// kubeconfig kind generates (no file needed).
+func (m *Manager) Clients(name string) (kubernetes.Interface, *rest.Config, error) {
+	kc, err := m.provider.KubeConfig(name, false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("kubeconfig of %q: %w", name, err)
+	}
+	cfg, err := clientcmd.RESTConfigFromKubeConfig([]byte(kc))
+	if err != nil {
+		return nil, nil, fmt.Errorf("kubeconfig of %q: %w", name, err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cs, cfg, nil
+}
+
+// NodeStatus is one node as Status reports it.
+type NodeStatus struct {
+	Name    string
+	Role    string // the meshbench.io/role label
+	Ready   bool
+	PodCIDR string
+	Kubelet string
+}
+
+// Status lists the cluster's nodes; ErrNotFound when it does not exist.
+func (m *Manager) Status(ctx context.Context, name string) ([]NodeStatus, error) {
+	ok, err := m.Exists(name)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%q: %w", name, ErrNotFound)
+	}
+	cs, _, err := m.Clients(name)
+	if err != nil {
+		return nil, err
+	}
+	nl, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list nodes: %w", err)
+	}
+	var out []NodeStatus
+	for _, n := range nl.Items {
+		out = append(out, NodeStatus{
+			Name: n.Name, Role: n.Labels[RoleLabel], Ready: nodeReady(&n),
+			PodCIDR: n.Spec.PodCIDR, Kubelet: n.Status.NodeInfo.KubeletVersion,
+		})
+	}
+	return out, nil
+}
+
+// RoleLabel places pods on nodes (kind-config/three-nodes.yaml).
+const RoleLabel = "meshbench.io/role"
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func waitNodesReady(ctx context.Context, cs kubernetes.Interface, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		nl, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err == nil && len(nl.Items) > 0 {
+			notReady := 0
+			for i := range nl.Items {
+				if !nodeReady(&nl.Items[i]) {
+					notReady++
+				}
+			}
+			if notReady == 0 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("nodes not Ready within %s: %w", timeout, ctx.Err())
+		case <-time.After(time.Second):
+		}
+	}
+}

@@ -1,0 +1,163 @@
+package inject
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// Annotations.
+const (
+	AnnotationInject      = "meshbench.io/inject"
+	AnnotationAppPort     = "meshbench.io/app-port"
+	AnnotationOutbound    = "meshbench.io/outbound"
+	AnnotationInboundPort = "meshbench.io/inbound-port" // written by the injector
+	AnnotationRole        = "meshbench.io/proxy-role"   // written: client-proxy | server-proxy | sidecar
+)
+
+// ContainerName of the injected sidecar.
+const ContainerName = "meshproxy"
+
+// Config of the sidecar. Normalize fills defaults.
+type Config struct {
+	// Image of meshproxy (pinned tag; pulled only if not present).
+	Image string
+	// InboundPort the sidecar serves inbound traffic on (default 15006).
+	InboundPort int32
+	// AdminPort of the sidecar's admin server: /ready, /metrics (default 15000).
+	AdminPort int32
+	// ControlPlane, when set, is the xDS address passed with ControlPlaneFlag.
+	ControlPlane     string
+	ControlPlaneFlag string // default --xds
+	// Workers sets GOMAXPROCS of the sidecar when > 0.
+	Workers int
+	// Args are extra meshproxy arguments (the gate's injected regressions).
+	Args []string
+	// Resources of the sidecar container, if any.
+	Resources corev1.ResourceRequirements
+}
+
+// Normalize fills defaults.
+func (c *Config) Normalize() error {
+	if c.Image == "" {
+		return fmt.Errorf("inject: sidecar image is required")
+	}
+	if c.InboundPort == 0 {
+		c.InboundPort = 15006
+	}
+	if c.AdminPort == 0 {
+		c.AdminPort = 15000
+	}
+	if c.ControlPlaneFlag == "" {
+		c.ControlPlaneFlag = "--xds"
+	}
+	return nil
+}
+
+// Wanted reports whether a pod's annotations ask for a sidecar.
+func Wanted(meta *metav1.ObjectMeta) bool {
+	v := meta.Annotations[AnnotationInject]
+	return v == "true" || v == "enabled"
+}
+
+// Pod adds the sidecar to a pod (or pod template) whose annotations ask for
+// it. It returns false when the pod did not ask or already has a sidecar.
+func Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) (bool, error) {
+	if !Wanted(meta) {
+		return false, nil
+	}
+	for _, c := range spec.Containers {
+		if c.Name == ContainerName {
+			return false, nil
+		}
+	}
+	if err := cfg.Normalize(); err != nil {
+		return false, err
+	}
+	args := []string{"--admin", fmt.Sprintf("0.0.0.0:%d", cfg.AdminPort)}
+	role := "sidecar"
+	var ports []corev1.ContainerPort
+	if app := meta.Annotations[AnnotationAppPort]; app != "" {
+		p, err := strconv.Atoi(app)
+		if err != nil || p <= 0 || p > 65535 {
+			return false, fmt.Errorf("%s %q: want a port number", AnnotationAppPort, app)
+		}
+		args = append(args, "--inbound", fmt.Sprintf("0.0.0.0:%d=127.0.0.1:%d", cfg.InboundPort, p))
+		ports = append(ports, corev1.ContainerPort{Name: "mesh-inbound", ContainerPort: cfg.InboundPort})
+		meta.Annotations[AnnotationInboundPort] = strconv.Itoa(int(cfg.InboundPort))
+		role = "server-proxy"
+	}
+	if out := meta.Annotations[AnnotationOutbound]; out != "" {
+		for _, o := range strings.Split(out, ",") {
+			listen, upstream, ok := strings.Cut(strings.TrimSpace(o), "=")
+			if _, err := strconv.Atoi(listen); !ok || err != nil || upstream == "" {
+				return false, fmt.Errorf("%s %q: want PORT=HOST:PORT[,...]", AnnotationOutbound, out)
+			}
+			args = append(args, "--outbound", "127.0.0.1:"+listen+"="+upstream)
+		}
+		if role == "server-proxy" {
+			role = "sidecar"
+		} else {
+			role = "client-proxy"
+		}
+	}
+	args = append([]string{"--id", role}, args...)
+	if cfg.ControlPlane != "" {
+		args = append(args, cfg.ControlPlaneFlag, cfg.ControlPlane)
+	}
+	args = append(args, cfg.Args...)
+	meta.Annotations[AnnotationRole] = role
+	ports = append(ports, corev1.ContainerPort{Name: "mesh-admin", ContainerPort: cfg.AdminPort})
+	c := corev1.Container{
+		Name:            ContainerName,
+		Image:           cfg.Image,
+		ImagePullPolicy: corev1.PullIfNotPresent,
+		Args:            args,
+		Ports:           ports,
+		Resources:       cfg.Resources,
+		ReadinessProbe: &corev1.Probe{
+			ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+				Path: "/ready", Port: intstr.FromInt32(cfg.AdminPort),
+			}},
+			PeriodSeconds: 1,
+		},
+	}
+	if cfg.Workers > 0 {
+		c.Env = append(c.Env, corev1.EnvVar{Name: "GOMAXPROCS", Value: strconv.Itoa(cfg.Workers)})
+	}
+	spec.Containers = append(spec.Containers, c)
+	return true, nil
+}
+
+// Service retargets a Service's ports that point at an injected pod's app
+// port to the sidecar's inbound port. podLabels and podAnnotations are
+// those of an injected pod (template); it reports whether it changed svc.
+func Service(svc *corev1.Service, podLabels, podAnnotations map[string]string) bool {
+	inbound, app := podAnnotations[AnnotationInboundPort], podAnnotations[AnnotationAppPort]
+	if inbound == "" || app == "" || len(svc.Spec.Selector) == 0 {
+		return false
+	}
+	for k, v := range svc.Spec.Selector {
+		if podLabels[k] != v {
+			return false
+		}
+	}
+	in, _ := strconv.Atoi(inbound)
+	changed := false
+	for i := range svc.Spec.Ports {
+		p := &svc.Spec.Ports[i]
+		target := p.TargetPort.String()
+		if p.TargetPort.IntValue() == 0 && p.TargetPort.Type == intstr.Int {
+			target = strconv.Itoa(int(p.Port)) // unset targetPort means port
+		}
+		if target == app {
+			p.TargetPort = intstr.FromInt(in)
+			changed = true
+		}
+	}
+	return changed
+}

@@ -1,0 +1,175 @@
+package kind
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/meshbench/meshbench/harness/measure"
+)
+
+// cgroupSource finds a container's cgroup on this host. A kind node is a
+// Docker container whose nested cgroups (kubelet.slice/...) are real
+// cgroups of the host, so the harness reads them directly.
+type cgroupSource struct {
+	root     string // /sys/fs/cgroup
+	fallback interface {
+		Probe(ctx context.Context, pod *corev1.Pod, container, name, role string) (measure.Probe, error)
+	}
+}
+
+// Probe implements kube.ProbeSource.
+func (s *cgroupSource) Probe(ctx context.Context, pod *corev1.Pod, container, name, role string) (measure.Probe, error) {
+	id := containerID(pod, container)
+	if id != "" {
+		if p, err := findCgroup(s.root, id); err == nil {
+			p.name, p.role = name, role
+			if _, err := p.Sample(ctx); err == nil {
+				return p, nil
+			}
+		}
+	}
+	return s.fallback.Probe(ctx, pod, container, name, role)
+}
+
+func containerID(pod *corev1.Pod, container string) string {
+	for _, cs := range pod.Status.ContainerStatuses {
+		if cs.Name == container {
+			_, id, _ := strings.Cut(cs.ContainerID, "://")
+			return id
+		}
+	}
+	return ""
+}
+
+// cgroupProbe reads one container's cgroup: v1 (cpuacct + memory
+// hierarchies) or v2 (unified).
+type cgroupProbe struct {
+	name, role string
+	v2         bool
+	cpuDir     string
+	memDir     string
+}
+
+// findCgroup walks the host's cgroup tree for the directory of container
+// id: "cri-containerd-<id>.scope" (systemd driver) or "<id>" (cgroupfs).
+func findCgroup(root, id string) (*cgroupProbe, error) {
+	match := func(base string) bool {
+		return base == id || base == "cri-containerd-"+id+".scope"
+	}
+	find := func(top string) (string, error) {
+		var found string
+		err := filepath.WalkDir(top, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || !d.IsDir() {
+				return nil //nolint:nilerr // unreadable subtrees are skipped
+			}
+			if match(d.Name()) {
+				found = path
+				return fs.SkipAll
+			}
+			return nil
+		})
+		if err != nil {
+			return "", err
+		}
+		if found == "" {
+			return "", fmt.Errorf("no cgroup for container %s under %s", id, top)
+		}
+		return found, nil
+	}
+	if _, err := os.Stat(filepath.Join(root, "cgroup.controllers")); err == nil {
+		dir, err := find(root)
+		if err != nil {
+			return nil, err
+		}
+		return &cgroupProbe{v2: true, cpuDir: dir, memDir: dir}, nil
+	}
+	cpu, err := find(filepath.Join(root, "cpuacct"))
+	if err != nil {
+		return nil, err
+	}
+	mem, err := find(filepath.Join(root, "memory"))
+	if err != nil {
+		return nil, err
+	}
+	return &cgroupProbe{cpuDir: cpu, memDir: mem}, nil
+}
+
+func (p *cgroupProbe) Name() string { return p.name }
+func (p *cgroupProbe) Role() string { return p.role }
+
+// Sample implements measure.Probe. Memory is the working set (usage minus
+// inactive file pages), what the kubelet and `kubectl top` report.
+func (p *cgroupProbe) Sample(context.Context) (measure.Sample, error) {
+	s := measure.Sample{Source: "cgroup"}
+	if p.v2 {
+		st, err := readKV(filepath.Join(p.cpuDir, "cpu.stat"))
+		if err != nil {
+			return s, fmt.Errorf("%s: %w", p.name, err)
+		}
+		s.CPUSeconds = float64(st["usage_usec"]) / 1e6
+		usage, err := readInt(filepath.Join(p.memDir, "memory.current"))
+		if err != nil {
+			return s, fmt.Errorf("%s: %w", p.name, err)
+		}
+		ms, _ := readKV(filepath.Join(p.memDir, "memory.stat"))
+		s.RSSBytes = workingSet(usage, ms["inactive_file"])
+		s.PeakRSSBytes, _ = readInt(filepath.Join(p.memDir, "memory.peak"))
+		return s, nil
+	}
+	ns, err := readInt(filepath.Join(p.cpuDir, "cpuacct.usage"))
+	if err != nil {
+		return s, fmt.Errorf("%s: %w", p.name, err)
+	}
+	s.CPUSeconds = float64(ns) / 1e9
+	usage, err := readInt(filepath.Join(p.memDir, "memory.usage_in_bytes"))
+	if err != nil {
+		return s, fmt.Errorf("%s: %w", p.name, err)
+	}
+	ms, _ := readKV(filepath.Join(p.memDir, "memory.stat"))
+	s.RSSBytes = workingSet(usage, ms["total_inactive_file"])
+	return s, nil
+}
+
+func workingSet(usage, inactiveFile int64) int64 {
+	if inactiveFile > usage {
+		return 0
+	}
+	return usage - inactiveFile
+}
+
+func readInt(path string) (int64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(string(bytes.TrimSpace(b)), 10, 64)
+}
+
+// readKV parses "key value" lines (cpu.stat, memory.stat).
+func readKV(path string) (map[string]int64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			out[k] = n
+		}
+	}
+	return out, sc.Err()
+}

@@ -1,0 +1,132 @@
+package kind
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/meshbench/meshbench/harness/cluster"
+	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/harness/platform/kube"
+)
+
+// Options of the kind platform. Zero values take the cluster package's defaults.
+type Options struct {
+	Cluster   string // cluster name (default meshbench)
+	NodeImage string
+	Config    string // one-node (default), three-nodes, or a path
+	// Keep the cluster on Close even if this platform created it.
+	Keep     bool
+	Binaries platform.Binaries
+	Log      *slog.Logger
+}
+
+// Platform runs lanes on a kind cluster.
+type Platform struct {
+	*kube.Platform
+	opts    Options
+	mgr     *cluster.Manager
+	created bool
+}
+
+// New creates (or reuses) the cluster, builds and loads the images and
+// returns the platform. On error, a cluster it created is deleted.
+func New(ctx context.Context, o Options) (*Platform, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Cluster == "" {
+		o.Cluster = cluster.DefaultName
+	}
+	p := &Platform{opts: o, mgr: cluster.NewManager(o.Log)}
+	images, err := buildImages(ctx, o.Binaries, o.Log)
+	if err != nil {
+		return nil, err
+	}
+	p.created, err = p.mgr.Create(ctx, cluster.CreateOptions{Name: o.Cluster, NodeImage: o.NodeImage, Config: o.Config, Reuse: true})
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Platform, error) {
+		return nil, errors.Join(err, p.deleteIfCreated())
+	}
+	var refs []string
+	for _, r := range []string{images.Meshbench, images.Meshproxy, images.Meshcontrol} {
+		if r != "" {
+			refs = append(refs, r)
+		}
+	}
+	if err := p.mgr.LoadImages(ctx, o.Cluster, refs...); err != nil {
+		return fail(err)
+	}
+	cs, cfg, err := p.mgr.Clients(o.Cluster)
+	if err != nil {
+		return fail(err)
+	}
+	kp, err := kube.New(kube.Options{
+		Config: cfg, Images: images, Log: o.Log, Name: "kind",
+		Probes: &cgroupSource{root: "/sys/fs/cgroup", fallback: kube.NewKubeletStats(cs)},
+	})
+	if err != nil {
+		return fail(err)
+	}
+	p.Platform = kp
+	return p, nil
+}
+
+// buildImages makes the FROM-scratch images of the binaries that exist;
+// meshbench is required, meshproxy and meshcontrol only by the mesh lane.
+func buildImages(ctx context.Context, b platform.Binaries, log *slog.Logger) (kube.Images, error) {
+	var im kube.Images
+	for _, x := range []struct {
+		name, bin string
+		dst       *string
+		required  bool
+	}{
+		{"meshbench", b.Meshbench, &im.Meshbench, true},
+		{"meshproxy", b.Meshproxy, &im.Meshproxy, false},
+		{"meshcontrol", b.Meshcontrol, &im.Meshcontrol, false},
+	} {
+		if _, err := os.Stat(x.bin); err != nil {
+			if x.required {
+				return im, fmt.Errorf("%s binary: %w", x.name, err)
+			}
+			log.Info("no binary: its image is skipped", "component", x.name, "path", x.bin)
+			continue
+		}
+		ref, err := cluster.BuildImage(ctx, x.name, x.bin)
+		if err != nil {
+			if x.required {
+				return im, err
+			}
+			log.Warn("image not built", "component", x.name, "err", err)
+			continue
+		}
+		*x.dst = ref
+	}
+	return im, nil
+}
+
+// Close implements platform.Platform: lanes down, then the cluster deleted
+// if this platform created it and Keep is false.
+func (p *Platform) Close(ctx context.Context) error {
+	var err error
+	if p.Platform != nil {
+		err = p.Platform.Close(ctx)
+	}
+	return errors.Join(err, p.deleteIfCreated())
+}
+
+func (p *Platform) deleteIfCreated() error {
+	if !p.created {
+		return nil
+	}
+	if p.opts.Keep {
+		p.opts.Log.Info("keeping kind cluster", "name", p.opts.Cluster)
+		return nil
+	}
+	p.created = false
+	return p.mgr.Delete(p.opts.Cluster, "")
+}

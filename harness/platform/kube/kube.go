@@ -1,0 +1,147 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/meshbench/meshbench/harness/measure"
+	"github.com/meshbench/meshbench/harness/platform"
+)
+
+// Images are the pinned image references of the harness's workloads. The
+// images must already be on the nodes or pullable (imagePullPolicy IfNotPresent).
+type Images struct {
+	Meshbench   string // echo app and load client
+	Meshproxy   string // sidecar; required by the mesh lane
+	Meshcontrol string // control plane; the mesh lane runs without it when empty
+}
+
+// ProbeSource makes the probe of one running container.
+type ProbeSource interface {
+	Probe(ctx context.Context, pod *corev1.Pod, container, name, role string) (measure.Probe, error)
+}
+
+// Options of the platform.
+type Options struct {
+	Config *rest.Config
+	Images Images
+	Log    *slog.Logger
+	// Probes defaults to the kubelet's /stats/summary.
+	Probes ProbeSource
+	// Name reported by Name() (kind wraps this platform).
+	Name string
+}
+
+// ManagedLabel marks every namespace the platform creates.
+const ManagedLabel = "meshbench.io/managed"
+
+// Platform implements platform.Platform on a Kubernetes cluster.
+type Platform struct {
+	opts Options
+	cs   kubernetes.Interface
+
+	mu   sync.Mutex
+	live map[string]*topology // by namespace
+	seq  int
+}
+
+// New returns a platform on the cluster of opts.Config.
+func New(opts Options) (*Platform, error) {
+	if opts.Config == nil {
+		return nil, errors.New("kube: no cluster config")
+	}
+	if opts.Images.Meshbench == "" {
+		return nil, errors.New("kube: the meshbench image is required")
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Name == "" {
+		opts.Name = "kube"
+	}
+	cs, err := kubernetes.NewForConfig(opts.Config)
+	if err != nil {
+		return nil, fmt.Errorf("kube: %w", err)
+	}
+	if opts.Probes == nil {
+		opts.Probes = &KubeletStats{cs: cs}
+	}
+	return &Platform{opts: opts, cs: cs, live: map[string]*topology{}}, nil
+}
+
+// Name implements platform.Platform.
+func (p *Platform) Name() string { return p.opts.Name }
+
+// Client returns the platform's clientset.
+func (p *Platform) Client() kubernetes.Interface { return p.cs }
+
+// Up implements platform.Platform.
+func (p *Platform) Up(ctx context.Context, spec platform.Spec) (platform.Topology, error) {
+	switch spec.Lane {
+	case platform.LaneNone, platform.LaneMesh:
+	default:
+		return nil, fmt.Errorf("lane %q is not available on %s (none, mesh)", spec.Lane, p.opts.Name)
+	}
+	if spec.Lane == platform.LaneMesh && p.opts.Images.Meshproxy == "" {
+		return nil, fmt.Errorf("lane mesh needs the meshproxy image (build meshproxy with CGO_ENABLED=0 next to meshbench)")
+	}
+	p.mu.Lock()
+	p.seq++
+	ns := namespaceName(spec, p.seq)
+	t := &topology{p: p, spec: spec, ns: ns}
+	p.live[ns] = t
+	p.mu.Unlock()
+	if err := t.up(ctx); err != nil {
+		_ = t.Down(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("%s lane %s: %w", p.opts.Name, laneName(spec), err)
+	}
+	return t, nil
+}
+
+// Close implements platform.Platform: every namespace still up is deleted.
+func (p *Platform) Close(ctx context.Context) error {
+	p.mu.Lock()
+	var ts []*topology
+	for _, t := range p.live {
+		ts = append(ts, t)
+	}
+	p.mu.Unlock()
+	var errs []error
+	for _, t := range ts {
+		errs = append(errs, t.Down(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+func (p *Platform) forget(ns string) {
+	p.mu.Lock()
+	delete(p.live, ns)
+	p.mu.Unlock()
+}
+
+func laneName(spec platform.Spec) string {
+	if spec.Mode == "" {
+		return spec.Lane
+	}
+	return spec.Lane + "/" + spec.Mode
+}
+
+func namespaceName(spec platform.Spec, seq int) string {
+	n := "meshbench-" + spec.Lane
+	if spec.Mode != "" {
+		n += "-" + spec.Mode
+	}
+	return fmt.Sprintf("%s-%d-%s", n, seq, randSuffix())
+}
+
+func managedNamespace(name string) *corev1.Namespace {
+	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{ManagedLabel: "true"}}}
+}

@@ -1,0 +1,233 @@
+package kube
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+
+	"github.com/meshbench/meshbench/harness/inject"
+	"github.com/meshbench/meshbench/harness/load"
+	"github.com/meshbench/meshbench/harness/measure"
+	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// readyTimeout bounds the wait for a lane's pods.
+const readyTimeout = 2 * time.Minute
+
+// member is one measured container.
+type member struct {
+	pod, container, name, role string
+}
+
+// topology is one lane's namespace.
+type topology struct {
+	p        *Platform
+	spec     platform.Spec
+	ns       string
+	target   string
+	members  []member
+	probes   []measure.Probe
+	features *results.MeshFeatures
+	loadgen  *load.Client
+	down     bool
+}
+
+func (t *topology) up(ctx context.Context) error {
+	cs := t.p.cs
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, managedNamespace(t.ns), metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create namespace %s: %w", t.ns, err)
+	}
+	pl, err := t.placement(ctx)
+	if err != nil {
+		return err
+	}
+	mode := t.spec.Mode
+	if t.spec.Lane == platform.LaneMesh && mode == "" {
+		mode = platform.ModeBoth
+	}
+	serverSide := t.spec.Lane == platform.LaneMesh && (mode == platform.ModeBoth || mode == platform.ModeServerOnly)
+	clientSide := t.spec.Lane == platform.LaneMesh && (mode == platform.ModeBoth || mode == platform.ModeClientOnly)
+	if t.spec.Lane == platform.LaneMesh && !serverSide && !clientSide {
+		return fmt.Errorf("unknown mode %q (both, clientonly, serveronly)", t.spec.Mode)
+	}
+	icfg := inject.Config{Image: t.p.opts.Images.Meshproxy, Workers: t.spec.Mesh.Workers, Args: t.spec.Mesh.ProxyArgs}
+
+	app, svc := appPod(t.p.opts.Images.Meshbench), appService()
+	pl.apply(&app.Spec, "server", map[string]string{"app": "loadgen"})
+	if serverSide {
+		app.Annotations[inject.AnnotationInject] = "true"
+		app.Annotations[inject.AnnotationAppPort] = fmt.Sprint(appPort)
+		if _, err := inject.Pod(&app.ObjectMeta, &app.Spec, icfg); err != nil {
+			return err
+		}
+		inject.Service(svc, app.Labels, app.Annotations)
+	}
+	svc, err = cs.CoreV1().Services(t.ns).Create(ctx, svc, metav1.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("create service: %w", err)
+	}
+	upstream := fmt.Sprintf("%s:%d", svc.Spec.ClusterIP, appPort)
+
+	lg := loadgenPod(t.p.opts.Images.Meshbench)
+	pl.apply(&lg.Spec, "client", map[string]string{"app": "echo"})
+	t.target = "http://" + upstream + "/echo"
+	if clientSide {
+		lg.Annotations[inject.AnnotationInject] = "true"
+		lg.Annotations[inject.AnnotationOutbound] = fmt.Sprintf("%d=%s", outboundPort, upstream)
+		if _, err := inject.Pod(&lg.ObjectMeta, &lg.Spec, icfg); err != nil {
+			return err
+		}
+		t.target = fmt.Sprintf("http://127.0.0.1:%d/echo", outboundPort)
+	}
+	for _, pod := range []*corev1.Pod{app, lg} {
+		if _, err := cs.CoreV1().Pods(t.ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("create pod %s: %w", pod.Name, err)
+		}
+	}
+	t.members = []member{{"app", "app", "app", results.RoleApp}, {"loadgen", "loadgen", "loadgen", results.RoleLoadgen}}
+	if serverSide {
+		t.members = append(t.members, member{"app", inject.ContainerName, "server-proxy", results.RoleServerProxy})
+	}
+	if clientSide {
+		t.members = append(t.members, member{"loadgen", inject.ContainerName, "client-proxy", results.RoleClientProxy})
+	}
+	if t.spec.Lane == platform.LaneMesh {
+		t.features = &results.MeshFeatures{Proxy: "meshproxy", MTLS: t.spec.Case.MTLS, Telemetry: t.spec.Mesh.Telemetry, Workers: t.spec.Mesh.Workers,
+			Extra: map[string]string{"platform": t.p.opts.Name, "mode": mode}}
+	}
+	pods, err := t.waitReady(ctx, "app", "loadgen")
+	if err != nil {
+		return err
+	}
+	for _, m := range t.members {
+		pr, err := t.p.opts.Probes.Probe(ctx, pods[m.pod], m.container, m.name, m.role)
+		if err != nil {
+			return fmt.Errorf("probe %s: %w", m.name, err)
+		}
+		t.probes = append(t.probes, pr)
+	}
+	hc, err := rest.HTTPClientFor(t.p.opts.Config)
+	if err != nil {
+		return err
+	}
+	t.loadgen = &load.Client{
+		Base: fmt.Sprintf("%s/api/v1/namespaces/%s/pods/loadgen:%d/proxy", strings.TrimSuffix(t.p.opts.Config.Host, "/"), t.ns, loadgenPort),
+		HTTP: hc,
+	}
+	return nil
+}
+
+func (t *topology) placement(ctx context.Context) (placement, error) {
+	nl, err := t.p.cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: roleLabel})
+	if err != nil {
+		return placement{}, fmt.Errorf("list nodes: %w", err)
+	}
+	pl := placement{roles: map[string]bool{}}
+	for _, n := range nl.Items {
+		pl.roles[n.Labels[roleLabel]] = true
+	}
+	return pl, nil
+}
+
+// waitReady waits until every named pod is Ready and returns them; a pod
+// that failed or whose container crashed ends the wait with its reason.
+func (t *topology) waitReady(ctx context.Context, names ...string) (map[string]*corev1.Pod, error) {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	for {
+		out := map[string]*corev1.Pod{}
+		for _, n := range names {
+			pod, err := t.p.cs.CoreV1().Pods(t.ns).Get(ctx, n, metav1.GetOptions{})
+			if err != nil {
+				break
+			}
+			if err := podFailed(pod); err != nil {
+				return nil, err
+			}
+			if podReady(pod) {
+				out[n] = pod
+			}
+		}
+		if len(out) == len(names) {
+			return out, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("pods of %s not Ready within %s: %w", t.ns, readyTimeout, ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func podFailed(p *corev1.Pod) error {
+	if p.Status.Phase == corev1.PodFailed || p.Status.Phase == corev1.PodSucceeded {
+		return fmt.Errorf("pod %s %s: %s", p.Name, p.Status.Phase, p.Status.Message)
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		if w := cs.State.Waiting; w != nil {
+			switch w.Reason {
+			case "ErrImagePull", "ImagePullBackOff", "CrashLoopBackOff", "CreateContainerError", "InvalidImageName":
+				return fmt.Errorf("pod %s container %s: %s: %s", p.Name, cs.Name, w.Reason, w.Message)
+			}
+		}
+		if term := cs.State.Terminated; term != nil {
+			return fmt.Errorf("pod %s container %s exited %d: %s %s", p.Name, cs.Name, term.ExitCode, term.Reason, term.Message)
+		}
+	}
+	return nil
+}
+
+// Load implements platform.Topology.
+func (t *topology) Load(ctx context.Context, o load.Options) (*load.Report, error) {
+	o.URL = t.target
+	rep, err := t.loadgen.Run(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// Probes implements platform.Topology.
+func (t *topology) Probes() []measure.Probe { return t.probes }
+
+// Features implements platform.Topology.
+func (t *topology) Features() *results.MeshFeatures { return t.features }
+
+// Down implements platform.Topology: deletes the namespace (pods get a
+// 2 s grace period) without waiting for it to vanish.
+func (t *topology) Down(ctx context.Context) error {
+	if t.down {
+		return nil
+	}
+	t.down = true
+	defer t.p.forget(t.ns)
+	err := t.p.cs.CoreV1().Namespaces().Delete(ctx, t.ns, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete namespace %s: %w", t.ns, err)
+	}
+	return nil
+}
+
+func randSuffix() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
