@@ -212,7 +212,12 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 			_ = c.Conn.Close()
 		}
 		p.mu.Unlock()
-		<-done
+		// Requests blocked on an upstream end with their route timeout;
+		// don't wait for that.
+		select {
+		case <-done:
+		case <-time.After(time.Second):
+		}
 		return fmt.Errorf("shutdown: %w", ctx.Err())
 	}
 }

@@ -38,11 +38,30 @@ func (e *Edits) drops(name []byte) bool {
 		}
 	}
 	for _, kv := range e.Set {
-		if EqualFold(name, kv.Name) {
+		if equalFoldBoth(name, kv.Name) {
 			return true
 		}
 	}
 	return false
+}
+
+func equalFoldBoth(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 func writeFields(bw *bufio.Writer, h *head, e *Edits, dyn []Dyn) {
@@ -129,9 +148,11 @@ func writeUpgrade(bw *bufio.Writer, h *head) {
 // keepAlive10 says the client is HTTP/1.0 and asked to keep the connection.
 func WriteResponseHead(bw *bufio.Writer, resp *Response, e *Edits, closing, keepAlive10 bool) {
 	_, _ = bw.WriteString("HTTP/1.1 ")
-	var code [3]byte
-	code[0], code[1], code[2] = byte('0'+resp.Status/100), byte('0'+resp.Status/10%10), byte('0'+resp.Status%10)
-	_, _ = bw.Write(code[:])
+	// WriteByte, not Write of a stack array: the array would escape
+	// through bufio's io.Writer and cost an allocation per response.
+	_ = bw.WriteByte(byte('0' + resp.Status/100))
+	_ = bw.WriteByte(byte('0' + resp.Status/10%10))
+	_ = bw.WriteByte(byte('0' + resp.Status%10))
 	_ = bw.WriteByte(' ')
 	_, _ = bw.Write(resp.Reason)
 	_, _ = bw.WriteString("\r\n")
