@@ -76,11 +76,13 @@ func TestRender(t *testing.T) {
 				"history", "overhead-latency", "overhead-cpu", "overhead-memory"},
 			wantOmitted: []string{"Control-plane convergence"}},
 		{set: "local", wantVerdict: "REPORT",
-			wantPlots:   []string{"latency-vs-connections", "latency-vs-qps", "latency-cdf", "cpu-vs-qps", "memory"},
-			wantOmitted: []string{"Base vs candidate", "Trend over history", "Added latency beside published figures: these results have no mesh lane"}},
+			wantPlots: []string{"latency-vs-connections", "latency-vs-qps", "latency-cdf", "cpu-vs-qps", "memory",
+				"overhead-latency", "overhead-cpu", "overhead-memory"},
+			wantOmitted: []string{"Base vs candidate: no comparison", "Trend over history: no history", "Control-plane convergence"}},
 		{set: "single-lane", wantVerdict: "REPORT",
-			wantPlots:   []string{"latency-cdf", "memory"},
-			wantOmitted: []string{"Latency percentiles vs connections: the results hold no two cases", "Latency percentiles vs QPS", "CPU per component vs QPS"}},
+			wantPlots: []string{"latency-cdf", "memory"},
+			wantOmitted: []string{"Latency percentiles vs connections: the results hold no two cases", "Latency percentiles vs QPS",
+				"CPU per component vs QPS", "Added latency beside published figures: these results have no mesh lane beside a `none` lane"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.set, func(t *testing.T) {

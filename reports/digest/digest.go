@@ -303,3 +303,12 @@ func CaseLabel(c results.Case) string {
 	}
 	return fmt.Sprintf("%s · %d conn · %d B · %s%s", qps, c.Connections, c.PayloadBytes, c.Protocol, tls)
 }
+
+// Display converts a value in a comparison's unit to the unit a reader
+// wants: bytes become MiB; everything else is shown as is.
+func Display(v float64, unit string) (float64, string) {
+	if unit == "B" {
+		return v / (1 << 20), "MiB"
+	}
+	return v, unit
+}

@@ -3,6 +3,7 @@ package digest
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/meshbench/meshbench/harness/results"
 )
@@ -118,9 +119,17 @@ func (d *Digest) Sweep(dim Dimension) *Sweep {
 	return s
 }
 
-// ReferenceCase is the case a single-case view (CDF, memory, overhead) uses:
-// Istio's published conditions (1000 qps, 16 connections, 1 KiB, HTTP/1.1)
-// when the results have it, else the case with the most lanes measured.
+// IsMeshLane reports whether lane is a service mesh (ours, or a live Istio
+// or Linkerd) rather than the baseline or a reference proxy.
+func IsMeshLane(lane string) bool {
+	return lane == "mesh" || strings.HasPrefix(lane, "mesh/") || lane == "istio" || strings.HasPrefix(lane, "istio/") ||
+		lane == "linkerd" || strings.HasPrefix(lane, "linkerd/")
+}
+
+// ReferenceCase is the case a single-case view (CDF, memory, overhead) uses.
+// It must have valid runs of `none` and of a mesh lane, or there is no
+// overhead to show; among those, Istio's published conditions (1000 qps, 16
+// connections, 1 KiB, HTTP/1.1) win, then the case with the most lanes.
 func (d *Digest) ReferenceCase() (results.Case, bool) {
 	lanes := func(c results.Case) int {
 		n := 0
@@ -142,8 +151,14 @@ func (d *Digest) ReferenceCase() (results.Case, bool) {
 		if c.QPS == 1000 && c.Connections == 16 && c.PayloadBytes == 1024 && c.Protocol == "http1" {
 			score += 1000
 		}
-		if slices.Contains(d.Lanes, "none") && d.Group("none", c) != nil {
-			score += 100
+		if g := d.Group("none", c); g != nil && len(g.Runs) > 0 {
+			score += 2000
+			for _, lane := range d.Lanes {
+				if g := d.Group(lane, c); IsMeshLane(lane) && g != nil && len(g.Runs) > 0 {
+					score += 10000
+					break
+				}
+			}
 		}
 		if score > bestScore {
 			best, bestScore = c, score

@@ -87,12 +87,7 @@ var funcs = template.FuncMap{
 	"pval":      func(p float64) string { return fmt.Sprintf("%.3g", p) },
 	"lower":     strings.ToLower,
 	"caseLabel": digest.CaseLabel,
-	"onoff": func(b bool) string {
-		if b {
-			return "on"
-		}
-		return "off"
-	},
+	"onoff":     onoff,
 	"png": func(b []byte) template.URL {
 		// The bytes are our own PNG encoding: a data: URI is safe here.
 		return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b))
@@ -100,6 +95,14 @@ var funcs = template.FuncMap{
 	"cite": Cite,
 	"time": stamp,
 	"join": strings.Join,
+	"val": func(v float64, unit string) string {
+		d, _ := digest.Display(v, unit)
+		return ms(d)
+	},
+	"unit": func(unit string) string {
+		_, u := digest.Display(0, unit)
+		return u
+	},
 }
 
 // Cite prints a source reference as text without its scheme, so the page
@@ -129,6 +132,13 @@ func num(v float64) string {
 		return fmt.Sprintf("%.0f", v)
 	}
 	return ms(v)
+}
+
+func onoff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }
 
 func stamp(t time.Time) string {

@@ -17,6 +17,7 @@ type view struct {
 	Page
 	VerdictClass string
 	Headline     []string
+	Measured     string // one line: what ran, where
 	Scenario     [][2]string
 	RefCase      string
 	Overheads    []digest.Overhead
@@ -63,6 +64,14 @@ func newView(p Page) view {
 		{"measured window", fmt.Sprintf("%g s after %g s warm-up", d.DurationS, d.WarmupS)},
 		{"seed", fmt.Sprint(d.Seeds)},
 		{"started", stamp(d.First) + " — " + stamp(d.Last)},
+	}
+	v.Measured = fmt.Sprintf("%s (%s) on %s: %d lanes × %d cases, %d runs of %g s after %g s warm-up.",
+		strings.Join(d.Scenarios, ", "), strings.Join(d.Kinds, ", "), strings.Join(d.Platforms, ", "),
+		len(d.Lanes), len(d.Cases), d.Runs, d.DurationS, d.WarmupS)
+	for _, lane := range d.Lanes {
+		if m := d.Mesh[lane]; m != nil && (lane == "mesh/both" || lane == "mesh") {
+			v.Measured += fmt.Sprintf(" Mesh: %s, mTLS %s, telemetry %s, %d worker(s), xDS %s.", m.Proxy, onoff(m.MTLS), onoff(m.Telemetry), m.Workers, onoff(m.XDS))
+		}
 	}
 	if ref, ok := d.ReferenceCase(); ok {
 		v.RefCase = digest.CaseLabel(ref)

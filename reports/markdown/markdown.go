@@ -83,32 +83,47 @@ func Render(w io.Writer, in Input) error {
 
 func comparison(b *strings.Builder, c *results.Comparison) {
 	fmt.Fprintf(b, "### %s vs %s\n\n", c.Candidate, c.Base)
-	b.WriteString("| group | metric | base | candidate | Δ [95% CI] | p (Holm) | verdict |\n|---|---|--:|--:|--:|--:|---|\n")
-	// Failing and inconclusive rows first: they are why someone reads this.
-	var rows []results.MetricComparison
-	for _, want := range []string{results.Fail, results.Inconclusive, results.Pass, results.ReportOnly} {
+	// Gated rows decide the verdict: failing and inconclusive first, since
+	// they are why someone reads this. Report-only rows fold away.
+	var gated, other []results.MetricComparison
+	for _, want := range []string{results.Fail, results.Inconclusive, results.Pass} {
 		for _, m := range c.Metrics {
-			if m.Verdict == want {
-				rows = append(rows, m)
+			if m.Gated && m.Verdict == want {
+				gated = append(gated, m)
 			}
 		}
 	}
 	for _, m := range c.Metrics {
-		if m.Verdict != results.Fail && m.Verdict != results.Inconclusive && m.Verdict != results.Pass && m.Verdict != results.ReportOnly {
-			rows = append(rows, m)
+		if m.Gated && m.Verdict != results.Fail && m.Verdict != results.Inconclusive && m.Verdict != results.Pass {
+			gated = append(gated, m)
+		}
+		if !m.Gated {
+			other = append(other, m)
 		}
 	}
+	table(b, gated)
+	if len(other) > 0 {
+		fmt.Fprintf(b, "<details><summary>%d report-only metrics (not gated)</summary>\n\n", len(other))
+		table(b, other)
+		b.WriteString("</details>\n\n")
+	}
+}
+
+func table(b *strings.Builder, rows []results.MetricComparison) {
+	b.WriteString("| group | metric | base | candidate | Δ [95% CI] | threshold | p (Holm) | verdict |\n|---|---|--:|--:|--:|--:|--:|---|\n")
 	for i, m := range rows {
 		if i == MaxRows {
 			fmt.Fprintf(b, "\n<sub>%d more rows in report.html</sub>\n", len(rows)-MaxRows)
 			break
 		}
-		v := m.Verdict
-		if !m.Gated {
-			v += " (not gated)"
+		base, unit := digest.Display(m.BaseMedian, m.Unit)
+		cand, _ := digest.Display(m.CandMedian, m.Unit)
+		th := "—"
+		if m.Gated {
+			th = fmt.Sprintf("%+.0f%%", m.Threshold*100)
 		}
-		fmt.Fprintf(b, "| %s | %s | %s %s | %s %s | %+.1f%% [%+.1f%%, %+.1f%%] | %.3g | %s %s |\n", m.Group, m.Metric, num(m.BaseMedian), m.Unit,
-			num(m.CandMedian), m.Unit, m.Delta*100, m.DeltaCILo*100, m.DeltaCIHi*100, m.PAdjusted, icons[m.Verdict], v)
+		fmt.Fprintf(b, "| %s | %s | %s %s | %s %s | %+.1f%% [%+.1f%%, %+.1f%%] | %s | %.3g | %s %s |\n", m.Group, m.Metric, num(base), unit,
+			num(cand), unit, m.Delta*100, m.DeltaCILo*100, m.DeltaCIHi*100, th, m.PAdjusted, icons[m.Verdict], m.Verdict)
 	}
 	b.WriteString("\n")
 }

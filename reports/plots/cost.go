@@ -139,7 +139,7 @@ func cpuVsQPS(d Data) (*Figure, string, error) {
 			}
 			l.Color, l.Width, l.Dashes = c, vg.Points(1.5), laneDashes(lanes, ser.Lane)
 			p.Add(l)
-			p.Legend.Add(fmt.Sprintf("%s: %.2g + %.2g idle", ser.Lane, fit.PerKRPS, fit.Idle))
+			p.Legend.Add(fmt.Sprintf("%s: marginal %.2g, idle %.2g", ser.Lane, fit.PerKRPS, fit.Idle))
 		}
 		p.Legend.TextStyle.Font.Size = 8
 		ps[i/cols][i%cols] = p
@@ -147,7 +147,7 @@ func cpuVsQPS(d Data) (*Figure, string, error) {
 	f, err := tiled(ps, laneKeys(lanes, true), 9*vg.Inch, vg.Length(rows)*3*vg.Inch+0.9*vg.Inch,
 		"CPU per component: vCPU per 1000 rps vs QPS",
 		"dots: every valid run · curves: least-squares fit of total CPU = idle + marginal × QPS, shown per 1000 rps\n"+
-			"panel legends: marginal vCPU per 1000 rps + idle vCPU · "+s.Fixed)
+			"panel legends: marginal vCPU per 1000 rps and idle vCPU of each fit · "+s.Fixed)
 	if f != nil {
 		f.Caption = "CPU seconds of each component over the measured window per 1000 requests/s (1.0 = one core busy for every 1000 rps); dots are runs. " +
 			"Each curve is a least-squares fit of the component's total CPU as a line in load, idle + marginal × QPS, shown per 1000 rps: it falls as the fixed (idle) cost is spread over more requests and levels off at the marginal cost. " + s.Fixed + "."
@@ -185,8 +185,12 @@ func memory(d Data) (*Figure, string, error) {
 	p := newPlot("", "component", "resident memory (MiB)")
 	p.Y.Min = 0
 	p.NominalX(roles...)
+	p.X.Min, p.X.Max = -0.55, float64(len(roles))-0.45
 	p.Legend.Left = false
-	w := vg.Points(min(60, 300/float64(len(lanes))))
+	// Bars share 80% of each role's slot; the data area is the figure
+	// width less the axis and margins.
+	const figW = 9 * vg.Inch
+	w := (figW - 1.1*vg.Inch) / vg.Length(len(roles)) * 0.8 / vg.Length(len(lanes))
 	for i, lane := range lanes {
 		vals := make(plotter.Values, len(roles))
 		peaks := plotter.XYs{}
@@ -222,7 +226,7 @@ func memory(d Data) (*Figure, string, error) {
 		keys[i].glyph = draw.BoxGlyph{}
 	}
 	keys = append(keys, key{label: "peak", color: color.Black, glyph: draw.RingGlyph{}})
-	f, err := single(p, keys, 9*vg.Inch, 4.6*vg.Inch, "Memory per component",
+	f, err := single(p, keys, figW, 4.6*vg.Inch, "Memory per component",
 		"bars: steady RSS, median over runs · rings: peak RSS · "+digest.CaseLabel(ref))
 	if f != nil {
 		f.Caption = fmt.Sprintf("Resident set size of each component at %s: bars are the steady value (median over valid runs), rings the highest peak seen.", digest.CaseLabel(ref))

@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 const maxTrends = 6
@@ -47,7 +48,7 @@ func history(d Data) (*Figure, string, error) {
 			return nil, "", err
 		}
 		l.Color, l.Width = rgb(0x0072B2), vg.Points(1.2)
-		s.Color, s.Radius = rgb(0x0072B2), vg.Points(2.2)
+		s.Color, s.Radius, s.Shape = rgb(0x0072B2), vg.Points(2.2), draw.RingGlyph{}
 		p.Add(l, s)
 		// Regime means, between consecutive change points.
 		bounds := append(append([]int{0}, t.ChangePoints...), len(t.Points))
@@ -64,16 +65,13 @@ func history(d Data) (*Figure, string, error) {
 			ml, _ := plotter.NewLine(plotter.XYs{{X: xys[a].X, Y: m}, {X: xys[b-1].X, Y: m}})
 			ml.Color, ml.Width = rgb(0x009E73), vg.Points(2.2)
 			p.Add(ml)
-			if k == 0 && i == 0 {
-				p.Legend.Add("regime mean", ml)
-			}
 		}
 		pad := (hi - lo) * 0.08
 		if pad == 0 {
 			pad = 1
 		}
 		var labels plotter.XYLabels
-		for k, cp := range t.ChangePoints {
+		for _, cp := range t.ChangePoints {
 			x := xys[cp].X
 			if cp > 0 {
 				x = (xys[cp-1].X + xys[cp].X) / 2
@@ -81,9 +79,6 @@ func history(d Data) (*Figure, string, error) {
 			v, _ := plotter.NewLine(plotter.XYs{{X: x, Y: lo - pad}, {X: x, Y: hi + pad}})
 			v.Color, v.Width, v.Dashes = rgb(0xD55E00), vg.Points(1.4), []vg.Length{vg.Points(4), vg.Points(3)}
 			p.Add(v)
-			if k == 0 && i == 0 {
-				p.Legend.Add("change point", v)
-			}
 			labels.XYs = append(labels.XYs, plotter.XY{X: x, Y: hi + pad})
 			labels.Labels = append(labels.Labels, " "+shortRev(t.Points[cp].Revision))
 		}
@@ -98,14 +93,16 @@ func history(d Data) (*Figure, string, error) {
 			}
 			p.Add(lb)
 		}
-		p.Legend.Add(t.Unit, l, s)
 		ps = append(ps, []*plot.Plot{p})
 	}
 	if len(ps) == 0 {
 		return nil, "every trend in the history has fewer than two points", nil
 	}
-	f, err := tiled(ps, nil, 9*vg.Inch, vg.Length(len(ps))*2.3*vg.Inch+0.6*vg.Inch, "Trend over history",
-		"one point per main-branch result · dashed: detected change points (first revision of the new regime) · green: regime means"+note)
+	keys := []key{{label: "value (one main-branch result)", color: rgb(0x0072B2), glyph: draw.RingGlyph{}, line: true},
+		{label: "regime mean", color: rgb(0x009E73), line: true},
+		{label: "change point (labelled with the first revision after it)", color: rgb(0xD55E00), dashes: []vg.Length{vg.Points(4), vg.Points(3)}, line: true}}
+	f, err := tiled(ps, keys, 9*vg.Inch, vg.Length(len(ps))*2.3*vg.Inch+0.8*vg.Inch, "Trend over history",
+		"E-Divisive change points from the gate's history · newest changes first"+note)
 	if f != nil {
 		f.Caption = "Each panel is one metric over the stored main-branch history; change points come from the gate's E-Divisive detector and do not block a merge."
 	}

@@ -62,7 +62,10 @@ func latencySweep(dg *digest.Digest, dim digest.Dimension, what, xlabel string) 
 		}
 		ps[i/2][i%2] = p
 	}
-	sub := fmt.Sprintf("median over repetitions · %s held fixed: %s", map[bool]string{true: "log x axis ·", false: ""}[logX], s.Fixed)
+	sub := "median over valid repetitions · held fixed: " + s.Fixed
+	if logX {
+		sub += " · log x axis"
+	}
 	f, err := tiled(ps, laneKeys(lanes, true), 9*vg.Inch, 6.6*vg.Inch, "Latency percentiles vs "+what+", one line per lane", sub)
 	if f != nil {
 		f.Caption = fmt.Sprintf("Latency from when each request was sent (fortio), median of each percentile over the valid repetitions; %s. Lower is better.", s.Fixed)

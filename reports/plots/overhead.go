@@ -63,12 +63,6 @@ func publishedRow(f published.Figure, group string) dotRow {
 	return dotRow{label: PublishedLabel(f), value: f.Value, lo: f.Lo, hi: f.Hi, color: c, derived: f.Derived, sortGroup: group}
 }
 
-// ourLanes are the lanes set beside other meshes: ours and live installs,
-// not the reference proxies.
-func ourLane(lane string) bool {
-	return lane == "mesh" || strings.HasPrefix(lane, "mesh/") || lane == "istio" || lane == "linkerd"
-}
-
 func overheadLatency(d Data) (*Figure, string, error) {
 	var rows []dotRow
 	ref, ok := d.Digest.ReferenceCase()
@@ -78,7 +72,7 @@ func overheadLatency(d Data) (*Figure, string, error) {
 	}
 	for _, pct := range []string{"p50", "p90", "p99", "p99.9"} {
 		for _, o := range ovs {
-			if !ourLane(o.Lane) {
+			if !digest.IsMeshLane(o.Lane) {
 				continue
 			}
 			v := map[string]float64{"p50": o.AddedP50Ms, "p90": o.AddedP90Ms, "p99": o.AddedP99Ms, "p99.9": math.NaN()}[pct]
@@ -108,7 +102,7 @@ func overheadCPU(d Data) (*Figure, string, error) {
 	ref, ok := d.Digest.ReferenceCase()
 	if ok {
 		for _, o := range d.Digest.Overheads(ref) {
-			if !ourLane(o.Lane) {
+			if !digest.IsMeshLane(o.Lane) {
 				continue
 			}
 			for _, p := range o.Proxies {
@@ -132,7 +126,7 @@ func overheadMemory(d Data) (*Figure, string, error) {
 	ref, ok := d.Digest.ReferenceCase()
 	if ok {
 		for _, o := range d.Digest.Overheads(ref) {
-			if !ourLane(o.Lane) {
+			if !digest.IsMeshLane(o.Lane) {
 				continue
 			}
 			for _, p := range o.Proxies {
@@ -215,7 +209,7 @@ func dotPlot(rows []dotRow, xlabel, title, sub string) (*Figure, string, error) 
 			s.Shape = draw.RingGlyph{}
 		}
 		p.Add(s)
-		v, _ := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: r.value, Y: y}}, Labels: []string{"  " + fmtNum(r.value)}})
+		v, _ := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: math.Max(r.value, r.hi), Y: y}}, Labels: []string{"  " + fmtNum(r.value)}})
 		for k := range v.TextStyle {
 			v.TextStyle[k].Font = font.From(sans, 8)
 			v.TextStyle[k].YAlign = draw.YCenter

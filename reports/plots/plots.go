@@ -203,7 +203,7 @@ func legendRow(dc draw.Canvas, keys []key) draw.Canvas {
 		dc.FillText(ts, vg.Point{X: x, Y: y}, k.label)
 		x += ts.Width(k.label) + vg.Points(16)
 	}
-	dc.Max.Y -= vg.Points(float64(rowH*lines) + 2)
+	dc.Max.Y -= vg.Points(float64(rowH*lines) + 6)
 	return dc
 }
 
@@ -221,6 +221,7 @@ func newPlot(title, xlabel, ylabel string) *plot.Plot {
 	p.X.Label.TextStyle.Font, p.Y.Label.TextStyle.Font = font.From(sans, 10), font.From(sans, 10)
 	p.X.Tick.Label.Font, p.Y.Tick.Label.Font = font.From(sans, 9), font.From(sans, 9)
 	p.Legend.TextStyle.Font = font.From(sans, 9)
+	p.Y.Tick.Marker = readableTicks{}
 	p.Legend.Top = true
 	p.Legend.Left = true
 	p.Legend.Padding = vg.Points(2)

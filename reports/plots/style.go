@@ -115,6 +115,38 @@ func fmtNum(v float64) string {
 	}
 }
 
+// readableTicks are gonum's default tick positions labelled with just
+// enough decimals to tell every label apart (the default can print 1.1
+// twice).
+type readableTicks struct{}
+
+func (readableTicks) Ticks(min, max float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(min, max)
+	for prec := 0; prec <= 6; prec++ {
+		seen, ok := map[string]bool{}, true
+		for i := range ts {
+			if ts[i].Label == "" {
+				continue
+			}
+			l := strconv.FormatFloat(ts[i].Value, 'f', prec, 64)
+			if seen[l] {
+				ok = false
+				break
+			}
+			seen[l] = true
+		}
+		if ok {
+			for i := range ts {
+				if ts[i].Label != "" {
+					ts[i].Label = strconv.FormatFloat(ts[i].Value, 'f', prec, 64)
+				}
+			}
+			break
+		}
+	}
+	return ts
+}
+
 // valueTicks marks exactly the measured x values (2, 4, 8 ... connections).
 func valueTicks(xs []float64) plot.ConstantTicks {
 	t := make(plot.ConstantTicks, len(xs))
