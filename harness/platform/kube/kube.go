@@ -88,10 +88,10 @@ func (p *Platform) Up(ctx context.Context, spec platform.Spec) (platform.Topolog
 	switch spec.Lane {
 	case platform.LaneNone, platform.LaneMesh:
 	default:
-		return nil, fmt.Errorf("lane %q is not available on %s (none, mesh)", spec.Lane, p.opts.Name)
+		return nil, fmt.Errorf("lane %q runs on the local platform only (%s runs none, mesh): %w", spec.Lane, p.opts.Name, platform.ErrLaneUnavailable)
 	}
 	if spec.Lane == platform.LaneMesh && p.opts.Images.Meshproxy == "" {
-		return nil, fmt.Errorf("lane mesh needs the meshproxy image (build meshproxy with CGO_ENABLED=0 next to meshbench)")
+		return nil, fmt.Errorf("lane mesh needs the meshproxy image (build meshproxy with CGO_ENABLED=0 next to meshbench): %w", platform.ErrLaneUnavailable)
 	}
 	p.mu.Lock()
 	p.seq++

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/meshbench/meshbench/harness/measure"
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/mesh-under-test/deploy"
 )
 
 // readyTimeout bounds the wait for a lane's pods.
@@ -59,6 +62,16 @@ func (t *topology) up(ctx context.Context) error {
 	if t.spec.Lane == platform.LaneMesh && !serverSide && !clientSide {
 		return fmt.Errorf("unknown mode %q (both, clientonly, serveronly)", t.spec.Mode)
 	}
+	if t.spec.Lane == platform.LaneMesh && t.p.opts.Images.Meshcontrol != "" {
+		m, err := deploy.Meshcontrol(t.ns, t.p.opts.Images.Meshcontrol)
+		if err != nil {
+			return err
+		}
+		if err := apply(ctx, cs, t.ns, m); err != nil {
+			return fmt.Errorf("meshcontrol: %w", err)
+		}
+		t.members = append(t.members, member{"meshcontrol", "meshcontrol", "control-plane", results.RoleControlPlane})
+	}
 	icfg := inject.Config{Image: t.p.opts.Images.Meshproxy, Workers: t.spec.Mesh.Workers, Args: t.spec.Mesh.ProxyArgs}
 
 	app, svc := appPod(t.p.opts.Images.Meshbench), appService()
@@ -93,7 +106,7 @@ func (t *topology) up(ctx context.Context) error {
 			return fmt.Errorf("create pod %s: %w", pod.Name, err)
 		}
 	}
-	t.members = []member{{"app", "app", "app", results.RoleApp}, {"loadgen", "loadgen", "loadgen", results.RoleLoadgen}}
+	t.members = append(t.members, member{"app", "app", "app", results.RoleApp}, member{"loadgen", "loadgen", "loadgen", results.RoleLoadgen})
 	if serverSide {
 		t.members = append(t.members, member{"app", inject.ContainerName, "server-proxy", results.RoleServerProxy})
 	}
@@ -102,9 +115,15 @@ func (t *topology) up(ctx context.Context) error {
 	}
 	if t.spec.Lane == platform.LaneMesh {
 		t.features = &results.MeshFeatures{Proxy: "meshproxy", MTLS: t.spec.Case.MTLS, Telemetry: t.spec.Mesh.Telemetry, Workers: t.spec.Mesh.Workers,
-			Extra: map[string]string{"platform": t.p.opts.Name, "mode": mode}}
+			Extra: map[string]string{"platform": t.p.opts.Name, "mode": mode, "control_plane": strconv.FormatBool(t.p.opts.Images.Meshcontrol != "")}}
 	}
-	pods, err := t.waitReady(ctx, "app", "loadgen")
+	var names []string
+	for _, m := range t.members {
+		if !slices.Contains(names, m.pod) {
+			names = append(names, m.pod)
+		}
+	}
+	pods, err := t.waitReady(ctx, names...)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,143 @@
+package inject
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/yaml"
+)
+
+func TestPod(t *testing.T) {
+	cfg := Config{Image: "meshbench.local/meshproxy:abc", Workers: 2, Args: []string{"--x=1"}}
+	tests := []struct {
+		name       string
+		ann        map[string]string
+		wantOK     bool
+		wantErr    string
+		wantArgs   []string
+		wantRole   string
+		wantInPort string
+	}{
+		{name: "not annotated", ann: map[string]string{}},
+		{
+			name: "inbound", ann: map[string]string{AnnotationInject: "true", AnnotationAppPort: "8080"}, wantOK: true,
+			wantArgs:   []string{"--id", "server-proxy", "--admin", "0.0.0.0:15000", "--inbound", "0.0.0.0:15006=127.0.0.1:8080", "--x=1"},
+			wantRole:   "server-proxy",
+			wantInPort: "15006",
+		},
+		{
+			name: "outbound, two upstreams", ann: map[string]string{AnnotationInject: "true", AnnotationOutbound: "15001=app:8080, 15002=db:5432"}, wantOK: true,
+			wantArgs: []string{"--id", "client-proxy", "--admin", "0.0.0.0:15000", "--outbound", "127.0.0.1:15001=app:8080", "--outbound", "127.0.0.1:15002=db:5432", "--x=1"},
+			wantRole: "client-proxy",
+		},
+		{name: "bad app port", ann: map[string]string{AnnotationInject: "true", AnnotationAppPort: "http"}, wantErr: AnnotationAppPort},
+		{name: "bad outbound", ann: map[string]string{AnnotationInject: "true", AnnotationOutbound: "app:8080"}, wantErr: AnnotationOutbound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			meta := metav1.ObjectMeta{Annotations: tt.ann}
+			spec := corev1.PodSpec{Containers: []corev1.Container{{Name: "app"}}}
+			ok, err := Pod(&meta, &spec, cfg)
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantOK, ok)
+			if !ok {
+				assert.Len(t, spec.Containers, 1)
+				return
+			}
+			require.Len(t, spec.Containers, 2)
+			c := spec.Containers[1]
+			assert.Equal(t, ContainerName, c.Name)
+			assert.Equal(t, tt.wantArgs, c.Args)
+			assert.Equal(t, corev1.PullIfNotPresent, c.ImagePullPolicy)
+			assert.Equal(t, []corev1.EnvVar{{Name: "GOMAXPROCS", Value: "2"}}, c.Env)
+			assert.Equal(t, tt.wantRole, meta.Annotations[AnnotationRole])
+			assert.Equal(t, tt.wantInPort, meta.Annotations[AnnotationInboundPort])
+			ok, err = Pod(&meta, &spec, cfg)
+			require.NoError(t, err)
+			assert.False(t, ok, "a second injection is a no-op")
+		})
+	}
+}
+
+func TestPodNeedsImage(t *testing.T) {
+	meta := metav1.ObjectMeta{Annotations: map[string]string{AnnotationInject: "true"}}
+	_, err := Pod(&meta, &corev1.PodSpec{}, Config{})
+	assert.Error(t, err)
+}
+
+func TestService(t *testing.T) {
+	labels := map[string]string{"app": "echo"}
+	ann := map[string]string{AnnotationInboundPort: "15006", AnnotationAppPort: "8080"}
+	tests := []struct {
+		name   string
+		svc    corev1.ServiceSpec
+		want   bool
+		target intstr.IntOrString
+	}{
+		{"matching targetPort", corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt(8080)}}}, true, intstr.FromInt(15006)},
+		{"unset targetPort means port", corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{{Port: 8080}}}, true, intstr.FromInt(15006)},
+		{"other port", corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{{Port: 9090, TargetPort: intstr.FromInt(9090)}}}, false, intstr.FromInt(9090)},
+		{"other selector", corev1.ServiceSpec{Selector: map[string]string{"app": "db"}, Ports: []corev1.ServicePort{{Port: 8080, TargetPort: intstr.FromInt(8080)}}}, false, intstr.FromInt(8080)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := &corev1.Service{Spec: tt.svc}
+			assert.Equal(t, tt.want, Service(svc, labels, ann))
+			assert.Equal(t, tt.target, svc.Spec.Ports[0].TargetPort)
+		})
+	}
+}
+
+const manifests = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+data: {k: v}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app}
+spec:
+  selector: {matchLabels: {app: echo}}
+  template:
+    metadata:
+      labels: {app: echo}
+      annotations: {meshbench.io/inject: "true", meshbench.io/app-port: "8080"}
+    spec:
+      containers: [{name: app, image: "meshbench.local/meshbench:abc", ports: [{containerPort: 8080}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: app}
+spec:
+  selector: {app: echo}
+  ports: [{port: 8080, targetPort: 8080}]
+`
+
+func TestManifests(t *testing.T) {
+	out, err := Manifests([]byte(manifests), Config{Image: "meshbench.local/meshproxy:abc"})
+	require.NoError(t, err)
+	docs := strings.Split(string(out), "---\n")
+	require.Len(t, docs, 3)
+	assert.Contains(t, docs[0], "kind: ConfigMap")
+	var dep appsv1.Deployment
+	require.NoError(t, yaml.Unmarshal([]byte(docs[1]), &dep))
+	require.Len(t, dep.Spec.Template.Spec.Containers, 2)
+	assert.Equal(t, "meshbench.local/meshproxy:abc", dep.Spec.Template.Spec.Containers[1].Image)
+	var svc corev1.Service
+	require.NoError(t, yaml.Unmarshal([]byte(docs[2]), &svc))
+	assert.Equal(t, intstr.FromInt(15006), svc.Spec.Ports[0].TargetPort)
+
+	_, err = Manifests([]byte("kind: Pod\nspec: {bogus: 1}\n"), Config{Image: "x"})
+	assert.Error(t, err, "unknown fields in a workload are an error, not silently dropped")
+}

@@ -1,0 +1,116 @@
+package kind_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/harness/cluster"
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+const e2eScenario = `name: kind-e2e
+kind: synthetic
+description: short check of the kind platform, both lanes
+lanes: [none, mesh/both]
+repetitions: 1
+seed: 7
+warmup: 1s
+duration: 3s
+matrix:
+  qps: [200]
+  connections: [4]
+  payload_bytes: [1024]
+  protocol: [http1]
+  mtls: [false]
+mesh:
+  workers: 1
+`
+
+// TestKindE2E builds static binaries, then runs `meshbench run --platform
+// kind` on a fresh one-node cluster in both lanes and checks the results
+// and that the cluster is gone afterwards. It needs Docker (make kind-host)
+// and the node image (make node-image); it takes a few minutes.
+func TestKindE2E(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kind end-to-end test skipped in -short mode")
+	}
+	if err := exec.Command("docker", "info").Run(); err != nil {
+		t.Skip("Docker is not running (make kind-host installs and starts it): kind end-to-end test skipped")
+	}
+	image := os.Getenv("MESHBENCH_NODE_IMAGE")
+	if image == "" {
+		image = cluster.DefaultNodeImage
+	}
+	if err := exec.Command("docker", "image", "inspect", image).Run(); err != nil {
+		t.Skipf("node image %s is absent (make node-image builds it): kind end-to-end test skipped", image)
+	}
+	const name = "meshbench-e2e"
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", name+"-control-plane").Run() })
+
+	repo, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	require.NoError(t, err)
+	bin := t.TempDir()
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin+"/", "./cmd/meshbench", "./mesh-under-test/cmd/...")
+	build.Dir = repo
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "build static binaries: %s", out)
+
+	scen := filepath.Join(t.TempDir(), "kind-e2e.yaml")
+	require.NoError(t, os.WriteFile(scen, []byte(e2eScenario), 0o644))
+	resDir := filepath.Join(t.TempDir(), "results")
+	run := exec.CommandContext(ctx, filepath.Join(bin, "meshbench"), "run", "-f", scen, "--platform", "kind", "-o", resDir, "--no-report")
+	run.Env = append(os.Environ(), "MESHBENCH_KIND_CLUSTER="+name, "MESHBENCH_NODE_IMAGE="+image)
+	var stdout, stderr bytes.Buffer
+	run.Stdout, run.Stderr = &stdout, &stderr
+	start := time.Now()
+	err = run.Run()
+	t.Logf("meshbench run --platform kind took %s\n%s", time.Since(start).Round(time.Second), stdout.String())
+	require.NoError(t, err, "stderr:\n%s", stderr.String())
+
+	files, err := filepath.Glob(filepath.Join(resDir, "*.json"))
+	require.NoError(t, err)
+	rs, err := results.ReadAll(files...)
+	require.NoError(t, err)
+	lanes := map[string]*results.Result{}
+	for _, r := range rs {
+		lanes[r.Lane] = r
+	}
+	require.Contains(t, lanes, "none")
+	require.Contains(t, lanes, "mesh")
+	wantRoles := map[string][]string{
+		"none": {results.RoleApp, results.RoleLoadgen},
+		"mesh": {results.RoleApp, results.RoleLoadgen, results.RoleClientProxy, results.RoleServerProxy},
+	}
+	for lane, roles := range wantRoles {
+		r := lanes[lane]
+		assert.Equal(t, "kind", r.Platform, lane)
+		assert.Greater(t, r.Requests, int64(300), "%s: 200 qps for 3 s", lane)
+		assert.Zero(t, r.Errors, "%s: errors %v", lane, r.ErrorsByStatus)
+		got := map[string]results.Component{}
+		for _, c := range r.Components {
+			got[c.Role] = c
+		}
+		for _, role := range roles {
+			c, ok := got[role]
+			if assert.True(t, ok, "%s: no %s component", lane, role) {
+				assert.Greater(t, c.CPUSeconds, 0.0, "%s %s CPU", lane, role)
+				assert.Greater(t, c.RSSBytesSteady, int64(0), "%s %s memory", lane, role)
+			}
+		}
+	}
+	ps, err := exec.Command("docker", "ps", "-a", "--filter", "label=io.x-k8s.kind.cluster="+name, "-q").Output()
+	require.NoError(t, err)
+	assert.Empty(t, strings.TrimSpace(string(ps)), "the cluster the run created is deleted on exit")
+}
