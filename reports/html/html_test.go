@@ -1,0 +1,54 @@
+package html
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/reports/digest"
+)
+
+func TestVerdict(t *testing.T) {
+	d := digest.Build([]*results.Result{{Lane: "none", Valid: true}, {Lane: "none", Valid: false, InvalidReasons: []string{"x"}}})
+	tests := []struct {
+		name       string
+		c          *results.Comparison
+		word, want string
+	}{
+		{"no comparison", nil, "REPORT", "2 runs in 1 lanes, not gated. 1 runs invalid"},
+		{"fail", &results.Comparison{Verdict: results.Fail, Base: "b", Candidate: "c", Rounds: 10, Alpha: 0.01, Metrics: []results.MetricComparison{
+			{Gated: true, Verdict: results.Fail}, {Gated: true, Verdict: results.Pass}, {Gated: false, Verdict: results.ReportOnly}}},
+			"FAIL", "c vs b: 2 gated metrics, 1 FAIL, 0 INCONCLUSIVE, 1 PASS"},
+		{"empty verdict is not a pass", &results.Comparison{}, "INCONCLUSIVE", "0 gated metrics"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v := Verdict(tc.c, d)
+			assert.Equal(t, tc.word, v.Word)
+			assert.Contains(t, v.Detail, tc.want)
+		})
+	}
+}
+
+func TestFormatting(t *testing.T) {
+	tests := []struct {
+		v    float64
+		want string
+	}{{0, "0"}, {0.12345, "0.123"}, {1.2345, "1.23"}, {12.345, "12.3"}, {123.45, "123"}, {-0.5, "-0.500"}}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, ms(tc.v))
+	}
+	assert.Equal(t, "istio.io/v1.2/docs/x/ ; medium.com/y", Cite("https://istio.io/v1.2/docs/x/ ; http://medium.com/y"))
+}
+
+func TestRenderEscapesAndEmbeds(t *testing.T) {
+	var b bytes.Buffer
+	d := digest.Build([]*results.Result{{Lane: "none", Scenario: `<script>alert(1)</script>`, Valid: true}})
+	require.NoError(t, Render(&b, Page{Title: "t", Digest: d, Verdict: Verdict(nil, d), Raw: []Link{{Text: "a.json", Href: "raw/a.json"}}}))
+	assert.NotContains(t, b.String(), "<script>alert(1)")
+	assert.Contains(t, b.String(), `&lt;script&gt;alert(1)&lt;/script&gt;`)
+	assert.Contains(t, b.String(), `<a href="raw/a.json">a.json</a>`)
+}

@@ -1,0 +1,34 @@
+package markdown
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/reports/digest"
+)
+
+func TestRenderOrdersAndCapsComparisonRows(t *testing.T) {
+	c := &results.Comparison{Base: "base", Candidate: "cand", Verdict: results.Fail}
+	for i := range MaxRows + 5 {
+		c.Metrics = append(c.Metrics, results.MetricComparison{Group: "g", Metric: fmt.Sprintf("m%02d", i), Unit: "ms",
+			Gated: true, Verdict: results.Pass, BaseMedian: 1, CandMedian: 1})
+	}
+	c.Metrics = append(c.Metrics,
+		results.MetricComparison{Group: "g", Metric: "slow", Unit: "B", Gated: true, Verdict: results.Fail, BaseMedian: 2 << 20, CandMedian: 3 << 20, Threshold: 0.05},
+		results.MetricComparison{Group: "g", Metric: "tail", Unit: "ms", Verdict: results.ReportOnly})
+	var b strings.Builder
+	require.NoError(t, Render(&b, Input{Title: "t", Verdict: c.Verdict, Generated: time.Unix(0, 0), Digest: digest.Build(nil), Comparison: c}))
+	md := b.String()
+	assert.True(t, strings.HasPrefix(md, "## ❌ FAIL: t"))
+	slow := strings.Index(md, "| g | slow | 2.00 MiB | 3.00 MiB |")
+	require.Positive(t, slow, "the failing row, in MiB")
+	assert.Less(t, slow, strings.Index(md, "| g | m00 |"), "failing rows first")
+	assert.Contains(t, md, "6 more rows in report.html")
+	assert.Contains(t, md, "1 report-only metrics (not gated)")
+}

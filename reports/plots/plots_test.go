@@ -1,0 +1,60 @@
+package plots
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestFitCostRecoversTheModel(t *testing.T) {
+	// A proxy with 0.04 vCPU idle and 0.09 vCPU per 1000 rps marginal.
+	var qps, perK []float64
+	for _, q := range []float64{100, 250, 500, 1000, 2000} {
+		total := 0.04 + 0.09*q/1000
+		qps, perK = append(qps, q), append(perK, total/q*1000)
+	}
+	f, ok := FitCost(qps, perK)
+	require.True(t, ok)
+	assert.InDelta(t, 0.04, f.Idle, 1e-9)
+	assert.InDelta(t, 0.09, f.PerKRPS, 1e-9)
+	assert.InDelta(t, 0.09+0.04*1000/400, f.At(400), 1e-9)
+
+	_, ok = FitCost([]float64{500, 500}, []float64{0.1, 0.2})
+	assert.False(t, ok, "x must vary")
+	_, ok = FitLine([]float64{1}, []float64{1})
+	assert.False(t, ok)
+}
+
+func TestAllOmitsEveryPlotWithoutData(t *testing.T) {
+	figs, omitted, err := All(context.Background(), Data{})
+	require.NoError(t, err)
+	assert.Empty(t, figs, "nothing is drawn empty")
+	require.Len(t, omitted, len(makers))
+	for _, o := range omitted {
+		assert.NotEmpty(t, o.Reason, o.Name)
+	}
+}
+
+func TestAllStopsWhenCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _, err := All(ctx, Data{})
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestReadableTicksAreDistinct(t *testing.T) {
+	tests := []struct{ min, max float64 }{{0.99, 1.12}, {125, 150}, {0, 40}, {0.0001, 0.0009}}
+	for _, tc := range tests {
+		seen := map[string]bool{}
+		for _, tk := range (readableTicks{}).Ticks(tc.min, tc.max) {
+			if tk.Label == "" {
+				continue
+			}
+			assert.False(t, seen[tk.Label], "label %q twice in [%g, %g]", tk.Label, tc.min, tc.max)
+			seen[tk.Label] = true
+		}
+		assert.NotEmpty(t, seen)
+	}
+}
