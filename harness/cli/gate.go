@@ -81,6 +81,7 @@ Exit codes: 0 PASS, 1 FAIL (regression), 2 INCONCLUSIVE, 3 usage or run error.`,
 	fl.BoolVar(&f.keepWorktrees, "keep-worktrees", false, "keep the git worktrees after the gate")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no per-run progress lines")
 	_ = cmd.MarkFlagRequired("file")
+	cmd.AddCommand(newGateRecordCmd(e), newGateStudyCmd(e))
 	return cmd
 }
 

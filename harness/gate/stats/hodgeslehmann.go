@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 )
 
 // ErrNonPositive is returned by Ratio when a value is zero or negative, so
@@ -48,18 +49,36 @@ func HodgesLehmann(x, y []float64, confidence float64) (Shift, error) {
 	mn := len(diffs)
 	res := Shift{Estimate: median(diffs)}
 
-	half := (1 - confidence) / 2
-	// qu is the smallest u with P(U <= u) >= half (R's qwilcox).
-	qu := 0
-	for qu < mn && UCDF(qu, n1, n2) < half {
-		qu++
-	}
-	if qu == 0 {
-		qu = 1 // the interval can be no wider than the data allows
-	}
+	qu := lowerQuantile((1-confidence)/2, n1, n2)
 	res.Lo, res.Hi = diffs[qu-1], diffs[mn-qu]
 	res.Confidence = 1 - 2*UCDF(qu-1, n1, n2)
 	return res, nil
+}
+
+type quKey struct {
+	n1, n2 int
+	half   float64
+}
+
+var quCache sync.Map // quKey -> int
+
+// lowerQuantile is R's qwilcox(half, n1, n2): the smallest u with
+// P(U <= u) >= half, at least 1 (the interval can be no wider than the
+// data allows).
+func lowerQuantile(half float64, n1, n2 int) int {
+	k := quKey{n1, n2, half}
+	if v, ok := quCache.Load(k); ok {
+		return v.(int)
+	}
+	d := noTieDist(n1, n2)
+	base := n2 * (n2 + 1) / 2
+	qu := 0
+	for qu < n1*n2 && d.lowerTail(2*(qu+base)) < half {
+		qu++
+	}
+	qu = max(qu, 1)
+	quCache.Store(k, qu)
+	return qu
 }
 
 // Ratio is the Hodges-Lehmann estimate of the ratio y/x (from the shift of

@@ -107,30 +107,49 @@ func scoresAllEqual(s []int) bool {
 
 // sumDist is the null distribution of the doubled rank sum of a sample of
 // size n drawn without replacement from a fixed multiset of scores:
-// prob[t] = P(S = t).
+// prob[t] = P(S = t), with both tails accumulated once (the study evaluates
+// thousands of gates of the same sizes).
 type sumDist struct {
-	prob []float64
+	prob  []float64
+	lower []float64 // lower[t] = P(S <= t)
+	upper []float64 // upper[t] = P(S >= t), summed from the top for precision
+}
+
+func newSumDist(prob []float64) *sumDist {
+	d := &sumDist{prob: prob, lower: make([]float64, len(prob)), upper: make([]float64, len(prob))}
+	acc := 0.0
+	for t, p := range prob {
+		acc += p
+		d.lower[t] = math.Min(1, acc)
+	}
+	acc = 0
+	for t := len(prob) - 1; t >= 0; t-- {
+		acc += prob[t]
+		d.upper[t] = math.Min(1, acc)
+	}
+	return d
 }
 
 // upperTail returns P(S >= t).
 func (d *sumDist) upperTail(t int) float64 {
-	if t < 0 {
-		t = 0
+	switch {
+	case t <= 0:
+		return 1
+	case t >= len(d.upper):
+		return 0
 	}
-	p := 0.0
-	for s := len(d.prob) - 1; s >= t; s-- {
-		p += d.prob[s]
-	}
-	return math.Min(1, p)
+	return d.upper[t]
 }
 
 // lowerTail returns P(S <= t).
 func (d *sumDist) lowerTail(t int) float64 {
-	p := 0.0
-	for s := 0; s <= t && s < len(d.prob); s++ {
-		p += d.prob[s]
+	switch {
+	case t < 0:
+		return 0
+	case t >= len(d.lower):
+		return 1
 	}
-	return math.Min(1, p)
+	return d.lower[t]
 }
 
 var distCache sync.Map // string -> *sumDist
@@ -167,10 +186,11 @@ func rankSumDist(scores []int, n int) *sumDist {
 	for _, w := range last {
 		total += w
 	}
-	d := &sumDist{prob: make([]float64, width)}
+	prob := make([]float64, width)
 	for t, w := range last {
-		d.prob[t] = w / total
+		prob[t] = w / total
 	}
+	d := newSumDist(prob)
 	distCache.Store(key, d)
 	return d
 }

@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/meshbench/meshbench/harness/envinfo"
+	"github.com/meshbench/meshbench/harness/gate/runner"
+	"github.com/meshbench/meshbench/harness/gate/study"
+	"github.com/meshbench/meshbench/harness/gate/verdict"
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+type recordFlags struct {
+	file, profile, bin, out string
+	variants                []string
+	rounds                  int
+	forDur                  time.Duration
+	seed                    int64
+	quiet                   bool
+}
+
+// newGateRecordCmd records the interleaved rounds the gate's
+// self-validation study is computed from (docs/gate.md).
+func newGateRecordCmd(e *env) *cobra.Command {
+	f := &recordFlags{}
+	cmd := &cobra.Command{
+		Use:   "record -f SCENARIO --bin DIR --variant NAME[=PROXY-ARGS]... -o DIR",
+		Short: "Record interleaved rounds of one build's variants (A/A and injected regressions) for the gate study",
+		Example: `  meshbench gate record -f scenarios/synthetic/gate.yaml --bin bin -o out/study \
+      --variant a --variant a2 --variant spin5="--inject-spin=4us" \
+      --variant delay="--inject-delay=2ms --inject-delay-fraction=0.01" --for 90m`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			s, _, err := loadGateScenario(f.file, f.profile, 0, 0)
+			if err != nil {
+				return err
+			}
+			var vs []study.Variant
+			for _, v := range f.variants {
+				name, args, _ := strings.Cut(v, "=")
+				if name == "" {
+					return usageError("--variant %q: want NAME or NAME=PROXY-ARGS", v)
+				}
+				vs = append(vs, study.Variant{Name: name, ProxyArgs: strings.Fields(args)})
+			}
+			if err := os.MkdirAll(f.out, 0o755); err != nil {
+				return err
+			}
+			x := &runner.LocalExecutor{Scenario: s, OutDir: f.out, Env: envinfo.Collect("."), Log: e.log}
+			if !f.quiet {
+				x.Progress = e.streams.Err
+			}
+			defer x.Close(context.WithoutCancel(ctx))
+			o := study.RecordOptions{Exec: x, Variants: vs, BinDir: f.bin, Scenario: s.Name, OutDir: f.out,
+				MaxRounds: f.rounds, Seed: f.seed, Command: strings.Join(os.Args, " "), Progress: e.streams.Err}
+			if f.forDur > 0 {
+				o.Deadline = time.Now().Add(f.forDur)
+			}
+			m, err := study.Record(ctx, o)
+			if m != nil {
+				fmt.Fprintf(e.streams.Out, "recorded %d complete rounds (%d runs) of %d variants in %s\n", m.Rounds, m.Runs, len(vs), f.out)
+			}
+			return err
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.file, "file", "f", "", "scenario file (required)")
+	fl.StringVar(&f.profile, "profile", "", "named profile of the scenario")
+	fl.StringVar(&f.bin, "bin", "", "directory with meshbench, meshproxy, meshcontrol (required)")
+	fl.StringVarP(&f.out, "out", "o", "", "output directory (required)")
+	fl.StringArrayVar(&f.variants, "variant", nil, "NAME or NAME=PROXY-ARGS (space-separated), repeatable")
+	fl.IntVar(&f.rounds, "rounds", 1000, "at most this many rounds")
+	fl.DurationVar(&f.forDur, "for", 0, "stop before a round that would end after this long")
+	fl.Int64Var(&f.seed, "seed", 1, "seed of the variant order")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no per-run progress lines")
+	for _, name := range []string{"file", "bin", "out"} {
+		_ = cmd.MarkFlagRequired(name)
+	}
+	return cmd
+}
+
+type studyFlags struct {
+	file, jsonOut string
+	pairs         []string
+	modes         []string
+	gates         int
+	rounds        int
+	mdePair       string
+	mdeGrid       []float64
+	mdeTarget     float64
+	mdeGates      int
+	seed          uint64
+}
+
+// newGateStudyCmd forms gates from a recording and reports their rates.
+func newGateStudyCmd(e *env) *cobra.Command {
+	f := &studyFlags{}
+	cmd := &cobra.Command{
+		Use:     "study DIR",
+		Short:   "Form gates from a recording (gate record) and report A/A false-FAIL, INCONCLUSIVE and detection rates, and minimum detectable effects",
+		Example: `  meshbench gate study out/study --pair aa=a:a2 --pair spin5=a:spin5 --mde-pair a:a2`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			th := verdict.Thresholds{}
+			if f.file != "" {
+				_, t, err := loadGateScenario(f.file, "", f.rounds, 0)
+				if err != nil {
+					return err
+				}
+				th = t
+			} else if f.rounds > 0 {
+				th.Rounds = f.rounds
+			}
+			th, err := th.Normalize()
+			if err != nil {
+				return err
+			}
+			rs, err := results.ReadAll(filepath.Join(args[0], "runs"))
+			if err != nil {
+				return err
+			}
+			d, err := study.NewData(rs)
+			if err != nil {
+				return err
+			}
+			out := e.streams.Out
+			fmt.Fprintf(out, "recording %s: %d runs of variants %v; K=%d rounds, extension %d, alpha %.3g\n\n",
+				args[0], len(rs), d.Variants(), th.Rounds, th.Extension, th.Alpha)
+			report := map[string]any{"thresholds": th}
+			var all []*study.Rates
+			for _, mode := range f.modes {
+				for _, ps := range f.pairs {
+					p, err := parsePair(ps)
+					if err != nil {
+						return err
+					}
+					r, err := study.Analyze(d, p, study.Options{Thresholds: th, Mode: study.Mode(mode), Gates: f.gates, Seed: f.seed})
+					if err != nil {
+						fmt.Fprintf(e.streams.Err, "%s (%s): %v\n", p.Name, mode, err)
+						continue
+					}
+					all = append(all, r)
+				}
+			}
+			study.WriteRates(out, all)
+			report["rates"] = all
+			if f.mdePair != "" {
+				p, err := parsePair("mde=" + f.mdePair)
+				if err != nil {
+					return err
+				}
+				curves, mdes := map[string][]study.MDEPoint{}, map[string]float64{}
+				for _, m := range append(append([]string(nil), study.GatedMetrics...), "latency_p999_ms") {
+					c, mde, err := study.MDE(d, p, m, f.mdeGrid, f.mdeTarget,
+						study.Options{Thresholds: th, Mode: study.Resample, Gates: f.mdeGates, Seed: f.seed})
+					if err != nil {
+						return err
+					}
+					curves[m], mdes[m] = c, mde
+				}
+				fmt.Fprintf(out, "\nminimum detectable effect (synthetic scale of one metric on the %s candidate, resampled gates: %d per point)\n\n", f.mdePair, f.mdeGates)
+				study.WriteMDE(out, curves, mdes, f.mdeTarget)
+				report["mde_curves"], report["mde"] = curves, mdes
+			}
+			if f.jsonOut != "" {
+				return results.WriteJSON(f.jsonOut, report)
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.file, "file", "f", "", "scenario whose gate settings to use (default thresholds otherwise)")
+	fl.StringArrayVar(&f.pairs, "pair", nil, "NAME=BASE:CANDIDATE variants to gate against each other (repeatable)")
+	fl.StringSliceVar(&f.modes, "mode", []string{"disjoint", "resample"}, "how gates are formed: disjoint, resample")
+	fl.IntVar(&f.gates, "gates", 1000, "resampled gates per pair")
+	fl.IntVar(&f.rounds, "rounds", 0, "K (default: the scenario's)")
+	fl.StringVar(&f.mdePair, "mde-pair", "", "BASE:CANDIDATE A/A pair to scan synthetic effects on (empty: skip)")
+	fl.Float64SliceVar(&f.mdeGrid, "mde-grid", []float64{0.01, 0.02, 0.03, 0.05, 0.07, 0.10, 0.15, 0.20, 0.30}, "synthetic effects to scan")
+	fl.Float64Var(&f.mdeTarget, "mde-target", 0.8, "detection rate that defines the minimum detectable effect")
+	fl.IntVar(&f.mdeGates, "mde-gates", 200, "resampled gates per MDE point")
+	fl.Uint64Var(&f.seed, "seed", 1, "seed of the resampling")
+	fl.StringVar(&f.jsonOut, "json", "", "also write everything as JSON here")
+	return cmd
+}
+
+func parsePair(s string) (study.Pair, error) {
+	name, rest, ok := strings.Cut(s, "=")
+	b, c, ok2 := strings.Cut(rest, ":")
+	if !ok || !ok2 || name == "" || b == "" || c == "" {
+		return study.Pair{}, usageError("--pair %q: want NAME=BASE:CANDIDATE", s)
+	}
+	return study.Pair{Name: name, Base: b, Cand: c}, nil
+}

@@ -1,0 +1,74 @@
+package study
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// Data is a recording indexed by variant and round.
+type Data struct {
+	runs   map[string]map[int]*results.Result
+	rounds []int // every round number seen, ascending
+}
+
+// NewData indexes results by their build (variant) and round labels.
+func NewData(rs []*results.Result) (*Data, error) {
+	d := &Data{runs: map[string]map[int]*results.Result{}}
+	seen := map[int]bool{}
+	for _, r := range rs {
+		v := r.Labels["build"]
+		round, err := strconv.Atoi(r.Labels["round"])
+		if v == "" || err != nil {
+			return nil, fmt.Errorf("study: result %s lacks build/round labels", r.FileName())
+		}
+		if d.runs[v] == nil {
+			d.runs[v] = map[int]*results.Result{}
+		}
+		d.runs[v][round] = r
+		if !seen[round] {
+			seen[round] = true
+			d.rounds = append(d.rounds, round)
+		}
+	}
+	sort.Ints(d.rounds)
+	return d, nil
+}
+
+// Variants lists the recorded variants.
+func (d *Data) Variants() []string {
+	var out []string
+	for v := range d.runs {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Eligible returns the rounds in which both variants have a valid run: the
+// rounds a gate of base against cand could use (the gate voids a round
+// with an invalid run).
+func (d *Data) Eligible(base, cand string) []int {
+	var out []int
+	for _, round := range d.rounds {
+		b, c := d.runs[base][round], d.runs[cand][round]
+		if b != nil && c != nil && b.Valid && c.Valid {
+			out = append(out, round)
+		}
+	}
+	return out
+}
+
+// Complete counts the rounds in which a variant has a run at all.
+func (d *Data) Complete(v string) int { return len(d.runs[v]) }
+
+// Sides returns the base and candidate runs of the given rounds.
+func (d *Data) Sides(base, cand string, rounds []int) (b, c []*results.Result) {
+	for _, round := range rounds {
+		b = append(b, d.runs[base][round])
+		c = append(c, d.runs[cand][round])
+	}
+	return b, c
+}

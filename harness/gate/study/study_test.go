@@ -1,0 +1,124 @@
+package study
+
+import (
+	"context"
+	"math/rand/v2"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/harness/gate/runner"
+	"github.com/meshbench/meshbench/harness/gate/verdict"
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// synthExec makes runs whose proxy CPU depends on the variant: "slow"
+// costs 20% more, "a" and "a2" are identical builds; 2% noise.
+type synthExec struct {
+	rng   *rand.Rand
+	order []string
+}
+
+func (s *synthExec) Run(_ context.Context, side runner.Side, round, seq int) ([]*results.Result, error) {
+	s.order = append(s.order, side.Name)
+	scale := map[string]float64{"a": 1, "a2": 1, "slow": 1.2}[side.Name]
+	n := func() float64 { return 1 + 0.02*s.rng.NormFloat64() }
+	r := &results.Result{Schema: results.Schema, Lane: "mesh", Mode: "both", Case: results.Case{Name: "c"}, Order: seq,
+		Requests: 1000, Valid: true, Labels: map[string]string{"build": side.Name, "round": strconv.Itoa(round)},
+		Latency: results.Percentiles{P50: n(), P90: 2 * n(), P99: 4 * n(), P999: 8 * n()},
+		Components: []results.Component{
+			{Role: results.RoleClientProxy, CPUUsPerRequest: 50 * scale * n(), RSSBytesSteady: int64(20e6 * (1 + 0.001*s.rng.NormFloat64()))},
+			{Role: results.RoleServerProxy, CPUUsPerRequest: 50 * scale * n(), RSSBytesSteady: int64(20e6 * (1 + 0.001*s.rng.NormFloat64()))},
+		}}
+	return []*results.Result{r}, nil
+}
+
+func record(t *testing.T, rounds int) (*Data, *synthExec, *Manifest) {
+	x := &synthExec{rng: rand.New(rand.NewPCG(3, 3))}
+	var all []*results.Result
+	rec := &recorder{x: x, out: &all}
+	m, err := Record(context.Background(), RecordOptions{Exec: rec, OutDir: t.TempDir(), MaxRounds: rounds, Seed: 5,
+		Variants: []Variant{{Name: "a"}, {Name: "a2"}, {Name: "slow", ProxyArgs: []string{"--inject-spin=10us"}}}})
+	require.NoError(t, err)
+	d, err := NewData(all)
+	require.NoError(t, err)
+	return d, x, m
+}
+
+type recorder struct {
+	x   *synthExec
+	out *[]*results.Result
+}
+
+func (r *recorder) Run(ctx context.Context, s runner.Side, round, seq int) ([]*results.Result, error) {
+	rs, err := r.x.Run(ctx, s, round, seq)
+	*r.out = append(*r.out, rs...)
+	return rs, err
+}
+
+func TestRecordInterleavesEveryVariantEachRound(t *testing.T) {
+	_, x, m := record(t, 20)
+	assert.Equal(t, 20, m.Rounds)
+	assert.Equal(t, 60, m.Runs)
+	assert.True(t, m.Completed)
+	firsts := map[string]int{}
+	for i := 0; i < len(x.order); i += 3 {
+		assert.ElementsMatch(t, []string{"a", "a2", "slow"}, x.order[i:i+3])
+		firsts[x.order[i]]++
+	}
+	assert.Len(t, firsts, 3, "every variant leads some round: %v", firsts)
+}
+
+func TestRecordStopsAtDeadline(t *testing.T) {
+	now := time.Unix(0, 0)
+	clock := func() time.Time { now = now.Add(10 * time.Second); return now }
+	x := &synthExec{rng: rand.New(rand.NewPCG(1, 1))}
+	dir := t.TempDir()
+	m, err := Record(context.Background(), RecordOptions{Exec: x, OutDir: dir, MaxRounds: 100, Now: clock,
+		Deadline: time.Unix(0, 0).Add(2 * time.Minute), Variants: []Variant{{Name: "a"}, {Name: "a2"}}})
+	require.NoError(t, err)
+	assert.Less(t, m.Rounds, 100)
+	assert.Greater(t, m.Rounds, 1)
+	// Each round takes two clock reads of 10 s; the deadline of 2 min
+	// stops it before a round that would end after it.
+	assert.FileExists(t, filepath.Join(dir, "study.json"))
+}
+
+func TestAnalyze(t *testing.T) {
+	d, _, _ := record(t, 60)
+	th := verdict.Thresholds{Rounds: 10, Extension: 10}
+	aa, err := Analyze(d, Pair{Name: "aa", Base: "a", Cand: "a2"}, Options{Thresholds: th, Mode: Resample, Gates: 100, Seed: 1})
+	require.NoError(t, err)
+	assert.Equal(t, 100, aa.Gates)
+	assert.Equal(t, 0, aa.Fail, "identical builds never FAIL here")
+	assert.InDelta(t, 0, aa.Effect["cpu_us_per_request/proxies"], 0.02)
+
+	slow, err := Analyze(d, Pair{Name: "slow", Base: "a", Cand: "slow"}, Options{Thresholds: th, Mode: Disjoint})
+	require.NoError(t, err)
+	assert.Equal(t, 6, slow.Gates, "60 rounds make six disjoint gates of 10")
+	assert.Equal(t, slow.Gates, slow.Fail)
+	assert.Equal(t, slow.Gates, slow.MetricFail["cpu_us_per_request/proxies"])
+	assert.InDelta(t, 0.2, slow.Effect["cpu_us_per_request/proxies"], 0.03)
+
+	_, err = Analyze(d, Pair{Name: "x", Base: "a", Cand: "missing"}, Options{Thresholds: th, Mode: Disjoint})
+	assert.Error(t, err)
+}
+
+func TestMDE(t *testing.T) {
+	d, _, _ := record(t, 40)
+	curve, mde, err := MDE(d, Pair{Name: "aa", Base: "a", Cand: "a2"}, "cpu_us_per_request/proxies",
+		[]float64{0.0, 0.02, 0.05, 0.10}, 0.8, Options{Thresholds: verdict.Thresholds{Rounds: 10, Extension: 10}, Mode: Resample, Gates: 40, Seed: 2})
+	require.NoError(t, err)
+	require.Len(t, curve, 4)
+	assert.Equal(t, 0.0, curve[0].Detection, "no effect, no detection")
+	assert.Equal(t, 1.0, curve[3].Detection, "10%% with 2%% noise is always caught")
+	assert.Greater(t, mde, 0.0)
+	assert.LessOrEqual(t, mde, 0.10)
+
+	_, err = Scale("bogus", 1.1)
+	assert.Error(t, err)
+}
