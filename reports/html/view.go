@@ -27,6 +27,8 @@ type view struct {
 	ChangePoints []changeRow
 	CPRuns       []*results.Result
 	HasScheduled bool
+	CompareFig   *plots.Figure // drawn in the comparison section
+	CompareRows  []results.MetricComparison
 }
 
 type meshRow struct {
@@ -54,6 +56,29 @@ type changeRow struct {
 func newView(p Page) view {
 	d := p.Digest
 	v := view{Page: p, VerdictClass: strings.ToLower(p.Verdict.Word)}
+	v.Figures = nil
+	for i := range p.Figures {
+		if p.Figures[i].Name == "comparison" {
+			v.CompareFig = &p.Figures[i]
+		} else {
+			v.Figures = append(v.Figures, p.Figures[i])
+		}
+	}
+	if c := p.Comparison; c != nil {
+		// The rows that decide the verdict first, the worst on top.
+		for _, want := range []string{results.Fail, results.Inconclusive, results.Pass, ""} {
+			for _, m := range c.Metrics {
+				if m.Gated && (m.Verdict == want || want == "" && m.Verdict != results.Fail && m.Verdict != results.Inconclusive && m.Verdict != results.Pass) {
+					v.CompareRows = append(v.CompareRows, m)
+				}
+			}
+		}
+		for _, m := range c.Metrics {
+			if !m.Gated {
+				v.CompareRows = append(v.CompareRows, m)
+			}
+		}
+	}
 	v.Scenario = [][2]string{
 		{"scenario", strings.Join(d.Scenarios, ", ")},
 		{"kind", strings.Join(d.Kinds, ", ")},
