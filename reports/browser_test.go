@@ -20,6 +20,9 @@ import (
 
 // chromium finds Debian's chromium (or the binary MESHBENCH_CHROMIUM names).
 func chromium(t *testing.T) string {
+	if testing.Short() {
+		t.Skip("-short: skipping the headless-browser check of the report")
+	}
 	if p := os.Getenv("MESHBENCH_CHROMIUM"); p != "" {
 		return p
 	}

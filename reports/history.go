@@ -53,9 +53,21 @@ func HistoryFromSeries(series map[string][]history.Point, o history.Options, max
 		if la, lb := lastChange(a), lastChange(b); la != lb {
 			return int(lb - la)
 		}
+		if ra, rb := gatedRank(a.Metric), gatedRank(b.Metric); ra != rb {
+			return ra - rb
+		}
 		return strings.Compare(a.Group+a.Metric, b.Group+b.Metric)
 	})
 	return h
+}
+
+// gatedRank puts the metrics the gate decides on before report-only ones.
+func gatedRank(metric string) int {
+	if i := slices.Index([]string{"cpu_us_per_request/proxies", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms",
+		"rss_bytes_steady/proxies"}, metric); i >= 0 {
+		return i
+	}
+	return 100
 }
 
 // unitOf reads the unit from the gate's metric naming convention.

@@ -117,9 +117,7 @@ func newView(p Page) view {
 		}
 	}
 	for _, lane := range d.Lanes {
-		if m := d.Mesh[lane]; m != nil {
-			v.MeshRows = append(v.MeshRows, meshRow{Lane: lane, Mesh: m})
-		}
+		v.MeshRows = append(v.MeshRows, meshRow{Lane: lane, Mesh: d.Mesh[lane]})
 	}
 	for _, g := range d.Groups {
 		if g.Scheduled != nil {
