@@ -12,6 +12,7 @@ import (
 
 	"github.com/meshbench/meshbench/harness/gate/verdict"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/harness/scenario"
 )
 
 // fakeExec is the seam: synthetic runs whose candidate CPU is scaled and
@@ -151,4 +152,14 @@ func TestCheckoutAndBuild(t *testing.T) {
 
 	_, err = CheckoutRev(context.Background(), repo, "no-such-rev", t.TempDir())
 	assert.ErrorContains(t, err, "no-such-rev")
+}
+
+func TestGateScenarioDecodes(t *testing.T) {
+	s, err := scenario.Load(filepath.Join("..", "..", "..", "scenarios", "synthetic", "gate.yaml"))
+	require.NoError(t, err)
+	th, err := verdict.Decode(s.Gate)
+	require.NoError(t, err)
+	assert.Equal(t, 15, th.Rounds)
+	assert.Equal(t, 15, th.Extension)
+	assert.Equal(t, []string{"mesh/both"}, s.Lanes)
 }
