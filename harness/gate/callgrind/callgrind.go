@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,7 +64,7 @@ func Count(ctx context.Context, dir string, nice int, argv ...string) (int64, er
 	return parseTotal(f)
 }
 
-func parseTotal(f *os.File) (int64, error) {
+func parseTotal(f io.Reader) (int64, error) {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	var total int64 = -1
