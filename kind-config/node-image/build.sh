@@ -86,6 +86,7 @@ scratch_image() {
 	docker image inspect "$name" >/dev/null 2>&1 && return
 	local dir
 	dir=$(mktemp -d)
+	chmod 0755 "$dir"
 	local pair
 	for pair in "$@"; do
 		install -D -m 0755 "${pair#*:}" "$dir/${pair%%:*}"
@@ -158,6 +159,7 @@ stage_node() {
 	trap 'docker rm -f '"$id"' >/dev/null 2>&1 || true' EXIT
 	local stage
 	stage=$(mktemp -d)
+	chmod 0755 "$stage" # the tar root entry becomes the permissions of / in the node
 	cp -a "$KIND_FILES/." "$stage/"
 	chmod -R u+w "$stage"
 	rm -f "$stage/usr/local/bin/clean-install" "$stage/etc/systemd/system/containerd-fuse-overlayfs.service"
@@ -201,7 +203,7 @@ stage_node() {
 	docker exec "$id" bash -c 'pkill containerd; sleep 2; rm -rf /tmp/* /run/containerd'
 	docker commit \
 		-c 'ENTRYPOINT ["/usr/local/bin/entrypoint", "/sbin/init"]' -c 'CMD []' \
-		-c 'ENV container=docker' -c 'STOPSIGNAL SIGRTMIN+3' \
+		-c 'ENV container=docker' \
 		"$id" "$NODE_IMAGE" >/dev/null
 	docker rm -f "$id" >/dev/null
 	trap - EXIT
