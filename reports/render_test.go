@@ -51,6 +51,9 @@ func fixture(t *testing.T, set string) reports.Input {
 	case "local":
 		in.Results, in.ResultFiles, err = reports.ReadResults("testdata/local")
 		require.NoError(t, err)
+	case "controlplane":
+		in.Results, in.ResultFiles, err = reports.ReadResults("testdata/synthetic/controlplane")
+		require.NoError(t, err)
 	case "single-lane":
 		// One case, one lane: almost nothing to plot, and that must be said.
 		all, _, err := reports.ReadResults("testdata/local")
@@ -79,6 +82,9 @@ func TestRender(t *testing.T) {
 			wantPlots: []string{"latency-vs-connections", "latency-vs-qps", "latency-cdf", "cpu-vs-qps", "memory",
 				"overhead-latency", "overhead-cpu", "overhead-memory"},
 			wantOmitted: []string{"Base vs candidate: no comparison", "Trend over history: no history", "Control-plane convergence"}},
+		{set: "controlplane", wantVerdict: "REPORT",
+			wantPlots:   []string{"control-plane"},
+			wantOmitted: []string{"Latency distribution (CDF): no valid runs", "Latency percentiles vs connections"}},
 		{set: "single-lane", wantVerdict: "REPORT",
 			wantPlots: []string{"latency-cdf", "memory"},
 			wantOmitted: []string{"Latency percentiles vs connections: the results hold no two cases", "Latency percentiles vs QPS",
@@ -87,6 +93,7 @@ func TestRender(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.set, func(t *testing.T) {
 			in := fixture(t, tc.set)
+			require.NotEmpty(t, in.Results)
 			dir := outDir(t, tc.set)
 			out, err := reports.Render(context.Background(), in, dir)
 			require.NoError(t, err)

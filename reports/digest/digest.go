@@ -115,9 +115,6 @@ func Build(rs []*results.Result) *Digest {
 		d.Kinds = appendNew(d.Kinds, r.ScenarioKind)
 		d.Platforms = appendNew(d.Platforms, r.Platform)
 		d.Lanes = appendNew(d.Lanes, lane)
-		if !slices.ContainsFunc(d.Cases, func(c results.Case) bool { return c == r.Case }) {
-			d.Cases = append(d.Cases, r.Case)
-		}
 		envKey := r.Environment.MachineID + "|" + r.Environment.GitRevision
 		if !seenEnv[envKey] {
 			seenEnv[envKey] = true
@@ -137,7 +134,16 @@ func Build(rs []*results.Result) *Digest {
 			d.Last = r.Started
 		}
 		if r.ControlPlane != nil {
+			// A control-plane run measures convergence, not the data path:
+			// it has its own table and plot, and no latency to aggregate.
 			d.ControlPlane = append(d.ControlPlane, r)
+			if !r.Valid {
+				d.Invalid = append(d.Invalid, InvalidRun{Key: r.Key(), Order: r.Order, Reasons: r.InvalidReasons})
+			}
+			continue
+		}
+		if !slices.ContainsFunc(d.Cases, func(c results.Case) bool { return c == r.Case }) {
+			d.Cases = append(d.Cases, r.Case)
 		}
 		key := lane + "\x00" + r.Case.Name + fmt.Sprint(r.Case)
 		g := groups[key]

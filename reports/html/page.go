@@ -92,9 +92,10 @@ var funcs = template.FuncMap{
 		// The bytes are our own PNG encoding: a data: URI is safe here.
 		return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b))
 	},
-	"cite": Cite,
-	"time": stamp,
-	"join": strings.Join,
+	"cite":      Cite,
+	"time":      stamp,
+	"join":      strings.Join,
+	"component": func(r *results.Result, role string) *results.Component { return r.Component(role) },
 	"val": func(v float64, unit string) string {
 		d, _ := digest.Display(v, unit)
 		return ms(d)

@@ -52,7 +52,7 @@ func Render(w io.Writer, in Input) error {
 	}
 	latency(b, d)
 	if len(d.Invalid) > 0 {
-		fmt.Fprintf(b, "\n> [!WARNING]\n> %d invalid runs were excluded:", len(d.Invalid))
+		fmt.Fprintf(b, "\n> [!WARNING]\n> %d invalid run(s) excluded:", len(d.Invalid))
 		for i, r := range d.Invalid {
 			if i == 5 {
 				fmt.Fprintf(b, " …")

@@ -117,6 +117,30 @@ func (g *gen) run(l lane, c results.Case, rep int, slow float64) *results.Result
 	return r
 }
 
+// controlPlaneRun models one size of a control-plane churn run: 100
+// changes at 5/s, convergence growing with the registry and the fleet.
+func (g *gen) controlPlaneRun(services, endpoints, proxies, rep int) *results.Result {
+	base := 12 + 0.012*float64(services*endpoints) + 0.35*float64(proxies)
+	conv := stats.NewHistogram(0, 0.0001)
+	for range 100 {
+		conv.Record(base * math.Exp(0.45*g.rng.NormFloat64()) / 1000)
+	}
+	p := percentiles(conv.Export().CalcPercentiles([]float64{50, 75, 90, 99, 99.9}))
+	rss := int64((28 + 0.02*float64(services*endpoints) + 0.25*float64(proxies)) * (1 << 20) * (1 + 0.03*g.rng.NormFloat64()))
+	cpu := (0.4 + 0.0008*float64(services*endpoints) + 0.01*float64(proxies)) * (1 + 0.05*g.rng.NormFloat64())
+	r := &results.Result{Schema: results.Schema, Scenario: "controlplane-churn", ScenarioKind: "controlplane", Platform: "local",
+		Lane: "mesh", Case: results.Case{Name: fmt.Sprintf("svc%d-ep%d-px%d", services, endpoints, proxies), QPS: 5, Protocol: "grpc"},
+		Repetition: rep, Order: g.order, Seed: 1, Started: g.t0.Add(time.Duration(g.order) * 30 * time.Second), DurationS: 20,
+		Labels: map[string]string{"fixture": "synthetic"}, Requests: 100, TargetQPS: 5, AchievedQPS: 4.98, Environment: env, Valid: true,
+		Components: []results.Component{{Name: "meshcontrol", Role: results.RoleControlPlane, CPUSeconds: cpu, CPUUsPerRequest: cpu * 1e6 / 100,
+			RSSBytesSteady: rss, RSSBytesPeak: rss + 3<<20, CPUSource: "schedstat"}},
+		Mesh: &results.MeshFeatures{Proxy: "xds-client-sim", XDS: true, Extra: map[string]string{"egress_per_proxy": "0"}},
+		ControlPlane: &results.ControlPlane{Services: services, EndpointsPerSvc: endpoints, Proxies: proxies, Changes: 100,
+			ConvergenceMs: p, Pushes: int64(100 * proxies), BytesPushed: int64(100 * proxies * services * 180), Nacks: 0}}
+	g.order++
+	return r
+}
+
 func percentiles(h *stats.HistogramData) results.Percentiles {
 	p := results.Percentiles{Max: h.Max * 1000}
 	for _, pc := range h.Percentiles {
@@ -200,7 +224,16 @@ func main() {
 		must(err)
 		must(history.Append(hist, pts))
 	}
-	log.Printf("wrote %d results, comparison (%s), history to %s", len(cases)*len(lanes)*3, cmp.Verdict, *out)
+	// A control-plane scenario: the sizes of scenarios/controlplane/churn.yaml.
+	cpDir := filepath.Join(*out, "controlplane")
+	must(os.RemoveAll(cpDir))
+	for rep := 1; rep <= 2; rep++ {
+		for _, sz := range [][3]int{{100, 2, 10}, {100, 2, 100}, {1000, 2, 10}, {1000, 2, 100}} {
+			_, err := results.Write(cpDir, g.controlPlaneRun(sz[0], sz[1], sz[2], rep))
+			must(err)
+		}
+	}
+	log.Printf("wrote %d results, comparison (%s), history, control-plane runs to %s", len(cases)*len(lanes)*3, cmp.Verdict, *out)
 }
 
 func must(err error) {
