@@ -93,11 +93,13 @@ type studyFlags struct {
 	modes         []string
 	gates         int
 	rounds        int
+	extension     int
 	mdePair       string
 	mdeGrid       []float64
 	mdeTarget     float64
 	mdeGates      int
 	seed          uint64
+	inclInvalid   bool
 }
 
 // newGateStudyCmd forms gates from a recording and reports their rates.
@@ -111,13 +113,13 @@ func newGateStudyCmd(e *env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			th := verdict.Thresholds{}
 			if f.file != "" {
-				_, t, err := loadGateScenario(f.file, "", f.rounds, 0)
+				_, t, err := loadGateScenario(f.file, "", f.rounds, f.extension)
 				if err != nil {
 					return err
 				}
 				th = t
-			} else if f.rounds > 0 {
-				th.Rounds = f.rounds
+			} else {
+				th.Rounds, th.Extension = f.rounds, f.extension
 			}
 			th, err := th.Normalize()
 			if err != nil {
@@ -131,9 +133,17 @@ func newGateStudyCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			d.IncludeInvalid = f.inclInvalid
 			out := e.streams.Out
-			fmt.Fprintf(out, "recording %s: %d runs of variants %v; K=%d rounds, extension %d, alpha %.3g\n\n",
-				args[0], len(rs), d.Variants(), th.Rounds, th.Extension, th.Alpha)
+			invalid := 0
+			for _, r := range rs {
+				if !r.Valid {
+					invalid++
+				}
+			}
+			fmt.Fprintf(out, "recording %s: %d runs (%d marked invalid%s) of variants %v; K=%d rounds, extension %d, alpha %.3g\n\n",
+				args[0], len(rs), invalid, map[bool]string{true: ", used anyway", false: ", their rounds void"}[f.inclInvalid],
+				d.Variants(), th.Rounds, th.Extension, th.Alpha)
 			report := map[string]any{"thresholds": th}
 			var all []*study.Rates
 			for _, mode := range f.modes {
@@ -182,12 +192,14 @@ func newGateStudyCmd(e *env) *cobra.Command {
 	fl.StringSliceVar(&f.modes, "mode", []string{"disjoint", "resample"}, "how gates are formed: disjoint, resample")
 	fl.IntVar(&f.gates, "gates", 1000, "resampled gates per pair")
 	fl.IntVar(&f.rounds, "rounds", 0, "K (default: the scenario's)")
+	fl.IntVar(&f.extension, "extension", 0, "rounds of the extension (default: the scenario's; -1 for none)")
 	fl.StringVar(&f.mdePair, "mde-pair", "", "BASE:CANDIDATE A/A pair to scan synthetic effects on (empty: skip)")
 	fl.Float64SliceVar(&f.mdeGrid, "mde-grid", []float64{0.01, 0.02, 0.03, 0.05, 0.07, 0.10, 0.15, 0.20, 0.30}, "synthetic effects to scan")
 	fl.Float64Var(&f.mdeTarget, "mde-target", 0.8, "detection rate that defines the minimum detectable effect")
 	fl.IntVar(&f.mdeGates, "mde-gates", 200, "resampled gates per MDE point")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the resampling")
 	fl.StringVar(&f.jsonOut, "json", "", "also write everything as JSON here")
+	fl.BoolVar(&f.inclInvalid, "include-invalid", false, "use runs marked invalid too (sensitivity analysis; the gate voids them)")
 	return cmd
 }
 

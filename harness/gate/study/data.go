@@ -12,6 +12,10 @@ import (
 type Data struct {
 	runs   map[string]map[int]*results.Result
 	rounds []int // every round number seen, ascending
+	// IncludeInvalid treats runs marked invalid as evidence: a sensitivity
+	// analysis for a recording made on a machine so loaded that the load
+	// generator often fell behind (the gate itself always voids them).
+	IncludeInvalid bool
 }
 
 // NewData indexes results by their build (variant) and round labels.
@@ -54,7 +58,7 @@ func (d *Data) Eligible(base, cand string) []int {
 	var out []int
 	for _, round := range d.rounds {
 		b, c := d.runs[base][round], d.runs[cand][round]
-		if b != nil && c != nil && b.Valid && c.Valid {
+		if b != nil && c != nil && (d.IncludeInvalid || b.Valid && c.Valid) {
 			out = append(out, round)
 		}
 	}
@@ -67,8 +71,17 @@ func (d *Data) Complete(v string) int { return len(d.runs[v]) }
 // Sides returns the base and candidate runs of the given rounds.
 func (d *Data) Sides(base, cand string, rounds []int) (b, c []*results.Result) {
 	for _, round := range rounds {
-		b = append(b, d.runs[base][round])
-		c = append(c, d.runs[cand][round])
+		b = append(b, d.evidence(d.runs[base][round]))
+		c = append(c, d.evidence(d.runs[cand][round]))
 	}
 	return b, c
+}
+
+func (d *Data) evidence(r *results.Result) *results.Result {
+	if !d.IncludeInvalid || r.Valid {
+		return r
+	}
+	cp := *r
+	cp.Valid = true
+	return &cp
 }

@@ -108,6 +108,18 @@ func TestAnalyze(t *testing.T) {
 	assert.Error(t, err)
 }
 
+func TestEligibleHonorsValidity(t *testing.T) {
+	d, _, _ := record(t, 12)
+	d.runs["a2"][3].Valid = false
+	d.runs["a"][5].Valid = false
+	assert.Len(t, d.Eligible("a", "a2"), 10)
+	d.IncludeInvalid = true
+	assert.Len(t, d.Eligible("a", "a2"), 12)
+	b, _ := d.Sides("a", "a2", []int{5})
+	assert.True(t, b[0].Valid, "included as evidence")
+	assert.False(t, d.runs["a"][5].Valid, "the recording itself is not changed")
+}
+
 func TestMDE(t *testing.T) {
 	d, _, _ := record(t, 40)
 	curve, mde, err := MDE(d, Pair{Name: "aa", Base: "a", Cand: "a2"}, "cpu_us_per_request/proxies",
