@@ -46,6 +46,7 @@ var subcommands = []func(*env) *cobra.Command{
 	newLoadgenCmd,
 	newEchoCmd,
 	newRefproxyCmd,
+	newGraphsvcCmd,
 	newReportCmd,
 	newVersionCmd,
 }

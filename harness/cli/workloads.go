@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/meshbench/meshbench/harness/graph"
 	"github.com/meshbench/meshbench/harness/load"
 	"github.com/meshbench/meshbench/harness/refproxy"
 )
@@ -63,6 +64,30 @@ func newRefproxyCmd(*env) *cobra.Command {
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:15001", "address to listen on")
 	cmd.Flags().StringVar(&upstream, "upstream", "", "upstream host:port (required)")
 	_ = cmd.MarkFlagRequired("upstream")
+	return cmd
+}
+
+func newGraphsvcCmd(*env) *cobra.Command {
+	var listen string
+	var o graph.Options
+	cmd := &cobra.Command{
+		Use:   "graphsvc --listen ADDR --name NAME [--work 50us] [--response-bytes N] [--call URL]...",
+		Short: "Run one service of an app scenario's service graph (a workload the platforms start)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("--listen %s: %w", listen, err)
+			}
+			return graph.Serve(cmd.Context(), ln, o)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve on")
+	fl.StringVar(&o.Name, "name", "svc", "service name (X-Service response header)")
+	fl.DurationVar(&o.Work, "work", 0, "CPU burned per request")
+	fl.IntVar(&o.ResponseBytes, "response-bytes", 0, "response body size")
+	fl.StringArrayVar(&o.Downstreams, "call", nil, "base URL of a downstream called per request, in order (repeatable)")
 	return cmd
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/meshbench/meshbench/harness/graph"
 	"github.com/meshbench/meshbench/harness/load"
 	"github.com/meshbench/meshbench/harness/measure"
 	"github.com/meshbench/meshbench/harness/results"
@@ -31,6 +32,9 @@ type Spec struct {
 	Mode string // empty for LaneNone
 	Case results.Case
 	Mesh MeshOptions
+	// Graph, when set, replaces the single app with a service graph (app
+	// scenarios); lanes that cannot run one return ErrLaneUnavailable.
+	Graph *graph.Graph
 }
 
 // MeshOptions are the knobs of the data path that a result records.

@@ -92,7 +92,7 @@ func Execute(ctx context.Context, o Options) ([]*results.Result, error) {
 func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logger) (*results.Result, error) {
 	s := o.Scenario
 	spec := platform.Spec{
-		Lane: r.Lane, Mode: r.Mode, Case: r.Case,
+		Lane: r.Lane, Mode: r.Mode, Case: r.Case, Graph: s.Graph,
 		Mesh: platform.MeshOptions{Workers: s.Mesh.Workers, Telemetry: s.Mesh.TelemetryOn(), Pinning: s.Mesh.Pinning, ProxyArgs: o.ProxyArgs},
 	}
 	topo, err := o.Platform.Up(ctx, spec)

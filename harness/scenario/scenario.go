@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/meshbench/meshbench/harness/graph"
 )
 
 // Kinds of scenario.
@@ -38,6 +40,8 @@ type Scenario struct {
 	// ControlPlane is the spec of a controlplane scenario, decoded by the
 	// control-plane driver.
 	ControlPlane map[string]any `yaml:"controlplane"`
+	// Graph is the service graph of an app scenario.
+	Graph *graph.Graph `yaml:"graph"`
 	// Micro is the spec of a micro scenario, decoded by the gate's micro runner.
 	Micro map[string]any `yaml:"micro"`
 

@@ -22,6 +22,7 @@ func TestLoadRejectsBadInputNamingFileLineAndField(t *testing.T) {
 		{"bad-duration.yaml", 4, "", "invalid duration"},
 		{"bad-kind.yaml", 2, "kind", `"synthetc" is not one of`},
 		{"not-yaml.yaml", 0, "", ""},
+		{"bad-graph.yaml", 11, "graph.services[1].calls[0]", `unknown service "nowhere"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {

@@ -58,8 +58,11 @@ func (s *Scenario) validate() []*Error {
 		errs = append(errs, bad("name", "is required"))
 	}
 	switch s.Kind {
-	case KindSynthetic, KindApp, KindResilience:
+	case KindSynthetic, KindResilience:
 		errs = append(errs, s.validateLoad()...)
+	case KindApp:
+		errs = append(errs, s.validateLoad()...)
+		errs = append(errs, s.validateGraph()...)
 	case KindControlPlane, KindMicro:
 	default:
 		errs = append(errs, bad("kind", "%q is not one of micro, synthetic, app, controlplane, resilience", s.Kind))
@@ -117,6 +120,29 @@ func (s *Scenario) validateLoad() []*Error {
 	}
 	if s.Mesh.Workers < 0 {
 		errs = append(errs, bad("mesh.workers", "must not be negative"))
+	}
+	return errs
+}
+
+// appLanes are the lanes an app scenario can run.
+var appLanes = map[string]bool{"none": true, "mesh/both": true}
+
+func (s *Scenario) validateGraph() []*Error {
+	if s.Graph == nil {
+		return []*Error{bad("graph", "an app scenario needs a service graph")}
+	}
+	var errs []*Error
+	for i, l := range s.Lanes {
+		if knownLanes[l] && !appLanes[l] {
+			errs = append(errs, bad(fmt.Sprintf("lanes[%d]", i), "lane %q cannot run a service graph (none, mesh)", l))
+		}
+	}
+	if err := s.Graph.Validate(); err != nil {
+		field, msg, ok := strings.Cut(err.Error(), ": ")
+		if !ok || !strings.HasPrefix(field, "graph") {
+			field, msg = "graph", err.Error()
+		}
+		errs = append(errs, bad(field, "%s", msg))
 	}
 	return errs
 }

@@ -98,11 +98,18 @@ func row(lane, cas string, rs []*results.Result) Row {
 	return r
 }
 
+// comp sums the components of a role (a service graph has one sidecar and
+// one app per service): the cost per entry request of all of them.
 func comp(r *results.Result, role string) results.Component {
-	if c := r.Component(role); c != nil {
-		return *c
+	var sum results.Component
+	for _, c := range r.Components {
+		if c.Role != role {
+			continue
+		}
+		sum.CPUUsPerRequest += c.CPUUsPerRequest
+		sum.RSSBytesPeak += c.RSSBytesPeak
 	}
-	return results.Component{}
+	return sum
 }
 
 // Median of v (0 for empty).

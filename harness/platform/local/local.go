@@ -59,6 +59,9 @@ type laneStarter func(ctx context.Context, t *topology, spec platform.Spec) erro
 // Up implements platform.Platform.
 func (p *Platform) Up(ctx context.Context, spec platform.Spec) (platform.Topology, error) {
 	startLane, ok := p.lanes()[spec.Lane]
+	if spec.Graph != nil {
+		startLane, ok = startGraph, true
+	}
 	if !ok {
 		return nil, fmt.Errorf("lane %q is not available on the local platform", spec.Lane)
 	}

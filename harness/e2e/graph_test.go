@@ -1,0 +1,65 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/harness/envinfo"
+	"github.com/meshbench/meshbench/harness/platform/local"
+	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/harness/run"
+	"github.com/meshbench/meshbench/harness/scenario"
+)
+
+const graphScenario = `
+name: graph
+kind: app
+lanes: [none, mesh]
+warmup: 500ms
+duration: 2s
+matrix: {qps: [100], connections: [4], payload_bytes: [0]}
+graph:
+  services:
+    - {name: front, work: 20us, response_bytes: 256, calls: [a, b]}
+    - {name: a, calls: [c]}
+    - {name: b}
+    - {name: c}
+`
+
+func TestServiceGraphOnLocalPlatform(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	s, err := scenario.Parse("graph.yaml", []byte(graphScenario))
+	require.NoError(t, err)
+	out := t.TempDir()
+	plat := local.New(bins(), local.WithWorkDir(out))
+	defer plat.Close(context.Background())
+	res, err := run.Execute(context.Background(), run.Options{Scenario: s, Platform: plat, OutDir: out, Env: envinfo.Collect(".")})
+	require.NoError(t, err)
+	require.Len(t, res, 2)
+	for _, r := range res {
+		assert.Greater(t, r.Requests, int64(50), r.Key())
+		assert.Zero(t, r.Errors, "every hop answered: %v", r.ErrorsByStatus)
+		apps, proxies := 0, 0
+		for _, c := range r.Components {
+			switch c.Role {
+			case results.RoleApp:
+				apps++
+				assert.Greater(t, c.CPUSeconds, 0.0, c.Name)
+			case results.RoleServerProxy, results.RoleClientProxy:
+				proxies++
+				assert.Greater(t, c.CPUSeconds, 0.0, c.Name)
+			}
+		}
+		assert.Equal(t, 4, apps, "one app per service")
+		if r.Lane == "mesh" {
+			assert.Equal(t, 5, proxies, "a sidecar per service plus the load client's")
+		} else {
+			assert.Zero(t, proxies)
+		}
+	}
+}
