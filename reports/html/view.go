@@ -113,7 +113,11 @@ func newView(p Page) view {
 			if len(costs) > 0 {
 				h += "; " + strings.Join(costs, "; ")
 			}
-			v.Headline = append(v.Headline, h+" ("+v.RefCase+").")
+			h += " (" + v.RefCase + ")."
+			if o.AddedP50Ms < 0 || o.AddedP90Ms < 0 || o.AddedP99Ms < 0 {
+				h += " A negative difference is within this run's run-to-run noise: more repetitions or a longer window would settle it."
+			}
+			v.Headline = append(v.Headline, h)
 		}
 	}
 	for _, lane := range d.Lanes {
