@@ -119,6 +119,9 @@ func comparison(d Data) (*Figure, string, error) {
 
 // interval draws a horizontal CI segment with end caps and a point.
 func interval(p *plot.Plot, y, lo, hi, mid float64, c color.RGBA, g draw.GlyphDrawer) error {
+	if len(finite(plotter.XYs{{X: lo, Y: y}, {X: hi, Y: y}, {X: mid, Y: y}})) < 3 {
+		return nil // a CI the gate could not compute is shown in the table only
+	}
 	if hi > lo {
 		l, err := plotter.NewLine(plotter.XYs{{X: lo, Y: y}, {X: hi, Y: y}})
 		if err != nil {

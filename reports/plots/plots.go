@@ -74,7 +74,7 @@ func All(ctx context.Context, d Data) ([]Figure, []Omission, error) {
 		if err := ctx.Err(); err != nil {
 			return figs, omitted, err
 		}
-		f, reason, err := m.draw(d)
+		f, reason, err := safeDraw(m, d)
 		if err != nil {
 			return figs, omitted, fmt.Errorf("%s: %w", m.name, err)
 		}
@@ -86,6 +86,19 @@ func All(ctx context.Context, d Data) ([]Figure, []Omission, error) {
 		figs = append(figs, *f)
 	}
 	return figs, omitted, nil
+}
+
+// safeDraw runs one maker; gonum/plot panics on some degenerate input
+// (a log axis over non-positive values, for one), and a report that cannot
+// draw one figure must still render the rest rather than take the run that
+// produced the results down with it.
+func safeDraw(m maker, d Data) (f *Figure, reason string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			f, reason, err = nil, fmt.Sprintf("could not be drawn from these values (%v)", p), nil
+		}
+	}()
+	return m.draw(d)
 }
 
 const dpi = 144

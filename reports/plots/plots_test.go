@@ -2,10 +2,14 @@ package plots
 
 import (
 	"context"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/reports/digest"
 )
 
 func TestFitCostRecoversTheModel(t *testing.T) {
@@ -57,4 +61,32 @@ func TestReadableTicksAreDistinct(t *testing.T) {
 		}
 		assert.NotEmpty(t, seen)
 	}
+}
+
+func TestAllSurvivesDegenerateValues(t *testing.T) {
+	nan := math.NaN()
+	var rs []*results.Result
+	for _, conns := range []int{2, 8} {
+		for _, lane := range []string{"none", "mesh"} {
+			rs = append(rs, &results.Result{Lane: lane, Mode: map[string]string{"mesh": "both"}[lane], Valid: true,
+				Case:       results.Case{Name: "c", QPS: 1000, Connections: conns, PayloadBytes: 1, Protocol: "http1"},
+				Latency:    results.Percentiles{P50: nan, P90: math.Inf(1), P99: 1, P999: 0},
+				Histogram:  results.Histogram{Buckets: []results.Bucket{{Start: 0, End: 0, Count: 3}}},
+				Components: []results.Component{{Role: results.RoleClientProxy, VCPUPer1000RPS: nan}}})
+		}
+	}
+	cmp := &results.Comparison{Verdict: results.Pass, Metrics: []results.MetricComparison{{Group: "g", Metric: "m", BaseMedian: 1, BaseCILo: nan, CandMedian: 1}}}
+	figs, omitted, err := All(context.Background(), Data{Digest: digest.Build(rs), Comparison: cmp})
+	require.NoError(t, err)
+	assert.Equal(t, len(makers), len(figs)+len(omitted))
+	for _, o := range omitted {
+		t.Log(o.Name, ": ", o.Reason)
+	}
+}
+
+func TestSafeDrawTurnsAPanicIntoAnOmission(t *testing.T) {
+	f, reason, err := safeDraw(maker{name: "x", draw: func(Data) (*Figure, string, error) { panic("Values must be greater than 0 for a log scale.") }}, Data{})
+	require.NoError(t, err)
+	assert.Nil(t, f)
+	assert.Contains(t, reason, "greater than 0")
 }

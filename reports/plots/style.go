@@ -82,6 +82,7 @@ func grid() *plotter.Grid {
 
 // addSeries adds a line with points for one lane and a legend entry.
 func addSeries(p *plot.Plot, lanes []string, lane string, xys plotter.XYs, legend bool) error {
+	xys = finite(xys)
 	if len(xys) == 0 {
 		return nil
 	}
@@ -97,6 +98,17 @@ func addSeries(p *plot.Plot, lanes []string, lane string, xys plotter.XYs, legen
 		p.Legend.Add(lane, l, s)
 	}
 	return nil
+}
+
+// finite drops points a plot cannot place (NaN, ±Inf).
+func finite(xys plotter.XYs) plotter.XYs {
+	out := xys[:0:0]
+	for _, p := range xys {
+		if !math.IsNaN(p.X) && !math.IsNaN(p.Y) && !math.IsInf(p.X, 0) && !math.IsInf(p.Y, 0) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // fmtNum prints a tick value without trailing zeros.
