@@ -61,10 +61,10 @@ plot, and DIR/summary.md for a GitHub job summary or pull-request comment.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.out, "out", "o", "report", "output directory")
-	fl.StringVar(&f.comparison, "comparison", "", "comparison JSON written by `meshbench compare` or `gate`")
-	fl.StringVar(&f.history, "history", "", "history: the gate's JSONL history, or a meshbench.history/v1 JSON document")
-	fl.StringVar(&f.published, "published", "", "directory of published-figure YAML (default: the copy built into meshbench)")
-	fl.StringVar(&f.title, "title", "", "report title (default: from the scenario)")
+	fl.StringVarP(&f.out, "out", "o", "report", "output `DIR`")
+	fl.StringVar(&f.comparison, "comparison", "", "comparison JSON `FILE` written by meshbench compare or gate")
+	fl.StringVar(&f.history, "history", "", "history `FILE`: the gate's JSONL history, or a meshbench.history/v1 JSON document")
+	fl.StringVar(&f.published, "published", "", "`DIR` of published-figure YAML (default: the copy built into meshbench)")
+	fl.StringVar(&f.title, "title", "", "report `TITLE` (default: from the scenario)")
 	return cmd
 }

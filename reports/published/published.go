@@ -1,6 +1,7 @@
 package published
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -62,7 +63,13 @@ type Set struct {
 func Default() (*Set, error) { return Load(pubdata.FS, ".") }
 
 // LoadDir loads every *.yaml file in dir.
-func LoadDir(dir string) (*Set, error) { return Load(os.DirFS(dir), ".") }
+func LoadDir(dir string) (*Set, error) {
+	s, err := Load(os.DirFS(dir), ".")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return s, nil
+}
 
 // Load reads every *.yaml file under dir in fsys.
 func Load(fsys fs.FS, dir string) (*Set, error) {
@@ -71,7 +78,7 @@ func Load(fsys fs.FS, dir string) (*Set, error) {
 		return nil, err
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("no published figures (*.yaml) in %s", dir)
+		return nil, errors.New("no published figures (*.yaml)")
 	}
 	s := &Set{}
 	for _, n := range names {
