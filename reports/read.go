@@ -2,6 +2,7 @@ package reports
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,7 +13,9 @@ import (
 
 // ReadResults loads every result under the given files or directories
 // (recursively, skipping JSON that is not a result) like results.ReadAll,
-// and also returns each result's path so the report can link it.
+// and also returns each result's path so the report can link it. A run
+// found twice (same scenario, order, lane, case, repetition and start) is
+// kept once, at its first path.
 func ReadResults(paths ...string) ([]*results.Result, []string, error) {
 	type item struct {
 		r    *results.Result
@@ -42,6 +45,18 @@ func ReadResults(paths ...string) ([]*results.Result, []string, error) {
 		}
 	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].r.Order < items[j].r.Order })
+	// The same run reached twice (a results directory and a report's raw/
+	// copy of it, say) must count once.
+	seen := map[string]bool{}
+	kept := items[:0]
+	for _, it := range items {
+		k := fmt.Sprintf("%s|%d|%s|%d|%d", it.r.Scenario, it.r.Order, it.r.Key(), it.r.Repetition, it.r.Started.UnixNano())
+		if !seen[k] {
+			seen[k] = true
+			kept = append(kept, it)
+		}
+	}
+	items = kept
 	rs := make([]*results.Result, len(items))
 	files := make([]string, len(items))
 	for i, it := range items {

@@ -219,3 +219,21 @@ func TestRenderWritesRawCopiesWithoutFiles(t *testing.T) {
 	require.NoError(t, err)
 	checkSelfContained(t, page, dir, len(out.PNGs))
 }
+
+func TestReadResultsCountsARunOnce(t *testing.T) {
+	in := fixture(t, "single-lane")
+	dir := t.TempDir()
+	out, err := reports.Render(context.Background(), in, dir)
+	require.NoError(t, err)
+	require.NotEmpty(t, out.RawFiles)
+	// The originals and the report's raw/ copies of them.
+	rs, files, err := reports.ReadResults(filepath.Join("testdata", "local"), dir)
+	require.NoError(t, err)
+	all, _, err := reports.ReadResults(filepath.Join("testdata", "local"))
+	require.NoError(t, err)
+	assert.Len(t, rs, len(all))
+	assert.Len(t, files, len(all))
+	for _, f := range files {
+		assert.True(t, strings.HasPrefix(f, filepath.Join("testdata", "local")), f)
+	}
+}
