@@ -42,7 +42,7 @@ func (p *Proxy) serveH2(bl *boundListener, chain *config.Chain, tc *trackedConn,
 	// Shutdown closes them after its grace period.
 	tc.busy.Store(true)
 	p.h2srv.ServeConn(&prefixConn{Conn: c, r: br}, &http2.ServeConnOpts{
-		Context: context.Background(), Handler: s, BaseConfig: &http.Server{}})
+		Context: context.Background(), Handler: s, BaseConfig: p.h2base})
 }
 
 type h2conn struct {

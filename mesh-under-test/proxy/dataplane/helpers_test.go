@@ -17,6 +17,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -169,3 +170,21 @@ type (
 )
 
 type hcmFilter = hcmv3.HttpFilter
+
+func freePort(t testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	_, p, _ := net.SplitHostPort(ln.Addr().String())
+	return p
+}
+
+func stringsReader(s string) io.Reader { return strings.NewReader(s) }
+
+func tcpResources(t testing.TB, upstreamAddr string) xdsconfig.Resources {
+	tp := &tcpv3.TcpProxy{StatPrefix: "tcp", ClusterSpecifier: &tcpv3.TcpProxy_Cluster{Cluster: "db"}}
+	l := &listenerv3.Listener{Name: "tcp", Address: addr(t, "127.0.0.1:0"),
+		FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{{Name: "envoy.filters.network.tcp_proxy",
+			ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: config.MustAny(tp)}}}}}}
+	return xdsconfig.Resources{Clusters: []*clusterv3.Cluster{staticCluster(t, "db", upstreamAddr)}, Listeners: []*listenerv3.Listener{l}}
+}

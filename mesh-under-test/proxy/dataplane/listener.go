@@ -90,6 +90,11 @@ func (c *prefixConn) Read(b []byte) (int, error) { return c.r.Read(b) }
 
 var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 8<<10) }}
 
+func putReader(br *bufio.Reader) {
+	br.Reset(nil)
+	readerPool.Put(br)
+}
+
 const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 // serveConn classifies the connection (TLS or not, h2 or HTTP/1.x or TCP)
@@ -97,7 +102,7 @@ const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 func (p *Proxy) serveConn(bl *boundListener, tc *trackedConn) {
 	br := readerPool.Get().(*bufio.Reader)
 	br.Reset(tc)
-	defer func() { br.Reset(nil); readerPool.Put(br) }()
+	defer putReader(br) // by value: br is reassigned for TLS below
 	lc := bl.cfg.Load()
 	first, err := br.Peek(1)
 	if err != nil {
@@ -129,10 +134,9 @@ func (p *Proxy) serveConn(bl *boundListener, tc *trackedConn) {
 		cs := tlsConn.ConnectionState()
 		peer, alpn = tlsid.PeerID(&cs), cs.NegotiatedProtocol
 		conn = tlsConn
-		br2 := readerPool.Get().(*bufio.Reader)
-		br2.Reset(tlsConn)
-		defer func() { br2.Reset(nil); readerPool.Put(br2) }()
-		br = br2
+		br = readerPool.Get().(*bufio.Reader)
+		br.Reset(tlsConn)
+		defer putReader(br)
 		if chain.TCP != nil {
 			p.serveTCP(conn, br, chain.TCP)
 			return

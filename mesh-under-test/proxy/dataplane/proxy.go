@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,9 @@ type Proxy struct {
 	compiler *config.Compiler
 	snap     atomic.Pointer[config.Snapshot]
 	h2srv    *http2.Server
+	// h2base exists so Shutdown can tell h2 connections to drain (GOAWAY):
+	// http2.ConfigureServer hooks graceful shutdown onto it.
+	h2base *http.Server
 
 	mu        sync.Mutex
 	listeners map[string]*boundListener // by address
@@ -63,7 +67,10 @@ func New(o Options) *Proxy {
 		o.AccessLog = o.Log
 	}
 	p := &Proxy{opts: o, log: o.Log, metrics: o.Metrics, compiler: config.NewCompiler(),
-		h2srv: &http2.Server{}, listeners: map[string]*boundListener{}, conns: map[*trackedConn]struct{}{}}
+		h2srv: &http2.Server{}, h2base: &http.Server{}, listeners: map[string]*boundListener{}, conns: map[*trackedConn]struct{}{}}
+	if err := http2.ConfigureServer(p.h2base, p.h2srv); err != nil {
+		panic(err) // only fails on a TLS config conflict, and there is none
+	}
 	o.Metrics.RegisterHealthGauge(p.healthyEndpoints)
 	return p
 }
@@ -201,6 +208,7 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 		c.wakeIfIdle()
 	}
 	p.mu.Unlock()
+	go func() { _ = p.h2base.Shutdown(ctx) }() // GOAWAY to h2 connections
 	done := make(chan struct{})
 	go func() { p.wg.Wait(); close(done) }()
 	select {
