@@ -133,9 +133,10 @@ func newView(p Page) view {
 		for _, k := range []published.Kind{published.KindAddedLatency, published.KindProxyCPU, published.KindProxyMemory} {
 			for _, f := range p.Published.ByKind(k) {
 				r := pubRow{Label: plots.PublishedLabel(f), Kind: string(k), Pct: f.Percentile, Unit: f.Unit, How: "as published"}
-				r.Value = ms(f.Value)
+				// As published: no added or dropped digits.
+				r.Value = fmt.Sprintf("%.4g", f.Value)
 				if f.Hi > f.Lo {
-					r.Value = fmt.Sprintf("%s (%s–%s)", ms(f.Value), ms(f.Lo), ms(f.Hi))
+					r.Value = fmt.Sprintf("%.4g (%.4g–%.4g)", f.Value, f.Lo, f.Hi)
 				}
 				if f.Derived {
 					r.How = "derived: " + f.Formula
