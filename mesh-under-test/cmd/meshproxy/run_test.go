@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestRunStaticModeAdminAndGracefulStop(t *testing.T) {
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "app") }))
+	defer app.Close()
+	adminAddr, listen := freeAddr(t), freeAddr(t)
+	var stderr syncBuf
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []string{"--id", "client", "--admin", adminAddr, "--outbound", listen + "=" + app.Listener.Addr().String(),
+			"--workers", "1", "--inject-spin", "2us"}, io.Discard, &stderr)
+	}()
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + adminAddr + "/ready")
+		if err != nil {
+			return false
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode == 200
+	}, 10*time.Second, 10*time.Millisecond)
+	resp, err := http.Get("http://" + listen + "/")
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	assert.Equal(t, "app", string(b))
+	for _, path := range []string{"/metrics", "/config_dump", "/debug/pprof/"} {
+		resp, err := http.Get("http://" + adminAddr + path)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		assert.Equal(t, 200, resp.StatusCode, path)
+		if path == "/metrics" {
+			assert.Contains(t, string(body), `meshproxy_requests_total{code="200"`)
+		}
+		if path == "/config_dump" {
+			assert.Contains(t, string(body), `"outbound|`+listen)
+		}
+	}
+	assert.Contains(t, stderr.String(), "FAULT INJECTION ENABLED")
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(15 * time.Second):
+		t.Fatal("no graceful exit")
+	}
+}
+
+func TestRunRejectsBadInvocations(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no config", []string{"--admin", "127.0.0.1:0"}, "no configuration"},
+		{"bad mapping", []string{"--admin", "127.0.0.1:0", "--outbound", "x"}, "LISTEN_ADDR=UPSTREAM_ADDR"},
+		{"partial tls", []string{"--admin", "127.0.0.1:0", "--outbound", "127.0.0.1:0=127.0.0.1:1", "--tls-cert", "c"}, "go together"},
+		{"missing cert file", []string{"--admin", "127.0.0.1:0", "--inbound", "127.0.0.1:0=127.0.0.1:1",
+			"--tls-cert", "/nonexistent/c", "--tls-key", "k", "--tls-ca", "a"}, "nonexistent"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Run(context.Background(), tc.args, io.Discard, io.Discard)
+			require.Error(t, err)
+			assert.True(t, strings.Contains(err.Error(), tc.want), err.Error())
+		})
+	}
+}
