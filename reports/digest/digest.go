@@ -73,9 +73,62 @@ func LaneLabel(r *results.Result) string {
 	return r.Lane
 }
 
+// variantSep joins a lane and the build it ran ("mesh/both @candidate").
+const variantSep = " @"
+
+// SplitLane splits a lane label into the lane and the build variant, if any.
+func SplitLane(label string) (lane, variant string) {
+	lane, variant, _ = strings.Cut(label, variantSep)
+	return lane, variant
+}
+
+// variantOf names the build a run measured when the results mix builds:
+// the gate's build label (base, candidate), else the git revision when
+// there is more than one. Runs of different builds are never pooled.
+func variantOf(rs []*results.Result) func(*results.Result) string {
+	builds, revs := map[string]bool{}, map[string]bool{}
+	for _, r := range rs {
+		if b := r.Labels["build"]; b != "" {
+			builds[b] = true
+		}
+		revs[r.Environment.GitRevision] = true
+	}
+	switch {
+	case len(builds) > 1:
+		return func(r *results.Result) string { return r.Labels["build"] }
+	case len(revs) > 1:
+		return func(r *results.Result) string {
+			rev := r.Environment.GitRevision
+			if len(rev) > 8 {
+				rev = rev[:8]
+			}
+			return rev
+		}
+	default:
+		return func(*results.Result) string { return "" }
+	}
+}
+
+// variantRank puts the base build before the candidate.
+func variantRank(v string) int {
+	switch v {
+	case "", "base":
+		return 0
+	case "candidate":
+		return 1
+	default:
+		return 2
+	}
+}
+
 // laneRank orders lanes the way a reader compares them: baseline first, then
-// our mesh, then live meshes, then reference proxies.
-func laneRank(l string) int {
+// our mesh, then live meshes, then reference proxies; builds within a lane.
+func laneRank(label string) int {
+	l, v := SplitLane(label)
+	return laneKind(l)*10 + variantRank(v)
+}
+
+func laneKind(l string) int {
 	switch {
 	case l == "none":
 		return 0
@@ -108,8 +161,12 @@ func Build(rs []*results.Result) *Digest {
 	d := &Digest{Mesh: map[string]*results.MeshFeatures{}, Runs: len(rs)}
 	groups := map[string]*Group{}
 	seenEnv := map[string]bool{}
+	variant := variantOf(rs)
 	for _, r := range rs {
 		lane := LaneLabel(r)
+		if v := variant(r); v != "" {
+			lane += variantSep + v
+		}
 		d.Scenarios = appendNew(d.Scenarios, r.Scenario)
 		d.Kinds = appendNew(d.Kinds, r.ScenarioKind)
 		d.Platforms = appendNew(d.Platforms, r.Platform)

@@ -121,3 +121,35 @@ func TestMedianAndDisplay(t *testing.T) {
 	assert.Equal(t, 1.5, v)
 	assert.Equal(t, "ms", u)
 }
+
+func TestBuildsAreNeverPooled(t *testing.T) {
+	c := kase(1000, 16)
+	var rs []*results.Result
+	for _, b := range []struct {
+		build string
+		p50   float64
+	}{{"candidate", 2}, {"base", 1}} {
+		for _, r := range []*results.Result{run("none", "", c, 0.5, 0, true), run("mesh", "both", c, b.p50, 0.2, true)} {
+			r.Labels = map[string]string{"build": b.build}
+			rs = append(rs, r)
+		}
+	}
+	d := digest.Build(rs)
+	assert.Equal(t, []string{"none @base", "none @candidate", "mesh/both @base", "mesh/both @candidate"}, d.Lanes)
+	ov := d.Overheads(c)
+	require.Len(t, ov, 2)
+	assert.Equal(t, "mesh/both @base", ov[0].Lane)
+	assert.InDelta(t, 0.5, ov[0].AddedP50Ms, 1e-9, "base mesh minus base none")
+	assert.InDelta(t, 1.5, ov[1].AddedP50Ms, 1e-9, "candidate mesh minus candidate none")
+	lane, variant := digest.SplitLane("mesh/both @candidate")
+	assert.Equal(t, "mesh/both", lane)
+	assert.Equal(t, "candidate", variant)
+	assert.True(t, digest.IsMeshLane("mesh @base"))
+
+	// Two revisions without build labels are told apart by revision.
+	for i, r := range rs {
+		r.Labels = nil
+		r.Environment.GitRevision = []string{"aaaaaaaaaaaa", "bbbbbbbbbbbb"}[i/2]
+	}
+	assert.Contains(t, digest.Build(rs).Lanes, "mesh/both @aaaaaaaa")
+}

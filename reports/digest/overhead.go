@@ -27,22 +27,27 @@ type ProxyCost struct {
 	RSSSteadyMiB   float64
 }
 
+func joinLane(lane, variant string) string {
+	if variant == "" {
+		return lane
+	}
+	return lane + variantSep + variant
+}
+
 // IsProxyRole reports whether role is a data-path proxy.
 func IsProxyRole(role string) bool {
 	return role == results.RoleClientProxy || role == results.RoleServerProxy
 }
 
-// Overheads returns the overhead of every lane over `none` in case c; nil
-// when c has no `none` group.
+// Overheads returns the overhead of every lane over the `none` lane of the
+// same build in case c; nil when c has no `none` group.
 func (d *Digest) Overheads(c results.Case) []Overhead {
-	base := d.Group("none", c)
-	if base == nil || len(base.Runs) == 0 {
-		return nil
-	}
 	var out []Overhead
 	for _, lane := range d.Lanes {
+		name, variant := SplitLane(lane)
+		base := d.Group(joinLane("none", variant), c)
 		g := d.Group(lane, c)
-		if lane == "none" || g == nil || len(g.Runs) == 0 {
+		if name == "none" || g == nil || len(g.Runs) == 0 || base == nil || len(base.Runs) == 0 {
 			continue
 		}
 		o := Overhead{

@@ -121,7 +121,8 @@ func (d *Digest) Sweep(dim Dimension) *Sweep {
 
 // IsMeshLane reports whether lane is a service mesh (ours, or a live Istio
 // or Linkerd) rather than the baseline or a reference proxy.
-func IsMeshLane(lane string) bool {
+func IsMeshLane(label string) bool {
+	lane, _ := SplitLane(label)
 	return lane == "mesh" || strings.HasPrefix(lane, "mesh/") || lane == "istio" || strings.HasPrefix(lane, "istio/") ||
 		lane == "linkerd" || strings.HasPrefix(lane, "linkerd/")
 }
@@ -151,10 +152,10 @@ func (d *Digest) ReferenceCase() (results.Case, bool) {
 		if c.QPS == 1000 && c.Connections == 16 && c.PayloadBytes == 1024 && c.Protocol == "http1" {
 			score += 1000
 		}
-		if g := d.Group("none", c); g != nil && len(g.Runs) > 0 {
+		if len(d.Overheads(c)) > 0 {
 			score += 2000
-			for _, lane := range d.Lanes {
-				if g := d.Group(lane, c); IsMeshLane(lane) && g != nil && len(g.Runs) > 0 {
+			for _, o := range d.Overheads(c) {
+				if IsMeshLane(o.Lane) {
 					score += 10000
 					break
 				}

@@ -94,15 +94,18 @@ func newView(p Page) view {
 		strings.Join(d.Scenarios, ", "), strings.Join(d.Kinds, ", "), strings.Join(d.Platforms, ", "),
 		len(d.Lanes), len(d.Cases), d.Runs, d.DurationS, d.WarmupS)
 	for _, lane := range d.Lanes {
-		if m := d.Mesh[lane]; m != nil && (lane == "mesh/both" || lane == "mesh") {
-			v.Measured += fmt.Sprintf(" Mesh: %s, mTLS %s, telemetry %s, %d worker(s), xDS %s.", m.Proxy, onoff(m.MTLS), onoff(m.Telemetry), m.Workers, onoff(m.XDS))
+		if l, _ := digest.SplitLane(lane); l == "mesh/both" || l == "mesh" {
+			if m := d.Mesh[lane]; m != nil {
+				v.Measured += fmt.Sprintf(" Mesh: %s, mTLS %s, telemetry %s, %d worker(s), xDS %s.", m.Proxy, onoff(m.MTLS), onoff(m.Telemetry), m.Workers, onoff(m.XDS))
+				break
+			}
 		}
 	}
 	if ref, ok := d.ReferenceCase(); ok {
 		v.RefCase = digest.CaseLabel(ref)
 		v.Overheads = d.Overheads(ref)
 		for _, o := range v.Overheads {
-			if o.Lane != "mesh/both" && o.Lane != "mesh" && len(v.Overheads) > 1 {
+			if l, _ := digest.SplitLane(o.Lane); l != "mesh/both" && l != "mesh" && len(v.Overheads) > 1 {
 				continue
 			}
 			h := fmt.Sprintf("%s adds %s ms at p50, %s ms at p90 and %s ms at p99 over no mesh", o.Lane, ms(o.AddedP50Ms), ms(o.AddedP90Ms), ms(o.AddedP99Ms))

@@ -3,6 +3,7 @@ package plots
 import (
 	"context"
 	"math"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -48,8 +49,8 @@ func TestAllStopsWhenCancelled(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
-func TestReadableTicksAreDistinct(t *testing.T) {
-	tests := []struct{ min, max float64 }{{0.99, 1.12}, {125, 150}, {0, 40}, {0.0001, 0.0009}}
+func TestReadableTicksPrintTheirValues(t *testing.T) {
+	tests := []struct{ min, max float64 }{{0.99, 1.12}, {125, 150}, {0, 40}, {0.0001, 0.0009}, {0, 5.3}}
 	for _, tc := range tests {
 		seen := map[string]bool{}
 		for _, tk := range (readableTicks{}).Ticks(tc.min, tc.max) {
@@ -58,6 +59,9 @@ func TestReadableTicksAreDistinct(t *testing.T) {
 			}
 			assert.False(t, seen[tk.Label], "label %q twice in [%g, %g]", tk.Label, tc.min, tc.max)
 			seen[tk.Label] = true
+			v, err := strconv.ParseFloat(tk.Label, 64)
+			require.NoError(t, err)
+			assert.InDelta(t, tk.Value, v, 1e-9, "tick %g labelled %q", tk.Value, tk.Label)
 		}
 		assert.NotEmpty(t, seen)
 	}

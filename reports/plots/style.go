@@ -11,6 +11,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/meshbench/meshbench/reports/digest"
 )
 
 func rgb(hex uint32) color.RGBA {
@@ -34,7 +36,18 @@ var laneColors = map[string]color.RGBA{
 
 var spare = []color.RGBA{rgb(0x7F3C8D), rgb(0x11A579), rgb(0x3969AC), rgb(0xF2B701), rgb(0xE73F74)}
 
-func laneColor(lane string) color.RGBA {
+// laneColor is a lane's colour; a lane's base build (when the results mix
+// builds) is a lighter tint of its candidate's.
+func laneColor(label string) color.RGBA {
+	lane, variant := digest.SplitLane(label)
+	c := laneHue(lane)
+	if variant == "base" {
+		return color.RGBA{R: c.R + (0xff-c.R)/2, G: c.G + (0xff-c.G)/2, B: c.B + (0xff-c.B)/2, A: 0xff}
+	}
+	return c
+}
+
+func laneHue(lane string) color.RGBA {
 	if c, ok := laneColors[lane]; ok {
 		return c
 	}
@@ -66,7 +79,7 @@ func laneDashes(lanes []string, lane string) []vg.Length {
 	case 2:
 		return []vg.Length{vg.Points(6), vg.Points(3)}
 	default:
-		if lane == "none" {
+		if l, _ := digest.SplitLane(lane); l == "none" {
 			return []vg.Length{vg.Points(2), vg.Points(2)}
 		}
 		return nil
@@ -127,9 +140,9 @@ func fmtNum(v float64) string {
 	}
 }
 
-// readableTicks are gonum's default tick positions labelled with just
-// enough decimals to tell every label apart (the default can print 1.1
-// twice).
+// readableTicks are gonum's default tick positions labelled with the
+// fewest decimals that print every value exactly (the default can print
+// 1.1 for both 1.05 and 1.1).
 type readableTicks struct{}
 
 func (readableTicks) Ticks(min, max float64) []plot.Tick {
@@ -141,7 +154,8 @@ func (readableTicks) Ticks(min, max float64) []plot.Tick {
 				continue
 			}
 			l := strconv.FormatFloat(ts[i].Value, 'f', prec, 64)
-			if seen[l] {
+			back, _ := strconv.ParseFloat(l, 64)
+			if seen[l] || math.Abs(back-ts[i].Value) > 1e-9*math.Max(1, math.Abs(ts[i].Value)) {
 				ok = false
 				break
 			}
