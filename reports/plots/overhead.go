@@ -26,11 +26,21 @@ type dotRow struct {
 	ours      bool
 	derived   bool
 	sortGroup string
+	source    *published.Source
 }
 
 var meshColors = map[string]color.RGBA{"istio": rgb(0xE69F00), "linkerd": rgb(0x009E73)}
 
 const publishedWarning = "Published rows come from other machines, loads and versions (conditions in the report's table): orders of magnitude, not same-machine numbers."
+
+// SourceNote is one line naming a published source's test conditions.
+func SourceNote(s *published.Source) string {
+	n := fmt.Sprintf("[%s] %s %s: %s", s.ID, s.Mesh, s.Version, s.Conditions)
+	if r := []rune(n); len(r) > 190 {
+		n = string(r[:189]) + "…"
+	}
+	return strings.Join(strings.Fields(n), " ")
+}
 
 // PublishedLabel names a published figure in plots and tables.
 func PublishedLabel(f published.Figure) string {
@@ -60,7 +70,7 @@ func publishedRow(f published.Figure, group string) dotRow {
 	if !ok {
 		c = rgb(0x777777)
 	}
-	return dotRow{label: PublishedLabel(f), value: f.Value, lo: f.Lo, hi: f.Hi, color: c, derived: f.Derived, sortGroup: group}
+	return dotRow{label: PublishedLabel(f), value: f.Value, lo: f.Lo, hi: f.Hi, color: c, derived: f.Derived, sortGroup: group, source: f.Source}
 }
 
 func overheadLatency(d Data) (*Figure, string, error) {
@@ -224,9 +234,20 @@ func dotPlot(rows []dotRow, xlabel, title, sub string) (*Figure, string, error) 
 		{label: "Linkerd, published", color: meshColors["linkerd"], glyph: draw.CircleGlyph{}},
 		{label: "* derived here from published numbers", color: rgb(0x555555), glyph: draw.RingGlyph{}},
 		{label: "range", color: rgb(0x555555), line: true}}
-	h := vg.Length(len(rows))*0.21*vg.Inch + 1.7*vg.Inch
-	f, err := single(p, keys, 11*vg.Inch, h, title, sub+"\n"+publishedWarning)
+	// The test conditions of every source drawn, under the plot itself, so
+	// the PNG carries them wherever it is pasted.
+	var notes []string
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if r.source != nil && !seen[r.source.ID] {
+			seen[r.source.ID] = true
+			notes = append(notes, SourceNote(r.source))
+		}
+	}
+	h := vg.Length(len(rows))*0.21*vg.Inch + 1.9*vg.Inch + vg.Length(len(notes))*11
+	f, err := single(p, keys, 11*vg.Inch, h, title, sub+"\n"+publishedWarning, notes...)
 	if f != nil {
+		f.Notes = notes
 		f.Caption = publishedWarning + " Labels end in the source id of the table below; * marks a figure derived here (formula in the table)."
 	}
 	return f, "", err

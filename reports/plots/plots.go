@@ -34,6 +34,7 @@ type Figure struct {
 	PNG     []byte
 	Width   int // pixels
 	Height  int
+	Notes   []string // footnotes drawn under the plot (test conditions of published figures)
 }
 
 // Omission is a figure that was not drawn, and why.
@@ -117,9 +118,10 @@ func render(w, h vg.Length, fn func(dc draw.Canvas)) (*Figure, error) {
 }
 
 // single renders one plot with a header (title and subtitle) above it.
-func single(p *plot.Plot, keys []key, w, h vg.Length, title, subtitle string) (*Figure, error) {
+func single(p *plot.Plot, keys []key, w, h vg.Length, title, subtitle string, footer ...string) (*Figure, error) {
 	return render(w, h, func(dc draw.Canvas) {
 		body := legendRow(header(dc, title, subtitle), keys)
+		body = footnotes(body, footer)
 		p.Draw(body)
 	})
 }
@@ -217,6 +219,22 @@ func legendRow(dc draw.Canvas, keys []key) draw.Canvas {
 		x += ts.Width(k.label) + vg.Points(16)
 	}
 	dc.Max.Y -= vg.Points(float64(rowH*lines) + 6)
+	return dc
+}
+
+// footnotes draws lines at the bottom of dc and returns the canvas above.
+func footnotes(dc draw.Canvas, lines []string) draw.Canvas {
+	if len(lines) == 0 {
+		return dc
+	}
+	ts := textStyle(7.5, color.Gray{0x44})
+	const lineH = 11
+	y := dc.Min.Y + vg.Points(4)
+	for i := len(lines) - 1; i >= 0; i-- {
+		dc.FillText(ts, vg.Point{X: dc.Min.X + vg.Points(6), Y: y}, lines[i])
+		y += vg.Points(lineH)
+	}
+	dc.Min.Y = y + vg.Points(6)
 	return dc
 }
 

@@ -1,6 +1,7 @@
 package published_test
 
 import (
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -52,6 +53,14 @@ func TestDefaultSet(t *testing.T) {
 				assert.NotEmpty(t, fs[0].Formula)
 			}
 		})
+	}
+	for _, tc := range []struct {
+		id   string
+		want bool
+	}{{"istio-doc-1.1", true}, {"istio-doc-1.8.3-to-1.16.2", true}, {"istio-doc-1.20", false}, {"istio-doc-1.24", false}} {
+		fs := find(s, tc.id, "istio", "", published.KindProxyMemory, false)
+		require.NotEmpty(t, fs, tc.id)
+		assert.Equal(t, tc.want, strings.Contains(fs[0].Note, "70k-rps load mesh"), tc.id)
 	}
 	// The Istio docs' vCPU figures are not repeated from derived_cpu_per_request.
 	for _, f := range s.ByKind(published.KindProxyCPU) {
