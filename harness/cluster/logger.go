@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	kindlog "sigs.k8s.io/kind/pkg/log"
 )
@@ -29,6 +30,8 @@ type kindInfo struct {
 	lvl slog.Level
 }
 
-func (k kindInfo) Info(msg string)                  { k.l.Log(context.Background(), k.lvl, "kind: "+msg) }
+func (k kindInfo) Info(msg string) {
+	k.l.Log(context.Background(), k.lvl, "kind: "+strings.TrimSpace(msg))
+}
 func (k kindInfo) Infof(f string, a ...interface{}) { k.Info(fmt.Sprintf(f, a...)) }
 func (k kindInfo) Enabled() bool                    { return k.l.Enabled(context.Background(), k.lvl) }
