@@ -62,6 +62,16 @@ func Render(ctx context.Context, in Input, outDir string) (Output, error) {
 		return out, fmt.Errorf("report: %w", err)
 	}
 	d := digest.Build(in.Results)
+	if c := in.Comparison; c != nil {
+		// A gate's report may carry only the comparison: it still names its
+		// scenario and the machine both sides ran on.
+		if len(d.Scenarios) == 0 && c.Scenario != "" {
+			d.Scenarios = []string{c.Scenario}
+		}
+		if len(d.Environments) == 0 && c.Environment.CPUModel != "" {
+			d.Environments = []results.Environment{c.Environment}
+		}
+	}
 	title := in.Title
 	if title == "" {
 		title = defaultTitle(d)

@@ -51,6 +51,10 @@ func fixture(t *testing.T, set string) reports.Input {
 	case "local":
 		in.Results, in.ResultFiles, err = reports.ReadResults("testdata/local")
 		require.NoError(t, err)
+	case "comparison-only":
+		// What `meshbench gate` renders: the verdict, without the runs.
+		in.Comparison, err = results.ReadComparison("testdata/synthetic/comparison.json")
+		require.NoError(t, err)
 	case "controlplane":
 		in.Results, in.ResultFiles, err = reports.ReadResults("testdata/synthetic/controlplane")
 		require.NoError(t, err)
@@ -82,6 +86,9 @@ func TestRender(t *testing.T) {
 			wantPlots: []string{"latency-vs-connections", "latency-vs-qps", "latency-cdf", "cpu-vs-qps", "memory",
 				"overhead-latency", "overhead-cpu", "overhead-memory"},
 			wantOmitted: []string{"Base vs candidate: no comparison", "Trend over history: no history", "Control-plane convergence"}},
+		{set: "comparison-only", wantVerdict: "FAIL",
+			wantPlots:   []string{"comparison"},
+			wantOmitted: []string{"Latency percentiles vs connections", "Trend over history: no history"}},
 		{set: "controlplane", wantVerdict: "REPORT",
 			wantPlots:   []string{"control-plane"},
 			wantOmitted: []string{"Latency distribution (CDF): no valid runs", "Latency percentiles vs connections"}},
@@ -93,7 +100,7 @@ func TestRender(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.set, func(t *testing.T) {
 			in := fixture(t, tc.set)
-			require.NotEmpty(t, in.Results)
+			require.True(t, len(in.Results) > 0 || in.Comparison != nil)
 			dir := outDir(t, tc.set)
 			out, err := reports.Render(context.Background(), in, dir)
 			require.NoError(t, err)

@@ -93,6 +93,9 @@ func newView(p Page) view {
 	v.Measured = fmt.Sprintf("%s (%s) on %s: %d lanes × %d cases, %d runs of %g s after %g s warm-up.",
 		strings.Join(d.Scenarios, ", "), strings.Join(d.Kinds, ", "), strings.Join(d.Platforms, ", "),
 		len(d.Lanes), len(d.Cases), d.Runs, d.DurationS, d.WarmupS)
+	if d.Runs == 0 {
+		v.Measured = "This report was given the comparison only, not the runs behind it: the plots and tables of runs are absent."
+	}
 	for _, lane := range d.Lanes {
 		if l, _ := digest.SplitLane(lane); l == "mesh/both" || l == "mesh" {
 			if m := d.Mesh[lane]; m != nil {

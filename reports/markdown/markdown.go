@@ -41,7 +41,11 @@ func Render(w io.Writer, in Input) error {
 	fmt.Fprintf(b, "%s\n\n", in.VerdictDetail)
 	if len(d.Environments) > 0 {
 		e := d.Environments[0]
-		fmt.Fprintf(b, "<sub>%s · %d runs · %s, %d cores · %s · rev %s · generated %s</sub>\n\n", strings.Join(d.Scenarios, ", "), d.Runs,
+		runs := ""
+		if d.Runs > 0 {
+			runs = fmt.Sprintf(" · %d runs", d.Runs)
+		}
+		fmt.Fprintf(b, "<sub>%s%s · %s, %d cores · %s · rev %s · generated %s</sub>\n\n", strings.Join(d.Scenarios, ", "), runs,
 			e.CPUModel, e.Cores, e.GoVersion, short(e.GitRevision), in.Generated.UTC().Format("2006-01-02 15:04 UTC"))
 	}
 	if c := in.Comparison; c != nil {
