@@ -23,8 +23,10 @@ build: ## build meshbench, meshproxy and meshcontrol into bin/
 bench: build reference-proxies ## run SCENARIO (default: the quick scenario) on PLATFORM (default: local)
 	$(BIN)/meshbench run -f $(SCENARIO) --platform $(PLATFORM) $(ARGS)
 
+# -p 1: packages one at a time, so end-to-end tests that measure real load
+# never compete for the two cores with another package's tests.
 test: deps ## run every test (installs what the tests need first)
-	$(GO) test -count=1 -timeout 45m ./...
+	$(GO) test -p 1 -count=1 -timeout 60m ./...
 
 test-short: ## run the fast tests only
 	$(GO) test -short -count=1 ./...
