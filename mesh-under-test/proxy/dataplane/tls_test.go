@@ -38,7 +38,7 @@ const (
 
 type certFiles struct{ cert, key, ca string }
 
-func writeCerts(t *testing.T, ca *tlsidtest.CA, dir, id string) certFiles {
+func writeCerts(t testing.TB, ca *tlsidtest.CA, dir, id string) certFiles {
 	t.Helper()
 	c, k, err := ca.Issue(id, time.Hour)
 	require.NoError(t, err)

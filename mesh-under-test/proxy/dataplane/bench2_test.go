@@ -1,0 +1,93 @@
+package dataplane
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid/tlsidtest"
+	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
+)
+
+// BenchmarkH1RoundTripMTLS is the standard case through two sidecars with
+// mTLS between them: client -> outbound proxy =mTLS=> inbound proxy -> app.
+func BenchmarkH1RoundTripMTLS(b *testing.B) {
+	up := rawUpstream(b, 1024)
+	ca, err := tlsidtest.NewCA()
+	require.NoError(b, err)
+	dir := b.TempDir()
+	cf := writeCerts(b, ca, dir, clientID)
+	sf := writeCerts(b, ca, dir, serverID)
+	inAddr := "127.0.0.1:" + freePort(b)
+	for _, r := range []func() (xdsconfig.Resources, error){
+		func() (xdsconfig.Resources, error) {
+			return config.Static(nil, []config.Mapping{{Listen: inAddr, Upstream: up}},
+				&config.StaticTLS{CertFile: sf.cert, KeyFile: sf.key, CAFile: sf.ca})
+		},
+	} {
+		res, err := r()
+		require.NoError(b, err)
+		startProxy(b, res)
+	}
+	b.Run("two-sidecars-mtls", func(b *testing.B) {
+		res, err := config.Static([]config.Mapping{{Listen: "127.0.0.1:0", Upstream: inAddr}}, nil,
+			&config.StaticTLS{CertFile: cf.cert, KeyFile: cf.key, CAFile: cf.ca})
+		require.NoError(b, err)
+		_, pa := startProxy(b, res)
+		benchRaw(b, pa)
+	})
+	b.Run("two-sidecars-plaintext", func(b *testing.B) {
+		res, err := config.Static(nil, []config.Mapping{{Listen: "127.0.0.1:0", Upstream: up}}, nil)
+		require.NoError(b, err)
+		_, in2 := startProxy(b, res)
+		res, err = config.Static([]config.Mapping{{Listen: "127.0.0.1:0", Upstream: in2}}, nil, nil)
+		require.NoError(b, err)
+		_, pa := startProxy(b, res)
+		benchRaw(b, pa)
+	})
+}
+
+// BenchmarkH2RoundTrip sends 1 KB POSTs over one h2c client connection
+// through the proxy to an h2c upstream.
+func BenchmarkH2RoundTrip(b *testing.B) {
+	payload := bytes.Repeat([]byte("x"), 1024)
+	srv := &http.Server{Handler: h2c.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = w.Write(payload)
+	}), &http2.Server{})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(b, err)
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(func() { _ = srv.Close() })
+	res, err := config.Static([]config.Mapping{{Listen: "127.0.0.1:0", Upstream: ln.Addr().String()}}, nil, nil)
+	require.NoError(b, err)
+	p := New(Options{ID: "bench", Log: slog.New(slog.DiscardHandler)})
+	require.NoError(b, p.Apply(context.Background(), res))
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = p.Shutdown(ctx)
+	})
+	url := "http://" + p.Addr(res.Listeners[0].GetName()) + "/h2"
+	client := h2cClient()
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := client.Post(url, "application/octet-stream", strings.NewReader(string(payload)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+	}
+}
