@@ -53,10 +53,16 @@ func Compare(base, cand []*results.Result, o Options) (*results.Comparison, erro
 		}
 		c.Notes = append(c.Notes, "cross-machine comparison allowed by the user: "+why)
 	}
-	base, nb := validOnly(base)
-	cand, nc := validOnly(cand)
+	base, nb, kb := usableOnly(base, th.BehindTolerance)
+	cand, nc, kc := usableOnly(cand, th.BehindTolerance)
 	if nb+nc > 0 {
 		c.Notes = append(c.Notes, fmt.Sprintf("dropped %d base and %d candidate runs marked invalid", nb, nc))
+	}
+	if kb+kc > 0 {
+		c.Notes = append(c.Notes, fmt.Sprintf("kept %d base and %d candidate runs whose load generator fell behind by less than %.0f%%", kb, kc, 100*th.BehindTolerance))
+	}
+	if len(base) == 0 || len(cand) == 0 {
+		return nil, fmt.Errorf("compare: no usable runs on one side (%d base, %d candidate)", len(base), len(cand))
 	}
 	c.Environment = cand[0].Environment
 	if c.Scenario == "" {
@@ -133,14 +139,42 @@ func rolesOf(sets ...[]*results.Result) []string {
 	return roles
 }
 
-func validOnly(rs []*results.Result) ([]*results.Result, int) {
-	var out []*results.Result
-	for _, r := range rs {
-		if r.Valid {
-			out = append(out, r)
+// behindPrefix starts the invalid reason harness/run gives a run whose load
+// generator fell behind its schedule.
+const behindPrefix = "load generator fell behind"
+
+// Usable reports whether a run is evidence for the gate: valid, or invalid
+// only because the load generator fell behind by less than tolerance.
+func Usable(r *results.Result, tolerance float64) bool {
+	if r.Valid {
+		return true
+	}
+	if tolerance <= 0 || r.TargetQPS <= 0 || r.AchievedQPS < (1-tolerance)*r.TargetQPS || len(r.InvalidReasons) == 0 {
+		return false
+	}
+	for _, why := range r.InvalidReasons {
+		if !strings.HasPrefix(why, behindPrefix) {
+			return false
 		}
 	}
-	return out, len(rs) - len(out)
+	return true
+}
+
+// usableOnly keeps the usable runs; it returns how many it dropped and
+// how many invalid runs it kept.
+func usableOnly(rs []*results.Result, tolerance float64) (out []*results.Result, dropped, kept int) {
+	for _, r := range rs {
+		switch {
+		case r.Valid:
+			out = append(out, r)
+		case Usable(r, tolerance):
+			out = append(out, r)
+			kept++
+		default:
+			dropped++
+		}
+	}
+	return out, dropped, kept
 }
 
 func groupByKey(rs []*results.Result) map[string][]*results.Result {

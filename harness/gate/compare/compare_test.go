@@ -121,3 +121,29 @@ func TestSplitByLabel(t *testing.T) {
 	assert.Len(t, s["base"], 3)
 	assert.Len(t, s["candidate"], 4)
 }
+
+func TestUsable(t *testing.T) {
+	behind := func(achieved float64, reasons ...string) *results.Result {
+		return &results.Result{TargetQPS: 500, AchievedQPS: achieved, InvalidReasons: reasons}
+	}
+	tests := []struct {
+		name string
+		r    *results.Result
+		tol  float64
+		want bool
+	}{
+		{"valid", &results.Result{Valid: true}, 0.1, true},
+		{"3% behind", behind(485, "load generator fell behind: 485.0 of 500 qps"), 0.1, true},
+		{"15% behind", behind(425, "load generator fell behind: 425.0 of 500 qps"), 0.1, false},
+		{"behind, tolerance off", behind(485, "load generator fell behind: 485.0 of 500 qps"), -1, false},
+		{"behind and errors", behind(485, "load generator fell behind: 485.0 of 500 qps", "9 errors in 100 requests"), 0.1, false},
+		{"steal", behind(499, "CPU steal 12.0% during the measured window"), 0.1, false},
+		{"invalid without reasons", behind(499), 0.1, false},
+		{"max-QPS run", &results.Result{TargetQPS: -1, AchievedQPS: 900, InvalidReasons: []string{"load generator fell behind"}}, 0.1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, Usable(tt.r, tt.tol))
+		})
+	}
+}

@@ -155,7 +155,7 @@ func (g *gate) round(ctx context.Context, round int) (bool, error) {
 	}
 	g.byRnd[round] = got
 	for _, r := range got {
-		if !r.Valid {
+		if !compare.Usable(r, g.o.Thresholds.BehindTolerance) {
 			// A round is evidence only whole: keeping one side's run would
 			// pair it with nothing measured under the same conditions.
 			g.voided = append(g.voided, round)

@@ -22,6 +22,7 @@ type fakeExec struct {
 	cpuScale float64
 	noise    float64
 	invalid  map[int]bool // rounds whose candidate run is invalid
+	behind   map[int]bool // rounds whose candidate run fell 5% behind
 	calls    []string
 }
 
@@ -33,13 +34,18 @@ func (f *fakeExec) Run(_ context.Context, s Side, round, seq int) ([]*results.Re
 	}
 	n := func() float64 { return 1 + f.noise*f.rng.NormFloat64() }
 	r := &results.Result{Schema: results.Schema, Lane: "mesh", Mode: "both", Case: results.Case{Name: "c"},
-		Order: seq, Requests: 1000, Valid: !(s.Name == Candidate && f.invalid[round]),
+		Order: seq, Requests: 1000, Valid: !(s.Name == Candidate && (f.invalid[round] || f.behind[round])),
+		TargetQPS: 500, AchievedQPS: 500,
 		Environment: results.Environment{MachineID: "m"},
 		Latency:     results.Percentiles{P50: n(), P90: 2 * n(), P99: 4 * n(), P999: 8 * n()},
 		Components: []results.Component{
 			{Role: results.RoleClientProxy, CPUUsPerRequest: 40 * scale * n(), RSSBytesSteady: 20 << 20},
 			{Role: results.RoleServerProxy, CPUUsPerRequest: 40 * scale * n(), RSSBytesSteady: 20 << 20},
 		}}
+	if s.Name == Candidate && f.behind[round] {
+		r.AchievedQPS = 475
+		r.InvalidReasons = []string{"load generator fell behind: 475.0 of 500 qps"}
+	}
 	return []*results.Result{r}, nil
 }
 
@@ -80,6 +86,21 @@ func TestGate(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestGateKeepsRunsSlightlyBehind(t *testing.T) {
+	f := &fakeExec{rng: rand.New(rand.NewPCG(1, 1)), cpuScale: 1, noise: 0.005, behind: map[int]bool{2: true, 4: true}}
+	out, err := Gate(context.Background(), Options{Base: Side{Name: Base}, Candidate: Side{Name: Candidate}, Exec: f,
+		Thresholds: verdict.Thresholds{Rounds: 8, Extension: -1}})
+	require.NoError(t, err)
+	assert.Len(t, f.calls, 16, "5%% behind is within the 10%% tolerance: no round void")
+	assert.Contains(t, out.Comparison.Notes, "kept 0 base and 2 candidate runs whose load generator fell behind by less than 10%")
+
+	f = &fakeExec{rng: rand.New(rand.NewPCG(1, 1)), cpuScale: 1, noise: 0.005, behind: map[int]bool{2: true}}
+	_, err = Gate(context.Background(), Options{Base: Side{Name: Base}, Candidate: Side{Name: Candidate}, Exec: f,
+		Thresholds: verdict.Thresholds{Rounds: 8, Extension: -1, BehindTolerance: -1}})
+	require.NoError(t, err)
+	assert.Len(t, f.calls, 18, "with the tolerance off, the round is void and replaced")
 }
 
 func TestGateReplacementBudget(t *testing.T) {

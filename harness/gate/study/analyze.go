@@ -72,6 +72,7 @@ func Analyze(d *Data, p Pair, o Options) (*Rates, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.BehindTolerance = th.BehindTolerance
 	eligible := d.Eligible(p.Base, p.Cand)
 	r := &Rates{Pair: p, Mode: o.Mode, EligibleRounds: len(eligible), MetricFail: map[string]int{},
 		MetricPass: map[string]int{}, Effect: map[string]float64{}}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/meshbench/meshbench/harness/gate/compare"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
@@ -13,9 +14,11 @@ type Data struct {
 	runs   map[string]map[int]*results.Result
 	rounds []int // every round number seen, ascending
 	// IncludeInvalid treats runs marked invalid as evidence: a sensitivity
-	// analysis for a recording made on a machine so loaded that the load
-	// generator often fell behind (the gate itself always voids them).
+	// analysis (the gate itself voids them).
 	IncludeInvalid bool
+	// BehindTolerance is the gate's rule for runs whose load generator fell
+	// behind (verdict.Thresholds.BehindTolerance).
+	BehindTolerance float64
 }
 
 // NewData indexes results by their build (variant) and round labels.
@@ -58,7 +61,7 @@ func (d *Data) Eligible(base, cand string) []int {
 	var out []int
 	for _, round := range d.rounds {
 		b, c := d.runs[base][round], d.runs[cand][round]
-		if b != nil && c != nil && (d.IncludeInvalid || b.Valid && c.Valid) {
+		if b != nil && c != nil && (d.IncludeInvalid || compare.Usable(b, d.BehindTolerance) && compare.Usable(c, d.BehindTolerance)) {
 			out = append(out, round)
 		}
 	}

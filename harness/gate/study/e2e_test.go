@@ -53,9 +53,10 @@ func TestGateEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	d, err := NewData(rs)
 	require.NoError(t, err)
+	d.BehindTolerance = verdict.DefaultBehind
 	k := min(len(d.Eligible("a", "spin20")), len(d.Eligible("a", "a2")))
 	if k < 5 {
-		t.Skipf("only %d of 8 rounds valid (machine too loaded for the load generator to keep 1000 qps)", k)
+		t.Skipf("only %d of 8 rounds usable (machine too loaded for the load generator to keep its rate within 10%%)", k)
 	}
 	th := verdict.Thresholds{Rounds: k, Extension: -1}
 

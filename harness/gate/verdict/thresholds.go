@@ -14,6 +14,7 @@ const (
 	DefaultRSSAbsBytes   = 2 << 20
 	DefaultRounds        = 15
 	DefaultExtension     = 15
+	DefaultBehind        = 0.10
 )
 
 // Thresholds are the per-scenario gate settings. A relative threshold is the
@@ -44,6 +45,13 @@ type Thresholds struct {
 	// Rounds is K: each round runs base and candidate once, in a seeded
 	// random order.
 	Rounds int `yaml:"rounds,omitempty" json:"rounds,omitempty"`
+	// BehindTolerance: a run marked invalid only because the load generator
+	// fell behind its schedule still counts as evidence if it achieved at
+	// least (1 - BehindTolerance) of its target rate. Base and candidate
+	// are interleaved in random order, so contention that slows the load
+	// generator adds noise, not bias; voiding every run 2% behind voided
+	// over half the rounds on the shared 2-vCPU VM. Negative: void them all.
+	BehindTolerance float64 `yaml:"behind_tolerance,omitempty" json:"behind_tolerance,omitempty"`
 	// Extension is the number of extra rounds of the one pre-declared
 	// extension on INCONCLUSIVE; negative disables it (and stays negative
 	// through Normalize, which is idempotent).
@@ -65,6 +73,7 @@ func (t Thresholds) Normalize() (Thresholds, error) {
 	def(&t.Micro, t.CPUPerRequest)
 	def(&t.Alpha, DefaultAlpha)
 	def(&t.Confidence, DefaultConfidence)
+	def(&t.BehindTolerance, DefaultBehind)
 	if t.P999 == 0 {
 		t.P999 = -1
 	}
