@@ -92,6 +92,27 @@ func TestGRPCUnaryStreamingAndStatusThroughProxy(t *testing.T) {
 	assert.Equal(t, healthpb.HealthCheckResponse_SERVING, m.GetStatus())
 }
 
+// TestGRPCOverMTLSBetweenSidecars: h2c from the client, h2 over mTLS (ALPN)
+// between the sidecars, h2c to the app.
+func TestGRPCOverMTLSBetweenSidecars(t *testing.T) {
+	hs := health.NewServer()
+	gs := grpc.NewServer()
+	healthpb.RegisterHealthServer(gs, hs)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = gs.Serve(ln) }()
+	t.Cleanup(gs.Stop)
+	outAddr, _, _, _ := meshPairTo(t, "strict", ln.Addr().String())
+	cc, err := grpc.NewClient(outAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer cc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, healthpb.HealthCheckResponse_SERVING, r.GetStatus())
+}
+
 func TestTCPPassthrough(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

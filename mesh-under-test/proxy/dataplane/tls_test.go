@@ -75,15 +75,19 @@ func runStatic(t *testing.T, load func() (xdsconfig.Resources, error)) *Proxy {
 // (outbound, originating mTLS) and returns the client proxy's and server
 // proxy's addresses.
 func meshPair(t *testing.T, mode string) (clientAddr, serverAddr string, ca *tlsidtest.CA, dir string) {
+	app, _ := echoServer(t)
+	return meshPairTo(t, mode, app.Listener.Addr().String())
+}
+
+func meshPairTo(t *testing.T, mode, appAddr string) (clientAddr, serverAddr string, ca *tlsidtest.CA, dir string) {
 	ca, err := tlsidtest.NewCA()
 	require.NoError(t, err)
 	dir = t.TempDir()
 	cf := writeCerts(t, ca, dir, clientID)
 	sf := writeCerts(t, ca, dir, serverID)
-	app, _ := echoServer(t)
 	inAddr := "127.0.0.1:" + freePort(t)
 	sp := runStatic(t, func() (xdsconfig.Resources, error) {
-		return config.Static(nil, []config.Mapping{{Listen: inAddr, Upstream: app.Listener.Addr().String()}},
+		return config.Static(nil, []config.Mapping{{Listen: inAddr, Upstream: appAddr}},
 			&config.StaticTLS{CertFile: sf.cert, KeyFile: sf.key, CAFile: sf.ca, Mode: mode})
 	})
 	_ = sp
