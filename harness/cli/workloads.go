@@ -48,7 +48,8 @@ func newEchoCmd(*env) *cobra.Command {
 }
 
 func newRefproxyCmd(*env) *cobra.Command {
-	var listen, upstream string
+	var listen, upstream, tlsCert, tlsKey, tlsCA string
+	var inbound bool
 	cmd := &cobra.Command{
 		Use:   "refproxy --listen ADDR --upstream ADDR",
 		Short: "Run Go's stock httputil.ReverseProxy with a pooled transport (the httputil reference lane)",
@@ -58,11 +59,21 @@ func newRefproxyCmd(*env) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--listen %s: %w", listen, err)
 			}
-			return refproxy.Serve(cmd.Context(), ln, upstream)
+			var o refproxy.Options
+			if tlsCert != "" {
+				if o, err = refproxy.MTLSOptions(tlsCert, tlsKey, tlsCA, inbound); err != nil {
+					return err
+				}
+			}
+			return refproxy.ServeWith(cmd.Context(), ln, upstream, o)
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:15001", "address to listen on")
 	cmd.Flags().StringVar(&upstream, "upstream", "", "upstream host:port (required)")
+	cmd.Flags().StringVar(&tlsCert, "tls-cert", "", "mTLS case: certificate PEM (with --tls-key, --tls-ca)")
+	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "mTLS case: key PEM")
+	cmd.Flags().StringVar(&tlsCA, "tls-ca", "", "mTLS case: CA PEM")
+	cmd.Flags().BoolVar(&inbound, "inbound", false, "mTLS case: terminate mTLS (server side) instead of originating it")
 	_ = cmd.MarkFlagRequired("upstream")
 	return cmd
 }

@@ -23,11 +23,29 @@ defaults
     option http-keep-alive
     http-reuse always
 frontend sidecar
-    bind %s
+    bind %s%s
     default_backend upstream
 backend upstream
-    server app %s
+    server app %s%s
 `
+
+// haproxyTLS returns the bind and server suffixes of the mTLS case: the
+// server side terminates mTLS, the client side originates it (verifying the
+// peer against the CA and its DNS name, reusing sessions).
+func haproxyTLS(t *topology, s side, on bool) (bind, server string, err error) {
+	if !on {
+		return "", "", nil
+	}
+	m, err := t.mtls()
+	if err != nil {
+		return "", "", err
+	}
+	c := m.For(s)
+	if s.Inbound {
+		return fmt.Sprintf(" ssl crt %s ca-file %s verify required", c.Combined, m.CA), "", nil
+	}
+	return "", fmt.Sprintf(" ssl crt %s ca-file %s verify required verifyhost localhost sni str(localhost)", c.Combined, m.CA), nil
+}
 
 // haproxySidecar runs Debian's haproxy (single process, -db keeps it in the
 // foreground) in each position.
@@ -38,7 +56,7 @@ var haproxySidecar = sidecar{
 		}
 		return &results.MeshFeatures{Proxy: "haproxy", MTLS: spec.Case.MTLS, Workers: 1}, nil
 	},
-	start: func(ctx context.Context, t *topology, _ platform.Spec, s side) error {
+	start: func(ctx context.Context, t *topology, spec platform.Spec, s side) error {
 		bin, err := lookBin("haproxy")
 		if err != nil {
 			return err
@@ -48,10 +66,14 @@ var haproxySidecar = sidecar{
 			return err
 		}
 		cfg := filepath.Join(dir, s.Name+"-haproxy.cfg")
-		if err := os.WriteFile(cfg, []byte(fmt.Sprintf(haproxyConfig, s.Listen, s.Upstream)), 0o644); err != nil {
+		bindTLS, serverTLS, err := haproxyTLS(t, s, spec.Case.MTLS)
+		if err != nil {
 			return err
 		}
-		_, err = t.run(ctx, s.Name, s.Role, bin, []string{"-db", "-f", cfg}, nil, urlFor(s.Listen))
+		if err := os.WriteFile(cfg, []byte(fmt.Sprintf(haproxyConfig, s.Listen, bindTLS, s.Upstream, serverTLS)), 0o644); err != nil {
+			return err
+		}
+		_, err = t.run(ctx, s.Name, s.Role, bin, []string{"-db", "-f", cfg}, nil, readyURLFor(spec.Case.MTLS, s))
 		return err
 	},
 }

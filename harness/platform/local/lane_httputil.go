@@ -16,7 +16,18 @@ var httputilSidecar = sidecar{
 	},
 	start: func(ctx context.Context, t *topology, spec platform.Spec, s side) error {
 		args := []string{"refproxy", "--listen", s.Listen, "--upstream", s.Upstream}
-		_, err := t.run(ctx, s.Name, s.Role, t.p.bins.Meshbench, args, gomaxprocsEnv(spec.Mesh.Workers), "http://"+s.Listen+"/echo")
+		if spec.Case.MTLS {
+			m, err := t.mtls()
+			if err != nil {
+				return err
+			}
+			c := m.For(s)
+			args = append(args, "--tls-cert", c.Cert, "--tls-key", c.Key, "--tls-ca", m.CA)
+			if s.Inbound {
+				args = append(args, "--inbound")
+			}
+		}
+		_, err := t.run(ctx, s.Name, s.Role, t.p.bins.Meshbench, args, gomaxprocsEnv(spec.Mesh.Workers), readyURLFor(spec.Case.MTLS, s))
 		return err
 	},
 }

@@ -22,6 +22,14 @@ var meshSidecar = sidecar{
 			dir = "--inbound"
 		}
 		args := []string{"--id", s.Name, "--admin", admin, dir, s.Listen + "=" + s.Upstream}
+		if spec.Case.MTLS {
+			m, err := t.mtls()
+			if err != nil {
+				return err
+			}
+			c := m.For(s)
+			args = append(args, "--tls-cert", c.Cert, "--tls-key", c.Key, "--tls-ca", m.CA)
+		}
 		args = append(args, spec.Mesh.ProxyArgs...)
 		_, err = t.run(ctx, s.Name, s.Role, t.p.bins.Meshproxy, args, gomaxprocsEnv(spec.Mesh.Workers), "http://"+admin+"/ready")
 		return err

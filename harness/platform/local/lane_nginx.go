@@ -29,15 +29,35 @@ http {
     scgi_temp_path %[1]s/scgi;
     upstream app { server %[3]s; keepalive 128; }
     server {
-        listen %[2]s;
+        listen %[2]s%[4]s;
         location / {
-            proxy_pass http://app;
+            proxy_pass %[5]s://app;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
-        }
+%[6]s        }
     }
 }
 `
+
+// nginxTLS returns the listen suffix (with the server-side directives), the
+// upstream scheme and the proxy_ssl directives of the mTLS case.
+func nginxTLS(t *topology, s side, on bool) (listen, scheme, proxySSL string, err error) {
+	if !on {
+		return "", "http", "", nil
+	}
+	m, err := t.mtls()
+	if err != nil {
+		return "", "", "", err
+	}
+	c := m.For(s)
+	if s.Inbound {
+		return fmt.Sprintf(" ssl;\n        ssl_certificate %s;\n        ssl_certificate_key %s;\n"+
+			"        ssl_client_certificate %s;\n        ssl_verify_client on", c.Cert, c.Key, m.CA), "http", "", nil
+	}
+	return "", "https", fmt.Sprintf("            proxy_ssl_certificate %s;\n            proxy_ssl_certificate_key %s;\n"+
+		"            proxy_ssl_trusted_certificate %s;\n            proxy_ssl_verify on;\n            proxy_ssl_name localhost;\n"+
+		"            proxy_ssl_session_reuse on;\n", c.Cert, c.Key, m.CA), nil
+}
 
 // nginxSidecar runs Debian's nginx in each position.
 var nginxSidecar = sidecar{
@@ -47,7 +67,7 @@ var nginxSidecar = sidecar{
 		}
 		return &results.MeshFeatures{Proxy: "nginx", MTLS: spec.Case.MTLS, Workers: 1}, nil
 	},
-	start: func(ctx context.Context, t *topology, _ platform.Spec, s side) error {
+	start: func(ctx context.Context, t *topology, spec platform.Spec, s side) error {
 		bin, err := lookBin("nginx")
 		if err != nil {
 			return err
@@ -61,10 +81,15 @@ var nginxSidecar = sidecar{
 			return err
 		}
 		cfg := filepath.Join(nd, "nginx.conf")
-		if err := os.WriteFile(cfg, []byte(fmt.Sprintf(nginxConfig, nd, s.Listen, s.Upstream)), 0o644); err != nil {
+		listenTLS, scheme, proxySSL, err := nginxTLS(t, s, spec.Case.MTLS)
+		if err != nil {
 			return err
 		}
-		_, err = t.run(ctx, s.Name, s.Role, bin, []string{"-p", nd, "-c", cfg, "-e", filepath.Join(nd, "error.log")}, nil, urlFor(s.Listen))
+		conf := fmt.Sprintf(nginxConfig, nd, s.Listen, s.Upstream, listenTLS, scheme, proxySSL)
+		if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+			return err
+		}
+		_, err = t.run(ctx, s.Name, s.Role, bin, []string{"-p", nd, "-c", cfg, "-e", filepath.Join(nd, "error.log")}, nil, readyURLFor(spec.Case.MTLS, s))
 		return err
 	},
 }
