@@ -18,8 +18,9 @@ import (
 )
 
 // apply creates the objects of a multi-document YAML stream in ns: the
-// kinds the mesh's deploy manifests use.
-func apply(ctx context.Context, cs kubernetes.Interface, ns string, manifests string) error {
+// kinds the mesh's deploy manifests use. podHook, if set, adjusts each Pod
+// (placement) before it is created.
+func apply(ctx context.Context, cs kubernetes.Interface, ns string, manifests string, podHook func(*corev1.Pod)) error {
 	r := utilyaml.NewYAMLReader(bufioReader(manifests))
 	dec := scheme.Codecs.UniversalDeserializer()
 	for {
@@ -44,6 +45,9 @@ func apply(ctx context.Context, cs kubernetes.Interface, ns string, manifests st
 		case *corev1.Service:
 			_, err = cs.CoreV1().Services(ns).Create(ctx, o, co)
 		case *corev1.Pod:
+			if podHook != nil {
+				podHook(o)
+			}
 			_, err = cs.CoreV1().Pods(ns).Create(ctx, o, co)
 		case *corev1.ConfigMap:
 			_, err = cs.CoreV1().ConfigMaps(ns).Create(ctx, o, co)

@@ -67,7 +67,8 @@ func (t *topology) up(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := apply(ctx, cs, t.ns, m); err != nil {
+		place := func(p *corev1.Pod) { pl.apply(&p.Spec, "mesh", nil) }
+		if err := apply(ctx, cs, t.ns, m, place); err != nil {
 			return fmt.Errorf("meshcontrol: %w", err)
 		}
 		t.members = append(t.members, member{"meshcontrol", "meshcontrol", "control-plane", results.RoleControlPlane})
