@@ -116,7 +116,7 @@ func (h *h1conn) localReply(status int, reason, body string, closing bool, why s
 	closing = closing || h.req.Close
 	http1.WriteSimple(h.bw, status, reason, body, closing)
 	_ = h.bw.Flush()
-	h.p.metrics.LocalReplies.WithLabelValues(why).Inc()
+	h.p.metrics.LocalReply(why)
 	return !closing
 }
 

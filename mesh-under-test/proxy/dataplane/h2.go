@@ -86,7 +86,7 @@ func grpcStatus(status int) int {
 }
 
 func (s *h2conn) local(w http.ResponseWriter, r *http.Request, status int, body, why string) {
-	s.p.metrics.LocalReplies.WithLabelValues(why).Inc()
+	s.p.metrics.LocalReply(why)
 	if isGRPC(r) {
 		w.Header().Set("Content-Type", "application/grpc")
 		w.Header().Set("Grpc-Status", strconv.Itoa(grpcStatus(status)))

@@ -252,3 +252,32 @@ func TestLeastRequestAvoidsBusyEndpoint(t *testing.T) {
 	assert.Equal(t, parked, slowHits.Load(), "no new request goes to the busy endpoint")
 	assert.GreaterOrEqual(t, fastHits.Load(), int64(20))
 }
+
+func TestMaxConnectionsQueuesPendingThenOverflows(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(100 * time.Millisecond)
+	}))
+	t.Cleanup(srv.Close)
+	c := staticCluster(t, "up", srv.Listener.Addr().String())
+	c.CircuitBreakers = &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{
+		MaxConnections: wrapperspb.UInt32(1), MaxPendingRequests: wrapperspb.UInt32(1)}}}
+	_, pa := startProxy(t, oneRoute(t, prefixRoute("/", "up"), nil, c))
+	fire := func(n int) []int {
+		codes := make([]int, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				resp, err := http.Get("http://" + pa + "/")
+				if err == nil {
+					codes[i] = resp.StatusCode
+					_ = resp.Body.Close()
+				}
+			})
+			time.Sleep(10 * time.Millisecond) // deterministic arrival order
+		}
+		wg.Wait()
+		return codes
+	}
+	assert.Equal(t, []int{200, 200}, fire(2), "the second request waits for the one connection")
+	assert.Equal(t, []int{200, 200, 503}, fire(3), "a second pending request overflows")
+}

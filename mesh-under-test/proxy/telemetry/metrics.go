@@ -29,6 +29,23 @@ type Metrics struct {
 
 	mu     sync.Mutex
 	series map[[3]string]*Series
+	// local holds pre-resolved local-reply counters: a flood of 429s or
+	// 503s must not pay for label hashing per reply.
+	local map[string]prometheus.Counter
+}
+
+// LocalReplyReasons are the reasons the data path reports.
+var LocalReplyReasons = []string{"no_route", "rbac_denied", "rate_limited", "fault_abort", "direct_response",
+	"overflow", "no_healthy_upstream", "upstream_timeout", "upstream_connect_failure", "upstream_reset",
+	"bad_request", "no_chain"}
+
+// LocalReply counts one locally generated response.
+func (m *Metrics) LocalReply(reason string) {
+	if c, ok := m.local[reason]; ok {
+		c.Inc()
+		return
+	}
+	m.LocalReplies.WithLabelValues(reason).Inc()
 }
 
 // NewMetrics registers the proxy's metrics (and Go/process collectors) on a
@@ -62,6 +79,10 @@ func NewMetrics() *Metrics {
 		ConfigApply: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meshproxy_config_applies_total",
 			Help: "Configuration snapshots applied or rejected."}, []string{"result"}),
 		series: map[[3]string]*Series{},
+	}
+	m.local = make(map[string]prometheus.Counter, len(LocalReplyReasons))
+	for _, r := range LocalReplyReasons {
+		m.local[r] = m.LocalReplies.WithLabelValues(r)
 	}
 	m.Registry.MustRegister(m.requests, m.duration, m.reqBytes, m.respBytes, m.ConnsActive, m.ConnsTotal,
 		m.Retries, m.Overflows, m.Ejections, m.LocalReplies, m.ConfigApply,
