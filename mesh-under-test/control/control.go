@@ -35,6 +35,7 @@ type Options struct {
 // Mesh and Ready are safe for concurrent use; Run is called once.
 type Controller struct {
 	opts  Options
+	tr    translate.Translator // used by Run's goroutine only
 	mesh  atomic.Pointer[meshconfig.Mesh]
 	ready atomic.Bool
 	built chan struct{}
@@ -144,7 +145,7 @@ func (c *Controller) debounce(ctx context.Context, events chan time.Time, first 
 func (c *Controller) rebuild(ctx context.Context, changedAt time.Time) error {
 	start := time.Now()
 	m := merge(c.opts.Sources)
-	proxies, err := translate.Build(m)
+	proxies, err := c.tr.Build(m)
 	if err != nil {
 		return fmt.Errorf("translate: %w", err)
 	}

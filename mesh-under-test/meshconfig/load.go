@@ -2,6 +2,7 @@ package meshconfig
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -42,23 +43,35 @@ func Load(path string) (*Mesh, error) {
 	return Parse(path, data)
 }
 
-// Parse decodes data (named name in errors) like Load.
+// Parse decodes data (named name in errors) like Load. A name ending in
+// .json is decoded as JSON (which is YAML too, but decodes several times
+// faster: generated meshes of thousands of services use it).
 func Parse(name string, data []byte) (*Mesh, error) {
 	var m Mesh
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&m); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: name, Msg: "empty mesh file"}
+	if strings.HasSuffix(name, ".json") {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&m); err != nil {
+			return nil, jsonError(name, data, dec.InputOffset(), err)
 		}
-		return nil, yamlError(name, err)
-	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(name, err)
+	} else {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&m); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, &Error{File: name, Msg: "empty mesh file"}
+			}
+			return nil, yamlError(name, err)
+		}
 	}
 	m.Normalize()
 	if errs := m.validate(); len(errs) > 0 {
+		// Only now parse again for line numbers: a valid file (the common
+		// case, re-read on every change) is parsed once.
+		var root yaml.Node
+		if err := yaml.Unmarshal(data, &root); err != nil {
+			return nil, yamlError(name, err)
+		}
 		out := make([]error, 0, len(errs))
 		for _, e := range errs {
 			out = append(out, &Error{File: name, Line: lineOf(&root, e.path), Field: e.path, Msg: e.msg})
@@ -66,6 +79,24 @@ func Parse(name string, data []byte) (*Mesh, error) {
 		return nil, errors.Join(out...)
 	}
 	return &m, nil
+}
+
+// jsonError locates a JSON decoding error by line.
+func jsonError(name string, data []byte, offset int64, err error) error {
+	if errors.Is(err, io.EOF) {
+		return &Error{File: name, Msg: "empty mesh file"}
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		offset = se.Offset
+	}
+	var te *json.UnmarshalTypeError
+	field := ""
+	if errors.As(err, &te) {
+		offset, field = te.Offset, te.Field
+	}
+	offset = min(max(offset, 0), int64(len(data)))
+	return &Error{File: name, Line: bytes.Count(data[:offset], []byte("\n")) + 1, Field: field, Msg: err.Error()}
 }
 
 // yamlError turns yaml.v3's "yaml: line N: ..." messages into Errors.
@@ -163,11 +194,18 @@ func (m *Mesh) Marshal() ([]byte, error) {
 }
 
 // WriteFile writes m to path atomically (temporary file and rename), so a
-// watching meshcontrol never reads half a file.
+// watching meshcontrol never reads half a file: as JSON when path ends in
+// .json, else as YAML.
 func (m *Mesh) WriteFile(path string) error {
-	data, err := m.Marshal()
+	var data []byte
+	var err error
+	if strings.HasSuffix(path, ".json") {
+		data, err = json.Marshal(m)
+	} else {
+		data, err = m.Marshal()
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("encode mesh: %w", err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {

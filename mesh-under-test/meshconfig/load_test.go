@@ -91,3 +91,20 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
+
+func TestJSONRoundTripAndErrors(t *testing.T) {
+	m, err := Parse("mesh.yaml", []byte(good))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "mesh.json")
+	require.NoError(t, m.WriteFile(path))
+	back, err := Load(path)
+	require.NoError(t, err)
+	assert.Equal(t, m, back)
+
+	_, err = Parse("bad.json", []byte("{\n  \"services\": [{\"name\": \"a\",\n  \"retires\": 3}]}"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "bad.json:3")
+	assert.Contains(t, err.Error(), "retires")
+	_, err = Parse("bad.json", []byte(`{"services": [{"name": "a", "endpoints": [{"address": "x"}]}]}`))
+	require.ErrorContains(t, err, "services[0].endpoints[0].address")
+}

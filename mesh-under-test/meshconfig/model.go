@@ -1,6 +1,7 @@
 package meshconfig
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -13,12 +14,12 @@ type Mesh struct {
 	// file. When set, meshcontrol stamps it into every xDS version string it
 	// produces ("r<revision>-<hash>"), so a client can tell which revision of
 	// the mesh it runs (the control-plane scenario measures convergence so).
-	Revision int64 `yaml:"revision,omitempty"`
+	Revision int64 `yaml:"revision,omitempty" json:"revision,omitempty"`
 	// TrustDomain of the SPIFFE identities; default "cluster.local".
-	TrustDomain string    `yaml:"trustDomain,omitempty"`
-	Services    []Service `yaml:"services"`
-	Proxies     []Proxy   `yaml:"proxies,omitempty"`
-	Policy      Policy    `yaml:"policy,omitempty"`
+	TrustDomain string    `yaml:"trustDomain,omitempty" json:"trustDomain,omitempty"`
+	Services    []Service `yaml:"services" json:"services,omitempty"`
+	Proxies     []Proxy   `yaml:"proxies,omitempty" json:"proxies,omitempty"`
+	Policy      Policy    `yaml:"policy,omitempty" json:"policy,omitempty"`
 }
 
 // Protocols of a service.
@@ -31,44 +32,44 @@ const (
 
 // Service is a named set of endpoints that proxies can call.
 type Service struct {
-	Name      string `yaml:"name"`
-	Namespace string `yaml:"namespace,omitempty"` // default "default"
+	Name      string `yaml:"name" json:"name,omitempty"`
+	Namespace string `yaml:"namespace,omitempty" json:"namespace,omitempty"` // default "default"
 	// Port is the service port (part of the host names clients may use).
-	Port      int        `yaml:"port,omitempty"`
-	Protocol  string     `yaml:"protocol,omitempty"`
-	Endpoints []Endpoint `yaml:"endpoints,omitempty"`
+	Port      int        `yaml:"port,omitempty" json:"port,omitempty"`
+	Protocol  string     `yaml:"protocol,omitempty" json:"protocol,omitempty"`
+	Endpoints []Endpoint `yaml:"endpoints,omitempty" json:"endpoints,omitempty"`
 }
 
 // Endpoint is one instance of a service. When Address is the inbound
 // address of a proxy in the mesh, the endpoint is "proxied" and mTLS applies
 // to traffic towards it (Istio's auto-mTLS rule).
 type Endpoint struct {
-	Address string            `yaml:"address"` // host:port
-	Weight  uint32            `yaml:"weight,omitempty"`
-	Labels  map[string]string `yaml:"labels,omitempty"`
+	Address string            `yaml:"address" json:"address,omitempty"` // host:port
+	Weight  uint32            `yaml:"weight,omitempty" json:"weight,omitempty"`
+	Labels  map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
 }
 
 // Proxy is one sidecar (and its workload). ID is the xDS node id.
 type Proxy struct {
-	ID string `yaml:"id"`
+	ID string `yaml:"id" json:"id,omitempty"`
 	// Service this workload is an instance of (its identity and inbound
 	// policy come from it); empty for a pure client.
-	Service string `yaml:"service,omitempty"`
+	Service string `yaml:"service,omitempty" json:"service,omitempty"`
 	// Identity is the SPIFFE id; default
 	// spiffe://<trustDomain>/ns/<namespace>/sa/<service or id>.
-	Identity string     `yaml:"identity,omitempty"`
-	Inbound  *Inbound   `yaml:"inbound,omitempty"`
-	Outbound []Outbound `yaml:"outbound,omitempty"`
+	Identity string     `yaml:"identity,omitempty" json:"identity,omitempty"`
+	Inbound  *Inbound   `yaml:"inbound,omitempty" json:"inbound,omitempty"`
+	Outbound []Outbound `yaml:"outbound,omitempty" json:"outbound,omitempty"`
 	// Egress lists the services this proxy may call (scoping, like Istio's
 	// Sidecar resource): it receives configuration for these only. Empty
 	// means every service; "*" also means every service.
-	Egress []string `yaml:"egress,omitempty"`
+	Egress []string `yaml:"egress,omitempty" json:"egress,omitempty"`
 }
 
 // Inbound is the listener in front of the local application.
 type Inbound struct {
-	Address string `yaml:"address"` // host:port the proxy listens on
-	App     string `yaml:"app"`     // host:port of the local application
+	Address string `yaml:"address" json:"address,omitempty"` // host:port the proxy listens on
+	App     string `yaml:"app" json:"app,omitempty"`         // host:port of the local application
 }
 
 // Outbound is a listener the local application sends its outgoing traffic
@@ -76,8 +77,8 @@ type Inbound struct {
 // local platform has no iptables, so a port stands for a destination);
 // otherwise the Host header picks the service among the proxy's egress.
 type Outbound struct {
-	Address string `yaml:"address"` // host:port
-	Service string `yaml:"service,omitempty"`
+	Address string `yaml:"address" json:"address,omitempty"` // host:port
+	Service string `yaml:"service,omitempty" json:"service,omitempty"`
 }
 
 // Duration is a time.Duration written as "250ms", "1s", "2m".
@@ -102,6 +103,23 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 
 // MarshalYAML writes Go duration syntax.
 func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// MarshalJSON writes Go duration syntax (JSON is YAML: Load reads both).
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON parses Go duration syntax.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return fmt.Errorf("invalid duration %q", s)
+	}
+	*d = Duration(v)
+	return nil
+}
 
 // D returns the value as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }

@@ -58,7 +58,16 @@ type Options struct {
 	Observer Observer
 	// BackoffMin and BackoffMax bound reconnect delays (default 100ms, 5s).
 	BackoffMin, BackoffMax time.Duration
+	// Protocol is ProtocolDelta (default: only changed resources travel)
+	// or ProtocolSotW (state of the world, what most xDS servers speak).
+	Protocol string
 }
+
+// xDS protocol variants.
+const (
+	ProtocolDelta = "delta"
+	ProtocolSotW  = "sotw"
+)
 
 // Stats are the client's counters.
 type Stats struct {
@@ -98,6 +107,9 @@ func New(opts Options) *Client {
 	if opts.BackoffMax == 0 {
 		opts.BackoffMax = 5 * time.Second
 	}
+	if opts.Protocol == "" {
+		opts.Protocol = ProtocolDelta
+	}
 	if opts.DialOptions == nil {
 		opts.DialOptions = []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
 	}
@@ -113,6 +125,9 @@ func (c *Client) Stats() Stats {
 func (c *Client) Run(ctx context.Context, a xdsconfig.Applier) error {
 	if c.opts.Addr == "" || c.opts.NodeID == "" {
 		return errors.New("xds: Addr and NodeID are required")
+	}
+	if c.opts.Protocol != ProtocolDelta && c.opts.Protocol != ProtocolSotW {
+		return fmt.Errorf("xds: unknown protocol %q", c.opts.Protocol)
 	}
 	conn, err := grpc.NewClient(c.opts.Addr, c.opts.DialOptions...)
 	if err != nil {
@@ -153,15 +168,18 @@ type session struct {
 
 // stream runs one ADS stream; got reports whether any response arrived.
 func (c *Client) stream(ctx context.Context, conn *grpc.ClientConn, a xdsconfig.Applier) (bool, error) {
+	c.mu.Lock()
+	s := &session{c: c, a: a, pending: c.applied.clone(), names: map[string][]string{}, nonces: map[string]string{}, first: true}
+	c.mu.Unlock()
+	if c.opts.Protocol == ProtocolDelta {
+		return c.deltaStream(ctx, conn, s)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	st, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
 	if err != nil {
 		return false, err
 	}
-	c.mu.Lock()
-	s := &session{c: c, a: a, pending: c.applied.clone(), names: map[string][]string{}, nonces: map[string]string{}, first: true}
-	c.mu.Unlock()
 	var sendMu sync.Mutex
 	s.send = func(r *discoveryv3.DiscoveryRequest) error {
 		sendMu.Lock()

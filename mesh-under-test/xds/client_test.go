@@ -22,6 +22,8 @@ import (
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
 
+var protocols = []string{xds.ProtocolDelta, xds.ProtocolSotW}
+
 // recorder is a test Applier (the seam the proxy implements): it keeps
 // every accepted set and rejects what reject refuses.
 type recorder struct {
@@ -143,6 +145,12 @@ func run(t *testing.T, ctx context.Context, c *xds.Client, a xdsconfig.Applier) 
 }
 
 func TestPushAckAndScoping(t *testing.T) {
+	for _, p := range protocols {
+		t.Run(p, func(t *testing.T) { testPushAckAndScoping(t, p) })
+	}
+}
+
+func testPushAckAndScoping(t *testing.T, protocol string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	path := filepath.Join(t.TempDir(), "mesh.yaml")
@@ -151,7 +159,7 @@ func TestPushAckAndScoping(t *testing.T) {
 	defer inst.Stop()
 
 	rec := newRecorder()
-	c := xds.New(xds.Options{Addr: inst.Addr(), NodeID: "p1"})
+	c := xds.New(xds.Options{Addr: inst.Addr(), NodeID: "p1", Protocol: protocol})
 	run(t, ctx, c, rec)
 	first := rec.waitFor(t, "first config", func(r xdsconfig.Resources) bool { return len(endpoints(r, "outbound|echo")) == 1 })
 	// Scoping: p1 may call echo only.
@@ -176,6 +184,12 @@ func TestPushAckAndScoping(t *testing.T) {
 }
 
 func TestNackKeepsPreviousVersion(t *testing.T) {
+	for _, p := range protocols {
+		t.Run(p, func(t *testing.T) { testNackKeepsPreviousVersion(t, p) })
+	}
+}
+
+func testNackKeepsPreviousVersion(t *testing.T, protocol string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	path := filepath.Join(t.TempDir(), "mesh.yaml")
@@ -193,7 +207,7 @@ func TestNackKeepsPreviousVersion(t *testing.T) {
 		}
 		return nil
 	}
-	c := xds.New(xds.Options{Addr: inst.Addr(), NodeID: "p1"})
+	c := xds.New(xds.Options{Addr: inst.Addr(), NodeID: "p1", Protocol: protocol})
 	run(t, ctx, c, rec)
 	good := rec.waitFor(t, "first config", func(r xdsconfig.Resources) bool { return len(endpoints(r, "outbound|echo")) == 1 })
 
@@ -214,6 +228,12 @@ func TestNackKeepsPreviousVersion(t *testing.T) {
 }
 
 func TestReconnectAfterControlPlaneRestart(t *testing.T) {
+	for _, p := range protocols {
+		t.Run(p, func(t *testing.T) { testReconnectAfterControlPlaneRestart(t, p) })
+	}
+}
+
+func testReconnectAfterControlPlaneRestart(t *testing.T, protocol string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	path := filepath.Join(t.TempDir(), "mesh.yaml")
@@ -222,7 +242,7 @@ func TestReconnectAfterControlPlaneRestart(t *testing.T) {
 	addr := inst.Addr()
 
 	rec := newRecorder()
-	c := xds.New(xds.Options{Addr: addr, NodeID: "p1", BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond})
+	c := xds.New(xds.Options{Addr: addr, NodeID: "p1", Protocol: protocol, BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond})
 	run(t, ctx, c, rec)
 	rec.waitFor(t, "first config", func(r xdsconfig.Resources) bool { return len(endpoints(r, "outbound|echo")) == 1 })
 

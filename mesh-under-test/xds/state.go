@@ -2,6 +2,8 @@ package xds
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -22,91 +24,153 @@ var watchedTypes = []string{resource.ClusterType, resource.EndpointType, resourc
 // state is one view of everything received, per type.
 type state struct {
 	versions  map[string]string
-	clusters  []*clusterv3.Cluster
+	clusters  map[string]*clusterv3.Cluster
 	endpoints map[string]*endpointv3.ClusterLoadAssignment
-	listeners []*listenerv3.Listener
+	listeners map[string]*listenerv3.Listener
 	routes    map[string]*routev3.RouteConfiguration
+	// resourceVersions are per-resource versions (delta xDS), per type.
+	resourceVersions map[string]map[string]string
+	// owned lists the types whose maps this state may write; a clone
+	// shares every map until it first writes one (copy on write), because
+	// a proxy calling a thousand services would otherwise copy thousands
+	// of entries for every one-endpoint update.
+	owned map[string]bool
+	eds   []string // cached edsNames; nil when clusters changed
 }
 
 func newState() *state {
-	return &state{versions: map[string]string{}, endpoints: map[string]*endpointv3.ClusterLoadAssignment{}, routes: map[string]*routev3.RouteConfiguration{}}
-}
-
-func (s *state) clone() *state {
-	c := &state{versions: map[string]string{}, clusters: s.clusters, listeners: s.listeners, endpoints: s.endpoints, routes: s.routes}
-	for k, v := range s.versions {
-		c.versions[k] = v
+	return &state{
+		versions: map[string]string{}, clusters: map[string]*clusterv3.Cluster{}, listeners: map[string]*listenerv3.Listener{},
+		endpoints: map[string]*endpointv3.ClusterLoadAssignment{}, routes: map[string]*routev3.RouteConfiguration{},
+		resourceVersions: map[string]map[string]string{}, owned: map[string]bool{},
 	}
-	return c
 }
 
-// set replaces one type's resources from a response.
+// clone returns a state sharing every map with s until written.
+func (s *state) clone() *state {
+	return &state{
+		versions: maps.Clone(s.versions), clusters: s.clusters, listeners: s.listeners,
+		endpoints: s.endpoints, routes: s.routes, resourceVersions: maps.Clone(s.resourceVersions),
+		owned: map[string]bool{}, eds: s.eds,
+	}
+}
+
+// own makes typeURL's maps private to s before a write.
+func (s *state) own(typeURL string) {
+	if s.owned[typeURL] {
+		return
+	}
+	s.owned[typeURL] = true
+	switch typeURL {
+	case resource.ClusterType:
+		s.clusters = maps.Clone(s.clusters)
+	case resource.ListenerType:
+		s.listeners = maps.Clone(s.listeners)
+	case resource.EndpointType:
+		s.endpoints = maps.Clone(s.endpoints)
+	case resource.RouteType:
+		s.routes = maps.Clone(s.routes)
+	}
+	rv := maps.Clone(s.resourceVersions[typeURL])
+	if rv == nil {
+		rv = map[string]string{}
+	}
+	s.resourceVersions[typeURL] = rv
+}
+
+// update adds or replaces one named resource of a type.
+func (s *state) update(typeURL string, a *anypb.Any) (string, error) {
+	s.own(typeURL)
+	switch typeURL {
+	case resource.ClusterType:
+		m := &clusterv3.Cluster{}
+		if err := decode(a, m); err != nil {
+			return "", err
+		}
+		s.eds = nil
+		s.clusters[m.Name] = m
+		return m.Name, nil
+	case resource.ListenerType:
+		m := &listenerv3.Listener{}
+		if err := decode(a, m); err != nil {
+			return "", err
+		}
+		s.listeners[m.Name] = m
+		return m.Name, nil
+	case resource.EndpointType:
+		m := &endpointv3.ClusterLoadAssignment{}
+		if err := decode(a, m); err != nil {
+			return "", err
+		}
+		s.endpoints[m.ClusterName] = m
+		return m.ClusterName, nil
+	case resource.RouteType:
+		m := &routev3.RouteConfiguration{}
+		if err := decode(a, m); err != nil {
+			return "", err
+		}
+		s.routes[m.Name] = m
+		return m.Name, nil
+	}
+	return "", fmt.Errorf("unexpected type %s", typeURL)
+}
+
+// remove drops one named resource of a type.
+func (s *state) remove(typeURL, name string) {
+	s.own(typeURL)
+	switch typeURL {
+	case resource.ClusterType:
+		s.eds = nil
+		delete(s.clusters, name)
+	case resource.ListenerType:
+		delete(s.listeners, name)
+	case resource.EndpointType:
+		delete(s.endpoints, name)
+	case resource.RouteType:
+		delete(s.routes, name)
+	}
+	delete(s.resourceVersions[typeURL], name)
+}
+
+// set replaces one type's resources from a state-of-the-world response.
+// Clusters and listeners are full state; load assignments and routes are
+// only the named ones that changed (the xDS protocol lets a server omit
+// unchanged ones), so those are merged.
 func (s *state) set(typeURL, version string, res []*anypb.Any) error {
 	switch typeURL {
 	case resource.ClusterType:
-		var out []*clusterv3.Cluster
-		for _, a := range res {
-			m := &clusterv3.Cluster{}
-			if err := decode(a, m); err != nil {
-				return err
-			}
-			out = append(out, m)
-		}
-		s.clusters = out
+		s.owned[typeURL], s.eds = true, nil
+		s.clusters = map[string]*clusterv3.Cluster{}
 	case resource.ListenerType:
-		var out []*listenerv3.Listener
-		for _, a := range res {
-			m := &listenerv3.Listener{}
-			if err := decode(a, m); err != nil {
-				return err
-			}
-			out = append(out, m)
+		s.owned[typeURL] = true
+		s.listeners = map[string]*listenerv3.Listener{}
+	}
+	for _, a := range res {
+		if _, err := s.update(typeURL, a); err != nil {
+			return err
 		}
-		s.listeners = out
-	case resource.EndpointType:
-		out := map[string]*endpointv3.ClusterLoadAssignment{}
-		for _, a := range res {
-			m := &endpointv3.ClusterLoadAssignment{}
-			if err := decode(a, m); err != nil {
-				return err
-			}
-			out[m.ClusterName] = m
-		}
-		s.endpoints = out
-	case resource.RouteType:
-		out := map[string]*routev3.RouteConfiguration{}
-		for _, a := range res {
-			m := &routev3.RouteConfiguration{}
-			if err := decode(a, m); err != nil {
-				return err
-			}
-			out[m.Name] = m
-		}
-		s.routes = out
-	default:
-		return fmt.Errorf("unexpected type %s", typeURL)
 	}
 	s.versions[typeURL] = version
 	return nil
 }
 
-// decode unmarshals and validates (protoc-gen-validate rules) a resource.
-func decode(a *anypb.Any, m interface {
-	ValidateAll() error
-	proto.Message
-}) error {
+// decode unmarshals a resource. Validation (protoc-gen-validate rules and
+// the proxy's own) is the Applier's job: it sees the whole set, and its
+// error becomes the NACK.
+func decode(a *anypb.Any, m proto.Message) error {
 	if err := a.UnmarshalTo(m); err != nil {
 		return fmt.Errorf("decode %s: %w", a.TypeUrl, err)
-	}
-	if err := m.ValidateAll(); err != nil {
-		return fmt.Errorf("invalid %s: %w", a.TypeUrl, err)
 	}
 	return nil
 }
 
-// edsNames lists the load assignments the clusters need.
+// edsNames lists the load assignments the clusters need (shared: do not
+// modify).
 func (s *state) edsNames() []string {
-	var out []string
+	if s.eds != nil {
+		return s.eds
+	}
+	out := []string{}
 	for _, c := range s.clusters {
 		if c.GetType() != clusterv3.Cluster_EDS {
 			continue
@@ -118,6 +182,7 @@ func (s *state) edsNames() []string {
 		out = append(out, name)
 	}
 	sort.Strings(out)
+	s.eds = out
 	return out
 }
 
@@ -171,7 +236,13 @@ func (s *state) complete() (bool, string) {
 // resources assembles what the Applier receives: only referenced load
 // assignments and routes, in a stable order.
 func (s *state) resources() xdsconfig.Resources {
-	r := xdsconfig.Resources{Clusters: s.clusters, Listeners: s.listeners}
+	r := xdsconfig.Resources{}
+	for _, n := range slices.Sorted(maps.Keys(s.clusters)) {
+		r.Clusters = append(r.Clusters, s.clusters[n])
+	}
+	for _, n := range slices.Sorted(maps.Keys(s.listeners)) {
+		r.Listeners = append(r.Listeners, s.listeners[n])
+	}
 	for _, n := range s.edsNames() {
 		r.Endpoints = append(r.Endpoints, s.endpoints[n])
 	}

@@ -58,6 +58,7 @@ type Server struct {
 }
 
 type nodeVersions struct {
+	snap     *proxySnapshot
 	hash     map[string]uint64
 	gen      map[string]uint64
 	versions map[string]string
@@ -91,6 +92,7 @@ func (s *Server) Update(ctx context.Context, proxies map[string]*translate.Proxy
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.tracker.newChange(changedAt)
+	shared := map[string]*typeSet{}
 	for id, p := range proxies {
 		nv := s.nodes[id]
 		if nv == nil {
@@ -111,7 +113,8 @@ func (s *Server) Update(ctx context.Context, proxies map[string]*translate.Proxy
 		if len(changed) == 0 {
 			continue
 		}
-		snap := snapshot(p, nv.versions)
+		snap := snapshot(p, nv.versions, changed, nv.snap, shared)
+		nv.snap = snap
 		// Expect before setting: the cache may answer (and the proxy ACK)
 		// before SetSnapshot returns.
 		s.tracker.expect(c, id, changed)
@@ -129,24 +132,104 @@ func (s *Server) Update(ctx context.Context, proxies map[string]*translate.Proxy
 	return nil
 }
 
-func snapshot(p *translate.Proxy, versions map[string]string) *cachev3.Snapshot {
+// typeSet is one type's resources in the two shapes the cache asks for,
+// built once and shared by every proxy with the same content.
+type typeSet struct {
+	version  string
+	withTTL  map[string]types.ResourceWithTTL
+	plain    map[string]types.Resource
+	versions map[string]string // per resource, for delta xDS
+}
+
+// proxySnapshot implements cachev3.ResourceSnapshot without the per-call
+// map copies of cachev3.Snapshot (whose GetResources rebuilds a map of
+// every resource on each call: per push and per ACK, for every proxy).
+type proxySnapshot struct {
+	types map[string]*typeSet
+}
+
+var _ cachev3.ResourceSnapshot = (*proxySnapshot)(nil)
+
+func (p *proxySnapshot) GetVersion(t string) string {
+	if s := p.types[t]; s != nil {
+		return s.version
+	}
+	return ""
+}
+
+func (p *proxySnapshot) GetResourcesAndTTL(t string) map[string]types.ResourceWithTTL {
+	if s := p.types[t]; s != nil {
+		return s.withTTL
+	}
+	return nil
+}
+
+func (p *proxySnapshot) GetResources(t string) map[string]types.Resource {
+	if s := p.types[t]; s != nil {
+		return s.plain
+	}
+	return nil
+}
+
+func (p *proxySnapshot) ConstructVersionMap() error { return nil }
+
+func (p *proxySnapshot) GetVersionMap(t string) map[string]string {
+	if s := p.types[t]; s != nil {
+		return s.versions
+	}
+	return nil
+}
+
+func newTypeSet[T types.Resource](version string, items []T, versions map[string]string) *typeSet {
+	s := &typeSet{version: version, withTTL: make(map[string]types.ResourceWithTTL, len(items)), plain: make(map[string]types.Resource, len(items)), versions: versions}
+	for _, x := range items {
+		name := cachev3.GetResourceName(x)
+		s.withTTL[name] = types.ResourceWithTTL{Resource: x}
+		s.plain[name] = x
+	}
+	if s.versions == nil {
+		s.versions = map[string]string{}
+	}
+	return s
+}
+
+// snapshot builds p's snapshot, reusing prev's sets for the types that did
+// not change and, through shared, one set of load assignments per egress
+// group and version.
+func snapshot(p *translate.Proxy, versions map[string]string, changed map[string]uint64, prev *proxySnapshot, shared map[string]*typeSet) *proxySnapshot {
 	r := &p.Resources
-	snap := &cachev3.Snapshot{}
-	items := map[string][]types.Resource{}
-	for _, x := range r.Clusters {
-		items[translate.TypeCluster] = append(items[translate.TypeCluster], x)
-	}
-	for _, x := range r.Endpoints {
-		items[translate.TypeEndpoint] = append(items[translate.TypeEndpoint], x)
-	}
-	for _, x := range r.Listeners {
-		items[translate.TypeListener] = append(items[translate.TypeListener], x)
-	}
-	for _, x := range r.Routes {
-		items[translate.TypeRoute] = append(items[translate.TypeRoute], x)
-	}
+	snap := &proxySnapshot{types: make(map[string]*typeSet, len(typeOrder))}
 	for _, t := range typeOrder {
-		snap.Resources[t.slot] = cachev3.NewResources(versions[t.url], items[t.url])
+		if _, ok := changed[t.url]; !ok && prev != nil {
+			snap.types[t.url] = prev.types[t.url]
+			continue
+		}
+		v := versions[t.url]
+		switch t.url {
+		case translate.TypeCluster:
+			// Versions are per proxy, so shared sets are keyed by both.
+			key := "c\x00" + p.ClusterKey + "\x00" + v
+			if s, ok := shared[key]; ok {
+				snap.types[t.url] = s
+				continue
+			}
+			s := newTypeSet(v, r.Clusters, p.Versions(t.url))
+			shared[key] = s
+			snap.types[t.url] = s
+		case translate.TypeEndpoint:
+			key := "e\x00" + p.Group + "\x00" + v
+			if s, ok := shared[key]; ok {
+				snap.types[t.url] = s
+				continue
+			}
+			s := newTypeSet(v, r.Endpoints, p.Versions(t.url))
+			shared[key] = s
+			snap.types[t.url] = s
+		case translate.TypeListener:
+			snap.types[t.url] = newTypeSet(v, r.Listeners, p.Versions(t.url))
+		case translate.TypeRoute:
+			snap.types[t.url] = newTypeSet(v, r.Routes, p.Versions(t.url))
+		}
 	}
 	return snap
 }
@@ -157,11 +240,17 @@ func (s *Server) Connected() []string { return s.tracker.connected() }
 // Acked returns the version a proxy last acknowledged for a type URL.
 func (s *Server) Acked(node, typeURL string) string { return s.tracker.acked(node, typeURL) }
 
+// gcpLogger adapts slog for go-control-plane. Its Info messages are per
+// watch (and print whole subscriptions), so they go to Debug, and nothing
+// is formatted unless the level is enabled: formatting a thousand-name
+// subscription per watch once cost a quarter of meshcontrol's CPU.
 func gcpLogger(l *slog.Logger) gcplog.Logger {
-	return gcplog.LoggerFuncs{
-		DebugFunc: func(string, ...any) {}, // per-request chatter
-		InfoFunc:  func(f string, a ...any) { l.Info(fmt.Sprintf(f, a...), "component", "xds") },
-		WarnFunc:  func(f string, a ...any) { l.Warn(fmt.Sprintf(f, a...), "component", "xds") },
-		ErrorFunc: func(f string, a ...any) { l.Error(fmt.Sprintf(f, a...), "component", "xds") },
+	at := func(level slog.Level) func(string, ...any) {
+		return func(f string, a ...any) {
+			if l.Enabled(context.Background(), level) {
+				l.Log(context.Background(), level, fmt.Sprintf(f, a...), "component", "xds")
+			}
+		}
 	}
+	return gcplog.LoggerFuncs{DebugFunc: func(string, ...any) {}, InfoFunc: at(slog.LevelDebug), WarnFunc: at(slog.LevelWarn), ErrorFunc: at(slog.LevelError)}
 }

@@ -61,6 +61,9 @@ func newTracker(l *slog.Logger, m *metrics.Metrics, deadline time.Duration) *tra
 	t.StreamRequestFunc = t.onRequest
 	t.StreamResponseFunc = t.onResponse
 	t.StreamClosedFunc = t.onClosed
+	t.StreamDeltaRequestFunc = t.onDeltaRequest
+	t.StreamDeltaResponseFunc = t.onDeltaResponse
+	t.DeltaStreamClosedFunc = t.onClosed
 	return t
 }
 
@@ -73,22 +76,72 @@ func (t *tracker) node(id string) *nodeState {
 	return n
 }
 
-func (t *tracker) onRequest(streamID int64, req *discoveryv3.DiscoveryRequest) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+// register maps a stream to its proxy; only the first request of a stream
+// must carry the node. Called with t.mu held.
+func (t *tracker) register(streamID int64, nodeID, typeURL string) *nodeState {
 	id, ok := t.streams[streamID]
 	if !ok {
-		// Only the first request of a stream must carry the node.
-		id = req.GetNode().GetId()
-		if id == "" {
+		if nodeID == "" {
 			return nil
 		}
+		id = nodeID
 		t.streams[streamID] = id
 		t.node(id).streams++
 		t.setConnected()
 	}
 	n := t.node(id)
-	n.types[req.TypeUrl] = true
+	n.types[typeURL] = true
+	return n
+}
+
+func (t *tracker) nack(id, typeURL, nonce, msg string) {
+	if t.m != nil {
+		t.m.Nacks.WithLabelValues(typeURL).Inc()
+	}
+	t.log.Warn("proxy rejected configuration", "proxy", id, "type", typeURL, "nonce", nonce, "error", msg)
+}
+
+func (t *tracker) onDeltaRequest(streamID int64, req *discoveryv3.DeltaDiscoveryRequest) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := t.register(streamID, req.GetNode().GetId(), req.TypeUrl)
+	if n == nil || req.ResponseNonce == "" {
+		return nil
+	}
+	if req.ErrorDetail != nil {
+		// Delta streams remember what they sent, so a NACK is not re-sent.
+		t.nack(t.streams[streamID], req.TypeUrl, req.ResponseNonce, req.ErrorDetail.GetMessage())
+		return nil
+	}
+	// A delta ACK names no version: it is the one sent with its nonce.
+	if s, ok := t.sent[streamID][req.TypeUrl]; ok && s[0] == req.ResponseNonce {
+		t.ackLocked(n, req.TypeUrl, s[1])
+	}
+	return nil
+}
+
+func (t *tracker) onDeltaResponse(streamID int64, req *discoveryv3.DeltaDiscoveryRequest, resp *discoveryv3.DeltaDiscoveryResponse) {
+	t.mu.Lock()
+	if t.sent[streamID] == nil {
+		t.sent[streamID] = map[string][2]string{}
+	}
+	t.sent[streamID][req.TypeUrl] = [2]string{resp.Nonce, resp.SystemVersionInfo}
+	t.mu.Unlock()
+	if t.m == nil {
+		return
+	}
+	t.m.Pushes.WithLabelValues(req.TypeUrl).Inc()
+	t.m.PushBytes.WithLabelValues(req.TypeUrl).Add(float64(proto.Size(resp)))
+}
+
+func (t *tracker) onRequest(streamID int64, req *discoveryv3.DiscoveryRequest) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := t.register(streamID, req.GetNode().GetId(), req.TypeUrl)
+	if n == nil {
+		return nil
+	}
+	id := t.streams[streamID]
 	if req.ErrorDetail != nil {
 		// The snapshot cache re-sends whenever the request's version
 		// differs from the snapshot's, so a NACK (which carries the last
@@ -98,21 +151,24 @@ func (t *tracker) onRequest(streamID int64, req *discoveryv3.DiscoveryRequest) e
 		if s, ok := t.sent[streamID][req.TypeUrl]; ok && s[0] == req.ResponseNonce {
 			req.VersionInfo = s[1]
 		}
-		if t.m != nil {
-			t.m.Nacks.WithLabelValues(req.TypeUrl).Inc()
-		}
-		t.log.Warn("proxy rejected configuration", "proxy", id, "type", req.TypeUrl, "nonce", req.ResponseNonce, "error", req.ErrorDetail.GetMessage())
+		t.nack(id, req.TypeUrl, req.ResponseNonce, req.ErrorDetail.GetMessage())
 		return nil
 	}
-	if req.VersionInfo == "" {
-		return nil
+	if req.VersionInfo != "" {
+		t.ackLocked(n, req.TypeUrl, req.VersionInfo)
 	}
-	n.acked[req.TypeUrl] = req.VersionInfo
-	gen := generation(req.VersionInfo)
+	return nil
+}
+
+// ackLocked records that n runs version of typeURL and resolves the
+// changes that version satisfies.
+func (t *tracker) ackLocked(n *nodeState, typeURL, version string) {
+	n.acked[typeURL] = version
+	gen := generation(version)
 	kept := n.waits[:0]
 	for _, w := range n.waits {
-		if g, ok := w.want[req.TypeUrl]; ok && gen >= g {
-			delete(w.want, req.TypeUrl)
+		if g, ok := w.want[typeURL]; ok && gen >= g {
+			delete(w.want, typeURL)
 		}
 		if len(w.want) == 0 {
 			t.resolve(w.c)
@@ -121,7 +177,6 @@ func (t *tracker) onRequest(streamID int64, req *discoveryv3.DiscoveryRequest) e
 		kept = append(kept, w)
 	}
 	n.waits = kept
-	return nil
 }
 
 func (t *tracker) onResponse(_ context.Context, streamID int64, req *discoveryv3.DiscoveryRequest, resp *discoveryv3.DiscoveryResponse) {

@@ -96,7 +96,9 @@ func inbound(ix *index, p *meshconfig.Proxy) (*inboundResult, error) {
 	if svc != nil {
 		protocol = svc.Protocol
 	}
-	clusterName := "inbound|" + p.Inbound.Address
+	// Named after the app, not the listener: proxies in front of the same
+	// app address share one cluster value (and one snapshot entry).
+	clusterName := "inbound|" + p.Inbound.App
 	c := &clusterv3.Cluster{
 		Name:                 clusterName,
 		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STATIC},

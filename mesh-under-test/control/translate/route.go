@@ -28,9 +28,12 @@ const (
 	FilterRouter    = "envoy.filters.http.router"
 )
 
-// domains are the host names callers may use for a service.
+// domains are the host names callers may use for a service: its short
+// name and its cluster-local name, with and without the port (every
+// caller receives these for every service it may call, so they are kept
+// few).
 func domains(s *meshconfig.Service) []string {
-	base := []string{s.Name, s.Name + "." + s.Namespace, s.Name + "." + s.Namespace + ".svc", s.Name + "." + s.Namespace + ".svc.cluster.local"}
+	base := []string{s.Name, s.Name + "." + s.Namespace + ".svc.cluster.local"}
 	out := append([]string(nil), base...)
 	if s.Port > 0 {
 		for _, b := range base {

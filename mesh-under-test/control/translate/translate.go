@@ -2,13 +2,18 @@ package translate
 
 import (
 	"fmt"
+	"maps"
 	"net"
+	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
@@ -37,18 +42,104 @@ type Proxy struct {
 	Resources xdsconfig.Resources
 	// Hashes maps an xDS type URL to a hash of that type's resources.
 	Hashes map[string]uint64
+	// Group is shared by proxies with the same egress: their load
+	// assignments are the same values, in the same order.
+	Group string
+	// ClusterKey is shared by proxies whose clusters are the same values,
+	// in the same order (same egress, same inbound cluster).
+	ClusterKey string
+
+	group *egressGroup
+	own   map[string]map[string]string // per-proxy resource versions
+}
+
+// Versions returns per-resource versions (content hashes) of a type, which
+// delta xDS compares to send only what changed. The map is shared and must
+// not be modified.
+func (p *Proxy) Versions(typeURL string) map[string]string {
+	switch typeURL {
+	case TypeEndpoint:
+		return p.group.endpointVersions
+	case TypeCluster:
+		if len(p.own[TypeCluster]) == 0 {
+			return p.group.clusterVersions
+		}
+		p.group.mu.Lock()
+		defer p.group.mu.Unlock()
+		m := p.group.withOwn[p.ClusterKey]
+		if m == nil {
+			m = maps.Clone(p.group.clusterVersions)
+			maps.Copy(m, p.own[TypeCluster])
+			p.group.withOwn[p.ClusterKey] = m
+		}
+		return m
+	default:
+		return p.own[typeURL]
+	}
+}
+
+func (p *Proxy) version(typeURL, name string, h uint64) {
+	m := p.own[typeURL]
+	if m == nil {
+		m = map[string]string{}
+		p.own[typeURL] = m
+	}
+	m[name] = strconv.FormatUint(h, 36)
+}
+
+// egressGroup is what every proxy with the same egress shares.
+type egressGroup struct {
+	key                               string
+	clusters                          []*clusterv3.Cluster
+	endpoints                         []*endpointv3.ClusterLoadAssignment
+	ch, eh                            hasher
+	clusterVersions, endpointVersions map[string]string
+	outbound                          map[meshconfig.Outbound]*outboundEntry
+	mu                                sync.Mutex
+	withOwn                           map[string]map[string]string // ClusterKey -> cluster versions
+}
+
+type outboundEntry struct {
+	l      *listenerv3.Listener
+	lHash  uint64
+	rc     *routev3.RouteConfiguration
+	rcHash uint64
 }
 
 // Build translates m (already normalized: Load does it) for every proxy.
 func Build(m *meshconfig.Mesh) (map[string]*Proxy, error) {
+	return (&Translator{}).Build(m)
+}
+
+// Translator translates repeatedly, reusing the resources of services
+// whose inputs did not change since the previous Build: one endpoint flap
+// in a mesh of a thousand services rebuilds one service. Build must not be
+// called concurrently; the meshes passed in must not be modified after.
+type Translator struct {
+	cache map[string]*cachedService
+}
+
+// cachedService is one service's translation and the inputs it came from.
+type cachedService struct {
+	svc    *meshconfig.Service
+	dest   *meshconfig.Destination
+	routes *meshconfig.ServiceRoutes
+	mtls   bool
+	ids    []string
+	out    *serviceShared
+}
+
+// Build translates m for every proxy.
+func (t *Translator) Build(m *meshconfig.Mesh) (map[string]*Proxy, error) {
 	ix := newIndex(m)
-	shared, err := buildShared(ix)
+	shared, err := t.buildShared(ix)
 	if err != nil {
 		return nil, err
 	}
+	groups := map[string]*egressGroup{}
 	out := make(map[string]*Proxy, len(m.Proxies))
 	for i := range m.Proxies {
-		p, err := buildProxy(ix, shared, &m.Proxies[i])
+		p, err := buildProxy(ix, shared, groups, &m.Proxies[i])
 		if err != nil {
 			return nil, fmt.Errorf("proxy %q: %w", m.Proxies[i].ID, err)
 		}
@@ -60,6 +151,7 @@ func Build(m *meshconfig.Mesh) (map[string]*Proxy, error) {
 // index gives the policy of each service and facts derived from the mesh.
 type index struct {
 	mesh         *meshconfig.Mesh
+	all          []string
 	services     map[string]*meshconfig.Service
 	dest         map[string]*meshconfig.Destination
 	routes       map[string]*meshconfig.ServiceRoutes
@@ -134,16 +226,31 @@ type serviceShared struct {
 	vhostHash uint64
 }
 
-func buildShared(ix *index) (map[string]*serviceShared, error) {
+func (t *Translator) buildShared(ix *index) (map[string]*serviceShared, error) {
 	out := make(map[string]*serviceShared, len(ix.services))
+	next := make(map[string]*cachedService, len(ix.services))
 	for name, s := range ix.services {
-		sh, err := buildService(ix, s)
-		if err != nil {
-			return nil, fmt.Errorf("service %q: %w", name, err)
+		mtls, ids := ix.mtlsTo(s)
+		in := &cachedService{svc: s, dest: ix.dest[name], routes: ix.routes[name], mtls: mtls, ids: ids}
+		if c := t.cache[name]; c != nil && c.sameInputs(in) {
+			in.out = c.out
+		} else {
+			sh, err := buildService(ix, s)
+			if err != nil {
+				return nil, fmt.Errorf("service %q: %w", name, err)
+			}
+			in.out = sh
 		}
-		out[name] = sh
+		next[name] = in
+		out[name] = in.out
 	}
+	t.cache = next
 	return out, nil
+}
+
+func (c *cachedService) sameInputs(o *cachedService) bool {
+	return c.mtls == o.mtls && slices.Equal(c.ids, o.ids) && reflect.DeepEqual(c.svc, o.svc) &&
+		reflect.DeepEqual(c.dest, o.dest) && reflect.DeepEqual(c.routes, o.routes)
 }
 
 // egress lists the services a proxy may call, sorted.
@@ -161,9 +268,12 @@ func egress(ix *index, p *meshconfig.Proxy) []string {
 			set[o.Service] = true
 		}
 	}
+	if all {
+		return ix.allNames()
+	}
 	var names []string
-	for name := range ix.services {
-		if all || set[name] {
+	for name := range set {
+		if _, ok := ix.services[name]; ok {
 			names = append(names, name)
 		}
 	}
@@ -171,33 +281,68 @@ func egress(ix *index, p *meshconfig.Proxy) []string {
 	return names
 }
 
-func buildProxy(ix *index, shared map[string]*serviceShared, p *meshconfig.Proxy) (*Proxy, error) {
-	out := &Proxy{ID: p.ID, Identity: p.Identity, Hashes: map[string]uint64{}}
-	r := &out.Resources
-	names := egress(ix, p)
-	var ch, eh hasher
+// allNames lists every service, sorted, computed once per build.
+func (ix *index) allNames() []string {
+	if ix.all == nil {
+		ix.all = make([]string, 0, len(ix.services))
+		for name := range ix.services {
+			ix.all = append(ix.all, name)
+		}
+		sort.Strings(ix.all)
+	}
+	return ix.all
+}
+
+func group(shared map[string]*serviceShared, groups map[string]*egressGroup, names []string) *egressGroup {
+	key := strings.Join(names, ",")
+	if g := groups[key]; g != nil {
+		return g
+	}
+	g := &egressGroup{key: key, clusterVersions: map[string]string{}, endpointVersions: map[string]string{}, outbound: map[meshconfig.Outbound]*outboundEntry{}, withOwn: map[string]map[string]string{}}
 	for _, name := range names {
 		sh := shared[name]
-		r.Clusters = append(r.Clusters, sh.clusters...)
-		r.Endpoints = append(r.Endpoints, sh.endpoints...)
-		for i := range sh.clusters {
-			ch.add(sh.hashes[i])
+		g.clusters = append(g.clusters, sh.clusters...)
+		g.endpoints = append(g.endpoints, sh.endpoints...)
+		for i, c := range sh.clusters {
+			g.ch.add(sh.hashes[i])
+			g.clusterVersions[c.Name] = strconv.FormatUint(sh.hashes[i], 36)
 		}
-		for i := range sh.endpoints {
-			eh.add(sh.hashes[len(sh.clusters)+i])
+		for i, e := range sh.endpoints {
+			h := sh.hashes[len(sh.clusters)+i]
+			g.eh.add(h)
+			g.endpointVersions[e.ClusterName] = strconv.FormatUint(h, 36)
 		}
 	}
+	groups[key] = g
+	return g
+}
+
+func buildProxy(ix *index, shared map[string]*serviceShared, groups map[string]*egressGroup, p *meshconfig.Proxy) (*Proxy, error) {
+	names := egress(ix, p)
+	g := group(shared, groups, names)
+	out := &Proxy{ID: p.ID, Identity: p.Identity, Hashes: map[string]uint64{}, Group: g.key, ClusterKey: g.key, group: g, own: map[string]map[string]string{}}
+	r := &out.Resources
+	r.Clusters = append(make([]*clusterv3.Cluster, 0, len(g.clusters)+1), g.clusters...)
+	r.Endpoints = g.endpoints
+	ch, eh := g.ch, g.eh
 	var lh, rh hasher
 	for _, o := range p.Outbound {
-		l, rc, rcHash, err := outbound(ix, shared, names, o)
-		if err != nil {
-			return nil, err
+		e := g.outbound[o]
+		if e == nil {
+			l, rc, rcHash, err := outbound(ix, shared, names, o)
+			if err != nil {
+				return nil, err
+			}
+			e = &outboundEntry{l: l, lHash: hashProto(l), rc: rc, rcHash: rcHash}
+			g.outbound[o] = e
 		}
-		r.Listeners = append(r.Listeners, l)
-		lh.add(hashProto(l))
-		if rc != nil {
-			r.Routes = append(r.Routes, rc)
-			rh.add(rcHash)
+		r.Listeners = append(r.Listeners, e.l)
+		lh.add(e.lHash)
+		out.version(TypeListener, e.l.Name, e.lHash)
+		if e.rc != nil {
+			r.Routes = append(r.Routes, e.rc)
+			rh.add(e.rcHash)
+			out.version(TypeRoute, e.rc.Name, e.rcHash)
 		}
 	}
 	if p.Inbound != nil {
@@ -206,12 +351,19 @@ func buildProxy(ix *index, shared map[string]*serviceShared, p *meshconfig.Proxy
 			return nil, err
 		}
 		r.Listeners = append(r.Listeners, ib.listener)
-		lh.add(hashProto(ib.listener))
+		h := hashProto(ib.listener)
+		lh.add(h)
+		out.version(TypeListener, ib.listener.Name, h)
 		r.Clusters = append(r.Clusters, ib.cluster)
-		ch.add(hashProto(ib.cluster))
+		h = hashProto(ib.cluster)
+		ch.add(h)
+		out.version(TypeCluster, ib.cluster.Name, h)
+		out.ClusterKey += "\x00" + strconv.FormatUint(h, 36)
 		if ib.route != nil {
 			r.Routes = append(r.Routes, ib.route)
-			rh.add(hashProto(ib.route))
+			h = hashProto(ib.route)
+			rh.add(h)
+			out.version(TypeRoute, ib.route.Name, h)
 		}
 	}
 	out.Hashes[TypeListener] = lh.sum()

@@ -1,0 +1,61 @@
+package controlplane
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDecodeSpec(t *testing.T) {
+	s, err := DecodeSpec(map[string]any{"sizes": []any{map[string]any{"services": 10, "proxies": 2}}, "churn_rate": 20, "change_timeout": "3s"})
+	require.NoError(t, err)
+	assert.Equal(t, []Size{{10, 2, 2}}, s.Sizes)
+	assert.Equal(t, 3*time.Second, s.ChangeTimeout.Duration)
+	_, err = DecodeSpec(map[string]any{"churn": 20})
+	require.ErrorContains(t, err, "churn")
+	_, err = DecodeSpec(map[string]any{"sizes": []any{map[string]any{"services": 0, "proxies": 2}}})
+	require.ErrorContains(t, err, "sizes[0]")
+}
+
+func TestRevision(t *testing.T) {
+	for v, want := range map[string]int64{"r12-abc-3": 12, "r0-x-1": 0, "v3": -1, "": -1, "rX-1": -1} {
+		assert.Equal(t, want, revision(v), v)
+	}
+}
+
+func TestRunSmallMesh(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs meshcontrol")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
+	defer cancel()
+	bin := filepath.Join(t.TempDir(), "meshcontrol")
+	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/meshbench/meshbench/mesh-under-test/cmd/meshcontrol").CombinedOutput()
+	require.NoError(t, err, string(out))
+
+	spec := Spec{Sizes: []Size{{Services: 20, Endpoints: 2, Proxies: 5}}, EgressPerProxy: 5, ChurnRate: 20, Changes: 20, PolicyEditPercent: 30}
+	res, err := Run(ctx, spec, Options{Meshcontrol: bin, Scenario: "test", Seed: 7})
+	require.NoError(t, err)
+	require.Len(t, res, 1)
+	r := res[0]
+	assert.True(t, r.Valid, r.InvalidReasons)
+	cp := r.ControlPlane
+	require.NotNil(t, cp)
+	assert.Equal(t, 20, cp.Services)
+	assert.Equal(t, int64(20), r.Requests, "every change converged")
+	assert.Greater(t, cp.ConvergenceMs.P50, 0.0)
+	assert.LessOrEqual(t, cp.ConvergenceMs.P50, cp.ConvergenceMs.P99)
+	assert.Less(t, cp.ConvergenceMs.P99, 5000.0)
+	assert.Greater(t, cp.Pushes, int64(0))
+	assert.Greater(t, cp.BytesPushed, int64(0))
+	assert.Zero(t, cp.Nacks)
+	c := r.Component("control-plane")
+	require.NotNil(t, c)
+	assert.Greater(t, c.CPUSeconds, 0.0)
+	assert.Greater(t, c.RSSBytesSteady, int64(1<<20))
+}
