@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"time"
 
@@ -27,6 +28,8 @@ type flags struct {
 	tls                       config.StaticTLS
 	inject                    inject.Config
 	logLevel                  string
+	xdsAddr, xdsProtocol      string
+	xdsToken, xdsTokenFile    string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
@@ -57,6 +60,10 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.Float64Var(&f.inject.DelayFraction, "inject-delay-fraction", 0, "INJECTION: fraction of requests delayed (0..1)")
 	fs.Int64Var(&f.inject.RetainBytes, "inject-retain-bytes", 0, "INJECTION: retain this many heap bytes")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug | info | warn | error")
+	fs.StringVar(&f.xdsAddr, "xds", "", "meshcontrol ADS address (host:port); the node id is --id")
+	fs.StringVar(&f.xdsProtocol, "xds-protocol", "delta", "xDS variant: delta | sotw")
+	fs.StringVar(&f.xdsToken, "xds-token", os.Getenv("MESH_BOOTSTRAP_TOKEN"), "CA bootstrap token: with it, the proxy gets workload certificates from meshcontrol (default $MESH_BOOTSTRAP_TOKEN)")
+	fs.StringVar(&f.xdsTokenFile, "xds-token-file", "", "file holding the CA token (a service-account token on Kubernetes)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -70,6 +77,10 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 func (f *flags) source(log *slog.Logger) (xdsconfig.Source, error) {
 	static := len(f.outbound)+len(f.inbound) > 0
 	switch {
+	case f.xdsAddr != "" && (static || f.configFile != ""):
+		return nil, errors.New("use either --xds or static configuration (--config, --outbound/--inbound), not both")
+	case f.xdsAddr != "":
+		return &xdsSource{addr: f.xdsAddr, node: f.id, protocol: f.xdsProtocol, token: f.xdsToken, tokenFile: f.xdsTokenFile, log: log}, nil
 	case f.configFile != "" && static:
 		return nil, errors.New("use either --config or --outbound/--inbound, not both")
 	case f.configFile != "":
