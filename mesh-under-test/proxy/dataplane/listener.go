@@ -100,9 +100,21 @@ const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 // serveConn classifies the connection (TLS or not, h2 or HTTP/1.x or TCP)
 // and serves it to the end.
 func (p *Proxy) serveConn(bl *boundListener, tc *trackedConn) {
+	// Readers go back to the pool only when no other goroutine can still
+	// read through them: the HTTP/2 server reads in its own goroutine that
+	// may outlive ServeConn, so h2 connections keep theirs.
+	var pooled []*bufio.Reader
+	h2 := false
+	defer func() {
+		if !h2 {
+			for _, r := range pooled {
+				putReader(r)
+			}
+		}
+	}()
 	br := readerPool.Get().(*bufio.Reader)
 	br.Reset(tc)
-	defer putReader(br) // by value: br is reassigned for TLS below
+	pooled = append(pooled, br)
 	lc := bl.cfg.Load()
 	first, err := br.Peek(1)
 	if err != nil {
@@ -136,13 +148,14 @@ func (p *Proxy) serveConn(bl *boundListener, tc *trackedConn) {
 		conn = tlsConn
 		br = readerPool.Get().(*bufio.Reader)
 		br.Reset(tlsConn)
-		defer putReader(br)
+		pooled = append(pooled, br)
 		if chain.TCP != nil {
 			p.serveTCP(conn, br, chain.TCP)
 			return
 		}
 	}
 	if alpn == "h2" || (alpn == "" && isH2Preface(br)) {
+		h2 = true
 		p.serveH2(bl, chain, tc, conn, br, peer)
 		return
 	}

@@ -66,6 +66,13 @@ func (h *head) readLine(br *bufio.Reader) ([]byte, error) {
 	if n > 0 && line[n-1] == '\r' {
 		n--
 	}
+	// A bare CR or NUL inside a line is how request smuggling starts (the
+	// next hop may split on it); reject rather than forward (RFC 9112 2.2).
+	for _, c := range line[:n] {
+		if c == '\r' || c == 0 {
+			return nil, fmt.Errorf("%w: control character in head", ErrMalformed)
+		}
+	}
 	start := len(h.buf)
 	h.buf = append(h.buf, line[:n]...)
 	return h.buf[start:len(h.buf):len(h.buf)], nil

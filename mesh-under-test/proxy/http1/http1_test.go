@@ -48,6 +48,7 @@ func TestRequestRead(t *testing.T) {
 		{name: "conflicting lengths", in: "GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", wantErr: ErrMalformed},
 		{name: "bad length", in: "GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", wantErr: ErrMalformed},
 		{name: "gzip transfer coding", in: "GET / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", wantErr: ErrMalformed},
+		{name: "bare CR", in: "GET / HTTP/1.1\r\nA: b\rc\r\n\r\n", wantErr: ErrMalformed},
 		{name: "folding", in: "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", wantErr: ErrMalformed},
 		{name: "head too large", in: "GET / HTTP/1.1\r\nA: " + strings.Repeat("x", MaxHeadBytes) + "\r\n\r\n", wantErr: ErrHeadTooLarge},
 	}
