@@ -2,13 +2,14 @@ package graph
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/meshbench/meshbench/harness/httpsrv"
 )
 
 // Options of one running service.
@@ -22,21 +23,7 @@ type Options struct {
 
 // Serve runs one graph service on ln until ctx is done.
 func Serve(ctx context.Context, ln net.Listener, o Options) error {
-	h := newHandler(o)
-	var protos http.Protocols
-	protos.SetHTTP1(true)
-	protos.SetUnencryptedHTTP2(true)
-	srv := &http.Server{Handler: h, Protocols: &protos, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shut)
-	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return httpsrv.Serve(ctx, ln, newHandler(o))
 }
 
 type handler struct {

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
-	"time"
+
+	"github.com/meshbench/meshbench/harness/httpsrv"
 )
 
 // Server is the load client's control API: the harness POSTs Options to
@@ -63,17 +63,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 
 // Serve runs the API on ln until ctx is done.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shut)
-	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return httpsrv.Serve(ctx, ln, s.Handler())
 }
 
 // Client calls a load client's API.
