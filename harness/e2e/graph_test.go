@@ -1,17 +1,12 @@
 package e2e
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meshbench/meshbench/harness/envinfo"
-	"github.com/meshbench/meshbench/harness/platform/local"
 	"github.com/meshbench/meshbench/harness/results"
-	"github.com/meshbench/meshbench/harness/run"
-	"github.com/meshbench/meshbench/harness/scenario"
 )
 
 const graphScenario = `
@@ -30,16 +25,7 @@ graph:
 `
 
 func TestServiceGraphOnLocalPlatform(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: skipped with -short")
-	}
-	s, err := scenario.Parse("graph.yaml", []byte(graphScenario))
-	require.NoError(t, err)
-	out := t.TempDir()
-	plat := local.New(bins(), local.WithWorkDir(out))
-	defer plat.Close(context.Background())
-	res, err := run.Execute(context.Background(), run.Options{Scenario: s, Platform: plat, OutDir: out, Env: envinfo.Collect(".")})
-	require.NoError(t, err)
+	res, _ := runLocal(t, graphScenario)
 	require.Len(t, res, 2)
 	for _, r := range res {
 		assert.Greater(t, r.Requests, int64(50), r.Key())

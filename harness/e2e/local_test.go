@@ -36,18 +36,25 @@ func bins() platform.Binaries {
 	}
 }
 
-func TestShortScenarioOnLocalPlatform(t *testing.T) {
+// runLocal runs a scenario given as YAML on the local platform and returns
+// its results and output directory.
+func runLocal(t *testing.T, yaml string) ([]*results.Result, string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end: skipped with -short")
 	}
-	s, err := scenario.Parse("e2e.yaml", []byte(shortScenario))
+	s, err := scenario.Parse(t.Name()+".yaml", []byte(yaml))
 	require.NoError(t, err)
 	out := t.TempDir()
 	plat := local.New(bins(), local.WithWorkDir(out))
 	defer plat.Close(context.Background())
-
 	res, err := run.Execute(context.Background(), run.Options{Scenario: s, Platform: plat, OutDir: out, Env: envinfo.Collect(".")})
 	require.NoError(t, err)
+	return res, out
+}
+
+func TestShortScenarioOnLocalPlatform(t *testing.T) {
+	res, out := runLocal(t, shortScenario)
 	require.Len(t, res, 6)
 
 	onDisk, err := results.ReadAll(out)
