@@ -2,36 +2,162 @@ package local
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"sync"
 
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 )
 
-// meshSidecar runs the mesh under test: meshproxy in each position.
-var meshSidecar = sidecar{
-	setup: func(_ context.Context, _ *topology, spec platform.Spec, _ []side) (*results.MeshFeatures, error) {
-		return &results.MeshFeatures{Proxy: "meshproxy", MTLS: spec.Case.MTLS, Telemetry: spec.Mesh.Telemetry, Workers: spec.Mesh.Workers}, nil
-	},
-	start: func(ctx context.Context, t *topology, spec platform.Spec, s side) error {
-		admin, err := freePort()
+// meshSidecar runs the mesh under test: meshcontrol, and meshproxy in each
+// position configured entirely over xDS (ADS) from it, with workload
+// certificates from meshcontrol's CA for the mTLS case. Without a
+// meshcontrol binary it falls back to meshproxy's static flags.
+var meshSidecar = sidecar{setup: meshLanes.setup, start: meshLanes.start}
+
+// meshLanes remembers, per topology, where its meshcontrol listens: setup
+// starts it, start points each proxy at it. (The sidecar hooks receive the
+// topology but the topology type belongs to the shared lane code.)
+var meshLanes = &meshControl{lanes: map[*topology]meshLane{}}
+
+type meshControl struct {
+	mu    sync.Mutex
+	lanes map[*topology]meshLane
+}
+
+type meshLane struct {
+	xds   string // meshcontrol's gRPC address; "" in static mode
+	token string // CA bootstrap token
+}
+
+// meshProtocol maps a case's protocol to the mesh's service protocol.
+func meshProtocol(p string) string {
+	switch p {
+	case "h2":
+		return meshconfig.ProtocolHTTP2
+	case "grpc":
+		return meshconfig.ProtocolGRPC
+	case "tcp":
+		return meshconfig.ProtocolTCP
+	default:
+		return meshconfig.ProtocolHTTP
+	}
+}
+
+func (m *meshControl) setup(ctx context.Context, t *topology, spec platform.Spec, sides []side) (*results.MeshFeatures, error) {
+	f := &results.MeshFeatures{Proxy: "meshproxy", MTLS: spec.Case.MTLS, Telemetry: spec.Mesh.Telemetry, Workers: spec.Mesh.Workers}
+	if t.p.bins.Meshcontrol == "" {
+		return f, nil
+	}
+	o := meshconfig.LaneOptions{Protocol: meshProtocol(spec.Case.Protocol), MTLS: spec.Case.MTLS, Revision: 1}
+	var client, server *side
+	for i := range sides {
+		if sides[i].Inbound {
+			server = &sides[i]
+		} else {
+			client = &sides[i]
+		}
+	}
+	switch {
+	case client != nil && server != nil:
+		o.Mode, o.ClientOutbound, o.ServerInbound, o.App = meshconfig.ModeBoth, client.Listen, server.Listen, server.Upstream
+	case client != nil:
+		o.Mode, o.ClientOutbound, o.App = meshconfig.ModeClientOnly, client.Listen, client.Upstream
+	case server != nil:
+		o.Mode, o.ServerInbound, o.App = meshconfig.ModeServerOnly, server.Listen, server.Upstream
+	}
+	if client != nil {
+		o.ClientProxyID = client.Name
+	}
+	if server != nil {
+		o.ServerProxyID = server.Name
+	}
+	mesh, err := meshconfig.Lane(o)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := t.dir()
+	if err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "mesh.yaml")
+	if err := mesh.WriteFile(path); err != nil {
+		return nil, err
+	}
+	tok := make([]byte, 16)
+	if _, err := rand.Read(tok); err != nil {
+		return nil, err
+	}
+	lane := meshLane{token: hex.EncodeToString(tok)}
+	if lane.xds, err = freePort(); err != nil {
+		return nil, err
+	}
+	admin, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"--mesh", path, "--listen", lane.xds, "--admin", admin, "--log-level", "warn"}
+	env := []string{"MESH_BOOTSTRAP_TOKEN=" + lane.token}
+	if _, err := t.run(ctx, "meshcontrol", results.RoleControlPlane, t.p.bins.Meshcontrol, args, env, "http://"+admin+"/ready"); err != nil {
+		return nil, fmt.Errorf("meshcontrol: %w", err)
+	}
+	m.mu.Lock()
+	for old := range m.lanes {
+		if len(old.procs) == 0 { // brought down: forget it
+			delete(m.lanes, old)
+		}
+	}
+	m.lanes[t] = lane
+	m.mu.Unlock()
+	f.XDS = true
+	f.Extra = map[string]string{"control_plane": "meshcontrol"}
+	return f, nil
+}
+
+func (m *meshControl) start(ctx context.Context, t *topology, spec platform.Spec, s side) error {
+	m.mu.Lock()
+	lane, xds := m.lanes[t]
+	m.mu.Unlock()
+	admin, err := freePort()
+	if err != nil {
+		return err
+	}
+	args := []string{"--id", s.Name, "--admin", admin}
+	var env []string
+	if xds {
+		args = append(args, "--xds", lane.xds)
+		if spec.Case.MTLS {
+			env = append(env, "MESH_BOOTSTRAP_TOKEN="+lane.token)
+		}
+	} else {
+		args, err = staticMeshArgs(t, spec, s, args)
 		if err != nil {
 			return err
 		}
-		dir := "--outbound"
-		if s.Inbound {
-			dir = "--inbound"
+	}
+	args = append(args, spec.Mesh.ProxyArgs...)
+	_, err = t.run(ctx, s.Name, s.Role, t.p.bins.Meshproxy, args, append(gomaxprocsEnv(spec.Mesh.Workers), env...), "http://"+admin+"/ready")
+	return err
+}
+
+// staticMeshArgs configures meshproxy by flags (no control plane).
+func staticMeshArgs(t *topology, spec platform.Spec, s side, args []string) ([]string, error) {
+	dir := "--outbound"
+	if s.Inbound {
+		dir = "--inbound"
+	}
+	args = append(args, dir, s.Listen+"="+s.Upstream)
+	if spec.Case.MTLS {
+		m, err := t.mtls()
+		if err != nil {
+			return nil, err
 		}
-		args := []string{"--id", s.Name, "--admin", admin, dir, s.Listen + "=" + s.Upstream}
-		if spec.Case.MTLS {
-			m, err := t.mtls()
-			if err != nil {
-				return err
-			}
-			c := m.For(s)
-			args = append(args, "--tls-cert", c.Cert, "--tls-key", c.Key, "--tls-ca", m.CA)
-		}
-		args = append(args, spec.Mesh.ProxyArgs...)
-		_, err = t.run(ctx, s.Name, s.Role, t.p.bins.Meshproxy, args, gomaxprocsEnv(spec.Mesh.Workers), "http://"+admin+"/ready")
-		return err
-	},
+		c := m.For(s)
+		args = append(args, "--tls-cert", c.Cert, "--tls-key", c.Key, "--tls-ca", m.CA)
+	}
+	return args, nil
 }

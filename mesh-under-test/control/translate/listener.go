@@ -39,7 +39,7 @@ func outbound(ix *index, shared map[string]*serviceShared, egress []string, o me
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	l := &listenerv3.Listener{Name: name, Address: socketAddr(host, port)}
+	l := &listenerv3.Listener{Name: name, Address: socketAddr(host, port), TrafficDirection: corev3.TrafficDirection_OUTBOUND}
 	if o.Service != "" && ix.services[o.Service].Protocol == meshconfig.ProtocolTCP {
 		l.FilterChains = []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{tcpProxy(name, ClusterName(o.Service, ""))}}}
 		return l, nil, 0, nil
@@ -112,7 +112,7 @@ func inbound(ix *index, p *meshconfig.Proxy) (*inboundResult, error) {
 		c.TypedExtensionProtocolOptions = cluster(tmp, nil, clusterName, false, nil).TypedExtensionProtocolOptions
 	}
 	out := &inboundResult{cluster: c}
-	l := &listenerv3.Listener{Name: name, Address: socketAddr(host, port)}
+	l := &listenerv3.Listener{Name: name, Address: socketAddr(host, port), TrafficDirection: corev3.TrafficDirection_INBOUND}
 	var netFilter *listenerv3.Filter
 	if protocol == meshconfig.ProtocolTCP {
 		netFilter = tcpProxy(name, clusterName)
@@ -120,7 +120,7 @@ func inbound(ix *index, p *meshconfig.Proxy) (*inboundResult, error) {
 		vh := &routev3.VirtualHost{Name: "inbound", Domains: []string{"*"}, Routes: []*routev3.Route{{
 			Name:   "inbound-default",
 			Match:  &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
-			Action: &routev3.Route_Route{Route: &routev3.RouteAction{ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: clusterName}}},
+			Action: &routev3.Route_Route{Route: &routev3.RouteAction{ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: clusterName}, Timeout: noTimeout()}},
 		}}}
 		var filters []*hcmv3.HttpFilter
 		if svc != nil {

@@ -59,7 +59,7 @@ func virtualHost(ix *index, s *meshconfig.Service) (*routev3.VirtualHost, error)
 	vh.Routes = append(vh.Routes, &routev3.Route{
 		Name:   s.Name + "-default",
 		Match:  &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
-		Action: &routev3.Route_Route{Route: &routev3.RouteAction{ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: ClusterName(s.Name, "")}}},
+		Action: &routev3.Route_Route{Route: &routev3.RouteAction{ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: ClusterName(s.Name, "")}, Timeout: noTimeout()}},
 	})
 	return vh, nil
 }
@@ -91,6 +91,7 @@ func route(s *meshconfig.Service, name string, rule meshconfig.Rule) (*routev3.R
 		}
 		a.ClusterSpecifier = &routev3.RouteAction_WeightedClusters{WeightedClusters: wc}
 	}
+	a.Timeout = noTimeout()
 	if rule.Timeout > 0 {
 		a.Timeout = durationpb.New(rule.Timeout.D())
 	}
@@ -107,6 +108,10 @@ func route(s *meshconfig.Service, name string, rule meshconfig.Rule) (*routev3.R
 	}
 	return r, nil
 }
+
+// noTimeout disables Envoy's default 15 s route timeout: like Istio, the
+// mesh adds no timeout a policy did not ask for.
+func noTimeout() *durationpb.Duration { return durationpb.New(0) }
 
 func exactHeader(name, value string) *routev3.HeaderMatcher {
 	return &routev3.HeaderMatcher{Name: name, HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
