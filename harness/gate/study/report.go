@@ -15,11 +15,14 @@ var short = map[string]string{
 	"latency_p99_ms": "p99", "latency_p999_ms": "p99.9", "rss_bytes_steady/proxies": "RSS",
 }
 
-// WriteRates prints gate outcomes as a Markdown table.
+// WriteRates prints gate outcomes as a Markdown table: per pair the share
+// of gates with each overall verdict, and per gated metric the effect
+// measured over every eligible round and the share of gates in which that
+// metric was FAIL and PASS.
 func WriteRates(w io.Writer, rs []*Rates) {
 	fmt.Fprintf(w, "| gate | mode | eligible rounds | gates | FAIL | INCONCLUSIVE | PASS | extended |")
 	for _, m := range GatedMetrics {
-		fmt.Fprintf(w, " %s effect / FAIL |", short[m])
+		fmt.Fprintf(w, " %s effect / FAIL / PASS |", short[m])
 	}
 	fmt.Fprintln(w)
 	fmt.Fprint(w, "|---|---|---|---|---|---|---|---|"+strings.Repeat("---|", len(GatedMetrics))+"\n")
@@ -27,7 +30,7 @@ func WriteRates(w io.Writer, rs []*Rates) {
 		fmt.Fprintf(w, "| %s (%s vs %s) | %s | %d | %d | %s | %s | %s | %s |", r.Pair.Name, r.Pair.Cand, r.Pair.Base, r.Mode,
 			r.EligibleRounds, r.Gates, pct(r.Rate(r.Fail)), pct(r.Rate(r.Inconclusive)), pct(r.Rate(r.Pass)), pct(r.Rate(r.Extended)))
 		for _, m := range GatedMetrics {
-			fmt.Fprintf(w, " %+.1f%% / %s |", 100*r.Effect[m], pct(r.Rate(r.MetricFail[m])))
+			fmt.Fprintf(w, " %+.1f%% / %s / %s |", 100*r.Effect[m], pct(r.Rate(r.MetricFail[m])), pct(r.Rate(r.MetricPass[m])))
 		}
 		fmt.Fprintln(w)
 	}
