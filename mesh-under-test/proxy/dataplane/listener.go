@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/rawconn"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid"
 )
 
@@ -53,7 +54,7 @@ func (p *Proxy) acceptLoop(bl *boundListener) {
 			time.Sleep(5 * time.Millisecond)
 			continue
 		}
-		tc := &trackedConn{Conn: c}
+		tc := &trackedConn{Conn: rawconn.Wrap(c)}
 		p.mu.Lock()
 		if p.draining.Load() {
 			p.mu.Unlock()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/health"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/lb"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/rawconn"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/resilience"
 )
 
@@ -149,6 +150,7 @@ func (c *Cluster) dialRaw(ctx context.Context, addr string, alpn []string) (net.
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrConnect, addr, err)
 	}
+	raw = rawconn.Wrap(raw)
 	if c.TLS == nil {
 		return raw, nil
 	}
