@@ -34,7 +34,7 @@ func freeAddr() (string, error) {
 }
 
 // startMeshcontrol runs bin on meshPath and waits for /ready.
-func startMeshcontrol(ctx context.Context, bin, meshPath, logDir string) (*meshcontrol, error) {
+func startMeshcontrol(ctx context.Context, bin, meshPath, logDir string, env []string) (*meshcontrol, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -50,6 +50,7 @@ func startMeshcontrol(ctx context.Context, bin, meshPath, logDir string) (*meshc
 	}
 	cmd := exec.Command(bin, "--mesh", meshPath, "--listen", addr, "--admin", admin, "--log-level", "warn")
 	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append(os.Environ(), env...)
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("start %s: %w", bin, err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -82,7 +83,7 @@ func runSize(ctx context.Context, spec Spec, size Size, opts Options, order int)
 	if err := topo.mesh.WriteFile(path); err != nil {
 		return nil, err
 	}
-	mc, err := startMeshcontrol(ctx, opts.Meshcontrol, path, opts.WorkDir)
+	mc, err := startMeshcontrol(ctx, opts.Meshcontrol, path, opts.WorkDir, spec.MeshcontrolEnv)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +113,13 @@ func runSize(ctx context.Context, spec Spec, size Size, opts Options, order int)
 		return nil, err
 	}
 	clientBytes0, clientPushes0 := tr.bytes.Load(), tr.pushes.Load()
-	win, err := measure.Start(ctx, []measure.Probe{measure.NewProcProbe("meshcontrol", results.RoleControlPlane, mc.cmd.Process.Pid)}, 100*time.Millisecond)
+	// The simulated fleet runs in this process; its cost is recorded too
+	// (as the load generator), since on a small machine it competes with
+	// meshcontrol for the same cores.
+	win, err := measure.Start(ctx, []measure.Probe{
+		measure.NewProcProbe("meshcontrol", results.RoleControlPlane, mc.cmd.Process.Pid),
+		measure.NewProcProbe("xds-fleet", results.RoleLoadgen, os.Getpid()),
+	}, 100*time.Millisecond)
 	if err != nil {
 		return nil, err
 	}
@@ -179,6 +186,9 @@ func runSize(ctx context.Context, spec Spec, size Size, opts Options, order int)
 	}
 	for k, v := range opts.Labels {
 		r.Labels[k] = v
+	}
+	if len(spec.MeshcontrolEnv) > 0 {
+		r.Labels["meshcontrol_env"] = strings.Join(spec.MeshcontrolEnv, " ")
 	}
 	if unconverged > 0 {
 		r.Valid = false

@@ -29,6 +29,9 @@ type Spec struct {
 	ChangeTimeout Duration `yaml:"change_timeout"`
 	// ConnectTimeout bounds the initial full push to every proxy.
 	ConnectTimeout Duration `yaml:"connect_timeout"`
+	// MeshcontrolEnv is extra environment for meshcontrol (e.g.
+	// GOMEMLIMIT=120MiB); it is recorded in every result's labels.
+	MeshcontrolEnv []string `yaml:"meshcontrol_env"`
 }
 
 // Size is one mesh size.

@@ -64,7 +64,7 @@ func Lane(o LaneOptions) (*Mesh, error) {
 		m.Proxies = append(m.Proxies, Proxy{ID: o.ClientProxyID, Outbound: []Outbound{{Address: o.ClientOutbound, Service: o.Service}}, Egress: []string{o.Service}})
 	}
 	m.Normalize()
-	if errs := m.validate(); len(errs) > 0 {
+	if errs := m.validate(false); len(errs) > 0 {
 		var out []error
 		for _, e := range errs {
 			out = append(out, &Error{File: "lane", Field: e.path, Msg: e.msg})

@@ -46,7 +46,13 @@ func Load(path string) (*Mesh, error) {
 // Parse decodes data (named name in errors) like Load. A name ending in
 // .json is decoded as JSON (which is YAML too, but decodes several times
 // faster: generated meshes of thousands of services use it).
-func Parse(name string, data []byte) (*Mesh, error) {
+func Parse(name string, data []byte) (*Mesh, error) { return parse(name, data, false) }
+
+// ParseExternal is Parse for a document whose services live elsewhere (a
+// Kubernetes registry): references to services are not checked.
+func ParseExternal(name string, data []byte) (*Mesh, error) { return parse(name, data, true) }
+
+func parse(name string, data []byte, external bool) (*Mesh, error) {
 	var m Mesh
 	if strings.HasSuffix(name, ".json") {
 		dec := json.NewDecoder(bytes.NewReader(data))
@@ -65,7 +71,7 @@ func Parse(name string, data []byte) (*Mesh, error) {
 		}
 	}
 	m.Normalize()
-	if errs := m.validate(); len(errs) > 0 {
+	if errs := m.validate(external); len(errs) > 0 {
 		// Only now parse again for line numbers: a valid file (the common
 		// case, re-read on every change) is parsed once.
 		var root yaml.Node

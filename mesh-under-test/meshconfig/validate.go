@@ -86,7 +86,7 @@ func (c *checker) addr(path, v string) {
 	}
 }
 
-func (m *Mesh) validate() []problem {
+func (m *Mesh) validate(external bool) []problem {
 	var c checker
 	svc := map[string]bool{}
 	for i, s := range m.Services {
@@ -106,7 +106,7 @@ func (m *Mesh) validate() []problem {
 		}
 	}
 	known := func(path, name string) {
-		if !svc[name] {
+		if !svc[name] && !external {
 			c.add(path, "unknown service %q", name)
 		}
 	}

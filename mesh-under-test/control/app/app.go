@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
 	"github.com/meshbench/meshbench/mesh-under-test/control/ca/kubeauth"
 	"github.com/meshbench/meshbench/mesh-under-test/control/metrics"
+	"github.com/meshbench/meshbench/mesh-under-test/control/policy"
 	"github.com/meshbench/meshbench/mesh-under-test/control/registry"
 	"github.com/meshbench/meshbench/mesh-under-test/control/server"
 )
@@ -35,6 +37,9 @@ type Config struct {
 	// callers with TokenReview (in addition to the bootstrap token).
 	Kube           kubernetes.Interface
 	KubeNamespaces []string
+	// PolicyConfigMap ("namespace/name"), with Kube, is a ConfigMap whose
+	// mesh.yaml key holds policy and proxies (the mesh file's win).
+	PolicyConfigMap string
 	// BootstrapToken authenticates proxies to the CA locally.
 	BootstrapToken string
 	CertTTL        time.Duration // default 1h
@@ -93,6 +98,13 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if cfg.Kube != nil {
 		k := registry.NewKube(registry.KubeOptions{Client: cfg.Kube, Namespaces: cfg.KubeNamespaces, Logger: cfg.Logger})
 		sources = append(sources, k)
+		if cfg.PolicyConfigMap != "" {
+			ns, name, ok := strings.Cut(cfg.PolicyConfigMap, "/")
+			if !ok {
+				return nil, fmt.Errorf("meshcontrol: policy ConfigMap %q: want namespace/name", cfg.PolicyConfigMap)
+			}
+			sources = append(sources, &policy.ConfigMap{Client: cfg.Kube, Namespace: ns, ConfigMapName: name, Logger: cfg.Logger})
+		}
 	}
 	if len(sources) == 0 {
 		return nil, errors.New("meshcontrol: need --mesh or a Kubernetes client")

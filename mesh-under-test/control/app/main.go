@@ -37,6 +37,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer) error {
 		cfg        Config
 		kubeconfig = fs.String("kubeconfig", "", "kubeconfig for the Kubernetes registry and TokenReview (\"in-cluster\" for the pod's service account)")
 		namespaces = fs.String("namespaces", "", "comma-separated namespaces to watch (default all)")
+		policyCM   = fs.String("policy-configmap", "", "namespace/name of a ConfigMap whose mesh.yaml holds policy and proxies (with --kubeconfig)")
 		tokenFile  = fs.String("bootstrap-token-file", "", "file holding the bootstrap token proxies present to the CA")
 		level      = fs.String("log-level", "info", "debug, info, warn or error")
 	)
@@ -75,6 +76,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer) error {
 		if cfg.Kube, err = kubernetes.NewForConfig(rc); err != nil {
 			return fmt.Errorf("--kubeconfig: %w", err)
 		}
+		cfg.PolicyConfigMap = *policyCM
 		if *namespaces != "" {
 			cfg.KubeNamespaces = strings.Split(*namespaces, ",")
 		}

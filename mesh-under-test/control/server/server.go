@@ -55,6 +55,7 @@ type Server struct {
 
 	mu    sync.Mutex
 	nodes map[string]*nodeVersions
+	baker *baker
 }
 
 type nodeVersions struct {
@@ -72,7 +73,7 @@ func New(ctx context.Context, opts Options) *Server {
 	if opts.ConvergenceDeadline == 0 {
 		opts.ConvergenceDeadline = 30 * time.Second
 	}
-	s := &Server{log: opts.Logger, nodes: map[string]*nodeVersions{}, incarnation: strconv.FormatInt(time.Now().UnixNano()%(1<<40), 36)}
+	s := &Server{log: opts.Logger, nodes: map[string]*nodeVersions{}, incarnation: strconv.FormatInt(time.Now().UnixNano()%(1<<40), 36), baker: newBaker()}
 	s.tracker = newTracker(opts.Logger, opts.Metrics, opts.ConvergenceDeadline)
 	s.cache = cachev3.NewSnapshotCache(true, cachev3.IDHash{}, gcpLogger(opts.Logger))
 	s.xds = serverv3.NewServer(ctx, s.cache, s.tracker)
@@ -113,7 +114,7 @@ func (s *Server) Update(ctx context.Context, proxies map[string]*translate.Proxy
 		if len(changed) == 0 {
 			continue
 		}
-		snap := snapshot(p, nv.versions, changed, nv.snap, shared)
+		snap := snapshot(s.baker, p, nv.versions, changed, nv.snap, shared)
 		nv.snap = snap
 		// Expect before setting: the cache may answer (and the proxy ACK)
 		// before SetSnapshot returns.
@@ -129,6 +130,7 @@ func (s *Server) Update(ctx context.Context, proxies map[string]*translate.Proxy
 		}
 	}
 	s.tracker.seal(c)
+	s.baker.sweep()
 	return nil
 }
 
@@ -180,12 +182,13 @@ func (p *proxySnapshot) GetVersionMap(t string) map[string]string {
 	return nil
 }
 
-func newTypeSet[T types.Resource](version string, items []T, versions map[string]string) *typeSet {
+func newTypeSet[T types.Resource](b *baker, version string, items []T, versions map[string]string) *typeSet {
 	s := &typeSet{version: version, withTTL: make(map[string]types.ResourceWithTTL, len(items)), plain: make(map[string]types.Resource, len(items)), versions: versions}
 	for _, x := range items {
 		name := cachev3.GetResourceName(x)
-		s.withTTL[name] = types.ResourceWithTTL{Resource: x}
-		s.plain[name] = x
+		r := b.bake(x)
+		s.withTTL[name] = types.ResourceWithTTL{Resource: r}
+		s.plain[name] = r
 	}
 	if s.versions == nil {
 		s.versions = map[string]string{}
@@ -196,7 +199,7 @@ func newTypeSet[T types.Resource](version string, items []T, versions map[string
 // snapshot builds p's snapshot, reusing prev's sets for the types that did
 // not change and, through shared, one set of load assignments per egress
 // group and version.
-func snapshot(p *translate.Proxy, versions map[string]string, changed map[string]uint64, prev *proxySnapshot, shared map[string]*typeSet) *proxySnapshot {
+func snapshot(b *baker, p *translate.Proxy, versions map[string]string, changed map[string]uint64, prev *proxySnapshot, shared map[string]*typeSet) *proxySnapshot {
 	r := &p.Resources
 	snap := &proxySnapshot{types: make(map[string]*typeSet, len(typeOrder))}
 	for _, t := range typeOrder {
@@ -213,7 +216,7 @@ func snapshot(p *translate.Proxy, versions map[string]string, changed map[string
 				snap.types[t.url] = s
 				continue
 			}
-			s := newTypeSet(v, r.Clusters, p.Versions(t.url))
+			s := newTypeSet(b, v, r.Clusters, p.Versions(t.url))
 			shared[key] = s
 			snap.types[t.url] = s
 		case translate.TypeEndpoint:
@@ -222,13 +225,13 @@ func snapshot(p *translate.Proxy, versions map[string]string, changed map[string
 				snap.types[t.url] = s
 				continue
 			}
-			s := newTypeSet(v, r.Endpoints, p.Versions(t.url))
+			s := newTypeSet(b, v, r.Endpoints, p.Versions(t.url))
 			shared[key] = s
 			snap.types[t.url] = s
 		case translate.TypeListener:
-			snap.types[t.url] = newTypeSet(v, r.Listeners, p.Versions(t.url))
+			snap.types[t.url] = newTypeSet(b, v, r.Listeners, p.Versions(t.url))
 		case translate.TypeRoute:
-			snap.types[t.url] = newTypeSet(v, r.Routes, p.Versions(t.url))
+			snap.types[t.url] = newTypeSet(b, v, r.Routes, p.Versions(t.url))
 		}
 	}
 	return snap
