@@ -39,6 +39,8 @@ type Config struct {
 	Args []string
 	// Resources of the sidecar container, if any.
 	Resources corev1.ResourceRequirements
+	// Env is added to the sidecar (e.g. MESH_BOOTSTRAP_TOKEN from a Secret).
+	Env []corev1.EnvVar
 }
 
 // Normalize fills defaults.
@@ -86,7 +88,9 @@ func Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) (bool, error
 		if err != nil || p <= 0 || p > 65535 {
 			return false, fmt.Errorf("%s %q: want a port number", AnnotationAppPort, app)
 		}
-		args = append(args, "--inbound", fmt.Sprintf("0.0.0.0:%d=127.0.0.1:%d", cfg.InboundPort, p))
+		if cfg.ControlPlane == "" { // with a control plane, xDS brings the listeners
+			args = append(args, "--inbound", fmt.Sprintf("0.0.0.0:%d=127.0.0.1:%d", cfg.InboundPort, p))
+		}
 		ports = append(ports, corev1.ContainerPort{Name: "mesh-inbound", ContainerPort: cfg.InboundPort})
 		meta.Annotations[AnnotationInboundPort] = strconv.Itoa(int(cfg.InboundPort))
 		role = "server-proxy"
@@ -97,7 +101,9 @@ func Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) (bool, error
 			if _, err := strconv.Atoi(listen); !ok || err != nil || upstream == "" {
 				return false, fmt.Errorf("%s %q: want PORT=HOST:PORT[,...]", AnnotationOutbound, out)
 			}
-			args = append(args, "--outbound", "127.0.0.1:"+listen+"="+upstream)
+			if cfg.ControlPlane == "" {
+				args = append(args, "--outbound", "127.0.0.1:"+listen+"="+upstream)
+			}
 		}
 		if role == "server-proxy" {
 			role = "sidecar"
@@ -129,6 +135,7 @@ func Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) (bool, error
 	if cfg.Workers > 0 {
 		c.Env = append(c.Env, corev1.EnvVar{Name: "GOMAXPROCS", Value: strconv.Itoa(cfg.Workers)})
 	}
+	c.Env = append(c.Env, cfg.Env...)
 	spec.Containers = append(spec.Containers, c)
 	return true, nil
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +19,6 @@ import (
 	"github.com/meshbench/meshbench/harness/measure"
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/results"
-	"github.com/meshbench/meshbench/mesh-under-test/deploy"
 )
 
 // readyTimeout bounds the wait for a lane's pods.
@@ -62,18 +60,16 @@ func (t *topology) up(ctx context.Context) error {
 	if t.spec.Lane == platform.LaneMesh && !serverSide && !clientSide {
 		return fmt.Errorf("unknown mode %q (both, clientonly, serveronly)", t.spec.Mode)
 	}
-	if t.spec.Lane == platform.LaneMesh && t.p.opts.Images.Meshcontrol != "" {
-		m, err := deploy.Meshcontrol(t.ns, t.p.opts.Images.Meshcontrol)
-		if err != nil {
-			return err
-		}
-		place := func(p *corev1.Pod) { pl.apply(&p.Spec, "mesh", nil) }
-		if err := apply(ctx, cs, t.ns, m, place); err != nil {
+	if t.spec.Case.MTLS && t.spec.Lane == platform.LaneMesh && mode != platform.ModeBoth {
+		return fmt.Errorf("mTLS needs both sidecars (mode both), not %s: %w", mode, platform.ErrLaneUnavailable)
+	}
+	icfg := inject.Config{Image: t.p.opts.Images.Meshproxy, Workers: t.spec.Mesh.Workers, Args: t.spec.Mesh.ProxyArgs, InboundPort: inboundPort}
+	xds := t.spec.Lane == platform.LaneMesh && t.p.opts.Images.Meshcontrol != ""
+	if xds {
+		if err := t.startControlPlane(ctx, pl, &icfg); err != nil {
 			return fmt.Errorf("meshcontrol: %w", err)
 		}
-		t.members = append(t.members, member{"meshcontrol", "meshcontrol", "control-plane", results.RoleControlPlane})
 	}
-	icfg := inject.Config{Image: t.p.opts.Images.Meshproxy, Workers: t.spec.Mesh.Workers, Args: t.spec.Mesh.ProxyArgs}
 
 	app, svc := appPod(t.p.opts.Images.Meshbench), appService()
 	pl.apply(&app.Spec, "server", map[string]string{"app": "loadgen"})
@@ -90,6 +86,21 @@ func (t *topology) up(ctx context.Context) error {
 		return fmt.Errorf("create service: %w", err)
 	}
 	upstream := fmt.Sprintf("%s:%d", svc.Spec.ClusterIP, appPort)
+	if _, err := cs.CoreV1().Pods(t.ns).Create(ctx, app, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create pod app: %w", err)
+	}
+	if xds {
+		// The server sidecar's inbound listener is the app pod's IP, which
+		// is how the control plane knows the endpoint has a sidecar (and
+		// applies mTLS towards it); the pod has its IP once it is scheduled.
+		podIP, err := t.waitPodIP(ctx, "app")
+		if err != nil {
+			return err
+		}
+		if err := t.writeMesh(ctx, mode, podIP, upstream); err != nil {
+			return fmt.Errorf("meshcontrol: %w", err)
+		}
+	}
 
 	lg := loadgenPod(t.p.opts.Images.Meshbench)
 	pl.apply(&lg.Spec, "client", map[string]string{"app": "echo"})
@@ -102,10 +113,8 @@ func (t *topology) up(ctx context.Context) error {
 		}
 		t.target = fmt.Sprintf("http://127.0.0.1:%d/echo", outboundPort)
 	}
-	for _, pod := range []*corev1.Pod{app, lg} {
-		if _, err := cs.CoreV1().Pods(t.ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
-			return fmt.Errorf("create pod %s: %w", pod.Name, err)
-		}
+	if _, err := cs.CoreV1().Pods(t.ns).Create(ctx, lg, metav1.CreateOptions{}); err != nil {
+		return fmt.Errorf("create pod loadgen: %w", err)
 	}
 	t.members = append(t.members, member{"app", "app", "app", results.RoleApp}, member{"loadgen", "loadgen", "loadgen", results.RoleLoadgen})
 	if serverSide {
@@ -116,7 +125,10 @@ func (t *topology) up(ctx context.Context) error {
 	}
 	if t.spec.Lane == platform.LaneMesh {
 		t.features = &results.MeshFeatures{Proxy: "meshproxy", MTLS: t.spec.Case.MTLS, Telemetry: t.spec.Mesh.Telemetry, Workers: t.spec.Mesh.Workers,
-			Extra: map[string]string{"platform": t.p.opts.Name, "mode": mode, "control_plane": strconv.FormatBool(t.p.opts.Images.Meshcontrol != "")}}
+			XDS: xds, Extra: map[string]string{"platform": t.p.opts.Name, "mode": mode}}
+		if xds {
+			t.features.Extra["control_plane"] = "meshcontrol"
+		}
 	}
 	var names []string
 	for _, m := range t.members {
@@ -184,6 +196,23 @@ func (t *topology) waitReady(ctx context.Context, names ...string) (map[string]*
 		case <-ctx.Done():
 			return nil, fmt.Errorf("pods of %s not Ready within %s: %w", t.ns, readyTimeout, ctx.Err())
 		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// waitPodIP waits until the named pod has an IP.
+func (t *topology) waitPodIP(ctx context.Context, name string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	for {
+		pod, err := t.p.cs.CoreV1().Pods(t.ns).Get(ctx, name, metav1.GetOptions{})
+		if err == nil && pod.Status.PodIP != "" {
+			return pod.Status.PodIP, nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("pod %s/%s has no IP within %s: %w", t.ns, name, readyTimeout, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }

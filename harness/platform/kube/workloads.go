@@ -11,6 +11,7 @@ const (
 	appPort      = 8080
 	loadgenPort  = 9080
 	outboundPort = 15001 // the client-side sidecar's listener on the load client's loopback
+	inboundPort  = 15006 // the server-side sidecar's inbound listener
 )
 
 // placement puts pods by the nodes' meshbench.io/role labels when the
