@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/meshbench/meshbench/harness/cluster"
+	"github.com/meshbench/meshbench/harness/platform/kind"
 )
 
 func newClusterCmd(e *env) *cobra.Command {
@@ -24,7 +25,7 @@ func newClusterCmd(e *env) *cobra.Command {
   meshbench cluster status
   meshbench cluster delete`,
 	}
-	cmd.AddCommand(newClusterCreateCmd(e), newClusterDeleteCmd(e), newClusterStatusCmd(e))
+	cmd.AddCommand(newClusterCreateCmd(e), newClusterDeleteCmd(e), newClusterStatusCmd(e), newClusterLoadCmd(e))
 	return cmd
 }
 
@@ -100,5 +101,37 @@ func newClusterStatusCmd(e *env) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", cluster.DefaultName, "cluster name")
+	return cmd
+}
+
+func newClusterLoadCmd(e *env) *cobra.Command {
+	var name, binDir string
+	cmd := &cobra.Command{
+		Use:   "load-images",
+		Short: "Build the FROM-scratch images of meshbench, meshproxy and meshcontrol and load them into the cluster's nodes",
+		Long: `Builds pinned images (tag = binary's SHA-256) from static binaries and loads them with
+kind's nodeutils, so that --platform kube can run on this cluster. --platform kind does
+this by itself.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			bins, err := resolveBinaries(binDir)
+			if err != nil {
+				return err
+			}
+			im, err := kind.BuildImages(cmd.Context(), bins, e.log)
+			if err != nil {
+				return err
+			}
+			if err := cluster.NewManager(e.log).LoadImages(cmd.Context(), name, im.Refs()...); err != nil {
+				return err
+			}
+			for _, r := range im.Refs() {
+				fmt.Fprintln(e.streams.Out, r)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", cluster.DefaultName, "cluster name")
+	cmd.Flags().StringVar(&binDir, "bin-dir", "", "directory holding meshproxy and meshcontrol (default: next to meshbench)")
 	return cmd
 }

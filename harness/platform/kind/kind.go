@@ -41,7 +41,7 @@ func New(ctx context.Context, o Options) (*Platform, error) {
 		o.Cluster = cluster.DefaultName
 	}
 	p := &Platform{opts: o, mgr: cluster.NewManager(o.Log)}
-	images, err := buildImages(ctx, o.Binaries, o.Log)
+	images, err := BuildImages(ctx, o.Binaries, o.Log)
 	if err != nil {
 		return nil, err
 	}
@@ -52,13 +52,7 @@ func New(ctx context.Context, o Options) (*Platform, error) {
 	fail := func(err error) (*Platform, error) {
 		return nil, errors.Join(err, p.deleteIfCreated())
 	}
-	var refs []string
-	for _, r := range []string{images.Meshbench, images.Meshproxy, images.Meshcontrol} {
-		if r != "" {
-			refs = append(refs, r)
-		}
-	}
-	if err := p.mgr.LoadImages(ctx, o.Cluster, refs...); err != nil {
+	if err := p.mgr.LoadImages(ctx, o.Cluster, images.Refs()...); err != nil {
 		return fail(err)
 	}
 	cs, cfg, err := p.mgr.Clients(o.Cluster)
@@ -76,9 +70,9 @@ func New(ctx context.Context, o Options) (*Platform, error) {
 	return p, nil
 }
 
-// buildImages makes the FROM-scratch images of the binaries that exist;
+// BuildImages makes the FROM-scratch images of the binaries that exist;
 // meshbench is required, meshproxy and meshcontrol only by the mesh lane.
-func buildImages(ctx context.Context, b platform.Binaries, log *slog.Logger) (kube.Images, error) {
+func BuildImages(ctx context.Context, b platform.Binaries, log *slog.Logger) (kube.Images, error) {
 	var im kube.Images
 	for _, x := range []struct {
 		name, bin string

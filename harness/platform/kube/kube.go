@@ -24,6 +24,17 @@ type Images struct {
 	Meshcontrol string // control plane; the mesh lane runs without it when empty
 }
 
+// Refs lists the images that are set.
+func (im Images) Refs() []string {
+	var out []string
+	for _, r := range []string{im.Meshbench, im.Meshproxy, im.Meshcontrol} {
+		if r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // ProbeSource makes the probe of one running container.
 type ProbeSource interface {
 	Probe(ctx context.Context, pod *corev1.Pod, container, name, role string) (measure.Probe, error)
