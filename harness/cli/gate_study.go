@@ -142,7 +142,7 @@ func newGateStudyCmd(e *env) *cobra.Command {
 				}
 			}
 			fmt.Fprintf(out, "recording %s: %d runs (%d marked invalid%s) of variants %v; K=%d rounds, extension %d, alpha %.3g\n\n",
-				args[0], len(rs), invalid, map[bool]string{true: ", used anyway", false: ", their rounds void"}[f.inclInvalid],
+				args[0], len(rs), invalid, map[bool]string{true: ", used anyway", false: fmt.Sprintf("; those less than %.0f%% behind kept, the others void their round", 100*th.BehindTolerance)}[f.inclInvalid],
 				d.Variants(), th.Rounds, th.Extension, th.Alpha)
 			report := map[string]any{"thresholds": th}
 			var all []*study.Rates
