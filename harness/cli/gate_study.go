@@ -145,6 +145,12 @@ func newGateStudyCmd(e *env) *cobra.Command {
 				args[0], len(rs), invalid, map[bool]string{true: ", used anyway", false: fmt.Sprintf("; those less than %.0f%% behind kept, the others void their round", 100*th.BehindTolerance)}[f.inclInvalid],
 				d.Variants(), th.Rounds, th.Extension, th.Alpha)
 			report := map[string]any{"thresholds": th}
+			noise := study.NoiseOf(d, th.BehindTolerance)
+			fmt.Fprintln(out, "run-to-run spread (robust CV = 1.4826 MAD / median) of each variant's usable runs:")
+			fmt.Fprintln(out)
+			study.WriteNoise(out, noise)
+			fmt.Fprintln(out)
+			report["noise"] = noise
 			var all []*study.Rates
 			for _, mode := range f.modes {
 				for _, ps := range f.pairs {

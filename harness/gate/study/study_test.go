@@ -134,3 +134,16 @@ func TestMDE(t *testing.T) {
 	_, err = Scale("bogus", 1.1)
 	assert.Error(t, err)
 }
+
+func TestNoise(t *testing.T) {
+	d, _, _ := record(t, 30)
+	ns := NoiseOf(d, 0.1)
+	require.Len(t, ns, 3)
+	for _, n := range ns {
+		assert.Equal(t, 30, n.Runs)
+		// The synthetic runs have 2% normal noise on CPU per proxy; the sum
+		// of two has ~1.4%.
+		assert.InDelta(t, 0.014, n.CV["cpu_us_per_request/proxies"], 0.007, n.Variant)
+	}
+	assert.InDelta(t, 1.4826/2, robustCV([]float64{1, 2, 3}), 1e-9, "MAD 1 around median 2")
+}
