@@ -1,10 +1,13 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/fsnotify/fsnotify"
@@ -22,15 +25,20 @@ type File struct {
 
 	mu   sync.RWMutex
 	mesh *meshconfig.Mesh
+	data []byte // what mesh was parsed from
 }
 
 // NewFile loads path; it fails when the file is missing or invalid.
 func NewFile(path string, log *slog.Logger) (*File, error) {
-	m, err := meshconfig.Load(path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read mesh file: %w", err)
+	}
+	m, err := meshconfig.Parse(path, data)
 	if err != nil {
 		return nil, err
 	}
-	return &File{path: path, log: log, mesh: m}, nil
+	return &File{path: path, log: log, mesh: m, data: data}, nil
 }
 
 // Name implements Source.
@@ -66,7 +74,10 @@ func (f *File) Run(ctx context.Context, changed func()) error {
 		case err := <-w.Errors:
 			f.log.Warn("mesh file watch error", "path", f.path, "error", err)
 		case ev := <-w.Events:
-			if filepath.Clean(ev.Name) != abs || !ev.Has(fsnotify.Write|fsnotify.Create|fsnotify.Rename) {
+			// Kubernetes updates a mounted ConfigMap by swapping the
+			// "..data" symlink, never touching the file's own name.
+			name := filepath.Clean(ev.Name)
+			if name != abs && !strings.HasPrefix(filepath.Base(name), "..") || !ev.Has(fsnotify.Write|fsnotify.Create|fsnotify.Rename) {
 				continue
 			}
 			if f.reload() {
@@ -77,7 +88,18 @@ func (f *File) Run(ctx context.Context, changed func()) error {
 }
 
 func (f *File) reload() bool {
-	m, err := meshconfig.Load(f.path)
+	data, err := os.ReadFile(f.path)
+	if err != nil {
+		f.log.Warn("mesh file unreadable, keeping the previous version", "error", err)
+		return false
+	}
+	f.mu.RLock()
+	same := bytes.Equal(data, f.data)
+	f.mu.RUnlock()
+	if same {
+		return false
+	}
+	m, err := meshconfig.Parse(f.path, data)
 	if err != nil {
 		// A writer that is not atomic shows us half a file; the next
 		// event brings the rest.
@@ -85,7 +107,7 @@ func (f *File) reload() bool {
 		return false
 	}
 	f.mu.Lock()
-	f.mesh = m
+	f.mesh, f.data = m, data
 	f.mu.Unlock()
 	return true
 }
