@@ -63,7 +63,8 @@ func (t *topology) up(ctx context.Context) error {
 	if t.spec.Case.MTLS && t.spec.Lane == platform.LaneMesh && mode != platform.ModeBoth {
 		return fmt.Errorf("mTLS needs both sidecars (mode both), not %s: %w", mode, platform.ErrLaneUnavailable)
 	}
-	icfg := inject.Config{Image: t.p.opts.Images.Meshproxy, Workers: t.spec.Mesh.Workers, Args: t.spec.Mesh.ProxyArgs, InboundPort: inboundPort}
+	icfg := inject.Config{Image: t.p.opts.Images.Meshproxy, Workers: t.spec.Mesh.Workers, Args: t.spec.Mesh.ProxyArgs, InboundPort: inboundPort,
+		Resources: requests(sidecarCPU)}
 	xds := t.spec.Lane == platform.LaneMesh && t.p.opts.Images.Meshcontrol != ""
 	if xds {
 		if err := t.startControlPlane(ctx, pl, &icfg); err != nil {

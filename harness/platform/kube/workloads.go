@@ -2,6 +2,7 @@ package kube
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
@@ -45,6 +46,23 @@ func (pl placement) apply(spec *corev1.PodSpec, role string, avoid map[string]st
 	}
 }
 
+// requests gives the harness's containers CPU requests, which makes their
+// pods Burstable: BestEffort pods get the minimum cpu.shares (2) and lose
+// every contended tick to the node's control plane. No limits: throttling
+// would add latency the mesh did not cause.
+func requests(cpu string) corev1.ResourceRequirements {
+	return corev1.ResourceRequirements{Requests: corev1.ResourceList{
+		corev1.ResourceCPU:    resource.MustParse(cpu),
+		corev1.ResourceMemory: resource.MustParse("16Mi"),
+	}}
+}
+
+// CPU requests of the workloads and of each sidecar.
+const (
+	workloadCPU = "200m"
+	sidecarCPU  = "100m"
+)
+
 func httpReady(path string, port int) *corev1.Probe {
 	return &corev1.Probe{
 		ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: path, Port: intstr.FromInt(port)}},
@@ -63,6 +81,7 @@ func appPod(image string) *corev1.Pod {
 				Args:           []string{"echo", "--listen", "0.0.0.0:8080"},
 				Ports:          []corev1.ContainerPort{{Name: "http", ContainerPort: appPort}},
 				ReadinessProbe: httpReady("/", appPort),
+				Resources:      requests(workloadCPU),
 			}},
 		},
 	}
@@ -89,6 +108,7 @@ func loadgenPod(image string) *corev1.Pod {
 				Args:           []string{"loadgen", "--listen", "0.0.0.0:9080"},
 				Ports:          []corev1.ContainerPort{{Name: "api", ContainerPort: loadgenPort}},
 				ReadinessProbe: httpReady("/ready", loadgenPort),
+				Resources:      requests(workloadCPU),
 			}},
 		},
 	}
