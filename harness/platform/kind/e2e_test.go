@@ -3,6 +3,7 @@ package kind_test
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,7 +57,8 @@ func TestKindE2E(t *testing.T) {
 	const name = "meshbench-e2e"
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", name+"-control-plane").Run() })
+	// Whatever happens, no cluster outlives the test.
+	t.Cleanup(func() { _ = cluster.NewManager(slog.New(slog.DiscardHandler)).Delete(name, "") })
 
 	repo, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	require.NoError(t, err)
