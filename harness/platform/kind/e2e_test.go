@@ -37,8 +37,9 @@ mesh:
 `
 
 // TestKindE2E builds static binaries, then runs `meshbench run --platform
-// kind` on a fresh one-node cluster in both lanes and checks the results
-// and that the cluster is gone afterwards. It needs Docker (make kind-host)
+// kind` on a fresh three-node cluster (load client, server and mesh on
+// nodes of their own, so requests cross the harness's CNI routes) in both
+// lanes and checks the results and that the cluster is gone afterwards. It needs Docker (make kind-host)
 // and the node image (make node-image); it takes a few minutes.
 func TestKindE2E(t *testing.T) {
 	if testing.Short() {
@@ -59,6 +60,9 @@ func TestKindE2E(t *testing.T) {
 	defer cancel()
 	// Whatever happens, no cluster outlives the test.
 	t.Cleanup(func() { _ = cluster.NewManager(slog.New(slog.DiscardHandler)).Delete(name, "") })
+	if ok, _ := cluster.NewManager(slog.New(slog.DiscardHandler)).Exists(name); ok {
+		t.Fatalf("kind cluster %s exists already (left by an earlier run?): delete it with meshbench cluster delete --name %s", name, name)
+	}
 
 	repo, err := filepath.Abs(filepath.Join("..", "..", ".."))
 	require.NoError(t, err)
@@ -73,7 +77,7 @@ func TestKindE2E(t *testing.T) {
 	require.NoError(t, os.WriteFile(scen, []byte(e2eScenario), 0o644))
 	resDir := filepath.Join(t.TempDir(), "results")
 	run := exec.CommandContext(ctx, filepath.Join(bin, "meshbench"), "run", "-f", scen, "--platform", "kind", "-o", resDir, "--no-report")
-	run.Env = append(os.Environ(), "MESHBENCH_KIND_CLUSTER="+name, "MESHBENCH_NODE_IMAGE="+image)
+	run.Env = append(os.Environ(), "MESHBENCH_KIND_CLUSTER="+name, "MESHBENCH_NODE_IMAGE="+image, "MESHBENCH_KIND_CONFIG=three-nodes")
 	var stdout, stderr bytes.Buffer
 	run.Stdout, run.Stderr = &stdout, &stderr
 	start := time.Now()
