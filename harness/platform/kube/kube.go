@@ -49,6 +49,8 @@ type Options struct {
 	Probes ProbeSource
 	// Name reported by Name() (kind wraps this platform).
 	Name string
+	// Client overrides the clientset built from Config (tests use a fake).
+	Client kubernetes.Interface
 }
 
 // ManagedLabel marks every namespace the platform creates.
@@ -78,9 +80,12 @@ func New(opts Options) (*Platform, error) {
 	if opts.Name == "" {
 		opts.Name = "kube"
 	}
-	cs, err := kubernetes.NewForConfig(opts.Config)
-	if err != nil {
-		return nil, fmt.Errorf("kube: %w", err)
+	cs := opts.Client
+	if cs == nil {
+		var err error
+		if cs, err = kubernetes.NewForConfig(opts.Config); err != nil {
+			return nil, fmt.Errorf("kube: %w", err)
+		}
 	}
 	if opts.Probes == nil {
 		opts.Probes = &KubeletStats{cs: cs}

@@ -1,0 +1,178 @@
+package kube
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/rest"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/meshbench/meshbench/harness/inject"
+	"github.com/meshbench/meshbench/harness/measure"
+	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// fakeCluster plays the parts of the API server the platform relies on:
+// Services get a ClusterIP, pods are scheduled, get an IP and turn Ready.
+func fakeCluster() *fake.Clientset {
+	cs := fake.NewClientset()
+	ips := map[string]string{"app": "10.96.0.10", "meshcontrol": "10.96.0.20"}
+	cs.PrependReactor("create", "services", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		svc := a.(k8stesting.CreateAction).GetObject().(*corev1.Service)
+		svc.Spec.ClusterIP = ips[svc.Name]
+		return false, nil, nil
+	})
+	podIPs := map[string]string{"app": "10.244.0.5", "loadgen": "10.244.0.6", "meshcontrol": "10.244.0.7"}
+	cs.PrependReactor("create", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		pod := a.(k8stesting.CreateAction).GetObject().(*corev1.Pod)
+		pod.Spec.NodeName = "node-a"
+		pod.Status.Phase = corev1.PodRunning
+		pod.Status.PodIP = podIPs[pod.Name]
+		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+		for _, c := range pod.Spec.Containers {
+			pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, corev1.ContainerStatus{Name: c.Name, ContainerID: "containerd://" + pod.Name + "-" + c.Name})
+		}
+		return false, nil, nil
+	})
+	return cs
+}
+
+type fakeProbes struct{}
+
+func (fakeProbes) Probe(_ context.Context, pod *corev1.Pod, container, name, role string) (measure.Probe, error) {
+	return fixedProbe{name: name, role: role}, nil
+}
+
+type fixedProbe struct{ name, role string }
+
+func (p fixedProbe) Name() string { return p.name }
+func (p fixedProbe) Role() string { return p.role }
+func (p fixedProbe) Sample(context.Context) (measure.Sample, error) {
+	return measure.Sample{CPUSeconds: 1, RSSBytes: 1}, nil
+}
+
+func newTestPlatform(t *testing.T, images Images) (*Platform, *fake.Clientset) {
+	cs := fakeCluster()
+	p, err := New(Options{Config: &rest.Config{Host: "http://127.0.0.1:1"}, Images: images, Client: cs, Probes: fakeProbes{}})
+	require.NoError(t, err)
+	return p, cs
+}
+
+var allImages = Images{Meshbench: "mb:1", Meshproxy: "mp:1", Meshcontrol: "mc:1"}
+
+func container(t *testing.T, pod *corev1.Pod, name string) *corev1.Container {
+	t.Helper()
+	for i := range pod.Spec.Containers {
+		if pod.Spec.Containers[i].Name == name {
+			return &pod.Spec.Containers[i]
+		}
+	}
+	return nil
+}
+
+func TestUpLanes(t *testing.T) {
+	tests := []struct {
+		name       string
+		spec       platform.Spec
+		images     Images
+		wantRoles  []string
+		wantTarget string
+		wantXDS    bool
+	}{
+		{"none", platform.Spec{Lane: platform.LaneNone}, allImages,
+			[]string{results.RoleApp, results.RoleLoadgen}, "http://10.96.0.10:8080/echo", false},
+		{"mesh both over xDS", platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeBoth}, allImages,
+			[]string{results.RoleControlPlane, results.RoleApp, results.RoleLoadgen, results.RoleServerProxy, results.RoleClientProxy}, "http://127.0.0.1:15001/echo", true},
+		{"mesh serveronly", platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeServerOnly}, allImages,
+			[]string{results.RoleControlPlane, results.RoleApp, results.RoleLoadgen, results.RoleServerProxy}, "http://10.96.0.10:8080/echo", true},
+		{"mesh static, no meshcontrol image", platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeBoth}, Images{Meshbench: "mb:1", Meshproxy: "mp:1"},
+			[]string{results.RoleApp, results.RoleLoadgen, results.RoleServerProxy, results.RoleClientProxy}, "http://127.0.0.1:15001/echo", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			p, cs := newTestPlatform(t, tt.images)
+			top, err := p.Up(ctx, tt.spec)
+			require.NoError(t, err)
+			tp := top.(*topology)
+			assert.Equal(t, tt.wantTarget, tp.target)
+			var roles []string
+			for _, pr := range top.Probes() {
+				roles = append(roles, pr.Role())
+			}
+			assert.Equal(t, tt.wantRoles, roles)
+			assert.True(t, strings.HasPrefix(tp.loadgen.Base, "http://127.0.0.1:1/api/v1/namespaces/"+tp.ns+"/pods/loadgen:9080/proxy"))
+			if tt.spec.Lane == platform.LaneMesh {
+				require.NotNil(t, top.Features())
+				assert.Equal(t, tt.wantXDS, top.Features().XDS)
+			}
+
+			app, err := cs.CoreV1().Pods(tp.ns).Get(ctx, "app", metav1.GetOptions{})
+			require.NoError(t, err)
+			svc, err := cs.CoreV1().Services(tp.ns).Get(ctx, "app", metav1.GetOptions{})
+			require.NoError(t, err)
+			if side := container(t, app, inject.ContainerName); side != nil {
+				assert.Equal(t, 15006, svc.Spec.Ports[0].TargetPort.IntValue(), "the Service is retargeted to the server sidecar")
+				args := strings.Join(side.Args, " ")
+				assert.Contains(t, args, "--id server-proxy")
+				if tt.wantXDS {
+					assert.Contains(t, args, "--xds 10.96.0.20:15010")
+					assert.NotContains(t, args, "--inbound", "xDS brings the listeners")
+					require.Len(t, side.Env, 1)
+					assert.Equal(t, tokenSecret, side.Env[0].ValueFrom.SecretKeyRef.Name)
+				} else {
+					assert.Contains(t, args, "--inbound 0.0.0.0:15006=127.0.0.1:8080")
+				}
+				assert.NotEmpty(t, side.Resources.Requests.Cpu().String())
+			} else {
+				assert.Equal(t, 8080, svc.Spec.Ports[0].TargetPort.IntValue())
+			}
+			if tt.wantXDS {
+				cm, err := cs.CoreV1().ConfigMaps(tp.ns).Get(ctx, meshConfigMap, metav1.GetOptions{})
+				require.NoError(t, err)
+				mesh := cm.Data["mesh.yaml"]
+				if tt.spec.Mode != platform.ModeClientOnly {
+					assert.Contains(t, mesh, "10.244.0.5:15006", "the server sidecar listens on the app pod's IP")
+				}
+				_, err = cs.CoreV1().Pods(tp.ns).Get(ctx, "meshcontrol", metav1.GetOptions{})
+				require.NoError(t, err)
+			}
+
+			require.NoError(t, top.Down(ctx))
+			require.NoError(t, top.Down(ctx), "Down is idempotent")
+			_, err = cs.CoreV1().Namespaces().Get(ctx, tp.ns, metav1.GetOptions{})
+			assert.Error(t, err, "the lane's namespace is deleted")
+			assert.NoError(t, p.Close(ctx))
+		})
+	}
+}
+
+func TestUpUnavailable(t *testing.T) {
+	tests := []struct {
+		name   string
+		spec   platform.Spec
+		images Images
+	}{
+		{"reference lane", platform.Spec{Lane: platform.LaneHAProxy}, allImages},
+		{"mesh without meshproxy", platform.Spec{Lane: platform.LaneMesh}, Images{Meshbench: "mb:1"}},
+		{"mTLS with one sidecar", platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeClientOnly, Case: results.Case{MTLS: true}}, allImages},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, cs := newTestPlatform(t, tt.images)
+			_, err := p.Up(context.Background(), tt.spec)
+			require.ErrorIs(t, err, platform.ErrLaneUnavailable)
+			nss, err := cs.CoreV1().Namespaces().List(context.Background(), metav1.ListOptions{})
+			require.NoError(t, err)
+			assert.Empty(t, nss.Items, "nothing is left behind")
+		})
+	}
+}
