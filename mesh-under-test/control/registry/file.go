@@ -67,6 +67,10 @@ func (f *File) Run(ctx context.Context, changed func()) error {
 	if err := w.Add(filepath.Dir(abs)); err != nil {
 		return fmt.Errorf("watch %s: %w", filepath.Dir(abs), err)
 	}
+	// A change between NewFile and the watch would otherwise go unseen.
+	if f.reload() {
+		changed()
+	}
 	for {
 		select {
 		case <-ctx.Done():
