@@ -6,20 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
@@ -166,102 +160,6 @@ type session struct {
 	first   bool
 }
 
-// stream runs one ADS stream; got reports whether any response arrived.
-func (c *Client) stream(ctx context.Context, conn *grpc.ClientConn, a xdsconfig.Applier) (bool, error) {
-	c.mu.Lock()
-	s := &session{c: c, a: a, pending: c.applied.clone(), names: map[string][]string{}, nonces: map[string]string{}, first: true}
-	c.mu.Unlock()
-	if c.opts.Protocol == ProtocolDelta {
-		return c.deltaStream(ctx, conn, s)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	st, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
-	if err != nil {
-		return false, err
-	}
-	var sendMu sync.Mutex
-	s.send = func(r *discoveryv3.DiscoveryRequest) error {
-		sendMu.Lock()
-		defer sendMu.Unlock()
-		if s.first {
-			r.Node = &corev3.Node{Id: c.opts.NodeID, UserAgentName: "meshproxy"}
-			s.first = false
-		}
-		return st.Send(r)
-	}
-	// Start from what we run: the control plane answers only what differs.
-	for _, t := range []string{resource.ClusterType, resource.ListenerType} {
-		if err := s.send(&discoveryv3.DiscoveryRequest{TypeUrl: t, VersionInfo: s.pending.versions[t]}); err != nil {
-			return false, err
-		}
-	}
-	if err := s.subscribe(resource.EndpointType, s.pending.edsNames()); err != nil {
-		return false, err
-	}
-	if err := s.subscribe(resource.RouteType, s.pending.rdsNames()); err != nil {
-		return false, err
-	}
-	if c.opts.Certs != nil {
-		go s.rotations(ctx)
-	}
-	got := false
-	for {
-		resp, err := st.Recv()
-		if err != nil {
-			return got, err
-		}
-		got = true
-		if err := s.handle(ctx, resp); err != nil {
-			return got, err
-		}
-	}
-}
-
-// subscribe asks for a new set of names of a dependent type.
-func (s *session) subscribe(typeURL string, names []string) error {
-	if old, ok := s.names[typeURL]; ok && slices.Equal(old, names) {
-		return nil
-	}
-	if len(names) == 0 && s.names[typeURL] == nil {
-		return nil // nothing to ask for yet; an empty list would mean wildcard
-	}
-	s.names[typeURL] = names
-	return s.send(&discoveryv3.DiscoveryRequest{
-		TypeUrl: typeURL, VersionInfo: s.pending.versions[typeURL], ResourceNames: names, ResponseNonce: s.nonces[typeURL],
-	})
-}
-
-func (s *session) handle(ctx context.Context, resp *discoveryv3.DiscoveryResponse) error {
-	c := s.c
-	size := proto.Size(resp)
-	c.responses.Add(1)
-	c.bytes.Add(int64(size))
-	if c.opts.Observer != nil {
-		c.opts.Observer.OnResponse(resp.TypeUrl, resp.VersionInfo, size)
-	}
-	s.nonces[resp.TypeUrl] = resp.Nonce
-	next := s.pending.clone()
-	err := next.set(resp.TypeUrl, resp.VersionInfo, resp.Resources)
-	if err == nil {
-		err = s.apply(ctx, next)
-	}
-	if err != nil {
-		c.nacks.Add(1)
-		c.log.Warn("rejecting configuration", "type", resp.TypeUrl, "version", resp.VersionInfo, "error", err)
-		return s.ack(resp, s.pending.versions[resp.TypeUrl], err)
-	}
-	s.pending = next
-	if err := s.ack(resp, resp.VersionInfo, nil); err != nil {
-		return err
-	}
-	// New clusters or listeners may reference new dependent resources.
-	if err := s.subscribe(resource.EndpointType, next.edsNames()); err != nil {
-		return err
-	}
-	return s.subscribe(resource.RouteType, next.rdsNames())
-}
-
 // apply hands next to the Applier when it is complete and differs from
 // what is applied. An incomplete state waits for its dependencies.
 func (s *session) apply(ctx context.Context, next *state) error {
@@ -288,20 +186,6 @@ func (s *session) apply(ctx context.Context, next *state) error {
 	c.mu.Lock()
 	c.applied = next
 	c.mu.Unlock()
-	return nil
-}
-
-func (s *session) ack(resp *discoveryv3.DiscoveryResponse, version string, nackErr error) error {
-	req := &discoveryv3.DiscoveryRequest{TypeUrl: resp.TypeUrl, VersionInfo: version, ResponseNonce: resp.Nonce, ResourceNames: s.names[resp.TypeUrl]}
-	if nackErr != nil {
-		req.ErrorDetail = &status.Status{Code: int32(codes.InvalidArgument), Message: nackErr.Error()}
-	}
-	if err := s.send(req); err != nil {
-		return err
-	}
-	if o := s.c.opts.Observer; o != nil {
-		o.OnAck(resp.TypeUrl, version, nackErr != nil)
-	}
 	return nil
 }
 

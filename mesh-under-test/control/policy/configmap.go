@@ -24,11 +24,11 @@ const DefaultKey = "mesh.yaml"
 // ConfigMap is a registry.Source reading one ConfigMap. An invalid
 // document is logged and ignored, keeping the last good one.
 type ConfigMap struct {
-	Client    kubernetes.Interface
+	Client        kubernetes.Interface
 	Namespace     string
 	ConfigMapName string
 	Key           string // default DefaultKey
-	Logger    *slog.Logger
+	Logger        *slog.Logger
 
 	mu   sync.RWMutex
 	mesh *meshconfig.Mesh
@@ -37,7 +37,9 @@ type ConfigMap struct {
 var _ registry.Source = (*ConfigMap)(nil)
 
 // Name implements registry.Source.
-func (c *ConfigMap) Name() string { return fmt.Sprintf("configmap:%s/%s", c.Namespace, c.ConfigMapName) }
+func (c *ConfigMap) Name() string {
+	return fmt.Sprintf("configmap:%s/%s", c.Namespace, c.ConfigMapName)
+}
 
 // Snapshot implements registry.Source: services come from other sources,
 // so only proxies, policy and the trust domain are reported.
