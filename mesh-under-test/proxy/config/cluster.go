@@ -9,6 +9,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	httpoptsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/health"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/lb"
@@ -95,6 +96,18 @@ func (cc *compileCtx) compileCluster(c *clusterv3.Cluster, cla map[string]*endpo
 		}
 		cfg.Outlier = oc
 	}
+	if a := c.GetTypedExtensionProtocolOptions()[typeHTTPOptionsKey]; a != nil {
+		o, err := unpack[httpoptsv3.HttpProtocolOptions](a)
+		if err != nil {
+			return nil, fmt.Errorf("typed_extension_protocol_options: %w", err)
+		}
+		switch {
+		case o.GetExplicitHttpConfig().GetHttp2ProtocolOptions() != nil:
+			cfg.Protocol = upstream.ProtoHTTP2
+		case o.GetUseDownstreamProtocolConfig() != nil, o.GetAutoConfig() != nil:
+			cfg.Protocol = upstream.ProtoDownstream
+		}
+	}
 	var sans []string
 	var store *tlsid.Store
 	if ts := c.GetTransportSocket(); ts != nil {
@@ -151,6 +164,10 @@ func (cc *compileCtx) compileCluster(c *clusterv3.Cluster, cla map[string]*endpo
 	}
 	return uc, nil
 }
+
+// typeHTTPOptionsKey is the typed_extension_protocol_options key of
+// HttpProtocolOptions.
+const typeHTTPOptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 
 func endpointAddrs(l *endpointv3.ClusterLoadAssignment) ([]string, error) {
 	var out []string

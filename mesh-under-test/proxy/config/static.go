@@ -14,6 +14,7 @@ import (
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	httpoptsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -150,6 +151,10 @@ func addStatic(r *xdsconfig.Resources, dir string, i int, m Mapping, td corev3.T
 			LbEndpoints: []*endpointv3.LbEndpoint{{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{
 				Endpoint: &endpointv3.Endpoint{Address: ua}}}}}}},
 	}
+	// A plain relay keeps the client's protocol (h2c in, h2c out).
+	cl.TypedExtensionProtocolOptions = map[string]*anypb.Any{typeHTTPOptionsKey: MustAny(&httpoptsv3.HttpProtocolOptions{
+		UpstreamProtocolOptions: &httpoptsv3.HttpProtocolOptions_UseDownstreamProtocolConfig{
+			UseDownstreamProtocolConfig: &httpoptsv3.HttpProtocolOptions_UseDownstreamHttpConfig{}}})}
 	if t != nil && td == corev3.TrafficDirection_OUTBOUND {
 		cl.TransportSocket = &corev3.TransportSocket{Name: "envoy.transport_sockets.tls",
 			ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: MustAny(&tlsv3.UpstreamTlsContext{CommonTlsContext: commonTLS()})}}

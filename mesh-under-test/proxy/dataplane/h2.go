@@ -154,7 +154,13 @@ func (s *h2conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer cluster.Breakers.ReleaseRequest()
-	status, respBytes := s.forward(w, r, route, cluster, hc, start)
+	var status int
+	var respBytes int64
+	if cluster.Protocol == upstream.ProtoHTTP1 && !isGRPC(r) {
+		status, respBytes = s.forwardH1(w, r, route, cluster, hc, start)
+	} else {
+		status, respBytes = s.forward(w, r, route, cluster, hc, start)
+	}
 	series := s.p.metrics.Series(lc.Direction, s.source, cluster.Name)
 	series.Observe(status, time.Since(start), max(r.ContentLength, 0), respBytes)
 	if hc.AccessLogFraction > 0 {
@@ -187,15 +193,7 @@ func (s *h2conn) forward(w http.ResponseWriter, r *http.Request, route *router.R
 		out.Header.Del("Te")
 	}
 	applyEdits(out.Header, route.ReqEdits)
-	var tr telemetry.Trace
-	tr.Generate = hc.GenerateTraces
-	if tp := tr.Traceparent(match.BytesOf(r.Header.Get("Traceparent"))); tp != nil {
-		out.Header.Set("Traceparent", string(tp))
-	}
-	if span, parent := tr.B3(match.BytesOf(r.Header.Get("X-B3-Spanid"))); span != nil {
-		out.Header.Set("X-B3-Spanid", string(span))
-		out.Header.Set("X-B3-Parentspanid", string(parent))
-	}
+	setTrace(out.Header, r, hc)
 	// Only bodiless requests are replayed; streams are not buffered.
 	replayable := r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody
 	if replayable {
@@ -253,6 +251,19 @@ func (s *h2conn) forward(w http.ResponseWriter, r *http.Request, route *router.R
 		h[http.TrailerPrefix+k] = v
 	}
 	return resp.StatusCode, n
+}
+
+// setTrace writes the upstream trace context into hdr.
+func setTrace(hdr http.Header, r *http.Request, hc *config.HTTP) {
+	var tr telemetry.Trace
+	tr.Generate = hc.GenerateTraces
+	if tp := tr.Traceparent(match.BytesOf(r.Header.Get("Traceparent"))); tp != nil {
+		hdr.Set("Traceparent", string(tp))
+	}
+	if span, parent := tr.B3(match.BytesOf(r.Header.Get("X-B3-Spanid"))); span != nil {
+		hdr.Set("X-B3-Spanid", string(span))
+		hdr.Set("X-B3-Parentspanid", string(parent))
+	}
 }
 
 var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}

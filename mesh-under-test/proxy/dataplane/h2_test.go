@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,4 +140,65 @@ func TestTCPPassthrough(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, msg, string(buf))
 	}
+}
+
+// TestH2ClientToHTTP1Cluster: a cluster without http2_protocol_options gets
+// HTTP/1.1 (Envoy's default) even from an h2 client; chunked responses are
+// de-chunked and their trailers arrive as HTTP/2 trailers. gRPC to the same
+// cluster still goes over h2.
+func TestH2ClientToHTTP1Cluster(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Proto", r.Proto)
+		if r.URL.Path == "/chunked" {
+			w.Header().Set("Trailer", "X-Sum")
+			_, _ = w.Write([]byte("a"))
+			w.(http.Flusher).Flush()
+			_, _ = w.Write(body)
+			w.Header().Set("X-Sum", "7")
+			return
+		}
+		_, _ = w.Write(body)
+	})
+	hs := health.NewServer()
+	gs := grpc.NewServer()
+	healthpb.RegisterHealthServer(gs, hs)
+	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+			gs.ServeHTTP(w, r)
+			return
+		}
+		h(w, r)
+	})
+	srv := &http.Server{Handler: h2c.NewHandler(mux, &http2.Server{})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	_, pa := startProxy(t, oneRoute(t, prefixRoute("/", "up"), nil, staticCluster(t, "up", ln.Addr().String())))
+
+	client := h2cClient()
+	for _, path := range []string{"/plain", "/chunked"} {
+		resp, err := client.Post("http://"+pa+path, "text/plain", strings.NewReader("body"))
+		require.NoError(t, err)
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		assert.Equal(t, "HTTP/2.0", resp.Proto, path)
+		assert.Equal(t, "HTTP/1.1", resp.Header.Get("X-Proto"), path)
+		if path == "/chunked" {
+			assert.Equal(t, "abody", string(b))
+			assert.Equal(t, "7", resp.Trailer.Get("X-Sum"))
+		} else {
+			assert.Equal(t, "body", string(b))
+		}
+	}
+	cc, err := grpc.NewClient(pa, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer cc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, healthpb.HealthCheckResponse_SERVING, r.GetStatus())
 }

@@ -239,18 +239,22 @@ func TestLeastRequestAvoidsBusyEndpoint(t *testing.T) {
 	fast, fastHits := flakyServer(t, 0, 0)
 	c := staticCluster(t, "up", slow.Listener.Addr().String(), fast)
 	c.LbPolicy = clusterv3.Cluster_LEAST_REQUEST
-	_, pa := startProxy(t, oneRoute(t, prefixRoute("/", "up"), nil, c))
-	for range 3 { // park three requests on the slow endpoint
+	p, pa := startProxy(t, oneRoute(t, prefixRoute("/", "up"), nil, c))
+	hosts := p.Snapshot().Clusters["up"].Hosts()
+	// Park one request on the slow endpoint: with both idle the choice is a
+	// coin toss, so send until one lands there.
+	for i := 0; slowHits.Load() == 0 && i < 100; i++ {
 		go func() { _, _ = http.Get("http://" + pa + "/") }()
+		require.Eventually(t, func() bool { return slowHits.Load()+fastHits.Load() > int64(i) }, 5*time.Second, time.Millisecond)
 	}
-	require.Eventually(t, func() bool { return slowHits.Load() >= 1 }, 5*time.Second, time.Millisecond)
-	time.Sleep(50 * time.Millisecond)
-	parked := slowHits.Load()
+	require.Equal(t, int64(1), slowHits.Load())
+	require.Eventually(t, func() bool { return hosts[0].Active() == 1 && hosts[1].Active() == 0 }, 5*time.Second, time.Millisecond)
+	before := fastHits.Load()
 	for range 20 {
 		get(t, "http://"+pa+"/", nil)
 	}
-	assert.Equal(t, parked, slowHits.Load(), "no new request goes to the busy endpoint")
-	assert.GreaterOrEqual(t, fastHits.Load(), int64(20))
+	assert.Equal(t, int64(1), slowHits.Load(), "no new request goes to the busy endpoint (active %d/%d)", hosts[0].Active(), hosts[1].Active())
+	assert.Equal(t, before+20, fastHits.Load())
 }
 
 func TestMaxConnectionsQueuesPendingThenOverflows(t *testing.T) {

@@ -22,9 +22,21 @@ var (
 	ErrConnect  = errors.New("upstream: connect failure")
 )
 
+// Protocol is the upstream HTTP protocol of a cluster (Envoy's
+// HttpProtocolOptions.upstream_protocol_options).
+type Protocol uint8
+
+// Protocols. The zero value is Envoy's default: HTTP/1.1 upstream.
+const (
+	ProtoHTTP1      Protocol = iota // explicit_http_config.http_protocol_options, or nothing
+	ProtoHTTP2                      // explicit_http_config.http2_protocol_options
+	ProtoDownstream                 // use_downstream_protocol_config (and auto_config)
+)
+
 // Config is a compiled cluster.
 type Config struct {
 	Name           string
+	Protocol       Protocol
 	Policy         lb.Policy
 	ConnectTimeout time.Duration
 	Thresholds     resilience.Thresholds
