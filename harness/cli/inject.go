@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,7 +16,7 @@ import (
 // The kind/kube commands register themselves here rather than in root.go's
 // list, so that their files stand alone.
 func init() {
-	subcommands = append(subcommands, newClusterCmd, newNodeImageCmd, newInjectCmd)
+	subcommands = append(subcommands, newClusterCmd, newNodeImageCmd, newInjectCmd, newInjectorCmd)
 }
 
 func newInjectCmd(e *env) *cobra.Command {
@@ -60,5 +63,67 @@ Other documents pass through unchanged.`,
 	fl.IntVar(&cfg.Workers, "workers", 0, "GOMAXPROCS of the sidecar (0: default)")
 	fl.StringArrayVar(&cfg.Args, "proxy-arg", nil, "extra meshproxy argument (repeatable)")
 	_ = cmd.MarkFlagRequired("image")
+	return cmd
+}
+
+func newInjectorCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "injector",
+		Short: "The sidecar injector as a mutating admission webhook (serve it, or print its manifests)",
+		Example: `  meshbench injector manifests --image meshbench.local/meshbench:TAG --sidecar-image meshbench.local/meshproxy:TAG | kubectl apply -f -
+  kubectl label namespace demo meshbench.io/inject=enabled`,
+	}
+	var cfg inject.Config
+	var listen, certFile, keyFile string
+	serve := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the webhook (HTTPS, POST /inject) until interrupted",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cfg.Normalize(); err != nil {
+				return err
+			}
+			mux := http.NewServeMux()
+			mux.Handle("/inject", &inject.Webhook{Config: cfg, Log: e.log})
+			srv := &http.Server{Addr: listen, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+			go func() {
+				<-cmd.Context().Done()
+				_ = srv.Close()
+			}()
+			e.log.Info("injector serving", "listen", listen, "sidecar", cfg.Image)
+			if err := srv.ListenAndServeTLS(certFile, keyFile); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+	fl := serve.Flags()
+	fl.StringVar(&listen, "listen", "0.0.0.0:9443", "HTTPS address")
+	fl.StringVar(&certFile, "tls-cert", "", "serving certificate (PEM)")
+	fl.StringVar(&keyFile, "tls-key", "", "serving key (PEM)")
+	fl.StringVar(&cfg.Image, "image", "", "meshproxy image to inject (required)")
+	fl.StringVar(&cfg.ControlPlane, "control-plane", "", "meshcontrol's xDS address for the sidecars")
+	_ = serve.MarkFlagRequired("image")
+
+	var o inject.WebhookOptions
+	manifests := &cobra.Command{
+		Use:   "manifests",
+		Short: "Print the webhook's manifests (namespace, TLS Secret from a fresh CA, Service, Pod, MutatingWebhookConfiguration)",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			out, err := inject.WebhookManifests(o)
+			if err != nil {
+				return err
+			}
+			_, err = io.WriteString(e.streams.Out, out)
+			return err
+		},
+	}
+	mf := manifests.Flags()
+	mf.StringVar(&o.Namespace, "namespace", "meshbench-injector", "namespace of the injector")
+	mf.StringVar(&o.Image, "image", "", "meshbench image that serves the webhook (required)")
+	mf.StringVar(&o.Sidecar.Image, "sidecar-image", "", "meshproxy image to inject (required)")
+	mf.StringVar(&o.Sidecar.ControlPlane, "control-plane", "", "meshcontrol's xDS address for the sidecars")
+	cmd.AddCommand(serve, manifests)
 	return cmd
 }
