@@ -37,10 +37,16 @@ func freeAddr(t *testing.T) string {
 // certificates from meshcontrol's CA.
 func startProxy(t *testing.T, ctx context.Context, addr, id string) *xds.Client {
 	t.Helper()
+	c, _ := startProxyTTL(t, ctx, addr, id, 0)
+	return c
+}
+
+func startProxyTTL(t *testing.T, ctx context.Context, addr, id string, ttl time.Duration) (*xds.Client, *ca.Rotator) {
+	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
-	rot := ca.NewRotator(ca.RotatorOptions{Conn: conn, NodeID: id, Token: func() (string, error) { return "t0ken", nil }})
+	rot := ca.NewRotator(ca.RotatorOptions{Conn: conn, NodeID: id, TTL: ttl, Token: func() (string, error) { return "t0ken", nil }})
 	require.NoError(t, rot.Start(ctx))
 	p := dataplane.New(dataplane.Options{ID: id, Log: slog.New(slog.DiscardHandler), Metrics: telemetry.NewMetrics(), AccessLog: slog.New(slog.DiscardHandler)})
 	t.Cleanup(func() {
@@ -50,7 +56,7 @@ func startProxy(t *testing.T, ctx context.Context, addr, id string) *xds.Client 
 	})
 	c := xds.New(xds.Options{Addr: addr, NodeID: id, Certs: rot, BackoffMin: 20 * time.Millisecond, BackoffMax: 200 * time.Millisecond})
 	run(t, ctx, c, p)
-	return c
+	return c, rot
 }
 
 // TestDataPathSurvivesControlPlaneRestart runs client app -> client proxy
@@ -119,4 +125,52 @@ func TestDataPathSurvivesControlPlaneRestart(t *testing.T) {
 	assert.GreaterOrEqual(t, client.Stats().Reconnects, int64(1))
 	assert.GreaterOrEqual(t, server.Stats().Reconnects, int64(1))
 	assert.Zero(t, client.Stats().Nacks+server.Stats().Nacks, "the proxy accepts everything meshcontrol sends")
+}
+
+// TestCertificateRotationOnDataPath issues 2-second certificates and keeps
+// traffic flowing (new connections every request) across rotations.
+func TestCertificateRotationOnDataPath(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "echo") }))
+	defer echo.Close()
+	outbound, inbound := freeAddr(t), freeAddr(t)
+	mesh, err := meshconfig.Lane(meshconfig.LaneOptions{Mode: meshconfig.ModeBoth, MTLS: true,
+		ClientOutbound: outbound, ServerInbound: inbound, App: echo.Listener.Addr().String(), Revision: 1})
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "mesh.yaml")
+	require.NoError(t, mesh.WriteFile(path))
+	inst := startControl(t, ctx, path, "127.0.0.1:0")
+	defer inst.Stop()
+	client, crot := startProxyTTL(t, ctx, inst.Addr(), "client-proxy", 2*time.Second)
+	server, srot := startProxyTTL(t, ctx, inst.Addr(), "server-proxy", 2*time.Second)
+
+	httpc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	get := func() error {
+		resp, err := httpc.Get("http://" + outbound + "/")
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+	require.Eventually(t, func() bool { return get() == nil }, 10*time.Second, 20*time.Millisecond)
+	applies0 := client.Stats().Applies + server.Stats().Applies
+	failed, ok := 0, 0
+	for deadline := time.Now().Add(2500 * time.Millisecond); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if err := get(); err != nil {
+			failed++
+			t.Log(err)
+		} else {
+			ok++
+		}
+	}
+	assert.Zero(t, failed)
+	assert.Greater(t, ok, 50)
+	assert.GreaterOrEqual(t, crot.Issued(), 2, "client certificate rotated")
+	assert.GreaterOrEqual(t, srot.Issued(), 2, "server certificate rotated")
+	assert.Greater(t, client.Stats().Applies+server.Stats().Applies, applies0, "rotated certificates were applied")
 }
