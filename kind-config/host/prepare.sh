@@ -43,6 +43,14 @@ start_dockerd() {
 		log "starting docker with systemctl"
 		systemctl start docker
 	else
+		# A dockerd killed with its session leaves its pid file behind, and a
+		# new dockerd refuses to start while the file names no live process.
+		local pid
+		pid=$(cat /var/run/docker.pid 2>/dev/null || true)
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			log "removing stale /var/run/docker.pid ($pid)"
+			rm -f /var/run/docker.pid
+		fi
 		log "starting dockerd by hand (log: $DOCKERD_LOG)"
 		nohup dockerd >>"$DOCKERD_LOG" 2>&1 &
 	fi
