@@ -246,7 +246,9 @@ func (s *h2conn) forward(w http.ResponseWriter, r *http.Request, route *router.R
 	}
 	applyEdits(h, route.RespEdits)
 	w.WriteHeader(resp.StatusCode)
-	n, _ := copyFlush(w, resp.Body)
+	// Flush per read only for streams (gRPC, unknown length): a sized body
+	// goes out with END_STREAM in one write when the handler returns.
+	n, _ := copyFlush(w, resp.Body, resp.ContentLength < 0 || isGRPC(r))
 	for k, v := range resp.Trailer {
 		h[http.TrailerPrefix+k] = v
 	}
@@ -268,13 +270,16 @@ func setTrace(hdr http.Header, r *http.Request, hc *config.HTTP) {
 
 var copyBufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
-// copyFlush streams body to w, flushing after every read so gRPC streams
-// and server-sent events are not held back.
-func copyFlush(w http.ResponseWriter, body io.Reader) (int64, error) {
+// copyFlush streams body to w, flushing after every read when asked so
+// gRPC streams and server-sent events are not held back.
+func copyFlush(w http.ResponseWriter, body io.Reader, flush bool) (int64, error) {
 	bp := copyBufPool.Get().(*[]byte)
 	defer copyBufPool.Put(bp)
 	buf := *bp
-	f, _ := w.(http.Flusher)
+	var f http.Flusher
+	if flush {
+		f, _ = w.(http.Flusher)
+	}
 	var n int64
 	for {
 		m, err := body.Read(buf)
