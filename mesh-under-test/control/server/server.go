@@ -44,7 +44,10 @@ type Options struct {
 // use.
 type Server struct {
 	log     *slog.Logger
-	cache   cachev3.SnapshotCache
+	// caches holds one snapshot cache per resource type: an update of one
+	// type then wakes only that type's watches (a single cache recomputes
+	// every type's delta for every proxy on each update).
+	caches  map[string]cachev3.SnapshotCache
 	xds     serverv3.Server
 	tracker *tracker
 
@@ -75,8 +78,20 @@ func New(ctx context.Context, opts Options) *Server {
 	}
 	s := &Server{log: opts.Logger, nodes: map[string]*nodeVersions{}, incarnation: strconv.FormatInt(time.Now().UnixNano()%(1<<40), 36), baker: newBaker()}
 	s.tracker = newTracker(opts.Logger, opts.Metrics, opts.ConvergenceDeadline)
-	s.cache = cachev3.NewSnapshotCache(true, cachev3.IDHash{}, gcpLogger(opts.Logger))
-	s.xds = serverv3.NewServer(ctx, s.cache, s.tracker)
+	s.caches = map[string]cachev3.SnapshotCache{}
+	mux := &cachev3.MuxCache{
+		Classify:      func(r *cachev3.Request) string { return r.GetTypeUrl() },
+		ClassifyDelta: func(r *cachev3.DeltaRequest) string { return r.GetTypeUrl() },
+		Caches:        map[string]cachev3.Cache{},
+	}
+	// Secrets come from the CA, not from ADS; their cache stays empty so a
+	// proxy asking anyway simply waits.
+	for _, t := range append([]string{translate.TypeSecret}, typeURLs()...) {
+		c := cachev3.NewSnapshotCache(true, cachev3.IDHash{}, gcpLogger(opts.Logger))
+		s.caches[t] = c
+		mux.Caches[t] = c
+	}
+	s.xds = serverv3.NewServer(ctx, mux, s.tracker)
 	return s
 }
 
@@ -119,13 +134,21 @@ func (s *Server) Update(ctx context.Context, proxies map[string]*translate.Proxy
 		// Expect before setting: the cache may answer (and the proxy ACK)
 		// before SetSnapshot returns.
 		s.tracker.expect(c, id, changed)
-		if err := s.cache.SetSnapshot(ctx, id, snap); err != nil {
-			return fmt.Errorf("set snapshot for %s: %w", id, err)
+		for _, t := range typeOrder {
+			if _, ok := changed[t.url]; !ok {
+				continue
+			}
+			one := &proxySnapshot{types: map[string]*typeSet{t.url: snap.types[t.url]}}
+			if err := s.caches[t.url].SetSnapshot(ctx, id, one); err != nil {
+				return fmt.Errorf("set %s snapshot for %s: %w", t.url, id, err)
+			}
 		}
 	}
 	for id := range s.nodes {
 		if _, ok := proxies[id]; !ok {
-			s.cache.ClearSnapshot(id)
+			for _, c := range s.caches {
+				c.ClearSnapshot(id)
+			}
 			delete(s.nodes, id)
 		}
 	}
@@ -235,6 +258,14 @@ func snapshot(b *baker, p *translate.Proxy, versions map[string]string, changed 
 		}
 	}
 	return snap
+}
+
+func typeURLs() []string {
+	out := make([]string, 0, len(typeOrder))
+	for _, t := range typeOrder {
+		out = append(out, t.url)
+	}
+	return out
 }
 
 // Connected returns the ids of proxies with an open ADS stream.
