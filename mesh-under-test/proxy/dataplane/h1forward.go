@@ -294,7 +294,7 @@ func (h *h1conn) observe(start time.Time, cluster *upstream.Cluster, ep *upstrea
 	reqBytes := max(h.req.ContentLength, 0)
 	h.seriesOf(cluster).Observe(status, d, reqBytes, respBytes)
 	if hc := h.chain.HTTP; hc.AccessLogFraction > 0 {
-		al := telemetry.NewAccessLog(h.p.opts.AccessLog, hc.AccessLogFraction)
+		al := h.p.accessLog(hc.AccessLogFraction)
 		if al.Sampled() {
 			up := ""
 			if ep != nil {

@@ -164,7 +164,7 @@ func (s *h2conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	series := s.p.metrics.Series(lc.Direction, s.source, cluster.Name)
 	series.Observe(status, time.Since(start), max(r.ContentLength, 0), respBytes)
 	if hc.AccessLogFraction > 0 {
-		if al := telemetry.NewAccessLog(s.p.opts.AccessLog, hc.AccessLogFraction); al.Sampled() {
+		if al := s.p.accessLog(hc.AccessLogFraction); al.Sampled() {
 			al.Write(&telemetry.Entry{Listener: lc.Name, Protocol: r.Proto, Method: r.Method, Path: r.RequestURI,
 				Authority: r.Host, Source: s.source, Cluster: cluster.Name, Status: status,
 				ReqBytes: max(r.ContentLength, 0), RespBytes: respBytes, Duration: time.Since(start)})

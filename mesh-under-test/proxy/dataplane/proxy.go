@@ -51,6 +51,25 @@ type Proxy struct {
 	conns     map[*trackedConn]struct{}
 	draining  atomic.Bool
 	wg        sync.WaitGroup
+
+	// accessLogs caches one sampler per sampling fraction.
+	alMu       sync.Mutex
+	accessLogs map[float64]*telemetry.AccessLog
+}
+
+// accessLog returns the shared access-log sampler for a fraction.
+func (p *Proxy) accessLog(fraction float64) *telemetry.AccessLog {
+	p.alMu.Lock()
+	defer p.alMu.Unlock()
+	al, ok := p.accessLogs[fraction]
+	if !ok {
+		if p.accessLogs == nil {
+			p.accessLogs = map[float64]*telemetry.AccessLog{}
+		}
+		al = telemetry.NewAccessLog(p.opts.AccessLog, fraction)
+		p.accessLogs[fraction] = al
+	}
+	return al
 }
 
 var _ xdsconfig.Applier = (*Proxy)(nil)
