@@ -82,7 +82,7 @@ func TestCallgrindInstructionsPerOp(t *testing.T) {
 		bins, err := buildSide(ctx, tree(t, side), t.TempDir(), []string{"./..."}, 0)
 		require.NoError(t, err)
 		require.Len(t, bins, 1)
-		ipo, err := callgrind.PerOp(ctx, bins[0].Dir, 0, bins[0].Path, benchRegexp("BenchmarkHash-2"), 200)
+		ipo, err := callgrind.PerOp(ctx, bins[0].Dir, 0, bins[0].Path, benchRegexp("BenchmarkHash-2"), "BenchmarkHash", 200)
 		require.NoError(t, err)
 		per[side] = ipo
 	}
@@ -112,6 +112,7 @@ func TestExactVerdict(t *testing.T) {
 
 func TestBenchRegexpAndSpec(t *testing.T) {
 	assert.Equal(t, "^BenchmarkPick$/^p2c$", benchRegexp("BenchmarkPick/p2c-2"))
+	assert.Equal(t, "BenchmarkPick", benchFunc("BenchmarkPick/p2c-2"))
 	assert.Equal(t, `^BenchmarkA\.B$`, benchRegexp("BenchmarkA.B"))
 
 	s, err := DecodeSpec(map[string]any{"packages": []any{"./mesh-under-test/..."}, "count": 12})
@@ -124,4 +125,37 @@ func TestBenchRegexpAndSpec(t *testing.T) {
 	assert.Error(t, err)
 	_, err = DecodeSpec(map[string]any{"packages": []any{"./x"}, "benchtime": "soon"})
 	assert.Error(t, err)
+}
+
+// A 5% change in work per op: timing on a shared 2-vCPU VM cannot see it
+// reliably, but callgrind's instruction count can, and the range rule FAILs
+// it against the 3% threshold while an A/A pair PASSes.
+func TestCallgrindCatchesFivePercent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs valgrind")
+	}
+	if _, err := callgrind.Available(); err != nil {
+		t.Skip("instructions per op need valgrind: ", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	count := func(side string) []float64 {
+		bins, err := buildSide(ctx, tree(t, side), t.TempDir(), []string{"./..."}, 0)
+		require.NoError(t, err)
+		var out []float64
+		for range 2 {
+			ipo, err := callgrind.PerOp(ctx, bins[0].Dir, 0, bins[0].Path, benchRegexp("BenchmarkHash"), "BenchmarkHash", 200)
+			require.NoError(t, err)
+			out = append(out, ipo)
+		}
+		return out
+	}
+	base, plus5, again := count("base"), count("plus5"), count("base")
+	k := Key{Benchmark: "BenchmarkHash", Unit: UnitInstructions}
+	fail := exactVerdict(k, base, plus5, 0.03)
+	assert.Equal(t, results.Fail, fail.Verdict, "%+v", fail)
+	assert.InDelta(t, 0.05, fail.Delta, 0.01)
+	aa := exactVerdict(k, base, again, 0.03)
+	assert.Equal(t, results.Pass, aa.Verdict, "%+v", aa)
+	assert.Equal(t, base, again, "inside the benchmark function the count repeats exactly")
 }

@@ -171,7 +171,7 @@ func addInstructions(ctx context.Context, o Options, s *Samples, pairs [][2]test
 		for _, p := range pairs {
 			for _, name := range names[p[0].ImportPath] {
 				for i, side := range []map[Key][]float64{s.Base, s.Candidate} {
-					ipo, err := callgrind.PerOp(ctx, p[i].Dir, o.Nice, p[i].Path, benchRegexp(name), o.Spec.CallgrindIters)
+					ipo, err := callgrind.PerOp(ctx, p[i].Dir, o.Nice, p[i].Path, benchRegexp(name), benchFunc(name), o.Spec.CallgrindIters)
 					if err != nil {
 						s.Notes = append(s.Notes, fmt.Sprintf("instructions per op of %s: %v", name, err))
 						continue
@@ -195,6 +195,13 @@ func contains(list []string, s string) bool {
 }
 
 var procSuffix = regexp.MustCompile(`-\d+$`)
+
+// benchFunc is the top-level Go function of a benchmark's full name:
+// "BenchmarkPick/p2c-2" -> "BenchmarkPick".
+func benchFunc(full string) string {
+	name, _, _ := strings.Cut(procSuffix.ReplaceAllString(full, ""), "/")
+	return name
+}
 
 // benchRegexp selects exactly one (sub-)benchmark by its full name, e.g.
 // "BenchmarkPick/p2c-2" -> "^BenchmarkPick$/^p2c$".

@@ -1,0 +1,3 @@
+module example.com/microbench
+
+go 1.22
