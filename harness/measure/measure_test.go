@@ -61,4 +61,6 @@ func TestWindow(t *testing.T) {
 	assert.Greater(t, comps[0].CPUSeconds, 0.05)
 	assert.Greater(t, comps[0].CPUUsPerRequest, 500.0)
 	assert.Greater(t, comps[0].RSSBytesSteady, int64(0))
+	assert.Greater(t, comps[0].PSSBytesSteady, int64(0))
+	assert.LessOrEqual(t, comps[0].PSSBytesSteady, comps[0].RSSBytesPeak, "PSS never exceeds RSS")
 }

@@ -8,6 +8,8 @@ type Sample struct {
 	CPUSeconds float64
 	// RSSBytes is the resident set size (or cgroup working set) now.
 	RSSBytes int64
+	// PSSBytes is the proportional set size now, 0 if the source lacks it.
+	PSSBytes int64
 	// PeakRSSBytes is the high-water mark of RSS if the source knows it, else 0.
 	PeakRSSBytes int64
 	// Source says where the numbers came from: schedstat, proc-stat, cgroup, kubelet.

@@ -40,11 +40,14 @@ func (p *ProcProbe) PID() int { return p.pid }
 // Sample implements Probe.
 func (p *ProcProbe) Sample(_ context.Context) (Sample, error) {
 	dir := filepath.Join(p.procRoot, strconv.Itoa(p.pid))
-	rss, peak, err := readStatusMemory(filepath.Join(dir, "status"))
+	rss, peak, err := readStatusMemory(filepath.Join(dir, "status"), "VmRSS", "VmHWM")
 	if err != nil {
 		return Sample{}, fmt.Errorf("%s (pid %d): %w", p.name, p.pid, err)
 	}
 	s := Sample{RSSBytes: rss, PeakRSSBytes: peak}
+	if pss, _, err := readStatusMemory(filepath.Join(dir, "smaps_rollup"), "Pss"); err == nil {
+		s.PSSBytes = pss
+	}
 	if ns, err := sumSchedstat(filepath.Join(dir, "task")); err == nil {
 		s.CPUSeconds, s.Source = float64(ns)/1e9, "schedstat"
 		return s, nil
@@ -108,8 +111,9 @@ func readStatTicks(path string) (int64, error) {
 	return u + s, nil
 }
 
-// readStatusMemory returns VmRSS and VmHWM from /proc/PID/status in bytes.
-func readStatusMemory(path string) (rss, hwm int64, err error) {
+// readStatusMemory returns the "Key: N kB" values of key a and optional
+// key b from a /proc file such as status or smaps_rollup, in bytes.
+func readStatusMemory(path, a string, b ...string) (va, vb int64, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return 0, 0, err
@@ -119,14 +123,14 @@ func readStatusMemory(path string) (rss, hwm int64, err error) {
 		if !ok {
 			continue
 		}
-		switch k {
-		case "VmRSS":
-			rss = parseKB(v)
-		case "VmHWM":
-			hwm = parseKB(v)
+		switch {
+		case k == a:
+			va = parseKB(v)
+		case len(b) > 0 && k == b[0]:
+			vb = parseKB(v)
 		}
 	}
-	return rss, hwm, nil
+	return va, vb, nil
 }
 
 func parseKB(v string) int64 {

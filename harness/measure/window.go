@@ -3,7 +3,7 @@ package measure
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,6 +17,7 @@ type Window struct {
 	interval time.Duration
 	first    []Sample
 	rss      [][]int64
+	pss      [][]int64
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	mu       sync.Mutex
@@ -31,7 +32,7 @@ func Start(ctx context.Context, probes []Probe, interval time.Duration) (*Window
 	if interval <= 0 {
 		interval = DefaultInterval
 	}
-	w := &Window{probes: probes, interval: interval, stop: make(chan struct{}), rss: make([][]int64, len(probes))}
+	w := &Window{probes: probes, interval: interval, stop: make(chan struct{}), rss: make([][]int64, len(probes)), pss: make([][]int64, len(probes))}
 	for i, p := range probes {
 		s, err := p.Sample(ctx)
 		if err != nil {
@@ -39,6 +40,7 @@ func Start(ctx context.Context, probes []Probe, interval time.Duration) (*Window
 		}
 		w.first = append(w.first, s)
 		w.rss[i] = append(w.rss[i], s.RSSBytes)
+		w.pss[i] = append(w.pss[i], s.PSSBytes)
 	}
 	w.wg.Add(1)
 	go w.loop(ctx)
@@ -63,6 +65,7 @@ func (w *Window) loop(ctx context.Context) {
 					w.errs = append(w.errs, err)
 				} else {
 					w.rss[i] = append(w.rss[i], s.RSSBytes)
+					w.pss[i] = append(w.pss[i], s.PSSBytes)
 				}
 				w.mu.Unlock()
 			}
@@ -83,7 +86,9 @@ func (w *Window) Finish(ctx context.Context, requests int64, seconds float64) ([
 			return nil, fmt.Errorf("last sample: %w", err)
 		}
 		rss := append(w.rss[i], last.RSSBytes)
-		out = append(out, Cost(p.Name(), p.Role(), w.first[i], last, rss, requests, seconds))
+		c := Cost(p.Name(), p.Role(), w.first[i], last, rss, requests, seconds)
+		c.PSSBytesSteady = median(append(w.pss[i], last.PSSBytes))
+		out = append(out, c)
 	}
 	return out, nil
 }
@@ -103,14 +108,22 @@ func Cost(name, role string, first, last Sample, rss []int64, requests int64, se
 		rps := float64(requests) / seconds
 		c.VCPUPer1000RPS = (c.CPUSeconds / seconds) / rps * 1000
 	}
-	sorted := append([]int64(nil), rss...)
-	sort.Slice(sorted, func(a, b int) bool { return sorted[a] < sorted[b] })
-	if len(sorted) > 0 {
-		c.RSSBytesSteady = sorted[len(sorted)/2]
-		c.RSSBytesPeak = sorted[len(sorted)-1]
+	if len(rss) > 0 {
+		c.RSSBytesSteady = median(rss)
+		c.RSSBytesPeak = slices.Max(rss)
 	}
 	if last.PeakRSSBytes > c.RSSBytesPeak {
 		c.RSSBytesPeak = last.PeakRSSBytes
 	}
 	return c
+}
+
+// median of v (the upper middle for even lengths; 0 for none).
+func median(v []int64) int64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

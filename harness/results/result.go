@@ -96,13 +96,17 @@ const (
 // Component is the measured cost of one process or container over the
 // measured window.
 type Component struct {
-	Name                   string  `json:"name"`
-	Role                   string  `json:"role"`
-	CPUSeconds             float64 `json:"cpu_seconds"`
-	CPUUsPerRequest        float64 `json:"cpu_us_per_request"`
-	VCPUPer1000RPS         float64 `json:"vcpu_per_1000rps"`
-	RSSBytesSteady         int64   `json:"rss_bytes_steady"`
-	RSSBytesPeak           int64   `json:"rss_bytes_peak"`
+	Name            string  `json:"name"`
+	Role            string  `json:"role"`
+	CPUSeconds      float64 `json:"cpu_seconds"`
+	CPUUsPerRequest float64 `json:"cpu_us_per_request"`
+	VCPUPer1000RPS  float64 `json:"vcpu_per_1000rps"`
+	RSSBytesSteady  int64   `json:"rss_bytes_steady"`
+	RSSBytesPeak    int64   `json:"rss_bytes_peak"`
+	// PSSBytesSteady is the median proportional set size: pages shared
+	// between processes (two sidecars mapping one binary) are divided among
+	// them, so it is the fairer per-process memory figure. 0 when unknown.
+	PSSBytesSteady         int64   `json:"pss_bytes_steady,omitempty"`
 	CPUSource              string  `json:"cpu_source,omitempty"` // schedstat | proc-stat | cgroup | kubelet
 	InstructionsPerRequest float64 `json:"instructions_per_request,omitempty"`
 }

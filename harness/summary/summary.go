@@ -19,6 +19,7 @@ type Row struct {
 	QPS                 float64
 	CPUUs               map[string]float64 // role -> us per request
 	RSSMB               map[string]float64 // role -> peak MB
+	PSSMB               map[string]float64 // role -> steady proportional set size MB
 }
 
 // roles in column order.
@@ -63,7 +64,7 @@ func laneRank(l string) string {
 }
 
 func row(lane, cas string, rs []*results.Result) Row {
-	r := Row{Lane: lane, Case: cas, CPUUs: map[string]float64{}, RSSMB: map[string]float64{}}
+	r := Row{Lane: lane, Case: cas, CPUUs: map[string]float64{}, RSSMB: map[string]float64{}, PSSMB: map[string]float64{}}
 	var valid []*results.Result
 	for _, x := range rs {
 		if x.Valid {
@@ -94,6 +95,7 @@ func row(lane, cas string, rs []*results.Result) Row {
 		}
 		r.CPUUs[role] = med(func(x *results.Result) float64 { return comp(x, role).CPUUsPerRequest })
 		r.RSSMB[role] = med(func(x *results.Result) float64 { return float64(comp(x, role).RSSBytesPeak) / (1 << 20) })
+		r.PSSMB[role] = med(func(x *results.Result) float64 { return float64(comp(x, role).PSSBytesSteady) / (1 << 20) })
 	}
 	return r
 }
@@ -108,6 +110,7 @@ func comp(r *results.Result, role string) results.Component {
 		}
 		sum.CPUUsPerRequest += c.CPUUsPerRequest
 		sum.RSSBytesPeak += c.RSSBytesPeak
+		sum.PSSBytesSteady += c.PSSBytesSteady
 	}
 	return sum
 }
@@ -129,7 +132,7 @@ func Median(v []float64) float64 {
 func Print(w io.Writer, rs []*results.Result) {
 	rows := Rows(rs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "lane\tcase\tn\tp50 ms\tp90 ms\tp99 ms\tp99.9 ms\tqps\tcpu us/req: client-proxy\tserver-proxy\tapp\tloadgen\tcontrol\tproxy RSS MB\t")
+	fmt.Fprintln(tw, "lane\tcase\tn\tp50 ms\tp90 ms\tp99 ms\tp99.9 ms\tqps\tcpu us/req: client-proxy\tserver-proxy\tapp\tloadgen\tcontrol\tproxy RSS (PSS) MB\t")
 	for _, r := range rows {
 		n := fmt.Sprint(r.N)
 		if r.Invalid > 0 {
@@ -153,7 +156,7 @@ func proxyRSS(r Row) string {
 	var parts []string
 	for _, role := range []string{results.RoleClientProxy, results.RoleServerProxy} {
 		if v, ok := r.RSSMB[role]; ok {
-			parts = append(parts, fmt.Sprintf("%.1f", v))
+			parts = append(parts, fmt.Sprintf("%.1f (%.1f)", v, r.PSSMB[role]))
 		}
 	}
 	if len(parts) == 0 {

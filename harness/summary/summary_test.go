@@ -1,0 +1,54 @@
+package summary
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+func res(lane, mode string, p50, qps float64, valid bool, comps ...results.Component) *results.Result {
+	return &results.Result{Lane: lane, Mode: mode, Case: results.Case{Name: "c"}, Valid: valid, AchievedQPS: qps,
+		Latency: results.Percentiles{P50: p50, P90: 2 * p50, P99: 3 * p50, P999: 4 * p50}, Components: comps}
+}
+
+func proxy(role string, us float64, rss int64) results.Component {
+	return results.Component{Role: role, CPUUsPerRequest: us, RSSBytesPeak: rss, PSSBytesSteady: rss / 2}
+}
+
+func TestRowsTakeMediansOfValidRunsAndSumRoles(t *testing.T) {
+	rs := []*results.Result{
+		res("mesh", "both", 0.3, 1000, true, proxy(results.RoleServerProxy, 50, 20<<20), proxy(results.RoleServerProxy, 10, 4<<20)),
+		res("none", "", 0.1, 1000, true),
+		res("mesh", "both", 0.5, 1000, true, proxy(results.RoleServerProxy, 70, 20<<20), proxy(results.RoleServerProxy, 10, 4<<20)),
+		res("mesh", "both", 9.0, 800, false, proxy(results.RoleServerProxy, 900, 20<<20)),
+		res("none", "", 0.2, 1000, true),
+	}
+	rows := Rows(rs)
+	require.Len(t, rows, 2)
+	assert.Equal(t, "none", rows[0].Lane, "the baseline first")
+	m := rows[1]
+	assert.Equal(t, "mesh/both", m.Lane)
+	assert.Equal(t, 2, m.N)
+	assert.Equal(t, 1, m.Invalid)
+	assert.InDelta(t, 0.4, m.P50, 1e-9, "median of the valid runs only")
+	assert.InDelta(t, 70, m.CPUUs[results.RoleServerProxy], 1e-9, "a role's components are summed: (60+80)/2")
+	assert.InDelta(t, 24, m.RSSMB[results.RoleServerProxy], 1e-9)
+	assert.InDelta(t, 12, m.PSSMB[results.RoleServerProxy], 1e-9)
+
+	var b bytes.Buffer
+	Print(&b, rs)
+	out := b.String()
+	assert.Contains(t, out, "2 (+1 invalid)")
+	assert.Contains(t, out, "latency added over none")
+	assert.Contains(t, out, "+0.250") // 0.4 - 0.15 at p50
+}
+
+func TestMedian(t *testing.T) {
+	assert.Equal(t, 0.0, Median(nil))
+	assert.Equal(t, 2.0, Median([]float64{3, 1, 2}))
+	assert.Equal(t, 2.5, Median([]float64{4, 1, 2, 3}))
+}
