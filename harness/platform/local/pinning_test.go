@@ -1,10 +1,13 @@
 package local
 
 import (
+	"context"
 	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/meshbench/meshbench/harness/platform"
 )
 
 func TestPin(t *testing.T) {
@@ -42,3 +45,15 @@ func TestTailBufferKeepsTheEnd(t *testing.T) {
 	_, _ = b.Write([]byte("defg"))
 	assert.Equal(t, "defg", b.String())
 }
+
+func TestTopologyDirCreatesTheWorkDirectory(t *testing.T) {
+	work := t.TempDir() + "/not/yet/there"
+	top := &topology{p: New(platformBinariesForTest(), WithWorkDir(work))}
+	d, err := top.dir()
+	assert.NoError(t, err)
+	assert.DirExists(t, d)
+	assert.NoError(t, top.Down(context.Background()))
+	assert.NoDirExists(t, d, "Down removes the lane's generated files")
+}
+
+func platformBinariesForTest() platform.Binaries { return platform.Binaries{} }

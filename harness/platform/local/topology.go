@@ -72,9 +72,14 @@ func (t *topology) dir() (string, error) {
 	if t.workDir != "" {
 		return t.workDir, nil
 	}
+	if t.p.workDir != "" {
+		if err := os.MkdirAll(t.p.workDir, 0o755); err != nil {
+			return "", fmt.Errorf("work directory: %w", err)
+		}
+	}
 	d, err := os.MkdirTemp(t.p.workDir, "lane-"+t.spec.Lane+"-")
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("work directory: %w", err)
 	}
 	t.workDir = d
 	return d, nil
