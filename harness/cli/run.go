@@ -120,7 +120,9 @@ func runScenario(ctx context.Context, e *env, f *runFlags) error {
 
 // kindHandlers run scenario kinds that are not a load matrix over lanes
 // (controlplane, micro); each registers itself here from its own file.
-var kindHandlers = map[string]func(context.Context, *env, *runFlags, *scenario.Scenario) error{}
+var kindHandlers = map[string]func(context.Context, *env, *runFlags, *scenario.Scenario) error{
+	scenario.KindControlPlane: runControlPlane,
+}
 
 func parseLabels(kv []string) (map[string]string, error) {
 	if len(kv) == 0 {
