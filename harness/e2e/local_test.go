@@ -73,6 +73,9 @@ func TestShortScenarioOnLocalPlatform(t *testing.T) {
 			wantRoles := []string{results.RoleLoadgen, results.RoleApp}
 			if r.Lane == platform.LaneMesh {
 				wantRoles = append(wantRoles, results.RoleClientProxy, results.RoleServerProxy)
+				require.NotNil(t, r.Mesh)
+				assert.True(t, r.Mesh.XDS, "the mesh lane runs on xDS")
+				assert.NotNil(t, r.Component(results.RoleControlPlane), "meshcontrol is measured")
 			}
 			for _, role := range wantRoles {
 				c := r.Component(role)
