@@ -43,7 +43,7 @@ type Options struct {
 // called concurrently with itself; everything else is safe for concurrent
 // use.
 type Server struct {
-	log     *slog.Logger
+	log *slog.Logger
 	// caches holds one snapshot cache per resource type: an update of one
 	// type then wakes only that type's watches (a single cache recomputes
 	// every type's delta for every proxy on each update).
