@@ -15,7 +15,7 @@ kind: app
 lanes: [none, mesh]
 warmup: 500ms
 duration: 2s
-matrix: {qps: [100], connections: [4], payload_bytes: [0]}
+matrix: {qps: [100], connections: [4], payload_bytes: [0], mtls: [true]}
 graph:
   services:
     - {name: front, work: 20us, response_bytes: 256, calls: [a, b]}
@@ -44,6 +44,7 @@ func TestServiceGraphOnLocalPlatform(t *testing.T) {
 		assert.Equal(t, 4, apps, "one app per service")
 		if r.Lane == "mesh" {
 			assert.Equal(t, 5, proxies, "a sidecar per service plus the load client's")
+			assert.NotNil(t, r.Component(results.RoleControlPlane), "the graph's proxies run on xDS from meshcontrol")
 		} else {
 			assert.Zero(t, proxies)
 		}

@@ -7,17 +7,18 @@ import (
 	"github.com/meshbench/meshbench/harness/graph"
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 )
 
 // startGraph brings up a service graph: one `meshbench graphsvc` per
-// service and, in the mesh lane, one meshproxy per service (inbound in
-// front of the app, one outbound listener per downstream it calls) plus a
-// client-side proxy for the load client. In the none lane services call
-// each other directly.
+// service and, in the mesh lane, meshcontrol plus one meshproxy per service
+// (inbound in front of the app, one outbound listener per downstream it
+// calls) and a client-side proxy for the load client, all on xDS. In the
+// none lane services call each other directly.
 func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 	g := spec.Graph
-	mesh := spec.Lane == platform.LaneMesh
-	if spec.Lane != platform.LaneNone && !mesh {
+	meshed := spec.Lane == platform.LaneMesh
+	if spec.Lane != platform.LaneNone && !meshed {
 		return fmt.Errorf("lane %s cannot run a service graph: %w", spec.Lane, platform.ErrLaneUnavailable)
 	}
 	app := map[string]string{}     // service -> app address
@@ -28,7 +29,7 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 			return err
 		}
 		inbound[s.Name] = app[s.Name]
-		if mesh {
+		if meshed {
 			if inbound[s.Name], err = freePort(); err != nil {
 				return err
 			}
@@ -39,7 +40,7 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 	for _, s := range g.Services {
 		for _, c := range s.Calls {
 			addr := inbound[c]
-			if mesh {
+			if meshed {
 				var err error
 				if addr, err = freePort(); err != nil {
 					return err
@@ -54,28 +55,53 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 		}
 	}
 	t.target = "http://" + inbound[g.Entry] + "/"
-	if !mesh {
+	if !meshed {
 		return nil
 	}
-	t.features = &results.MeshFeatures{Proxy: "meshproxy", MTLS: spec.Case.MTLS, Telemetry: spec.Mesh.Telemetry, Workers: spec.Mesh.Workers}
-	for _, s := range g.Services {
-		args := []string{"--inbound", inbound[s.Name] + "=" + app[s.Name]}
-		for i, c := range s.Calls {
-			args = append(args, "--outbound", outbound[s.Name][i]+"="+inbound[c])
-		}
-		if err := startMeshproxy(ctx, t, spec, s.Name+"-proxy", results.RoleServerProxy, args); err != nil {
-			return err
-		}
-	}
+	t.features = &results.MeshFeatures{Proxy: "meshproxy", MTLS: spec.Case.MTLS, Telemetry: spec.Mesh.Telemetry, Workers: spec.Mesh.Workers, XDS: true}
 	entry, err := freePort()
 	if err != nil {
 		return err
 	}
-	if err := startMeshproxy(ctx, t, spec, "client-proxy", results.RoleClientProxy, []string{"--outbound", entry + "=" + inbound[g.Entry]}); err != nil {
+	mesh := graphMesh(g, app, inbound, outbound, entry, spec.Case.MTLS)
+	if t.mesh, err = startMeshcontrol(ctx, t, mesh); err != nil {
 		return err
+	}
+	for _, p := range mesh.Proxies {
+		role := results.RoleServerProxy
+		if p.Service == "" {
+			role = results.RoleClientProxy
+		}
+		if err := startMeshproxy(ctx, t, spec, p.ID, role); err != nil {
+			return err
+		}
 	}
 	t.target = "http://" + entry + "/"
 	return nil
+}
+
+// graphMesh describes a service graph to meshcontrol: per service, a proxy
+// with an inbound listener in front of its app and one outbound listener
+// per downstream (scoped to what it calls), plus the load client's proxy.
+func graphMesh(g *graph.Graph, app, inbound map[string]string, outbound map[string][]string, entry string, mtls bool) *meshconfig.Mesh {
+	m := &meshconfig.Mesh{Revision: 1}
+	if mtls {
+		m.Policy.MTLS = meshconfig.MTLSStrict
+	}
+	for _, s := range g.Services {
+		m.Services = append(m.Services, meshconfig.Service{Name: s.Name, Protocol: meshconfig.ProtocolHTTP,
+			Endpoints: []meshconfig.Endpoint{{Address: inbound[s.Name]}}})
+		p := meshconfig.Proxy{ID: s.Name + "-proxy", Service: s.Name, Inbound: &meshconfig.Inbound{Address: inbound[s.Name], App: app[s.Name]}}
+		for i, c := range s.Calls {
+			p.Outbound = append(p.Outbound, meshconfig.Outbound{Address: outbound[s.Name][i], Service: c})
+		}
+		p.Egress = append(p.Egress, s.Calls...)
+		m.Proxies = append(m.Proxies, p)
+	}
+	m.Proxies = append(m.Proxies, meshconfig.Proxy{ID: "client-proxy",
+		Outbound: []meshconfig.Outbound{{Address: entry, Service: g.Entry}}, Egress: []string{g.Entry}})
+	m.Normalize()
+	return m
 }
 
 func startGraphService(ctx context.Context, t *topology, s graph.Service, addr string, calls []string) error {
@@ -87,15 +113,15 @@ func startGraphService(ctx context.Context, t *topology, s graph.Service, addr s
 	return err
 }
 
-// startMeshproxy starts one meshproxy in static mode with the given
-// listener arguments.
-func startMeshproxy(ctx context.Context, t *topology, spec platform.Spec, name, role string, listeners []string) error {
+// startMeshproxy starts one meshproxy configured by the topology's meshcontrol.
+func startMeshproxy(ctx context.Context, t *topology, spec platform.Spec, name, role string) error {
 	admin, err := freePort()
 	if err != nil {
 		return err
 	}
-	args := append([]string{"--id", name, "--admin", admin}, listeners...)
+	xa, env := t.mesh.xdsArgs(spec.Case.MTLS)
+	args := append([]string{"--id", name, "--admin", admin}, xa...)
 	args = append(args, spec.Mesh.ProxyArgs...)
-	_, err = t.run(ctx, name, role, t.p.bins.Meshproxy, args, gomaxprocsEnv(spec.Mesh.Workers), "http://"+admin+"/ready")
+	_, err = t.run(ctx, name, role, t.p.bins.Meshproxy, args, append(gomaxprocsEnv(spec.Mesh.Workers), env...), "http://"+admin+"/ready")
 	return err
 }

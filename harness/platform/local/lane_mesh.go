@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
-	"sync"
 
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/results"
@@ -17,18 +16,9 @@ import (
 // position configured entirely over xDS (ADS) from it, with workload
 // certificates from meshcontrol's CA for the mTLS case. Without a
 // meshcontrol binary it falls back to meshproxy's static flags.
-var meshSidecar = sidecar{setup: meshLanes.setup, start: meshLanes.start}
+var meshSidecar = sidecar{setup: meshSetup, start: meshStart}
 
-// meshLanes remembers, per topology, where its meshcontrol listens: setup
-// starts it, start points each proxy at it. (The sidecar hooks receive the
-// topology but the topology type belongs to the shared lane code.)
-var meshLanes = &meshControl{lanes: map[*topology]meshLane{}}
-
-type meshControl struct {
-	mu    sync.Mutex
-	lanes map[*topology]meshLane
-}
-
+// meshLane is where a topology's meshcontrol listens.
 type meshLane struct {
 	xds   string // meshcontrol's gRPC address; "" in static mode
 	token string // CA bootstrap token
@@ -48,7 +38,7 @@ func meshProtocol(p string) string {
 	}
 }
 
-func (m *meshControl) setup(ctx context.Context, t *topology, spec platform.Spec, sides []side) (*results.MeshFeatures, error) {
+func meshSetup(ctx context.Context, t *topology, spec platform.Spec, sides []side) (*results.MeshFeatures, error) {
 	f := &results.MeshFeatures{Proxy: "meshproxy", MTLS: spec.Case.MTLS, Telemetry: spec.Mesh.Telemetry, Workers: spec.Mesh.Workers}
 	if t.p.bins.Meshcontrol == "" {
 		return f, nil
@@ -80,6 +70,17 @@ func (m *meshControl) setup(ctx context.Context, t *topology, spec platform.Spec
 	if err != nil {
 		return nil, err
 	}
+	if t.mesh, err = startMeshcontrol(ctx, t, mesh); err != nil {
+		return nil, err
+	}
+	f.XDS = true
+	f.Extra = map[string]string{"control_plane": "meshcontrol"}
+	return f, nil
+}
+
+// startMeshcontrol writes the topology's mesh file and starts meshcontrol
+// serving it, measured as the control plane.
+func startMeshcontrol(ctx context.Context, t *topology, mesh *meshconfig.Mesh) (*meshLane, error) {
 	dir, err := t.dir()
 	if err != nil {
 		return nil, err
@@ -92,7 +93,7 @@ func (m *meshControl) setup(ctx context.Context, t *topology, spec platform.Spec
 	if _, err := rand.Read(tok); err != nil {
 		return nil, err
 	}
-	lane := meshLane{token: hex.EncodeToString(tok)}
+	lane := &meshLane{token: hex.EncodeToString(tok)}
 	if lane.xds, err = freePort(); err != nil {
 		return nil, err
 	}
@@ -105,34 +106,28 @@ func (m *meshControl) setup(ctx context.Context, t *topology, spec platform.Spec
 	if _, err := t.run(ctx, "meshcontrol", results.RoleControlPlane, t.p.bins.Meshcontrol, args, env, "http://"+admin+"/ready"); err != nil {
 		return nil, fmt.Errorf("meshcontrol: %w", err)
 	}
-	m.mu.Lock()
-	for old := range m.lanes {
-		if len(old.procs) == 0 { // brought down: forget it
-			delete(m.lanes, old)
-		}
-	}
-	m.lanes[t] = lane
-	m.mu.Unlock()
-	f.XDS = true
-	f.Extra = map[string]string{"control_plane": "meshcontrol"}
-	return f, nil
+	return lane, nil
 }
 
-func (m *meshControl) start(ctx context.Context, t *topology, spec platform.Spec, s side) error {
-	m.mu.Lock()
-	lane, xds := m.lanes[t]
-	m.mu.Unlock()
+// xdsArgs points a meshproxy at the topology's meshcontrol.
+func (l *meshLane) xdsArgs(mtls bool) (args, env []string) {
+	args = []string{"--xds", l.xds}
+	if mtls {
+		env = []string{"MESH_BOOTSTRAP_TOKEN=" + l.token}
+	}
+	return args, env
+}
+
+func meshStart(ctx context.Context, t *topology, spec platform.Spec, s side) error {
 	admin, err := freePort()
 	if err != nil {
 		return err
 	}
 	args := []string{"--id", s.Name, "--admin", admin}
 	var env []string
-	if xds {
-		args = append(args, "--xds", lane.xds)
-		if spec.Case.MTLS {
-			env = append(env, "MESH_BOOTSTRAP_TOKEN="+lane.token)
-		}
+	if t.mesh != nil {
+		xa, xe := t.mesh.xdsArgs(spec.Case.MTLS)
+		args, env = append(args, xa...), xe
 	} else {
 		args, err = staticMeshArgs(t, spec, s, args)
 		if err != nil {

@@ -24,6 +24,7 @@ type topology struct {
 	target   string // URL the load client requests
 	features *results.MeshFeatures
 	workDir  string
+	mesh     *meshLane // the lane's meshcontrol, when the mesh runs on xDS
 }
 
 // run starts a component, tracks it, and waits until readyURL answers 200.
