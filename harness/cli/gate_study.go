@@ -100,6 +100,7 @@ type studyFlags struct {
 	mdeGates      int
 	seed          uint64
 	inclInvalid   bool
+	window        string
 }
 
 // newGateStudyCmd forms gates from a recording and reports their rates.
@@ -129,12 +130,22 @@ func newGateStudyCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			out := e.streams.Out
 			d, err := study.NewData(rs)
 			if err != nil {
 				return err
 			}
 			d.IncludeInvalid = f.inclInvalid
-			out := e.streams.Out
+			if f.window != "" {
+				var first, last int
+				if _, err := fmt.Sscanf(f.window, "%d-%d", &first, &last); err != nil {
+					if _, err := fmt.Sscanf(f.window, "%d-", &first); err != nil {
+						return usageError("--window %q: want FIRST-LAST or FIRST- (round numbers)", f.window)
+					}
+				}
+				d = d.Window(first, last)
+				fmt.Fprintf(out, "rounds %s only\n", f.window)
+			}
 			invalid := 0
 			for _, r := range rs {
 				if !r.Valid {
@@ -205,6 +216,7 @@ func newGateStudyCmd(e *env) *cobra.Command {
 	fl.IntVar(&f.mdeGates, "mde-gates", 200, "resampled gates per MDE point")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the resampling")
 	fl.StringVar(&f.jsonOut, "json", "", "also write everything as JSON here")
+	fl.StringVar(&f.window, "window", "", "analyze rounds FIRST-LAST (or FIRST-) only: one stretch of machine conditions")
 	fl.BoolVar(&f.inclInvalid, "include-invalid", false, "use runs marked invalid too (sensitivity analysis; the gate voids them)")
 	return cmd
 }

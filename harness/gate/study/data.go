@@ -44,6 +44,27 @@ func NewData(rs []*results.Result) (*Data, error) {
 	return d, nil
 }
 
+// Window keeps only rounds first..last (inclusive; 0 means open), for
+// analyzing a stretch of a recording made under one machine condition.
+func (d *Data) Window(first, last int) *Data {
+	w := &Data{runs: map[string]map[int]*results.Result{}, IncludeInvalid: d.IncludeInvalid, BehindTolerance: d.BehindTolerance}
+	for _, round := range d.rounds {
+		if round < first || last > 0 && round > last {
+			continue
+		}
+		w.rounds = append(w.rounds, round)
+		for v, byRound := range d.runs {
+			if r, ok := byRound[round]; ok {
+				if w.runs[v] == nil {
+					w.runs[v] = map[int]*results.Result{}
+				}
+				w.runs[v][round] = r
+			}
+		}
+	}
+	return w
+}
+
 // Variants lists the recorded variants.
 func (d *Data) Variants() []string {
 	var out []string

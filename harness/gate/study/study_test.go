@@ -120,6 +120,13 @@ func TestEligibleHonorsValidity(t *testing.T) {
 	assert.False(t, d.runs["a"][5].Valid, "the recording itself is not changed")
 }
 
+func TestWindow(t *testing.T) {
+	d, _, _ := record(t, 12)
+	w := d.Window(3, 7)
+	assert.Len(t, w.Eligible("a", "a2"), 5)
+	assert.Len(t, d.Window(10, 0).Eligible("a", "slow"), 3)
+}
+
 func TestMDE(t *testing.T) {
 	d, _, _ := record(t, 40)
 	curve, mde, err := MDE(d, Pair{Name: "aa", Base: "a", Cand: "a2"}, "cpu_us_per_request/proxies",
