@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 
 	"github.com/meshbench/meshbench/harness/platform"
@@ -35,9 +36,13 @@ func (x *LocalExecutor) Run(ctx context.Context, side Side, round, seq int) ([]*
 	p, ok := x.platforms[side.Name]
 	if !ok {
 		bins := platform.Binaries{
-			Meshbench:   filepath.Join(side.BinDir, "meshbench"),
-			Meshproxy:   filepath.Join(side.BinDir, "meshproxy"),
-			Meshcontrol: filepath.Join(side.BinDir, "meshcontrol"),
+			Meshbench: filepath.Join(side.BinDir, "meshbench"),
+			Meshproxy: filepath.Join(side.BinDir, "meshproxy"),
+		}
+		// Without meshcontrol the local platform runs the proxies on static
+		// flags; with it, on xDS. Both sides of a gate get what they built.
+		if _, err := os.Stat(filepath.Join(side.BinDir, "meshcontrol")); err == nil {
+			bins.Meshcontrol = filepath.Join(side.BinDir, "meshcontrol")
 		}
 		p = local.New(bins, local.WithLogger(x.log()), local.WithWorkDir(filepath.Join(x.OutDir, "work-"+side.Name)))
 		x.platforms[side.Name] = p

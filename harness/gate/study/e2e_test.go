@@ -19,8 +19,8 @@ import (
 	"github.com/meshbench/meshbench/harness/scenario"
 )
 
-// TestGateEndToEnd runs the real mesh (meshbench workloads, two meshproxy
-// sidecars) on this machine: identical builds "a" and "a2", and "spin20",
+// TestGateEndToEnd runs the real mesh (meshbench workloads, meshcontrol,
+// two meshproxy sidecars on xDS) on this machine: identical builds "a" and "a2", and "spin20",
 // whose proxies burn a calibrated 16us of CPU per request (~20% of the
 // proxies' CPU per request here), all interleaved in 8 short rounds. The
 // gate must FAIL spin20 on CPU per request and must not FAIL the A/A pair.
@@ -33,7 +33,7 @@ func TestGateEndToEnd(t *testing.T) {
 	bin := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin+string(filepath.Separator), "./cmd/meshbench", "./mesh-under-test/cmd/meshproxy")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin+string(filepath.Separator), "./cmd/meshbench", "./mesh-under-test/cmd/...")
 	build.Dir = root
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "%s", out)
