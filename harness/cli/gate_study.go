@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/meshbench/meshbench/harness/gate/study"
 	"github.com/meshbench/meshbench/harness/gate/verdict"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/harness/scenario"
 )
 
 type recordFlags struct {
@@ -101,6 +103,7 @@ type studyFlags struct {
 	seed          uint64
 	inclInvalid   bool
 	window        string
+	set           []string
 }
 
 // newGateStudyCmd forms gates from a recording and reports their rates.
@@ -112,17 +115,7 @@ func newGateStudyCmd(e *env) *cobra.Command {
 		Example: `  meshbench gate study out/study --pair aa=a:a2 --pair spin5=a:spin5 --mde-pair a:a2`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			th := verdict.Thresholds{}
-			if f.file != "" {
-				_, t, err := loadGateScenario(f.file, "", f.rounds, f.extension)
-				if err != nil {
-					return err
-				}
-				th = t
-			} else {
-				th.Rounds, th.Extension = f.rounds, f.extension
-			}
-			th, err := th.Normalize()
+			th, err := studyThresholds(f)
 			if err != nil {
 				return err
 			}
@@ -216,9 +209,44 @@ func newGateStudyCmd(e *env) *cobra.Command {
 	fl.IntVar(&f.mdeGates, "mde-gates", 200, "resampled gates per MDE point")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the resampling")
 	fl.StringVar(&f.jsonOut, "json", "", "also write everything as JSON here")
+	fl.StringArrayVar(&f.set, "set", nil, "override a gate setting, KEY=NUMBER (e.g. p99=-1 for report-only), repeatable")
 	fl.StringVar(&f.window, "window", "", "analyze rounds FIRST-LAST (or FIRST-) only: one stretch of machine conditions")
 	fl.BoolVar(&f.inclInvalid, "include-invalid", false, "use runs marked invalid too (sensitivity analysis; the gate voids them)")
 	return cmd
+}
+
+// studyThresholds are the scenario's gate settings with the flags'
+// overrides: --rounds, --extension, and any --set KEY=VALUE of the gate
+// section (e.g. --set p99=-1 to see the gate with p99 report-only).
+func studyThresholds(f *studyFlags) (verdict.Thresholds, error) {
+	g := map[string]any{}
+	if f.file != "" {
+		s, err := scenario.Load(f.file)
+		if err != nil {
+			return verdict.Thresholds{}, err
+		}
+		for k, v := range s.Gate {
+			g[k] = v
+		}
+	}
+	if f.rounds != 0 {
+		g["rounds"] = f.rounds
+	}
+	if f.extension != 0 {
+		g["extension"] = f.extension
+	}
+	for _, kv := range f.set {
+		k, v, ok := strings.Cut(kv, "=")
+		x, err := strconv.ParseFloat(v, 64)
+		if !ok || err != nil {
+			return verdict.Thresholds{}, usageError("--set %q: want KEY=NUMBER", kv)
+		}
+		g[k] = x
+		if x == float64(int64(x)) && (k == "rounds" || k == "extension" || k == "rss_abs_bytes") {
+			g[k] = int64(x)
+		}
+	}
+	return verdict.Decode(g)
 }
 
 func parsePair(s string) (study.Pair, error) {
