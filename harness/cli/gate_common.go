@@ -10,9 +10,6 @@ import (
 
 // The gate's commands register themselves here rather than in root.go, so
 // their files can change without touching the shared root.
-func init() {
-	subcommands = append(subcommands, newGateCmd, newCompareCmd, newBaselineCmd, newHistoryCmd)
-}
 
 // Exit codes of gate and compare (docs/gate.md).
 const (

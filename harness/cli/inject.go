@@ -15,9 +15,6 @@ import (
 
 // The kind/kube commands register themselves here rather than in root.go's
 // list, so that their files stand alone.
-func init() {
-	subcommands = append(subcommands, newClusterCmd, newNodeImageCmd, newInjectCmd, newInjectorCmd)
-}
 
 func newInjectCmd(e *env) *cobra.Command {
 	var file, controlPlane string

@@ -11,17 +11,22 @@ import (
 	"github.com/meshbench/meshbench/harness/platform/local"
 )
 
-// platformFactories builds a platform by name; kind and kube add entries
-// from their own files.
-var platformFactories = map[string]func(ctx context.Context, e *env, f *runFlags, bins platform.Binaries) (platform.Platform, error){
-	"local": func(_ context.Context, e *env, f *runFlags, bins platform.Binaries) (platform.Platform, error) {
-		return local.New(bins, local.WithLogger(e.log), local.WithWorkDir(f.out)), nil
-	},
+// platformFactories builds a platform by name.
+func platformFactories() map[string]func(ctx context.Context, e *env, f *runFlags, bins platform.Binaries) (platform.Platform, error) {
+	return map[string]func(ctx context.Context, e *env, f *runFlags, bins platform.Binaries) (platform.Platform, error){
+		"local": newLocalPlatform,
+		"kind":  newKindPlatform,
+		"kube":  newKubePlatform,
+	}
+}
+
+func newLocalPlatform(_ context.Context, e *env, f *runFlags, bins platform.Binaries) (platform.Platform, error) {
+	return local.New(bins, local.WithLogger(e.log), local.WithWorkDir(f.out)), nil
 }
 
 func platformNames() []string {
 	var n []string
-	for k := range platformFactories {
+	for k := range platformFactories() {
 		n = append(n, k)
 	}
 	sort.Strings(n)
@@ -29,7 +34,7 @@ func platformNames() []string {
 }
 
 func newPlatform(ctx context.Context, e *env, f *runFlags, bins platform.Binaries) (platform.Platform, error) {
-	mk, ok := platformFactories[f.platform]
+	mk, ok := platformFactories()[f.platform]
 	if !ok {
 		return nil, fmt.Errorf("--platform %q: unknown (known: %v)", f.platform, platformNames())
 	}

@@ -22,30 +22,29 @@ import (
 //	MESHBENCH_NODE_IMAGE     node image (default meshbench/kind-node:v1.34.4)
 //	MESHBENCH_IMAGES         kube platform: image refs the cluster can pull or has,
 //	                         e.g. meshbench=REG/meshbench:TAG,meshproxy=REG/meshproxy:TAG
-func init() {
-	platformFactories["kind"] = func(ctx context.Context, e *env, f *runFlags, bins platform.Binaries) (platform.Platform, error) {
-		return kind.New(ctx, kind.Options{
-			Cluster:   os.Getenv("MESHBENCH_KIND_CLUSTER"),
-			Config:    os.Getenv("MESHBENCH_KIND_CONFIG"),
-			NodeImage: os.Getenv("MESHBENCH_NODE_IMAGE"),
-			Keep:      f.keep,
-			Binaries:  bins,
-			Log:       e.log,
-		})
+func newKindPlatform(ctx context.Context, e *env, f *runFlags, bins platform.Binaries) (platform.Platform, error) {
+	return kind.New(ctx, kind.Options{
+		Cluster:   os.Getenv("MESHBENCH_KIND_CLUSTER"),
+		Config:    os.Getenv("MESHBENCH_KIND_CONFIG"),
+		NodeImage: os.Getenv("MESHBENCH_NODE_IMAGE"),
+		Keep:      f.keep,
+		Binaries:  bins,
+		Log:       e.log,
+	})
+}
+
+func newKubePlatform(_ context.Context, e *env, f *runFlags, bins platform.Binaries) (platform.Platform, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = f.kubeconfig
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("--kubeconfig: %w", err)
 	}
-	platformFactories["kube"] = func(_ context.Context, e *env, f *runFlags, bins platform.Binaries) (platform.Platform, error) {
-		rules := clientcmd.NewDefaultClientConfigLoadingRules()
-		rules.ExplicitPath = f.kubeconfig
-		cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
-		if err != nil {
-			return nil, fmt.Errorf("--kubeconfig: %w", err)
-		}
-		images, err := kubeImages(os.Getenv("MESHBENCH_IMAGES"), bins)
-		if err != nil {
-			return nil, err
-		}
-		return kube.New(kube.Options{Config: cfg, Images: images, Log: e.log})
+	images, err := kubeImages(os.Getenv("MESHBENCH_IMAGES"), bins)
+	if err != nil {
+		return nil, err
 	}
+	return kube.New(kube.Options{Config: cfg, Images: images, Log: e.log})
 }
 
 // kubeImages takes image refs from MESHBENCH_IMAGES, else the pinned refs

@@ -39,16 +39,14 @@ type env struct {
 	log     *slog.Logger
 }
 
-// subcommands lists the constructors of every subcommand; each file adds
-// its own constructor here.
-var subcommands = []func(*env) *cobra.Command{
-	newRunCmd,
-	newLoadgenCmd,
-	newEchoCmd,
-	newRefproxyCmd,
-	newGraphsvcCmd,
-	newReportCmd,
-	newVersionCmd,
+// subcommands lists the constructors of every subcommand, each in its own
+// file.
+func subcommands() []func(*env) *cobra.Command {
+	return []func(*env) *cobra.Command{
+		newRunCmd, newReportCmd, newCompareCmd, newGateCmd, newBaselineCmd, newHistoryCmd,
+		newClusterCmd, newNodeImageCmd, newInjectCmd, newInjectorCmd,
+		newLoadgenCmd, newEchoCmd, newRefproxyCmd, newGraphsvcCmd, newVersionCmd,
+	}
 }
 
 // NewRoot builds the command tree.
@@ -65,7 +63,7 @@ runs with real statistics to gate regressions, and renders reports.`,
 	}
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
-	for _, mk := range subcommands {
+	for _, mk := range subcommands() {
 		root.AddCommand(mk(e))
 	}
 	return root
