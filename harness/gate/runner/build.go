@@ -64,7 +64,10 @@ func (c *Checkout) Close() error {
 }
 
 // Build compiles packages of the checkout into binDir with go build -o,
-// niced so a gate on a shared machine does not starve other work.
+// niced so a gate on a shared machine does not starve other work. It
+// builds with -trimpath: the two worktrees live at different paths, and
+// without it identical sources gave binaries differing in the embedded
+// paths (an A/A gate must compare identical bytes).
 func (c *Checkout) Build(ctx context.Context, binDir string, packages []string, nice int) error {
 	if err := os.MkdirAll(binDir, 0o755); err != nil {
 		return err
@@ -73,7 +76,7 @@ func (c *Checkout) Build(ctx context.Context, binDir string, packages []string, 
 	if err != nil {
 		return err
 	}
-	args := append([]string{"build", "-o", abs + string(filepath.Separator)}, packages...)
+	args := append([]string{"build", "-trimpath", "-o", abs + string(filepath.Separator)}, packages...)
 	var cmd *exec.Cmd
 	if nice > 0 {
 		cmd = exec.CommandContext(ctx, "nice", append([]string{"-n", fmt.Sprint(nice), "go"}, args...)...)

@@ -1,8 +1,10 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -170,6 +172,18 @@ func TestCheckoutAndBuild(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "v1\n", string(out))
 	require.NoError(t, co.Close())
+
+	// Two worktrees of one revision build byte-identical binaries.
+	co2, err := CheckoutRev(context.Background(), repo, "HEAD", t.TempDir())
+	require.NoError(t, err)
+	defer co2.Close()
+	bin2 := t.TempDir()
+	require.NoError(t, co2.Build(context.Background(), bin2, []string{"./cmd/..."}, 0))
+	a, err := os.ReadFile(filepath.Join(bin, "hello"))
+	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(bin2, "hello"))
+	require.NoError(t, err)
+	assert.True(t, bytes.Equal(a, b), "identical sources, identical binaries")
 
 	_, err = CheckoutRev(context.Background(), repo, "no-such-rev", t.TempDir())
 	assert.ErrorContains(t, err, "no-such-rev")
