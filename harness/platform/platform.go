@@ -8,6 +8,7 @@ import (
 	"github.com/meshbench/meshbench/harness/load"
 	"github.com/meshbench/meshbench/harness/measure"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 )
 
 // Lanes: the data path under test.
@@ -95,3 +96,18 @@ type Topology interface {
 // installed, say); the runner skips the lane's runs with a message instead
 // of failing.
 var ErrLaneUnavailable = errors.New("lane unavailable on this platform")
+
+// MeshProtocol maps a case's protocol (http1, h2, grpc, tcp) to the mesh's
+// service protocol, for platforms that describe a lane to meshcontrol.
+func MeshProtocol(caseProtocol string) string {
+	switch caseProtocol {
+	case "h2":
+		return meshconfig.ProtocolHTTP2
+	case "grpc":
+		return meshconfig.ProtocolGRPC
+	case "tcp":
+		return meshconfig.ProtocolTCP
+	default:
+		return meshconfig.ProtocolHTTP
+	}
+}

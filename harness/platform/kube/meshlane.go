@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/meshbench/meshbench/harness/inject"
+	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/mesh-under-test/deploy"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
@@ -64,7 +65,7 @@ func (t *topology) startControlPlane(ctx context.Context, pl placement, icfg *in
 // with no server sidecar, the app's Service address as the endpoint.
 func (t *topology) writeMesh(ctx context.Context, mode, appPodIP, appService string) error {
 	o := meshconfig.LaneOptions{
-		Mode: mode, Protocol: meshProtocol(t.spec.Case.Protocol), MTLS: t.spec.Case.MTLS, Revision: 1,
+		Mode: mode, Protocol: platform.MeshProtocol(t.spec.Case.Protocol), MTLS: t.spec.Case.MTLS, Revision: 1,
 		ClientProxyID: "client-proxy", ServerProxyID: "server-proxy", Service: "app",
 		ClientOutbound: fmt.Sprintf("127.0.0.1:%d", outboundPort),
 		ServerInbound:  net.JoinHostPort(appPodIP, fmt.Sprint(inboundPort)),
@@ -86,18 +87,4 @@ func (t *topology) writeMesh(ctx context.Context, mode, appPodIP, appService str
 		return fmt.Errorf("create mesh configmap: %w", err)
 	}
 	return nil
-}
-
-// meshProtocol maps a case's protocol to the mesh's service protocol.
-func meshProtocol(p string) string {
-	switch p {
-	case "h2":
-		return meshconfig.ProtocolHTTP2
-	case "grpc":
-		return meshconfig.ProtocolGRPC
-	case "tcp":
-		return meshconfig.ProtocolTCP
-	default:
-		return meshconfig.ProtocolHTTP
-	}
 }

@@ -24,26 +24,12 @@ type meshLane struct {
 	token string // CA bootstrap token
 }
 
-// meshProtocol maps a case's protocol to the mesh's service protocol.
-func meshProtocol(p string) string {
-	switch p {
-	case "h2":
-		return meshconfig.ProtocolHTTP2
-	case "grpc":
-		return meshconfig.ProtocolGRPC
-	case "tcp":
-		return meshconfig.ProtocolTCP
-	default:
-		return meshconfig.ProtocolHTTP
-	}
-}
-
 func meshSetup(ctx context.Context, t *topology, spec platform.Spec, sides []side) (*results.MeshFeatures, error) {
 	f := &results.MeshFeatures{Proxy: "meshproxy", MTLS: spec.Case.MTLS, Telemetry: spec.Mesh.Telemetry, Workers: spec.Mesh.Workers}
 	if t.p.bins.Meshcontrol == "" {
 		return f, nil
 	}
-	o := meshconfig.LaneOptions{Protocol: meshProtocol(spec.Case.Protocol), MTLS: spec.Case.MTLS, Revision: 1}
+	o := meshconfig.LaneOptions{Protocol: platform.MeshProtocol(spec.Case.Protocol), MTLS: spec.Case.MTLS, Revision: 1}
 	var client, server *side
 	for i := range sides {
 		if sides[i].Inbound {
