@@ -100,8 +100,10 @@ func TestExactVerdict(t *testing.T) {
 	}{
 		{"same", []float64{1000, 1001}, []float64{1000.5, 1000}, results.Pass},
 		{"5% more", []float64{1000, 1001}, []float64{1050, 1051}, results.Fail},
-		{"straddles threshold", []float64{1000, 1001}, []float64{1020, 1040}, results.Inconclusive},
-		{"one side missing", []float64{1000}, nil, results.Inconclusive},
+		{"straddles threshold", []float64{1000, 1001}, []float64{1025, 1030}, results.Inconclusive},
+		{"one side missing", []float64{1000}, nil, results.ReportOnly},
+		{"counted once on a side", []float64{62, 63}, []float64{116}, results.ReportOnly},
+		{"not repeatable", []float64{1000, 1100}, []float64{1200, 1210}, results.ReportOnly},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
