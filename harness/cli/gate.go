@@ -160,7 +160,7 @@ func runGate(ctx context.Context, e *env, f *gateFlags) error {
 	if err := emitComparison(e, c, filepath.Join(f.out, "comparison.json")); err != nil {
 		return err
 	}
-	if err := renderReport(ctx, e, nil, c, f.out, s.Name); err != nil {
+	if err := renderGateReport(ctx, e, c, f.out, s.Name); err != nil {
 		e.log.Warn("report not rendered", "err", err)
 	}
 	return verdictExit(c)
