@@ -122,6 +122,13 @@ func runScenario(ctx context.Context, e *env, f *runFlags) error {
 // (controlplane, micro); each registers itself here from its own file.
 var kindHandlers = map[string]func(context.Context, *env, *runFlags, *scenario.Scenario) error{
 	scenario.KindControlPlane: runControlPlane,
+	scenario.KindMicro:        runMicro,
+}
+
+// runMicro explains where micro scenarios run: they compare two builds'
+// Go benchmarks, which is the gate's job.
+func runMicro(_ context.Context, _ *env, _ *runFlags, s *scenario.Scenario) error {
+	return fmt.Errorf("%s: kind micro compares the Go benchmarks of two builds: run it with `meshbench gate -f %s --base REV --candidate REV`", s.File, s.File)
 }
 
 func parseLabels(kv []string) (map[string]string, error) {
