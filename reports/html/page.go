@@ -113,20 +113,7 @@ func Cite(ref string) string {
 }
 
 // ms prints milliseconds with three significant digits.
-func ms(v float64) string {
-	switch a := math.Abs(v); {
-	case a == 0:
-		return "0"
-	case a >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case a >= 10:
-		return fmt.Sprintf("%.1f", v)
-	case a >= 1:
-		return fmt.Sprintf("%.2f", v)
-	default:
-		return fmt.Sprintf("%.3f", v)
-	}
-}
+func ms(v float64) string { return digest.Sig3(v) }
 
 func num(v float64) string {
 	if v == math.Trunc(v) && math.Abs(v) < 1e15 {

@@ -3,7 +3,6 @@ package markdown
 import (
 	"fmt"
 	"io"
-	"math"
 	"strings"
 	"time"
 
@@ -191,17 +190,4 @@ func short(rev string) string {
 }
 
 // num prints three significant digits, plainly.
-func num(v float64) string {
-	switch a := math.Abs(v); {
-	case a == 0:
-		return "0"
-	case a >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case a >= 10:
-		return fmt.Sprintf("%.1f", v)
-	case a >= 1:
-		return fmt.Sprintf("%.2f", v)
-	default:
-		return fmt.Sprintf("%.3f", v)
-	}
-}
+func num(v float64) string { return digest.Sig3(v) }
