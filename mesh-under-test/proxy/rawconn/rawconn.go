@@ -44,36 +44,33 @@ func Wrap(c net.Conn) net.Conn {
 }
 
 func (f *fastConn) doRead(fd uintptr) bool {
-	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&f.rbuf[0])), uintptr(len(f.rbuf)))
-		switch e {
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			return false
-		case 0:
-			f.rn, f.rerr = int(n), 0
-		default:
-			f.rn, f.rerr = 0, e
-		}
-		return true
-	}
+	var done bool
+	f.rn, f.rerr, done = rawIO(syscall.SYS_READ, fd, f.rbuf)
+	return done
 }
 
 func (f *fastConn) doWrite(fd uintptr) bool {
+	var done bool
+	f.wn, f.werr, done = rawIO(syscall.SYS_WRITE, fd, f.wbuf)
+	return done
+}
+
+// rawIO is one read(2) or write(2) on a non-blocking socket, retried on
+// EINTR. done is false on EAGAIN, which tells the poller to wait for the
+// socket and call again.
+func rawIO(trap, fd uintptr, buf []byte) (n int, errno syscall.Errno, done bool) {
 	for {
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&f.wbuf[0])), uintptr(len(f.wbuf)))
+		r, _, e := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
 		switch e {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
-			return false
+			return 0, 0, false
 		case 0:
-			f.wn, f.werr = int(n), 0
+			return int(r), 0, true
 		default:
-			f.wn, f.werr = 0, e
+			return 0, e, true
 		}
-		return true
 	}
 }
 
