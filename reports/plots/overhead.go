@@ -108,30 +108,21 @@ func overheadLatency(d Data) (*Figure, string, error) {
 }
 
 func overheadCPU(d Data) (*Figure, string, error) {
-	var rows []dotRow
-	ref, ok := d.Digest.ReferenceCase()
-	if ok {
-		for _, o := range d.Digest.Overheads(ref) {
-			if !digest.IsMeshLane(o.Lane) {
-				continue
-			}
-			for _, p := range o.Proxies {
-				rows = append(rows, dotRow{label: fmt.Sprintf("this machine · %s · %s", o.Lane, p.Role), value: p.VCPUPer1000RPS,
-					lo: p.VCPUPer1000RPS, hi: p.VCPUPer1000RPS, color: laneColor(o.Lane), ours: true})
-			}
-		}
-	}
-	for _, f := range d.Published.ByKind(published.KindProxyCPU) {
-		rows = append(rows, publishedRow(f, ""))
-	}
-	sub := "one proxy's CPU per 1000 requests/s"
-	if ok {
-		sub += " · this machine: " + digest.CaseLabel(ref)
-	}
-	return dotPlot(rows, "vCPU per 1000 rps, one proxy (log scale)", "Proxy CPU: this mesh beside published figures", sub)
+	return proxyCostPlot(d, published.KindProxyCPU, func(p digest.ProxyCost) (float64, bool) { return p.VCPUPer1000RPS, true },
+		"one proxy's CPU per 1000 requests/s",
+		"vCPU per 1000 rps, one proxy (log scale)", "Proxy CPU: this mesh beside published figures")
 }
 
 func overheadMemory(d Data) (*Figure, string, error) {
+	return proxyCostPlot(d, published.KindProxyMemory, func(p digest.ProxyCost) (float64, bool) { return p.RSSSteadyMiB, p.RSSSteadyMiB > 0 },
+		"one proxy's resident memory (ours: steady RSS in MiB; published: MB as stated)",
+		"memory per proxy (MB, log scale)", "Proxy memory: this mesh beside published figures")
+}
+
+// proxyCostPlot puts one per-proxy cost of this machine's mesh lanes (in the
+// reference case) beside the published figures of the same kind. value
+// returns the cost and whether the proxy has it.
+func proxyCostPlot(d Data, kind published.Kind, value func(digest.ProxyCost) (float64, bool), sub, xLabel, title string) (*Figure, string, error) {
 	var rows []dotRow
 	ref, ok := d.Digest.ReferenceCase()
 	if ok {
@@ -140,21 +131,20 @@ func overheadMemory(d Data) (*Figure, string, error) {
 				continue
 			}
 			for _, p := range o.Proxies {
-				if p.RSSSteadyMiB > 0 {
-					rows = append(rows, dotRow{label: fmt.Sprintf("this machine · %s · %s", o.Lane, p.Role), value: p.RSSSteadyMiB,
-						lo: p.RSSSteadyMiB, hi: p.RSSSteadyMiB, color: laneColor(o.Lane), ours: true})
+				if v, has := value(p); has {
+					rows = append(rows, dotRow{label: fmt.Sprintf("this machine · %s · %s", o.Lane, p.Role), value: v,
+						lo: v, hi: v, color: laneColor(o.Lane), ours: true})
 				}
 			}
 		}
 	}
-	for _, f := range d.Published.ByKind(published.KindProxyMemory) {
+	for _, f := range d.Published.ByKind(kind) {
 		rows = append(rows, publishedRow(f, ""))
 	}
-	sub := "one proxy's resident memory (ours: steady RSS in MiB; published: MB as stated)"
 	if ok {
 		sub += " · this machine: " + digest.CaseLabel(ref)
 	}
-	return dotPlot(rows, "memory per proxy (MB, log scale)", "Proxy memory: this mesh beside published figures", sub)
+	return dotPlot(rows, xLabel, title, sub)
 }
 
 // dotPlot draws rows top to bottom on a log axis: ours as filled squares,
