@@ -149,7 +149,7 @@ func newGateStudyCmd(e *env) *cobra.Command {
 				args[0], len(rs), invalid, map[bool]string{true: ", used anyway", false: fmt.Sprintf("; those less than %.0f%% behind kept, the others void their round", 100*th.BehindTolerance)}[f.inclInvalid],
 				d.Variants(), th.Rounds, th.Extension, th.Alpha)
 			report := map[string]any{"thresholds": th}
-			noise := study.NoiseOf(d, th.BehindTolerance)
+			noise := study.NoiseOf(d, th)
 			fmt.Fprintln(out, "run-to-run spread (robust CV = 1.4826 MAD / median) of each variant's usable runs:")
 			fmt.Fprintln(out)
 			study.WriteNoise(out, noise)
@@ -209,7 +209,7 @@ func newGateStudyCmd(e *env) *cobra.Command {
 	fl.IntVar(&f.mdeGates, "mde-gates", 200, "resampled gates per MDE point")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the resampling")
 	fl.StringVar(&f.jsonOut, "json", "", "also write everything as JSON here")
-	fl.StringArrayVar(&f.set, "set", nil, "override a gate setting, KEY=NUMBER (e.g. p99=-1 for report-only), repeatable")
+	fl.StringArrayVar(&f.set, "set", nil, "override a gate setting, KEY=VALUE (e.g. p99=-1 for report-only, reference=none), repeatable")
 	fl.StringVar(&f.window, "window", "", "analyze rounds FIRST-LAST (or FIRST-) only: one stretch of machine conditions")
 	fl.BoolVar(&f.inclInvalid, "include-invalid", false, "use runs marked invalid too (sensitivity analysis; the gate voids them)")
 	return cmd
@@ -237,9 +237,13 @@ func studyThresholds(f *studyFlags) (verdict.Thresholds, error) {
 	}
 	for _, kv := range f.set {
 		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return verdict.Thresholds{}, usageError("--set %q: want KEY=VALUE", kv)
+		}
 		x, err := strconv.ParseFloat(v, 64)
-		if !ok || err != nil {
-			return verdict.Thresholds{}, usageError("--set %q: want KEY=NUMBER", kv)
+		if err != nil {
+			g[k] = v // a word (reference=app); the gate section's decoder checks it
+			continue
 		}
 		g[k] = x
 		if x == float64(int64(x)) && (k == "rounds" || k == "extension" || k == "rss_abs_bytes") {

@@ -100,7 +100,7 @@ func Compare(base, cand []*results.Result, o Options) (*results.Comparison, erro
 // groupInputs builds the verdict inputs for one lane/case.
 func groupInputs(key string, base, cand []*results.Result, th verdict.Thresholds) []verdict.Input {
 	var in []verdict.Input
-	for _, d := range metricDefs(rolesOf(base, cand)) {
+	for _, d := range metricDefs(rolesOf(base, cand), newReference(th.Reference, base, cand)) {
 		b, c := values(base, d), values(cand, d)
 		if len(b) == 0 && len(c) == 0 {
 			continue

@@ -55,9 +55,64 @@ func rssSteady(c *results.Component) float64 { return float64(c.RSSBytesSteady) 
 func rssPeak(c *results.Component) float64   { return float64(c.RSSBytesPeak) }
 func instr(c *results.Component) float64     { return c.InstructionsPerRequest }
 
+// reference is the machine-speed adjustment of a group: the reference
+// component's role and its median CPU per request over the group's runs
+// (both sides). The zero value adjusts nothing.
+type reference struct {
+	role   string
+	center float64
+}
+
+// newReference returns the adjustment of Thresholds.Reference for a group,
+// or the zero value when none is asked for or the runs lack the component.
+func newReference(role string, runs ...[]*results.Result) reference {
+	if role == "" {
+		return reference{}
+	}
+	var v []float64
+	for _, rs := range runs {
+		v = append(v, values(rs, metricDef{get: sumRoles(cpuUs, []string{role})})...)
+	}
+	v = slices.DeleteFunc(v, func(x float64) bool { return x <= 0 })
+	if len(v) == 0 {
+		return reference{}
+	}
+	slices.Sort(v)
+	return reference{role: role, center: (v[(len(v)-1)/2] + v[len(v)/2]) / 2}
+}
+
+// adjustable are the gated metrics that move with the machine's speed.
+// p99.9 (report-only) and RSS (memory does not scale with speed) stay raw.
+var adjustable = []string{"latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "cpu_us_per_request/proxies"}
+
+// AdjustedPrefix names a metric adjusted for machine speed: the raw value
+// times the group's median reference CPU per request over this run's. The
+// constant keeps the value in the raw metric's unit and scale; the test and
+// the effect are those of the plain ratio raw/reference.
+const AdjustedPrefix = "adj_"
+
+// adjusted gates d's value adjusted by ref in d's place; d stays as a
+// report-only row.
+func adjusted(d metricDef, ref reference) (adj, raw metricDef) {
+	refCPU := sumRoles(cpuUs, []string{ref.role})
+	adj = d
+	adj.name = AdjustedPrefix + d.name
+	adj.get = func(r *results.Result) (float64, bool) {
+		v, ok := d.get(r)
+		rc, found := refCPU(r)
+		if !ok || !found || rc <= 0 {
+			return 0, false
+		}
+		return v * ref.center / rc, true
+	}
+	d.threshold = reportOnly
+	return adj, d
+}
+
 // metricDefs lists, in table order, the metrics of a group whose runs
-// include the given component roles.
-func metricDefs(roles []string) []metricDef {
+// include the given component roles; with a reference, the gated latency
+// and CPU metrics are adjusted for machine speed.
+func metricDefs(roles []string, ref reference) []metricDef {
 	defs := []metricDef{
 		latency("latency_p50_ms", func(p results.Percentiles) float64 { return p.P50 }, func(t verdict.Thresholds) float64 { return t.P50 }),
 		latency("latency_p90_ms", func(p results.Percentiles) float64 { return p.P90 }, func(t verdict.Thresholds) float64 { return t.P90 }),
@@ -75,7 +130,21 @@ func metricDefs(roles []string) []metricDef {
 	if len(proxies) > 0 {
 		defs = append(defs,
 			metricDef{name: "cpu_us_per_request/proxies", unit: "µs", get: sumRoles(cpuUs, proxies),
-				threshold: func(t verdict.Thresholds) float64 { return t.CPUPerRequest }},
+				threshold: func(t verdict.Thresholds) float64 { return t.CPUPerRequest }})
+	}
+	if ref.role != "" && slices.Contains(roles, ref.role) {
+		var adj []metricDef
+		for i := range defs {
+			if !slices.Contains(adjustable, defs[i].name) {
+				continue
+			}
+			a, raw := adjusted(defs[i], ref)
+			adj, defs[i] = append(adj, a), raw
+		}
+		defs = append(adj, defs...)
+	}
+	if len(proxies) > 0 {
+		defs = append(defs,
 			metricDef{name: "rss_bytes_steady/proxies", unit: "B", get: sumRoles(rssSteady, proxies),
 				threshold: func(t verdict.Thresholds) float64 { return t.RSS },
 				absFloor:  func(t verdict.Thresholds) float64 { return float64(t.RSSAbsBytes) }},
@@ -98,12 +167,13 @@ func metricDefs(roles []string) []metricDef {
 }
 
 // Series returns, per group (lane/mode case) and metric name, the run-level
-// values of every metric the gate knows, for history and reports.
-func Series(rs []*results.Result) map[string]map[string][]float64 {
+// values of every metric the gate knows, for history and reports; with a
+// reference role (Thresholds.Reference), the adjusted metrics too.
+func Series(rs []*results.Result, referenceRole string) map[string]map[string][]float64 {
 	out := map[string]map[string][]float64{}
 	for key, group := range groupByKey(rs) {
 		m := map[string][]float64{}
-		for _, d := range metricDefs(rolesOf(group)) {
+		for _, d := range metricDefs(rolesOf(group), newReference(referenceRole, group)) {
 			if v := values(group, d); len(v) > 0 {
 				m[d.name] = v
 			}

@@ -51,7 +51,7 @@ func PointsFrom(rs []*results.Result, rev string) ([]Point, error) {
 		return nil, errors.New("history: no valid runs to add")
 	}
 	var pts []Point
-	for group, metrics := range compare.Series(valid) {
+	for group, metrics := range compare.Series(valid, "") {
 		for metric, v := range metrics {
 			pts = append(pts, Point{Time: latest.UTC(), Revision: rev, Scenario: valid[0].Scenario,
 				Group: group, Metric: metric, Value: stats.Median(v), N: len(v)})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strings"
 
 	"github.com/meshbench/meshbench/harness/gate/compare"
 	"github.com/meshbench/meshbench/harness/gate/verdict"
@@ -86,7 +87,7 @@ func Analyze(d *Data, p Pair, o Options) (*Rates, error) {
 	}
 	for _, m := range all.Metrics {
 		if m.Gated {
-			r.Effect[m.Metric] = m.Delta
+			r.Effect[canonical(m.Metric)] = m.Delta
 		}
 	}
 	ext := max(th.Extension, 0)
@@ -152,9 +153,9 @@ func (r *Rates) add(c *results.Comparison) {
 		}
 		switch m.Verdict {
 		case results.Fail:
-			r.MetricFail[m.Metric]++
+			r.MetricFail[canonical(m.Metric)]++
 		case results.Pass:
-			r.MetricPass[m.Metric]++
+			r.MetricPass[canonical(m.Metric)]++
 		}
 	}
 }
@@ -184,3 +185,7 @@ func gateOnce(d *Data, p Pair, first, more []int, th verdict.Thresholds, tf func
 	}
 	return compare.Compare(b, c, compare.Options{Thresholds: th, Look: look, BaseLabel: p.Base, CandidateLabel: p.Cand})
 }
+
+// canonical keys a gated metric by its raw name, adjusted for machine speed
+// or not: only one of the two is gated in a comparison.
+func canonical(metric string) string { return strings.TrimPrefix(metric, compare.AdjustedPrefix) }

@@ -19,7 +19,9 @@ func Scale(metric string, f float64) (func(*results.Result) *results.Result, err
 			}
 		}
 	}
-	switch metric {
+	// An adjusted metric is its raw value times a per-run factor: scaling
+	// the raw value scales it alike.
+	switch canonical(metric) {
 	case "latency_p50_ms":
 		apply = func(r *results.Result) { r.Latency.P50 *= f }
 	case "latency_p90_ms":

@@ -8,6 +8,7 @@ import (
 
 	"github.com/meshbench/meshbench/harness/gate/compare"
 	"github.com/meshbench/meshbench/harness/gate/stats"
+	"github.com/meshbench/meshbench/harness/gate/verdict"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
@@ -21,8 +22,10 @@ type Noise struct {
 	CV      map[string]float64 `json:"robust_cv"`
 }
 
-// NoiseOf measures every variant's spread.
-func NoiseOf(d *Data, tolerance float64) []Noise {
+// NoiseOf measures every variant's spread, of the adjusted metrics too
+// when th names a reference component.
+func NoiseOf(d *Data, th verdict.Thresholds) []Noise {
+	tolerance := th.BehindTolerance
 	var out []Noise
 	for _, v := range d.Variants() {
 		var rs []*results.Result
@@ -32,7 +35,7 @@ func NoiseOf(d *Data, tolerance float64) []Noise {
 			}
 		}
 		n := Noise{Variant: v, Runs: len(rs), CV: map[string]float64{}}
-		for _, metrics := range compare.Series(rs) {
+		for _, metrics := range compare.Series(rs, th.Reference) {
 			for m, vals := range metrics {
 				n.CV[m] = robustCV(vals)
 			}
@@ -65,6 +68,10 @@ func WriteNoise(w io.Writer, ns []Noise) {
 	for _, n := range ns {
 		fmt.Fprintf(w, "| %s | %d |", n.Variant, n.Runs)
 		for _, m := range append(append([]string(nil), GatedMetrics...), "latency_p999_ms") {
+			if adj, ok := n.CV[compare.AdjustedPrefix+m]; ok {
+				fmt.Fprintf(w, " %.1f%% (adj. %.1f%%) |", 100*n.CV[m], 100*adj)
+				continue
+			}
 			fmt.Fprintf(w, " %.1f%% |", 100*n.CV[m])
 		}
 		fmt.Fprintln(w)

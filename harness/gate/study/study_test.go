@@ -144,7 +144,7 @@ func TestMDE(t *testing.T) {
 
 func TestNoise(t *testing.T) {
 	d, _, _ := record(t, 30)
-	ns := NoiseOf(d, 0.1)
+	ns := NoiseOf(d, verdict.Thresholds{BehindTolerance: 0.1})
 	require.Len(t, ns, 3)
 	for _, n := range ns {
 		assert.Equal(t, 30, n.Runs)

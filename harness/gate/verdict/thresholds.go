@@ -17,6 +17,13 @@ const (
 	DefaultBehind        = 0.10
 )
 
+// Reference components for the machine-speed adjustment (Thresholds.Reference).
+const (
+	RefApp     = "app"
+	RefLoadgen = "loadgen"
+	RefNone    = "none"
+)
+
 // Thresholds are the per-scenario gate settings. A relative threshold is the
 // smallest slowdown that counts as a regression (0.05 = 5%). Zero means "use
 // the default"; a negative threshold makes the metric report-only. P999 is
@@ -52,6 +59,15 @@ type Thresholds struct {
 	// generator adds noise, not bias; voiding every run 2% behind voided
 	// over half the rounds on the shared 2-vCPU VM. Negative: void them all.
 	BehindTolerance float64 `yaml:"behind_tolerance,omitempty" json:"behind_tolerance,omitempty"`
+	// Reference is the role of a component whose CPU per request, measured
+	// in the same run, adjusts the gated CPU and latency metrics for the
+	// machine's speed during that run ("app": the harness's echo server,
+	// the same code on both sides). On a shared VM every process's cost per
+	// request and the latency rise and fall together from run to run (the
+	// proxies' CPU per request correlated 0.90-0.98 with the app's over 752
+	// gate runs); dividing by the reference removes most of that spread
+	// without touching a change in the proxies. Empty: no adjustment.
+	Reference string `yaml:"reference,omitempty" json:"reference,omitempty"`
 	// Extension is the number of extra rounds of the one pre-declared
 	// extension on INCONCLUSIVE; negative disables it (and stays negative
 	// through Normalize, which is idempotent).
@@ -91,6 +107,13 @@ func (t Thresholds) Normalize() (Thresholds, error) {
 	}
 	if t.Confidence <= 0.5 || t.Confidence >= 1 {
 		return t, fmt.Errorf("gate confidence %v outside (0.5, 1)", t.Confidence)
+	}
+	switch t.Reference {
+	case "", RefNone:
+		t.Reference = ""
+	case RefApp, RefLoadgen:
+	default:
+		return t, fmt.Errorf("gate reference %q: want %q or %q (a component that is the same code in base and candidate), or %q", t.Reference, RefApp, RefLoadgen, RefNone)
 	}
 	if t.Rounds < 3 {
 		return t, fmt.Errorf("gate rounds %d: need at least 3", t.Rounds)

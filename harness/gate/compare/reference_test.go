@@ -1,0 +1,91 @@
+package compare
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/harness/gate/verdict"
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// drifting makes runs on a machine whose speed changes from run to run by
+// ±15% (uniform), moving every process's CPU per request and the latency
+// together, as measured on the shared VM; cpuScale is the build's own
+// effect on the proxies' CPU.
+func drifting(rng *rand.Rand, n int, build string, cpuScale float64) []*results.Result {
+	out := runs(rng, n, build, cpuScale, 1)
+	for _, r := range out {
+		speed := 1 + 0.15*(2*rng.Float64()-1)
+		r.Latency.P50 *= speed
+		r.Latency.P90 *= speed
+		r.Latency.P99 *= speed
+		for i := range r.Components {
+			r.Components[i].CPUUsPerRequest *= speed
+		}
+	}
+	return out
+}
+
+func TestReferenceAdjustsForMachineSpeed(t *testing.T) {
+	tests := []struct {
+		name      string
+		reference string
+		cpuScale  float64
+		gatedCPU  string // the gated CPU row
+		cpuVerd   string
+		overall   string
+	}{
+		// Without the adjustment a 5% change drowns in the ±15% drift.
+		{"raw, 5% CPU", "", 1.05, "cpu_us_per_request/proxies", results.Inconclusive, results.Inconclusive},
+		{"adjusted, 5% CPU", verdict.RefApp, 1.05, "adj_cpu_us_per_request/proxies", results.Fail, results.Fail},
+		{"adjusted, A/A", verdict.RefApp, 1, "adj_cpu_us_per_request/proxies", results.Pass, results.Pass},
+		{"explicitly none", verdict.RefNone, 1.05, "cpu_us_per_request/proxies", results.Inconclusive, results.Inconclusive},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, 3))
+			base, cand := drifting(rng, 15, "base", 1), drifting(rng, 15, "candidate", tt.cpuScale)
+			c, err := Compare(base, cand, Options{Thresholds: verdict.Thresholds{Reference: tt.reference}})
+			require.NoError(t, err)
+			assert.Equal(t, tt.overall, c.Verdict)
+			gated := metric(t, c, tt.gatedCPU)
+			assert.True(t, gated.Gated)
+			assert.Equal(t, tt.cpuVerd, gated.Verdict)
+			if tt.gatedCPU != "cpu_us_per_request/proxies" {
+				// The raw row stays, report-only, and the adjusted value
+				// keeps the raw unit and scale (about 100 µs).
+				assert.Equal(t, results.ReportOnly, metric(t, c, "cpu_us_per_request/proxies").Verdict)
+				assert.Equal(t, results.ReportOnly, metric(t, c, "latency_p50_ms").Verdict)
+				assert.True(t, metric(t, c, "adj_latency_p50_ms").Gated)
+				assert.InDelta(t, 100, gated.BaseMedian, 10)
+				// RSS does not scale with speed: never adjusted.
+				assert.True(t, metric(t, c, "rss_bytes_steady/proxies").Gated)
+			}
+		})
+	}
+}
+
+func TestReferenceMissingComponentGatesRaw(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	base, cand := runs(rng, 10, "base", 1, 1), runs(rng, 10, "candidate", 1, 1)
+	for _, set := range [][]*results.Result{base, cand} {
+		for _, r := range set {
+			r.Components = r.Components[:2] // no app: nothing to adjust by
+		}
+	}
+	c, err := Compare(base, cand, Options{Thresholds: verdict.Thresholds{Reference: verdict.RefApp}})
+	require.NoError(t, err)
+	assert.True(t, metric(t, c, "cpu_us_per_request/proxies").Gated)
+	for _, m := range c.Metrics {
+		assert.NotContains(t, m.Metric, AdjustedPrefix)
+	}
+}
+
+func TestReferenceRejectsUnknownComponent(t *testing.T) {
+	_, err := verdict.Decode(map[string]any{"reference": "client-proxy"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `gate reference "client-proxy"`)
+}
