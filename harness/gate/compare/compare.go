@@ -89,6 +89,7 @@ func Compare(base, cand []*results.Result, o Options) (*results.Comparison, erro
 		return nil, errors.New("compare: no lane/case present on both sides")
 	}
 	c.Metrics, c.Verdict = verdict.Decide(inputs, th, o.Look)
+	c.Notes = append(c.Notes, referenceNotes(c.Metrics, th.Reference)...)
 	for _, m := range c.Metrics {
 		if m.Gated {
 			c.Rounds = max(c.Rounds, min(m.NBase, m.NCand))
@@ -228,4 +229,28 @@ func SplitByLabel(rs []*results.Result, label string) map[string][]*results.Resu
 		out[r.Labels[label]] = append(out[r.Labels[label]], r)
 	}
 	return out
+}
+
+// referenceNotes explains the machine-speed adjustment and warns when the
+// reference itself moved between the sides: the adjustment assumes the
+// reference costs the same on both (true for the harness's own app unless
+// the candidate revision changed it), and a shifted reference would bias
+// every adjusted row by its shift.
+func referenceNotes(ms []results.MetricComparison, role string) []string {
+	var notes []string
+	for _, m := range ms {
+		if m.Metric != "cpu_us_per_request/"+role || !slices.ContainsFunc(ms, func(x results.MetricComparison) bool {
+			return x.Group == m.Group && strings.HasPrefix(x.Metric, AdjustedPrefix)
+		}) {
+			continue
+		}
+		if m.DeltaCILo > 0.03 || m.DeltaCIHi < -0.03 {
+			notes = append(notes, fmt.Sprintf("%s: the reference (%s CPU per request) itself moved %+.1f%% [%+.1f%%, %+.1f%%] between base and candidate; the adj_ rows carry that shift, read the raw rows too",
+				m.Group, role, 100*m.Delta, 100*m.DeltaCILo, 100*m.DeltaCIHi))
+		}
+	}
+	if role != "" && slices.ContainsFunc(ms, func(x results.MetricComparison) bool { return strings.HasPrefix(x.Metric, AdjustedPrefix) }) {
+		notes = append(notes, fmt.Sprintf("adj_ rows: CPU per request and latency adjusted for machine speed by the %s's CPU per request in the same run (gated); their raw rows are report-only", role))
+	}
+	return notes
 }

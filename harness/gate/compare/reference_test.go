@@ -89,3 +89,20 @@ func TestReferenceRejectsUnknownComponent(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `gate reference "client-proxy"`)
 }
+
+func TestReferenceShiftIsNoted(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	base, cand := runs(rng, 12, "base", 1, 1), runs(rng, 12, "candidate", 1, 1)
+	for _, r := range cand {
+		r.Components[2].CPUUsPerRequest *= 1.10 // the candidate changed the app
+	}
+	c, err := Compare(base, cand, Options{Thresholds: verdict.Thresholds{Reference: verdict.RefApp}})
+	require.NoError(t, err)
+	require.Len(t, c.Notes, 2)
+	assert.Contains(t, c.Notes[0], "the reference (app CPU per request) itself moved +")
+	assert.Contains(t, c.Notes[1], "adjusted for machine speed by the app's CPU per request")
+
+	c, err = Compare(base, runs(rng, 12, "candidate", 1, 1), Options{Thresholds: verdict.Thresholds{Reference: verdict.RefApp}})
+	require.NoError(t, err)
+	require.Len(t, c.Notes, 1, "an unmoved reference gets only the explanation")
+}
