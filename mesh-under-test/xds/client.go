@@ -157,7 +157,6 @@ type session struct {
 	pending *state              // received, possibly not yet complete
 	names   map[string][]string // subscribed names per type (EDS, RDS)
 	nonces  map[string]string
-	first   bool
 }
 
 // apply hands next to the Applier when it is complete and differs from

@@ -4,7 +4,6 @@ import (
 	"context"
 	"maps"
 	"slices"
-	"sync"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -22,8 +21,7 @@ type deltaSession struct {
 	send    func(*discoveryv3.DeltaDiscoveryRequest) error
 	pending *state
 	names   map[string][]string // subscribed names of EDS and RDS
-	first   bool
-	applier *session // shares apply and rotation with the SotW session
+	applier *session            // shares apply and rotation with the SotW session
 }
 
 // deltaStream runs one delta ADS stream; got reports whether any response
@@ -35,44 +33,11 @@ func (c *Client) deltaStream(ctx context.Context, conn *grpc.ClientConn, s *sess
 	if err != nil {
 		return false, err
 	}
-	d := &deltaSession{c: c, pending: s.pending, names: map[string][]string{}, first: true, applier: s}
-	var mu sync.Mutex
-	d.send = func(r *discoveryv3.DeltaDiscoveryRequest) error {
-		mu.Lock()
-		defer mu.Unlock()
-		if d.first {
-			r.Node = &corev3.Node{Id: c.opts.NodeID, UserAgentName: "meshproxy"}
-			d.first = false
-		}
-		return st.Send(r)
-	}
-	// Wildcard subscriptions to clusters and listeners, telling the server
-	// what we already run so it sends only what differs.
-	for _, t := range []string{resource.ClusterType, resource.ListenerType} {
-		if err := d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: t, InitialResourceVersions: d.pending.resourceVersions[t]}); err != nil {
-			return false, err
-		}
-	}
-	if err := d.subscribe(resource.EndpointType, d.pending.edsNames()); err != nil {
-		return false, err
-	}
-	if err := d.subscribe(resource.RouteType, d.pending.rdsNames()); err != nil {
-		return false, err
-	}
-	if c.opts.Certs != nil {
-		go s.rotations(ctx)
-	}
-	got := false
-	for {
-		resp, err := st.Recv()
-		if err != nil {
-			return got, err
-		}
-		got = true
-		if err := d.handle(ctx, resp); err != nil {
-			return got, err
-		}
-	}
+	d := &deltaSession{c: c, pending: s.pending, names: map[string][]string{}, applier: s}
+	d.send = sender(c, st, func(r *discoveryv3.DeltaDiscoveryRequest, n *corev3.Node) { r.Node = n })
+	return serve(ctx, s, st, func(t string) error {
+		return d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: t, InitialResourceVersions: d.pending.resourceVersions[t]})
+	}, d.subscribe, d.handle)
 }
 
 // subscribe moves the subscription of a dependent type to names.

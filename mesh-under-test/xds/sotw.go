@@ -3,7 +3,6 @@ package xds
 import (
 	"context"
 	"slices"
-	"sync"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -19,7 +18,7 @@ import (
 // stream runs one ADS stream; got reports whether any response arrived.
 func (c *Client) stream(ctx context.Context, conn *grpc.ClientConn, a xdsconfig.Applier) (bool, error) {
 	c.mu.Lock()
-	s := &session{c: c, a: a, pending: c.applied.clone(), names: map[string][]string{}, nonces: map[string]string{}, first: true}
+	s := &session{c: c, a: a, pending: c.applied.clone(), names: map[string][]string{}, nonces: map[string]string{}}
 	c.mu.Unlock()
 	if c.opts.Protocol == ProtocolDelta {
 		return c.deltaStream(ctx, conn, s)
@@ -30,42 +29,10 @@ func (c *Client) stream(ctx context.Context, conn *grpc.ClientConn, a xdsconfig.
 	if err != nil {
 		return false, err
 	}
-	var sendMu sync.Mutex
-	s.send = func(r *discoveryv3.DiscoveryRequest) error {
-		sendMu.Lock()
-		defer sendMu.Unlock()
-		if s.first {
-			r.Node = &corev3.Node{Id: c.opts.NodeID, UserAgentName: "meshproxy"}
-			s.first = false
-		}
-		return st.Send(r)
-	}
-	// Start from what we run: the control plane answers only what differs.
-	for _, t := range []string{resource.ClusterType, resource.ListenerType} {
-		if err := s.send(&discoveryv3.DiscoveryRequest{TypeUrl: t, VersionInfo: s.pending.versions[t]}); err != nil {
-			return false, err
-		}
-	}
-	if err := s.subscribe(resource.EndpointType, s.pending.edsNames()); err != nil {
-		return false, err
-	}
-	if err := s.subscribe(resource.RouteType, s.pending.rdsNames()); err != nil {
-		return false, err
-	}
-	if c.opts.Certs != nil {
-		go s.rotations(ctx)
-	}
-	got := false
-	for {
-		resp, err := st.Recv()
-		if err != nil {
-			return got, err
-		}
-		got = true
-		if err := s.handle(ctx, resp); err != nil {
-			return got, err
-		}
-	}
+	s.send = sender(c, st, func(r *discoveryv3.DiscoveryRequest, n *corev3.Node) { r.Node = n })
+	return serve(ctx, s, st, func(t string) error {
+		return s.send(&discoveryv3.DiscoveryRequest{TypeUrl: t, VersionInfo: s.pending.versions[t]})
+	}, s.subscribe, s.handle)
 }
 
 // subscribe asks for a new set of names of a dependent type.
