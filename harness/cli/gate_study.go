@@ -68,7 +68,7 @@ func newGateRecordCmd(e *env) *cobra.Command {
 			}
 			m, err := study.Record(ctx, o)
 			if m != nil {
-				fmt.Fprintf(e.streams.Out, "recorded %d complete rounds (%d runs) of %d variants in %s\n", m.Rounds, m.Runs, len(vs), f.out)
+				fmt.Fprintf(e.streams.Out, "recorded %d rounds (%d runs, %d failed to run) of %d variants in %s\n", m.Rounds, m.Runs, len(m.Failed), len(vs), f.out)
 			}
 			return err
 		},

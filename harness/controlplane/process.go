@@ -3,7 +3,6 @@ package controlplane
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/meshbench/meshbench/harness/ports"
 )
 
 // meshcontrol is one running meshcontrol process.
@@ -24,22 +25,13 @@ type meshcontrol struct {
 	log         string
 }
 
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
 // startMeshcontrol runs bin on meshPath and waits for /ready.
 func startMeshcontrol(ctx context.Context, bin, meshPath, logDir string, env []string) (*meshcontrol, error) {
-	addr, err := freeAddr()
+	addr, err := ports.Free()
 	if err != nil {
 		return nil, err
 	}
-	admin, err := freeAddr()
+	admin, err := ports.Free()
 	if err != nil {
 		return nil, err
 	}

@@ -97,6 +97,12 @@ type gate struct {
 	seq    int
 	byRnd  map[int][]*results.Result
 	voided []int
+	// failed is the run that could not run at all (a component did not
+	// start, say), if one did. One such run voids its round: a port taken
+	// by someone else should not throw away minutes of measurements. A
+	// second ends the gate with its error: a build whose proxy cannot start
+	// is a broken build, not noise.
+	failed error
 }
 
 func (g *gate) progress(format string, args ...any) {
@@ -142,7 +148,15 @@ func (g *gate) round(ctx context.Context, round int) (bool, error) {
 	for _, s := range sides {
 		rs, err := g.o.Exec.Run(ctx, s, round, g.seq)
 		if err != nil {
-			return false, fmt.Errorf("round %d, %s: %w", round, s.Name, err)
+			err = fmt.Errorf("round %d, %s: %w", round, s.Name, err)
+			if ctx.Err() != nil || g.failed != nil {
+				return false, err
+			}
+			g.failed = err
+			g.byRnd[round] = got
+			g.voided = append(g.voided, round)
+			g.progress("round %d void: a run failed (%v); one more failure ends the gate", round, err)
+			return false, nil
 		}
 		g.seq += len(rs)
 		for _, r := range rs {
@@ -196,6 +210,9 @@ func (g *gate) decide(look int) (*results.Comparison, error) {
 	c.Seed = g.o.Seed
 	if len(g.voided) > 0 {
 		c.Notes = append(c.Notes, fmt.Sprintf("%d of %d rounds void (an invalid run): %v", len(g.voided), len(g.byRnd), g.voided))
+	}
+	if g.failed != nil {
+		c.Notes = append(c.Notes, fmt.Sprintf("a run failed to run and voided its round: %v", g.failed))
 	}
 	if len(g.o.Candidate.ProxyArgs) > 0 {
 		c.Notes = append(c.Notes, fmt.Sprintf("candidate proxy args: %q", g.o.Candidate.ProxyArgs))

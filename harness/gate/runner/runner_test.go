@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -24,12 +25,16 @@ type fakeExec struct {
 	cpuScale float64
 	noise    float64
 	invalid  map[int]bool // rounds whose candidate run is invalid
+	fail     map[int]bool // rounds whose candidate run fails to run
 	behind   map[int]bool // rounds whose candidate run fell 5% behind
 	calls    []string
 }
 
 func (f *fakeExec) Run(_ context.Context, s Side, round, seq int) ([]*results.Result, error) {
 	f.calls = append(f.calls, s.Name)
+	if s.Name == Candidate && f.fail[round] {
+		return nil, errors.New("client-proxy not ready: bind: address already in use")
+	}
 	scale := 1.0
 	if s.Name == Candidate {
 		scale = f.cpuScale
@@ -86,6 +91,32 @@ func TestGate(t *testing.T) {
 				assert.Contains(t, out.Comparison.Notes, "2 of 17 rounds void (an invalid run): [3 7]")
 				assert.Equal(t, 15, out.Comparison.Rounds)
 			}
+		})
+	}
+}
+
+func TestGateFailedRun(t *testing.T) {
+	tests := []struct {
+		name    string
+		fail    map[int]bool
+		wantErr string
+	}{
+		{"one failed run voids its round", map[int]bool{4: true}, ""},
+		{"a second failed run ends the gate", map[int]bool{4: true, 6: true}, "round 6, candidate: client-proxy not ready"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &fakeExec{rng: rand.New(rand.NewPCG(1, 1)), cpuScale: 1, noise: 0.005, fail: tt.fail}
+			out, err := Gate(context.Background(), Options{Base: Side{Name: Base}, Candidate: Side{Name: Candidate}, Exec: f,
+				Thresholds: verdict.Thresholds{Rounds: 8, Extension: -1}})
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, 8, out.Comparison.Rounds, "the void round was replaced")
+			assert.Contains(t, out.Comparison.Notes, "1 of 9 rounds void (an invalid run): [4]")
+			assert.Contains(t, out.Comparison.Notes[len(out.Comparison.Notes)-1], "a run failed to run and voided its round: round 4, candidate")
 		})
 	}
 }

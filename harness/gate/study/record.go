@@ -29,11 +29,18 @@ type Manifest struct {
 	Variants  []Variant `json:"variants"`
 	Started   time.Time `json:"started"`
 	Updated   time.Time `json:"updated"`
-	Rounds    int       `json:"rounds"` // complete rounds
+	Rounds    int       `json:"rounds"` // rounds run through (see Failed)
 	Runs      int       `json:"runs"`
 	Command   string    `json:"command,omitempty"`
 	Completed bool      `json:"completed"`
+	// Failed lists the runs that could not run at all ("round 6, spin2:
+	// ..."): the analysis finds those rounds incomplete for that variant.
+	Failed []string `json:"failed,omitempty"`
 }
+
+// maxFailedInARow ends a recording: one failed run is the machine's
+// accident, three in a row are a broken set-up.
+const maxFailedInARow = 3
 
 // ManifestSchema versions the manifest.
 const ManifestSchema = "meshbench.gate-study/v1"
@@ -66,7 +73,7 @@ func Record(ctx context.Context, o RecordOptions) (*Manifest, error) {
 	m := &Manifest{Schema: ManifestSchema, Scenario: o.Scenario, BinDir: o.BinDir, Seed: o.Seed,
 		Variants: o.Variants, Started: o.Now().UTC(), Command: o.Command}
 	rng := rand.New(rand.NewPCG(uint64(o.Seed), 0x7374756479))
-	seq := 0
+	seq, inARow := 0, 0
 	began := o.Now()
 	for round := 1; round <= o.MaxRounds; round++ {
 		if !o.Deadline.IsZero() && m.Rounds > 0 {
@@ -80,8 +87,17 @@ func Record(ctx context.Context, o RecordOptions) (*Manifest, error) {
 		for _, v := range order {
 			rs, err := o.Exec.Run(ctx, runner.Side{Name: v.Name, Label: v.Name, BinDir: o.BinDir, ProxyArgs: v.ProxyArgs}, round, seq)
 			if err != nil {
-				return m, fmt.Errorf("study round %d, %s: %w", round, v.Name, err)
+				err = fmt.Errorf("study round %d, %s: %w", round, v.Name, err)
+				if inARow++; ctx.Err() != nil || inARow >= maxFailedInARow {
+					return m, err
+				}
+				m.Failed = append(m.Failed, err.Error())
+				if o.Progress != nil {
+					fmt.Fprintf(o.Progress, "study: a run failed, its round stays incomplete for %s: %v\n", v.Name, err)
+				}
+				continue
 			}
+			inARow = 0
 			seq += len(rs)
 			m.Runs += len(rs)
 		}

@@ -2,6 +2,8 @@ package study
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
@@ -86,6 +88,50 @@ func TestRecordStopsAtDeadline(t *testing.T) {
 	// Each round takes two clock reads of 10 s; the deadline of 2 min
 	// stops it before a round that would end after it.
 	assert.FileExists(t, filepath.Join(dir, "study.json"))
+}
+
+// failingExec fails the runs whose (round, variant) it lists.
+type failingExec struct {
+	synthExec
+	fail map[string]bool
+}
+
+func (f *failingExec) Run(ctx context.Context, side runner.Side, round, seq int) ([]*results.Result, error) {
+	if f.fail[fmt.Sprint(round, side.Name)] {
+		return nil, errors.New("client-proxy not ready")
+	}
+	return f.synthExec.Run(ctx, side, round, seq)
+}
+
+func TestRecordSurvivesAFailedRun(t *testing.T) {
+	tests := []struct {
+		name    string
+		fail    []string
+		rounds  int
+		failed  int
+		wantErr bool
+	}{
+		{"one failed run: the round is incomplete, the recording goes on", []string{"3a2"}, 6, 1, false},
+		{"failures apart: each one tolerated", []string{"2a", "5a2"}, 6, 2, false},
+		{"three in a row: a broken set-up ends it", []string{"2a", "2a2", "3a", "3a2"}, 2, 2, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			x := &failingExec{synthExec: synthExec{rng: rand.New(rand.NewPCG(1, 1))}, fail: map[string]bool{}}
+			for _, f := range tt.fail {
+				x.fail[f] = true
+			}
+			m, err := Record(context.Background(), RecordOptions{Exec: x, OutDir: t.TempDir(), MaxRounds: 6, Seed: 2,
+				Variants: []Variant{{Name: "a"}, {Name: "a2"}}})
+			if tt.wantErr {
+				require.ErrorContains(t, err, "client-proxy not ready")
+			} else {
+				require.NoError(t, err)
+			}
+			assert.Equal(t, tt.rounds, m.Rounds)
+			assert.Len(t, m.Failed, tt.failed)
+		})
+	}
 }
 
 func TestAnalyze(t *testing.T) {

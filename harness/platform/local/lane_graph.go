@@ -6,6 +6,7 @@ import (
 
 	"github.com/meshbench/meshbench/harness/graph"
 	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/harness/ports"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 )
@@ -25,12 +26,12 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 	inbound := map[string]string{} // service -> address callers use
 	for _, s := range g.Services {
 		var err error
-		if app[s.Name], err = freePort(); err != nil {
+		if app[s.Name], err = ports.Free(); err != nil {
 			return err
 		}
 		inbound[s.Name] = app[s.Name]
 		if meshed {
-			if inbound[s.Name], err = freePort(); err != nil {
+			if inbound[s.Name], err = ports.Free(); err != nil {
 				return err
 			}
 		}
@@ -42,7 +43,7 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 			addr := inbound[c]
 			if meshed {
 				var err error
-				if addr, err = freePort(); err != nil {
+				if addr, err = ports.Free(); err != nil {
 					return err
 				}
 			}
@@ -59,7 +60,7 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 		return nil
 	}
 	t.features = &results.MeshFeatures{Proxy: "meshproxy", MTLS: spec.Case.MTLS, Telemetry: spec.Mesh.Telemetry, Workers: spec.Mesh.Workers, XDS: true}
-	entry, err := freePort()
+	entry, err := ports.Free()
 	if err != nil {
 		return err
 	}
@@ -115,7 +116,7 @@ func startGraphService(ctx context.Context, t *topology, s graph.Service, addr s
 
 // startMeshproxy starts one meshproxy configured by the topology's meshcontrol.
 func startMeshproxy(ctx context.Context, t *topology, spec platform.Spec, name, role string) error {
-	admin, err := freePort()
+	admin, err := ports.Free()
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/harness/ports"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 )
@@ -80,10 +81,10 @@ func startMeshcontrol(ctx context.Context, t *topology, mesh *meshconfig.Mesh) (
 		return nil, err
 	}
 	lane := &meshLane{token: hex.EncodeToString(tok)}
-	if lane.xds, err = freePort(); err != nil {
+	if lane.xds, err = ports.Free(); err != nil {
 		return nil, err
 	}
-	admin, err := freePort()
+	admin, err := ports.Free()
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +106,7 @@ func (l *meshLane) xdsArgs(mtls bool) (args, env []string) {
 }
 
 func meshStart(ctx context.Context, t *topology, spec platform.Spec, s side) error {
-	admin, err := freePort()
+	admin, err := ports.Free()
 	if err != nil {
 		return err
 	}

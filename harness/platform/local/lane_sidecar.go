@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/harness/ports"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
@@ -42,7 +43,7 @@ func sidecarLane(sc sidecar) laneStarter {
 		var sides []side
 		upstream := app
 		if mode == platform.ModeBoth || mode == platform.ModeServerOnly {
-			addr, err := freePort()
+			addr, err := ports.Free()
 			if err != nil {
 				return err
 			}
@@ -50,7 +51,7 @@ func sidecarLane(sc sidecar) laneStarter {
 			upstream = addr
 		}
 		if mode == platform.ModeBoth || mode == platform.ModeClientOnly {
-			addr, err := freePort()
+			addr, err := ports.Free()
 			if err != nil {
 				return err
 			}

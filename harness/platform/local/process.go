@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -95,18 +94,6 @@ func waitReady(ctx context.Context, p *process, url string, timeout time.Duratio
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-// freePort asks the kernel for a free port on 127.0.0.1. Another process
-// could take it before the child binds it; on loopback in practice it
-// doesn't, and the child's readiness check would catch it.
-func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 // tailBuffer keeps the last max bytes written, for error messages.

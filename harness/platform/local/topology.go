@@ -10,6 +10,7 @@ import (
 	"github.com/meshbench/meshbench/harness/load"
 	"github.com/meshbench/meshbench/harness/measure"
 	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/harness/ports"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
@@ -45,7 +46,7 @@ func (t *topology) run(ctx context.Context, name, role, bin string, args []strin
 }
 
 func (t *topology) startLoadgen(ctx context.Context) error {
-	addr, err := freePort()
+	addr, err := ports.Free()
 	if err != nil {
 		return err
 	}
@@ -59,7 +60,7 @@ func (t *topology) startLoadgen(ctx context.Context) error {
 
 // startApp starts fortio's echo server and returns its address.
 func (t *topology) startApp(ctx context.Context) (string, error) {
-	addr, err := freePort()
+	addr, err := ports.Free()
 	if err != nil {
 		return "", err
 	}
