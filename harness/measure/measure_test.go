@@ -3,6 +3,7 @@ package measure
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -63,4 +64,25 @@ func TestWindow(t *testing.T) {
 	assert.Greater(t, comps[0].RSSBytesSteady, int64(0))
 	assert.Greater(t, comps[0].PSSBytesSteady, int64(0))
 	assert.LessOrEqual(t, comps[0].PSSBytesSteady, comps[0].RSSBytesPeak, "PSS never exceeds RSS")
+	assert.Greater(t, comps[0].RSSAnonBytesSteady, int64(0))
+	assert.Less(t, comps[0].RSSAnonBytesSteady, comps[0].RSSBytesPeak, "anonymous RSS is a part of RSS (the binary's text is file-backed)")
+}
+
+func TestReadStatusMemory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "status")
+	require.NoError(t, os.WriteFile(path, []byte("Name:\tmeshproxy\nVmHWM:\t   30000 kB\nVmRSS:\t   29000 kB\nRssAnon:\t    9000 kB\nRssFile:\t   20000 kB\n"), 0o644))
+	tests := []struct {
+		keys []string
+		want []int64
+	}{
+		{[]string{"VmRSS", "VmHWM", "RssAnon"}, []int64{29000 << 10, 30000 << 10, 9000 << 10}},
+		{[]string{"Pss"}, []int64{0}}, // absent: 0
+	}
+	for _, tt := range tests {
+		got, err := readStatusMemory(path, tt.keys...)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, got, tt.keys)
+	}
+	_, err := readStatusMemory(filepath.Join(t.TempDir(), "missing"), "VmRSS")
+	require.Error(t, err)
 }

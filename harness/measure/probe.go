@@ -10,6 +10,10 @@ type Sample struct {
 	RSSBytes int64
 	// PSSBytes is the proportional set size now, 0 if the source lacks it.
 	PSSBytes int64
+	// AnonBytes is the anonymous part of RSS (heap, stacks): what the
+	// process allocated, independent of how much of its binary's file
+	// happens to be in the page cache. 0 if the source lacks it.
+	AnonBytes int64
 	// PeakRSSBytes is the high-water mark of RSS if the source knows it, else 0.
 	PeakRSSBytes int64
 	// Source says where the numbers came from: schedstat, proc-stat, cgroup, kubelet.

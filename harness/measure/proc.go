@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -40,13 +41,13 @@ func (p *ProcProbe) PID() int { return p.pid }
 // Sample implements Probe.
 func (p *ProcProbe) Sample(_ context.Context) (Sample, error) {
 	dir := filepath.Join(p.procRoot, strconv.Itoa(p.pid))
-	rss, peak, err := readStatusMemory(filepath.Join(dir, "status"), "VmRSS", "VmHWM")
+	mem, err := readStatusMemory(filepath.Join(dir, "status"), "VmRSS", "VmHWM", "RssAnon")
 	if err != nil {
 		return Sample{}, fmt.Errorf("%s (pid %d): %w", p.name, p.pid, err)
 	}
-	s := Sample{RSSBytes: rss, PeakRSSBytes: peak}
-	if pss, _, err := readStatusMemory(filepath.Join(dir, "smaps_rollup"), "Pss"); err == nil {
-		s.PSSBytes = pss
+	s := Sample{RSSBytes: mem[0], PeakRSSBytes: mem[1], AnonBytes: mem[2]}
+	if pss, err := readStatusMemory(filepath.Join(dir, "smaps_rollup"), "Pss"); err == nil {
+		s.PSSBytes = pss[0]
 	}
 	if ns, err := sumSchedstat(filepath.Join(dir, "task")); err == nil {
 		s.CPUSeconds, s.Source = float64(ns)/1e9, "schedstat"
@@ -111,26 +112,25 @@ func readStatTicks(path string) (int64, error) {
 	return u + s, nil
 }
 
-// readStatusMemory returns the "Key: N kB" values of key a and optional
-// key b from a /proc file such as status or smaps_rollup, in bytes.
-func readStatusMemory(path, a string, b ...string) (va, vb int64, err error) {
+// readStatusMemory returns the "Key: N kB" values of keys from a /proc
+// file such as status or smaps_rollup, in bytes, in the keys' order (0 for
+// a key the file lacks).
+func readStatusMemory(path string, keys ...string) ([]int64, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return 0, 0, err
+		return nil, err
 	}
+	out := make([]int64, len(keys))
 	for _, line := range strings.Split(string(data), "\n") {
 		k, v, ok := strings.Cut(line, ":")
 		if !ok {
 			continue
 		}
-		switch {
-		case k == a:
-			va = parseKB(v)
-		case len(b) > 0 && k == b[0]:
-			vb = parseKB(v)
+		if i := slices.Index(keys, k); i >= 0 {
+			out[i] = parseKB(v)
 		}
 	}
-	return va, vb, nil
+	return out, nil
 }
 
 func parseKB(v string) int64 {

@@ -18,6 +18,7 @@ type Window struct {
 	first    []Sample
 	rss      [][]int64
 	pss      [][]int64
+	anon     [][]int64
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	mu       sync.Mutex
@@ -32,7 +33,7 @@ func Start(ctx context.Context, probes []Probe, interval time.Duration) (*Window
 	if interval <= 0 {
 		interval = DefaultInterval
 	}
-	w := &Window{probes: probes, interval: interval, stop: make(chan struct{}), rss: make([][]int64, len(probes)), pss: make([][]int64, len(probes))}
+	w := &Window{probes: probes, interval: interval, stop: make(chan struct{}), rss: make([][]int64, len(probes)), pss: make([][]int64, len(probes)), anon: make([][]int64, len(probes))}
 	for i, p := range probes {
 		s, err := p.Sample(ctx)
 		if err != nil {
@@ -41,6 +42,7 @@ func Start(ctx context.Context, probes []Probe, interval time.Duration) (*Window
 		w.first = append(w.first, s)
 		w.rss[i] = append(w.rss[i], s.RSSBytes)
 		w.pss[i] = append(w.pss[i], s.PSSBytes)
+		w.anon[i] = append(w.anon[i], s.AnonBytes)
 	}
 	w.wg.Add(1)
 	go w.loop(ctx)
@@ -66,6 +68,7 @@ func (w *Window) loop(ctx context.Context) {
 				} else {
 					w.rss[i] = append(w.rss[i], s.RSSBytes)
 					w.pss[i] = append(w.pss[i], s.PSSBytes)
+					w.anon[i] = append(w.anon[i], s.AnonBytes)
 				}
 				w.mu.Unlock()
 			}
@@ -88,6 +91,7 @@ func (w *Window) Finish(ctx context.Context, requests int64, seconds float64) ([
 		rss := append(w.rss[i], last.RSSBytes)
 		c := Cost(p.Name(), p.Role(), w.first[i], last, rss, requests, seconds)
 		c.PSSBytesSteady = median(append(w.pss[i], last.PSSBytes))
+		c.RSSAnonBytesSteady = median(append(w.anon[i], last.AnonBytes))
 		out = append(out, c)
 	}
 	return out, nil

@@ -106,7 +106,13 @@ type Component struct {
 	// PSSBytesSteady is the median proportional set size: pages shared
 	// between processes (two sidecars mapping one binary) are divided among
 	// them, so it is the fairer per-process memory figure. 0 when unknown.
-	PSSBytesSteady         int64   `json:"pss_bytes_steady,omitempty"`
+	PSSBytesSteady int64 `json:"pss_bytes_steady,omitempty"`
+	// RSSAnonBytesSteady is the median anonymous RSS (heap, stacks): the
+	// memory the process allocated. File-backed pages of its binary, in
+	// RSS too, depend on the page cache: two byte-identical binaries in
+	// different files gave the meshbench processes 12% different peak RSS
+	// in one A/A gate. 0 when unknown.
+	RSSAnonBytesSteady     int64   `json:"rss_anon_bytes_steady,omitempty"`
 	CPUSource              string  `json:"cpu_source,omitempty"` // schedstat | proc-stat | cgroup | kubelet
 	InstructionsPerRequest float64 `json:"instructions_per_request,omitempty"`
 }

@@ -53,6 +53,7 @@ func sumRoles(field func(*results.Component) float64, roles []string) func(*resu
 func cpuUs(c *results.Component) float64     { return c.CPUUsPerRequest }
 func rssSteady(c *results.Component) float64 { return float64(c.RSSBytesSteady) }
 func rssPeak(c *results.Component) float64   { return float64(c.RSSBytesPeak) }
+func rssAnon(c *results.Component) float64   { return float64(c.RSSAnonBytesSteady) }
 func instr(c *results.Component) float64     { return c.InstructionsPerRequest }
 
 // reference is the machine-speed adjustment of a group: the reference
@@ -148,6 +149,11 @@ func metricDefs(roles []string, ref reference) []metricDef {
 			metricDef{name: "rss_bytes_steady/proxies", unit: "B", get: sumRoles(rssSteady, proxies),
 				threshold: func(t verdict.Thresholds) float64 { return t.RSS },
 				absFloor:  func(t verdict.Thresholds) float64 { return float64(t.RSSAbsBytes) }},
+			metricDef{name: "rss_anon_bytes_steady/proxies", unit: "B", threshold: reportOnly,
+				get: func(r *results.Result) (float64, bool) {
+					v, ok := sumRoles(rssAnon, proxies)(r)
+					return v, ok && v > 0 // older results lack it
+				}},
 		)
 	}
 	for _, role := range roles {
