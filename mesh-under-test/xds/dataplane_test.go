@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/meshbench/meshbench/mesh-under-test/control/app"
 	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/dataplane"
@@ -59,21 +60,30 @@ func startProxyTTL(t *testing.T, ctx context.Context, addr, id string, ttl time.
 	return c, rot
 }
 
+// meshLaneOnXDS serves an echo app and starts meshcontrol on a mesh file
+// with both sidecars and mTLS in front of it. It returns the client
+// proxy's outbound address (where requests go once the proxies run), the
+// mesh file (to start meshcontrol again on) and the control plane.
+func meshLaneOnXDS(t *testing.T, ctx context.Context) (outbound, meshPath string, inst *app.Instance) {
+	t.Helper()
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "echo") }))
+	t.Cleanup(echo.Close)
+	outbound, inbound := freeAddr(t), freeAddr(t)
+	mesh, err := meshconfig.Lane(meshconfig.LaneOptions{Mode: meshconfig.ModeBoth, MTLS: true,
+		ClientOutbound: outbound, ServerInbound: inbound, App: echo.Listener.Addr().String(), Revision: 1})
+	require.NoError(t, err)
+	meshPath = filepath.Join(t.TempDir(), "mesh.yaml")
+	require.NoError(t, mesh.WriteFile(meshPath))
+	return outbound, meshPath, startControl(t, ctx, meshPath, "127.0.0.1:0")
+}
+
 // TestDataPathSurvivesControlPlaneRestart runs client app -> client proxy
 // -> (mTLS) -> server proxy -> echo app entirely on xDS, restarts
 // meshcontrol under steady traffic, and requires that no request fails.
 func TestDataPathSurvivesControlPlaneRestart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "echo") }))
-	defer echo.Close()
-	outbound, inbound := freeAddr(t), freeAddr(t)
-	mesh, err := meshconfig.Lane(meshconfig.LaneOptions{Mode: meshconfig.ModeBoth, MTLS: true,
-		ClientOutbound: outbound, ServerInbound: inbound, App: echo.Listener.Addr().String(), Revision: 1})
-	require.NoError(t, err)
-	path := filepath.Join(t.TempDir(), "mesh.yaml")
-	require.NoError(t, mesh.WriteFile(path))
-	inst := startControl(t, ctx, path, "127.0.0.1:0")
+	outbound, path, inst := meshLaneOnXDS(t, ctx)
 	addr := inst.Addr()
 
 	client := startProxy(t, ctx, addr, "client-proxy")
@@ -132,15 +142,7 @@ func TestDataPathSurvivesControlPlaneRestart(t *testing.T) {
 func TestCertificateRotationOnDataPath(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "echo") }))
-	defer echo.Close()
-	outbound, inbound := freeAddr(t), freeAddr(t)
-	mesh, err := meshconfig.Lane(meshconfig.LaneOptions{Mode: meshconfig.ModeBoth, MTLS: true,
-		ClientOutbound: outbound, ServerInbound: inbound, App: echo.Listener.Addr().String(), Revision: 1})
-	require.NoError(t, err)
-	path := filepath.Join(t.TempDir(), "mesh.yaml")
-	require.NoError(t, mesh.WriteFile(path))
-	inst := startControl(t, ctx, path, "127.0.0.1:0")
+	outbound, _, inst := meshLaneOnXDS(t, ctx)
 	defer inst.Stop()
 	client, crot := startProxyTTL(t, ctx, inst.Addr(), "client-proxy", 2*time.Second)
 	server, srot := startProxyTTL(t, ctx, inst.Addr(), "server-proxy", 2*time.Second)
