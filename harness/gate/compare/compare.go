@@ -237,20 +237,21 @@ func SplitByLabel(rs []*results.Result, label string) map[string][]*results.Resu
 // the candidate revision changed it), and a shifted reference would bias
 // every adjusted row by its shift.
 func referenceNotes(ms []results.MetricComparison, role string) []string {
+	adjustedGroups := map[string]bool{}
+	for _, m := range ms {
+		if strings.HasPrefix(m.Metric, AdjustedPrefix) {
+			adjustedGroups[m.Group] = true
+		}
+	}
+	if len(adjustedGroups) == 0 {
+		return nil
+	}
 	var notes []string
 	for _, m := range ms {
-		if m.Metric != "cpu_us_per_request/"+role || !slices.ContainsFunc(ms, func(x results.MetricComparison) bool {
-			return x.Group == m.Group && strings.HasPrefix(x.Metric, AdjustedPrefix)
-		}) {
-			continue
-		}
-		if m.DeltaCILo > 0.03 || m.DeltaCIHi < -0.03 {
+		if m.Metric == "cpu_us_per_request/"+role && adjustedGroups[m.Group] && (m.DeltaCILo > 0.03 || m.DeltaCIHi < -0.03) {
 			notes = append(notes, fmt.Sprintf("%s: the reference (%s CPU per request) itself moved %+.1f%% [%+.1f%%, %+.1f%%] between base and candidate; the adj_ rows carry that shift, read the raw rows too",
 				m.Group, role, 100*m.Delta, 100*m.DeltaCILo, 100*m.DeltaCIHi))
 		}
 	}
-	if role != "" && slices.ContainsFunc(ms, func(x results.MetricComparison) bool { return strings.HasPrefix(x.Metric, AdjustedPrefix) }) {
-		notes = append(notes, fmt.Sprintf("adj_ rows: CPU per request and latency adjusted for machine speed by the %s's CPU per request in the same run (gated); their raw rows are report-only", role))
-	}
-	return notes
+	return append(notes, fmt.Sprintf("adj_ rows: CPU per request and latency adjusted for machine speed by the %s's CPU per request in the same run (gated); their raw rows are report-only", role))
 }

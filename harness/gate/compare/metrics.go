@@ -3,6 +3,7 @@ package compare
 import (
 	"slices"
 
+	"github.com/meshbench/meshbench/harness/gate/stats"
 	"github.com/meshbench/meshbench/harness/gate/verdict"
 	"github.com/meshbench/meshbench/harness/results"
 )
@@ -61,6 +62,7 @@ func instr(c *results.Component) float64     { return c.InstructionsPerRequest }
 // (both sides). The zero value adjusts nothing.
 type reference struct {
 	role   string
+	cpu    func(*results.Result) (float64, bool) // the reference's CPU per request
 	center float64
 }
 
@@ -70,16 +72,17 @@ func newReference(role string, runs ...[]*results.Result) reference {
 	if role == "" {
 		return reference{}
 	}
+	ref := reference{role: role, cpu: sumRoles(cpuUs, []string{role})}
 	var v []float64
 	for _, rs := range runs {
-		v = append(v, values(rs, metricDef{get: sumRoles(cpuUs, []string{role})})...)
+		v = append(v, values(rs, metricDef{get: ref.cpu})...)
 	}
 	v = slices.DeleteFunc(v, func(x float64) bool { return x <= 0 })
 	if len(v) == 0 {
 		return reference{}
 	}
-	slices.Sort(v)
-	return reference{role: role, center: (v[(len(v)-1)/2] + v[len(v)/2]) / 2}
+	ref.center = stats.Median(v)
+	return ref
 }
 
 // adjustable are the gated metrics that move with the machine's speed.
@@ -92,22 +95,19 @@ var adjustable = []string{"latency_p50_ms", "latency_p90_ms", "latency_p99_ms", 
 // the effect are those of the plain ratio raw/reference.
 const AdjustedPrefix = "adj_"
 
-// adjusted gates d's value adjusted by ref in d's place; d stays as a
-// report-only row.
-func adjusted(d metricDef, ref reference) (adj, raw metricDef) {
-	refCPU := sumRoles(cpuUs, []string{ref.role})
-	adj = d
+// adjusted is d's value adjusted for machine speed by ref, gated as d was.
+func adjusted(d metricDef, ref reference) metricDef {
+	adj := d
 	adj.name = AdjustedPrefix + d.name
 	adj.get = func(r *results.Result) (float64, bool) {
 		v, ok := d.get(r)
-		rc, found := refCPU(r)
+		rc, found := ref.cpu(r)
 		if !ok || !found || rc <= 0 {
 			return 0, false
 		}
 		return v * ref.center / rc, true
 	}
-	d.threshold = reportOnly
-	return adj, d
+	return adj
 }
 
 // metricDefs lists, in table order, the metrics of a group whose runs
@@ -131,21 +131,7 @@ func metricDefs(roles []string, ref reference) []metricDef {
 	if len(proxies) > 0 {
 		defs = append(defs,
 			metricDef{name: "cpu_us_per_request/proxies", unit: "µs", get: sumRoles(cpuUs, proxies),
-				threshold: func(t verdict.Thresholds) float64 { return t.CPUPerRequest }})
-	}
-	if ref.role != "" && slices.Contains(roles, ref.role) {
-		var adj []metricDef
-		for i := range defs {
-			if !slices.Contains(adjustable, defs[i].name) {
-				continue
-			}
-			a, raw := adjusted(defs[i], ref)
-			adj, defs[i] = append(adj, a), raw
-		}
-		defs = append(adj, defs...)
-	}
-	if len(proxies) > 0 {
-		defs = append(defs,
+				threshold: func(t verdict.Thresholds) float64 { return t.CPUPerRequest }},
 			metricDef{name: "rss_bytes_steady/proxies", unit: "B", get: sumRoles(rssSteady, proxies),
 				threshold: func(t verdict.Thresholds) float64 { return t.RSS },
 				absFloor:  func(t verdict.Thresholds) float64 { return float64(t.RSSAbsBytes) }},
@@ -169,7 +155,19 @@ func metricDefs(roles []string, ref reference) []metricDef {
 			return v, ok && v > 0
 		},
 		threshold: func(t verdict.Thresholds) float64 { return t.CPUPerRequest }})
-	return defs
+	if ref.cpu == nil || !slices.Contains(roles, ref.role) {
+		return defs
+	}
+	// The adjusted rows lead the table, gated; their raw rows stay in place,
+	// report-only.
+	var adj []metricDef
+	for i := range defs {
+		if slices.Contains(adjustable, defs[i].name) {
+			adj = append(adj, adjusted(defs[i], ref))
+			defs[i].threshold = reportOnly
+		}
+	}
+	return append(adj, defs...)
 }
 
 // Series returns, per group (lane/mode case) and metric name, the run-level
