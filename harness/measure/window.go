@@ -11,14 +11,12 @@ import (
 )
 
 // Window samples a set of probes over a measured window: CPU at the start
-// and the end, RSS every Interval in between.
+// and the end, memory every Interval in between.
 type Window struct {
 	probes   []Probe
 	interval time.Duration
 	first    []Sample
-	rss      [][]int64
-	pss      [][]int64
-	anon     [][]int64
+	samples  [][]Sample // per probe, every sample taken so far
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	mu       sync.Mutex
@@ -33,16 +31,14 @@ func Start(ctx context.Context, probes []Probe, interval time.Duration) (*Window
 	if interval <= 0 {
 		interval = DefaultInterval
 	}
-	w := &Window{probes: probes, interval: interval, stop: make(chan struct{}), rss: make([][]int64, len(probes)), pss: make([][]int64, len(probes)), anon: make([][]int64, len(probes))}
+	w := &Window{probes: probes, interval: interval, stop: make(chan struct{}), samples: make([][]Sample, len(probes))}
 	for i, p := range probes {
 		s, err := p.Sample(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("first sample: %w", err)
 		}
 		w.first = append(w.first, s)
-		w.rss[i] = append(w.rss[i], s.RSSBytes)
-		w.pss[i] = append(w.pss[i], s.PSSBytes)
-		w.anon[i] = append(w.anon[i], s.AnonBytes)
+		w.samples[i] = append(w.samples[i], s)
 	}
 	w.wg.Add(1)
 	go w.loop(ctx)
@@ -66,9 +62,7 @@ func (w *Window) loop(ctx context.Context) {
 				if err != nil {
 					w.errs = append(w.errs, err)
 				} else {
-					w.rss[i] = append(w.rss[i], s.RSSBytes)
-					w.pss[i] = append(w.pss[i], s.PSSBytes)
-					w.anon[i] = append(w.anon[i], s.AnonBytes)
+					w.samples[i] = append(w.samples[i], s)
 				}
 				w.mu.Unlock()
 			}
@@ -88,13 +82,22 @@ func (w *Window) Finish(ctx context.Context, requests int64, seconds float64) ([
 		if err != nil {
 			return nil, fmt.Errorf("last sample: %w", err)
 		}
-		rss := append(w.rss[i], last.RSSBytes)
-		c := Cost(p.Name(), p.Role(), w.first[i], last, rss, requests, seconds)
-		c.PSSBytesSteady = median(append(w.pss[i], last.PSSBytes))
-		c.RSSAnonBytesSteady = median(append(w.anon[i], last.AnonBytes))
+		all := append(w.samples[i], last)
+		c := Cost(p.Name(), p.Role(), w.first[i], last, series(all, func(s Sample) int64 { return s.RSSBytes }), requests, seconds)
+		c.PSSBytesSteady = median(series(all, func(s Sample) int64 { return s.PSSBytes }))
+		c.RSSAnonBytesSteady = median(series(all, func(s Sample) int64 { return s.AnonBytes }))
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// series picks one field of every sample.
+func series(samples []Sample, field func(Sample) int64) []int64 {
+	out := make([]int64, len(samples))
+	for i, s := range samples {
+		out[i] = field(s)
+	}
+	return out
 }
 
 // Cost computes one component's cost from its first and last samples and
