@@ -2,14 +2,16 @@ package controlplane
 
 import (
 	"context"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/meshbench/meshbench/internal/testbin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 func TestDecodeSpec(t *testing.T) {
 	s, err := DecodeSpec(map[string]any{"sizes": []any{map[string]any{"services": 10, "proxies": 2}}, "churn_rate": 20, "change_timeout": "3s"})
@@ -32,11 +34,9 @@ func TestRunSmallMesh(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs meshcontrol")
 	}
+	bin := filepath.Join(testbin.Dir(t), "meshcontrol") // built before the clock starts
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Second)
 	defer cancel()
-	bin := filepath.Join(t.TempDir(), "meshcontrol")
-	out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/meshbench/meshbench/mesh-under-test/cmd/meshcontrol").CombinedOutput()
-	require.NoError(t, err, string(out))
 
 	spec := Spec{Sizes: []Size{{Services: 20, Endpoints: 2, Proxies: 5}}, EgressPerProxy: 5, ChurnRate: 20, Changes: 20, PolicyEditPercent: 30}
 	res, err := Run(ctx, spec, Options{Meshcontrol: bin, Scenario: "test", Seed: 7})

@@ -2,10 +2,8 @@ package study
 
 import (
 	"context"
-	"os"
-	"os/exec"
+	"github.com/meshbench/meshbench/internal/testbin"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -25,18 +23,16 @@ import (
 // proxies' CPU per request here), all interleaved in 8 short rounds. The
 // gate must FAIL spin20 on CPU per request and must not FAIL the A/A pair.
 // About 2 minutes on 2 vCPUs.
+func TestMain(m *testing.M) { testbin.Main(m) }
+
 func TestGateEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end gate: builds the mesh and runs 24 short load runs (~2 min)")
 	}
 	root := moduleRoot(t)
-	bin := t.TempDir()
+	bin := testbin.Dir(t) // built before the clock starts
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin+string(filepath.Separator), "./cmd/meshbench", "./mesh-under-test/cmd/...")
-	build.Dir = root
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
 
 	s, err := scenario.Load(filepath.Join(root, "scenarios", "synthetic", "gate.yaml"))
 	require.NoError(t, err)
@@ -78,11 +74,9 @@ func TestGateEndToEnd(t *testing.T) {
 }
 
 func moduleRoot(t *testing.T) string {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	require.NoError(t, err)
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		t.Skip("not inside the meshbench module")
+	root, err := testbin.ModuleRoot()
+	if err != nil {
+		t.Skip(err)
 	}
-	return filepath.Dir(mod)
+	return root
 }

@@ -16,7 +16,10 @@ import (
 
 	"github.com/meshbench/meshbench/harness/cluster"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/internal/testbin"
 )
+
+func TestMain(m *testing.M) { testbin.Main(m) }
 
 const e2eScenario = `name: kind-e2e
 kind: synthetic
@@ -56,6 +59,7 @@ func TestKindE2E(t *testing.T) {
 		t.Skipf("node image %s is absent (make node-image builds it): kind end-to-end test skipped", image)
 	}
 	const name = "meshbench-e2e"
+	bin := testbin.StaticDir(t) // built before the clock starts
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	// Whatever happens, no cluster outlives the test.
@@ -63,15 +67,6 @@ func TestKindE2E(t *testing.T) {
 	if ok, _ := cluster.NewManager(slog.New(slog.DiscardHandler)).Exists(name); ok {
 		t.Fatalf("kind cluster %s exists already (left by an earlier run?): delete it with meshbench cluster delete --name %s", name, name)
 	}
-
-	repo, err := filepath.Abs(filepath.Join("..", "..", ".."))
-	require.NoError(t, err)
-	bin := t.TempDir()
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin+"/", "./cmd/meshbench", "./mesh-under-test/cmd/...")
-	build.Dir = repo
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "build static binaries: %s", out)
 
 	scen := filepath.Join(t.TempDir(), "kind-e2e.yaml")
 	require.NoError(t, os.WriteFile(scen, []byte(e2eScenario), 0o644))
@@ -81,7 +76,7 @@ func TestKindE2E(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	run.Stdout, run.Stderr = &stdout, &stderr
 	start := time.Now()
-	err = run.Run()
+	err := run.Run()
 	t.Logf("meshbench run --platform kind took %s\n%s", time.Since(start).Round(time.Second), stdout.String())
 	require.NoError(t, err, "stderr:\n%s", stderr.String())
 

@@ -1,0 +1,96 @@
+package testbin
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Packages are the main packages every build holds, relative to the module root.
+var Packages = []string{"./cmd/meshbench", "./mesh-under-test/cmd/meshproxy", "./mesh-under-test/cmd/meshcontrol"}
+
+// A set is one build configuration (plain, or static for container images).
+type set struct {
+	once sync.Once
+	dir  string
+	err  error
+	env  []string
+}
+
+var (
+	plain  = &set{}
+	static = &set{env: []string{"CGO_ENABLED=0"}}
+)
+
+// Dir returns a directory holding meshbench, meshproxy and meshcontrol built
+// from this checkout, building them on the first call. A build failure fails
+// the calling test with the compiler's output.
+func Dir(tb testing.TB) string {
+	tb.Helper()
+	return plain.get(tb)
+}
+
+// StaticDir is Dir with CGO_ENABLED=0: binaries for FROM-scratch images.
+func StaticDir(tb testing.TB) string {
+	tb.Helper()
+	return static.get(tb)
+}
+
+func (s *set) get(tb testing.TB) string {
+	tb.Helper()
+	s.once.Do(func() { s.dir, s.err = build(s.env) })
+	if s.err != nil {
+		tb.Fatalf("build the project's binaries: %v", s.err)
+	}
+	return s.dir
+}
+
+// build runs `go build` with no deadline: how long a cold build takes is not
+// what any test measures.
+func build(env []string) (string, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "meshbench-testbin-")
+	if err != nil {
+		return "", err
+	}
+	args := append([]string{"build", "-o", dir + string(filepath.Separator)}, Packages...)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		os.RemoveAll(dir)
+		return "", fmt.Errorf("go build in %s: %w\n%s", root, err, out)
+	}
+	return dir, nil
+}
+
+// ModuleRoot is the directory of the meshbench module's go.mod.
+func ModuleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", fmt.Errorf("not inside a Go module")
+	}
+	return filepath.Dir(mod), nil
+}
+
+// Main runs the package's tests and then removes what Dir and StaticDir built.
+func Main(m *testing.M) {
+	code := m.Run()
+	for _, s := range []*set{plain, static} {
+		if s.dir != "" {
+			os.RemoveAll(s.dir)
+		}
+	}
+	os.Exit(code)
+}
