@@ -51,6 +51,10 @@ func resolveBinaries(binDir string) (platform.Binaries, error) {
 	if binDir == "" {
 		binDir = filepath.Dir(self)
 	}
+	// Absolute: these paths are handed to child processes.
+	if binDir, err = filepath.Abs(binDir); err != nil {
+		return platform.Binaries{}, fmt.Errorf("--bin-dir: %w", err)
+	}
 	b := platform.Binaries{
 		Meshbench:   filepath.Join(binDir, "meshbench"),
 		Meshproxy:   filepath.Join(binDir, "meshproxy"),

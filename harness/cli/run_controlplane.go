@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/meshbench/meshbench/harness/controlplane"
@@ -26,6 +27,11 @@ func runControlPlane(ctx context.Context, e *env, f *runFlags, s *scenario.Scena
 	if err != nil {
 		return err
 	}
+	// Absolute: meshcontrol is handed paths under it.
+	workDir, err := filepath.Abs(f.out)
+	if err != nil {
+		return fmt.Errorf("-o %s: %w", f.out, err)
+	}
 	seed := s.Seed
 	if f.seed != 0 {
 		seed = f.seed
@@ -33,7 +39,7 @@ func runControlPlane(ctx context.Context, e *env, f *runFlags, s *scenario.Scena
 	var all []*results.Result
 	for rep := 1; rep <= s.Repetitions; rep++ {
 		res, err := controlplane.Run(ctx, spec, controlplane.Options{
-			Meshcontrol: bins.Meshcontrol, WorkDir: f.out, Scenario: s.Name, Seed: seed,
+			Meshcontrol: bins.Meshcontrol, WorkDir: workDir, Scenario: s.Name, Seed: seed,
 			Repetition: rep, Order: len(all), Environment: envinfo.Collect("."), Labels: labels, Logger: e.log,
 		})
 		for _, r := range res {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -26,16 +27,42 @@ type Option func(*Platform)
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(p *Platform) { p.log = l } }
 
-// WithWorkDir sets where lanes write generated config files.
-func WithWorkDir(dir string) Option { return func(p *Platform) { p.workDir = dir } }
+// WithWorkDir sets where lanes write generated config files. A relative
+// dir is made absolute here, once: every path a lane hands to a child
+// process must be absolute, because children resolve relative paths against
+// their own notion of a base (nginx against its -p prefix, which joined the
+// relative directory twice).
+func WithWorkDir(dir string) Option {
+	return func(p *Platform) {
+		if dir != "" {
+			if abs, err := filepath.Abs(dir); err == nil {
+				dir = abs
+			}
+		}
+		p.workDir = dir
+	}
+}
 
 // New returns a local platform running the given binaries.
 func New(bins platform.Binaries, opts ...Option) *Platform {
-	p := &Platform{bins: bins, log: slog.New(slog.DiscardHandler)}
+	p := &Platform{bins: absBinaries(bins), log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(p)
 	}
 	return p
+}
+
+// absBinaries makes every binary path absolute (see WithWorkDir).
+func absBinaries(b platform.Binaries) platform.Binaries {
+	for _, p := range []*string{&b.Meshbench, &b.Meshproxy, &b.Meshcontrol} {
+		if *p == "" {
+			continue
+		}
+		if abs, err := filepath.Abs(*p); err == nil {
+			*p = abs
+		}
+	}
+	return b
 }
 
 // Name implements platform.Platform.

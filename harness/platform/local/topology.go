@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -81,6 +82,10 @@ func (t *topology) dir() (string, error) {
 	}
 	d, err := os.MkdirTemp(t.p.workDir, "lane-"+t.spec.Lane+"-")
 	if err != nil {
+		return "", fmt.Errorf("work directory: %w", err)
+	}
+	// Children get absolute paths only (see WithWorkDir).
+	if d, err = filepath.Abs(d); err != nil {
 		return "", fmt.Errorf("work directory: %w", err)
 	}
 	t.workDir = d
