@@ -11,10 +11,13 @@ import (
 	"github.com/meshbench/meshbench/harness/results"
 )
 
-// Row is the median of one lane and case over its valid repetitions.
+// Row is the median of one lane and case over its valid repetitions. A row
+// with no valid run (N == 0) carries no numbers, only the reasons why its
+// runs were invalid.
 type Row struct {
 	Lane, Case          string
 	N, Invalid          int
+	Reasons             []string // distinct reasons of the invalid runs
 	P50, P90, P99, P999 float64
 	QPS                 float64
 	CPUUs               map[string]float64 // role -> us per request
@@ -69,14 +72,20 @@ func row(lane, cas string, rs []*results.Result) Row {
 	for _, x := range rs {
 		if x.Valid {
 			valid = append(valid, x)
-		} else {
-			r.Invalid++
+			continue
+		}
+		r.Invalid++
+		for _, why := range x.InvalidReasons {
+			if !slices.Contains(r.Reasons, why) {
+				r.Reasons = append(r.Reasons, why)
+			}
 		}
 	}
-	if len(valid) == 0 {
-		valid = rs // show something, flagged by Invalid
-	}
 	r.N = len(valid)
+	if r.N == 0 {
+		// Numbers from invalid runs would be read as results: none at all.
+		return r
+	}
 	med := func(f func(*results.Result) float64) float64 {
 		v := make([]float64, 0, len(valid))
 		for _, x := range valid {
@@ -138,6 +147,10 @@ func Print(w io.Writer, rs []*results.Result) {
 		if r.Invalid > 0 {
 			n += fmt.Sprintf(" (+%d invalid)", r.Invalid)
 		}
+		if r.N == 0 {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Lane, r.Case, n, strings.Repeat("-\t", 11))
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.0f\t", r.Lane, r.Case, n, r.P50, r.P90, r.P99, r.P999, r.QPS)
 		for _, role := range roles {
 			if v, ok := r.CPUUs[role]; ok {
@@ -149,7 +162,29 @@ func Print(w io.Writer, rs []*results.Result) {
 		fmt.Fprintf(tw, "%s\t\n", proxyRSS(r))
 	}
 	tw.Flush()
+	printNoValid(w, rows)
 	printAdded(w, rows)
+}
+
+// printNoValid names each group without a valid run and why.
+func printNoValid(w io.Writer, rows []Row) {
+	var lines []string
+	for _, r := range rows {
+		if r.N == 0 {
+			lines = append(lines, fmt.Sprintf("  %-16s %-28s %d invalid: %s", r.Lane, r.Case, r.Invalid, reasons(r.Reasons)))
+		}
+	}
+	if len(lines) > 0 {
+		fmt.Fprintln(w, "\nno valid run, no numbers shown:")
+		fmt.Fprintln(w, strings.Join(lines, "\n"))
+	}
+}
+
+func reasons(rs []string) string {
+	if len(rs) == 0 {
+		return "no reason recorded"
+	}
+	return strings.Join(rs, "; ")
 }
 
 func proxyRSS(r Row) string {
@@ -176,10 +211,10 @@ func printAdded(w io.Writer, rows []Row) {
 	var lines []string
 	for _, r := range rows {
 		b, ok := base[r.Case]
-		if !ok || r.Lane == "none" {
+		if !ok || r.Lane == "none" || r.N == 0 || b.N == 0 {
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("  %-16s %-28s +%.3f / +%.3f / +%.3f ms", r.Lane, r.Case, r.P50-b.P50, r.P90-b.P90, r.P99-b.P99))
+		lines = append(lines, fmt.Sprintf("  %-16s %-28s %+.3f / %+.3f / %+.3f ms", r.Lane, r.Case, r.P50-b.P50, r.P90-b.P90, r.P99-b.P99))
 	}
 	if len(lines) > 0 {
 		fmt.Fprintln(w, "\nlatency added over none (p50 / p90 / p99):")

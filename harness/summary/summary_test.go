@@ -52,3 +52,25 @@ func TestMedian(t *testing.T) {
 	assert.Equal(t, 2.0, Median([]float64{3, 1, 2}))
 	assert.Equal(t, 2.5, Median([]float64{4, 1, 2, 3}))
 }
+
+// A group without a valid run shows its count and why, and no numbers and
+// no overhead: invalid runs are not results.
+func TestAllInvalidGroupShowsNoNumbers(t *testing.T) {
+	bad := res("nginx", "", 0.01, 1000, false)
+	bad.InvalidReasons = []string{"8000 errors in 8000 requests"}
+	bad2 := res("nginx", "", 0.02, 1000, false)
+	bad2.InvalidReasons = []string{"8000 errors in 8000 requests"}
+	rs := []*results.Result{res("none", "", 0.1, 1000, true), bad, bad2}
+	rows := Rows(rs)
+	require.Len(t, rows, 2)
+	assert.Equal(t, Row{Lane: "nginx", Case: "c", Invalid: 2, Reasons: []string{"8000 errors in 8000 requests"},
+		CPUUs: map[string]float64{}, RSSMB: map[string]float64{}, PSSMB: map[string]float64{}}, rows[1])
+
+	var b bytes.Buffer
+	Print(&b, rs)
+	out := b.String()
+	assert.Contains(t, out, "0 (+2 invalid)")
+	assert.Contains(t, out, "2 invalid: 8000 errors in 8000 requests")
+	assert.NotContains(t, out, "0.010", "no percentile of an invalid run")
+	assert.NotContains(t, out, "latency added over none")
+}

@@ -43,6 +43,7 @@ type Group struct {
 	Case        results.Case
 	Runs        []*results.Result // valid runs only
 	Invalid     int
+	Reasons     []string             // distinct reasons of the invalid runs
 	Latency     results.Percentiles  // per-percentile medians over runs
 	Scheduled   *results.Percentiles // medians, when every run recorded it
 	AchievedQPS float64              // median
@@ -210,6 +211,9 @@ func Build(rs []*results.Result) *Digest {
 		}
 		if !r.Valid {
 			g.Invalid++
+			for _, why := range r.InvalidReasons {
+				g.Reasons = appendNew(g.Reasons, why)
+			}
 			d.Invalid = append(d.Invalid, InvalidRun{Key: r.Key(), Order: r.Order, Reasons: r.InvalidReasons})
 			continue
 		}

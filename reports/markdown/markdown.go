@@ -158,15 +158,25 @@ func latency(b *strings.Builder, d *digest.Digest) {
 	b.WriteString("| case | lane | n | p50 | p90 | p99 | p99.9 | errors |\n|---|---|--:|--:|--:|--:|--:|--:|\n")
 	n := 0
 	for _, g := range d.Groups {
-		if len(g.Runs) == 0 {
-			continue
-		}
 		if n == MaxRows*2 {
 			b.WriteString("\n<sub>more rows in report.html</sub>\n")
 			break
 		}
 		n++
-		fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s | %s | %d |\n", digest.CaseLabel(g.Case), g.Lane, len(g.Runs),
+		runs := fmt.Sprint(len(g.Runs))
+		if g.Invalid > 0 {
+			runs += fmt.Sprintf(" (+%d invalid)", g.Invalid)
+		}
+		if len(g.Runs) == 0 {
+			// No valid run: why, and no numbers that could be read as results.
+			why := "no reason recorded"
+			if len(g.Reasons) > 0 {
+				why = strings.Join(g.Reasons, "; ")
+			}
+			fmt.Fprintf(b, "| %s | %s | %s | no valid run: %s | — | — | — | — |\n", digest.CaseLabel(g.Case), g.Lane, runs, why)
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %d |\n", digest.CaseLabel(g.Case), g.Lane, runs,
 			num(g.Latency.P50), num(g.Latency.P90), num(g.Latency.P99), num(g.Latency.P999), g.Errors)
 	}
 	b.WriteString("\n</details>\n")

@@ -3,6 +3,7 @@ package compare
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -53,6 +54,7 @@ func Compare(base, cand []*results.Result, o Options) (*results.Comparison, erro
 		}
 		c.Notes = append(c.Notes, "cross-machine comparison allowed by the user: "+why)
 	}
+	noValid := noValidRuns(base, cand, th.BehindTolerance)
 	base, nb, kb := usableOnly(base, th.BehindTolerance)
 	cand, nc, kc := usableOnly(cand, th.BehindTolerance)
 	if nb+nc > 0 {
@@ -75,15 +77,20 @@ func Compare(base, cand []*results.Result, o Options) (*results.Comparison, erro
 	for _, key := range sortedKeys(bg) {
 		cr, ok := cg[key]
 		if !ok {
-			c.Notes = append(c.Notes, "group "+key+" has no candidate runs")
+			if noValid[key] == "" {
+				c.Notes = append(c.Notes, "group "+key+" has no candidate runs")
+			}
 			continue
 		}
 		inputs = append(inputs, groupInputs(key, bg[key], cr, th)...)
 	}
 	for _, key := range sortedKeys(cg) {
-		if _, ok := bg[key]; !ok {
+		if _, ok := bg[key]; !ok && noValid[key] == "" {
 			c.Notes = append(c.Notes, "group "+key+" has no base runs")
 		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(noValid)) {
+		c.Notes = append(c.Notes, noValid[key])
 	}
 	if len(inputs) == 0 {
 		return nil, errors.New("compare: no lane/case present on both sides")

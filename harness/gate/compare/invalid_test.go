@@ -1,0 +1,35 @@
+package compare
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/harness/gate/verdict"
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// A group without a valid run on a side is named with its count and
+// reasons, and contributes no rows (the rule of the summary and report).
+func TestCompareNamesGroupsWithoutValidRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	base, cand := runs(rng, 6, "base", 1, 1), runs(rng, 6, "candidate", 1, 1)
+	for _, side := range [][]*results.Result{runs(rng, 2, "base", 1, 1), runs(rng, 2, "candidate", 1, 1)} {
+		for _, r := range side {
+			r.Lane, r.Mode, r.Valid, r.InvalidReasons = "nginx", "", false, []string{"8000 errors in 8000 requests"}
+		}
+		if side[0].Labels["build"] == "base" {
+			base = append(base, side...)
+		} else {
+			cand = append(cand, side...)
+		}
+	}
+	c, err := Compare(base, cand, Options{Thresholds: verdict.Thresholds{Rounds: 5}})
+	require.NoError(t, err)
+	assert.Contains(t, c.Notes, "group nginx c1 has no valid run to compare (base 2 invalid: 8000 errors in 8000 requests; candidate 2 invalid: 8000 errors in 8000 requests)")
+	for _, m := range c.Metrics {
+		assert.NotContains(t, m.Group, "nginx", "no numbers for a group without a valid run")
+	}
+}
