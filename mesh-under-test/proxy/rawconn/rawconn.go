@@ -26,6 +26,11 @@ type fastConn struct {
 	rn, wn         int
 	rerr, werr     syscall.Errno
 	readFn, writFn func(fd uintptr) bool
+
+	// CheckIdle's probe, bound once like readFn.
+	peekFn    func(fd uintptr) bool
+	peekBuf   [1]byte
+	peekState IdleState
 }
 
 // Wrap wraps TCP connections; anything else is returned as is.
@@ -39,7 +44,7 @@ func Wrap(c net.Conn) net.Conn {
 		return c
 	}
 	f := &fastConn{TCPConn: tc, rc: rc}
-	f.readFn, f.writFn = f.doRead, f.doWrite // bound once: no closure per call
+	f.readFn, f.writFn, f.peekFn = f.doRead, f.doWrite, f.doPeek // bound once: no closure per call
 	return f
 }
 

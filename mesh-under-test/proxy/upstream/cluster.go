@@ -130,9 +130,13 @@ func (c *Cluster) signalFreed() {
 	}
 }
 
-// Put returns a healthy, fully-read connection to its pool.
+// Put returns a healthy, fully-read connection to its pool. A connection
+// with unread bytes buffered (the upstream sent more than the response it
+// was asked for) is closed instead: reused, those bytes would be read as the
+// next request's response, and every later client would get the one before
+// its own (a desync that lasts as long as the connection).
 func (c *Cluster) Put(conn *Conn, now time.Time) {
-	if !conn.ep.putIdle(conn, now) {
+	if conn.BR.Buffered() > 0 || !conn.ep.putIdle(conn, now) {
 		conn.close()
 	}
 	c.signalFreed()

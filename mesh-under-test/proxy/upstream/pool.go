@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/lb"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/rawconn"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/resilience"
 )
 
@@ -51,17 +52,21 @@ func (e *Endpoint) getIdle(now time.Time) *Conn {
 		c := e.idle[n-1]
 		e.idle[n-1] = nil
 		e.idle = e.idle[:n-1]
-		if now.Sub(c.idleSince) < idleTimeout {
-			e.mu.Unlock()
+		e.mu.Unlock()
+		// An upstream that sent bytes while the connection sat idle (an
+		// extra response) or closed it: either would hand the next request
+		// someone else's response or lose it, so close and try the next.
+		if now.Sub(c.idleSince) < idleTimeout && reusable(rawconn.CheckIdle(c.Conn)) {
 			return c
 		}
-		e.mu.Unlock()
 		c.close()
 		e.mu.Lock()
 	}
 	e.mu.Unlock()
 	return nil
 }
+
+func reusable(s rawconn.IdleState) bool { return s == rawconn.Quiet || s == rawconn.Unknown }
 
 func (e *Endpoint) putIdle(c *Conn, now time.Time) bool {
 	e.mu.Lock()

@@ -1,0 +1,81 @@
+package dataplane
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// hostileUpstream answers each request with a response whose body is the
+// request path, then sends one more, unrequested response ("INJECTED"),
+// either in the same write or after a pause (so it arrives while the
+// connection sits idle in the proxy's pool).
+func hostileUpstream(t *testing.T, pause time.Duration) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	const extra = "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nINJECTED"
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					_, _ = io.Copy(io.Discard, req.Body)
+					resp := "HTTP/1.1 200 OK\r\nContent-Length: " + itoa(len(req.URL.Path)) + "\r\n\r\n" + req.URL.Path
+					if pause == 0 {
+						resp += extra
+					}
+					if _, err := io.WriteString(c, resp); err != nil {
+						return
+					}
+					if pause > 0 {
+						time.Sleep(pause)
+						_, _ = io.WriteString(c, extra)
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestPooledConnectionWithExtraResponseIsNotReused: an upstream that sends
+// one response too many must not shift later clients onto each other's
+// responses; the proxy closes such a connection (unread bytes at Put, or
+// bytes that arrived while it was idle).
+func TestPooledConnectionWithExtraResponseIsNotReused(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		pause time.Duration
+	}{{"extra response in the same write", 0}, {"extra response while idle", 20 * time.Millisecond}} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, pa := staticProxy(t, hostileUpstream(t, tc.pause))
+			for _, client := range []string{"/a", "/b", "/c", "/d", "/e"} {
+				// each client on its own downstream connection
+				c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+				resp, err := c.Get("http://" + pa + client)
+				require.NoError(t, err)
+				b, err := io.ReadAll(resp.Body)
+				require.NoError(t, err)
+				_ = resp.Body.Close()
+				assert.Equal(t, client, string(b), "client %s got another exchange's response", client)
+				time.Sleep(2 * tc.pause) // the extra response arrives while the connection is pooled
+			}
+		})
+	}
+}

@@ -1,0 +1,73 @@
+package rawconn
+
+import (
+	"crypto/tls"
+	"net"
+	"syscall"
+	"unsafe"
+)
+
+// IdleState is what a connection parked in a pool has received since it
+// was parked.
+type IdleState uint8
+
+// Idle states reported by CheckIdle.
+const (
+	// Quiet: nothing to read, the peer has not closed: safe to reuse.
+	Quiet IdleState = iota
+	// Unsolicited: the peer sent bytes nobody asked for (an extra
+	// response). Reusing the connection would hand them to the next request.
+	Unsolicited
+	// PeerClosed: the peer closed (FIN or RST); a request sent now is lost.
+	PeerClosed
+	// Unknown: the connection is not a raw TCP socket this package can
+	// probe (for TLS only the TCP close is visible, see CheckIdle).
+	Unknown
+)
+
+// CheckIdle probes, without blocking and without consuming anything, an
+// idle connection that is about to be reused. It costs one recv(2) with
+// MSG_PEEK|MSG_DONTWAIT, no allocation.
+//
+// Why: Go's Transport keeps a goroutine reading every idle connection and
+// Envoy polls them, so both notice an upstream that sends an unrequested
+// response or closes; a pooled connection here has no reader while idle,
+// so the check happens when it is taken from the pool.
+//
+// For TLS connections the TCP socket under the TLS layer is probed: a
+// close is reported, but pending bytes are reported as Quiet because they
+// may be TLS records that carry no data (session tickets, key updates).
+func CheckIdle(c net.Conn) IdleState {
+	tlsConn, isTLS := c.(*tls.Conn)
+	if isTLS {
+		c = tlsConn.NetConn()
+	}
+	f, ok := c.(*fastConn)
+	if !ok {
+		return Unknown
+	}
+	f.peekState = Unknown
+	if err := f.rc.Read(f.peekFn); err != nil {
+		return PeerClosed // closed locally or failed: not reusable either
+	}
+	if isTLS && f.peekState == Unsolicited {
+		return Quiet
+	}
+	return f.peekState
+}
+
+func (f *fastConn) doPeek(fd uintptr) bool {
+	r, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&f.peekBuf[0])), 1,
+		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+	switch {
+	case e == syscall.EAGAIN || e == syscall.EINTR:
+		f.peekState = Quiet
+	case e != 0:
+		f.peekState = PeerClosed // ECONNRESET and friends
+	case r == 0:
+		f.peekState = PeerClosed // orderly shutdown (EOF)
+	default:
+		f.peekState = Unsolicited
+	}
+	return true // never wait: this is a probe
+}
