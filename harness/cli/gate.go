@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/meshbench/meshbench/harness/gateexec"
 	"os"
 	"path/filepath"
 	"time"
@@ -171,7 +172,7 @@ func gateLoad(ctx context.Context, e *env, f *gateFlags, s *scenario.Scenario, t
 	if len(f.lanes) > 0 {
 		s.Lanes = f.lanes
 	}
-	x := &runner.LocalExecutor{Scenario: s, OutDir: f.out, Env: envi, Log: e.log}
+	x := &gateexec.Local{Scenario: s, OutDir: f.out, Env: envi, Log: e.log}
 	if !f.quiet {
 		x.Progress = e.streams.Err
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/meshbench/meshbench/harness/gateexec"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/meshbench/meshbench/harness/envinfo"
-	"github.com/meshbench/meshbench/harness/gate/runner"
 	"github.com/meshbench/meshbench/harness/gate/study"
 	"github.com/meshbench/meshbench/harness/gate/verdict"
 	"github.com/meshbench/meshbench/harness/results"
@@ -56,7 +56,7 @@ func newGateRecordCmd(e *env) *cobra.Command {
 			if err := os.MkdirAll(f.out, 0o755); err != nil {
 				return err
 			}
-			x := &runner.LocalExecutor{Scenario: s, OutDir: f.out, Env: envinfo.Collect("."), Log: e.log}
+			x := &gateexec.Local{Scenario: s, OutDir: f.out, Env: envinfo.Collect("."), Log: e.log}
 			if !f.quiet {
 				x.Progress = e.streams.Err
 			}

@@ -53,8 +53,6 @@ var known = map[string]bool{
 	"harness/cli -> reports":                                          true,
 	"reports -> harness/gate/history":                                 true,
 	"harness/cli -> reports/published":                                true,
-	"harness/gate/runner -> harness/platform/local":                   true,
-	"harness/gate/runner -> harness/platform":                         true,
 	"harness/platform/local -> mesh-under-test/proxy/tlsid/tlsidtest": true,
 }
 

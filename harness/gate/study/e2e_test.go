@@ -2,6 +2,7 @@ package study
 
 import (
 	"context"
+	"github.com/meshbench/meshbench/harness/gateexec"
 	"github.com/meshbench/meshbench/internal/testbin"
 	"path/filepath"
 	"testing"
@@ -11,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshbench/meshbench/harness/envinfo"
-	"github.com/meshbench/meshbench/harness/gate/runner"
 	"github.com/meshbench/meshbench/harness/gate/verdict"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/harness/scenario"
@@ -39,7 +39,7 @@ func TestGateEndToEnd(t *testing.T) {
 	s.Warmup.Duration, s.Duration.Duration = 500*time.Millisecond, 2*time.Second
 
 	dir := t.TempDir()
-	x := &runner.LocalExecutor{Scenario: s, OutDir: dir, Env: envinfo.Collect(root)}
+	x := &gateexec.Local{Scenario: s, OutDir: dir, Env: envinfo.Collect(root)}
 	defer x.Close(context.WithoutCancel(ctx))
 	_, err = Record(ctx, RecordOptions{Exec: x, BinDir: bin, OutDir: dir, MaxRounds: 8, Seed: 7, Variants: []Variant{
 		{Name: "a"}, {Name: "a2"}, {Name: "spin20", ProxyArgs: []string{"--inject-spin=16us"}}}})

@@ -1,4 +1,4 @@
-package runner
+package gateexec
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/meshbench/meshbench/harness/gate/runner"
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/platform/local"
 	"github.com/meshbench/meshbench/harness/results"
@@ -15,10 +16,10 @@ import (
 	"github.com/meshbench/meshbench/harness/scenario"
 )
 
-// LocalExecutor runs a side on the local platform through harness/run: one
+// Local runs a side on the local platform through harness/run: one
 // repetition of the scenario's lanes and cases per call, with that side's
 // binaries and proxy arguments.
-type LocalExecutor struct {
+type Local struct {
 	Scenario *scenario.Scenario
 	OutDir   string // results go to OutDir/runs
 	Env      results.Environment
@@ -28,8 +29,8 @@ type LocalExecutor struct {
 	platforms map[string]platform.Platform
 }
 
-// Run implements Executor.
-func (x *LocalExecutor) Run(ctx context.Context, side Side, round, seq int) ([]*results.Result, error) {
+// Run implements runner.Executor.
+func (x *Local) Run(ctx context.Context, side runner.Side, round, seq int) ([]*results.Result, error) {
 	if x.platforms == nil {
 		x.platforms = map[string]platform.Platform{}
 	}
@@ -62,14 +63,14 @@ func (x *LocalExecutor) Run(ctx context.Context, side Side, round, seq int) ([]*
 }
 
 // Close stops everything both sides' platforms started.
-func (x *LocalExecutor) Close(ctx context.Context) error {
+func (x *Local) Close(ctx context.Context) error {
 	for _, p := range x.platforms {
 		_ = p.Close(ctx)
 	}
 	return nil
 }
 
-func (x *LocalExecutor) log() *slog.Logger {
+func (x *Local) log() *slog.Logger {
 	if x.Log == nil {
 		return slog.New(slog.DiscardHandler)
 	}
