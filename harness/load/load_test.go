@@ -94,18 +94,3 @@ func TestRunMaxQPS(t *testing.T) {
 	assert.Nil(t, rep.Scheduled, "no schedule in max-QPS mode")
 	assert.False(t, rep.FellBehind)
 }
-
-func TestFellBehindThreshold(t *testing.T) {
-	tests := []struct {
-		target, achieved float64
-		behind           bool
-	}{
-		{1000, 995, false},
-		{1000, 980, false},
-		{1000, 979, true},
-		{-1, 10, false}, // max-QPS runs have no schedule to fall behind
-	}
-	for _, tc := range tests {
-		assert.Equal(t, tc.behind, fellBehind(tc.target, tc.achieved), "%g of %g", tc.achieved, tc.target)
-	}
-}

@@ -21,6 +21,10 @@ type Options struct {
 	// Jitter de-synchronizes connections (+/-10%); Uniform staggers them.
 	Jitter  bool `json:"jitter"`
 	Uniform bool `json:"uniform"`
+	// StarveLag bounds the load client's own lag: a run whose sent
+	// requests left later than this at p99, with their connections free,
+	// was starved (default DefaultStarveLag).
+	StarveLag time.Duration `json:"starve_lag,omitempty"`
 }
 
 // DefaultResolution is 10 us: fortio's default (1 ms) would make every
@@ -37,6 +41,9 @@ func (o *Options) Normalize() error {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
+	}
+	if o.StarveLag <= 0 {
+		o.StarveLag = DefaultStarveLag
 	}
 	if o.Protocol == "" {
 		o.Protocol = "http1"
@@ -60,15 +67,23 @@ func (o *Options) Normalize() error {
 
 // Report is what one load phase measured.
 type Report struct {
-	Requests       int64                `json:"requests"`
-	Errors         int64                `json:"errors"`
-	ErrorsByStatus map[string]int64     `json:"errors_by_status,omitempty"`
-	DurationS      float64              `json:"duration_s"`
-	AchievedQPS    float64              `json:"achieved_qps"`
-	Latency        results.Percentiles  `json:"latency_ms"`
-	Scheduled      *results.Percentiles `json:"latency_scheduled_ms,omitempty"`
-	Histogram      results.Histogram    `json:"histogram"`
-	// FellBehind is true when the client could not keep its schedule
-	// (achieved QPS more than 2% under target): the run is invalid.
-	FellBehind bool `json:"fell_behind"`
+	Requests       int64            `json:"requests"`
+	Errors         int64            `json:"errors"`
+	ErrorsByStatus map[string]int64 `json:"errors_by_status,omitempty"`
+	DurationS      float64          `json:"duration_s"`
+	AchievedQPS    float64          `json:"achieved_qps"`
+	// Latency is service time (from the actual send), exact percentiles of
+	// every request.
+	Latency results.Percentiles `json:"latency_ms"`
+	// Scheduled is intended time (from the schedule's start of each slot,
+	// never-sent slots included), exact; nil in max-QPS mode.
+	Scheduled *results.Percentiles `json:"latency_scheduled_ms,omitempty"`
+	Schedule  *results.Schedule    `json:"schedule,omitempty"`
+	// Histogram is fortio's, kept for plots and export.
+	Histogram results.Histogram `json:"histogram"`
+	// FellBehind is true when the load client itself was starved (its own
+	// lag, StarvedReason says how much): the run is invalid. A slow system
+	// under test never sets it: its stalls are in Scheduled.
+	FellBehind    bool   `json:"fell_behind"`
+	StarvedReason string `json:"starved_reason,omitempty"`
 }

@@ -47,11 +47,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.PayloadBytes > 0 {
 		ro.Payload = payload(o.PayloadBytes)
 	}
-	var sched *scheduleLogger
-	if o.QPS > 0 {
-		sched = newScheduleLogger(o)
-		ro.AccessLogger = sched
-	}
+	rec := &recorder{}
+	ro.AccessLogger = rec
 	ro.Stop = periodic.NewAborter()
 	done := make(chan struct{})
 	defer close(done)
@@ -67,9 +64,19 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("fortio run against %s: %w", o.URL, err)
 	}
 	rep := reportFrom(res, o)
-	if sched != nil {
-		p := toPercentiles(sched.histogram().Export().CalcPercentiles(percentiles))
+	calls := rec.calls()
+	rep.Latency = exactPercentiles(serviceMs(calls))
+	if o.QPS > 0 {
+		sched := analyze(newPlan(o, res), calls, DefaultLateThreshold)
+		p := exactPercentiles(sched.intendedMs)
 		rep.Scheduled = &p
+		rep.Schedule = &results.Schedule{
+			Slots: sched.slots, NotSent: sched.notSent, NotSentWaitMs: exactPercentiles(sched.notSentWaitMs),
+			SentLate: sched.sentLate, LateThresholdMs: float64(DefaultLateThreshold) / 1e6,
+			LatenessMs: exactPercentiles(sched.latenessMs),
+		}
+		rep.StarvedReason = starved(*rep.Schedule, o.StarveLag)
+		rep.FellBehind = rep.StarvedReason != ""
 	}
 	return rep, ctx.Err()
 }
@@ -89,7 +96,6 @@ func reportFrom(res *fhttp.HTTPRunnerResults, o Options) *Report {
 		Requests:    h.Count,
 		DurationS:   res.ActualDuration.Seconds(),
 		AchievedQPS: res.ActualQPS,
-		Latency:     toPercentiles(h),
 		Histogram:   toHistogram(h),
 	}
 	for code, n := range res.RetCodes {
@@ -106,28 +112,7 @@ func reportFrom(res *fhttp.HTTPRunnerResults, o Options) *Report {
 		rep.ErrorsByStatus[key] += n
 		rep.Errors += n
 	}
-	rep.FellBehind = fellBehind(o.QPS, rep.AchievedQPS)
 	return rep
-}
-
-// fellBehind: an open-loop client that achieved less than 98% of its target
-// skipped scheduled requests, so its latencies understate the truth.
-func fellBehind(target, achieved float64) bool {
-	return target > 0 && achieved < 0.98*target
-}
-
-func toPercentiles(h *stats.HistogramData) results.Percentiles {
-	var p results.Percentiles
-	dst := []*float64{&p.P50, &p.P75, &p.P90, &p.P99, &p.P999}
-	for _, pc := range h.Percentiles {
-		for i, want := range percentiles {
-			if pc.Percentile == want {
-				*dst[i] = pc.Value * 1000
-			}
-		}
-	}
-	p.Max = h.Max * 1000
-	return p
 }
 
 func toHistogram(h *stats.HistogramData) results.Histogram {

@@ -1,97 +1,116 @@
 package load
 
 import (
-	"context"
-	"sync"
 	"time"
 
-	"fortio.org/fortio/periodic"
-	"fortio.org/fortio/stats"
+	"fortio.org/fortio/fhttp"
 )
 
-// scheduleLogger measures latency from each request's scheduled start
-// rather than its actual send time, so a stall that delays later requests is
-// charged to them (coordinated omission). It uses fortio's AccessLogger
-// hook: fortio's open-loop schedule for thread t, iteration i is
-// threadStart + (i + i/(n-1)) / perThreadQPS, and with no catch-up a skipped
-// slot still advances i, so i always names the scheduled slot.
-type scheduleLogger struct {
-	perThreadQPS float64
-	callsPerThr  int64
-	mu           sync.Mutex // guards threads' growth only; each thread writes its own slot
-	threads      []*threadSchedule
+// plan is fortio's open-loop schedule, recomputed exactly as fortio's
+// periodic runner computes it (fortio.org/fortio/periodic, runQPSSetup and
+// runOne): n threads, each callsPerThread requests; with Uniform, thread t
+// starts t/n of an interval after the run's start; iteration i of a thread
+// is due at its start + (i + i/(calls-1)) / perThreadQPS.
+type plan struct {
+	start          time.Time
+	threads        int
+	perThreadQPS   float64
+	callsPerThread int64
+	uniform        bool
 }
 
-type threadSchedule struct {
-	start time.Time
-	hist  *stats.Histogram
-}
-
-func newScheduleLogger(o Options) *scheduleLogger {
+// newPlan rebuilds the schedule of a fixed-QPS run from its options and
+// fortio's results (which carry the start time and the thread count fortio
+// settled on).
+func newPlan(o Options, res *fhttp.HTTPRunnerResults) plan {
+	threads := max(res.NumThreads, 1)
 	total := int64(o.QPS * o.Duration.Seconds())
-	thr := int64(o.Connections)
-	if 2*thr > total && total >= 2 {
-		thr = total / 2
+	if total < 2 {
+		total, threads = 2, 1
 	}
-	if thr < 1 {
-		thr = 1
-	}
-	return &scheduleLogger{
-		perThreadQPS: o.QPS / float64(thr),
-		callsPerThr:  total / thr,
-		threads:      make([]*threadSchedule, 0, thr),
+	return plan{
+		start:          res.StartTime,
+		threads:        threads,
+		perThreadQPS:   o.QPS / float64(threads),
+		callsPerThread: total / int64(threads),
+		uniform:        o.Uniform,
 	}
 }
 
-func (s *scheduleLogger) slot(id periodic.ThreadID, at time.Time) *threadSchedule {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for int(id) >= len(s.threads) {
-		s.threads = append(s.threads, nil)
+// intended is when iteration i of thread t should start.
+func (p plan) intended(t int, i int64) time.Time {
+	start := p.start
+	interval := 1 / p.perThreadQPS
+	if p.uniform {
+		delay := interval - interval/float64(p.threads)*float64(p.threads-t)
+		start = start.Add(time.Duration(delay * 1e9))
 	}
-	ts := s.threads[id]
-	if ts == nil {
-		ts = &threadSchedule{start: at, hist: stats.NewHistogram(0, DefaultResolution)}
-		s.threads[id] = ts
+	elapsed := float64(i) / p.perThreadQPS
+	if p.callsPerThread > 1 {
+		elapsed = (float64(i) + float64(i)/float64(p.callsPerThread-1)) / p.perThreadQPS
 	}
-	return ts
+	return start.Add(time.Duration(int64(elapsed * 1e9)))
 }
 
-// Start implements periodic.AccessLogger.
-func (s *scheduleLogger) Start(ctx context.Context, id periodic.ThreadID, iter int64, start time.Time) context.Context {
-	if iter == 0 {
-		s.slot(id, start)
-	}
-	return ctx
+// DefaultLateThreshold is how late a request may leave before it counts as
+// sent late: above timer and scheduler wake-up jitter of an idle machine.
+const DefaultLateThreshold = time.Millisecond
+
+// schedule is the intended-time view of one run.
+type schedule struct {
+	intendedMs []float64 // every slot's latency from its intended start
+	latenessMs []float64 // how late each sent request left
+	slots      int64
+	notSent    int64
+	sentLate   int64
+	// notSentWaitMs is, per never-sent slot, how long after its intended
+	// start its connection became free.
+	notSentWaitMs []float64
 }
 
-// Report implements periodic.AccessLogger.
-func (s *scheduleLogger) Report(_ context.Context, id periodic.ThreadID, iter int64, start time.Time, latency float64, _ bool, _ string) {
-	ts := s.slot(id, start)
-	elapsed := float64(iter) / s.perThreadQPS
-	if s.callsPerThr > 1 {
-		elapsed = (float64(iter) + float64(iter)/float64(s.callsPerThr-1)) / s.perThreadQPS
+// analyze charges every slot of the plan that the run reached. A sent
+// request's intended-time latency is its lateness plus its service time. A
+// slot fortio skipped (no catch-up: its connection was still busy when it
+// was due) gets the time from its intended start until the connection was
+// free: the request before it on the connection completed. That is
+// HdrHistogram's coordinated-omission correction and wrk2's view, and a
+// lower bound: the skipped request would also have taken its own service
+// time. Slots after a thread's last request count only if they fell due
+// while that request was in flight (a cancelled run's unreached slots do
+// not).
+func analyze(p plan, threads [][]call, lateThreshold time.Duration) schedule {
+	var s schedule
+	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
+	skip := func(t int, k int64, free time.Time) {
+		wait := max(free.Sub(p.intended(t, k)), 0)
+		s.intendedMs = append(s.intendedMs, ms(wait))
+		s.notSentWaitMs = append(s.notSentWaitMs, ms(wait))
+		s.notSent++
+		s.slots++
 	}
-	scheduled := ts.start.Add(time.Duration(elapsed * 1e9))
-	lateness := start.Sub(scheduled).Seconds()
-	if lateness < 0 {
-		lateness = 0 // timer jitter: early wake-ups don't shorten latency
-	}
-	ts.hist.Record(lateness + latency)
-}
-
-// Info implements periodic.AccessLogger.
-func (s *scheduleLogger) Info() string { return "meshbench scheduled-start latency" }
-
-// histogram merges the per-thread histograms; call after the run.
-func (s *scheduleLogger) histogram() *stats.Histogram {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	all := stats.NewHistogram(0, DefaultResolution)
-	for _, ts := range s.threads {
-		if ts != nil {
-			all.Transfer(ts.hist)
+	for t, calls := range threads {
+		var next int64
+		var free time.Time // when the connection's last request completed
+		for _, c := range calls {
+			if free.IsZero() {
+				free = c.start
+			}
+			for k := next; k < c.iter; k++ {
+				skip(t, k, free)
+			}
+			late := max(c.start.Sub(p.intended(t, c.iter)), 0)
+			if late > lateThreshold {
+				s.sentLate++
+			}
+			s.latenessMs = append(s.latenessMs, ms(late))
+			s.intendedMs = append(s.intendedMs, ms(late+c.latency))
+			s.slots++
+			free = c.start.Add(c.latency)
+			next = c.iter + 1
+		}
+		for k := next; k < p.callsPerThread && !free.IsZero() && p.intended(t, k).Before(free); k++ {
+			skip(t, k, free)
 		}
 	}
-	return all
+	return s
 }

@@ -71,7 +71,14 @@ func Write(dir string, r *Result) (string, error) {
 // ErrNotResult marks a JSON file that is not a meshbench result.
 var ErrNotResult = errors.New("not a meshbench result")
 
-// Read loads one result file and checks its schema.
+// ErrUnknownSchema marks a result of a version this build does not know
+// (written by a newer meshbench): reading it as if it were known would
+// mix definitions silently.
+var ErrUnknownSchema = errors.New("unknown result schema version")
+
+// Read loads one result file and checks its schema: a JSON file that is
+// not a result at all is ErrNotResult; a result of an unknown version is
+// ErrUnknownSchema, naming the file.
 func Read(path string) (*Result, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -81,7 +88,11 @@ func Read(path string) (*Result, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if r.Schema != Schema {
+	switch {
+	case r.Schema == Schema || r.Schema == SchemaV1:
+	case strings.HasPrefix(r.Schema, SchemaPrefix):
+		return nil, fmt.Errorf("%s: schema %q, this meshbench reads %q and %q: %w", path, r.Schema, SchemaV1, Schema, ErrUnknownSchema)
+	default:
 		return nil, fmt.Errorf("%s: schema %q, want %q: %w", path, r.Schema, Schema, ErrNotResult)
 	}
 	return &r, nil

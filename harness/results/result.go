@@ -2,8 +2,20 @@ package results
 
 import "time"
 
-// Schema identifies the version of the Result JSON layout.
-const Schema = "meshbench.result/v1"
+// Schema identifies the version of the Result JSON layout and of what its
+// numbers mean. v2 (docs/results.md): latency percentiles are exact (from
+// every request, were read from fortio's buckets), latency_scheduled_ms
+// counts the slots never sent during a stall, schedule is new, and a run is
+// invalid only when the load client itself was starved.
+const Schema = "meshbench.result/v2"
+
+// SchemaV1 is the previous version, still read: its fields are a subset of
+// v2's, but its percentiles are bucket interpolations and its scheduled
+// latency leaves out never-sent slots.
+const SchemaV1 = "meshbench.result/v1"
+
+// SchemaPrefix starts the schema of every version of a result.
+const SchemaPrefix = "meshbench.result/"
 
 // Result is the record of one run: one case, in one lane, once.
 type Result struct {
@@ -32,9 +44,16 @@ type Result struct {
 	// Latency is measured from when fortio actually sent each request.
 	Latency Percentiles `json:"latency_ms"`
 	// LatencyScheduled is measured from when each request was scheduled to
-	// start (coordinated-omission corrected); nil for max-QPS runs.
+	// start (wrk2's intended time): every slot of the schedule counts, also
+	// those never sent while their connection was blocked; nil for max-QPS
+	// runs.
 	LatencyScheduled *Percentiles `json:"latency_scheduled_ms,omitempty"`
-	Histogram        Histogram    `json:"histogram"`
+	// Schedule says how the load client kept its schedule; nil for max-QPS
+	// runs and for results of schema v1.
+	Schedule *Schedule `json:"schedule,omitempty"`
+	// Histogram is fortio's histogram of service time, for plots and export;
+	// the percentiles above are exact, not read from it.
+	Histogram Histogram `json:"histogram"`
 
 	Components   []Component   `json:"components"`
 	Mesh         *MeshFeatures `json:"mesh,omitempty"`
@@ -65,6 +84,26 @@ type Percentiles struct {
 	P99  float64 `json:"p99"`
 	P999 float64 `json:"p999"`
 	Max  float64 `json:"max"`
+}
+
+// Schedule is how an open-loop load client kept its schedule over the
+// measured window (Nighthawk reports the same as blocking).
+type Schedule struct {
+	// Slots is how many requests the schedule started: sent + not sent.
+	Slots int64 `json:"slots"`
+	// NotSent slots fell due while their connection was still waiting for
+	// an earlier response; they are in LatencyScheduled with the time from
+	// their intended start until the connection was free.
+	NotSent int64 `json:"not_sent"`
+	// NotSentWaitMs is that time's distribution over the never-sent slots.
+	NotSentWaitMs Percentiles `json:"not_sent_wait_ms"`
+	// SentLate requests left more than LateThresholdMs after their
+	// intended start, with their connection free: the load client's own
+	// lag (timers, scheduler, CPU), not the system under test's.
+	SentLate        int64   `json:"sent_late"`
+	LateThresholdMs float64 `json:"late_threshold_ms"`
+	// LatenessMs is how late every sent request left.
+	LatenessMs Percentiles `json:"lateness_ms"`
 }
 
 // Histogram is the full latency histogram of a run, in milliseconds.
