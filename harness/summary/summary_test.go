@@ -47,12 +47,6 @@ func TestRowsTakeMediansOfValidRunsAndSumRoles(t *testing.T) {
 	assert.Contains(t, out, "+0.250") // 0.4 - 0.15 at p50
 }
 
-func TestMedian(t *testing.T) {
-	assert.Equal(t, 0.0, Median(nil))
-	assert.Equal(t, 2.0, Median([]float64{3, 1, 2}))
-	assert.Equal(t, 2.5, Median([]float64{4, 1, 2, 3}))
-}
-
 // A group without a valid run shows its count and why, and no numbers and
 // no overhead: invalid runs are not results.
 func TestAllInvalidGroupShowsNoNumbers(t *testing.T) {

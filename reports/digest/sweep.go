@@ -3,8 +3,8 @@ package digest
 import (
 	"fmt"
 	"slices"
-	"strings"
 
+	"github.com/meshbench/meshbench/harness/aggregate"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
@@ -119,14 +119,6 @@ func (d *Digest) Sweep(dim Dimension) *Sweep {
 	return s
 }
 
-// IsMeshLane reports whether lane is a service mesh (ours, or a live Istio
-// or Linkerd) rather than the baseline or a reference proxy.
-func IsMeshLane(label string) bool {
-	lane, _ := SplitLane(label)
-	return lane == "mesh" || strings.HasPrefix(lane, "mesh/") || lane == "istio" || strings.HasPrefix(lane, "istio/") ||
-		lane == "linkerd" || strings.HasPrefix(lane, "linkerd/")
-}
-
 // ReferenceCase is the case a single-case view (CDF, memory, overhead) uses.
 // It must have valid runs of `none` and of a mesh lane, or there is no
 // overhead to show; among those, Istio's published conditions (1000 qps, 16
@@ -155,7 +147,7 @@ func (d *Digest) ReferenceCase() (results.Case, bool) {
 		if len(d.Overheads(c)) > 0 {
 			score += 2000
 			for _, o := range d.Overheads(c) {
-				if IsMeshLane(o.Lane) {
+				if aggregate.IsMeshLane(o.Lane) {
 					score += 10000
 					break
 				}

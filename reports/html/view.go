@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/meshbench/meshbench/harness/aggregate"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/reports/digest"
 	"github.com/meshbench/meshbench/reports/plots"
@@ -97,7 +98,7 @@ func newView(p Page) view {
 		v.Measured = "This report was given the comparison only, not the runs behind it: the plots and tables of runs are absent."
 	}
 	for _, lane := range d.Lanes {
-		if l, _ := digest.SplitLane(lane); l == "mesh/both" || l == "mesh" {
+		if l, _ := aggregate.SplitLane(lane); l == "mesh/both" || l == "mesh" {
 			if m := d.Mesh[lane]; m != nil {
 				v.Measured += fmt.Sprintf(" Mesh: %s, mTLS %s, telemetry %s, %d worker(s), xDS %s.", m.Proxy, onoff(m.MTLS), onoff(m.Telemetry), m.Workers, onoff(m.XDS))
 				break
@@ -108,7 +109,7 @@ func newView(p Page) view {
 		v.RefCase = digest.CaseLabel(ref)
 		v.Overheads = d.Overheads(ref)
 		for _, o := range v.Overheads {
-			if l, _ := digest.SplitLane(o.Lane); l != "mesh/both" && l != "mesh" && len(v.Overheads) > 1 {
+			if l, _ := aggregate.SplitLane(o.Lane); l != "mesh/both" && l != "mesh" && len(v.Overheads) > 1 {
 				continue
 			}
 			h := fmt.Sprintf("%s adds %s ms at p50, %s ms at p90 and %s ms at p99 over no mesh", o.Lane, ms(o.AddedP50Ms), ms(o.AddedP90Ms), ms(o.AddedP99Ms))

@@ -8,8 +8,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/meshbench/meshbench/harness/gate/stats"
 	"github.com/meshbench/meshbench/harness/results"
-	"github.com/meshbench/meshbench/reports/digest"
 )
 
 // controlPlane draws, against the number of connected proxies, config
@@ -82,7 +82,7 @@ func controlPlane(d Data) (*Figure, string, error) {
 					}
 				}
 				if len(vs) > 0 {
-					xys = append(xys, plotter.XY{X: x, Y: digest.Median(vs)})
+					xys = append(xys, plotter.XY{X: x, Y: stats.Median(vs)})
 				}
 			}
 			if err := addSeries(p, names, names[j], xys, false); err != nil {

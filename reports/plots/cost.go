@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/meshbench/meshbench/harness/aggregate"
 	"github.com/meshbench/meshbench/reports/digest"
 )
 
@@ -66,7 +67,7 @@ func cpuVsQPS(d Data) (*Figure, string, error) {
 		return nil, "the results hold no two fixed-QPS cases that differ only in QPS", nil
 	}
 	var roles []string
-	for _, role := range digest.RoleOrder {
+	for _, role := range aggregate.RoleOrder {
 		for _, ser := range s.Series {
 			for _, g := range ser.Groups {
 				if g != nil && g.Component(role) != nil && !slices.Contains(roles, role) {
@@ -164,7 +165,7 @@ func memory(d Data) (*Figure, string, error) {
 		return nil, "no valid runs", nil
 	}
 	var roles, lanes []string
-	for _, role := range digest.RoleOrder {
+	for _, role := range aggregate.RoleOrder {
 		for _, lane := range dg.Lanes {
 			if g := dg.Group(lane, ref); g != nil {
 				if c := g.Component(role); c != nil && c.RSSSteadyBytes > 0 {

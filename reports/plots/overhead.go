@@ -13,6 +13,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/meshbench/meshbench/harness/aggregate"
 	"github.com/meshbench/meshbench/reports/digest"
 	"github.com/meshbench/meshbench/reports/published"
 )
@@ -82,7 +83,7 @@ func overheadLatency(d Data) (*Figure, string, error) {
 	}
 	for _, pct := range []string{"p50", "p90", "p99", "p99.9"} {
 		for _, o := range ovs {
-			if !digest.IsMeshLane(o.Lane) {
+			if !aggregate.IsMeshLane(o.Lane) {
 				continue
 			}
 			v := map[string]float64{"p50": o.AddedP50Ms, "p90": o.AddedP90Ms, "p99": o.AddedP99Ms, "p99.9": math.NaN()}[pct]
@@ -127,7 +128,7 @@ func proxyCostPlot(d Data, kind published.Kind, value func(digest.ProxyCost) (fl
 	ref, ok := d.Digest.ReferenceCase()
 	if ok {
 		for _, o := range d.Digest.Overheads(ref) {
-			if !digest.IsMeshLane(o.Lane) {
+			if !aggregate.IsMeshLane(o.Lane) {
 				continue
 			}
 			for _, p := range o.Proxies {

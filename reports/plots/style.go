@@ -12,7 +12,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/meshbench/meshbench/reports/digest"
+	"github.com/meshbench/meshbench/harness/aggregate"
 )
 
 func rgb(hex uint32) color.RGBA {
@@ -39,7 +39,7 @@ var spare = []color.RGBA{rgb(0x7F3C8D), rgb(0x11A579), rgb(0x3969AC), rgb(0xF2B7
 // laneColor is a lane's colour; a lane's base build (when the results mix
 // builds) is a lighter tint of its candidate's.
 func laneColor(label string) color.RGBA {
-	lane, variant := digest.SplitLane(label)
+	lane, variant := aggregate.SplitLane(label)
 	c := laneHue(lane)
 	if variant == "base" {
 		return color.RGBA{R: c.R + (0xff-c.R)/2, G: c.G + (0xff-c.G)/2, B: c.B + (0xff-c.B)/2, A: 0xff}
@@ -79,7 +79,7 @@ func laneDashes(lanes []string, lane string) []vg.Length {
 	case 2:
 		return []vg.Length{vg.Points(6), vg.Points(3)}
 	default:
-		if l, _ := digest.SplitLane(lane); l == "none" {
+		if l, _ := aggregate.SplitLane(lane); l == "none" {
 			return []vg.Length{vg.Points(2), vg.Points(2)}
 		}
 		return nil

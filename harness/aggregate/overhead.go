@@ -1,4 +1,4 @@
-package digest
+package aggregate
 
 import (
 	"github.com/meshbench/meshbench/harness/results"
@@ -6,7 +6,7 @@ import (
 
 // Overhead is what one lane adds over the `none` lane in the same case,
 // measured side by side in the same run: the only overhead figures that are
-// comparable at all.
+// comparable at all. Only groups with valid runs on both sides have one.
 type Overhead struct {
 	Lane         string
 	Case         results.Case
@@ -27,27 +27,15 @@ type ProxyCost struct {
 	RSSSteadyMiB   float64
 }
 
-func joinLane(lane, variant string) string {
-	if variant == "" {
-		return lane
-	}
-	return lane + variantSep + variant
-}
-
-// IsProxyRole reports whether role is a data-path proxy.
-func IsProxyRole(role string) bool {
-	return role == results.RoleClientProxy || role == results.RoleServerProxy
-}
-
 // Overheads returns the overhead of every lane over the `none` lane of the
-// same build in case c; nil when c has no `none` group.
-func (d *Digest) Overheads(c results.Case) []Overhead {
+// same build in case c; nil when c has no `none` group with a valid run.
+func (s *Set) Overheads(c results.Case) []Overhead {
 	var out []Overhead
-	for _, lane := range d.Lanes {
+	for _, lane := range s.Lanes {
 		name, variant := SplitLane(lane)
-		base := d.Group(joinLane("none", variant), c)
-		g := d.Group(lane, c)
-		if name == "none" || g == nil || len(g.Runs) == 0 || base == nil || len(base.Runs) == 0 {
+		base := s.Group(JoinLane("none", variant), c)
+		g := s.Group(lane, c)
+		if name == "none" || g == nil || !g.Valid() || base == nil || !base.Valid() {
 			continue
 		}
 		o := Overhead{
