@@ -22,7 +22,9 @@ func newCompareCmd(e *env) *cobra.Command {
 		Long: `compare judges CANDIDATE against BASE, each a directory of results or the name of
 a saved baseline, with the gate's rule (one-sided exact U, Holm, Hodges-Lehmann
 against thresholds). With one directory, it re-judges a gate's runs split by their
-build=base|candidate labels. Results from different machines are refused unless
+build=base|candidate labels. A directory or file may also hold fortio JSON
+results (fortio's -json output, Nighthawk's fortio format): lane "fortio"
+(docs/export.md). Results from different machines are refused unless
 --allow-cross-machine: absolute numbers from two machines say nothing about code.
 
 Exit codes: 0 PASS, 1 FAIL, 2 INCONCLUSIVE, 3 usage or run error.`,
@@ -42,7 +44,7 @@ Exit codes: 0 PASS, 1 FAIL, 2 INCONCLUSIVE, 3 usage or run error.`,
 			var base, cand []*results.Result
 			labels := args
 			if len(args) == 1 {
-				rs, err := store.Resolve(args[0])
+				rs, err := resolveResults(store, args[0])
 				if err != nil {
 					return err
 				}
@@ -54,10 +56,10 @@ Exit codes: 0 PASS, 1 FAIL, 2 INCONCLUSIVE, 3 usage or run error.`,
 				}
 			} else {
 				var err error
-				if base, err = store.Resolve(args[0]); err != nil {
+				if base, err = resolveResults(store, args[0]); err != nil {
 					return err
 				}
-				if cand, err = store.Resolve(args[1]); err != nil {
+				if cand, err = resolveResults(store, args[1]); err != nil {
 					return err
 				}
 			}

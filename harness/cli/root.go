@@ -43,7 +43,7 @@ type env struct {
 // file.
 func subcommands() []func(*env) *cobra.Command {
 	return []func(*env) *cobra.Command{
-		newRunCmd, newReportCmd, newCompareCmd, newGateCmd, newBaselineCmd, newHistoryCmd,
+		newRunCmd, newReportCmd, newExportCmd, newCompareCmd, newGateCmd, newBaselineCmd, newHistoryCmd,
 		newClusterCmd, newNodeImageCmd, newInjectCmd, newInjectorCmd,
 		newLoadgenCmd, newEchoCmd, newRefproxyCmd, newGraphsvcCmd, newVersionCmd,
 	}
