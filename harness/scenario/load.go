@@ -1,36 +1,15 @@
 package scenario
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
-
-var errNegative = errors.New("must not be negative")
-
-// Error is a scenario error located in its file.
-type Error struct {
-	File  string
-	Line  int
-	Field string // dotted path, e.g. matrix.connections[2]
-	Msg   string
-}
-
-func (e *Error) Error() string {
-	loc := e.File
-	if e.Line > 0 {
-		loc += ":" + strconv.Itoa(e.Line)
-	}
-	if e.Field != "" {
-		return fmt.Sprintf("%s: field %s: %s", loc, e.Field, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", loc, e.Msg)
-}
 
 // Load reads, strictly decodes, defaults and validates a scenario file.
 func Load(path string) (*Scenario, error) {
@@ -41,72 +20,63 @@ func Load(path string) (*Scenario, error) {
 	return Parse(path, data)
 }
 
-// Parse decodes a scenario from data; file names it in errors.
+// Parse decodes a scenario from data; file names it in errors. A problem
+// is an *Error; several are Errors, all of them found in one pass (the
+// decode goes on past a bad field, and validation runs on what decoded).
 func Parse(file string, data []byte) (*Scenario, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, yamlError(file, err)
+		return nil, syntaxError(file, data, err)
 	}
 	if len(root.Content) == 0 {
-		return nil, &Error{File: file, Msg: "empty scenario"}
+		return nil, &Error{File: file, Line: 1, Msg: "empty scenario"}
 	}
+	doc := root.Content[0]
 	var s Scenario
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil {
-		return nil, yamlError(file, err)
-	}
+	d := &decoder{}
+	d.decode(doc, "", reflect.ValueOf(&s).Elem())
 	s.File = file
 	s.defaults()
-	if errs := s.validate(); len(errs) > 0 {
-		e := errs[0]
-		e.File = file
-		e.Line = lineOf(root.Content[0], e.Field)
-		return nil, e
-	}
-	return &s, nil
-}
-
-var yamlLine = regexp.MustCompile(`line (\d+): (.*)`)
-
-// yamlError turns a yaml.v3 error into one Error naming the first problem's
-// line and field.
-func yamlError(file string, err error) error {
-	var own *Error
-	if errors.As(err, &own) {
-		own.File = file
-		return own
-	}
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		if m := yamlLine.FindStringSubmatch(te.Errors[0]); m != nil {
-			line, _ := strconv.Atoi(m[1])
-			return &Error{File: file, Line: line, Field: fieldFromMsg(m[2]), Msg: m[2]}
+	errs := d.errs
+	for _, e := range append(s.validate(), s.validateSections(doc)...) {
+		// A field that did not decode holds its zero value: judging it
+		// again would repeat the decode's problem in other words.
+		if !under(e.Field, d.errs) {
+			errs = append(errs, e)
 		}
-		return &Error{File: file, Msg: te.Errors[0]}
 	}
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: file, Line: line, Msg: m[2]}
+	if len(errs) == 0 {
+		return &s, nil
 	}
-	return &Error{File: file, Msg: err.Error()}
+	for _, e := range errs {
+		e.File = file
+		if e.Line == 0 {
+			e.Line = lineOf(doc, e.Field)
+		}
+	}
+	if len(errs) == 1 {
+		return nil, errs[0]
+	}
+	return nil, Errors(errs).sorted()
 }
 
-var fieldNotFound = regexp.MustCompile(`field (\S+) not found`)
-
-func fieldFromMsg(msg string) string {
-	if m := fieldNotFound.FindStringSubmatch(msg); m != nil {
-		return m[1]
+// under reports whether field is, or is inside, a field of errs.
+func under(field string, errs []*Error) bool {
+	for _, e := range errs {
+		if field == e.Field || strings.HasPrefix(field, e.Field+".") || strings.HasPrefix(field, e.Field+"[") {
+			return true
+		}
 	}
-	return ""
+	return false
 }
 
 var pathPart = regexp.MustCompile(`([^.\[]+)(?:\[(\d+)\])?`)
 
 // lineOf finds the line of a dotted field path like matrix.qps[1] in the
-// document, falling back to the deepest part found.
+// document: a field that is absent is placed on its nearest written
+// parent, or on line 1.
 func lineOf(n *yaml.Node, path string) int {
-	line := 0
+	line := 1
 	for _, m := range pathPart.FindAllStringSubmatch(path, -1) {
 		if n == nil || n.Kind != yaml.MappingNode {
 			break

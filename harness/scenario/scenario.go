@@ -34,15 +34,17 @@ type Scenario struct {
 	Mesh        Mesh     `yaml:"mesh"`
 	// Profiles rescale durations by name (e.g. --profile short).
 	Profiles map[string]Profile `yaml:"profiles"`
-	// Gate holds the regression gate's settings for this scenario; decoded
-	// by the gate (its own package owns the fields).
+	// Gate holds the regression gate's settings for this scenario, kept
+	// free-form for the gate (whose package owns the fields); Load checks
+	// it strictly as verdict.Thresholds.
 	Gate map[string]any `yaml:"gate"`
 	// ControlPlane is the spec of a controlplane scenario, decoded by the
-	// control-plane driver.
+	// control-plane driver; Load checks it strictly as controlplane.Spec.
 	ControlPlane map[string]any `yaml:"controlplane"`
 	// Graph is the service graph of an app scenario.
 	Graph *graph.Graph `yaml:"graph"`
-	// Micro is the spec of a micro scenario, decoded by the gate's micro runner.
+	// Micro is the spec of a micro scenario, decoded by the gate's micro
+	// runner; Load checks it strictly as micro.Spec.
 	Micro map[string]any `yaml:"micro"`
 
 	// File is where the scenario was loaded from (not in YAML).

@@ -137,14 +137,7 @@ func (s *Scenario) validateGraph() []*Error {
 			errs = append(errs, bad(fmt.Sprintf("lanes[%d]", i), "lane %q cannot run a service graph (none, mesh)", l))
 		}
 	}
-	if err := s.Graph.Validate(); err != nil {
-		field, msg, ok := strings.Cut(err.Error(), ": ")
-		if !ok || !strings.HasPrefix(field, "graph") {
-			field, msg = "graph", err.Error()
-		}
-		errs = append(errs, bad(field, "%s", msg))
-	}
-	return errs
+	return append(errs, fieldErrors("graph", s.Graph.Validate())...)
 }
 
 func laneList() string {

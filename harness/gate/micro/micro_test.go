@@ -37,7 +37,7 @@ func TestMicroEndToEnd(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			spec, err := Spec{Packages: []string{"./..."}, Benchtime: "30ms", Count: 8}.normalize()
+			spec, err := Spec{Packages: []string{"./..."}, Benchtime: "30ms", Count: 8}.Normalize()
 			require.NoError(t, err)
 			s, err := Run(ctx, Options{Spec: spec, Base: Side{"base", tree(t, "base")}, Candidate: Side{"candidate", tree(t, tt.cand)},
 				WorkDir: t.TempDir(), Seed: 1})

@@ -1,4 +1,4 @@
-package micro
+package micro_test
 
 import (
 	"path/filepath"
@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshbench/meshbench/harness/gate/micro"
 	"github.com/meshbench/meshbench/harness/gate/verdict"
 	"github.com/meshbench/meshbench/harness/scenario"
 )
@@ -22,7 +23,7 @@ func TestShippedMicroScenarios(t *testing.T) {
 			s, err := scenario.Load(f)
 			require.NoError(t, err)
 			assert.Equal(t, scenario.KindMicro, s.Kind)
-			spec, err := DecodeSpec(s.Micro)
+			spec, err := micro.DecodeSpec(s.Micro)
 			require.NoError(t, err)
 			assert.NotEmpty(t, spec.Packages)
 			_, err = verdict.Decode(s.Gate)

@@ -1,6 +1,7 @@
 package micro
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -36,12 +37,15 @@ func DecodeSpec(m map[string]any) (Spec, error) {
 	if err := decodeStrict(data, &s); err != nil {
 		return s, fmt.Errorf("micro spec: %w", err)
 	}
-	return s.normalize()
+	return s.Normalize()
 }
 
-func (s Spec) normalize() (Spec, error) {
+// Normalize fills defaults and checks values; each error names its field
+// as the scenario writes it ("micro.count: ...").
+func (s Spec) Normalize() (Spec, error) {
+	var errs []error
 	if len(s.Packages) == 0 {
-		return s, fmt.Errorf("micro spec: packages is empty")
+		errs = append(errs, errors.New("micro.packages: at least one package pattern is required"))
 	}
 	if s.Bench == "" {
 		s.Bench = "."
@@ -51,14 +55,14 @@ func (s Spec) normalize() (Spec, error) {
 	}
 	if _, err := time.ParseDuration(s.Benchtime); err != nil {
 		if _, err2 := fmt.Sscanf(s.Benchtime, "%dx", new(int)); err2 != nil {
-			return s, fmt.Errorf("micro spec: benchtime %q: want a duration or Nx", s.Benchtime)
+			errs = append(errs, fmt.Errorf("micro.benchtime: %q: want a duration or Nx (e.g. 100ms, 1000x)", s.Benchtime))
 		}
 	}
 	if s.Count == 0 {
 		s.Count = 10
 	}
 	if s.Count < 3 {
-		return s, fmt.Errorf("micro spec: count %d: need at least 3 rounds", s.Count)
+		errs = append(errs, fmt.Errorf("micro.count: %d is below the minimum of 3 rounds", s.Count))
 	}
 	if s.CallgrindIters == 0 {
 		s.CallgrindIters = 2000
@@ -66,5 +70,11 @@ func (s Spec) normalize() (Spec, error) {
 	if s.CallgrindRuns == 0 {
 		s.CallgrindRuns = 2
 	}
-	return s, nil
+	if s.CallgrindIters < 0 {
+		errs = append(errs, fmt.Errorf("micro.callgrind_iterations: %d must not be negative", s.CallgrindIters))
+	}
+	if s.CallgrindRuns < 0 {
+		errs = append(errs, fmt.Errorf("micro.callgrind_runs: %d must not be negative", s.CallgrindRuns))
+	}
+	return s, errors.Join(errs...)
 }

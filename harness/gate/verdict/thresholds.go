@@ -1,6 +1,9 @@
 package verdict
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Default thresholds and rule parameters (shared/GATE.md).
 const (
@@ -26,7 +29,7 @@ const (
 
 // Thresholds are the per-scenario gate settings. A relative threshold is the
 // smallest slowdown that counts as a regression (0.05 = 5%). Zero means "use
-// the default"; a negative threshold makes the metric report-only. P999 is
+// the default"; -1 makes the metric report-only (thresholds lie in 0..1). P999 is
 // report-only unless set, until its measured minimum detectable effect is
 // small enough to gate (docs/gate.md).
 type Thresholds struct {
@@ -57,7 +60,7 @@ type Thresholds struct {
 	// least (1 - BehindTolerance) of its target rate. Base and candidate
 	// are interleaved in random order, so contention that slows the load
 	// generator adds noise, not bias; voiding every run 2% behind voided
-	// over half the rounds on the shared 2-vCPU VM. Negative: void them all.
+	// over half the rounds on the shared 2-vCPU VM. -1: void them all.
 	BehindTolerance float64 `yaml:"behind_tolerance,omitempty" json:"behind_tolerance,omitempty"`
 	// Reference is the role of a component whose CPU per request, measured
 	// in the same run, adjusts the gated CPU and latency metrics for the
@@ -76,6 +79,9 @@ type Thresholds struct {
 
 // Normalize fills defaults and checks ranges.
 func (t Thresholds) Normalize() (Thresholds, error) {
+	// Fractions are checked as written: a default (or micro's copy of
+	// cpu_per_request) must not be blamed on a field the scenario left out.
+	fracErr := t.checkFractions()
 	def := func(v *float64, d float64) {
 		if *v == 0 {
 			*v = d
@@ -102,23 +108,61 @@ func (t Thresholds) Normalize() (Thresholds, error) {
 	if t.Extension == 0 {
 		t.Extension = DefaultExtension
 	}
+	if t.Reference == RefNone {
+		t.Reference = ""
+	}
+	return t, errors.Join(fracErr, t.checkRest())
+}
+
+// gateError names a field as the scenario writes it ("gate.p99: ...").
+func gateError(field, format string, args ...any) error {
+	return fmt.Errorf("gate.%s: %s", field, fmt.Sprintf(format, args...))
+}
+
+// checkFractions returns every relative threshold outside 0..1, joined.
+func (t Thresholds) checkFractions() error {
+	var errs []error
+	// A threshold is a fraction of the base (0.10 = 10%). A value above 1 is
+	// nearly always a percentage written as a number (p99: 7 meant 7%): as
+	// a fraction it asks for an 8x slowdown, so the metric would practically
+	// never FAIL. -1 is the one negative: report-only.
+	const threshold = "a fraction of the base: 0.10 = 10%; -1 = report-only"
+	for _, f := range []struct {
+		name string
+		v    float64
+		hint string
+	}{{"cpu_per_request", t.CPUPerRequest, threshold}, {"p50", t.P50, threshold}, {"p90", t.P90, threshold},
+		{"p99", t.P99, threshold}, {"p999", t.P999, threshold}, {"rss", t.RSS, threshold}, {"micro", t.Micro, threshold},
+		{"behind_tolerance", t.BehindTolerance, "a fraction of the target rate; -1 = void every run that fell behind"}} {
+		if f.v != -1 && (f.v < 0 || f.v > 1) {
+			errs = append(errs, gateError(f.name, "%v is outside 0..1 (%s)", f.v, f.hint))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkRest returns every other out-of-range setting, joined.
+func (t Thresholds) checkRest() error {
+	var errs []error
+	bad := func(field, format string, args ...any) { errs = append(errs, gateError(field, format, args...)) }
+	if t.RSSAbsBytes < 0 {
+		bad("rss_abs_bytes", "%d must not be negative", t.RSSAbsBytes)
+	}
 	if t.Alpha <= 0 || t.Alpha >= 0.5 {
-		return t, fmt.Errorf("gate alpha %v outside (0, 0.5)", t.Alpha)
+		bad("alpha", "%v is outside (0, 0.5)", t.Alpha)
 	}
 	if t.Confidence <= 0.5 || t.Confidence >= 1 {
-		return t, fmt.Errorf("gate confidence %v outside (0.5, 1)", t.Confidence)
+		bad("confidence", "%v is outside (0.5, 1)", t.Confidence)
 	}
 	switch t.Reference {
-	case "", RefNone:
-		t.Reference = ""
-	case RefApp, RefLoadgen:
+	case "", RefApp, RefLoadgen:
 	default:
-		return t, fmt.Errorf("gate reference %q: want %q or %q (a component that is the same code in base and candidate), or %q", t.Reference, RefApp, RefLoadgen, RefNone)
+		bad("reference", "%q: want %q or %q (a component that is the same code in base and candidate), or %q", t.Reference, RefApp, RefLoadgen, RefNone)
 	}
 	if t.Rounds < 3 {
-		return t, fmt.Errorf("gate rounds %d: need at least 3", t.Rounds)
+		bad("rounds", "%d is below the minimum of 3", t.Rounds)
 	}
-	return t, nil
+	return errors.Join(errs...)
 }
 
 // LookAlpha is the family-wise alpha spent at look 1 or 2. With an

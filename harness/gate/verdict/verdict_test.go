@@ -124,3 +124,42 @@ func TestDecode(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, DefaultRounds, th.Rounds)
 }
+
+// TestNormalizeRejectsThresholdsOutsideZeroToOne: a threshold is a fraction
+// (0.10 = 10%); 7 (meant as 7%) would practically never FAIL. -1 stays the
+// report-only value. Each error names its field as the scenario writes it.
+func TestNormalizeRejectsThresholdsOutsideZeroToOne(t *testing.T) {
+	tests := []struct {
+		name string
+		th   Thresholds
+		want string // "" = valid
+	}{
+		{"fraction", Thresholds{P99: 0.3}, ""},
+		{"one", Thresholds{P99: 1}, ""},
+		{"report-only", Thresholds{P99: -1, P999: -1, Micro: -1}, ""},
+		{"percent written as a number", Thresholds{P99: 7}, "gate.p99: 7 is outside 0..1"},
+		{"other negative", Thresholds{CPUPerRequest: -0.5}, "gate.cpu_per_request: -0.5 is outside 0..1"},
+		{"rss", Thresholds{RSS: 1.5}, "gate.rss: 1.5 is outside 0..1"},
+		{"behind tolerance", Thresholds{BehindTolerance: 2}, "gate.behind_tolerance: 2 is outside 0..1"},
+		{"alpha", Thresholds{Alpha: 0.7}, "gate.alpha: 0.7 is outside (0, 0.5)"},
+		{"rounds", Thresholds{Rounds: 2}, "gate.rounds: 2 is below the minimum of 3"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.th.Normalize()
+			if tc.want == "" {
+				require.NoError(t, err)
+				again, err := got.Normalize()
+				require.NoError(t, err, "normalized thresholds stay valid")
+				assert.Equal(t, got, again)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	_, err := Thresholds{P99: 7, P50: 2}.Normalize()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "gate.p99:")
+	assert.Contains(t, err.Error(), "gate.p50:", "every bad field is reported, not the first")
+}
