@@ -12,28 +12,6 @@ import (
 	"github.com/meshbench/meshbench/reports"
 )
 
-func TestLoadHistoryFromTheGatesJSONL(t *testing.T) {
-	h, err := reports.LoadHistory("testdata/synthetic/history.jsonl")
-	require.NoError(t, err)
-	require.NotEmpty(t, h.Trends)
-	// The fixture made the proxies 9% slower from the 25th commit (index 24).
-	found := false
-	for _, tr := range h.Trends {
-		if tr.Metric == "cpu_us_per_request/proxies" {
-			found = true
-			assert.Equal(t, []int{24}, tr.ChangePoints)
-			assert.Equal(t, "µs CPU / request", tr.Unit)
-			assert.Len(t, tr.Points, 36)
-		}
-		if strings.HasPrefix(tr.Metric, "rss_bytes") {
-			assert.Equal(t, "MiB", tr.Unit)
-			assert.Less(t, tr.Points[0].Value, 1024.0, "bytes shown as MiB")
-		}
-	}
-	assert.True(t, found)
-	assert.NotEmpty(t, h.Trends[0].ChangePoints, "trends with change points come first")
-}
-
 func TestLoadHistoryDocument(t *testing.T) {
 	dir := t.TempDir()
 	good := `{"schema":"meshbench.history/v1","trends":[{"group":"g","metric":"m","unit":"ms","points":[

@@ -46,7 +46,7 @@ func fixture(t *testing.T, set string) reports.Input {
 		in.ComparisonFile = "testdata/synthetic/comparison.json"
 		in.Comparison, err = results.ReadComparison(in.ComparisonFile)
 		require.NoError(t, err)
-		in.History, err = reports.LoadHistory("testdata/synthetic/history.jsonl")
+		in.History, err = reports.LoadHistory("testdata/synthetic/history.json")
 		require.NoError(t, err)
 	case "local":
 		in.Results, in.ResultFiles, err = reports.ReadResults("testdata/local")

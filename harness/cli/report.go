@@ -38,7 +38,7 @@ plot, and DIR/summary.md for a GitHub job summary or pull-request comment.`,
 				}
 			}
 			if f.history != "" {
-				if in.History, err = reports.LoadHistory(f.history); err != nil {
+				if in.History, err = loadHistory(f.history); err != nil {
 					return err
 				}
 			}
