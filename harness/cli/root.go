@@ -46,6 +46,7 @@ func subcommands() []func(*env) *cobra.Command {
 		newRunCmd, newReportCmd, newExportCmd, newCompareCmd, newGateCmd, newBaselineCmd, newHistoryCmd,
 		newClusterCmd, newNodeImageCmd, newInjectCmd, newInjectorCmd,
 		newLoadgenCmd, newEchoCmd, newRefproxyCmd, newGraphsvcCmd, newVersionCmd,
+		newGraphCmd,
 	}
 }
 

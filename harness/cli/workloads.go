@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -79,13 +81,22 @@ func newRefproxyCmd(*env) *cobra.Command {
 }
 
 func newGraphsvcCmd(*env) *cobra.Command {
-	var listen string
-	var o graph.Options
+	var listen, spec string
 	cmd := &cobra.Command{
-		Use:   "graphsvc --listen ADDR --name NAME [--work 50us] [--response-bytes N] [--call URL]...",
+		Use:   "graphsvc --listen ADDR --spec JSON",
 		Short: "Run one service of an app scenario's service graph (a workload the platforms start)",
-		Args:  cobra.NoArgs,
+		Long: `Run one service of a service graph. --spec is the service's part of the graph as JSON:
+{"name":..., "response_bytes":N, "error_rate":0..1, "script":[steps], "downstreams":{"callee":"http://host:port"}}
+where a step is {"sleep":NS} | {"burn":NS} | {"call":{"service":..., "request_bytes":N, "probability":0..100}} |
+{"concurrent":[steps]}. GET /stats answers the service's request and per-callee call counters.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var o graph.Options
+			dec := json.NewDecoder(strings.NewReader(spec))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&o); err != nil {
+				return fmt.Errorf("--spec: %w", err)
+			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return fmt.Errorf("--listen %s: %w", listen, err)
@@ -95,10 +106,7 @@ func newGraphsvcCmd(*env) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve on")
-	fl.StringVar(&o.Name, "name", "svc", "service name (X-Service response header)")
-	fl.DurationVar(&o.Work, "work", 0, "CPU burned per request")
-	fl.IntVar(&o.ResponseBytes, "response-bytes", 0, "response body size")
-	fl.StringArrayVar(&o.Downstreams, "call", nil, "base URL of a downstream called per request, in order (repeatable)")
+	fl.StringVar(&spec, "spec", `{"name":"svc"}`, "the service as JSON (see above)")
 	return cmd
 }
 

@@ -7,11 +7,23 @@ import (
 
 // Graph is a service graph. Requests enter at Entry.
 type Graph struct {
+	// Isotope names an isotope topology file, relative to the scenario
+	// file; the scenario loader reads it into Entry and Services.
+	Isotope  string    `yaml:"isotope,omitempty"`
 	Entry    string    `yaml:"entry"`
 	Services []Service `yaml:"services"`
+	// Warnings are what the isotope reader ignored, each with file:line.
+	Warnings []string `yaml:"-"`
 }
 
-// Service is one node of the graph.
+// Service types.
+const (
+	TypeHTTP = "http"
+	TypeGRPC = "grpc"
+)
+
+// Service is one node of the graph. The inline (scenario YAML) form has
+// Name, Work, ResponseBytes and Calls; isotope files fill the rest.
 type Service struct {
 	Name string `yaml:"name"`
 	// Work is CPU burned per request, e.g. 50us.
@@ -20,6 +32,19 @@ type Service struct {
 	ResponseBytes int `yaml:"response_bytes"`
 	// Calls are the downstream services called, in order, per request.
 	Calls []string `yaml:"calls"`
+
+	// Type is http (default) or grpc.
+	Type string `yaml:"-"`
+	// Replicas is isotope's numReplicas (the local platform runs one).
+	Replicas int `yaml:"-"`
+	// Namespace and Cluster place the service on Kubernetes platforms.
+	Namespace string `yaml:"-"`
+	Cluster   string `yaml:"-"`
+	// ErrorRate in 0..1: the service fails every ErrorEvery(rate)-th
+	// request with a 500, before running its script.
+	ErrorRate float64 `yaml:"-"`
+	// Script, when set, replaces Work and Calls (see Steps).
+	Script []Step `yaml:"-"`
 }
 
 // Duration is a time.Duration written as "50us" in YAML.
@@ -69,12 +94,21 @@ func (g *Graph) Validate() error {
 		if s.ResponseBytes < 0 || s.ResponseBytes > 16<<20 {
 			return fmt.Errorf("graph.services[%d].response_bytes: %d outside 0..16MiB", i, s.ResponseBytes)
 		}
+		if s.ErrorRate < 0 || s.ErrorRate > 1 {
+			return fmt.Errorf("graph.services[%d].errorRate: %g outside 0..1", i, s.ErrorRate)
+		}
+		if s.Type != "" && s.Type != TypeHTTP && s.Type != TypeGRPC {
+			return fmt.Errorf("graph.services[%d].type: %q is not one of http, grpc", i, s.Type)
+		}
 	}
 	for i, s := range g.Services {
 		for j, c := range s.Calls {
 			if !seen[c] {
 				return fmt.Errorf("graph.services[%d].calls[%d]: unknown service %q", i, j, c)
 			}
+		}
+		if err := validateSteps(fmt.Sprintf("graph.services[%d].script", i), s.Script, seen, false); err != nil {
+			return err
 		}
 	}
 	if g.Entry == "" {
@@ -102,7 +136,7 @@ func (g *Graph) checkAcyclic() error {
 			return nil
 		}
 		state[name] = visiting
-		for _, c := range g.Service(name).Calls {
+		for _, c := range g.Service(name).Callees() {
 			if err := visit(c, append(path, name)); err != nil {
 				return err
 			}
@@ -118,14 +152,14 @@ func (g *Graph) checkAcyclic() error {
 	return nil
 }
 
-// Hops is the number of service-to-service calls one entry request makes.
+// Hops is the number of service-to-service calls one entry request makes
+// when every call is made and nothing fails.
 func (g *Graph) Hops() int {
 	var count func(name string) int
 	count = func(name string) int {
 		n := 0
-		for _, c := range g.Service(name).Calls {
-			n += 1 + count(c)
-		}
+		s := g.Service(name)
+		eachCall(s.Steps(), func(c *Call) { n += 1 + count(c.Service) })
 		return n
 	}
 	return count(g.Entry)

@@ -60,9 +60,11 @@ func serve(t *testing.T, o Options) string {
 	return "http://" + ln.Addr().String()
 }
 
-func TestServeCallsDownstreamsAndBurnsCPU(t *testing.T) {
+func TestServeRunsScriptAndFails(t *testing.T) {
 	leaf := serve(t, Options{Name: "ratings", ResponseBytes: 7})
-	mid := serve(t, Options{Name: "reviews", Work: 2 * time.Millisecond, ResponseBytes: 50, Downstreams: []string{leaf}})
+	mid := serve(t, Options{Name: "reviews", ResponseBytes: 50,
+		Script:      []Step{{Burn: 2 * time.Millisecond}, {Sleep: time.Millisecond}, {Call: &Call{Service: "ratings", RequestBytes: 100}}},
+		Downstreams: map[string]string{"ratings": leaf}})
 	start := time.Now()
 	resp, err := http.Get(mid + "/")
 	require.NoError(t, err)
@@ -71,11 +73,14 @@ func TestServeCallsDownstreamsAndBurnsCPU(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Len(t, body, 50)
 	assert.Equal(t, "reviews", resp.Header.Get("X-Service"))
-	assert.GreaterOrEqual(t, time.Since(start), 2*time.Millisecond)
+	assert.GreaterOrEqual(t, time.Since(start), 3*time.Millisecond)
 
-	broken := serve(t, Options{Name: "p", Downstreams: []string{"http://127.0.0.1:1"}})
+	broken := serve(t, Options{Name: "p", Script: []Step{{Call: &Call{Service: "x"}}}, Downstreams: map[string]string{"x": "http://127.0.0.1:1"}})
 	resp, err = http.Get(broken + "/")
 	require.NoError(t, err)
 	resp.Body.Close()
-	assert.Equal(t, http.StatusBadGateway, resp.StatusCode, "a failed downstream fails the request")
+	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode, "a failed downstream fails the request, as in isotope")
+
+	_, err = newHandler(Options{Name: "q", Script: []Step{{Call: &Call{Service: "x"}}}})
+	assert.ErrorContains(t, err, "no address for callee(s) x")
 }

@@ -36,6 +36,9 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	d := &decoder{}
 	d.decode(doc, "", reflect.ValueOf(&s).Elem())
 	s.File = file
+	if err := s.readIsotope(root.Content[0]); err != nil {
+		return nil, err
+	}
 	s.defaults()
 	errs := d.errs
 	for _, e := range append(s.validate(), s.validateSections(doc)...) {

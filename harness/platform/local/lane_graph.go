@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/meshbench/meshbench/harness/graph"
@@ -22,6 +23,11 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 	if spec.Lane != platform.LaneNone && !meshed {
 		return fmt.Errorf("lane %s cannot run a service graph: %w", spec.Lane, platform.ErrLaneUnavailable)
 	}
+	for _, s := range g.Services {
+		if s.Type == graph.TypeGRPC {
+			return fmt.Errorf("service %s: type grpc not yet supported by the graph simulator (http only)", s.Name)
+		}
+	}
 	app := map[string]string{}     // service -> app address
 	inbound := map[string]string{} // service -> address callers use
 	for _, s := range g.Services {
@@ -39,7 +45,7 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 	// outbound[svc][i] is where svc's app sends its i-th call.
 	outbound := map[string][]string{}
 	for _, s := range g.Services {
-		for _, c := range s.Calls {
+		for _, c := range s.Callees() {
 			addr := inbound[c]
 			if meshed {
 				var err error
@@ -93,10 +99,10 @@ func graphMesh(g *graph.Graph, app, inbound map[string]string, outbound map[stri
 		m.Services = append(m.Services, meshconfig.Service{Name: s.Name, Protocol: meshconfig.ProtocolHTTP,
 			Endpoints: []meshconfig.Endpoint{{Address: inbound[s.Name]}}})
 		p := meshconfig.Proxy{ID: s.Name + "-proxy", Service: s.Name, Inbound: &meshconfig.Inbound{Address: inbound[s.Name], App: app[s.Name]}}
-		for i, c := range s.Calls {
+		for i, c := range s.Callees() {
 			p.Outbound = append(p.Outbound, meshconfig.Outbound{Address: outbound[s.Name][i], Service: c})
 		}
-		p.Egress = append(p.Egress, s.Calls...)
+		p.Egress = append(p.Egress, s.Callees()...)
 		m.Proxies = append(m.Proxies, p)
 	}
 	m.Proxies = append(m.Proxies, meshconfig.Proxy{ID: "client-proxy",
@@ -106,11 +112,17 @@ func graphMesh(g *graph.Graph, app, inbound map[string]string, outbound map[stri
 }
 
 func startGraphService(ctx context.Context, t *topology, s graph.Service, addr string, calls []string) error {
-	args := []string{"graphsvc", "--listen", addr, "--name", s.Name, "--work", s.Work.String(), "--response-bytes", fmt.Sprint(s.ResponseBytes)}
-	for _, c := range calls {
-		args = append(args, "--call", "http://"+c)
+	o := graph.OptionsOf(&s)
+	o.Downstreams = map[string]string{}
+	for i, c := range s.Callees() {
+		o.Downstreams[c] = "http://" + calls[i]
 	}
-	_, err := t.run(ctx, s.Name, results.RoleApp, t.p.bins.Meshbench, args, nil, "http://"+addr+"/healthz")
+	spec, err := json.Marshal(o)
+	if err != nil {
+		return fmt.Errorf("service %s: %w", s.Name, err)
+	}
+	args := []string{"graphsvc", "--listen", addr, "--spec", string(spec)}
+	_, err = t.run(ctx, s.Name, results.RoleApp, t.p.bins.Meshbench, args, nil, "http://"+addr+"/healthz")
 	return err
 }
 
