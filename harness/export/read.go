@@ -36,7 +36,7 @@ func ReadAll(paths ...string) ([]*results.Result, error) {
 			var probe struct {
 				Schema string `json:"schema"`
 			}
-			if json.Unmarshal(data, &probe) == nil && probe.Schema == results.Schema {
+			if json.Unmarshal(data, &probe) == nil && strings.HasPrefix(probe.Schema, results.SchemaPrefix) {
 				r, err := results.Read(path)
 				if err != nil {
 					return err
