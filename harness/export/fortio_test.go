@@ -2,6 +2,7 @@ package export
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -70,8 +71,9 @@ func fortioRun(t *testing.T, qps float64, threads int) []byte {
 	srv := httptest.NewServer(http.HandlerFunc(fhttp.EchoHandler))
 	t.Cleanup(srv.Close)
 	o := fhttp.HTTPRunnerOptions{RunnerOptions: periodic.RunnerOptions{QPS: qps, NumThreads: threads,
-		Duration: 400 * time.Millisecond, Percentiles: []float64{50, 90, 99}}}
+		Duration: 400 * time.Millisecond, Percentiles: []float64{50, 90, 99}, Out: io.Discard}}
 	o.URL = srv.URL + "/?status=503:5" // fortio's echo server: 5% answered 503
+	o.AllowInitialErrors = true        // the first request may draw a 503 too
 	res, err := fhttp.RunHTTPTest(&o)
 	require.NoError(t, err)
 	data, err := json.Marshal(res)
