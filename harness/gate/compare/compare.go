@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/meshbench/meshbench/harness/gate/verdict"
+	catalog "github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
@@ -113,19 +114,16 @@ func groupInputs(key string, base, cand []*results.Result, th verdict.Thresholds
 		if len(b) == 0 && len(c) == 0 {
 			continue
 		}
-		i := verdict.Input{Group: key, Metric: d.name, Unit: d.unit, Base: b, Candidate: c, Threshold: d.threshold(th)}
-		if d.absFloor != nil {
-			i.AbsFloor = d.absFloor(th)
-		}
-		in = append(in, i)
+		in = append(in, verdict.Input{Group: key, Metric: d.Name, Unit: d.Unit, Base: b, Candidate: c,
+			Threshold: d.Threshold(th), AbsFloor: d.AbsFloor(th)})
 	}
 	return in
 }
 
-func values(rs []*results.Result, d metricDef) []float64 {
+func values(rs []*results.Result, d catalog.Metric) []float64 {
 	var out []float64
 	for _, r := range rs {
-		if v, ok := d.get(r); ok {
+		if v, ok := d.Get(r); ok {
 			out = append(out, v)
 		}
 	}
@@ -255,7 +253,7 @@ func referenceNotes(ms []results.MetricComparison, role string) []string {
 	}
 	var notes []string
 	for _, m := range ms {
-		if m.Metric == "cpu_us_per_request/"+role && adjustedGroups[m.Group] && (m.DeltaCILo > 0.03 || m.DeltaCIHi < -0.03) {
+		if m.Metric == catalog.CPU(role).Name && adjustedGroups[m.Group] && (m.DeltaCILo > 0.03 || m.DeltaCIHi < -0.03) {
 			notes = append(notes, fmt.Sprintf("%s: the reference (%s CPU per request) itself moved %+.1f%% [%+.1f%%, %+.1f%%] between base and candidate; the adj_ rows carry that shift, read the raw rows too",
 				m.Group, role, 100*m.Delta, 100*m.DeltaCILo, 100*m.DeltaCIHi))
 		}

@@ -1,0 +1,201 @@
+package metric
+
+import (
+	"slices"
+
+	"github.com/meshbench/meshbench/harness/gate/verdict"
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// Proxies is the name suffix of a metric summed over the data-path proxies
+// ("cpu_us_per_request/proxies"): the cost the mesh adds, and the one the
+// gate guards. Summing both proxies also shrinks the Holm family and
+// averages out per-process tick noise.
+const Proxies = "proxies"
+
+// ProxyRoles are the components the mesh adds to the data path.
+func ProxyRoles() []string { return []string{results.RoleClientProxy, results.RoleServerProxy} }
+
+func latency(name, label string, pick func(results.Percentiles) float64, gate Gate, adjust, short bool) Metric {
+	return Metric{Name: name, Label: label, Unit: "ms", Gate: gate, Adjust: adjust, Short: short,
+		Get: func(r *results.Result) (float64, bool) { return pick(r.Latency), r.Requests > 0 }}
+}
+
+// Latency lists the service-time percentiles (from when each request was
+// sent), in column order.
+func Latency() []Metric {
+	return []Metric{
+		latency("latency_p50_ms", "p50", func(p results.Percentiles) float64 { return p.P50 },
+			Gate{Compared: true, Key: "p50", Default: verdict.DefaultP50}, true, true),
+		latency("latency_p75_ms", "p75", func(p results.Percentiles) float64 { return p.P75 }, Gate{}, false, false),
+		latency("latency_p90_ms", "p90", func(p results.Percentiles) float64 { return p.P90 },
+			Gate{Compared: true, Key: "p90", Default: verdict.DefaultP90}, true, true),
+		latency("latency_p99_ms", "p99", func(p results.Percentiles) float64 { return p.P99 },
+			Gate{Compared: true, Key: "p99", Default: verdict.DefaultP99}, true, true),
+		// Report-only until its measured minimum detectable effect is small
+		// enough to gate (docs/gate.md); a scenario may gate it.
+		latency("latency_p999_ms", "p99.9", func(p results.Percentiles) float64 { return p.P999 },
+			Gate{Compared: true, Key: "p999", Default: -1}, false, true),
+		latency("latency_max_ms", "max", func(p results.Percentiles) float64 { return p.Max }, Gate{}, false, false),
+	}
+}
+
+func scheduled(name, label string, pick func(results.Percentiles) float64, short bool) Metric {
+	return Metric{Name: name, Label: label, Unit: "ms", Gate: Gate{Compared: true}, Short: short,
+		Get: func(r *results.Result) (float64, bool) {
+			if r.LatencyScheduled == nil {
+				return 0, false
+			}
+			return pick(*r.LatencyScheduled), true
+		}}
+}
+
+// Scheduled lists the intended-time percentiles (from when the schedule
+// said each request should start), reported only.
+func Scheduled() []Metric {
+	return []Metric{
+		scheduled("latency_scheduled_p50_ms", "sched. p50", func(p results.Percentiles) float64 { return p.P50 }, false),
+		scheduled("latency_scheduled_p99_ms", "sched. p99", func(p results.Percentiles) float64 { return p.P99 }, true),
+	}
+}
+
+// QPS is the achieved request rate.
+func QPS() Metric {
+	return Metric{Name: "achieved_qps", Label: "qps", Unit: "rps",
+		Get: func(r *results.Result) (float64, bool) { return r.AchievedQPS, true }}
+}
+
+// component is a per-component field, summed per run over every component
+// of roles; named name/suffix. positive: a zero sum means "not measured"
+// (older results lack the field).
+func component(name, suffix, label, unit string, roles []string, field func(*results.Component) float64, positive bool) Metric {
+	roles = slices.Clone(roles)
+	return Metric{Name: name + "/" + suffix, Label: label, Unit: unit, Get: func(r *results.Result) (float64, bool) {
+		total, found := 0.0, false
+		for i := range r.Components {
+			if slices.Contains(roles, r.Components[i].Role) {
+				total += field(&r.Components[i])
+				found = true
+			}
+		}
+		return total, found && (!positive || total > 0)
+	}}
+}
+
+func cpuUs(c *results.Component) float64     { return c.CPUUsPerRequest }
+func vcpu(c *results.Component) float64      { return c.VCPUPer1000RPS }
+func rssSteady(c *results.Component) float64 { return float64(c.RSSBytesSteady) }
+func rssPeak(c *results.Component) float64   { return float64(c.RSSBytesPeak) }
+func rssAnon(c *results.Component) float64   { return float64(c.RSSAnonBytesSteady) }
+func pss(c *results.Component) float64       { return float64(c.PSSBytesSteady) }
+func instr(c *results.Component) float64     { return c.InstructionsPerRequest }
+
+// CPU is the CPU microseconds per completed request of role, reported only.
+func CPU(role string) Metric {
+	m := component("cpu_us_per_request", role, "µs CPU / request", "µs", []string{role}, cpuUs, false)
+	m.Gate.Compared = true
+	return m
+}
+
+// VCPU is the vCPU per 1000 rps of role (1.0: one core busy per 1000
+// requests/s).
+func VCPU(role string) Metric {
+	return component("vcpu_per_1000rps", role, "vCPU / 1000 rps", "vCPU", []string{role}, vcpu, false)
+}
+
+// RSSSteady is role's steady RSS (the median of its samples over the
+// measured window).
+func RSSSteady(role string) Metric {
+	return component("rss_bytes_steady", role, "RSS steady", "B", []string{role}, rssSteady, false)
+}
+
+// RSSPeak is role's peak RSS over the measured window, reported only.
+func RSSPeak(role string) Metric {
+	m := component("rss_bytes_peak", role, "RSS peak", "B", []string{role}, rssPeak, false)
+	m.Gate.Compared = true
+	return m
+}
+
+// PSSSteady is role's steady proportional set size (shared pages divided
+// among the processes mapping them); 0 when not measured.
+func PSSSteady(role string) Metric {
+	return component("pss_bytes_steady", role, "PSS steady", "B", []string{role}, pss, false)
+}
+
+// ProxyCPU is the CPU per request of the proxies present, summed: gated.
+func ProxyCPU(proxies []string) Metric {
+	m := component("cpu_us_per_request", Proxies, "µs CPU / request", "µs", proxies, cpuUs, false)
+	m.Gate, m.Adjust = Gate{Compared: true, Key: "cpu_per_request", Default: verdict.DefaultCPUPerRequest}, true
+	return m
+}
+
+// ProxyRSSSteady is the steady RSS of the proxies present, summed: gated,
+// with an absolute floor (a 2 MiB change is noise whatever the percentage).
+func ProxyRSSSteady(proxies []string) Metric {
+	m := component("rss_bytes_steady", Proxies, "RSS steady", "B", proxies, rssSteady, false)
+	m.Gate = Gate{Compared: true, Key: "rss", Default: verdict.DefaultRSS, FloorKey: "rss_abs_bytes", FloorDefault: verdict.DefaultRSSAbsBytes}
+	return m
+}
+
+// ProxyRSSAnon is the steady anonymous RSS of the proxies present, summed:
+// reported only.
+func ProxyRSSAnon(proxies []string) Metric {
+	m := component("rss_anon_bytes_steady", Proxies, "anon RSS steady", "B", proxies, rssAnon, true)
+	m.Gate.Compared = true
+	return m
+}
+
+// ProxyInstructions is the instructions per request of the proxies present
+// (callgrind), summed: gated at the CPU threshold when measured.
+func ProxyInstructions(proxies []string) Metric {
+	m := component("instructions_per_request", Proxies, "instructions / request", "instr", proxies, instr, true)
+	m.Gate = Gate{Compared: true, Key: "cpu_per_request", Default: verdict.DefaultCPUPerRequest}
+	return m
+}
+
+// Compared lists, in table order, the metrics the gate compares for a group
+// whose runs include the given component roles.
+func Compared(roles []string) []Metric {
+	var ms []Metric
+	for _, m := range append(Latency(), Scheduled()...) {
+		if m.Gate.Compared {
+			ms = append(ms, m)
+		}
+	}
+	var proxies []string
+	for _, r := range ProxyRoles() {
+		if slices.Contains(roles, r) {
+			proxies = append(proxies, r)
+		}
+	}
+	if len(proxies) > 0 {
+		ms = append(ms, ProxyCPU(proxies), ProxyRSSSteady(proxies), ProxyRSSAnon(proxies))
+	}
+	for _, role := range roles {
+		ms = append(ms, CPU(role), RSSPeak(role))
+	}
+	return append(ms, ProxyInstructions(proxies))
+}
+
+// Lookup finds a compared metric by name (a role suffix resolved, the
+// proxies suffix over both proxies).
+func Lookup(name string) (Metric, bool) {
+	roles := append(ProxyRoles(), results.RoleControlPlane, results.RoleApp, results.RoleLoadgen)
+	for _, m := range append(Compared(roles), Latency()...) {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return Metric{}, false
+}
+
+// Short keeps the metrics of ms shown in the short tables.
+func Short(ms []Metric) []Metric {
+	var out []Metric
+	for _, m := range ms {
+		if m.Short {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -1,0 +1,120 @@
+package metric_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/harness/gate/verdict"
+	"github.com/meshbench/meshbench/harness/metric"
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+var allRoles = []string{results.RoleApp, results.RoleClientProxy, results.RoleLoadgen, results.RoleServerProxy}
+
+func TestComparedInTableOrder(t *testing.T) {
+	var names []string
+	for _, m := range metric.Compared(allRoles) {
+		names = append(names, m.Name)
+	}
+	assert.Equal(t, []string{
+		"latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_p999_ms",
+		"latency_scheduled_p50_ms", "latency_scheduled_p99_ms",
+		"cpu_us_per_request/proxies", "rss_bytes_steady/proxies", "rss_anon_bytes_steady/proxies",
+		"cpu_us_per_request/app", "rss_bytes_peak/app",
+		"cpu_us_per_request/client-proxy", "rss_bytes_peak/client-proxy",
+		"cpu_us_per_request/loadgen", "rss_bytes_peak/loadgen",
+		"cpu_us_per_request/server-proxy", "rss_bytes_peak/server-proxy",
+		"instructions_per_request/proxies",
+	}, names)
+}
+
+// The scenario's gate settings are overrides keyed by the catalog: every
+// key names a setting, an unset one yields the catalog's default, and the
+// default agrees with what verdict.Normalize fills in.
+func TestThresholdsAreOverridesKeyedByTheCatalog(t *testing.T) {
+	norm, err := verdict.Thresholds{}.Normalize()
+	require.NoError(t, err)
+	gated := map[string]float64{}
+	for _, m := range metric.Compared(allRoles) {
+		assert.NotPanics(t, func() { m.Threshold(verdict.Thresholds{}); m.AbsFloor(verdict.Thresholds{}) }, m.Name)
+		assert.Equal(t, m.Threshold(norm), m.Threshold(verdict.Thresholds{}), "%s: default vs Normalize", m.Name)
+		assert.Equal(t, m.AbsFloor(norm), m.AbsFloor(verdict.Thresholds{}), m.Name)
+		if m.Gated() {
+			gated[m.Name] = m.Threshold(verdict.Thresholds{})
+		}
+	}
+	assert.Equal(t, map[string]float64{"latency_p50_ms": 0.05, "latency_p90_ms": 0.05, "latency_p99_ms": 0.10,
+		"cpu_us_per_request/proxies": 0.03, "rss_bytes_steady/proxies": 0.05, "instructions_per_request/proxies": 0.03}, gated,
+		"the starting thresholds of shared/GATE.md")
+
+	over := verdict.Thresholds{P50: 0.2, P999: 0.3, CPUPerRequest: 0.07, RSSAbsBytes: 1 << 20}
+	tests := []struct {
+		name        string
+		th, floor   float64
+		wantCompare bool
+	}{
+		{"latency_p50_ms", 0.2, 0, true},
+		{"latency_p90_ms", 0.05, 0, true},
+		{"latency_p999_ms", 0.3, 0, true}, // report-only unless set
+		{"latency_max_ms", -1, 0, false},
+		{"cpu_us_per_request/proxies", 0.07, 0, true},
+		{"instructions_per_request/proxies", 0.07, 0, true},
+		{"rss_bytes_steady/proxies", 0.05, 1 << 20, true},
+		{"cpu_us_per_request/app", -1, 0, true},
+		{"latency_scheduled_p99_ms", -1, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, ok := metric.Lookup(tt.name)
+			require.True(t, ok)
+			assert.Equal(t, tt.th, m.Threshold(over))
+			assert.Equal(t, tt.floor, m.AbsFloor(over))
+			assert.Equal(t, tt.wantCompare, m.Gate.Compared)
+		})
+	}
+}
+
+func TestGetters(t *testing.T) {
+	r := &results.Result{Requests: 10, Latency: results.Percentiles{P50: 1, P999: 4},
+		Components: []results.Component{
+			{Role: results.RoleServerProxy, CPUUsPerRequest: 50, RSSBytesSteady: 10, InstructionsPerRequest: 0},
+			{Role: results.RoleServerProxy, CPUUsPerRequest: 10, RSSBytesSteady: 5}, // a second sidecar
+			{Role: results.RoleClientProxy, CPUUsPerRequest: 40, RSSBytesSteady: 7},
+		}}
+	proxies := metric.ProxyRoles()
+	tests := []struct {
+		m      metric.Metric
+		want   float64
+		wantOK bool
+	}{
+		{metric.Latency()[0], 1, true},
+		{metric.CPU(results.RoleServerProxy), 60, true},
+		{metric.CPU(results.RoleApp), 0, false},
+		{metric.ProxyCPU(proxies), 100, true},
+		{metric.ProxyRSSSteady(proxies), 22, true},
+		{metric.ProxyInstructions(proxies), 0, false}, // not measured
+		{metric.Scheduled()[1], 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.m.Name, func(t *testing.T) {
+			v, ok := tt.m.Get(r)
+			assert.Equal(t, tt.wantOK, ok)
+			assert.Equal(t, tt.want, v)
+		})
+	}
+	_, ok := metric.Latency()[0].Get(&results.Result{})
+	assert.False(t, ok, "a run without requests has no latency")
+}
+
+func TestAdjustApplies(t *testing.T) {
+	var adjust []string
+	for _, m := range metric.Compared(allRoles) {
+		if m.Adjust {
+			adjust = append(adjust, m.Name)
+		}
+	}
+	assert.Equal(t, []string{"latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "cpu_us_per_request/proxies"}, adjust,
+		"p99.9 (report-only) and memory (does not scale with speed) stay raw")
+}
