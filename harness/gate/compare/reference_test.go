@@ -87,7 +87,7 @@ func TestReferenceMissingComponentGatesRaw(t *testing.T) {
 func TestReferenceRejectsUnknownComponent(t *testing.T) {
 	_, err := verdict.Decode(map[string]any{"reference": "client-proxy"})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `gate reference "client-proxy"`)
+	assert.Contains(t, err.Error(), `reference: "client-proxy"`)
 }
 
 func TestReferenceShiftIsNoted(t *testing.T) {
