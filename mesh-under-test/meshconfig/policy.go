@@ -139,14 +139,16 @@ type RateLimit struct {
 	Burst             uint32  `yaml:"burst,omitempty" json:"burst,omitempty"`
 }
 
-// Authorization lists who may call a service; a request matching no rule
-// is denied (403) once any rule exists for the service.
+// Authorization lists who may call a service. A request matching a Deny
+// rule is refused (403); otherwise, once any Allow rule exists, a request
+// matching no Allow rule is refused. One entry per service.
 type Authorization struct {
 	Service string      `yaml:"service" json:"service,omitempty"`
-	Allow   []AuthzRule `yaml:"allow" json:"allow,omitempty"`
+	Allow   []AuthzRule `yaml:"allow,omitempty" json:"allow,omitempty"`
+	Deny    []AuthzRule `yaml:"deny,omitempty" json:"deny,omitempty"`
 }
 
-// AuthzRule allows requests from any of From (SPIFFE ids; empty means any)
+// AuthzRule matches (to allow or deny) requests from any of From (SPIFFE ids; empty means any)
 // to any of Paths (prefixes; empty means any) with any of Methods (empty
 // means any).
 type AuthzRule struct {

@@ -205,14 +205,28 @@ func (pol *Policy) validate(c *checker, known func(path, name string)) {
 			}
 		}
 	}
+	rateLimited := map[string]int{}
 	for i, r := range pol.RateLimits {
 		p := fmt.Sprintf("policy.rateLimits[%d]", i)
 		known(p+".service", r.Service)
+		if j, dup := rateLimited[r.Service]; dup {
+			c.add(p+".service", "service %q already has a rate limit (policy.rateLimits[%d])", r.Service, j)
+		}
+		rateLimited[r.Service] = i
 		if r.RequestsPerSecond <= 0 {
 			c.add(p+".requestsPerSecond", "must be positive")
 		}
 	}
+	authorized := map[string]int{}
 	for i, a := range pol.Authorization {
-		known(fmt.Sprintf("policy.authorization[%d].service", i), a.Service)
+		p := fmt.Sprintf("policy.authorization[%d]", i)
+		known(p+".service", a.Service)
+		if j, dup := authorized[a.Service]; dup {
+			c.add(p+".service", "service %q already has an authorization entry (policy.authorization[%d]): merge the rules into one", a.Service, j)
+		}
+		authorized[a.Service] = i
+		if len(a.Allow) == 0 && len(a.Deny) == 0 {
+			c.add(p, "needs allow or deny rules")
+		}
 	}
 }

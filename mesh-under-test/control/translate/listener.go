@@ -7,6 +7,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	faultv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/fault/v3"
 	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
@@ -123,18 +124,25 @@ func inbound(ix *index, p *meshconfig.Proxy) (*inboundResult, error) {
 			Action: &routev3.Route_Route{Route: &routev3.RouteAction{ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: clusterName}, Timeout: noTimeout()}},
 		}}}
 		var filters []*hcmv3.HttpFilter
+		perFilter := map[string]*anypb.Any{}
 		if svc != nil {
+			// Authorization before the rate limit: a refused caller spends
+			// no tokens of the service's budget.
+			if az := ix.authz[svc.Name]; az != nil && len(az.Deny) > 0 {
+				filters = append(filters, httpFilter(FilterRBACDeny, &rbacfilterv3.RBAC{}))
+				perFilter[FilterRBACDeny] = mustAny(rbacPerRoute(az.Service, "deny", az.Deny, rbacv3.RBAC_DENY))
+			}
+			if az := ix.authz[svc.Name]; az != nil && len(az.Allow) > 0 {
+				filters = append(filters, httpFilter(FilterRBAC, &rbacfilterv3.RBAC{}))
+				perFilter[FilterRBAC] = mustAny(rbacPerRoute(az.Service, "allow", az.Allow, rbacv3.RBAC_ALLOW))
+			}
 			if rl := ix.rateLimit[svc.Name]; rl != nil {
 				filters = append(filters, httpFilter(FilterRateLimit, &ratelimitv3.LocalRateLimit{StatPrefix: "local_rate_limit"}))
-				vh.TypedPerFilterConfig = map[string]*anypb.Any{FilterRateLimit: mustAny(localRateLimit(rl))}
+				perFilter[FilterRateLimit] = mustAny(localRateLimit(rl))
 			}
-			if az := ix.authz[svc.Name]; az != nil {
-				filters = append(filters, httpFilter(FilterRBAC, &rbacfilterv3.RBAC{}))
-				if vh.TypedPerFilterConfig == nil {
-					vh.TypedPerFilterConfig = map[string]*anypb.Any{}
-				}
-				vh.TypedPerFilterConfig[FilterRBAC] = mustAny(rbacPerRoute(az))
-			}
+		}
+		if len(perFilter) > 0 {
+			vh.TypedPerFilterConfig = perFilter
 		}
 		out.route = &routev3.RouteConfiguration{Name: name, VirtualHosts: []*routev3.VirtualHost{vh}}
 		netFilter = hcm(name, name, filters)
@@ -169,6 +177,14 @@ func hcm(statPrefix, routeName string, filters []*hcmv3.HttpFilter) *listenerv3.
 			ConfigSource: adsSource(), RouteConfigName: routeName,
 		}},
 		HttpFilters: filters,
+		// Paths are normalised (RFC 3986), %2F/%5C decoded and slashes
+		// merged before routing and authorization, so "/x/../admin",
+		// "//admin" and "/public/..%2fadmin" meet the rules for "/admin"
+		// (Istio's DECODE_AND_MERGE_SLASHES). No upgrade_configs: every
+		// Upgrade is refused.
+		NormalizePath:                wrapperspb.Bool(true),
+		MergeSlashes:                 true,
+		PathWithEscapedSlashesAction: hcmv3.HttpConnectionManager_UNESCAPE_AND_FORWARD,
 	}
 	return &listenerv3.Filter{Name: FilterHCM, ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(m)}}
 }

@@ -25,7 +25,10 @@ const (
 	FilterFault     = "envoy.filters.http.fault"
 	FilterRateLimit = "envoy.filters.http.local_ratelimit"
 	FilterRBAC      = "envoy.filters.http.rbac"
-	FilterRouter    = "envoy.filters.http.router"
+	// FilterRBACDeny is a second RBAC filter, before FilterRBAC, holding a
+	// service's deny rules (as Istio runs DENY policies before ALLOW).
+	FilterRBACDeny = "envoy.filters.http.rbac.deny"
+	FilterRouter   = "envoy.filters.http.router"
 )
 
 // domains are the host names callers may use for a service: its short
@@ -178,10 +181,12 @@ func localRateLimit(r *meshconfig.RateLimit) *ratelimitv3.LocalRateLimit {
 	}
 }
 
-// rbacPerRoute allows what any rule allows and denies the rest.
-func rbacPerRoute(a *meshconfig.Authorization) *rbacfilterv3.RBACPerRoute {
+// rbacPerRoute is the RBAC of one authorization entry's rules: with
+// action ALLOW, what any rule matches is allowed and the rest denied; with
+// DENY, what any rule matches is denied.
+func rbacPerRoute(service, kind string, rules []meshconfig.AuthzRule, action rbacv3.RBAC_Action) *rbacfilterv3.RBACPerRoute {
 	pols := map[string]*rbacv3.Policy{}
-	for i, rule := range a.Allow {
+	for i, rule := range rules {
 		p := &rbacv3.Policy{}
 		if len(rule.From) == 0 {
 			p.Principals = []*rbacv3.Principal{{Identifier: &rbacv3.Principal_Any{Any: true}}}
@@ -213,7 +218,7 @@ func rbacPerRoute(a *meshconfig.Authorization) *rbacfilterv3.RBACPerRoute {
 		} else {
 			p.Permissions = []*rbacv3.Permission{{Rule: &rbacv3.Permission_AndRules{AndRules: &rbacv3.Permission_Set{Rules: and}}}}
 		}
-		pols[fmt.Sprintf("%s-allow-%d", a.Service, i)] = p
+		pols[fmt.Sprintf("%s-%s-%d", service, kind, i)] = p
 	}
-	return &rbacfilterv3.RBACPerRoute{Rbac: &rbacfilterv3.RBAC{Rules: &rbacv3.RBAC{Action: rbacv3.RBAC_ALLOW, Policies: pols}}}
+	return &rbacfilterv3.RBACPerRoute{Rbac: &rbacfilterv3.RBAC{Rules: &rbacv3.RBAC{Action: action, Policies: pols}}}
 }

@@ -169,7 +169,13 @@ func TestFeaturesUseStandardEnvoyFields(t *testing.T) {
 	l := server.Listeners[0]
 	require.NoError(t, l.ValidateAll())
 	require.NotNil(t, l.FilterChains[0].TransportSocket, "strict mTLS inbound")
-	assertFilters(t, l.FilterChains[0].Filters[0].GetTypedConfig(), FilterRateLimit, FilterRBAC, FilterRouter)
+	assertFilters(t, l.FilterChains[0].Filters[0].GetTypedConfig(), FilterRBAC, FilterRateLimit, FilterRouter)
+	h := &hcmv3.HttpConnectionManager{}
+	require.NoError(t, l.FilterChains[0].Filters[0].GetTypedConfig().UnmarshalTo(h))
+	assert.True(t, h.GetNormalizePath().GetValue(), "paths are normalised before authorization")
+	assert.True(t, h.GetMergeSlashes())
+	assert.Equal(t, hcmv3.HttpConnectionManager_UNESCAPE_AND_FORWARD, h.GetPathWithEscapedSlashesAction())
+	assert.Empty(t, h.GetUpgradeConfigs(), "no upgrade is allowed by default")
 	vh := server.Routes[0].VirtualHosts[0]
 	assert.Contains(t, vh.TypedPerFilterConfig, FilterRateLimit)
 	assert.Contains(t, vh.TypedPerFilterConfig, FilterRBAC)

@@ -7,10 +7,13 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
-// unpack decodes a typed_config into a fresh message of type T.
+// unpack decodes a typed config and runs its PGV validation (the rules
+// Envoy enforces on the same message), so invalid config is NACKed with
+// the rule that failed instead of reaching the data path.
 func unpack[T any, PT interface {
 	*T
 	proto.Message
+	validator
 }](a *anypb.Any) (PT, error) {
 	var m PT = new(T)
 	if a == nil {
@@ -18,6 +21,9 @@ func unpack[T any, PT interface {
 	}
 	if err := a.UnmarshalTo(m); err != nil {
 		return nil, fmt.Errorf("typed_config %s: %w", a.GetTypeUrl(), err)
+	}
+	if err := m.ValidateAll(); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, m.ProtoReflect().Descriptor().FullName(), err)
 	}
 	return m, nil
 }

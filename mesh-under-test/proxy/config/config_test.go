@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/filter"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/lb"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/match"
 )
@@ -31,8 +32,10 @@ func TestParseFileAndCompile(t *testing.T) {
 	require.NotNil(t, route)
 	assert.Len(t, route.Clusters, 2)
 	assert.Equal(t, 2, route.Retry.NumRetries)
-	assert.Equal(t, 503, route.Fault.AbortStatus)
-	assert.Equal(t, uint32(10_000), route.Fault.AbortPerMillion)
+	f := route.Filters.Find(filter.Fault)
+	require.NotNil(t, f, "the route's fault overrides the HCM's empty one")
+	assert.Equal(t, 503, f.Fault().AbortStatus)
+	assert.Equal(t, uint32(10_000), f.Fault().AbortPerMillion)
 	v1 := s.Clusters["reviews-v1"]
 	assert.Equal(t, lb.LeastRequest, v1.Policy)
 	assert.Equal(t, int64(100), v1.Thresholds.MaxConnections)

@@ -5,18 +5,16 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	faultv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/fault/v3"
-	lrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
-	rbacfilter "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
-	"github.com/meshbench/meshbench/mesh-under-test/proxy/authz"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/filter"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/match"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid"
 )
@@ -25,11 +23,6 @@ import (
 const (
 	typeHCM      = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
 	typeTCPProxy = "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
-	typeRouter   = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
-	typeFault    = "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault"
-	typeLRL      = "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
-	typeRBAC     = "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC"
-	typeRBACPR   = "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBACPerRoute"
 )
 
 func (cc *compileCtx) compileListener(l *listenerv3.Listener) (*Listener, error) {
@@ -92,9 +85,6 @@ func (cc *compileCtx) compileChain(listener string, i int, fc *listenerv3.Filter
 		if err != nil {
 			return nil, err
 		}
-		if err := validate("http_connection_manager", h.GetStatPrefix(), h); err != nil {
-			return nil, err
-		}
 		ch.HTTP, err = cc.compileHCM(h)
 		if err != nil {
 			return nil, fmt.Errorf("http_connection_manager: %w", err)
@@ -117,9 +107,20 @@ func (cc *compileCtx) compileChain(listener string, i int, fc *listenerv3.Filter
 func (cc *compileCtx) compileHCM(h *hcmv3.HttpConnectionManager) (*HTTP, error) {
 	out := &HTTP{StatPrefix: h.GetStatPrefix(), GenerateTraces: h.GetTracing() != nil,
 		StreamIdleTimeout: h.GetStreamIdleTimeout().AsDuration()}
+	var err error
+	if out.Path, err = filter.CompilePathOptions(h); err != nil {
+		return nil, err
+	}
+	hx := &hcmCtx{}
+	if hx.chain, err = filter.CompileChain(h.GetHttpFilters()); err != nil {
+		return nil, err
+	}
+	if hx.upgrades, err = compileUpgrades(h.GetUpgradeConfigs()); err != nil {
+		return nil, err
+	}
 	switch rs := h.GetRouteSpecifier().(type) {
 	case *hcmv3.HttpConnectionManager_RouteConfig:
-		t, err := cc.compileRouteConfig(rs.RouteConfig)
+		t, err := cc.compileRouteConfig(rs.RouteConfig, hx)
 		if err != nil {
 			return nil, err
 		}
@@ -131,7 +132,7 @@ func (cc *compileCtx) compileHCM(h *hcmv3.HttpConnectionManager) (*HTTP, error) 
 				if err := validate("route_configuration", name, rc); err != nil {
 					return nil, err
 				}
-				t, err := cc.compileRouteConfig(rc)
+				t, err := cc.compileRouteConfig(rc, hx)
 				if err != nil {
 					return nil, err
 				}
@@ -144,46 +145,39 @@ func (cc *compileCtx) compileHCM(h *hcmv3.HttpConnectionManager) (*HTTP, error) 
 	default:
 		return nil, fmt.Errorf("route specifier %T: %w", rs, match.ErrUnsupported)
 	}
-	sawRouter := false
-	for _, f := range h.GetHttpFilters() {
-		if sawRouter {
-			return nil, fmt.Errorf("http filter %q after the router", f.GetName())
-		}
-		var err error
-		switch url := f.GetTypedConfig().GetTypeUrl(); url {
-		case typeRouter:
-			sawRouter = true
-		case typeFault:
-			var fc *faultv3.HTTPFault
-			if fc, err = unpack[faultv3.HTTPFault](f.GetTypedConfig()); err == nil {
-				out.Fault, err = compileFault(fc)
-			}
-		case typeLRL:
-			var lc *lrlv3.LocalRateLimit
-			if lc, err = unpack[lrlv3.LocalRateLimit](f.GetTypedConfig()); err == nil {
-				out.RateLimit, err = compileRateLimit(lc)
-			}
-		case typeRBAC:
-			var rc *rbacfilter.RBAC
-			if rc, err = unpack[rbacfilter.RBAC](f.GetTypedConfig()); err == nil {
-				out.RBAC, err = authz.Compile(rc)
-			}
-		default:
-			err = fmt.Errorf("%s: %w", url, match.ErrUnsupported)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("http filter %q: %w", f.GetName(), err)
-		}
-	}
-	if !sawRouter {
-		return nil, errors.New("http_filters must end with envoy.filters.http.router")
-	}
 	for _, al := range h.GetAccessLog() {
 		frac, err := accessLogFraction(al)
 		if err != nil {
 			return nil, fmt.Errorf("access_log %q: %w", al.GetName(), err)
 		}
 		out.AccessLogFraction = frac
+	}
+	return out, nil
+}
+
+// hcmCtx is what routes need from their HCM: its filter chain (to resolve
+// per-filter config against) and the upgrade types it allows.
+type hcmCtx struct {
+	chain    filter.Chain
+	upgrades map[string]bool // lower-case type -> enabled
+}
+
+// compileUpgrades reads the HCM's upgrade_configs. Without an entry, an
+// upgrade type is refused (403), as in Envoy.
+func compileUpgrades(ucs []*hcmv3.HttpConnectionManager_UpgradeConfig) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, u := range ucs {
+		t := strings.ToLower(u.GetUpgradeType())
+		if t == "connect" {
+			return nil, fmt.Errorf("upgrade_configs %q: %w", u.GetUpgradeType(), match.ErrUnsupported)
+		}
+		if len(u.GetFilters()) > 0 {
+			return nil, fmt.Errorf("upgrade_configs %q filters: %w", u.GetUpgradeType(), match.ErrUnsupported)
+		}
+		if _, dup := out[t]; dup {
+			return nil, fmt.Errorf("upgrade_configs: %q listed twice", u.GetUpgradeType())
+		}
+		out[t] = u.GetEnabled() == nil || u.GetEnabled().GetValue()
 	}
 	return out, nil
 }
@@ -200,5 +194,5 @@ func accessLogFraction(al *accesslogv3.AccessLog) (float64, error) {
 	if rf == nil {
 		return 0, fmt.Errorf("access log filter %T: %w (only runtime_filter sampling)", f.GetFilterSpecifier(), match.ErrUnsupported)
 	}
-	return float64(perMillion(rf.GetPercentSampled(), 1_000_000)) / 1e6, nil
+	return float64(filter.PerMillion(rf.GetPercentSampled(), 1_000_000)) / 1e6, nil
 }

@@ -8,13 +8,8 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	faultv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/fault/v3"
-	lrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
-	rbacfilter "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 
-	"google.golang.org/protobuf/types/known/anypb"
-
-	"github.com/meshbench/meshbench/mesh-under-test/proxy/authz"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/filter"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/http1"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/match"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/resilience"
@@ -24,8 +19,12 @@ import (
 // defaultRouteTimeout is Envoy's default for a route without timeout.
 const defaultRouteTimeout = 15 * time.Second
 
-func (cc *compileCtx) compileRouteConfig(rc *routev3.RouteConfiguration) (*router.Table, error) {
+func (cc *compileCtx) compileRouteConfig(rc *routev3.RouteConfiguration, hx *hcmCtx) (*router.Table, error) {
 	t := router.NewTable(rc.GetName())
+	rcLevel, err := hx.chain.CompileLevel(rc.GetTypedPerFilterConfig())
+	if err != nil {
+		return nil, fmt.Errorf("route_configuration %q: %w", rc.GetName(), err)
+	}
 	cfgReq, cfgResp, err := edits(rc.GetRequestHeadersToAdd(), rc.GetRequestHeadersToRemove(),
 		rc.GetResponseHeadersToAdd(), rc.GetResponseHeadersToRemove())
 	if err != nil {
@@ -37,9 +36,13 @@ func (cc *compileCtx) compileRouteConfig(rc *routev3.RouteConfiguration) (*route
 		if err != nil {
 			return nil, fmt.Errorf("virtual_host %q: %w", vh.GetName(), err)
 		}
+		vhLevel, err := hx.chain.CompileLevel(vh.GetTypedPerFilterConfig())
+		if err != nil {
+			return nil, fmt.Errorf("virtual_host %q: %w", vh.GetName(), err)
+		}
 		cvh := &router.VirtualHost{Name: vh.GetName()}
 		for i, r := range vh.GetRoutes() {
-			cr, err := cc.compileRoute(r)
+			cr, err := cc.compileRoute(r, hx, vhLevel, rcLevel)
 			if err != nil {
 				return nil, fmt.Errorf("virtual_host %q route %d (%q): %w", vh.GetName(), i, r.GetName(), err)
 			}
@@ -55,7 +58,9 @@ func (cc *compileCtx) compileRouteConfig(rc *routev3.RouteConfiguration) (*route
 	return t, nil
 }
 
-func (cc *compileCtx) compileRoute(r *routev3.Route) (*router.Route, error) {
+// compileRoute compiles one route; outer are the virtual host's and the
+// route configuration's per-filter levels, most specific first.
+func (cc *compileCtx) compileRoute(r *routev3.Route, hx *hcmCtx, outer ...filter.Level) (*router.Route, error) {
 	m := r.GetMatch()
 	out := &router.Route{Name: r.GetName(), CaseSensitive: m.GetCaseSensitive() == nil || m.GetCaseSensitive().GetValue()}
 	switch p := m.GetPathSpecifier().(type) {
@@ -87,9 +92,15 @@ func (cc *compileCtx) compileRoute(r *routev3.Route) (*router.Route, error) {
 	if err != nil {
 		return nil, err
 	}
+	routeLevel, err := hx.chain.CompileLevel(r.GetTypedPerFilterConfig())
+	if err != nil {
+		return nil, err
+	}
+	levels := append([]filter.Level{routeLevel}, outer...)
+	out.Filters = hx.chain.Resolve(levels...)
 	switch a := r.GetAction().(type) {
 	case *routev3.Route_Route:
-		if err := cc.compileAction(out, a.Route); err != nil {
+		if err := cc.compileAction(out, a.Route, hx, levels); err != nil {
 			return nil, err
 		}
 	case *routev3.Route_DirectResponse:
@@ -98,20 +109,17 @@ func (cc *compileCtx) compileRoute(r *routev3.Route) (*router.Route, error) {
 	default:
 		return nil, fmt.Errorf("route action %T: %w", a, match.ErrUnsupported)
 	}
-	if err := compilePerFilter(out, r.GetTypedPerFilterConfig()); err != nil {
-		return nil, err
-	}
 	return out, nil
 }
 
-func (cc *compileCtx) compileAction(out *router.Route, a *routev3.RouteAction) error {
+func (cc *compileCtx) compileAction(out *router.Route, a *routev3.RouteAction, hx *hcmCtx, levels []filter.Level) error {
 	switch cs := a.GetClusterSpecifier().(type) {
 	case *routev3.RouteAction_Cluster:
 		c := cc.snap.Clusters[cs.Cluster]
 		if c == nil {
 			return fmt.Errorf("unknown cluster %q", cs.Cluster)
 		}
-		out.Clusters = []router.WeightedCluster{{Cluster: c, Weight: 1}}
+		out.Clusters = []router.WeightedCluster{{Cluster: c, Weight: 1, Filters: out.Filters}}
 	case *routev3.RouteAction_WeightedClusters:
 		for _, wc := range cs.WeightedClusters.GetClusters() {
 			c := cc.snap.Clusters[wc.GetName()]
@@ -121,7 +129,12 @@ func (cc *compileCtx) compileAction(out *router.Route, a *routev3.RouteAction) e
 			if wc.GetWeight() == nil {
 				return fmt.Errorf("weighted_clusters: cluster %q has no weight", wc.GetName())
 			}
-			out.Clusters = append(out.Clusters, router.WeightedCluster{Cluster: c, Weight: wc.GetWeight().GetValue()})
+			wcLevel, err := hx.chain.CompileLevel(wc.GetTypedPerFilterConfig())
+			if err != nil {
+				return fmt.Errorf("weighted_clusters: cluster %q: %w", wc.GetName(), err)
+			}
+			out.Clusters = append(out.Clusters, router.WeightedCluster{Cluster: c, Weight: wc.GetWeight().GetValue(),
+				Filters: hx.chain.Resolve(append([]filter.Level{wcLevel}, levels...)...)})
 		}
 	default:
 		return fmt.Errorf("cluster specifier %T: %w", cs, match.ErrUnsupported)
@@ -137,6 +150,10 @@ func (cc *compileCtx) compileAction(out *router.Route, a *routev3.RouteAction) e
 	out.Timeout = defaultRouteTimeout
 	if a.GetTimeout() != nil {
 		out.Timeout = a.GetTimeout().AsDuration()
+	}
+	var err error
+	if out.Upgrades, err = routeUpgrades(hx.upgrades, a.GetUpgradeConfigs()); err != nil {
+		return err
 	}
 	if rp := a.GetRetryPolicy(); rp != nil {
 		p, err := compileRetry(rp)
@@ -179,36 +196,28 @@ func compileRetry(rp *routev3.RetryPolicy) (*resilience.RetryPolicy, error) {
 	return p, nil
 }
 
-// compilePerFilter reads typed_per_filter_config, keyed by filter name and
-// recognized by its type.
-func compilePerFilter(out *router.Route, m map[string]*anypb.Any) error {
-	for name, a := range m {
-		var err error
-		switch a.GetTypeUrl() {
-		case typeFault:
-			var f *faultv3.HTTPFault
-			if f, err = unpack[faultv3.HTTPFault](a); err == nil {
-				out.Fault, err = compileFault(f)
-			}
-		case typeLRL:
-			var l *lrlv3.LocalRateLimit
-			if l, err = unpack[lrlv3.LocalRateLimit](a); err == nil {
-				out.RateLimit, err = compileRateLimit(l)
-			}
-		case typeRBACPR:
-			var r *rbacfilter.RBACPerRoute
-			if r, err = unpack[rbacfilter.RBACPerRoute](a); err == nil {
-				out.RBAC, err = authz.Compile(r.GetRbac())
-				out.RBACSet = true
-			}
-		default:
-			err = match.ErrUnsupported
+// routeUpgrades lists the upgrade types a route allows: those the HCM
+// lists, enabled by the route's own upgrade_configs entry when it has one
+// and by the HCM's otherwise (Envoy's rule: a type the HCM does not list
+// is refused whatever the route says).
+func routeUpgrades(hcm map[string]bool, route []*routev3.RouteAction_UpgradeConfig) ([]string, error) {
+	var out []string
+	override := map[string]bool{}
+	for _, u := range route {
+		if u.GetConnectConfig() != nil {
+			return nil, fmt.Errorf("upgrade_configs %q connect_config: %w", u.GetUpgradeType(), match.ErrUnsupported)
 		}
-		if err != nil {
-			return fmt.Errorf("typed_per_filter_config %q (%s): %w", name, a.GetTypeUrl(), err)
+		override[strings.ToLower(u.GetUpgradeType())] = u.GetEnabled() == nil || u.GetEnabled().GetValue()
+	}
+	for t, enabled := range hcm {
+		if v, ok := override[t]; ok {
+			enabled = v
+		}
+		if enabled {
+			out = append(out, t)
 		}
 	}
-	return nil
+	return out, nil
 }
 
 func edits(reqAdd []*corev3.HeaderValueOption, reqRemove []string, respAdd []*corev3.HeaderValueOption, respRemove []string) (*http1.Edits, *http1.Edits, error) {

@@ -4,9 +4,8 @@ import (
 	"crypto/tls"
 	"time"
 
-	"github.com/meshbench/meshbench/mesh-under-test/proxy/authz"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/filter"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/health"
-	"github.com/meshbench/meshbench/mesh-under-test/proxy/resilience"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/router"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/upstream"
@@ -69,9 +68,8 @@ type Chain struct {
 type HTTP struct {
 	StatPrefix string
 	Routes     *router.Table
-	RBAC       *authz.Policy
-	Fault      *resilience.Fault
-	RateLimit  *resilience.TokenBucket
+	// Path is how request paths are normalised before routing.
+	Path filter.PathOptions
 	// AccessLogFraction of requests are logged (0: off).
 	AccessLogFraction float64
 	// GenerateTraces starts a trace for requests without context (tracing set).

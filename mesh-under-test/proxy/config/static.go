@@ -172,6 +172,8 @@ func addStatic(r *xdsconfig.Resources, dir string, i int, m Mapping, td corev3.T
 				}},
 			}}}},
 		}},
+		// A plain relay tunnels WebSocket; any other upgrade is refused.
+		UpgradeConfigs: []*hcmv3.HttpConnectionManager_UpgradeConfig{{UpgradeType: "websocket"}},
 		HttpFilters: []*hcmv3.HttpFilter{{Name: "envoy.filters.http.router",
 			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: MustAny(&routerv3.Router{})}}},
 	}

@@ -33,6 +33,7 @@ type h1conn struct {
 	resp  *http1.Response
 	body  []byte
 	scr   []byte
+	path  []byte // a normalised request path
 	trace telemetry.Trace
 	dyn   [4]http1.Dyn
 	attrs match.Attrs

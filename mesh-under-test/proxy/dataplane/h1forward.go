@@ -18,46 +18,17 @@ func (h *h1conn) serveOne(start time.Time) bool {
 	a := &h.attrs
 	a.Authority, a.Path, a.Method, a.Headers, a.Principal = req.Host, req.Target, req.Method, req, h.peer
 
-	route := hc.Routes.Match(a)
-	if route == nil {
-		return h.localReply(404, "Not Found", "no route\n", false, "no_route")
+	var upgrade []byte
+	if req.Upgrade {
+		upgrade, _ = req.Get("upgrade")
 	}
-	policy := hc.RBAC
-	if route.RBACSet {
-		policy = route.RBAC
+	ad, scratch := h.p.admit(hc, a, upgrade, h.path, start)
+	h.path = scratch
+	if ad.status > 0 {
+		return h.localReply(ad.status, reason(ad.status), ad.body, false, ad.why)
 	}
-	if ok, _ := policy.Allowed(a); !ok {
-		return h.localReply(403, "Forbidden", "RBAC: access denied\n", false, "rbac_denied")
-	}
-	rl := route.RateLimit
-	if rl == nil {
-		rl = hc.RateLimit
-	}
-	if rl != nil && !rl.Allow(start.UnixNano()) {
-		return h.localReply(429, "Too Many Requests", "local_rate_limited\n", false, "rate_limited")
-	}
-	fault := route.Fault
-	if fault == nil {
-		fault = hc.Fault
-	}
-	if fault != nil {
-		delay, abort := fault.Decide()
-		if delay > 0 {
-			time.Sleep(delay)
-		}
-		if abort > 0 {
-			return h.localReply(abort, "Fault Injected", "fault filter abort\n", false, "fault_abort")
-		}
-	}
-	if route.DirectStatus > 0 {
-		return h.localReply(route.DirectStatus, "Direct", route.DirectBody, false, "direct_response")
-	}
-	h.p.opts.Inject.Request()
-	cluster := route.Pick()
-	if !cluster.Breakers.AcquireRequest() {
-		h.p.metrics.Overflows.WithLabelValues(cluster.Name, "max_requests").Inc()
-		return h.localReply(503, "Service Unavailable", "upstream overflow\n", false, "overflow")
-	}
+	req.Target = ad.target
+	route, cluster := ad.route, ad.cluster
 	defer cluster.Breakers.ReleaseRequest()
 	if req.Expect100 {
 		_, _ = h.bw.WriteString("HTTP/1.1 100 Continue\r\n\r\n")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,49 +111,18 @@ func (s *h2conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hc := chain.HTTP
 	a := &match.Attrs{Authority: match.BytesOf(r.Host), Path: match.BytesOf(r.RequestURI),
 		Method: match.BytesOf(r.Method), Headers: h2Headers{r.Header}, Principal: s.peer}
-	route := hc.Routes.Match(a)
-	if route == nil {
-		s.local(w, r, 404, "no route\n", "no_route")
+	ad, _ := s.p.admit(hc, a, nil, nil, start)
+	if ad.status > 0 {
+		s.local(w, r, ad.status, ad.body, ad.why)
 		return
 	}
-	policy := hc.RBAC
-	if route.RBACSet {
-		policy = route.RBAC
-	}
-	if ok, _ := policy.Allowed(a); !ok {
-		s.local(w, r, 403, "RBAC: access denied\n", "rbac_denied")
-		return
-	}
-	rl := route.RateLimit
-	if rl == nil {
-		rl = hc.RateLimit
-	}
-	if rl != nil && !rl.Allow(start.UnixNano()) {
-		s.local(w, r, 429, "local_rate_limited\n", "rate_limited")
-		return
-	}
-	fault := route.Fault
-	if fault == nil {
-		fault = hc.Fault
-	}
-	if delay, abort := fault.Decide(); delay > 0 || abort > 0 {
-		time.Sleep(delay)
-		if abort > 0 {
-			s.local(w, r, abort, "fault filter abort\n", "fault_abort")
+	if string(ad.target) != r.RequestURI { // normalised: forward what was authorized
+		if err := setTarget(r, string(ad.target)); err != nil {
+			s.local(w, r, 400, "invalid path\n", "invalid_path")
 			return
 		}
 	}
-	if route.DirectStatus > 0 {
-		s.local(w, r, route.DirectStatus, route.DirectBody, "direct_response")
-		return
-	}
-	s.p.opts.Inject.Request()
-	cluster := route.Pick()
-	if !cluster.Breakers.AcquireRequest() {
-		s.p.metrics.Overflows.WithLabelValues(cluster.Name, "max_requests").Inc()
-		s.local(w, r, 503, "upstream overflow\n", "overflow")
-		return
-	}
+	route, cluster := ad.route, ad.cluster
 	defer cluster.Breakers.ReleaseRequest()
 	var status int
 	var respBytes int64
@@ -170,6 +140,17 @@ func (s *h2conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				ReqBytes: max(r.ContentLength, 0), RespBytes: respBytes, Duration: time.Since(start)})
 		}
 	}
+}
+
+// setTarget replaces the request's target (path and query) with the
+// normalised one, for both upstream protocols.
+func setTarget(r *http.Request, target string) error {
+	u, err := url.ParseRequestURI(target)
+	if err != nil {
+		return err
+	}
+	r.RequestURI, r.URL.Path, r.URL.RawPath, r.URL.RawQuery = target, u.Path, u.RawPath, u.RawQuery
+	return nil
 }
 
 // hopHeaders are never forwarded (RFC 9113 8.2.2); "te: trailers" is the

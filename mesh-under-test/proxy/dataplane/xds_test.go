@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -108,6 +109,8 @@ func TestStalePooledConnectionIsRetriedTransparently(t *testing.T) {
 	}
 }
 
+// TestWebSocketUpgradeIsTunneled: a static relay lists websocket in its
+// upgrade_configs; another upgrade type is refused before any upstream.
 func TestWebSocketUpgradeIsTunneled(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -149,6 +152,16 @@ func TestWebSocketUpgradeIsTunneled(t *testing.T) {
 	_, err = io.ReadFull(c, got)
 	require.NoError(t, err)
 	assert.Equal(t, "frame-bytes", string(got))
+
+	c2, err := net.Dial("tcp", pa)
+	require.NoError(t, err)
+	defer c2.Close()
+	_ = c2.SetDeadline(time.Now().Add(5 * time.Second))
+	_, err = io.WriteString(c2, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n")
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(c2), nil)
+	require.NoError(t, err)
+	assert.Equal(t, 403, resp.StatusCode, "an upgrade type not in upgrade_configs is refused")
 }
 
 var _ = corev3.TrafficDirection_INBOUND

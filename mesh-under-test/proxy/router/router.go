@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/meshbench/meshbench/mesh-under-test/proxy/authz"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/filter"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/http1"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/match"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/resilience"
@@ -26,6 +26,9 @@ const (
 type WeightedCluster struct {
 	Cluster *upstream.Cluster
 	Weight  uint32
+	// Filters are the HTTP filters in effect when this cluster is picked
+	// (its typed_per_filter_config over the route's).
+	Filters filter.List
 	cum     uint32
 }
 
@@ -47,11 +50,11 @@ type Route struct {
 	Retry     *resilience.RetryPolicy
 	ReqEdits  *http1.Edits
 	RespEdits *http1.Edits
-	Fault     *resilience.Fault
-	RateLimit *resilience.TokenBucket
-	// RBAC overrides the listener's policy when RBACSet.
-	RBAC    *authz.Policy
-	RBACSet bool
+	// Filters are the HTTP filters in effect for this route, each from the
+	// most specific level that configures it.
+	Filters filter.List
+	// Upgrades are the upgrade types (lower case) this route allows.
+	Upgrades []string
 }
 
 // Finish prepares the weighted split; call once after filling Clusters.
@@ -66,19 +69,37 @@ func (r *Route) Finish() {
 
 // Pick chooses the target cluster by weight.
 func (r *Route) Pick() *upstream.Cluster {
+	if wc := r.PickTarget(); wc != nil {
+		return wc.Cluster
+	}
+	return nil
+}
+
+// PickTarget chooses the weighted cluster (and so its filters) by weight.
+func (r *Route) PickTarget() *WeightedCluster {
 	switch len(r.Clusters) {
 	case 0:
 		return nil
 	case 1:
-		return r.Clusters[0].Cluster
+		return &r.Clusters[0]
 	}
 	x := rand.Uint32N(r.total)
 	for i := range r.Clusters {
 		if x < r.Clusters[i].cum {
-			return r.Clusters[i].Cluster
+			return &r.Clusters[i]
 		}
 	}
-	return r.Clusters[len(r.Clusters)-1].Cluster
+	return &r.Clusters[len(r.Clusters)-1]
+}
+
+// AllowsUpgrade reports whether the route allows an upgrade to typ.
+func (r *Route) AllowsUpgrade(typ []byte) bool {
+	for _, u := range r.Upgrades {
+		if http1.EqualFold(typ, u) {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *Route) matchPath(p []byte) bool {

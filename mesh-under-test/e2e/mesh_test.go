@@ -1,0 +1,194 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
+)
+
+const token = "e2e-bootstrap-token"
+
+// Identities of the two callers the tests use.
+const (
+	idA = "spiffe://cluster.local/ns/default/sa/a"
+	idB = "spiffe://cluster.local/ns/default/sa/b"
+)
+
+// app is the workload behind the server proxy: it records the path of
+// every request it receives and answers 200 "ok".
+type app struct {
+	mu    sync.Mutex
+	paths []string
+	srv   *httptest.Server
+}
+
+func startApp(t *testing.T) *app {
+	a := &app{}
+	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		a.paths = append(a.paths, r.Method+" "+r.RequestURI)
+		a.mu.Unlock()
+		_, _ = io.WriteString(w, "ok")
+	}))
+	t.Cleanup(a.srv.Close)
+	return a
+}
+
+// seen returns the requests the app received so far.
+func (a *app) seen() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.paths...)
+}
+
+// mesh is one running mesh: meshcontrol, a server proxy for service "web"
+// in front of the app, and two client proxies (identities a and b), each
+// with an outbound port bound to "web".
+type mesh struct {
+	t        *testing.T
+	file     string
+	app      *app
+	inbound  string // the server proxy's inbound listener
+	outA     string // client a's outbound listener
+	outB     string
+	controlA string // meshcontrol's admin address
+}
+
+// newMesh writes the mesh file (policy edits it) and starts every process.
+func newMesh(t *testing.T, mtls string, policy func(*meshconfig.Policy)) *mesh {
+	t.Helper()
+	m := &mesh{t: t, app: startApp(t), inbound: freeAddr(t), outA: freeAddr(t), outB: freeAddr(t)}
+	m.file = filepath.Join(t.TempDir(), "mesh.yaml")
+	m.write(mtls, policy, 1)
+	listen, admin := freeAddr(t), freeAddr(t)
+	m.controlA = admin
+	start(t, "meshcontrol", "--mesh", m.file, "--listen", listen, "--admin", admin, "--bootstrap-token", token, "--debounce", "1ms")
+	// Proxies started before the CA listens back off for seconds.
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + admin + "/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return true
+	}, 10*time.Second, 10*time.Millisecond, "meshcontrol admin up")
+	for _, id := range []string{"web", "client-a", "client-b"} {
+		start(t, "meshproxy", "--id", id, "--xds", listen, "--xds-token", token, "--admin", freeAddr(t), "--log-level", "warn")
+	}
+	return m
+}
+
+// write renders the mesh file for revision rev.
+func (m *mesh) write(mtls string, policy func(*meshconfig.Policy), rev int64) {
+	mc := &meshconfig.Mesh{Revision: rev,
+		Services: []meshconfig.Service{{Name: "web", Endpoints: []meshconfig.Endpoint{{Address: m.inbound}}}},
+		Proxies: []meshconfig.Proxy{
+			{ID: "web", Service: "web", Inbound: &meshconfig.Inbound{Address: m.inbound, App: m.app.srv.Listener.Addr().String()}},
+			{ID: "client-a", Identity: idA, Outbound: []meshconfig.Outbound{{Address: m.outA, Service: "web"}}, Egress: []string{"web"}},
+			{ID: "client-b", Identity: idB, Outbound: []meshconfig.Outbound{{Address: m.outB, Service: "web"}}, Egress: []string{"web"}},
+		},
+		Policy: meshconfig.Policy{MTLS: mtls},
+	}
+	if policy != nil {
+		policy(&mc.Policy)
+	}
+	mc.Normalize()
+	// Write then rename, so meshcontrol's watcher never reads half a file.
+	tmp := m.file + ".tmp"
+	require.NoError(m.t, mc.WriteFile(tmp))
+	require.NoError(m.t, os.Rename(tmp, m.file))
+}
+
+// start runs a built binary until the test ends.
+func start(t *testing.T, name string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, name), args...)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("%s %v output:\n%s", name, args, out.String())
+		}
+	})
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// raw sends one request written as raw bytes (so paths reach the proxy
+// exactly as written) and returns the response status.
+func raw(addr, method, target string, extra ...string) (int, error) {
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	req := fmt.Sprintf("%s %s HTTP/1.1\r\nHost: web\r\n", method, target)
+	for _, h := range extra {
+		req += h + "\r\n"
+	}
+	req += "Connection: close\r\n\r\n"
+	if _, err := io.WriteString(c, req); err != nil {
+		return 0, err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// await waits until a request through addr gets want, which shows the
+// proxies run the configuration under test.
+func await(t *testing.T, addr, method, target string, want int) {
+	t.Helper()
+	var last string
+	ok := func() bool {
+		s, err := raw(addr, method, target)
+		last = fmt.Sprint(s, err)
+		return err == nil && s == want
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for !ok() {
+		select {
+		case <-ctx.Done():
+			require.FailNow(t, "configuration not in effect", "%s %s via %s: want %d, last %s", method, target, addr, want, last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,78 @@
+package dataplane
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/match"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/router"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/upstream"
+)
+
+// admission is the outcome of the admission step: a local reply (status >
+// 0), or the route and cluster to forward to with the cluster's request
+// breaker held (the caller releases it).
+type admission struct {
+	route   *router.Route
+	cluster *upstream.Cluster
+	// target is the request target to forward: the normalised path when
+	// normalisation changed it (a.Path is set to it too).
+	target    []byte
+	status    int
+	body, why string
+}
+
+// admit is the one admission step of HTTP/1.1 and HTTP/2, in Envoy's
+// order: path normalisation, route match, upgrade check, the HCM's HTTP
+// filters (RBAC, local rate limit, fault, in the configured order), direct
+// response, circuit breaker. upgrade is the Upgrade header's value when the
+// request has one. scratch is reused for a normalised path (HTTP/1.1 keeps
+// one per connection); the grown buffer is returned.
+func (p *Proxy) admit(hc *config.HTTP, a *match.Attrs, upgrade []byte, scratch []byte, now time.Time) (admission, []byte) {
+	target, ok := hc.Path.Apply(scratch, a.Path)
+	if !ok {
+		return admission{status: 400, body: "invalid path\n", why: "invalid_path"}, scratch
+	}
+	if len(target) > 0 && len(a.Path) > 0 && &target[0] != &a.Path[0] {
+		scratch = target
+	}
+	a.Path = target
+	route := hc.Routes.Match(a)
+	if route == nil {
+		return admission{status: 404, body: "no route\n", why: "no_route"}, scratch
+	}
+	if upgrade != nil && !route.AllowsUpgrade(upgrade) {
+		return admission{status: 403, body: "upgrade not allowed\n", why: "upgrade_failed"}, scratch
+	}
+	wc := route.PickTarget()
+	filters := route.Filters
+	if wc != nil {
+		filters = wc.Filters
+	}
+	d := filters.Admit(a, now.UnixNano())
+	if d.Delay > 0 {
+		time.Sleep(d.Delay)
+	}
+	if d.Status > 0 {
+		return admission{status: d.Status, body: d.Body, why: d.Why}, scratch
+	}
+	if route.DirectStatus > 0 {
+		return admission{status: route.DirectStatus, body: route.DirectBody, why: "direct_response"}, scratch
+	}
+	p.opts.Inject.Request()
+	cluster := wc.Cluster
+	if !cluster.Breakers.AcquireRequest() {
+		p.metrics.Overflows.WithLabelValues(cluster.Name, "max_requests").Inc()
+		return admission{status: 503, body: "upstream overflow\n", why: "overflow"}, scratch
+	}
+	return admission{route: route, cluster: cluster, target: target}, scratch
+}
+
+// reason is the reason phrase of a local reply.
+func reason(status int) string {
+	if s := http.StatusText(status); s != "" {
+		return s
+	}
+	return "Local Reply"
+}
