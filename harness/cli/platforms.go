@@ -33,12 +33,14 @@ func platformNames() []string {
 	return n
 }
 
-func newPlatform(ctx context.Context, e *env, f *runFlags, bins platform.Binaries) (platform.Platform, error) {
-	mk, ok := platformFactories()[f.platform]
+// platformFactory returns the factory of a platform by name, without
+// creating anything (a bad --platform is reported before any side effect).
+func platformFactory(name string) (func(ctx context.Context, e *env, f *runFlags, bins platform.Binaries) (platform.Platform, error), error) {
+	mk, ok := platformFactories()[name]
 	if !ok {
-		return nil, fmt.Errorf("--platform %q: unknown (known: %v)", f.platform, platformNames())
+		return nil, fmt.Errorf("--platform %q: unknown (known: %v)", name, platformNames())
 	}
-	return mk(ctx, e, f, bins)
+	return mk, nil
 }
 
 // resolveBinaries finds meshbench (this executable), meshproxy and

@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/meshbench/meshbench/harness/envinfo"
+	"github.com/meshbench/meshbench/harness/plan"
+	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/harness/run"
 	"github.com/meshbench/meshbench/harness/scenario"
 	"github.com/meshbench/meshbench/harness/summary"
@@ -37,6 +39,16 @@ func newRunCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run -f SCENARIO.yaml",
 		Short: "Run a scenario and write one result file per run",
+		Long: `Run a scenario and write one result file per run, then print a summary and render the report.
+
+A run that fails (a component exits early, a lane cannot start) is written as a
+result with valid: false and its cause, and the other runs go on. A case a lane
+cannot do (nginx with protocol h2) is never run: it is recorded as unavailable,
+with the reason.
+
+Exit codes: 0 every run made; 3 usage error (the scenario, --lanes and
+--platform are checked before anything is created or started); 4 some runs
+failed (one line per failed lane); 130 interrupted (results so far are kept).`,
 		Example: `  # the default job (what make bench runs)
   meshbench run -f scenarios/synthetic/quick.yaml
 
@@ -51,7 +63,7 @@ func newRunCmd(e *env) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVarP(&f.file, "file", "f", "", "scenario file (required)")
 	fl.StringVarP(&f.out, "out", "o", "", "output directory (default results/<scenario>-<time>)")
-	fl.StringSliceVar(&f.lanes, "lanes", nil, "lanes to run, overriding the scenario's: none, mesh, mesh/clientonly, mesh/serveronly, haproxy, nginx, httputil")
+	fl.StringSliceVar(&f.lanes, "lanes", nil, "lanes to run, overriding the scenario's: "+strings.Join(results.LaneLabels(), ", "))
 	fl.Int64Var(&f.seed, "seed", 0, "seed of the interleaved run order (default: the scenario's)")
 	fl.StringVar(&f.profile, "profile", "", "named profile of the scenario that rescales durations (e.g. short)")
 	fl.StringVar(&f.platform, "platform", "local", "platform: "+strings.Join(platformNames(), ", "))
@@ -65,7 +77,13 @@ func newRunCmd(e *env) *cobra.Command {
 	return cmd
 }
 
+// exitRunsFailed is run's exit code when some runs failed: every result,
+// the failed ones included (valid: false, with the cause), was written.
+const exitRunsFailed = 4
+
 func runScenario(ctx context.Context, e *env, f *runFlags) error {
+	// Everything the user typed is checked before anything is created or
+	// started (no output directory, no cluster): a typo costs nothing.
 	s, err := scenario.Load(f.file)
 	if err != nil {
 		return err
@@ -80,17 +98,24 @@ func runScenario(ctx context.Context, e *env, f *runFlags) error {
 	if f.out == "" {
 		f.out = filepath.Join("results", s.Name+"-"+time.Now().UTC().Format("20060102-150405"))
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return fmt.Errorf("-o %s: %w", f.out, err)
-	}
 	if h, ok := kindHandlers[s.Kind]; ok {
 		return h(ctx, e, f, s)
+	}
+	if _, err := plan.Lanes(s, f.lanes); err != nil {
+		return fmt.Errorf("%s: %w", s.File, err)
+	}
+	mkPlatform, err := platformFactory(f.platform)
+	if err != nil {
+		return err
 	}
 	bins, err := resolveBinaries(f.binDir)
 	if err != nil {
 		return err
 	}
-	plat, err := newPlatform(ctx, e, f, bins)
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return fmt.Errorf("-o %s: %w", f.out, err)
+	}
+	plat, err := mkPlatform(ctx, e, f, bins)
 	if err != nil {
 		return err
 	}
@@ -114,6 +139,9 @@ func runScenario(ctx context.Context, e *env, f *runFlags) error {
 	if errors.Is(runErr, context.Canceled) {
 		fmt.Fprintf(e.streams.Err, "interrupted: %d results kept in %s; every process stopped\n", len(res), f.out)
 		return &ExitError{Code: 130, Err: runErr}
+	}
+	if fe := (*run.FailedError)(nil); errors.As(runErr, &fe) {
+		return &ExitError{Code: exitRunsFailed, Err: runErr}
 	}
 	return runErr
 }

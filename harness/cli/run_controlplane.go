@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"text/tabwriter"
 
@@ -30,6 +31,9 @@ func runControlPlane(ctx context.Context, e *env, f *runFlags, s *scenario.Scena
 	// Absolute: meshcontrol is handed paths under it.
 	workDir, err := filepath.Abs(f.out)
 	if err != nil {
+		return fmt.Errorf("-o %s: %w", f.out, err)
+	}
+	if err := os.MkdirAll(workDir, 0o755); err != nil {
 		return fmt.Errorf("-o %s: %w", f.out, err)
 	}
 	seed := s.Seed

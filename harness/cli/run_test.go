@@ -12,7 +12,8 @@ import (
 )
 
 // TestRunRejectsBadInputClearly: every usage error names the file, field or
-// flag at fault and exits 3 before anything starts.
+// flag at fault and exits 3 before anything starts: no output directory is
+// created.
 func TestRunRejectsBadInputClearly(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yaml")
@@ -29,6 +30,7 @@ func TestRunRejectsBadInputClearly(t *testing.T) {
 		{"bad value", []string{"run", "-f", bad}, bad + ":5: field matrix.qps[0]"},
 		{"unknown platform", []string{"run", "-f", good, "--platform", "nomad", "-o", filepath.Join(dir, "o1")}, `--platform "nomad": unknown`},
 		{"unknown lane", []string{"run", "-f", good, "--lanes", "envoy", "-o", filepath.Join(dir, "o2")}, `--lanes: unknown lane "envoy"`},
+		{"unknown mode", []string{"run", "-f", good, "--lanes", "none,mesh/sideways", "-o", filepath.Join(dir, "o5")}, `--lanes: unknown lane "mesh/sideways"`},
 		{"bad label", []string{"run", "-f", good, "--label", "nokey", "-o", filepath.Join(dir, "o3")}, `--label "nokey"`},
 		{"unknown profile", []string{"run", "-f", good, "--profile", "long"}, `--profile "long"`},
 		{"micro kind", []string{"run", "-f", "../../scenarios/micro/proxy.yaml", "-o", filepath.Join(dir, "o4")}, "meshbench gate -f"},
@@ -39,6 +41,11 @@ func TestRunRejectsBadInputClearly(t *testing.T) {
 			code := Run(context.Background(), tc.args, Streams{Out: &out, Err: &errOut})
 			assert.Equal(t, 3, code, errOut.String())
 			assert.Contains(t, errOut.String(), tc.want)
+			for i, a := range tc.args {
+				if a == "-o" {
+					assert.NoDirExists(t, tc.args[i+1], "no side effect before the input is checked")
+				}
+			}
 		})
 	}
 }

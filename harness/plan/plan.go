@@ -3,7 +3,6 @@ package plan
 import (
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/meshbench/meshbench/harness/results"
@@ -17,15 +16,14 @@ type Run struct {
 	Mode       string
 	Case       results.Case
 	Repetition int // 1-based
+	// Unavailable, when set, is why the lane cannot do its job in this
+	// case (from the lane catalog): the run keeps its place in the order
+	// but is recorded as unavailable instead of being made.
+	Unavailable string
 }
 
-// LaneKey is lane[/mode].
-func (r Run) LaneKey() string {
-	if r.Mode == "" {
-		return r.Lane
-	}
-	return r.Lane + "/" + r.Mode
-}
+// LaneKey is the run's lane label, lane[/mode].
+func (r Run) LaneKey() string { return results.LaneLabel(r.Lane, r.Mode) }
 
 func (r Run) String() string {
 	return fmt.Sprintf("%s %s rep %d", r.LaneKey(), r.Case.Name, r.Repetition)
@@ -63,24 +61,43 @@ func CaseName(c results.Case) string {
 	return n
 }
 
-// SplitLane splits "mesh/both" into ("mesh", "both").
-func SplitLane(l string) (lane, mode string) {
-	lane, mode, _ = strings.Cut(l, "/")
-	return lane, mode
+// Lanes returns the canonical labels of the lanes to run: override when
+// set (the --lanes flag), else the scenario's; every label is checked
+// against the lane catalog.
+func Lanes(s *scenario.Scenario, override []string) ([]string, error) {
+	src, field := s.Lanes, "lanes"
+	if len(override) > 0 {
+		src, field = override, "--lanes"
+	}
+	lanes := make([]string, 0, len(src))
+	for _, l := range src {
+		c, err := results.CanonicalLaneLabel(l)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", field, err)
+		}
+		lanes = append(lanes, c)
+	}
+	return lanes, nil
 }
 
-// Build expands s into runs for the given lanes (s.Lanes when empty) and seed.
-func Build(s *scenario.Scenario, lanes []string, seed int64) ([]Run, error) {
-	if len(lanes) == 0 {
-		lanes = s.Lanes
+// unavailable is why lane (a canonical label) cannot do its job in case c
+// of s, or "".
+func unavailable(s *scenario.Scenario, label string, c results.Case) string {
+	lane, mode := results.SplitLaneLabel(label)
+	spec, _ := results.LookupLane(lane)
+	if s.Graph != nil && !spec.Graph {
+		return fmt.Sprintf("lane %s cannot run a service graph", label)
 	}
-	for i, l := range lanes {
-		if l == "mesh" {
-			lanes[i] = "mesh/both"
-		}
-		if !scenario.KnownLane(lanes[i]) {
-			return nil, fmt.Errorf("--lanes: unknown lane %q", l)
-		}
+	return spec.Unsupported(mode, c)
+}
+
+// Build expands s into runs for the given lanes (s.Lanes when empty) and
+// seed. Runs a lane cannot do are kept in place, marked Unavailable, so the
+// order of the others does not depend on which cases a lane supports.
+func Build(s *scenario.Scenario, override []string, seed int64) ([]Run, error) {
+	lanes, err := Lanes(s, override)
+	if err != nil {
+		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x6d657368))
 	var runs []Run
@@ -89,8 +106,9 @@ func Build(s *scenario.Scenario, lanes []string, seed int64) ([]Run, error) {
 			order := append([]string(nil), lanes...)
 			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 			for _, l := range order {
-				lane, mode := SplitLane(l)
-				runs = append(runs, Run{Order: len(runs), Lane: lane, Mode: mode, Case: c, Repetition: rep})
+				lane, mode := results.SplitLaneLabel(l)
+				runs = append(runs, Run{Order: len(runs), Lane: lane, Mode: mode, Case: c, Repetition: rep,
+					Unavailable: unavailable(s, l, c)})
 			}
 		}
 	}

@@ -82,3 +82,74 @@ func TestCaseName(t *testing.T) {
 		assert.Equal(t, tc.want, cs[0].Name)
 	}
 }
+
+// TestBuildMarksUnavailableCases: a lane that cannot do its job in a case
+// (from the lane catalog) keeps its place in the order, marked with the
+// reason, and the other lanes' order does not change.
+func TestBuildMarksUnavailableCases(t *testing.T) {
+	s, err := scenario.Parse("t.yaml", []byte(`
+name: t
+lanes: [none, nginx, mesh/clientonly, httputil]
+repetitions: 2
+duration: 1s
+matrix: {protocol: [http1, h2], mtls: [false, true]}
+`))
+	require.NoError(t, err)
+	runs, err := Build(s, nil, 3)
+	require.NoError(t, err)
+	require.Len(t, runs, 4*4*2, "every planned run is kept")
+	for _, r := range runs {
+		var want string
+		switch {
+		case r.Lane == "nginx" && r.Case.Protocol == "h2":
+			want = "cannot carry h2"
+		case r.LaneKey() == "mesh/clientonly" && r.Case.MTLS:
+			want = "mTLS needs both sidecars"
+		}
+		if want == "" {
+			assert.Empty(t, r.Unavailable, r.String())
+		} else {
+			assert.Contains(t, r.Unavailable, want, r.String())
+		}
+	}
+	// The same plan where every case is available: identical order.
+	s.Matrix.Protocol = []string{"http1", "http1"}
+	s.Matrix.MTLS = []bool{false, false}
+	again, err := Build(s, nil, 3)
+	require.NoError(t, err)
+	for _, r := range again {
+		require.Empty(t, r.Unavailable)
+	}
+	for i := range runs {
+		assert.Equal(t, runs[i].LaneKey(), again[i].LaneKey(), "order independent of which cases are unavailable")
+	}
+}
+
+func TestBuildGraphLanes(t *testing.T) {
+	s, err := scenario.Parse("g.yaml", []byte(`
+name: g
+kind: app
+lanes: [none, mesh]
+duration: 1s
+graph:
+  services: [{name: a}]
+`))
+	require.NoError(t, err)
+	runs, err := Build(s, []string{"none", "httputil"}, 1)
+	require.NoError(t, err)
+	for _, r := range runs {
+		if r.Lane == "httputil" {
+			assert.Equal(t, "lane httputil cannot run a service graph", r.Unavailable)
+		} else {
+			assert.Empty(t, r.Unavailable)
+		}
+	}
+}
+
+// TestBuildDoesNotModifyItsInput: "mesh" is canonicalised in a copy.
+func TestBuildDoesNotModifyItsInput(t *testing.T) {
+	lanes := []string{"mesh", "none"}
+	_, err := Build(scen(t), lanes, 1)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"mesh", "none"}, lanes)
+}

@@ -11,20 +11,18 @@ import (
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 )
 
-// Lanes: the data path under test.
+// Lanes and modes: names from the lane catalog (results.Lanes), repeated
+// here for the platforms' convenience.
 const (
-	LaneNone     = "none"     // load client -> app, no proxy: the baseline
-	LaneMesh     = "mesh"     // the mesh under test (meshproxy + meshcontrol)
-	LaneHAProxy  = "haproxy"  // reference proxy in both sidecar positions
-	LaneNginx    = "nginx"    // reference proxy in both sidecar positions
-	LaneHTTPUtil = "httputil" // Go's stock httputil.ReverseProxy: the floor a Go proxy must beat
-)
+	LaneNone     = results.LaneNone
+	LaneMesh     = results.LaneMesh
+	LaneHAProxy  = results.LaneHAProxy
+	LaneNginx    = results.LaneNginx
+	LaneHTTPUtil = results.LaneHTTPUtil
 
-// Modes name where sidecars sit, as Istio's benchmark names them.
-const (
-	ModeBoth       = "both"       // client-side and server-side sidecar
-	ModeClientOnly = "clientonly" // client-side sidecar only
-	ModeServerOnly = "serveronly" // server-side sidecar only
+	ModeBoth       = results.ModeBoth
+	ModeClientOnly = results.ModeClientOnly
+	ModeServerOnly = results.ModeServerOnly
 )
 
 // Spec is what a platform must bring up for one run.
@@ -96,6 +94,26 @@ type Topology interface {
 // installed, say); the runner skips the lane's runs with a message instead
 // of failing.
 var ErrLaneUnavailable = errors.New("lane unavailable on this platform")
+
+// ComponentError is a component that could not do its job: it exited, or
+// never became ready. The runner records it in the run's result (which
+// component, its exit status, its last output).
+type ComponentError struct {
+	Component  string // e.g. client-proxy
+	ExitStatus string // e.g. "exit status 1"; empty when it was still running
+	LogTail    string // its last output
+	Err        error  // what went wrong
+}
+
+func (e *ComponentError) Error() string {
+	msg := e.Component + ": " + e.Err.Error()
+	if e.LogTail != "" {
+		msg += "; last output:\n" + e.LogTail
+	}
+	return msg
+}
+
+func (e *ComponentError) Unwrap() error { return e.Err }
 
 // MeshProtocol maps a case's protocol (http1, h2, grpc, tcp) to the mesh's
 // service protocol, for platforms that describe a lane to meshcontrol.

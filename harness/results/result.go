@@ -64,6 +64,22 @@ type Result struct {
 	// example because the load generator fell behind its schedule.
 	Valid          bool     `json:"valid"`
 	InvalidReasons []string `json:"invalid_reasons,omitempty"`
+	// Failure is set when the run could not be made (a component exited
+	// early, the lane could not start): the result holds no measurement.
+	Failure *Failure `json:"failure,omitempty"`
+	// Unavailable is set, with the reason, when the lane cannot do its job
+	// in this case (see Lanes) or cannot run on this platform: the run was
+	// planned but never made.
+	Unavailable string `json:"unavailable,omitempty"`
+}
+
+// Failure is why a run produced no measurement.
+type Failure struct {
+	Phase      string `json:"phase"`                 // up | warmup | measure
+	Component  string `json:"component,omitempty"`   // the component at fault, when known
+	ExitStatus string `json:"exit_status,omitempty"` // e.g. "exit status 1"; empty if it was still running
+	Error      string `json:"error"`
+	LogTail    string `json:"log_tail,omitempty"` // the component's last output
 }
 
 // Case is one point of a scenario's matrix.
@@ -199,11 +215,7 @@ type Environment struct {
 
 // Key identifies the lane and case of a result, for grouping repetitions.
 func (r *Result) Key() string {
-	k := r.Lane
-	if r.Mode != "" {
-		k += "/" + r.Mode
-	}
-	return k + " " + r.Case.Name
+	return r.LaneLabel() + " " + r.Case.Name
 }
 
 // Component returns the component with the given role, or nil.

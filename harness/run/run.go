@@ -36,7 +36,12 @@ type Options struct {
 }
 
 // Execute runs the plan and returns every result it wrote, in plan order.
-// On cancellation it returns the results so far together with ctx's error.
+// A run that fails (a component exits early, the lane cannot start) is
+// recorded as an invalid result with its cause and the plan goes on; a run
+// the lane cannot do (the lane catalog, or ErrLaneUnavailable from the
+// platform) is recorded as unavailable, without being made. When runs
+// failed, Execute returns every result together with a *FailedError. On
+// cancellation it returns the results so far together with ctx's error.
 func Execute(ctx context.Context, o Options) ([]*results.Result, error) {
 	s := o.Scenario
 	seed := s.Seed
@@ -51,45 +56,55 @@ func Execute(ctx context.Context, o Options) ([]*results.Result, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	prog := newProgress(o.Progress, s, len(runs))
+	prog := newProgress(o.Progress, s, runs)
 	var out []*results.Result
-	skipped := map[string]bool{}
+	failed := &FailedError{made: map[string]int{}}
+	laneUnavailable := map[string]string{} // lane label -> why the platform cannot run it
 	for _, r := range runs {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		if skipped[r.LaneKey()] {
-			prog.skip()
-			continue
+		reason := r.Unavailable
+		if reason == "" {
+			reason = laneUnavailable[r.LaneKey()]
 		}
-		prog.start(r)
-		res, err := one(ctx, o, r, seed, log)
-		if errors.Is(err, platform.ErrLaneUnavailable) && ctx.Err() == nil {
-			skipped[r.LaneKey()] = true
-			prog.skip()
-			if o.Progress != nil {
-				fmt.Fprintf(o.Progress, "        skipping lane %s: %v\n", r.LaneKey(), err)
-			}
-			continue
-		}
-		if err != nil {
-			if ctx.Err() != nil {
+		var res *results.Result
+		if reason != "" {
+			res = unavailableResult(o, r, seed, reason)
+		} else {
+			prog.start(r)
+			var phase string
+			res, phase, err = one(ctx, o, r, seed, log)
+			switch {
+			case err == nil:
+				failed.made[r.LaneKey()]++
+			case ctx.Err() != nil:
 				return out, ctx.Err()
+			case errors.Is(err, platform.ErrLaneUnavailable):
+				laneUnavailable[r.LaneKey()] = err.Error()
+				res = unavailableResult(o, r, seed, err.Error())
+			default:
+				failed.made[r.LaneKey()]++
+				res = failedResult(o, r, seed, phase, err)
+				failed.Failed = append(failed.Failed, res)
 			}
-			return out, fmt.Errorf("run %d (%s): %w", r.Order+1, r, err)
 		}
 		if _, err := results.Write(o.OutDir, res); err != nil {
 			return out, err
 		}
 		out = append(out, res)
-		prog.done(res)
+		prog.done(r, res)
 	}
 	prog.finish()
+	if len(failed.Failed) > 0 {
+		return out, failed
+	}
 	return out, nil
 }
 
-// one executes a single run.
-func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logger) (*results.Result, error) {
+// one executes a single run; on error, phase says where it failed (up,
+// warmup, measure).
+func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logger) (*results.Result, string, error) {
 	s := o.Scenario
 	spec := platform.Spec{
 		Lane: r.Lane, Mode: r.Mode, Case: r.Case, Graph: s.Graph,
@@ -97,7 +112,7 @@ func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logge
 	}
 	topo, err := o.Platform.Up(ctx, spec)
 	if err != nil {
-		return nil, err
+		return nil, PhaseUp, err
 	}
 	// Down with a fresh context: an interrupted run must still tear down.
 	defer topo.Down(context.WithoutCancel(ctx))
@@ -110,23 +125,23 @@ func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logge
 		w := lo
 		w.Duration = s.Warmup.Duration
 		if _, err := topo.Load(ctx, w); err != nil {
-			return nil, fmt.Errorf("warm-up: %w", err)
+			return nil, PhaseWarmup, fmt.Errorf("warm-up: %w", err)
 		}
 	}
 	cpu0, _ := envinfo.ReadCPUTimes()
 	win, err := measure.Start(ctx, topo.Probes(), 0)
 	if err != nil {
-		return nil, err
+		return nil, PhaseMeasure, err
 	}
 	started := time.Now()
 	lo.Duration = s.Duration.Duration
 	rep, err := topo.Load(ctx, lo)
 	if err != nil {
-		return nil, fmt.Errorf("measured window: %w", err)
+		return nil, PhaseMeasure, fmt.Errorf("measured window: %w", err)
 	}
 	comps, err := win.Finish(context.WithoutCancel(ctx), rep.Requests, rep.DurationS)
 	if err != nil {
-		return nil, err
+		return nil, PhaseMeasure, err
 	}
 	cpu1, _ := envinfo.ReadCPUTimes()
 	env := o.Env
@@ -144,7 +159,7 @@ func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logge
 	}
 	validate(res, rep)
 	log.Debug("run done", "run", r.String(), "p50_ms", res.Latency.P50, "p99_ms", res.Latency.P99, "qps", res.AchievedQPS)
-	return res, nil
+	return res, "", nil
 }
 
 // validate marks runs that must not be used as evidence.
@@ -167,6 +182,3 @@ func validate(res *results.Result, rep *load.Report) {
 		invalid("CPU steal %.1f%% during the measured window", res.Environment.StealPct)
 	}
 }
-
-// ErrNoResults is returned when nothing was measured.
-var ErrNoResults = errors.New("no results")

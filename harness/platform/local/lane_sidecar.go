@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/meshbench/meshbench/harness/platform"
@@ -70,6 +71,9 @@ func sidecarLane(sc sidecar) laneStarter {
 		}
 		for _, s := range sides {
 			if err := sc.start(ctx, t, spec, s); err != nil {
+				if ce := (*platform.ComponentError)(nil); errors.As(err, &ce) {
+					return err // it names the component already
+				}
 				return fmt.Errorf("%s: %w", s.Name, err)
 			}
 		}

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/meshbench/meshbench/harness/platform"
 )
 
 // process is one started child.
@@ -64,7 +66,12 @@ func (p *process) stop(grace time.Duration) {
 func (p *process) exited() error {
 	select {
 	case <-p.done:
-		return fmt.Errorf("%s exited early (%v); last output:\n%s", p.name, p.err, p.logs.String())
+		status := "exit status 0"
+		if p.err != nil {
+			status = p.err.Error()
+		}
+		return &platform.ComponentError{Component: p.name, ExitStatus: status, LogTail: p.logs.String(),
+			Err: fmt.Errorf("exited early (%s)", status)}
 	default:
 		return nil
 	}
@@ -90,7 +97,8 @@ func waitReady(ctx context.Context, p *process, url string, timeout time.Duratio
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%s not ready at %s after %s: %w; last output:\n%s", p.name, url, timeout, errors.Join(ctx.Err(), err), p.logs.String())
+			return &platform.ComponentError{Component: p.name, LogTail: p.logs.String(),
+				Err: fmt.Errorf("not ready at %s after %s: %w", url, timeout, errors.Join(ctx.Err(), err))}
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

@@ -1,0 +1,149 @@
+package results
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The lane catalog: the one place that names the data paths under test,
+// the modes each runs in, and the cases each cannot do its job in (with the
+// reason). Scenario validation, the plan, the platforms, the CLI's help and
+// every reader of results take lanes from here; adding a lane is one entry
+// below plus the platform code that starts it.
+
+// Lane names.
+const (
+	LaneNone     = "none"     // load client -> app, no proxy: the baseline
+	LaneMesh     = "mesh"     // the mesh under test (meshproxy + meshcontrol)
+	LaneHAProxy  = "haproxy"  // reference proxy in both sidecar positions
+	LaneNginx    = "nginx"    // reference proxy in both sidecar positions
+	LaneHTTPUtil = "httputil" // Go's stock httputil.ReverseProxy: the floor a Go proxy must beat
+)
+
+// Modes name where sidecars sit, as Istio's benchmark names them.
+const (
+	ModeBoth       = "both"       // client-side and server-side sidecar
+	ModeClientOnly = "clientonly" // client-side sidecar only
+	ModeServerOnly = "serveronly" // server-side sidecar only
+)
+
+// LaneSpec describes one lane.
+type LaneSpec struct {
+	Name string
+	Doc  string
+	// Modes are the modes a label may name (lane/mode); empty for lanes
+	// whose label is the bare name. DefaultMode is what the bare name
+	// means when Modes is set ("mesh" is "mesh/both").
+	Modes       []string
+	DefaultMode string
+	// Graph: the lane can run a service graph (app scenarios).
+	Graph bool
+	// unsupported says why the lane, in mode, cannot do its job in case c,
+	// or "" when it can.
+	unsupported func(mode string, c Case) string
+}
+
+// Unsupported returns why the lane in mode cannot do its job in case c, or
+// "" when it can. A case it cannot do is never run: it is reported
+// unavailable with this reason instead of with latencies of failed requests.
+func (l LaneSpec) Unsupported(mode string, c Case) string {
+	if l.unsupported == nil {
+		return ""
+	}
+	return l.unsupported(mode, c)
+}
+
+// Lanes returns the catalog, the baseline first.
+func Lanes() []LaneSpec {
+	return []LaneSpec{
+		{Name: LaneNone, Doc: "no proxy: the load client calls the app (the baseline)", Graph: true},
+		{Name: LaneMesh, Doc: "the mesh under test: meshproxy sidecars configured by meshcontrol",
+			Modes: []string{ModeBoth, ModeClientOnly, ModeServerOnly}, DefaultMode: ModeBoth, Graph: true,
+			unsupported: func(mode string, c Case) string {
+				if c.MTLS && mode != ModeBoth {
+					return "mTLS needs both sidecars (mode both)"
+				}
+				return ""
+			}},
+		{Name: LaneHAProxy, Doc: "HAProxy in both sidecar positions (reference)"},
+		{Name: LaneNginx, Doc: "nginx in both sidecar positions (reference)",
+			unsupported: func(_ string, c Case) string {
+				if c.Protocol == "h2" || c.Protocol == "grpc" {
+					// Measured: every request of the h2 case failed (its
+					// listener speaks HTTP/1.x; h2c needs HTTP/2 upstream).
+					return "nginx proxies to upstreams over HTTP/1.x only (proxy_http_version 1.0|1.1): it cannot carry " + c.Protocol + " between the sidecars"
+				}
+				return ""
+			}},
+		{Name: LaneHTTPUtil, Doc: "Go's stock httputil.ReverseProxy in both sidecar positions (the floor a Go proxy must beat)"},
+	}
+}
+
+// LookupLane returns the catalog entry of a lane name (not a label).
+func LookupLane(name string) (LaneSpec, bool) {
+	for _, l := range Lanes() {
+		if l.Name == name {
+			return l, true
+		}
+	}
+	return LaneSpec{}, false
+}
+
+// LaneLabel joins a lane and mode into a label: "mesh/both", "none".
+func LaneLabel(lane, mode string) string {
+	if mode == "" {
+		return lane
+	}
+	return lane + "/" + mode
+}
+
+// SplitLaneLabel splits a label into lane and mode ("mesh/both" -> "mesh",
+// "both"); it does not validate.
+func SplitLaneLabel(label string) (lane, mode string) {
+	lane, mode, _ = strings.Cut(label, "/")
+	return lane, mode
+}
+
+// ParseLaneLabel validates a label against the catalog and returns its
+// lane spec and mode, with the default mode filled in ("mesh" -> mesh, both).
+func ParseLaneLabel(label string) (LaneSpec, string, error) {
+	name, mode := SplitLaneLabel(label)
+	l, ok := LookupLane(name)
+	if !ok {
+		return LaneSpec{}, "", fmt.Errorf("unknown lane %q (known: %s)", label, strings.Join(LaneLabels(), ", "))
+	}
+	if mode == "" {
+		return l, l.DefaultMode, nil
+	}
+	for _, m := range l.Modes {
+		if m == mode {
+			return l, mode, nil
+		}
+	}
+	return LaneSpec{}, "", fmt.Errorf("unknown lane %q (known: %s)", label, strings.Join(LaneLabels(), ", "))
+}
+
+// CanonicalLaneLabel is label with its default mode filled in, or an error
+// naming the known labels.
+func CanonicalLaneLabel(label string) (string, error) {
+	l, mode, err := ParseLaneLabel(label)
+	if err != nil {
+		return "", err
+	}
+	return LaneLabel(l.Name, mode), nil
+}
+
+// LaneLabels lists every label the catalog accepts, bare names included.
+func LaneLabels() []string {
+	var out []string
+	for _, l := range Lanes() {
+		out = append(out, l.Name)
+		for _, m := range l.Modes {
+			out = append(out, LaneLabel(l.Name, m))
+		}
+	}
+	return out
+}
+
+// LaneLabel is the label of the result's lane: "mesh/both", "none".
+func (r *Result) LaneLabel() string { return LaneLabel(r.Lane, r.Mode) }

@@ -1,0 +1,68 @@
+package results
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseLaneLabel(t *testing.T) {
+	tests := []struct {
+		label, lane, mode, err string
+	}{
+		{label: "none", lane: "none"},
+		{label: "mesh", lane: "mesh", mode: "both"},
+		{label: "mesh/clientonly", lane: "mesh", mode: "clientonly"},
+		{label: "nginx", lane: "nginx"},
+		{label: "nginx/both", err: `unknown lane "nginx/both"`},
+		{label: "mesh/sideways", err: `unknown lane "mesh/sideways"`},
+		{label: "envoy", err: `unknown lane "envoy" (known: none, mesh, mesh/both, mesh/clientonly, mesh/serveronly, haproxy, nginx, httputil)`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.label, func(t *testing.T) {
+			l, mode, err := ParseLaneLabel(tc.label)
+			if tc.err != "" {
+				assert.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.lane, l.Name)
+			assert.Equal(t, tc.mode, mode)
+			assert.Equal(t, tc.label, LaneLabel(SplitLaneLabel(tc.label)), "split and join round-trip")
+		})
+	}
+}
+
+func TestLaneUnsupportedCases(t *testing.T) {
+	h1 := Case{Protocol: "http1"}
+	h2 := Case{Protocol: "h2"}
+	h1mtls := Case{Protocol: "http1", MTLS: true}
+	tests := []struct {
+		label string
+		c     Case
+		want  string // substring of the reason; "" when supported
+	}{
+		{"nginx", h1, ""},
+		{"nginx", h1mtls, ""},
+		{"nginx", h2, "cannot carry h2"},
+		{"haproxy", h2, ""},
+		{"httputil", h2, ""},
+		{"mesh/both", h1mtls, ""},
+		{"mesh/clientonly", h1mtls, "mTLS needs both sidecars"},
+		{"mesh/serveronly", h1, ""},
+		{"none", h2, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.label+"-"+tc.c.Protocol, func(t *testing.T) {
+			l, mode, err := ParseLaneLabel(tc.label)
+			require.NoError(t, err)
+			got := l.Unsupported(mode, tc.c)
+			if tc.want == "" {
+				assert.Empty(t, got)
+			} else {
+				assert.Contains(t, got, tc.want)
+			}
+		})
+	}
+}
