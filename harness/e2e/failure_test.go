@@ -63,7 +63,9 @@ func TestFailingLaneDoesNotStopTheOthers(t *testing.T) {
 	require.Len(t, rs, 6, "every planned run has a result")
 	for _, r := range rs {
 		if r.Lane != results.LaneMesh {
-			assert.True(t, r.Valid, "%s ran in full: %v", r.Key(), r.InvalidReasons)
+			// Made and measured (valid or not depends on how busy the machine is).
+			assert.Nil(t, r.Failure, r.Key())
+			assert.Empty(t, r.Unavailable, r.Key())
 			assert.Greater(t, r.Requests, int64(0), r.Key())
 			continue
 		}
