@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -42,11 +45,56 @@ func TestServiceGraphOnLocalPlatform(t *testing.T) {
 			}
 		}
 		assert.Equal(t, 4, apps, "one app per service")
+		assertNoGraphReason(t, r)
+		require.Len(t, r.GraphEdges, 3, "front->a, front->b, a->c")
+		for _, e := range r.GraphEdges {
+			assert.True(t, e.OK, e.String())
+		}
 		if r.Lane == "mesh" {
 			assert.Equal(t, 5, proxies, "a sidecar per service plus the load client's")
 			assert.NotNil(t, r.Component(results.RoleControlPlane), "the graph's proxies run on xDS from meshcontrol")
 		} else {
 			assert.Zero(t, proxies)
 		}
+	}
+}
+
+func TestIsotopeChainCallCountsOnLocalPlatform(t *testing.T) {
+	dir := t.TempDir()
+	topo := filepath.Join(dir, "chain.yaml")
+	require.NoError(t, os.WriteFile(topo, []byte(`defaults: {requestSize: 1 KB, responseSize: 1 KB}
+services:
+- {name: a, isEntrypoint: true, script: [{call: b}]}
+- {name: b, script: [{sleep: 1ms}, {call: c}]}
+- {name: c}
+`), 0o644))
+	res, _ := runLocal(t, fmt.Sprintf(`
+name: isotope-chain
+kind: app
+lanes: [none, mesh]
+warmup: 300ms
+duration: 1s
+matrix: {qps: [100], connections: [2], payload_bytes: [0]}
+graph: {isotope: %s}
+`, topo))
+	require.Len(t, res, 2)
+	for _, r := range res {
+		assertNoGraphReason(t, r)
+		assert.Zero(t, r.Errors, "%v", r.ErrorsByStatus)
+		require.Len(t, r.GraphEdges, 2, r.Key())
+		for _, e := range r.GraphEdges {
+			assert.True(t, e.OK, e.String())
+			assert.GreaterOrEqual(t, e.Calls, r.Requests, "every measured request went down the chain: %s", e)
+			assert.InDelta(t, e.Expected, float64(e.Calls), 2, "a chain is exact: %s", e)
+		}
+	}
+}
+
+// assertNoGraphReason: the graph's counters were read and every edge met
+// its expectation (validity as a whole also depends on this busy machine).
+func assertNoGraphReason(t *testing.T, r *results.Result) {
+	t.Helper()
+	for _, reason := range r.InvalidReasons {
+		assert.NotContains(t, reason, "graph", r.Key())
 	}
 }

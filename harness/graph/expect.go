@@ -1,8 +1,9 @@
 package graph
 
 import (
-	"fmt"
 	"math"
+
+	"github.com/meshbench/meshbench/harness/results"
 )
 
 // Edge is a caller -> callee pair.
@@ -101,15 +102,7 @@ func (g *Graph) Expect() Expectation {
 }
 
 // EdgeCount is one edge's observed calls beside the topology's expectation.
-type EdgeCount struct {
-	From     string  `json:"from"`
-	To       string  `json:"to"`
-	Calls    int64   `json:"calls"`
-	Expected float64 `json:"expected"`
-	// Tolerance is the largest |Calls-Expected| accepted.
-	Tolerance float64 `json:"tolerance"`
-	OK        bool    `json:"ok"`
-}
+type EdgeCount = results.GraphEdge
 
 // CheckEdges compares the calls each service made (calls[from][to]) with
 // the expectation for entryRequests requests received by the entry
@@ -132,9 +125,4 @@ func (g *Graph) CheckEdges(entryRequests int64, calls map[string]map[string]int6
 		}
 	}
 	return out
-}
-
-// String is "from -> to: calls (expected ~E ± T)".
-func (c EdgeCount) String() string {
-	return fmt.Sprintf("%s -> %s: %d calls (expected %.0f ± %.0f)", c.From, c.To, c.Calls, c.Expected, c.Tolerance)
 }

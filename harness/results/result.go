@@ -59,6 +59,9 @@ type Result struct {
 	Mesh         *MeshFeatures `json:"mesh,omitempty"`
 	ControlPlane *ControlPlane `json:"control_plane,omitempty"`
 	Environment  Environment   `json:"environment"`
+	// GraphEdges are an app run's calls per service-graph edge, each beside
+	// the count the topology predicts (over the whole run, warm-up included).
+	GraphEdges []GraphEdge `json:"graph_edges,omitempty"`
 
 	// Valid is false when the run must not be used as evidence, for
 	// example because the load generator fell behind its schedule.

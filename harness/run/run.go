@@ -158,6 +158,7 @@ func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logge
 		Components: comps, Mesh: topo.Features(), Environment: env, Valid: true,
 	}
 	validate(res, rep)
+	checkGraph(ctx, topo, s.Graph, res)
 	log.Debug("run done", "run", r.String(), "p50_ms", res.Latency.P50, "p99_ms", res.Latency.P99, "qps", res.AchievedQPS)
 	return res, "", nil
 }

@@ -61,6 +61,7 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 			return err
 		}
 	}
+	t.graphApps = app
 	t.target = "http://" + inbound[g.Entry] + "/"
 	if !meshed {
 		return nil

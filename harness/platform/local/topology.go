@@ -27,6 +27,8 @@ type topology struct {
 	features *results.MeshFeatures
 	workDir  string
 	mesh     *meshLane // the lane's meshcontrol, when the mesh runs on xDS
+	// graphApps maps each service of a graph lane to its app's address.
+	graphApps map[string]string
 }
 
 // run starts a component, tracks it, and waits until readyURL answers 200.
