@@ -72,7 +72,7 @@ Exit codes: 0 PASS, 1 FAIL (regression), 2 INCONCLUSIVE, 3 usage or run error.`,
 	fl.StringVar(&f.candBin, "candidate-bin", "", "prebuilt candidate binaries instead of --candidate")
 	fl.StringArrayVar(&f.baseArgs, "base-proxy-arg", nil, "extra meshproxy argument on the base side (repeatable)")
 	fl.StringArrayVar(&f.candArgs, "candidate-proxy-arg", nil, "extra meshproxy argument on the candidate side (repeatable), e.g. --candidate-proxy-arg=--inject-spin=2us")
-	fl.StringSliceVar(&f.packages, "build", runner.DefaultPackages, "packages to build for each revision")
+	fl.StringSliceVar(&f.packages, "build", runner.DefaultPackages, "packages to build (the base builds all; the candidate all but the harness's ./cmd/meshbench, which it takes from the base)")
 	fl.StringSliceVar(&f.lanes, "lanes", nil, "lanes, overriding the scenario's")
 	fl.IntVar(&f.rounds, "rounds", 0, "K rounds (default: the scenario's gate.rounds, else 15)")
 	fl.IntVar(&f.extension, "extension", 0, "rounds of the one extension on INCONCLUSIVE (default: gate.extension, else 15; -1 for none)")
@@ -142,10 +142,25 @@ func runGate(ctx context.Context, e *env, f *gateFlags) error {
 			continue
 		}
 		side.BinDir = filepath.Join(f.out, "bin-"+side.Name)
+		pkgs := f.packages
+		if side.Name == runner.Candidate {
+			// The harness (load client, app) comes from the base only.
+			side.BinDir += "-mesh"
+			pkgs = runner.MeshOnly(pkgs)
+		}
 		fmt.Fprintf(e.streams.Err, "gate: building %s (%s) into %s\n", side.Name, shortRev(co.Rev), side.BinDir)
-		if err := co.Build(ctx, side.BinDir, f.packages, f.nice); err != nil {
+		if err := co.Build(ctx, side.BinDir, pkgs, f.nice); err != nil {
 			return err
 		}
+	}
+	if s.Kind != scenario.KindMicro {
+		// Only the mesh differs between the sides: the candidate runs the
+		// base's meshbench binary (built or given once) beside its own
+		// meshproxy and meshcontrol.
+		if cand, err = runner.UseBaseHarness(base, cand, filepath.Join(f.out, "bin-candidate")); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.streams.Err, "gate: the candidate runs the base's %s (load client, app) and its own mesh binaries\n", runner.HarnessBinary)
 	}
 	envi := envinfo.Collect(repo)
 	var c *results.Comparison

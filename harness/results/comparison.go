@@ -29,6 +29,9 @@ type Comparison struct {
 	Metrics     []MetricComparison `json:"metrics"`
 	Environment Environment        `json:"environment"`
 	Notes       []string           `json:"notes,omitempty"`
+	// Reasons explain a verdict that no single row's statistics explain:
+	// the machine-speed reference moved, runs the candidate failed.
+	Reasons []string `json:"reasons,omitempty"`
 }
 
 // MetricComparison is one row of the benchstat-like table.
@@ -48,7 +51,10 @@ type MetricComparison struct {
 	CandCILo   float64 `json:"candidate_ci_lo"`
 	CandCIHi   float64 `json:"candidate_ci_hi"`
 
-	// Delta is the Hodges-Lehmann estimate of candidate/base - 1, with its CI.
+	// Delta is the Hodges-Lehmann estimate of candidate/base - 1, with its
+	// CI; with Absolute, of candidate - base in the metric's unit, and
+	// Threshold is in that unit too.
+	Absolute  bool    `json:"absolute,omitempty"`
 	Delta     float64 `json:"delta"`
 	DeltaCILo float64 `json:"delta_ci_lo"`
 	DeltaCIHi float64 `json:"delta_ci_hi"`

@@ -56,37 +56,48 @@ func Compare(base, cand []*results.Result, o Options) (*results.Comparison, erro
 		c.Notes = append(c.Notes, "cross-machine comparison allowed by the user: "+why)
 	}
 	noValid := noValidRuns(base, cand, th.BehindTolerance)
+	failB, failC := failedOnly(base), failedOnly(cand)
 	base, nb, kb := usableOnly(base, th.BehindTolerance)
 	cand, nc, kc := usableOnly(cand, th.BehindTolerance)
 	if nb+nc > 0 {
-		c.Notes = append(c.Notes, fmt.Sprintf("dropped %d base and %d candidate runs marked invalid", nb, nc))
+		c.Notes = append(c.Notes, fmt.Sprintf("dropped %d base and %d candidate runs marked invalid (%d and %d of them failed: they count in %s)",
+			nb, nc, len(failB), len(failC), ErrorRateMetric))
 	}
 	if kb+kc > 0 {
 		c.Notes = append(c.Notes, fmt.Sprintf("kept %d base and %d candidate runs whose load generator fell behind by less than %.0f%%", kb, kc, 100*th.BehindTolerance))
 	}
-	if len(base) == 0 || len(cand) == 0 {
+	if len(base)+len(failB) == 0 || len(cand)+len(failC) == 0 {
 		return nil, fmt.Errorf("compare: no usable runs on one side (%d base, %d candidate)", len(base), len(cand))
 	}
-	c.Environment = cand[0].Environment
-	if c.Scenario == "" {
-		c.Scenario = cand[0].Scenario
+	c.Reasons = append(failureReasons("base", failB), failureReasons("candidate", failC)...)
+	if len(cand) > 0 {
+		c.Environment = cand[0].Environment
+	} else {
+		c.Environment = failC[0].Environment
 	}
-	c.Seed = cand[0].Seed
+	if c.Scenario == "" {
+		c.Scenario = firstScenario(cand, failC)
+	}
+	c.Seed = firstSeed(cand, failC)
 
 	bg, cg := groupByKey(base), groupByKey(cand)
+	// Error rates come from usable and failed runs alike.
+	eb, ec := groupByKey(append(slices.Clone(base), failB...)), groupByKey(append(slices.Clone(cand), failC...))
 	var inputs []verdict.Input
-	for _, key := range sortedKeys(bg) {
-		cr, ok := cg[key]
-		if !ok {
+	for _, key := range sortedKeys(eb) {
+		if _, ok := ec[key]; !ok {
 			if noValid[key] == "" {
 				c.Notes = append(c.Notes, "group "+key+" has no candidate runs")
 			}
 			continue
 		}
-		inputs = append(inputs, groupInputs(key, bg[key], cr, th)...)
+		if br, cr := bg[key], cg[key]; len(br) > 0 && len(cr) > 0 {
+			inputs = append(inputs, groupInputs(key, br, cr, th)...)
+		}
+		inputs = append(inputs, errorRateInput(key, eb[key], ec[key], th))
 	}
-	for _, key := range sortedKeys(cg) {
-		if _, ok := bg[key]; !ok && noValid[key] == "" {
+	for _, key := range sortedKeys(ec) {
+		if _, ok := eb[key]; !ok && noValid[key] == "" {
 			c.Notes = append(c.Notes, "group "+key+" has no base runs")
 		}
 	}
@@ -96,8 +107,13 @@ func Compare(base, cand []*results.Result, o Options) (*results.Comparison, erro
 	if len(inputs) == 0 {
 		return nil, errors.New("compare: no lane/case present on both sides")
 	}
-	c.Metrics, c.Verdict = verdict.Decide(inputs, th, o.Look)
+	c.Metrics, _ = verdict.Decide(inputs, th, o.Look)
+	c.Reasons = append(c.Reasons, referenceMoved(c.Metrics, th, bg, cg)...)
+	c.Verdict = verdict.Overall(c.Metrics)
 	c.Notes = append(c.Notes, referenceNotes(c.Metrics, th.Reference)...)
+	if len(base) > 0 && len(cand) > 0 && base[0].Schema != cand[0].Schema {
+		c.Notes = append(c.Notes, fmt.Sprintf("base results are %s, candidate %s: latency percentiles and scheduled latency are defined differently (docs/results.md)", base[0].Schema, cand[0].Schema))
+	}
 	for _, m := range c.Metrics {
 		if m.Gated {
 			c.Rounds = max(c.Rounds, min(m.NBase, m.NCand))
@@ -236,27 +252,31 @@ func SplitByLabel(rs []*results.Result, label string) map[string][]*results.Resu
 	return out
 }
 
-// referenceNotes explains the machine-speed adjustment and warns when the
-// reference itself moved between the sides: the adjustment assumes the
-// reference costs the same on both (true for the harness's own app unless
-// the candidate revision changed it), and a shifted reference would bias
-// every adjusted row by its shift.
+// referenceNotes explains the machine-speed adjustment (referenceMoved
+// judges whether the reference itself moved).
 func referenceNotes(ms []results.MetricComparison, role string) []string {
-	adjustedGroups := map[string]bool{}
 	for _, m := range ms {
 		if strings.HasPrefix(m.Metric, AdjustedPrefix) {
-			adjustedGroups[m.Group] = true
+			return []string{fmt.Sprintf("adj_ rows: CPU per request and latency adjusted for machine speed by the %s's CPU per request in the same run (gated); their raw rows are report-only", role)}
 		}
 	}
-	if len(adjustedGroups) == 0 {
-		return nil
-	}
-	var notes []string
-	for _, m := range ms {
-		if m.Metric == catalog.CPU(role).Name && adjustedGroups[m.Group] && (m.DeltaCILo > 0.03 || m.DeltaCIHi < -0.03) {
-			notes = append(notes, fmt.Sprintf("%s: the reference (%s CPU per request) itself moved %+.1f%% [%+.1f%%, %+.1f%%] between base and candidate; the adj_ rows carry that shift, read the raw rows too",
-				m.Group, role, 100*m.Delta, 100*m.DeltaCILo, 100*m.DeltaCIHi))
+	return nil
+}
+
+func firstScenario(sets ...[]*results.Result) string {
+	for _, rs := range sets {
+		if len(rs) > 0 {
+			return rs[0].Scenario
 		}
 	}
-	return append(notes, fmt.Sprintf("adj_ rows: CPU per request and latency adjusted for machine speed by the %s's CPU per request in the same run (gated); their raw rows are report-only", role))
+	return ""
+}
+
+func firstSeed(sets ...[]*results.Result) int64 {
+	for _, rs := range sets {
+		if len(rs) > 0 {
+			return rs[0].Seed
+		}
+	}
+	return 0
 }

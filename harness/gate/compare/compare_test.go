@@ -107,7 +107,7 @@ func TestCompareDropsInvalidRunsAndMissingGroups(t *testing.T) {
 	c, err := Compare(base, cand, Options{Thresholds: verdict.Thresholds{Rounds: 5}})
 	require.NoError(t, err)
 	assert.Equal(t, 7, metric(t, c, "latency_p50_ms").NCand)
-	assert.Contains(t, c.Notes, "dropped 0 base and 1 candidate runs marked invalid")
+	assert.Contains(t, c.Notes, "dropped 0 base and 1 candidate runs marked invalid (0 and 1 of them failed: they count in error_rate)")
 	assert.Contains(t, c.Notes, "group mesh/both c2 has no base runs")
 
 	_, err = Compare(nil, cand, Options{})

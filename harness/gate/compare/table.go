@@ -26,6 +26,13 @@ func WriteTable(w io.Writer, c *results.Comparison) error {
 		if m.Gated {
 			th = fmt.Sprintf("%.1f%%", 100*m.Threshold)
 		}
+		delta := fmt.Sprintf("%+.1f%% [%+.1f%%, %+.1f%%]", 100*m.Delta, 100*m.DeltaCILo, 100*m.DeltaCIHi)
+		if m.Absolute { // a difference of rates: percentage points
+			delta = fmt.Sprintf("%+.2fpp [%+.2fpp, %+.2fpp]", 100*m.Delta, 100*m.DeltaCILo, 100*m.DeltaCIHi)
+			if m.Gated {
+				th = fmt.Sprintf("%.2fpp", 100*m.Threshold)
+			}
+		}
 		note := ""
 		if m.Note != "" {
 			note = "  (" + m.Note + ")"
@@ -33,7 +40,7 @@ func WriteTable(w io.Writer, c *results.Comparison) error {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%d+%d\t%s\t%s%s\n", m.Metric,
 			summary(m.BaseMedian, m.BaseCILo, m.BaseCIHi, m.Unit),
 			summary(m.CandMedian, m.CandCILo, m.CandCIHi, m.Unit),
-			fmt.Sprintf("%+.1f%% [%+.1f%%, %+.1f%%]", 100*m.Delta, 100*m.DeltaCILo, 100*m.DeltaCIHi),
+			delta,
 			pval(m.P), pval(m.PAdjusted), m.NBase, m.NCand, th, m.Verdict, note)
 	}
 	if err := tw.Flush(); err != nil {
@@ -41,6 +48,9 @@ func WriteTable(w io.Writer, c *results.Comparison) error {
 	}
 	for _, n := range c.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	for _, r := range c.Reasons {
+		fmt.Fprintf(w, "reason: %s\n", r)
 	}
 	_, err := fmt.Fprintf(w, "\nverdict: %s\n", c.Verdict)
 	return err

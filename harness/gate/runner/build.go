@@ -103,3 +103,74 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 	}
 	return string(out), nil
 }
+
+// HarnessPackage builds the harness's own binary (HarnessBinary): the load
+// client and the app of every lane. It is the yardstick, so a gate builds
+// it once, from the base, for both sides (UseBaseHarness).
+const (
+	HarnessPackage = "./cmd/meshbench"
+	HarnessBinary  = "meshbench"
+)
+
+// MeshOnly returns packages without the harness's own.
+func MeshOnly(packages []string) []string {
+	var out []string
+	for _, p := range packages {
+		if filepath.Clean(p) != filepath.Clean(HarnessPackage) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// UseBaseHarness fills dir with links to the candidate's binaries (the
+// mesh: meshproxy, meshcontrol) and to the base's harness binary, and
+// returns the candidate side running from dir. Only the mesh then differs
+// between the sides: a candidate that changed the load client or the app
+// cannot move what it is measured with (the machine-speed reference is the
+// app's CPU). Links, not copies: both sides map the very same harness file,
+// so its page cache is shared alike.
+func UseBaseHarness(base, cand Side, dir string) (Side, error) {
+	harness, err := filepath.Abs(filepath.Join(base.BinDir, HarnessBinary))
+	if err != nil {
+		return cand, err
+	}
+	if _, err := os.Stat(harness); err != nil {
+		return cand, fmt.Errorf("base harness binary: %w", err)
+	}
+	if a, b := filepath.Clean(cand.BinDir), filepath.Clean(dir); a == b {
+		return cand, fmt.Errorf("candidate binaries in %s: the gate links the candidate's binaries into that directory; give another", dir)
+	}
+	entries, err := os.ReadDir(cand.BinDir)
+	if err != nil {
+		return cand, fmt.Errorf("candidate binaries: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return cand, err
+	}
+	link := func(target, name string) error {
+		path := filepath.Join(dir, name)
+		_ = os.Remove(path)
+		if err := os.Symlink(target, path); err != nil {
+			return fmt.Errorf("link %s: %w", path, err)
+		}
+		return nil
+	}
+	for _, e := range entries {
+		if e.IsDir() || e.Name() == HarnessBinary {
+			continue
+		}
+		target, err := filepath.Abs(filepath.Join(cand.BinDir, e.Name()))
+		if err != nil {
+			return cand, err
+		}
+		if err := link(target, e.Name()); err != nil {
+			return cand, err
+		}
+	}
+	if err := link(harness, HarnessBinary); err != nil {
+		return cand, err
+	}
+	cand.BinDir = dir
+	return cand, nil
+}

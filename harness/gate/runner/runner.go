@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 
 	"github.com/meshbench/meshbench/harness/gate/compare"
 	"github.com/meshbench/meshbench/harness/gate/verdict"
@@ -97,12 +98,15 @@ type gate struct {
 	seq    int
 	byRnd  map[int][]*results.Result
 	voided []int
-	// failed is the run that could not run at all (a component did not
-	// start, say), if one did. One such run voids its round: a port taken
-	// by someone else should not throw away minutes of measurements. A
-	// second ends the gate with its error: a build whose proxy cannot start
-	// is a broken build, not noise.
+	// failed is the round in which neither side could run at all, if one
+	// did. It voids its round: a port taken by someone else should not
+	// throw away minutes of measurements. A second ends the gate with its
+	// error.
 	failed error
+	// sideFailures are the runs one side could not make while the other
+	// could: evidence against that side (compare counts them as failed
+	// runs in its error rate).
+	sideFailures []string
 }
 
 func (g *gate) progress(format string, args ...any) {
@@ -139,24 +143,24 @@ func (g *gate) look(ctx context.Context, want int) error {
 	return nil
 }
 
-// round runs one round and reports whether it is valid.
+// round runs one round and reports whether it is valid. A side that fails
+// to run (its executor returns an error) does not void the round when the
+// other side ran: the failing side gets a failed result for every run the
+// other side made, evidence against it (its error rate). A round is void
+// only when neither side measured anything, or when a run is invalid for a
+// reason that says nothing about either build (the load client starved,
+// CPU steal); runs invalid because of their build (errors, a component that
+// failed) keep the round and count against their side.
 func (g *gate) round(ctx context.Context, round int) (bool, error) {
 	sides := []Side{g.o.Base, g.o.Candidate}
 	g.rng.Shuffle(2, func(i, j int) { sides[i], sides[j] = sides[j], sides[i] })
 	g.progress("round %d: %s then %s", round, sides[0].Name, sides[1].Name)
 	var got []*results.Result
+	failed := map[string]error{}
 	for _, s := range sides {
 		rs, err := g.o.Exec.Run(ctx, s, round, g.seq)
-		if err != nil {
-			err = fmt.Errorf("round %d, %s: %w", round, s.Name, err)
-			if ctx.Err() != nil || g.failed != nil {
-				return false, err
-			}
-			g.failed = err
-			g.byRnd[round] = got
-			g.voided = append(g.voided, round)
-			g.progress("round %d void: a run failed (%v); one more failure ends the gate", round, err)
-			return false, nil
+		if err != nil && ctx.Err() != nil {
+			return false, fmt.Errorf("round %d, %s: %w", round, s.Name, err)
 		}
 		g.seq += len(rs)
 		for _, r := range rs {
@@ -166,10 +170,35 @@ func (g *gate) round(ctx context.Context, round int) (bool, error) {
 			r.Labels["build"], r.Labels["round"] = s.Name, strconv.Itoa(round)
 		}
 		got = append(got, rs...)
+		if err != nil {
+			failed[s.Name] = fmt.Errorf("round %d, %s: %w", round, s.Name, err)
+		}
+	}
+	for _, s := range sides {
+		err := failed[s.Name]
+		if err == nil {
+			continue
+		}
+		synth := failedRuns(got, s, round, err)
+		if len(synth) == 0 && !hasSide(got, s.Name) {
+			// Nothing measured to pair a failure with (both sides failed):
+			// void, and a second such round ends the gate.
+			g.byRnd[round] = got
+			g.voided = append(g.voided, round)
+			if g.failed != nil {
+				return false, err
+			}
+			g.failed = err
+			g.progress("round %d void: %v; one more such round ends the gate", round, err)
+			return false, nil
+		}
+		got = append(got, synth...)
+		g.sideFailures = append(g.sideFailures, err.Error())
+		g.progress("round %d: %v (counted against the %s)", round, err, s.Name)
 	}
 	g.byRnd[round] = got
 	for _, r := range got {
-		if !compare.Usable(r, g.o.Thresholds.BehindTolerance) {
+		if !compare.Usable(r, g.o.Thresholds.BehindTolerance) && !compare.Failed(r) {
 			// A round is evidence only whole: keeping one side's run would
 			// pair it with nothing measured under the same conditions.
 			g.voided = append(g.voided, round)
@@ -178,6 +207,41 @@ func (g *gate) round(ctx context.Context, round int) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// failedRuns makes a failed result of side s for every lane and case the
+// other side ran in this round and s did not: the run s could not make.
+func failedRuns(got []*results.Result, s Side, round int, err error) []*results.Result {
+	have := map[string]bool{}
+	for _, r := range got {
+		if r.Labels["build"] == s.Name {
+			have[r.Key()] = true
+		}
+	}
+	var out []*results.Result
+	for _, r := range got {
+		if r.Labels["build"] == s.Name || have[r.Key()] {
+			continue
+		}
+		have[r.Key()] = true
+		env := r.Environment
+		env.GitRevision = s.Rev
+		out = append(out, &results.Result{Schema: r.Schema, Scenario: r.Scenario, ScenarioKind: r.ScenarioKind,
+			Platform: r.Platform, Lane: r.Lane, Mode: r.Mode, Case: r.Case, Repetition: r.Repetition, Seed: r.Seed,
+			TargetQPS: r.TargetQPS, Environment: env, Valid: false,
+			InvalidReasons: []string{"run failed: " + err.Error()},
+			Labels:         map[string]string{"build": s.Name, "round": strconv.Itoa(round)}})
+	}
+	return out
+}
+
+func hasSide(rs []*results.Result, side string) bool {
+	for _, r := range rs {
+		if r.Labels["build"] == side {
+			return true
+		}
+	}
+	return false
 }
 
 func (g *gate) kept() []*results.Result {
@@ -209,10 +273,13 @@ func (g *gate) decide(look int) (*results.Comparison, error) {
 	}
 	c.Seed = g.o.Seed
 	if len(g.voided) > 0 {
-		c.Notes = append(c.Notes, fmt.Sprintf("%d of %d rounds void (an invalid run): %v", len(g.voided), len(g.byRnd), g.voided))
+		c.Notes = append(c.Notes, fmt.Sprintf("%d of %d rounds void (the load client starved, CPU steal, or neither side ran): %v", len(g.voided), len(g.byRnd), g.voided))
 	}
 	if g.failed != nil {
-		c.Notes = append(c.Notes, fmt.Sprintf("a run failed to run and voided its round: %v", g.failed))
+		c.Notes = append(c.Notes, fmt.Sprintf("neither side could run and the round was void: %v", g.failed))
+	}
+	if len(g.sideFailures) > 0 {
+		c.Reasons = append(c.Reasons, fmt.Sprintf("runs one side failed to make, counted against it: %s", strings.Join(g.sideFailures, "; ")))
 	}
 	if len(g.o.Candidate.ProxyArgs) > 0 {
 		c.Notes = append(c.Notes, fmt.Sprintf("candidate proxy args: %q", g.o.Candidate.ProxyArgs))

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -24,15 +25,17 @@ type fakeExec struct {
 	rng      *rand.Rand
 	cpuScale float64
 	noise    float64
-	invalid  map[int]bool // rounds whose candidate run is invalid
+	invalid  map[int]bool // rounds whose candidate run is invalid (CPU steal)
+	errors   map[int]bool // rounds whose candidate answers 2% of requests with 503
 	fail     map[int]bool // rounds whose candidate run fails to run
+	failBase map[int]bool // rounds whose base run fails to run
 	behind   map[int]bool // rounds whose candidate run fell 5% behind
 	calls    []string
 }
 
 func (f *fakeExec) Run(_ context.Context, s Side, round, seq int) ([]*results.Result, error) {
 	f.calls = append(f.calls, s.Name)
-	if s.Name == Candidate && f.fail[round] {
+	if s.Name == Candidate && f.fail[round] || s.Name == Base && f.failBase[round] {
 		return nil, errors.New("client-proxy not ready: bind: address already in use")
 	}
 	scale := 1.0
@@ -49,6 +52,12 @@ func (f *fakeExec) Run(_ context.Context, s Side, round, seq int) ([]*results.Re
 			{Role: results.RoleClientProxy, CPUUsPerRequest: 40 * scale * n(), RSSBytesSteady: 20 << 20},
 			{Role: results.RoleServerProxy, CPUUsPerRequest: 40 * scale * n(), RSSBytesSteady: 20 << 20},
 		}}
+	if s.Name == Candidate && f.invalid[round] {
+		r.InvalidReasons = []string{"CPU steal 14.0% during the measured window"}
+	}
+	if s.Name == Candidate && f.errors[round] {
+		r.Errors, r.Valid, r.InvalidReasons = 20, false, []string{"20 errors in 1000 requests"}
+	}
 	if s.Name == Candidate && f.behind[round] {
 		r.AchievedQPS = 475
 		r.InvalidReasons = []string{"load generator fell behind: 475.0 of 500 qps"}
@@ -88,7 +97,7 @@ func TestGate(t *testing.T) {
 			assert.Len(t, out.Runs, tt.wantRuns)
 			assert.Len(t, f.calls, tt.wantRuns)
 			if tt.voidNoted {
-				assert.Contains(t, out.Comparison.Notes, "2 of 17 rounds void (an invalid run): [3 7]")
+				assert.Contains(t, out.Comparison.Notes, "2 of 17 rounds void (the load client starved, CPU steal, or neither side ran): [3 7]")
 				assert.Equal(t, 15, out.Comparison.Rounds)
 			}
 		})
@@ -97,28 +106,67 @@ func TestGate(t *testing.T) {
 
 func TestGateFailedRun(t *testing.T) {
 	tests := []struct {
-		name    string
-		fail    map[int]bool
-		wantErr string
+		name           string
+		fail, failBase map[int]bool
+		wantErr        string
+		verdict        string
 	}{
-		{"one failed run voids its round", map[int]bool{4: true}, ""},
-		{"a second failed run ends the gate", map[int]bool{4: true, 6: true}, "round 6, candidate: client-proxy not ready"},
+		// One failed candidate run counts against it but cannot FAIL it
+		// alone, nor block a PASS: a port someone else took is not a verdict.
+		{"one failed candidate run counts, the round stands", map[int]bool{4: true}, nil, "", results.Pass},
+		{"a candidate that never runs FAILs", allRounds(), nil, "", results.Fail},
+		{"a round neither side ran is void; a second ends the gate", map[int]bool{4: true, 6: true}, map[int]bool{4: true, 6: true}, "round 6", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &fakeExec{rng: rand.New(rand.NewPCG(1, 1)), cpuScale: 1, noise: 0.005, fail: tt.fail}
+			f := &fakeExec{rng: rand.New(rand.NewPCG(1, 1)), cpuScale: 1, noise: 0.005, fail: tt.fail, failBase: tt.failBase}
 			out, err := Gate(context.Background(), Options{Base: Side{Name: Base}, Candidate: Side{Name: Candidate}, Exec: f,
-				Thresholds: verdict.Thresholds{Rounds: 8, Extension: -1}})
+				Thresholds: verdict.Thresholds{Rounds: 15, Extension: -1}})
 			if tt.wantErr != "" {
 				require.ErrorContains(t, err, tt.wantErr)
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, 8, out.Comparison.Rounds, "the void round was replaced")
-			assert.Contains(t, out.Comparison.Notes, "1 of 9 rounds void (an invalid run): [4]")
-			assert.Contains(t, out.Comparison.Notes[len(out.Comparison.Notes)-1], "a run failed to run and voided its round: round 4, candidate")
+			assert.Equal(t, tt.verdict, out.Comparison.Verdict)
+			assert.Len(t, f.calls, 30, "no round was replaced")
+			require.NotEmpty(t, out.Comparison.Reasons)
+			assert.Contains(t, strings.Join(out.Comparison.Reasons, "\n"), "round 4, candidate: client-proxy not ready")
+			m := metricRow(t, out.Comparison, "error_rate")
+			assert.Equal(t, 15, m.NCand)
 		})
 	}
+}
+
+// The issue's case: a candidate whose proxy answers 503 to 2% of requests
+// was voided in every round and ended as a run error ("deciding on 0
+// valid rounds", exit 3). Its runs are evidence against it: FAIL.
+func TestGateErrorRateRegressionFails(t *testing.T) {
+	f := &fakeExec{rng: rand.New(rand.NewPCG(1, 1)), cpuScale: 1, noise: 0.005, errors: allRounds()}
+	out, err := Gate(context.Background(), Options{Base: Side{Name: Base}, Candidate: Side{Name: Candidate}, Exec: f,
+		Thresholds: verdict.Thresholds{Rounds: 15, Extension: -1}})
+	require.NoError(t, err)
+	assert.Equal(t, results.Fail, out.Comparison.Verdict)
+	assert.Equal(t, results.Fail, metricRow(t, out.Comparison, "error_rate").Verdict)
+	assert.Len(t, f.calls, 30, "no round void")
+}
+
+func allRounds() map[int]bool {
+	every := map[int]bool{}
+	for i := 1; i <= 100; i++ {
+		every[i] = true
+	}
+	return every
+}
+
+func metricRow(t *testing.T, c *results.Comparison, name string) results.MetricComparison {
+	t.Helper()
+	for _, m := range c.Metrics {
+		if m.Metric == name {
+			return m
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return results.MetricComparison{}
 }
 
 func TestGateKeepsRunsSlightlyBehind(t *testing.T) {

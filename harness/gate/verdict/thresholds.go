@@ -18,6 +18,12 @@ const (
 	DefaultRounds        = 15
 	DefaultExtension     = 15
 	DefaultBehind        = 0.10
+	// DefaultErrorRate is absolute: 0.001 errors per request (0.1
+	// percentage points) more than the base.
+	DefaultErrorRate = 0.001
+	// DefaultReferenceBound: a machine-speed reference that moved at least
+	// 2% (with an interval excluding 0) voids the adjusted verdicts.
+	DefaultReferenceBound = 0.02
 )
 
 // Reference components for the machine-speed adjustment (Thresholds.Reference).
@@ -71,6 +77,15 @@ type Thresholds struct {
 	// gate runs); dividing by the reference removes most of that spread
 	// without touching a change in the proxies. Empty: no adjustment.
 	Reference string `yaml:"reference,omitempty" json:"reference,omitempty"`
+	// ErrorRate is the rise of the error rate (errors per request, an
+	// absolute difference: 0.001 = 0.1 percentage points) that counts as a
+	// regression. A run the candidate failed counts as error rate 1.
+	ErrorRate float64 `yaml:"error_rate,omitempty" json:"error_rate,omitempty"`
+	// ReferenceBound: when the reference's CPU per request moved between
+	// the sides by at least this much, with an interval that excludes 0,
+	// the adjusted rows of its group are INCONCLUSIVE (the adjustment
+	// would carry the shift).
+	ReferenceBound float64 `yaml:"reference_bound,omitempty" json:"reference_bound,omitempty"`
 	// Extension is the number of extra rounds of the one pre-declared
 	// extension on INCONCLUSIVE; negative disables it (and stays negative
 	// through Normalize, which is idempotent).
@@ -96,6 +111,8 @@ func (t Thresholds) Normalize() (Thresholds, error) {
 	def(&t.Alpha, DefaultAlpha)
 	def(&t.Confidence, DefaultConfidence)
 	def(&t.BehindTolerance, DefaultBehind)
+	def(&t.ErrorRate, DefaultErrorRate)
+	def(&t.ReferenceBound, DefaultReferenceBound)
 	if t.P999 == 0 {
 		t.P999 = -1
 	}
@@ -133,7 +150,9 @@ func (t Thresholds) checkFractions() error {
 		hint string
 	}{{"cpu_per_request", t.CPUPerRequest, threshold}, {"p50", t.P50, threshold}, {"p90", t.P90, threshold},
 		{"p99", t.P99, threshold}, {"p999", t.P999, threshold}, {"rss", t.RSS, threshold}, {"micro", t.Micro, threshold},
-		{"behind_tolerance", t.BehindTolerance, "a fraction of the target rate; -1 = void every run that fell behind"}} {
+		{"behind_tolerance", t.BehindTolerance, "a fraction of the target rate; -1 = void every run that fell behind"},
+		{"error_rate", t.ErrorRate, "errors per request, absolute: 0.001 = 0.1 percentage points; -1 = report-only"},
+		{"reference_bound", t.ReferenceBound, "a fraction of the reference's CPU per request: 0.02 = 2%"}} {
 		if f.v != -1 && (f.v < 0 || f.v > 1) {
 			errs = append(errs, gateError(f.name, "%v is outside 0..1 (%s)", f.v, f.hint))
 		}

@@ -19,6 +19,10 @@ type Input struct {
 	// AbsFloor, if > 0, raises the threshold to AbsFloor / base median (the
 	// RSS rule: a 2 MiB change is noise whatever the percentage).
 	AbsFloor float64
+	// Absolute judges the Hodges-Lehmann shift candidate - base in the
+	// metric's own unit against an absolute Threshold, for metrics whose
+	// base is usually 0 (the error rate: 0 -> 2% has no ratio).
+	Absolute bool
 }
 
 // Outcome is the decided row, in the result model's shape.
@@ -66,6 +70,16 @@ func Decide(in []Input, t Thresholds, look int) ([]Outcome, string) {
 	return out, overall
 }
 
+// Overall is the verdict of a set of rows: FAIL if any gated row FAILs,
+// else INCONCLUSIVE if any is, else PASS.
+func Overall(rows []Outcome) string {
+	overall := results.Pass
+	for _, o := range rows {
+		overall = worse(overall, o.Verdict)
+	}
+	return overall
+}
+
 // worse orders verdicts FAIL > INCONCLUSIVE > PASS; REPORT never counts.
 func worse(a, b string) string {
 	rank := map[string]int{results.Pass: 0, results.ReportOnly: 0, results.Inconclusive: 1, results.Fail: 2}
@@ -98,6 +112,15 @@ func describe(m Input, conf float64) Outcome {
 	}
 	o.P = u.P
 	o.PAdjusted = u.P
+	if m.Absolute {
+		o.Absolute = true
+		if s, err := stats.HodgesLehmann(m.Base, m.Candidate, conf); err == nil {
+			o.Delta, o.DeltaCILo, o.DeltaCIHi = s.Estimate, s.Lo, s.Hi
+		} else {
+			o.Note = err.Error()
+		}
+		return o
+	}
 	if r, err := stats.HodgesLehmannRatio(m.Base, m.Candidate, conf); err == nil {
 		o.Delta, o.DeltaCILo, o.DeltaCIHi = r.Ratio-1, r.Lo-1, r.Hi-1
 	} else if s, err2 := stats.HodgesLehmann(m.Base, m.Candidate, conf); err2 == nil && s.Lo == 0 && s.Hi == 0 {
