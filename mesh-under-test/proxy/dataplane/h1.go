@@ -37,6 +37,9 @@ type h1conn struct {
 	trace telemetry.Trace
 	dyn   [4]http1.Dyn
 	attrs match.Attrs
+	// bodyDone: the request body has been read from the client (buffered
+	// or streamed), so a local reply must not try to skip it again.
+	bodyDone bool
 
 	listener  *config.Listener
 	chain     *config.Chain
@@ -75,15 +78,20 @@ func (p *Proxy) serveH1(bl *boundListener, chain *config.Chain, tc *trackedConn,
 	for {
 		if err := h.req.Read(br); err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrDeadlineExceeded) && !isClosed(err) {
-				status := 400
-				if errors.Is(err, http1.ErrHeadTooLarge) {
-					status = 431
+				status, reason := 400, "Bad Request"
+				switch {
+				case errors.Is(err, http1.ErrHeadTooLarge):
+					status, reason = 431, "Request Header Fields Too Large"
+				case errors.Is(err, http1.ErrNotImplemented):
+					status, reason = 501, "Not Implemented"
 				}
-				h.localReply(status, "bad request", "", true, "bad_request")
+				h.req.ContentLength, h.req.Chunked = -1, false // the body's framing is unknown: close
+				h.localReply(status, reason, "", true, "bad_request")
 			}
 			return
 		}
 		tc.busy.Store(true)
+		h.bodyDone = false
 		// Routes are re-read per request so an RDS-only change reaches
 		// existing connections, as in Envoy.
 		if lc := bl.cfg.Load(); lc != h.listener {
@@ -107,7 +115,9 @@ func isClosed(err error) bool {
 // localReply answers without an upstream. It consumes a small unread body
 // so the connection stays usable, and closes it otherwise.
 func (h *h1conn) localReply(status int, reason, body string, closing bool, why string) bool {
-	if h.req.Chunked || h.req.ContentLength > maxBufferedBody {
+	if h.bodyDone {
+		// already read (buffered or streamed upstream)
+	} else if h.req.Chunked || h.req.ContentLength > maxBufferedBody {
 		closing = true
 	} else if h.req.ContentLength > 0 {
 		if _, err := h.br.Discard(int(h.req.ContentLength)); err != nil {
@@ -129,6 +139,7 @@ func (h *h1conn) readBody() (bool, error) {
 		return false, nil
 	}
 	h.body = h.body[:0]
+	h.bodyDone = true
 	if n <= 0 {
 		return true, nil
 	}

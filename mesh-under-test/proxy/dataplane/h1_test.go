@@ -135,6 +135,7 @@ func TestHTTP1HopByHopAndExpect(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	assert.Equal(t, "abcd", string(b))
 	assert.Empty(t, resp.Header.Get("Echo-Connection"), "Connection is hop-by-hop")
+	assert.Empty(t, resp.Header.Get("Echo-X-Secret"), "a field the Connection header names is hop-by-hop")
 	// HTTP/1.0 client without keep-alive: proxy closes after the response
 	_, err = io.WriteString(c, "GET /old HTTP/1.0\r\nHost: x\r\n\r\n")
 	require.NoError(t, err)

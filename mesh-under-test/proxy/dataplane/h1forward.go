@@ -53,6 +53,8 @@ const (
 	resetBeforeResponse
 	timedOut
 	downstreamGone
+	// protocolError: the upstream's response head is malformed (502).
+	protocolError
 )
 
 func (h *h1conn) forward(start time.Time, route *router.Route, cluster *upstream.Cluster, replayable bool) bool {
@@ -106,9 +108,11 @@ func (h *h1conn) forward(start time.Time, route *router.Route, cluster *upstream
 			h.p.metrics.Overflows.WithLabelValues(cluster.Name, "max_pending").Inc()
 			return h.finishLocal(start, cluster, 503, "upstream overflow\n", "overflow")
 		case resetBeforeResponse:
-			if reused && replayable && !staleRetried {
+			if reused && replayable && !staleRetried && idempotent(h.req) {
 				// A pooled connection the upstream had closed: retry once
 				// on a fresh connection, as net/http does; not a retry.
+				// Only for requests safe to repeat: the upstream may have
+				// acted on a POST before the connection broke.
 				staleRetried = true
 				attempts--
 				continue
@@ -131,6 +135,8 @@ func (h *h1conn) forward(start time.Time, route *router.Route, cluster *upstream
 			return h.finishLocal(start, cluster, 504, "upstream request timeout\n", "upstream_timeout")
 		case connectFailed:
 			return h.finishLocal(start, cluster, 503, "upstream connect error\n", "upstream_connect_failure")
+		case protocolError:
+			return h.finishLocal(start, cluster, 502, "upstream protocol error\n", "upstream_protocol_error")
 		default:
 			return h.finishLocal(start, cluster, 503, "upstream reset before response\n", "upstream_reset")
 		}
@@ -165,6 +171,7 @@ func (h *h1conn) attempt(cluster *upstream.Cluster, ep *upstream.Endpoint, now, 
 		_, _ = uc.BW.Write(h.body)
 	} else {
 		var err error
+		h.bodyDone = true
 		if h.req.Chunked {
 			h.scr, err = http1.CopyChunked(uc.BW, h.br, h.scr)
 		} else {
@@ -182,8 +189,11 @@ func (h *h1conn) attempt(cluster *upstream.Cluster, ep *upstream.Endpoint, now, 
 	for {
 		if err := h.resp.Read(uc.BR); err != nil {
 			cluster.Discard(uc)
-			if errors.Is(err, os.ErrDeadlineExceeded) {
+			switch {
+			case errors.Is(err, os.ErrDeadlineExceeded):
 				return nil, reused, timedOut
+			case errors.Is(err, http1.ErrMalformed) || errors.Is(err, http1.ErrHeadTooLarge):
+				return nil, reused, protocolError
 			}
 			return nil, reused, resetBeforeResponse
 		}
@@ -214,13 +224,36 @@ func (h *h1conn) dropResponse(cluster *upstream.Cluster, uc *upstream.Conn, dead
 
 func isHead(m []byte) bool { return string(m) == "HEAD" }
 
+// idempotent: the requests Go's Transport re-sends after a stale pooled
+// connection fails (GET, HEAD, OPTIONS, TRACE, or an Idempotency-Key).
+func idempotent(r *http1.Request) bool {
+	if replayableMethod(string(r.Method)) {
+		return true
+	}
+	_, k1 := r.Get("idempotency-key")
+	_, k2 := r.Get("x-idempotency-key")
+	return k1 || k2
+}
+
+func replayableMethod(m string) bool {
+	return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE"
+}
+
 // relayResponse copies the response head and body downstream, returns the
 // upstream connection to its pool when reusable, and records telemetry.
 func (h *h1conn) relayResponse(start time.Time, route *router.Route, cluster *upstream.Cluster, uc *upstream.Conn, ep *upstream.Endpoint, deadline time.Time) bool {
 	resp := h.resp
 	n := resp.BodyLength(isHead(h.req.Method))
-	closing := h.req.Close || n == http1.UntilClose
-	http1.WriteResponseHead(h.bw, resp, route.RespEdits, closing, h.req.Minor == 0 && !closing)
+	// An HTTP/1.0 client cannot read chunked framing: the body goes
+	// de-chunked, delimited by closing the connection.
+	dechunk := n == http1.ChunkedBody && h.req.Minor == 0
+	if dechunk && !resp.PlainChunked {
+		// gzip, chunked: the gzip transfer coding has no HTTP/1.0 form.
+		cluster.Discard(uc)
+		return h.finishLocal(start, cluster, 502, "upstream transfer coding not representable in HTTP/1.0\n", "upstream_protocol_error")
+	}
+	closing := h.req.Close || n == http1.UntilClose || dechunk
+	http1.WriteResponseHead(h.bw, resp, route.RespEdits, closing, h.req.Minor == 0 && !closing, dechunk)
 	closing = closing || resp.Status == 101
 	var err error
 	switch {
@@ -234,6 +267,8 @@ func (h *h1conn) relayResponse(start time.Time, route *router.Route, cluster *up
 		return false
 	case n >= 0:
 		err = http1.CopyN(h.bw, uc.BR, n)
+	case dechunk:
+		h.scr, err = http1.Dechunk(h.bw, uc.BR, h.scr)
 	case n == http1.ChunkedBody:
 		h.scr, err = http1.CopyChunked(h.bw, uc.BR, h.scr)
 	default:

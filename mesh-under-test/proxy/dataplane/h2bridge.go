@@ -88,7 +88,9 @@ func (s *h2conn) forwardH1(w http.ResponseWriter, r *http.Request, route *router
 			case errors.Is(err, os.ErrDeadlineExceeded):
 				s.local(w, r, 504, "upstream request timeout\n", "upstream_timeout")
 				return 504, 0
-			case reused && replayable && !stale: // the pooled connection was closed under us
+			case reused && replayable && !stale && (replayableMethod(r.Method) || r.Header.Get("Idempotency-Key") != "" || r.Header.Get("X-Idempotency-Key") != ""):
+				// the pooled connection was closed under us; only requests
+				// safe to repeat are re-sent (as Go's Transport)
 				stale, attempt = true, attempt-1
 				continue
 			}
@@ -114,6 +116,13 @@ func (s *h2conn) forwardH1(w http.ResponseWriter, r *http.Request, route *router
 			}
 			s.local(w, r, resp.Status, "upstream error\n", "upstream_reset")
 			return resp.Status, 0
+		}
+		if n == http1.ChunkedBody && !resp.PlainChunked {
+			// gzip, chunked: HTTP/2 has no transfer codings to carry gzip.
+			cluster.Discard(uc)
+			ep.Host.End()
+			s.local(w, r, 502, "upstream transfer coding not representable in HTTP/2\n", "upstream_protocol_error")
+			return 502, 0
 		}
 		copied, reusable := relayH1Response(w, resp, n, uc.BR, route)
 		if reusable {

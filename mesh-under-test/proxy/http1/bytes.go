@@ -90,3 +90,73 @@ func AppendInt(dst []byte, n int64) []byte {
 	}
 	return append(dst, tmp[i:]...)
 }
+
+// tchar (RFC 9110 5.6.2) and CTL tables.
+var tchar, ctl [256]bool
+
+func init() {
+	for c := '0'; c <= '9'; c++ {
+		tchar[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		tchar[c], tchar[c-'a'+'A'] = true, true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		tchar[c] = true
+	}
+	for c := 0; c < 0x20; c++ {
+		ctl[c] = c != '\t'
+	}
+	ctl[0x7f] = true
+}
+
+func isToken(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if !tchar[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// isCTL: a control character other than HTAB.
+func isCTL(c byte) bool { return ctl[c] }
+
+// equalFoldBytes compares two byte strings ignoring ASCII case.
+func equalFoldBytes(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func hasPrefixFold(b []byte, s string) bool {
+	return len(b) >= len(s) && EqualFold(b[:len(s)], s)
+}
+
+// hostChar: the bytes a Host value may hold (as golang.org/x/net/http/httpguts).
+var hostChar [256]bool
+
+func init() {
+	for c := range 256 {
+		hostChar[c] = tchar[c] && c != '`' && c != '^' && c != '|' && c != '#'
+	}
+	for _, c := range "[]:;=,()" {
+		hostChar[c] = true
+	}
+}

@@ -27,30 +27,59 @@ func TestRequestRead(t *testing.T) {
 		}},
 		{name: "http/1.0 closes", in: "GET / HTTP/1.0\r\n\r\n", check: func(t *testing.T, r *Request) { assert.True(t, r.Close) }},
 		{name: "http/1.0 keep-alive", in: "GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", check: func(t *testing.T, r *Request) { assert.False(t, r.Close) }},
-		{name: "connection close", in: "GET / HTTP/1.1\r\nConnection: close\r\n\r\n", check: func(t *testing.T, r *Request) { assert.True(t, r.Close) }},
-		{name: "content length", in: "POST / HTTP/1.1\r\nContent-Length: 12\r\n\r\n", check: func(t *testing.T, r *Request) {
+		{name: "connection close", in: "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", check: func(t *testing.T, r *Request) { assert.True(t, r.Close) }},
+		{name: "content length", in: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\n\r\n", check: func(t *testing.T, r *Request) {
 			assert.Equal(t, int64(12), r.ContentLength)
 			assert.True(t, r.HasBody())
 		}},
-		{name: "chunked wins", in: "POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", check: func(t *testing.T, r *Request) {
+		{name: "chunked", in: "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n", check: func(t *testing.T, r *Request) {
 			assert.True(t, r.Chunked)
 			assert.Equal(t, int64(-1), r.ContentLength)
 		}},
-		{name: "hop-by-hop marked", in: "GET / HTTP/1.1\r\nKeep-Alive: 5\r\nTE: trailers\r\nExpect: 100-continue\r\n\r\n", check: func(t *testing.T, r *Request) {
-			for _, f := range r.Fields {
+		{name: "hop-by-hop marked", in: "GET / HTTP/1.1\r\nHost: h\r\nKeep-Alive: 5\r\nTE: trailers\r\nExpect: 100-continue\r\nConnection: x-a, X-B\r\nX-A: 1\r\nx-b: 2\r\n\r\n", check: func(t *testing.T, r *Request) {
+			for _, f := range r.Fields[1:] {
 				assert.True(t, f.Hop, string(f.Name))
 			}
+			assert.False(t, r.Fields[0].Hop, "Host")
 			assert.True(t, r.Expect100)
 		}},
-		{name: "leading CRLF ignored", in: "\r\nGET / HTTP/1.1\r\n\r\n"},
+		{name: "connection cannot drop content-length or host", in: "POST / HTTP/1.1\r\nHost: h\r\nConnection: Content-Length, Host\r\nContent-Length: 1\r\n\r\n", check: func(t *testing.T, r *Request) {
+			assert.False(t, r.Fields[0].Hop)
+			assert.False(t, r.Fields[2].Hop)
+		}},
+		{name: "100-continue ignored from http/1.0", in: "POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n", check: func(t *testing.T, r *Request) {
+			assert.False(t, r.Expect100)
+		}},
+		{name: "absolute-form becomes origin-form", in: "GET http://h/a?b HTTP/1.1\r\nHost: h\r\n\r\n", check: func(t *testing.T, r *Request) {
+			assert.Equal(t, "/a?b", string(r.Target))
+		}},
+		{name: "absolute-form without path", in: "GET http://h?b HTTP/1.1\r\nHost: h\r\n\r\n", check: func(t *testing.T, r *Request) {
+			assert.Equal(t, "/?b", string(r.Target))
+		}},
+		{name: "leading CRLF ignored", in: "\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"},
+		{name: "long field line", in: "GET / HTTP/1.1\r\nHost: h\r\nCookie: " + strings.Repeat("c", 20000) + "\r\n\r\n"},
 		{name: "bad version", in: "GET / HTTP/2.0\r\n\r\n", wantErr: ErrMalformed},
-		{name: "no colon", in: "GET / HTTP/1.1\r\nbad\r\n\r\n", wantErr: ErrMalformed},
-		{name: "conflicting lengths", in: "GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", wantErr: ErrMalformed},
-		{name: "bad length", in: "GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", wantErr: ErrMalformed},
-		{name: "gzip transfer coding", in: "GET / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", wantErr: ErrMalformed},
-		{name: "bare CR", in: "GET / HTTP/1.1\r\nA: b\rc\r\n\r\n", wantErr: ErrMalformed},
-		{name: "folding", in: "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n", wantErr: ErrMalformed},
-		{name: "head too large", in: "GET / HTTP/1.1\r\nA: " + strings.Repeat("x", MaxHeadBytes) + "\r\n\r\n", wantErr: ErrHeadTooLarge},
+		{name: "no colon", in: "GET / HTTP/1.1\r\nHost: h\r\nbad\r\n\r\n", wantErr: ErrMalformed},
+		{name: "conflicting lengths", in: "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", wantErr: ErrMalformed},
+		{name: "bad length", in: "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", wantErr: ErrMalformed},
+		{name: "CL and TE", in: "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", wantErr: ErrMalformed},
+		{name: "gzip transfer coding", in: "GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", wantErr: ErrNotImplemented},
+		{name: "gzip, chunked transfer coding", in: "GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", wantErr: ErrNotImplemented},
+		{name: "xchunked", in: "GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: xchunked\r\n\r\n", wantErr: ErrNotImplemented},
+		{name: "two TE fields", in: "GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", wantErr: ErrMalformed},
+		{name: "TE in http/1.0", in: "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", wantErr: ErrMalformed},
+		{name: "bare CR", in: "GET / HTTP/1.1\r\nHost: h\r\nA: b\rc\r\n\r\n", wantErr: ErrMalformed},
+		{name: "control character in value", in: "GET / HTTP/1.1\r\nHost: h\r\nA: b\x01c\r\n\r\n", wantErr: ErrMalformed},
+		{name: "name not a token", in: "GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding\x0b: chunked\r\n\r\n", wantErr: ErrMalformed},
+		{name: "space in target", in: "GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", wantErr: ErrMalformed},
+		{name: "two hosts", in: "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", wantErr: ErrMalformed},
+		{name: "missing host", in: "GET / HTTP/1.1\r\n\r\n", wantErr: ErrMalformed},
+		{name: "absolute-form other authority", in: "GET http://evil/ HTTP/1.1\r\nHost: h\r\n\r\n", wantErr: ErrMalformed},
+		{name: "connect", in: "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n", wantErr: ErrNotImplemented},
+		{name: "folding", in: "GET / HTTP/1.1\r\nHost: h\r\nA: b\r\n c\r\n\r\n", wantErr: ErrMalformed},
+		{name: "head too large", in: "GET / HTTP/1.1\r\nA: " + strings.Repeat("x", DefaultMaxHeadBytes) + "\r\n\r\n", wantErr: ErrHeadTooLarge},
+		{name: "endless leading CRLFs", in: strings.Repeat("\r\n", DefaultMaxHeadBytes) + "GET / HTTP/1.1\r\nHost: h\r\n\r\n", wantErr: ErrHeadTooLarge},
+		{name: "too many fields", in: "GET / HTTP/1.1\r\nHost: h\r\n" + strings.Repeat("A: b\r\n", DefaultMaxFields) + "\r\n", wantErr: ErrHeadTooLarge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,16 +2,17 @@ package http1
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 )
 
-// Request is a parsed request head. Reuse one per connection.
+// Request is a parsed request head. Reuse one per connection; set Limits
+// before Read.
 type Request struct {
 	head
 	Method, Target []byte
-	Host           []byte
-	Expect100      bool
+	// Host is the Host field's value (nil when absent, HTTP/1.0 only).
+	Host      []byte
+	Expect100 bool
 }
 
 // NewRequest returns a Request with buffers sized for typical heads.
@@ -22,24 +23,42 @@ func NewRequest() *Request {
 	return r
 }
 
-// Read parses the next request head from br. It returns io.EOF when the
-// peer closed the connection cleanly between requests.
+// Read parses the next request head from br, refusing what RFC 9112/9110
+// and Go's net/http refuse: ambiguous framing, malformed lines, a missing
+// or repeated Host. It returns io.EOF when the peer closed the connection
+// cleanly between requests; ErrMalformed (400), ErrHeadTooLarge (431) or
+// ErrNotImplemented (501) otherwise.
 func (r *Request) Read(br *bufio.Reader) error {
 	r.reset()
 	r.Method, r.Target, r.Host, r.Expect100 = nil, nil, nil, false
 	line, err := r.readLine(br)
-	for err == nil && len(line) == 0 { // RFC 9112 2.2: ignore leading CRLFs
+	for err == nil && len(line) == 0 { // RFC 9112 2.2: ignore leading CRLFs (they count towards the limit)
 		line, err = r.readLine(br)
 	}
 	if err != nil {
 		return err
 	}
+	if err := r.requestLine(line); err != nil {
+		return err
+	}
+	if err := r.readFields(br); err != nil {
+		return err
+	}
+	if err := r.finish(); err != nil {
+		return err
+	}
+	return r.finishRequest()
+}
+
+// requestLine splits method SP request-target SP HTTP-version: exactly
+// one space each, so a target with a space in it is refused, not split.
+func (r *Request) requestLine(line []byte) error {
 	sp1 := indexByte(line, ' ')
 	if sp1 <= 0 {
 		return fmt.Errorf("%w: request line %q", ErrMalformed, line)
 	}
 	rest := line[sp1+1:]
-	sp2 := bytes.LastIndexByte(rest, ' ')
+	sp2 := indexByte(rest, ' ')
 	if sp2 <= 0 {
 		return fmt.Errorf("%w: request line %q", ErrMalformed, line)
 	}
@@ -52,24 +71,102 @@ func (r *Request) Read(br *bufio.Reader) error {
 	default:
 		return fmt.Errorf("%w: version %q", ErrMalformed, rest[sp2+1:])
 	}
-	if err := r.readFields(br); err != nil {
-		return err
+	if !isToken(r.Method) {
+		return fmt.Errorf("%w: method %q", ErrMalformed, r.Method)
 	}
+	for _, c := range r.Target {
+		if c <= ' ' || c >= 0x7f {
+			return fmt.Errorf("%w: byte 0x%02x in request-target", ErrMalformed, c)
+		}
+	}
+	switch {
+	case r.Target[0] == '/':
+	case len(r.Target) == 1 && r.Target[0] == '*' && string(r.Method) == "OPTIONS":
+	case string(r.Method) == "CONNECT":
+		return fmt.Errorf("%w: CONNECT", ErrNotImplemented)
+	case hasPrefixFold(r.Target, "http://") || hasPrefixFold(r.Target, "https://"):
+		// absolute-form: checked against Host in finishRequest
+	default:
+		return fmt.Errorf("%w: request-target %q", ErrMalformed, r.Target)
+	}
+	return nil
+}
+
+func (r *Request) finishRequest() error {
 	for i := range r.Fields {
 		f := &r.Fields[i]
 		switch len(f.Name) {
 		case 4:
 			if r.Host == nil && EqualFold(f.Name, "host") {
-				r.Host = f.Value
+				r.Host = f.Value[:len(f.Value):len(f.Value)]
 			}
 		case 6:
 			if EqualFold(f.Name, "expect") && EqualFold(f.Value, "100-continue") {
-				r.Expect100, f.Hop = true, true
+				// RFC 9110 10.1.1: ignored from HTTP/1.0 clients.
+				r.Expect100, f.Hop = r.Minor == 1, true
 			}
 		}
 	}
-	r.finish()
+	switch {
+	case r.hostFields > 1:
+		return fmt.Errorf("%w: more than one Host field", ErrMalformed)
+	case r.hostFields == 0 && r.Minor == 1:
+		return fmt.Errorf("%w: missing Host", ErrMalformed)
+	case !validHost(r.Host):
+		return fmt.Errorf("%w: Host %q", ErrMalformed, r.Host)
+	}
+	if r.teFields > 0 {
+		if r.ContentLength >= 0 {
+			// RFC 9112 6.3: "ought to be handled as an error"; Envoy and
+			// every request-smuggling write-up agree.
+			return fmt.Errorf("%w: both Content-Length and Transfer-Encoding", ErrMalformed)
+		}
+		if _, only := chunkedLast(r.TE); !only {
+			return fmt.Errorf("%w: transfer-encoding %q", ErrNotImplemented, r.TE)
+		}
+		r.Chunked = true
+	}
+	if r.Target[0] != '/' && r.Target[0] != '*' {
+		return r.absoluteForm()
+	}
 	return nil
+}
+
+// absoluteForm turns an absolute-form target into origin-form. Its
+// authority must be the Host field's value, so routing, authorization and
+// the upstream all see one authority.
+func (r *Request) absoluteForm() error {
+	rest := r.Target[indexByte(r.Target, ':')+3:]
+	end := len(rest)
+	for i, c := range rest {
+		if c == '/' || c == '?' || c == '#' {
+			end = i
+			break
+		}
+	}
+	if !equalFoldBytes(rest[:end], r.Host) || end == 0 {
+		return fmt.Errorf("%w: absolute-form authority %q is not Host %q", ErrMalformed, rest[:end], r.Host)
+	}
+	path := rest[end:]
+	if len(path) > 0 && path[0] == '/' {
+		r.Target = path
+		return nil
+	}
+	start := len(r.buf)
+	r.buf = append(append(r.buf, '/'), path...)
+	r.Target = r.buf[start:len(r.buf):len(r.buf)]
+	return nil
+}
+
+// validHost accepts a uri-host with optional port: reg-name, IPv4 or an
+// IP literal in brackets, as the characters Go's httpguts allows.
+func validHost(h []byte) bool {
+	for _, c := range h {
+		if !hostChar[c] {
+			return false
+		}
+	}
+	return true
 }
 
 // Path returns the request target without its query string.
@@ -82,65 +179,3 @@ func (r *Request) Path() []byte {
 
 // HasBody reports whether a body follows the head.
 func (r *Request) HasBody() bool { return r.Chunked || r.ContentLength > 0 }
-
-// Response is a parsed response head. Reuse one per upstream exchange.
-type Response struct {
-	head
-	Status int
-	// Reason is the reason phrase, possibly empty.
-	Reason []byte
-}
-
-// NewResponse returns a Response with buffers sized for typical heads.
-func NewResponse() *Response {
-	r := &Response{}
-	r.buf = make([]byte, 0, 512)
-	r.Fields = make([]Field, 0, 16)
-	return r
-}
-
-// Read parses the next response head from br.
-func (r *Response) Read(br *bufio.Reader) error {
-	r.reset()
-	r.Status, r.Reason = 0, nil
-	line, err := r.readLine(br)
-	if err != nil {
-		return err
-	}
-	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.")) || line[8] != ' ' {
-		return fmt.Errorf("%w: status line %q", ErrMalformed, line)
-	}
-	r.Minor = int(line[7] - '0')
-	code, ok := parseUint(line[9:12])
-	if !ok || code < 100 || code > 999 {
-		return fmt.Errorf("%w: status line %q", ErrMalformed, line)
-	}
-	r.Status = int(code)
-	if len(line) > 13 {
-		r.Reason = line[13:]
-	}
-	if err := r.readFields(br); err != nil {
-		return err
-	}
-	r.finish()
-	return nil
-}
-
-// BodyLength says how the body of this response is delimited: n >= 0 bytes,
-// Chunked, or -1 meaning until the upstream closes. headRequest is whether
-// the request was HEAD (RFC 9112 6.3).
-func (r *Response) BodyLength(headRequest bool) int64 {
-	if headRequest || r.Status < 200 || r.Status == 204 || r.Status == 304 {
-		return 0
-	}
-	if r.Chunked {
-		return -2
-	}
-	return r.ContentLength
-}
-
-// Body length sentinels returned by BodyLength.
-const (
-	UntilClose  int64 = -1
-	ChunkedBody int64 = -2
-)

@@ -64,11 +64,14 @@ func equalFoldBoth(b []byte, s string) bool {
 	return true
 }
 
-func writeFields(bw *bufio.Writer, h *head, e *Edits, dyn []Dyn) {
+// writeFields writes the end-to-end fields with edits applied, then te as
+// the Transfer-Encoding (nil: none). skipCL drops Content-Length (for
+// statuses that must not carry one).
+func writeFields(bw *bufio.Writer, h *head, e *Edits, dyn []Dyn, te []byte, skipCL bool) {
 fields:
 	for i := range h.Fields {
 		f := &h.Fields[i]
-		if f.Hop || e.drops(f.Name) {
+		if f.Hop || e.drops(f.Name) || (skipCL && EqualFold(f.Name, "content-length")) {
 			continue
 		}
 		for j := range dyn {
@@ -103,8 +106,10 @@ fields:
 		_, _ = bw.Write(dyn[j].Value)
 		_, _ = bw.WriteString("\r\n")
 	}
-	if h.Chunked {
-		_, _ = bw.WriteString("Transfer-Encoding: chunked\r\n")
+	if te != nil {
+		_, _ = bw.WriteString("Transfer-Encoding: ")
+		_, _ = bw.Write(te)
+		_, _ = bw.WriteString("\r\n")
 	}
 }
 
@@ -122,7 +127,16 @@ func WriteRequestHead(bw *bufio.Writer, r *Request, e *Edits, dyn []Dyn) {
 	_ = bw.WriteByte(' ')
 	_, _ = bw.Write(r.Target)
 	_, _ = bw.WriteString(" HTTP/1.1\r\n")
-	writeFields(bw, &r.head, e, dyn)
+	if r.hostFields == 0 {
+		// HTTP/1.0 without Host, sent on as HTTP/1.1, which requires one:
+		// empty, as RFC 9112 3.2 says for a target without authority.
+		_, _ = bw.WriteString("Host: \r\n")
+	}
+	var te []byte
+	if r.Chunked {
+		te = chunkedTE
+	}
+	writeFields(bw, &r.head, e, dyn, te, false)
 	if r.Upgrade {
 		writeUpgrade(bw, &r.head)
 	}
@@ -143,10 +157,16 @@ func writeUpgrade(bw *bufio.Writer, h *head) {
 	_, _ = bw.WriteString("Connection: Upgrade\r\n")
 }
 
+var chunkedTE = []byte("chunked")
+
 // WriteResponseHead writes resp's head to a downstream. closing says the
 // proxy will close the downstream connection after this response;
-// keepAlive10 says the client is HTTP/1.0 and asked to keep the connection.
-func WriteResponseHead(bw *bufio.Writer, resp *Response, e *Edits, closing, keepAlive10 bool) {
+// keepAlive10 says the client is HTTP/1.0 and asked to keep the connection;
+// dechunk says a chunked body will be sent de-chunked and close-delimited
+// (an HTTP/1.0 client), so no Transfer-Encoding is declared. A 1xx or 204
+// never carries Content-Length or Transfer-Encoding, a 304 no
+// Transfer-Encoding (RFC 9110 8.6, RFC 9112 6.1).
+func WriteResponseHead(bw *bufio.Writer, resp *Response, e *Edits, closing, keepAlive10, dechunk bool) {
 	_, _ = bw.WriteString("HTTP/1.1 ")
 	// WriteByte, not Write of a stack array: the array would escape
 	// through bufio's io.Writer and cost an allocation per response.
@@ -156,7 +176,11 @@ func WriteResponseHead(bw *bufio.Writer, resp *Response, e *Edits, closing, keep
 	_ = bw.WriteByte(' ')
 	_, _ = bw.Write(resp.Reason)
 	_, _ = bw.WriteString("\r\n")
-	writeFields(bw, &resp.head, e, nil)
+	var te []byte
+	if resp.Chunked && !dechunk && resp.Status >= 200 && resp.Status != 204 && resp.Status != 304 {
+		te = resp.TE
+	}
+	writeFields(bw, &resp.head, e, nil, te, resp.Status < 200 || resp.Status == 204)
 	switch {
 	case resp.Status == 101:
 		writeUpgrade(bw, &resp.head)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,6 +77,70 @@ func TestPooledConnectionWithExtraResponseIsNotReused(t *testing.T) {
 				assert.Equal(t, client, string(b), "client %s got another exchange's response", client)
 				time.Sleep(2 * tc.pause) // the extra response arrives while the connection is pooled
 			}
+		})
+	}
+}
+
+// dropSecondUpstream answers the first request on each connection and
+// closes the connection on reading the second (as an upstream that timed
+// the connection out just as the request arrived). It counts requests.
+func dropSecondUpstream(t *testing.T) (string, *atomic.Int64) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	var seen atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for i := 0; ; i++ {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					_, _ = io.Copy(io.Discard, req.Body)
+					seen.Add(1)
+					if i == 1 {
+						return
+					}
+					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String(), &seen
+}
+
+// TestStaleConnectionRetryOnlyForIdempotentRequests: a request that fails
+// on a reused connection is re-sent on a fresh one only when repeating it
+// is safe; a POST the upstream may have acted on is not sent twice.
+func TestStaleConnectionRetryOnlyForIdempotentRequests(t *testing.T) {
+	for _, tc := range []struct {
+		method     string
+		wantStatus int
+		wantSeen   int64
+	}{{"GET", 200, 3}, {"POST", 503, 2}} {
+		t.Run(tc.method, func(t *testing.T) {
+			up, seen := dropSecondUpstream(t)
+			_, pa := staticProxy(t, up)
+			c, err := net.Dial("tcp", pa)
+			require.NoError(t, err)
+			defer c.Close()
+			br := bufio.NewReader(c)
+			for i, want := range []int{200, tc.wantStatus} {
+				_, err = io.WriteString(c, tc.method+" / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nb")
+				require.NoError(t, err)
+				resp, err := http.ReadResponse(br, nil)
+				require.NoError(t, err)
+				_, _ = io.Copy(io.Discard, resp.Body)
+				assert.Equal(t, want, resp.StatusCode, "request %d", i)
+			}
+			assert.Equal(t, tc.wantSeen, seen.Load(), "requests the upstream received")
 		})
 	}
 }
