@@ -161,3 +161,21 @@ func TestRuleMatching(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyLinksNoControlPlane: meshproxy talks to meshcontrol only through
+// the seams (xdsconfig, caapi), so a proxy build carries no control-plane code.
+func TestProxyLinksNoControlPlane(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go list over the proxy's dependencies")
+	}
+	root, err := testbin.ModuleRoot()
+	require.NoError(t, err)
+	cmd := exec.Command("go", "list", "-deps", "./mesh-under-test/cmd/meshproxy")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	for _, pkg := range strings.Fields(string(out)) {
+		require.False(t, strings.HasPrefix(pkg, module+"mesh-under-test/control") || pkg == module+"mesh-under-test/meshconfig",
+			"meshproxy links %s", pkg)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
 	"github.com/meshbench/meshbench/mesh-under-test/control/translate"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/certrotate"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
 )
 
@@ -108,7 +109,7 @@ func secretsFor(t *testing.T, authority *ca.CA, identity string) []*tlsSecret {
 	conn, err := grpc.NewClient(lisAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	defer conn.Close()
-	r := ca.NewRotator(ca.RotatorOptions{Conn: conn, NodeID: "n", Token: func() (string, error) { return "x", nil }})
+	r := certrotate.New(certrotate.Options{Conn: conn, NodeID: "n", Token: func() (string, error) { return "x", nil }})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	require.NoError(t, r.Start(ctx))

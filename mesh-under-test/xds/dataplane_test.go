@@ -19,8 +19,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/meshbench/meshbench/mesh-under-test/control/app"
-	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/certrotate"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/dataplane"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/telemetry"
 	"github.com/meshbench/meshbench/mesh-under-test/xds"
@@ -42,12 +42,12 @@ func startProxy(t *testing.T, ctx context.Context, addr, id string) *xds.Client 
 	return c
 }
 
-func startProxyTTL(t *testing.T, ctx context.Context, addr, id string, ttl time.Duration) (*xds.Client, *ca.Rotator) {
+func startProxyTTL(t *testing.T, ctx context.Context, addr, id string, ttl time.Duration) (*xds.Client, *certrotate.Rotator) {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
-	rot := ca.NewRotator(ca.RotatorOptions{Conn: conn, NodeID: id, TTL: ttl, Token: func() (string, error) { return "t0ken", nil }})
+	rot := certrotate.New(certrotate.Options{Conn: conn, NodeID: id, TTL: ttl, Token: func() (string, error) { return "t0ken", nil }})
 	require.NoError(t, rot.Start(ctx))
 	p := dataplane.New(dataplane.Options{ID: id, Log: slog.New(slog.DiscardHandler), Metrics: telemetry.NewMetrics(), AccessLog: slog.New(slog.DiscardHandler)})
 	t.Cleanup(func() {

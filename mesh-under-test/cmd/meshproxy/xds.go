@@ -10,7 +10,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/certrotate"
 	"github.com/meshbench/meshbench/mesh-under-test/xds"
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
@@ -34,7 +34,7 @@ func (s *xdsSource) Run(ctx context.Context, a xdsconfig.Applier) error {
 			return fmt.Errorf("ca: %w", err)
 		}
 		defer conn.Close()
-		r := ca.NewRotator(ca.RotatorOptions{Conn: conn, NodeID: s.node, Logger: s.log, Token: func() (string, error) {
+		r := certrotate.New(certrotate.Options{Conn: conn, NodeID: s.node, Logger: s.log, Token: func() (string, error) {
 			if s.tokenFile == "" {
 				return s.token, nil
 			}

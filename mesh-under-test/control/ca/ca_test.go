@@ -17,8 +17,10 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/meshbench/meshbench/mesh-under-test/caapi"
 	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
 	"github.com/meshbench/meshbench/mesh-under-test/control/translate"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/certrotate"
 )
 
 const identity = "spiffe://cluster.local/ns/default/sa/echo"
@@ -65,7 +67,7 @@ func TestIssueAndRotate(t *testing.T) {
 	_, conn := serve(t, bootstrap())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	r := ca.NewRotator(ca.RotatorOptions{Conn: conn, NodeID: "echo-proxy", TTL: 2 * time.Second, Token: func() (string, error) { return "s3cret", nil }})
+	r := certrotate.New(certrotate.Options{Conn: conn, NodeID: "echo-proxy", TTL: 2 * time.Second, Token: func() (string, error) { return "s3cret", nil }})
 	require.NoError(t, r.Start(ctx))
 
 	first, roots := leaf(t, r.Secrets())
@@ -105,12 +107,12 @@ func TestRefusals(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ca.Sign(ctx, conn, tc.token, &ca.SignRequest{NodeID: tc.node, CSRPEM: tc.csr})
+			_, err := caapi.Sign(ctx, conn, tc.token, &caapi.SignRequest{NodeID: tc.node, CSRPEM: tc.csr})
 			require.Error(t, err)
 			assert.Equal(t, tc.code, status.Code(err), err.Error())
 		})
 	}
-	resp, err := ca.Sign(ctx, conn, "s3cret", &ca.SignRequest{NodeID: "echo-proxy", CSRPEM: csr(identity)})
+	resp, err := caapi.Sign(ctx, conn, "s3cret", &caapi.SignRequest{NodeID: "echo-proxy", CSRPEM: csr(identity)})
 	require.NoError(t, err)
 	assert.Equal(t, identity, resp.Identity)
 	assert.Equal(t, authority.RootPEM(), resp.RootPEM)

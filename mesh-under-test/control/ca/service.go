@@ -3,7 +3,6 @@ package ca
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,40 +11,12 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/meshbench/meshbench/mesh-under-test/caapi"
 	"github.com/meshbench/meshbench/mesh-under-test/control/metrics"
 )
-
-// codecName is the gRPC content-subtype of the CA's JSON messages.
-const codecName = "meshcajson"
-
-type jsonCodec struct{}
-
-func (jsonCodec) Marshal(v any) ([]byte, error)      { return json.Marshal(v) }
-func (jsonCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
-func (jsonCodec) Name() string                       { return codecName }
-
-// gRPC picks codecs by content-subtype from a process-wide table, which can
-// only be filled at init.
-func init() { encoding.RegisterCodec(jsonCodec{}) }
-
-// SignRequest asks for a workload certificate.
-type SignRequest struct {
-	NodeID     string `json:"node_id"`
-	CSRPEM     []byte `json:"csr_pem"`
-	TTLSeconds int64  `json:"ttl_seconds,omitempty"`
-}
-
-// SignResponse carries the certificate chain and trust bundle.
-type SignResponse struct {
-	Identity string    `json:"identity"`
-	CertPEM  []byte    `json:"cert_pem"`
-	RootPEM  []byte    `json:"root_pem"`
-	NotAfter time.Time `json:"not_after"`
-}
 
 // Authenticator maps a caller's token (and claimed node) to the identity it
 // may hold. Implementations must be safe for concurrent use.
@@ -84,15 +55,13 @@ type Service struct {
 	Metrics *metrics.Metrics // optional
 }
 
-const serviceName = "meshbench.ca.v1.CertificateService"
-
 // Register adds the service to g.
 func (s *Service) Register(g *grpc.Server) {
 	g.RegisterService(&grpc.ServiceDesc{
-		ServiceName: serviceName,
+		ServiceName: caapi.ServiceName,
 		HandlerType: (*any)(nil),
 		Methods: []grpc.MethodDesc{{MethodName: "Sign", Handler: func(_ any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
-			req := &SignRequest{}
+			req := &caapi.SignRequest{}
 			if err := dec(req); err != nil {
 				return nil, err
 			}
@@ -102,7 +71,7 @@ func (s *Service) Register(g *grpc.Server) {
 	}, s)
 }
 
-func (s *Service) sign(ctx context.Context, req *SignRequest) (*SignResponse, error) {
+func (s *Service) sign(ctx context.Context, req *caapi.SignRequest) (*caapi.SignResponse, error) {
 	resp, err := s.signAuthenticated(ctx, req)
 	if err != nil {
 		if s.Metrics != nil {
@@ -119,7 +88,7 @@ func (s *Service) sign(ctx context.Context, req *SignRequest) (*SignResponse, er
 	return resp, nil
 }
 
-func (s *Service) signAuthenticated(ctx context.Context, req *SignRequest) (*SignResponse, error) {
+func (s *Service) signAuthenticated(ctx context.Context, req *caapi.SignRequest) (*caapi.SignResponse, error) {
 	token := ""
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		if v := md.Get("authorization"); len(v) > 0 {
@@ -137,15 +106,5 @@ func (s *Service) signAuthenticated(ctx context.Context, req *SignRequest) (*Sig
 	if err != nil {
 		return nil, status.Error(codes.Internal, err.Error())
 	}
-	return &SignResponse{Identity: id, CertPEM: cert, RootPEM: s.CA.RootPEM(), NotAfter: notAfter}, nil
-}
-
-// Sign calls the CA over conn with token as bearer credentials.
-func Sign(ctx context.Context, conn grpc.ClientConnInterface, token string, req *SignRequest) (*SignResponse, error) {
-	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
-	resp := &SignResponse{}
-	if err := conn.Invoke(ctx, "/"+serviceName+"/Sign", req, resp, grpc.CallContentSubtype(codecName)); err != nil {
-		return nil, fmt.Errorf("ca: sign: %w", err)
-	}
-	return resp, nil
+	return &caapi.SignResponse{Identity: id, CertPEM: cert, RootPEM: s.CA.RootPEM(), NotAfter: notAfter}, nil
 }

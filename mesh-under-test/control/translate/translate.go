@@ -20,8 +20,8 @@ import (
 
 // SDS secret names the proxy resolves against Resources.Secrets (Istio's).
 const (
-	SecretCert  = "default" // the workload's certificate chain and key
-	SecretRoots = "ROOTCA"  // the mesh's trust bundle
+	SecretCert  = xdsconfig.SecretCert  // the workload's certificate chain and key
+	SecretRoots = xdsconfig.SecretRoots // the mesh's trust bundle
 )
 
 // ClusterName is the outbound cluster of a service (subset may be empty).

@@ -56,8 +56,8 @@ type StaticTLS struct {
 
 // Secret names the static mode uses (Istio's names).
 const (
-	SecretCert = "default"
-	SecretCA   = "ROOTCA"
+	SecretCert = xdsconfig.SecretCert
+	SecretCA   = xdsconfig.SecretRoots
 )
 
 // Static builds the resources the static flags describe: for each mapping a

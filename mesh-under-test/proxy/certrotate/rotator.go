@@ -1,4 +1,4 @@
-package ca
+package certrotate
 
 import (
 	"context"
@@ -16,11 +16,12 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/grpc"
 
-	"github.com/meshbench/meshbench/mesh-under-test/control/translate"
+	"github.com/meshbench/meshbench/mesh-under-test/caapi"
+	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
 
-// RotatorOptions configure a Rotator.
-type RotatorOptions struct {
+// Options configure a Rotator.
+type Options struct {
 	Conn   grpc.ClientConnInterface
 	NodeID string
 	// Token returns the current credential (a file may be re-read: a
@@ -34,7 +35,7 @@ type RotatorOptions struct {
 // Rotator keeps a workload certificate fresh and publishes it as SDS
 // secrets. It implements the xds package's CertSource.
 type Rotator struct {
-	opts    RotatorOptions
+	opts    Options
 	changed chan struct{}
 
 	mu       sync.RWMutex
@@ -44,7 +45,7 @@ type Rotator struct {
 }
 
 // NewRotator returns a Rotator; call Start before using Secrets.
-func NewRotator(opts RotatorOptions) *Rotator {
+func New(opts Options) *Rotator {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -110,7 +111,7 @@ func (r *Rotator) renew(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	resp, err := Sign(ctx, r.opts.Conn, token, &SignRequest{
+	resp, err := caapi.Sign(ctx, r.opts.Conn, token, &caapi.SignRequest{
 		NodeID: r.opts.NodeID, CSRPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csrDER}), TTLSeconds: int64(r.opts.TTL / time.Second),
 	})
 	if err != nil {
@@ -122,10 +123,10 @@ func (r *Rotator) renew(ctx context.Context) error {
 	}
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
 	secrets := []*tlsv3.Secret{
-		{Name: translate.SecretCert, Type: &tlsv3.Secret_TlsCertificate{TlsCertificate: &tlsv3.TlsCertificate{
+		{Name: xdsconfig.SecretCert, Type: &tlsv3.Secret_TlsCertificate{TlsCertificate: &tlsv3.TlsCertificate{
 			CertificateChain: inline(resp.CertPEM), PrivateKey: inline(keyPEM),
 		}}},
-		{Name: translate.SecretRoots, Type: &tlsv3.Secret_ValidationContext{ValidationContext: &tlsv3.CertificateValidationContext{
+		{Name: xdsconfig.SecretRoots, Type: &tlsv3.Secret_ValidationContext{ValidationContext: &tlsv3.CertificateValidationContext{
 			TrustedCa: inline(resp.RootPEM),
 		}}},
 	}
