@@ -52,3 +52,20 @@ services:
 		})
 	}
 }
+
+// TestShippedTopologiesCheck: every topology under scenarios/*/graphs passes
+// `meshbench graph check` with no warning.
+func TestShippedTopologiesCheck(t *testing.T) {
+	files, err := filepath.Glob("../../scenarios/*/graphs/*.yaml")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 5)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := Run(context.Background(), []string{"graph", "check", f}, Streams{Out: &out, Err: &errb})
+			assert.Equal(t, 0, code, errb.String())
+			assert.Empty(t, errb.String(), "no warnings")
+			assert.Contains(t, out.String(), "call edges")
+		})
+	}
+}
