@@ -13,7 +13,8 @@ const (
 	ReportOnly   = "REPORT" // metric shown but not gated
 )
 
-// Comparison is the output of `meshbench compare` and `meshbench gate`:
+// Comparison is the output of `meshbench compare` and `meshbench gate`
+// (its JSON Schema: schemas/comparison.schema.json, kept equal by tests):
 // candidate against base, per metric, with the statistics behind each verdict.
 type Comparison struct {
 	Schema      string             `json:"schema"`

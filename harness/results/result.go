@@ -18,6 +18,8 @@ const SchemaV1 = "meshbench.result/v1"
 const SchemaPrefix = "meshbench.result/"
 
 // Result is the record of one run: one case, in one lane, once.
+// A JSON field added or changed here goes into schemas/result.schema.json
+// too (the schemas package's tests compare the two).
 type Result struct {
 	Schema       string    `json:"schema"`
 	Scenario     string    `json:"scenario"`
