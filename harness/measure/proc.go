@@ -3,30 +3,67 @@ package measure
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // clockTicks is USER_HZ, 100 on every Linux this runs on.
 const clockTicks = 100
 
-// ProcProbe reads a local process from /proc. CPU comes from the sum of
-// every thread's /proc/PID/task/TID/schedstat (nanosecond run time), which
-// is far finer than the 10 ms ticks of /proc/PID/stat; when schedstat is
-// unavailable it falls back to utime+stime ticks.
+// ProcProbe reads a local process. Memory comes from /proc. CPU must keep
+// the share of threads that exit inside the window (a Go runtime, nginx
+// workers and the kernel all end threads), so it comes from, in order:
+// the process's own cgroup (made by NewProcProbe where the platform allows:
+// root on Linux, cgroup v2 or v1 cpuacct), getrusage for the harness's own
+// process, else utime+stime of /proc/PID/stat, which the kernel keeps for
+// the whole process, exited threads included, at 10 ms tick resolution.
+// Summing live threads' /proc/PID/task/*/schedstat, as this probe once did,
+// loses an exited thread's time: a window's CPU could even go negative.
 type ProcProbe struct {
 	name, role string
 	pid        int
 	procRoot   string
+	cg         *cgroup
+	// CgroupErr says why the probe has no cgroup of its own, if it has none.
+	CgroupErr error
 }
 
-// NewProcProbe returns a probe of process pid.
-func NewProcProbe(name, role string, pid int) *ProcProbe {
-	return &ProcProbe{name: name, role: role, pid: pid, procRoot: "/proc"}
+// ProbeOption configures NewProcProbe.
+type ProbeOption func(*probeOptions)
+
+type probeOptions struct{ cgroupRoot string }
+
+// WithCgroupRoot sets where cgroup hierarchies are mounted (default
+// /sys/fs/cgroup); "" makes no cgroup and reads /proc only.
+func WithCgroupRoot(root string) ProbeOption { return func(o *probeOptions) { o.cgroupRoot = root } }
+
+// DefaultCgroupRoot is where Linux mounts cgroup hierarchies.
+const DefaultCgroupRoot = "/sys/fs/cgroup"
+
+// NewProcProbe returns a probe of process pid, moving it into a cgroup of
+// its own under CgroupParent when it can (the cgroup goes away once the
+// process exits).
+func NewProcProbe(name, role string, pid int, opts ...ProbeOption) *ProcProbe {
+	o := probeOptions{cgroupRoot: DefaultCgroupRoot}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	p := &ProcProbe{name: name, role: role, pid: pid, procRoot: "/proc"}
+	switch {
+	case pid == os.Getpid():
+		p.CgroupErr = errors.New("the harness's own process: getrusage")
+	case o.cgroupRoot == "":
+		p.CgroupErr = errors.New("cgroups off")
+	default:
+		p.cg, p.CgroupErr = newCgroup(o.cgroupRoot, name, pid)
+	}
+	return p
 }
 
 // Name implements Probe.
@@ -49,44 +86,30 @@ func (p *ProcProbe) Sample(_ context.Context) (Sample, error) {
 	if pss, err := readStatusMemory(filepath.Join(dir, "smaps_rollup"), "Pss"); err == nil {
 		s.PSSBytes = pss[0]
 	}
-	if ns, err := sumSchedstat(filepath.Join(dir, "task")); err == nil {
-		s.CPUSeconds, s.Source = float64(ns)/1e9, "schedstat"
-		return s, nil
+	switch {
+	case p.cg != nil:
+		if s.CPUSeconds, err = p.cg.cpuSeconds(); err != nil {
+			return Sample{}, fmt.Errorf("%s (pid %d): %w", p.name, p.pid, err)
+		}
+		s.Source = "cgroup"
+	case p.pid == os.Getpid():
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			return Sample{}, fmt.Errorf("%s: getrusage: %w", p.name, err)
+		}
+		s.CPUSeconds = tv(ru.Utime) + tv(ru.Stime)
+		s.Source = "rusage"
+	default:
+		ticks, err := readStatTicks(filepath.Join(dir, "stat"))
+		if err != nil {
+			return Sample{}, fmt.Errorf("%s (pid %d): %w", p.name, p.pid, err)
+		}
+		s.CPUSeconds, s.Source = float64(ticks)/clockTicks, "proc-stat"
 	}
-	ticks, err := readStatTicks(filepath.Join(dir, "stat"))
-	if err != nil {
-		return Sample{}, fmt.Errorf("%s (pid %d): %w", p.name, p.pid, err)
-	}
-	s.CPUSeconds, s.Source = float64(ticks)/clockTicks, "proc-stat"
 	return s, nil
 }
 
-// sumSchedstat adds the first field (time spent on the CPU, ns) of every
-// thread's schedstat. Threads that exited are lost, which Go's runtime
-// rarely does; the fallback would lose nothing but has 10 ms resolution.
-func sumSchedstat(taskDir string) (int64, error) {
-	entries, err := os.ReadDir(taskDir)
-	if err != nil {
-		return 0, err
-	}
-	var total int64
-	for _, e := range entries {
-		data, err := os.ReadFile(filepath.Join(taskDir, e.Name(), "schedstat"))
-		if err != nil {
-			continue // thread exited between ReadDir and ReadFile
-		}
-		f := bytes.Fields(data)
-		if len(f) < 1 {
-			return 0, fmt.Errorf("malformed schedstat %q", data)
-		}
-		ns, err := strconv.ParseInt(string(f[0]), 10, 64)
-		if err != nil {
-			return 0, err
-		}
-		total += ns
-	}
-	return total, nil
-}
+func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 
 // readStatTicks returns utime+stime of /proc/PID/stat in clock ticks.
 func readStatTicks(path string) (int64, error) {
