@@ -22,6 +22,7 @@ import (
 )
 
 type flags struct {
+	maxConns                  int
 	id, adminAddr, configFile string
 	outbound, inbound         []config.Mapping
 	workers                   int
@@ -51,6 +52,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.Func("outbound", "LISTEN_ADDR=UPSTREAM_ADDR outbound relay (repeatable)", mapping(&f.outbound))
 	fs.Func("inbound", "LISTEN_ADDR=UPSTREAM_ADDR inbound relay (repeatable)", mapping(&f.inbound))
 	fs.IntVar(&f.workers, "workers", 0, "GOMAXPROCS (0: leave as is)")
+	fs.IntVar(&f.maxConns, "max-connections", 0, "cap on open downstream connections; more are closed on accept (0: 50000)")
 	fs.StringVar(&f.tls.CertFile, "tls-cert", "", "workload certificate PEM (static mode mTLS)")
 	fs.StringVar(&f.tls.KeyFile, "tls-key", "", "workload key PEM")
 	fs.StringVar(&f.tls.CAFile, "tls-ca", "", "trust bundle PEM")
@@ -128,7 +130,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	metrics := telemetry.NewMetrics()
-	p := dataplane.New(dataplane.Options{ID: f.id, Log: log, Metrics: metrics, Inject: inj,
+	p := dataplane.New(dataplane.Options{ID: f.id, Log: log, Metrics: metrics, Inject: inj, MaxConnections: f.maxConns,
 		AccessLog: slog.New(slog.NewJSONHandler(stdout, nil))})
 
 	adminLn, err := net.Listen("tcp", f.adminAddr)

@@ -111,6 +111,9 @@ func (cc *compileCtx) compileHCM(h *hcmv3.HttpConnectionManager) (*HTTP, error) 
 	if out.Path, err = filter.CompilePathOptions(h); err != nil {
 		return nil, err
 	}
+	if out.Limits, err = compileLimits(h); err != nil {
+		return nil, err
+	}
 	hx := &hcmCtx{}
 	if hx.chain, err = filter.CompileChain(h.GetHttpFilters()); err != nil {
 		return nil, err

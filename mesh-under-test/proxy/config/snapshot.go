@@ -76,6 +76,8 @@ type HTTP struct {
 	GenerateTraces bool
 	// StreamIdleTimeout bounds h2 streams without activity (0: none).
 	StreamIdleTimeout time.Duration
+	// Limits are the downstream limits (limits.go).
+	Limits Limits
 }
 
 // ChainFor picks the chain for a connection that did or did not start with a

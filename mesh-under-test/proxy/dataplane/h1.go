@@ -76,7 +76,22 @@ func (p *Proxy) serveH1(bl *boundListener, chain *config.Chain, tc *trackedConn,
 		return
 	}
 	for {
+		tc.setLimits(&h.chain.HTTP.Limits)
+		if br.Buffered() == 0 {
+			tc.setState(connIdle)
+			if _, err := br.Peek(1); err != nil {
+				return // closed, or idle too long
+			}
+		}
+		tc.setState(connHead)
+		h.req.Limits = h.chain.HTTP.Limits.Head
 		if err := h.req.Read(br); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) && tc.headTimedOut() {
+				// Envoy's answer when request_headers_timeout fires.
+				h.req.ContentLength, h.req.Chunked = -1, false
+				h.localReply(408, "Request Timeout", "request header timeout\n", true, "request_header_timeout")
+				return
+			}
 			if !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrDeadlineExceeded) && !isClosed(err) {
 				status, reason := 400, "Bad Request"
 				switch {
@@ -90,7 +105,7 @@ func (p *Proxy) serveH1(bl *boundListener, chain *config.Chain, tc *trackedConn,
 			}
 			return
 		}
-		tc.busy.Store(true)
+		tc.setState(connBusy)
 		h.bodyDone = false
 		// Routes are re-read per request so an RDS-only change reaches
 		// existing connections, as in Envoy.
@@ -101,7 +116,6 @@ func (p *Proxy) serveH1(bl *boundListener, chain *config.Chain, tc *trackedConn,
 			}
 		}
 		keep := h.serveOne(time.Now())
-		tc.busy.Store(false)
 		if !keep || p.draining.Load() {
 			return
 		}

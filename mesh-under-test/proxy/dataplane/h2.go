@@ -41,7 +41,7 @@ func (p *Proxy) serveH2(bl *boundListener, chain *config.Chain, tc *trackedConn,
 	s := &h2conn{p: p, bl: bl, peer: peer, source: source, tls: chain.TLS != nil}
 	// h2 connections multiplex, so "idle" is not observable per request;
 	// Shutdown closes them after its grace period.
-	tc.busy.Store(true)
+	tc.setState(connBusy)
 	p.h2srv.ServeConn(&prefixConn{Conn: c, r: br}, &http2.ServeConnOpts{
 		Context: context.Background(), Handler: s, BaseConfig: p.h2base})
 }

@@ -30,14 +30,15 @@ func (p *Proxy) newBoundListener(ln net.Listener, l *config.Listener) *boundList
 	return bl
 }
 
-// trackedConn lets Shutdown wake connections idle between requests.
+// trackedConn lets Shutdown wake connections idle between requests and
+// the sweeper enforce idle and head timeouts (limits.go).
 type trackedConn struct {
 	net.Conn
-	busy atomic.Bool
+	connTimers
 }
 
 func (c *trackedConn) wakeIfIdle() {
-	if !c.busy.Load() {
+	if !c.busy() {
 		_ = c.Conn.SetReadDeadline(time.Now())
 	}
 }
@@ -55,10 +56,17 @@ func (p *Proxy) acceptLoop(bl *boundListener) {
 			continue
 		}
 		tc := &trackedConn{Conn: rawconn.Wrap(c)}
+		tc.setLimits(ptr(initialLimits(bl.cfg.Load())))
 		p.mu.Lock()
-		if p.draining.Load() {
+		if p.draining.Load() || len(p.conns) >= p.opts.MaxConnections {
+			full := !p.draining.Load()
 			p.mu.Unlock()
 			_ = c.Close()
+			if full {
+				// Envoy's overload behaviour: new connections are closed
+				// at once while the proxy holds its maximum.
+				p.metrics.ConnsRefused.WithLabelValues(bl.cfg.Load().Name).Inc()
+			}
 			continue
 		}
 		p.conns[tc] = struct{}{}
@@ -96,6 +104,8 @@ func putReader(br *bufio.Reader) {
 	readerPool.Put(br)
 }
 
+func ptr[T any](v T) *T { return &v }
+
 const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 // serveConn classifies the connection (TLS or not, h2 or HTTP/1.x or TCP)
@@ -128,6 +138,7 @@ func (p *Proxy) serveConn(bl *boundListener, tc *trackedConn) {
 		return
 	}
 	if chain.TCP != nil && chain.TLS == nil {
+		tc.setState(connBusy) // tcp_proxy idle_timeout is not implemented
 		p.serveTCP(tc, br, chain.TCP)
 		return
 	}
@@ -151,6 +162,7 @@ func (p *Proxy) serveConn(bl *boundListener, tc *trackedConn) {
 		br.Reset(tlsConn)
 		pooled = append(pooled, br)
 		if chain.TCP != nil {
+			tc.setState(connBusy)
 			p.serveTCP(conn, br, chain.TCP)
 			return
 		}

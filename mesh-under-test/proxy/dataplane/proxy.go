@@ -29,6 +29,9 @@ type Options struct {
 	// AccessLog is where sampled access-log records go (nil: Log).
 	AccessLog *slog.Logger
 	Inject    *inject.Injector
+	// MaxConnections caps open downstream connections across listeners;
+	// further ones are closed on accept (0: DefaultMaxConnections).
+	MaxConnections int
 }
 
 // Proxy is the data plane. Apply is safe to call from any goroutine but
@@ -51,6 +54,9 @@ type Proxy struct {
 	conns     map[*trackedConn]struct{}
 	draining  atomic.Bool
 	wg        sync.WaitGroup
+	// tick is the timeout sweeper's period (ns); stopSweep ends it.
+	tick      atomic.Int64
+	stopSweep chan struct{}
 
 	// accessLogs caches one sampler per sampling fraction.
 	alMu       sync.Mutex
@@ -85,12 +91,19 @@ func New(o Options) *Proxy {
 	if o.AccessLog == nil {
 		o.AccessLog = o.Log
 	}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
 	p := &Proxy{opts: o, log: o.Log, metrics: o.Metrics, compiler: config.NewCompiler(),
 		h2srv: &http2.Server{}, h2base: &http.Server{}, listeners: map[string]*boundListener{}, conns: map[*trackedConn]struct{}{}}
 	if err := http2.ConfigureServer(p.h2base, p.h2srv); err != nil {
 		panic(err) // only fails on a TLS config conflict, and there is none
 	}
 	o.Metrics.RegisterHealthGauge(p.healthyEndpoints)
+	p.tick.Store(int64(time.Second))
+	p.stopSweep = make(chan struct{})
+	p.wg.Add(1)
+	go p.sweep(p.stopSweep)
 	return p
 }
 
@@ -147,6 +160,7 @@ func (p *Proxy) Apply(ctx context.Context, r xdsconfig.Resources) error {
 	}
 	snap.Commit()
 	old := p.snap.Swap(snap)
+	p.tick.Store(int64(sweepTick(snap)))
 	keep := map[string]bool{}
 	for _, l := range snap.Listeners {
 		keep[l.Address] = true
@@ -215,6 +229,9 @@ func (p *Proxy) healthyEndpoints() map[string]float64 {
 // connections; when ctx ends first, remaining connections are closed.
 func (p *Proxy) Shutdown(ctx context.Context) error {
 	p.mu.Lock()
+	if !p.draining.Load() {
+		close(p.stopSweep)
+	}
 	p.draining.Store(true)
 	for addr, bl := range p.listeners {
 		_ = bl.ln.Close()

@@ -14,6 +14,7 @@ func TestRequestRead(t *testing.T) {
 	tests := []struct {
 		name    string
 		in      string
+		limits  Limits
 		wantErr error
 		check   func(t *testing.T, r *Request)
 	}{
@@ -58,6 +59,18 @@ func TestRequestRead(t *testing.T) {
 		}},
 		{name: "leading CRLF ignored", in: "\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"},
 		{name: "long field line", in: "GET / HTTP/1.1\r\nHost: h\r\nCookie: " + strings.Repeat("c", 20000) + "\r\n\r\n"},
+		{name: "configured field limit", in: "GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n", limits: Limits{MaxFields: 2}, wantErr: ErrHeadTooLarge},
+		{name: "configured byte limit", in: "GET / HTTP/1.1\r\nHost: h\r\nA: " + strings.Repeat("x", 1024) + "\r\n\r\n", limits: Limits{MaxHeadBytes: 1024}, wantErr: ErrHeadTooLarge},
+		{name: "underscore rejected", in: "GET / HTTP/1.1\r\nHost: h\r\nX_A: 1\r\n\r\n", limits: Limits{Underscores: UnderscoresReject}, wantErr: ErrMalformed},
+		{name: "underscore dropped", in: "GET / HTTP/1.1\r\nHost: h\r\nX_A: 1\r\nX-B: 2\r\n\r\n", limits: Limits{Underscores: UnderscoresDrop}, check: func(t *testing.T, r *Request) {
+			_, ok := r.Get("x_a")
+			assert.False(t, ok)
+			require.Len(t, r.Fields, 2)
+		}},
+		{name: "underscore allowed", in: "GET / HTTP/1.1\r\nHost: h\r\nX_A: 1\r\n\r\n", check: func(t *testing.T, r *Request) {
+			_, ok := r.Get("x_a")
+			assert.True(t, ok)
+		}},
 		{name: "bad version", in: "GET / HTTP/2.0\r\n\r\n", wantErr: ErrMalformed},
 		{name: "no colon", in: "GET / HTTP/1.1\r\nHost: h\r\nbad\r\n\r\n", wantErr: ErrMalformed},
 		{name: "conflicting lengths", in: "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", wantErr: ErrMalformed},
@@ -84,6 +97,7 @@ func TestRequestRead(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := NewRequest()
+			r.Limits = tc.limits
 			err := r.Read(bufio.NewReaderSize(strings.NewReader(tc.in), 256<<10))
 			if tc.wantErr != nil {
 				assert.ErrorIs(t, err, tc.wantErr)

@@ -115,6 +115,11 @@ func (r *Request) finishRequest() error {
 	case !validHost(r.Host):
 		return fmt.Errorf("%w: Host %q", ErrMalformed, r.Host)
 	}
+	if r.Underscores != UnderscoresAllow {
+		if err := r.underscores(); err != nil {
+			return err
+		}
+	}
 	if r.teFields > 0 {
 		if r.ContentLength >= 0 {
 			// RFC 9112 6.3: "ought to be handled as an error"; Envoy and
@@ -129,6 +134,24 @@ func (r *Request) finishRequest() error {
 	if r.Target[0] != '/' && r.Target[0] != '*' {
 		return r.absoluteForm()
 	}
+	return nil
+}
+
+// underscores applies headers_with_underscores_action: refuse the request,
+// or drop the fields (from routing and authorization too, not only from
+// what is forwarded).
+func (r *Request) underscores() error {
+	kept := r.Fields[:0]
+	for _, f := range r.Fields {
+		if indexByte(f.Name, '_') < 0 {
+			kept = append(kept, f)
+			continue
+		}
+		if r.Underscores == UnderscoresReject {
+			return fmt.Errorf("%w: header %q has an underscore", ErrMalformed, f.Name)
+		}
+	}
+	r.Fields = kept
 	return nil
 }
 

@@ -20,6 +20,7 @@ type Metrics struct {
 	respBytes *prometheus.HistogramVec
 
 	ConnsActive  *prometheus.GaugeVec
+	ConnsRefused *prometheus.CounterVec
 	ConnsTotal   *prometheus.CounterVec
 	Retries      *prometheus.CounterVec
 	Overflows    *prometheus.CounterVec
@@ -37,7 +38,7 @@ type Metrics struct {
 // LocalReplyReasons are the reasons the data path reports.
 var LocalReplyReasons = []string{"no_route", "rbac_denied", "rate_limited", "fault_abort", "direct_response",
 	"overflow", "no_healthy_upstream", "upstream_timeout", "upstream_connect_failure", "upstream_reset",
-	"bad_request", "no_chain"}
+	"bad_request", "no_chain", "upstream_protocol_error", "request_header_timeout"}
 
 // LocalReply counts one locally generated response.
 func (m *Metrics) LocalReply(reason string) {
@@ -70,6 +71,8 @@ func NewMetrics() *Metrics {
 			Help: "Accepted downstream connections by listener."}, []string{"listener"}),
 		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meshproxy_upstream_retries_total",
 			Help: "Upstream request retries by cluster."}, []string{"cluster"}),
+		ConnsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meshproxy_downstream_connections_refused_total",
+			Help: "Downstream connections closed on accept because the proxy held its maximum, by listener."}, []string{"listener"}),
 		Overflows: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meshproxy_upstream_overflow_total",
 			Help: "Requests refused by a circuit breaker, by cluster and breaker."}, []string{"cluster", "breaker"}),
 		Ejections: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meshproxy_outlier_ejections_total",
@@ -84,7 +87,7 @@ func NewMetrics() *Metrics {
 	for _, r := range LocalReplyReasons {
 		m.local[r] = m.LocalReplies.WithLabelValues(r)
 	}
-	m.Registry.MustRegister(m.requests, m.duration, m.reqBytes, m.respBytes, m.ConnsActive, m.ConnsTotal,
+	m.Registry.MustRegister(m.requests, m.duration, m.reqBytes, m.respBytes, m.ConnsActive, m.ConnsRefused, m.ConnsTotal,
 		m.Retries, m.Overflows, m.Ejections, m.LocalReplies, m.ConfigApply,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
