@@ -19,6 +19,9 @@ func newBaselineCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "baseline save|list|show",
 		Short: "Save, list and show named, immutable sets of results",
+		Example: `  meshbench baseline save main-2026-11-24 results/quick-20261124-2010
+  meshbench baseline list
+  meshbench compare main-2026-11-24 results/quick-20261125-0930   # a candidate against it`,
 	}
 	cmd.PersistentFlags().StringVar(&store, "store", defaultBaselineStore, "baseline store directory")
 	st := func() *baseline.Store { return &baseline.Store{Root: store} }
@@ -48,9 +51,10 @@ func newBaselineCmd(e *env) *cobra.Command {
 	save.Flags().StringVar(&note, "note", "", "free text kept with the baseline")
 
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List saved baselines",
-		Args:  cobra.NoArgs,
+		Use:     "list",
+		Short:   "List saved baselines",
+		Example: `  meshbench baseline list --store baselines/stored`,
+		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			ms, err := st().List()
 			if err != nil {
@@ -74,7 +78,9 @@ func newBaselineCmd(e *env) *cobra.Command {
 	show := &cobra.Command{
 		Use:   "show NAME",
 		Short: "Show a baseline's manifest and a summary of its runs",
-		Args:  cobra.ExactArgs(1),
+		Example: `  meshbench baseline show main-2026-11-24
+  meshbench baseline show main-2026-11-24 --json | jq .environment`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			m, err := st().Manifest(args[0])
 			if err != nil {

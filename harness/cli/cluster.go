@@ -34,7 +34,9 @@ func newClusterCreateCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create",
 		Short: "Create a kind cluster (or reuse one with --reuse), install its CNI and wait until it is Ready",
-		Args:  cobra.NoArgs,
+		Example: `  meshbench cluster create
+  meshbench cluster create --config three-nodes --name bench3 --wait 5m`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			start := time.Now()
 			created, err := cluster.NewManager(e.log).Create(cmd.Context(), o)
@@ -62,9 +64,10 @@ func newClusterCreateCmd(e *env) *cobra.Command {
 func newClusterDeleteCmd(e *env) *cobra.Command {
 	var name, kubeconfig string
 	cmd := &cobra.Command{
-		Use:   "delete",
-		Short: "Delete a kind cluster (no error if it does not exist)",
-		Args:  cobra.NoArgs,
+		Use:     "delete",
+		Short:   "Delete a kind cluster (no error if it does not exist)",
+		Example: `  meshbench cluster delete --name bench3`,
+		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if err := cluster.NewManager(e.log).Delete(name, kubeconfig); err != nil {
 				return err
@@ -81,9 +84,10 @@ func newClusterDeleteCmd(e *env) *cobra.Command {
 func newClusterStatusCmd(e *env) *cobra.Command {
 	var name string
 	cmd := &cobra.Command{
-		Use:   "status",
-		Short: "Show the cluster's nodes (exit 1 when it does not exist)",
-		Args:  cobra.NoArgs,
+		Use:     "status",
+		Short:   "Show the cluster's nodes (exit 1 when it does not exist)",
+		Example: `  meshbench cluster status --name meshbench`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := cluster.NewManager(e.log).Status(cmd.Context(), name)
 			if errors.Is(err, cluster.ErrNotFound) {
@@ -109,6 +113,8 @@ func newClusterLoadCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "load-images",
 		Short: "Build the FROM-scratch images of meshbench, meshproxy and meshcontrol and load them into the cluster's nodes",
+		Example: `  meshbench cluster load-images --bin-dir bin
+  meshbench run -f scenarios/synthetic/quick.yaml --platform kube   # then run on it`,
 		Long: `Builds pinned images (tag = binary's SHA-256) from static binaries and loads them with
 kind's nodeutils, so that --platform kube can run on this cluster. --platform kind does
 this by itself.`,

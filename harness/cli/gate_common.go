@@ -32,11 +32,6 @@ func verdictExit(c *results.Comparison) error {
 	}
 }
 
-// usageError marks a mistake in how the command was called (exit 3).
-func usageError(format string, args ...any) error {
-	return &ExitError{Code: exitUsage, Err: fmt.Errorf(format, args...)}
-}
-
 // emitComparison prints the table and writes the JSON next to the runs.
 func emitComparison(e *env, c *results.Comparison, jsonPath string) error {
 	if err := compare.WriteTable(e.streams.Out, c); err != nil {

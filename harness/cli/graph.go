@@ -13,8 +13,9 @@ import (
 
 func newGraphCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "graph",
-		Short: "Service-graph topologies (Istio isotope files)",
+		Use:     "graph",
+		Short:   "Service-graph topologies (Istio isotope files)",
+		Example: `  meshbench graph check topology.yaml`,
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "check FILE",
@@ -23,6 +24,8 @@ func newGraphCmd(e *env) *cobra.Command {
 services and call edges, with the calls each edge gets per request to the entry
 service. Keys isotope ignores are reported as warnings on stderr. An invalid file
 is reported as FILE:LINE: field: problem, with exit code 3.`,
+		Example: `  # an app scenario's graph: {isotope: topology.yaml} reads the same file
+  meshbench graph check topology.yaml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			g, err := isotope.Load(args[0])

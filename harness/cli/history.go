@@ -16,6 +16,9 @@ func newHistoryCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "history add|report",
 		Short: "Keep main-branch results over time and report change points (E-Divisive means; reported, not gated)",
+		Example: `  # after every main-branch run
+  meshbench history add results/quick-20261124-2010
+  meshbench history report`,
 	}
 	cmd.PersistentFlags().StringVar(&file, "file", defaultHistoryFile, "history file (JSON lines)")
 
@@ -46,9 +49,10 @@ func newHistoryCmd(e *env) *cobra.Command {
 	var o history.Options
 	var maxPoints int
 	report := &cobra.Command{
-		Use:   "report",
-		Short: "Report change points in every series of the history",
-		Args:  cobra.NoArgs,
+		Use:     "report",
+		Short:   "Report change points in every series of the history",
+		Example: `  meshbench history report --file baselines/history/main.jsonl --p 0.001`,
+		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			series, err := history.Load(file)
 			if err != nil {

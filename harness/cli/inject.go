@@ -75,7 +75,9 @@ func newInjectorCmd(e *env) *cobra.Command {
 	serve := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the webhook (HTTPS, POST /inject) until interrupted",
-		Args:  cobra.NoArgs,
+		Example: `  # what the injector Pod of 'meshbench injector manifests' runs
+  meshbench injector serve --image meshbench.local/meshproxy:TAG --tls-cert /tls/tls.crt --tls-key /tls/tls.key`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := cfg.Normalize(); err != nil {
 				return err
@@ -104,9 +106,10 @@ func newInjectorCmd(e *env) *cobra.Command {
 
 	var o inject.WebhookOptions
 	manifests := &cobra.Command{
-		Use:   "manifests",
-		Short: "Print the webhook's manifests (namespace, TLS Secret from a fresh CA, Service, Pod, MutatingWebhookConfiguration)",
-		Args:  cobra.NoArgs,
+		Use:     "manifests",
+		Short:   "Print the webhook's manifests (namespace, TLS Secret from a fresh CA, Service, Pod, MutatingWebhookConfiguration)",
+		Example: `  meshbench injector manifests --image meshbench.local/meshbench:TAG --sidecar-image meshbench.local/meshproxy:TAG | kubectl apply -f -`,
+		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
 			out, err := inject.WebhookManifests(o)
 			if err != nil {

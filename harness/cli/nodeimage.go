@@ -18,6 +18,8 @@ func newNodeImageCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "node-image",
 		Short: "Build the kind node image offline (no registry): Debian rootfs + Kubernetes from the Go module proxy",
+		Example: `  # as root: what make node-image runs
+  meshbench node-image build`,
 	}
 	var image string
 	var force bool
@@ -27,6 +29,8 @@ func newNodeImageCmd(e *env) *cobra.Command {
 		Long: `Builds the node image with ` + nodeImageScript + ` from the repository this
 command runs in (or above). Build outputs are cached in /var/cache/meshbench/node-image;
 see the script's header for its knobs (K8S_VERSION, CACHE, MIRROR, RUNC_WRAPPER).`,
+		Example: `  meshbench node-image build
+  meshbench node-image build --force --image meshbench/kind-node:dev`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			script, err := findUp(nodeImageScript)

@@ -59,14 +59,20 @@ func NewRoot(streams Streams) *cobra.Command {
 		Long: `meshbench runs load scenarios against a service mesh (its own, and reference
 proxies), measures latency and the CPU/memory cost of every component, compares
 runs with real statistics to gate regressions, and renders reports.`,
+		Example: `  meshbench run -f scenarios/synthetic/quick.yaml     # what make bench runs
+  meshbench gate -f scenarios/synthetic/gate.yaml --base origin/main --candidate HEAD
+  meshbench run --help                                # every command has examples`,
+		Version:       Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("meshbench {{.Version}}\n")
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
 	for _, mk := range subcommands() {
 		root.AddCommand(mk(e))
 	}
+	wireUsage(root)
 	return root
 }
 
@@ -78,11 +84,14 @@ func Run(ctx context.Context, args []string, streams Streams) int {
 	defer stop()
 	root := NewRoot(streams)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
 	}
 	fmt.Fprintf(streams.Err, "meshbench: %v\n", err)
+	if isUsage(err) {
+		fmt.Fprintf(streams.Err, "see '%s --help'\n", cmd.CommandPath())
+	}
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		return ee.Code

@@ -16,9 +16,10 @@ import (
 func newLoadgenCmd(e *env) *cobra.Command {
 	var listen string
 	cmd := &cobra.Command{
-		Use:   "loadgen --listen ADDR",
-		Short: "Run the load client (fortio) behind a small JSON API (a workload the platforms start)",
-		Args:  cobra.NoArgs,
+		Use:     "loadgen --listen ADDR",
+		Short:   "Run the load client (fortio) behind a small JSON API (a workload the platforms start)",
+		Example: `  meshbench loadgen --listen 127.0.0.1:9080`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
@@ -36,7 +37,9 @@ func newEchoCmd(*env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "echo --listen ADDR",
 		Short: "Run fortio's echo server (the app of every lane), HTTP/1.1 and h2c",
-		Args:  cobra.NoArgs,
+		Example: `  meshbench echo --listen 127.0.0.1:8080
+  curl -d hello http://127.0.0.1:8080/   # answers with the body it was sent`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
@@ -53,9 +56,10 @@ func newRefproxyCmd(*env) *cobra.Command {
 	var listen, upstream, tlsCert, tlsKey, tlsCA string
 	var inbound bool
 	cmd := &cobra.Command{
-		Use:   "refproxy --listen ADDR --upstream ADDR",
-		Short: "Run Go's stock httputil.ReverseProxy with a pooled transport (the httputil reference lane)",
-		Args:  cobra.NoArgs,
+		Use:     "refproxy --listen ADDR --upstream ADDR",
+		Short:   "Run Go's stock httputil.ReverseProxy with a pooled transport (the httputil reference lane)",
+		Example: `  meshbench refproxy --listen 127.0.0.1:15001 --upstream 127.0.0.1:8080`,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
@@ -89,6 +93,8 @@ func newGraphsvcCmd(*env) *cobra.Command {
 {"name":..., "response_bytes":N, "error_rate":0..1, "script":[steps], "downstreams":{"callee":"http://host:port"}}
 where a step is {"sleep":NS} | {"burn":NS} | {"call":{"service":..., "request_bytes":N, "probability":0..100}} |
 {"concurrent":[steps]}. GET /stats answers the service's request and per-callee call counters.`,
+		Example: `  # reviews of Bookinfo: 50us of CPU, 1 KB answers, then a call to ratings
+  meshbench graphsvc --listen 127.0.0.1:9082 --spec '{"name":"reviews","response_bytes":1024,"script":[{"burn":50000},{"call":{"service":"ratings"}}],"downstreams":{"ratings":"http://127.0.0.1:9083"}}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var o graph.Options
@@ -112,9 +118,11 @@ where a step is {"sleep":NS} | {"burn":NS} | {"call":{"service":..., "request_by
 
 func newVersionCmd(e *env) *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Run:   func(*cobra.Command, []string) { fmt.Fprintln(e.streams.Out, "meshbench", Version) },
+		Use:     "version",
+		Short:   "Print the version (also: meshbench --version)",
+		Example: `  meshbench version`,
+		Args:    cobra.NoArgs,
+		Run:     func(*cobra.Command, []string) { fmt.Fprintln(e.streams.Out, "meshbench", Version) },
 	}
 }
 

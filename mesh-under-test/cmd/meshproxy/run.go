@@ -37,6 +37,10 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	f := &flags{}
 	fs := flag.NewFlagSet("meshproxy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&f.id, "id", "meshproxy", "proxy name (source label of outbound metrics)")
 	fs.StringVar(&f.adminAddr, "admin", "127.0.0.1:15000", "admin listen address (/ready /metrics /config_dump /debug/pprof/)")
 	fs.StringVar(&f.configFile, "config", "", "Envoy-style static_resources YAML/JSON file")

@@ -21,18 +21,48 @@ import (
 // Main runs meshcontrol with the process's arguments and exits.
 func Main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := Run(ctx, os.Args[1:], os.Stderr)
+	code := ExitCode(Run(ctx, os.Args[1:], os.Stderr), os.Stderr)
 	stop()
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "meshcontrol:", err)
-		os.Exit(1)
-	}
+	os.Exit(code)
 }
+
+// ExitCode reports Run's error and maps it to the process exit code: 0 on
+// success and after --help (the flag package returns flag.ErrHelp once it
+// has printed the usage), 1 otherwise.
+func ExitCode(err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintln(stderr, "meshcontrol:", err)
+	return 1
+}
+
+// Usage is the text of --help above the flags.
+const Usage = `meshcontrol is the mesh's control plane: a service registry (a mesh file, or Kubernetes),
+mesh policy, xDS over ADS to every meshproxy, and a CA for workload certificates.
+See docs/controlplane.md.
+
+Usage:
+  meshcontrol [flags]
+
+Examples:
+  # the local platform's control plane: a mesh file, watched for changes
+  meshcontrol --mesh mesh.yaml --listen 127.0.0.1:15010 --admin 127.0.0.1:15014 --bootstrap-token secret
+
+  # in a cluster: Services and EndpointSlices of two namespaces, policy from a ConfigMap
+  meshcontrol --kubeconfig in-cluster --namespaces demo,bench --policy-configmap meshbench/mesh --bootstrap-token-file /var/run/token
+
+Flags:
+`
 
 // Run parses args and serves until ctx ends.
 func Run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("meshcontrol", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), Usage)
+		fs.PrintDefaults()
+	}
 	var (
 		cfg        Config
 		kubeconfig = fs.String("kubeconfig", "", "kubeconfig for the Kubernetes registry and TokenReview (\"in-cluster\" for the pod's service account)")
