@@ -70,8 +70,9 @@ type mesh struct {
 	controlA string // meshcontrol's admin address
 }
 
-// newMesh writes the mesh file (policy edits it) and starts every process.
-func newMesh(t *testing.T, mtls string, policy func(*meshconfig.Policy)) *mesh {
+// newMesh writes the mesh file (policy edits it) and starts every process;
+// proxyArgs are added to each meshproxy's flags.
+func newMesh(t *testing.T, mtls string, policy func(*meshconfig.Policy), proxyArgs ...string) *mesh {
 	t.Helper()
 	m := &mesh{t: t, app: startApp(t), inbound: freeAddr(t), outA: freeAddr(t), outB: freeAddr(t)}
 	m.file = filepath.Join(t.TempDir(), "mesh.yaml")
@@ -89,7 +90,7 @@ func newMesh(t *testing.T, mtls string, policy func(*meshconfig.Policy)) *mesh {
 		return true
 	}, 10*time.Second, 10*time.Millisecond, "meshcontrol admin up")
 	for _, id := range []string{"web", "client-a", "client-b"} {
-		start(t, "meshproxy", "--id", id, "--xds", listen, "--xds-token", token, "--admin", freeAddr(t), "--log-level", "warn")
+		start(t, "meshproxy", append([]string{"--id", id, "--xds", listen, "--xds-token", token, "--admin", freeAddr(t), "--log-level", "warn"}, proxyArgs...)...)
 	}
 	return m
 }

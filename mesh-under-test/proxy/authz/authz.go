@@ -100,6 +100,10 @@ func Compile(f *rbacfilter.RBAC) (*Policy, error) {
 	sort.Strings(names) // deterministic evaluation order
 	for _, name := range names {
 		pol := r.GetPolicies()[name]
+		if pol.GetCondition() != nil || pol.GetCheckedCondition() != nil {
+			// Ignoring a condition would widen an ALLOW rule or narrow a DENY.
+			return nil, fmt.Errorf("rbac policy %q condition: %w", name, match.ErrUnsupported)
+		}
 		perms := node{op: opOr}
 		for _, pm := range pol.GetPermissions() {
 			n, err := compilePermission(pm)

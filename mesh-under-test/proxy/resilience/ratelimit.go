@@ -29,7 +29,8 @@ func NewTokenBucket(maxTokens, tokensPerFill int64, fillInterval time.Duration, 
 // Allow takes one token at now (unix nanos), reporting false when empty.
 func (b *TokenBucket) Allow(now int64) bool {
 	b.mu.Lock()
-	if fills := (now - b.lastFill) / b.interval; fills > 0 {
+	if b.interval <= 0 { // never refilled; config validation refuses this
+	} else if fills := (now - b.lastFill) / b.interval; fills > 0 {
 		b.tokens += fills * b.perFill
 		if b.tokens > b.max {
 			b.tokens = b.max
