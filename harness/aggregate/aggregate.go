@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/meshbench/meshbench/harness/gate/stats"
+	"github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
@@ -24,20 +26,18 @@ type InvalidRun struct {
 }
 
 // Group is every run of one lane in one case. Its numbers are medians over
-// the valid runs only; with no valid run it has none (Valid() is false).
+// the valid runs only (Median, for any metric of the catalog); with no
+// valid run it has none (Valid() is false).
 type Group struct {
-	Lane        string
-	Case        results.Case
-	Runs        []*results.Result // valid runs only
-	Invalid     int
-	Reasons     []string             // distinct reasons of the invalid runs
-	Latency     results.Percentiles  // per-percentile medians over runs
-	Scheduled   *results.Percentiles // medians, when every run recorded it
-	AchievedQPS float64              // median
-	Requests    int64                // sum
-	Errors      int64                // sum
-	Histogram   []results.Bucket     // merged over runs, sorted by End
-	Components  []ComponentStat      // by role order
+	Lane       string
+	Case       results.Case
+	Runs       []*results.Result // valid runs only
+	Invalid    int
+	Reasons    []string         // distinct reasons of the invalid runs
+	Requests   int64            // sum
+	Errors     int64            // sum
+	Histogram  []results.Bucket // merged over runs, sorted by End
+	Components []ComponentStat  // by role order
 }
 
 // Build groups rs by lane (with the build variant when rs mix builds) and
@@ -105,6 +105,28 @@ func (s *Set) Group(lane string, c results.Case) *Group {
 
 // Valid reports whether the group has a valid run, and so numbers.
 func (g *Group) Valid() bool { return len(g.Runs) > 0 }
+
+// Median is m's median over the group's valid runs that have it; false
+// when none has it (or the group has no valid run).
+func (g *Group) Median(m metric.Metric) (float64, bool) {
+	var v []float64
+	for _, r := range g.Runs {
+		if x, ok := m.Get(r); ok {
+			v = append(v, x)
+		}
+	}
+	if len(v) == 0 {
+		return 0, false
+	}
+	return stats.Median(v), true
+}
+
+// Value is m's median, 0 when the group has none: for tables and plots
+// that only show groups with valid runs.
+func (g *Group) Value(m metric.Metric) float64 {
+	v, _ := g.Median(m)
+	return v
+}
 
 // Component returns the group's stat for role, or nil.
 func (g *Group) Component(role string) *ComponentStat {

@@ -7,13 +7,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshbench/meshbench/harness/aggregate"
+	"github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
 var kase = results.Case{Name: "c", QPS: 1000, Connections: 16, PayloadBytes: 1024, Protocol: "http1"}
 
 func run(lane, mode string, p50 float64, valid bool, comps ...results.Component) *results.Result {
-	return &results.Result{Lane: lane, Mode: mode, Case: kase, Valid: valid, AchievedQPS: 1000,
+	return &results.Result{Lane: lane, Mode: mode, Case: kase, Valid: valid, AchievedQPS: 1000, Requests: 100,
 		Latency: results.Percentiles{P50: p50, P90: 2 * p50, P99: 3 * p50}, Components: comps}
 }
 
@@ -53,7 +54,7 @@ func TestBuild(t *testing.T) {
 			assert.Len(t, g.Runs, tt.wantN)
 			assert.Equal(t, tt.wantI, g.Invalid)
 			assert.Equal(t, tt.wantN > 0, g.Valid())
-			assert.InDelta(t, tt.wantP50, g.Latency.P50, 1e-9)
+			assert.InDelta(t, tt.wantP50, g.Value(metric.P50()), 1e-9)
 			if tt.wantN == 0 {
 				assert.Empty(t, g.Components)
 				assert.Empty(t, s.Overheads(kase))

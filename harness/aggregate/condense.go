@@ -5,7 +5,7 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/meshbench/meshbench/harness/gate/stats"
+	"github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
@@ -27,28 +27,12 @@ type ComponentStat struct {
 	VCPUSamples []float64
 }
 
-// condense computes the group's medians from its valid runs.
+// condense merges the group's histograms and takes each role's costs from
+// its valid runs.
 func (g *Group) condense() {
 	if len(g.Runs) == 0 {
 		return
 	}
-	pick := func(f func(*results.Result) float64) float64 { return median(g.Runs, f) }
-	pcts := func(p func(*results.Result) *results.Percentiles) results.Percentiles {
-		return results.Percentiles{
-			P50:  pick(func(r *results.Result) float64 { return p(r).P50 }),
-			P75:  pick(func(r *results.Result) float64 { return p(r).P75 }),
-			P90:  pick(func(r *results.Result) float64 { return p(r).P90 }),
-			P99:  pick(func(r *results.Result) float64 { return p(r).P99 }),
-			P999: pick(func(r *results.Result) float64 { return p(r).P999 }),
-			Max:  pick(func(r *results.Result) float64 { return p(r).Max }),
-		}
-	}
-	g.Latency = pcts(func(r *results.Result) *results.Percentiles { return &r.Latency })
-	if !slices.ContainsFunc(g.Runs, func(r *results.Result) bool { return r.LatencyScheduled == nil }) {
-		s := pcts(func(r *results.Result) *results.Percentiles { return r.LatencyScheduled })
-		g.Scheduled = &s
-	}
-	g.AchievedQPS = pick(func(r *results.Result) float64 { return r.AchievedQPS })
 	merged := map[[2]float64]int64{}
 	var roles []string
 	for _, r := range g.Runs {
@@ -76,44 +60,24 @@ func (g *Group) condense() {
 }
 
 func (g *Group) componentStat(role string) ComponentStat {
-	// Only the runs that measured the role: a run that lacks it says
-	// nothing about its cost.
-	var with []*results.Result
+	var first *results.Component
 	for _, r := range g.Runs {
-		if r.Component(role) != nil {
-			with = append(with, r)
+		if first = r.Component(role); first != nil {
+			break
 		}
 	}
-	first := with[0].Component(role)
-	st := ComponentStat{Role: role, Name: first.Name, CPUSource: first.CPUSource}
-	sum := func(f func(*results.Component) float64) func(*results.Result) float64 {
-		return func(r *results.Result) float64 {
-			var total float64
-			for i := range r.Components {
-				if r.Components[i].Role == role {
-					total += f(&r.Components[i])
-				}
-			}
-			return total
+	st := ComponentStat{Role: role, Name: first.Name, CPUSource: first.CPUSource,
+		CPUUsPerRequest: g.Value(metric.CPU(role)), VCPUPer1000RPS: g.Value(metric.VCPU(role)),
+		RSSSteadyBytes: g.Value(metric.RSSSteady(role)), RSSPeakMedian: g.Value(metric.RSSPeak(role)),
+		PSSSteadyBytes: g.Value(metric.PSSSteady(role))}
+	vcpu, peak := metric.VCPU(role), metric.RSSPeak(role)
+	for _, r := range g.Runs {
+		if v, ok := vcpu.Get(r); ok {
+			st.VCPUSamples = append(st.VCPUSamples, v)
+		}
+		if v, ok := peak.Get(r); ok {
+			st.RSSPeakBytes = max(st.RSSPeakBytes, int64(v))
 		}
 	}
-	for _, r := range with {
-		st.VCPUSamples = append(st.VCPUSamples, sum(func(c *results.Component) float64 { return c.VCPUPer1000RPS })(r))
-		st.RSSPeakBytes = max(st.RSSPeakBytes, int64(sum(func(c *results.Component) float64 { return float64(c.RSSBytesPeak) })(r)))
-	}
-	st.CPUUsPerRequest = median(with, sum(func(c *results.Component) float64 { return c.CPUUsPerRequest }))
-	st.VCPUPer1000RPS = stats.Median(st.VCPUSamples)
-	st.RSSSteadyBytes = median(with, sum(func(c *results.Component) float64 { return float64(c.RSSBytesSteady) }))
-	st.RSSPeakMedian = median(with, sum(func(c *results.Component) float64 { return float64(c.RSSBytesPeak) }))
-	st.PSSSteadyBytes = median(with, sum(func(c *results.Component) float64 { return float64(c.PSSBytesSteady) }))
 	return st
-}
-
-// median of f over rs (which must not be empty).
-func median(rs []*results.Result, f func(*results.Result) float64) float64 {
-	v := make([]float64, len(rs))
-	for i, r := range rs {
-		v[i] = f(r)
-	}
-	return stats.Median(v)
 }

@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
@@ -38,11 +39,12 @@ func (s *Set) Overheads(c results.Case) []Overhead {
 		if name == "none" || g == nil || !g.Valid() || base == nil || !base.Valid() {
 			continue
 		}
+		added := func(m metric.Metric) float64 { return g.Value(m) - base.Value(m) }
 		o := Overhead{
 			Lane: lane, Case: c,
-			AddedP50Ms: g.Latency.P50 - base.Latency.P50,
-			AddedP90Ms: g.Latency.P90 - base.Latency.P90,
-			AddedP99Ms: g.Latency.P99 - base.Latency.P99,
+			AddedP50Ms: added(metric.P50()),
+			AddedP90Ms: added(metric.P90()),
+			AddedP99Ms: added(metric.P99()),
 			NoneRuns:   len(base.Runs), LaneRuns: len(g.Runs), ErrorsInLane: g.Errors,
 		}
 		for _, cs := range g.Components {

@@ -21,17 +21,33 @@ func latency(name, label string, pick func(results.Percentiles) float64, gate Ga
 		Get: func(r *results.Result) (float64, bool) { return pick(r.Latency), r.Requests > 0 }}
 }
 
+// P50, P90 and P99 are the service-time percentiles the gate decides on
+// and the overhead over `none` is stated in.
+func P50() Metric {
+	return latency("latency_p50_ms", "p50", func(p results.Percentiles) float64 { return p.P50 },
+		Gate{Compared: true, Key: "p50", Default: verdict.DefaultP50}, true, true)
+}
+
+// P90: see P50.
+func P90() Metric {
+	return latency("latency_p90_ms", "p90", func(p results.Percentiles) float64 { return p.P90 },
+		Gate{Compared: true, Key: "p90", Default: verdict.DefaultP90}, true, true)
+}
+
+// P99: see P50.
+func P99() Metric {
+	return latency("latency_p99_ms", "p99", func(p results.Percentiles) float64 { return p.P99 },
+		Gate{Compared: true, Key: "p99", Default: verdict.DefaultP99}, true, true)
+}
+
 // Latency lists the service-time percentiles (from when each request was
 // sent), in column order.
 func Latency() []Metric {
 	return []Metric{
-		latency("latency_p50_ms", "p50", func(p results.Percentiles) float64 { return p.P50 },
-			Gate{Compared: true, Key: "p50", Default: verdict.DefaultP50}, true, true),
+		P50(),
 		latency("latency_p75_ms", "p75", func(p results.Percentiles) float64 { return p.P75 }, Gate{}, false, false),
-		latency("latency_p90_ms", "p90", func(p results.Percentiles) float64 { return p.P90 },
-			Gate{Compared: true, Key: "p90", Default: verdict.DefaultP90}, true, true),
-		latency("latency_p99_ms", "p99", func(p results.Percentiles) float64 { return p.P99 },
-			Gate{Compared: true, Key: "p99", Default: verdict.DefaultP99}, true, true),
+		P90(),
+		P99(),
 		// Report-only until its measured minimum detectable effect is small
 		// enough to gate (docs/gate.md); a scenario may gate it.
 		latency("latency_p999_ms", "p99.9", func(p results.Percentiles) float64 { return p.P999 },

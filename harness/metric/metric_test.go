@@ -118,3 +118,15 @@ func TestAdjustApplies(t *testing.T) {
 	assert.Equal(t, []string{"latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "cpu_us_per_request/proxies"}, adjust,
 		"p99.9 (report-only) and memory (does not scale with speed) stay raw")
 }
+
+// The short tables (terminal summary, summary.md, the latency plots drawn
+// two by two) show these percentiles.
+func TestShortLatency(t *testing.T) {
+	var labels []string
+	for _, m := range metric.Short(metric.Latency()) {
+		labels = append(labels, m.Label)
+	}
+	assert.Equal(t, []string{"p50", "p90", "p99", "p99.9"}, labels)
+	assert.Equal(t, []string{"latency_p50_ms", "latency_p90_ms", "latency_p99_ms"},
+		[]string{metric.P50().Name, metric.P90().Name, metric.P99().Name})
+}

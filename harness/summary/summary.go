@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/meshbench/meshbench/harness/aggregate"
+	"github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
@@ -43,7 +44,8 @@ func row(g *aggregate.Group) Row {
 		// Numbers from invalid runs would be read as results: none at all.
 		return r
 	}
-	r.P50, r.P90, r.P99, r.P999, r.QPS = g.Latency.P50, g.Latency.P90, g.Latency.P99, g.Latency.P999, g.AchievedQPS
+	lat := metric.Short(metric.Latency())
+	r.P50, r.P90, r.P99, r.P999, r.QPS = g.Value(lat[0]), g.Value(lat[1]), g.Value(lat[2]), g.Value(lat[3]), g.Value(metric.QPS())
 	for _, c := range g.Components {
 		r.CPUUs[c.Role] = c.CPUUsPerRequest
 		r.RSSMB[c.Role] = c.RSSPeakMedian / (1 << 20)
@@ -55,8 +57,15 @@ func row(g *aggregate.Group) Row {
 // Print writes the summary table.
 func Print(w io.Writer, rs []*results.Result) {
 	set := aggregate.Build(rs)
+	// The columns are the catalog's: its short latency list, the achieved
+	// rate, CPU per request of every role, proxy memory.
+	cols := append(metric.Short(metric.Latency()), metric.QPS())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "lane\tcase\tn\tp50 ms\tp90 ms\tp99 ms\tp99.9 ms\tqps\tcpu us/req: client-proxy\tserver-proxy\tapp\tloadgen\tcontrol\tproxy RSS peak (PSS steady) MiB\t")
+	fmt.Fprint(tw, "lane\tcase\tn\t")
+	for _, m := range cols {
+		fmt.Fprintf(tw, "%s\t", header(m))
+	}
+	fmt.Fprintln(tw, "cpu us/req: client-proxy\tserver-proxy\tapp\tloadgen\tcontrol\tproxy RSS peak (PSS steady) MiB\t")
 	var rows []Row
 	for _, g := range set.Groups {
 		r := row(g)
@@ -66,10 +75,13 @@ func Print(w io.Writer, rs []*results.Result) {
 			n += fmt.Sprintf(" (+%d invalid)", r.Invalid)
 		}
 		if r.N == 0 {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Lane, r.Case, n, strings.Repeat("-\t", 11))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Lane, r.Case, n, strings.Repeat("-\t", len(cols)+len(roles)+1))
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t%.0f\t", r.Lane, r.Case, n, r.P50, r.P90, r.P99, r.P999, r.QPS)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t", r.Lane, r.Case, n)
+		for _, m := range cols {
+			fmt.Fprintf(tw, "%s\t", cell(g, m))
+		}
 		for _, role := range roles {
 			if v, ok := r.CPUUs[role]; ok {
 				fmt.Fprintf(tw, "%.1f\t", v)
@@ -82,6 +94,28 @@ func Print(w io.Writer, rs []*results.Result) {
 	tw.Flush()
 	printNoValid(w, rows)
 	printAdded(w, set)
+}
+
+// header is a column's label with its unit ("p50 ms"); a rate needs none.
+func header(m metric.Metric) string {
+	if m.Unit == "rps" {
+		return m.Label
+	}
+	return m.Label + " " + m.Unit
+}
+
+// cell prints a group's median of m: milliseconds to the microsecond, a
+// rate whole.
+func cell(g *aggregate.Group, m metric.Metric) string {
+	v, ok := g.Median(m)
+	switch {
+	case !ok:
+		return "-"
+	case m.Unit == "ms":
+		return fmt.Sprintf("%.3f", v)
+	default:
+		return fmt.Sprintf("%.0f", v)
+	}
 }
 
 func proxyRSS(r Row) string {

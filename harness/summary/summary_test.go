@@ -11,7 +11,7 @@ import (
 )
 
 func res(lane, mode string, p50, qps float64, valid bool, comps ...results.Component) *results.Result {
-	return &results.Result{Lane: lane, Mode: mode, Case: results.Case{Name: "c"}, Valid: valid, AchievedQPS: qps,
+	return &results.Result{Lane: lane, Mode: mode, Case: results.Case{Name: "c"}, Valid: valid, AchievedQPS: qps, Requests: 100,
 		Latency: results.Percentiles{P50: p50, P90: 2 * p50, P99: 3 * p50, P999: 4 * p50}, Components: comps}
 }
 

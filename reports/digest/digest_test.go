@@ -9,6 +9,7 @@ import (
 
 	"github.com/meshbench/meshbench/harness/aggregate"
 	"github.com/meshbench/meshbench/harness/gate/stats"
+	"github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/reports/digest"
 )
@@ -19,7 +20,7 @@ func kase(qps float64, conns int) results.Case {
 
 // run is a result with a p50 and a proxy, enough for the digest.
 func run(lane, mode string, c results.Case, p50, vcpu float64, valid bool) *results.Result {
-	r := &results.Result{Schema: results.Schema, Lane: lane, Mode: mode, Case: c, Valid: valid,
+	r := &results.Result{Schema: results.Schema, Lane: lane, Mode: mode, Case: c, Valid: valid, Requests: 100,
 		Latency:    results.Percentiles{P50: p50, P90: 2 * p50, P99: 3 * p50},
 		Histogram:  results.Histogram{Buckets: []results.Bucket{{Start: 0, End: p50, Count: 5}, {Start: p50, End: 2 * p50, Count: 5}}},
 		Components: []results.Component{{Role: results.RoleApp, VCPUPer1000RPS: 0.1, RSSBytesSteady: 20 << 20}}}
@@ -42,7 +43,7 @@ func TestBuildMediansExcludeInvalidRuns(t *testing.T) {
 	require.NotNil(t, g)
 	assert.Len(t, g.Runs, 2)
 	assert.Equal(t, 1, g.Invalid)
-	assert.InDelta(t, 2.0, g.Latency.P50, 1e-9, "median of 1 and 3")
+	assert.InDelta(t, 2.0, g.Value(metric.P50()), 1e-9, "median of 1 and 3")
 	assert.InDelta(t, 0.3, g.Component(results.RoleClientProxy).VCPUPer1000RPS, 1e-9)
 	assert.Equal(t, []results.Bucket{{Start: 0, End: 1, Count: 5}, {Start: 1, End: 2, Count: 5}, {Start: 0, End: 3, Count: 5}, {Start: 3, End: 6, Count: 5}}, g.Histogram, "merged, by upper bound")
 	require.Len(t, d.Invalid, 1)

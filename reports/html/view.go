@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/meshbench/meshbench/harness/aggregate"
+	"github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/reports/digest"
 	"github.com/meshbench/meshbench/reports/plots"
@@ -28,8 +29,21 @@ type view struct {
 	ChangePoints []changeRow
 	CPRuns       []*results.Result
 	HasScheduled bool
+	LatencyCols  []string // the catalog's latency metrics, then its short scheduled ones
+	LatencyRows  []latencyRow
+	LatencySpan  int           // the cells after n, for a row without numbers
 	CompareFig   *plots.Figure // drawn in the comparison section
 	CompareRows  []results.MetricComparison
+}
+
+// latencyRow is one lane and case of the latency table.
+type latencyRow struct {
+	Case, Lane       string
+	N, Invalid       int
+	QPS              string
+	Cells, Sched     []string // service time, then scheduled time
+	Requests, Errors int64
+	NoValid          string // the reasons, when the group has no valid run
 }
 
 type meshRow struct {
@@ -130,11 +144,7 @@ func newView(p Page) view {
 	for _, lane := range d.Lanes {
 		v.MeshRows = append(v.MeshRows, meshRow{Lane: lane, Mesh: d.Mesh[lane]})
 	}
-	for _, g := range d.Groups {
-		if g.Scheduled != nil {
-			v.HasScheduled = true
-		}
-	}
+	v.latencyTable(d)
 	if p.Published != nil {
 		v.PubSources = p.Published.Sources
 		for _, k := range []published.Kind{published.KindAddedLatency, published.KindProxyCPU, published.KindProxyMemory} {
@@ -190,4 +200,46 @@ func mean(ps []digest.TrendPoint) float64 {
 		s += p.Value
 	}
 	return s / float64(len(ps))
+}
+
+// latencyTable lays out the latency table from the catalog: every
+// service-time percentile, then the short scheduled-time ones when any run
+// recorded them.
+func (v *view) latencyTable(d *digest.Digest) {
+	cols := metric.Latency()
+	var sched []metric.Metric
+	for _, m := range metric.Short(metric.Scheduled()) {
+		if slices.ContainsFunc(d.Groups, func(g *digest.Group) bool { _, ok := g.Median(m); return ok }) {
+			sched = append(sched, m)
+		}
+	}
+	v.HasScheduled = len(sched) > 0
+	for _, m := range append(slices.Clone(cols), sched...) {
+		v.LatencyCols = append(v.LatencyCols, m.Label)
+	}
+	v.LatencySpan = len(cols) + len(sched) + 3 // achieved QPS, the columns, requests, errors
+	cells := func(g *digest.Group, list []metric.Metric) []string {
+		var out []string
+		for _, m := range list {
+			c := "—"
+			if x, ok := g.Median(m); ok {
+				c = ms(x)
+			}
+			out = append(out, c)
+		}
+		return out
+	}
+	for _, g := range d.Groups {
+		r := latencyRow{Case: digest.CaseLabel(g.Case), Lane: g.Lane, N: len(g.Runs), Invalid: g.Invalid, Requests: g.Requests, Errors: g.Errors}
+		if !g.Valid() {
+			r.NoValid = "no reason recorded"
+			if len(g.Reasons) > 0 {
+				r.NoValid = strings.Join(g.Reasons, "; ")
+			}
+		} else {
+			r.QPS = num(g.Value(metric.QPS()))
+			r.Cells, r.Sched = cells(g, cols), cells(g, sched)
+		}
+		v.LatencyRows = append(v.LatencyRows, r)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/reports/digest"
 	"github.com/meshbench/meshbench/reports/published"
@@ -137,7 +138,7 @@ func overhead(b *strings.Builder, d *digest.Digest, ref results.Case) {
 		return
 	}
 	fmt.Fprintf(b, "### Overhead over no mesh (%s, same machine, same run)\n\n", digest.CaseLabel(ref))
-	b.WriteString("| lane | +p50 ms | +p90 ms | +p99 ms | proxy vCPU / 1000 rps | proxy RSS MiB |\n|---|--:|--:|--:|---|---|\n")
+	b.WriteString("| lane | +p50 ms | +p90 ms | +p99 ms | proxy vCPU / 1000 rps | proxy steady RSS MiB |\n|---|--:|--:|--:|---|---|\n")
 	for _, o := range ovs {
 		var cpu, rss []string
 		for _, p := range o.Proxies {
@@ -155,7 +156,13 @@ func latency(b *strings.Builder, d *digest.Digest) {
 		return
 	}
 	b.WriteString("<details><summary>Latency per lane and case (ms, median over repetitions)</summary>\n\n")
-	b.WriteString("| case | lane | n | p50 | p90 | p99 | p99.9 | errors |\n|---|---|--:|--:|--:|--:|--:|--:|\n")
+	// The catalog's short latency columns.
+	cols := metric.Short(metric.Latency())
+	b.WriteString("| case | lane | n |")
+	for _, m := range cols {
+		fmt.Fprintf(b, " %s |", m.Label)
+	}
+	b.WriteString(" errors |\n|---|---|--:|" + strings.Repeat("--:|", len(cols)) + "--:|\n")
 	n := 0
 	for _, g := range d.Groups {
 		if n == MaxRows*2 {
@@ -173,11 +180,14 @@ func latency(b *strings.Builder, d *digest.Digest) {
 			if len(g.Reasons) > 0 {
 				why = strings.Join(g.Reasons, "; ")
 			}
-			fmt.Fprintf(b, "| %s | %s | %s | no valid run: %s | — | — | — | — |\n", digest.CaseLabel(g.Case), g.Lane, runs, why)
+			fmt.Fprintf(b, "| %s | %s | %s | no valid run: %s |%s\n", digest.CaseLabel(g.Case), g.Lane, runs, why, strings.Repeat(" — |", len(cols)))
 			continue
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %d |\n", digest.CaseLabel(g.Case), g.Lane, runs,
-			num(g.Latency.P50), num(g.Latency.P90), num(g.Latency.P99), num(g.Latency.P999), g.Errors)
+		fmt.Fprintf(b, "| %s | %s | %s |", digest.CaseLabel(g.Case), g.Lane, runs)
+		for _, m := range cols {
+			fmt.Fprintf(b, " %s |", num(g.Value(m)))
+		}
+		fmt.Fprintf(b, " %d |\n", g.Errors)
 	}
 	b.WriteString("\n</details>\n")
 }

@@ -8,19 +8,9 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/reports/digest"
 )
-
-var percentiles = []struct {
-	name string
-	get  func(results.Percentiles) float64
-}{
-	{"p50", func(p results.Percentiles) float64 { return p.P50 }},
-	{"p90", func(p results.Percentiles) float64 { return p.P90 }},
-	{"p99", func(p results.Percentiles) float64 { return p.P99 }},
-	{"p99.9", func(p results.Percentiles) float64 { return p.P999 }},
-}
 
 func latencyVsConnections(d Data) (*Figure, string, error) {
 	return latencySweep(d.Digest, digest.Connections, "connections", "connections (concurrent)")
@@ -41,9 +31,14 @@ func latencySweep(dg *digest.Digest, dim digest.Dimension, what, xlabel string) 
 		lanes[i] = ser.Lane
 	}
 	logX := s.X[len(s.X)-1]/s.X[0] >= 8
-	ps := [][]*plot.Plot{{nil, nil}, {nil, nil}}
-	for i, pc := range percentiles {
-		p := newPlot(pc.name, xlabel, pc.name+" latency (ms)")
+	// One panel per latency column of the catalog's short tables, two by two.
+	cols := metric.Short(metric.Latency())
+	ps := make([][]*plot.Plot, (len(cols)+1)/2)
+	for i := range ps {
+		ps[i] = make([]*plot.Plot, 2)
+	}
+	for i, m := range cols {
+		p := newPlot(m.Label, xlabel, m.Label+" latency ("+m.Unit+")")
 		p.Y.Min = 0
 		p.X.Tick.Marker = valueTicks(s.X)
 		if logX {
@@ -53,7 +48,7 @@ func latencySweep(dg *digest.Digest, dim digest.Dimension, what, xlabel string) 
 			var xys plotter.XYs
 			for j, g := range ser.Groups {
 				if g != nil {
-					xys = append(xys, plotter.XY{X: s.X[j], Y: pc.get(g.Latency)})
+					xys = append(xys, plotter.XY{X: s.X[j], Y: g.Value(m)})
 				}
 			}
 			if err := addSeries(p, lanes, ser.Lane, xys, false); err != nil {
