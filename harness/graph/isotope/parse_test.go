@@ -103,12 +103,16 @@ services:
   type: http
   script:
   - call: leaf
+- name: b
 - name: leaf
   script: []
   NumReplicas: 1
 `, &graph.Graph{Entry: "a", Services: []graph.Service{
 			{Name: "a", Type: graph.TypeHTTP, Replicas: 3, ErrorRate: 0.01, ResponseBytes: 1024,
 				Script: []graph.Step{{Call: &graph.Call{Service: "leaf", RequestBytes: 512}}}},
+			// isotope reads the default script before requestSize applies.
+			{Name: "b", Type: graph.TypeGRPC, Replicas: 3, ErrorRate: 0.01, ResponseBytes: 1024,
+				Script: []graph.Step{{Call: &graph.Call{Service: "leaf"}}}},
 			{Name: "leaf", Type: graph.TypeGRPC, Replicas: 1, ErrorRate: 0.01, ResponseBytes: 1024, Script: []graph.Step{}},
 		}}, []string{`t.yaml:10: defaults: key "numRbacPolicies" is ignored`}},
 		{"namespaces and clusters", `

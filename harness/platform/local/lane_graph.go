@@ -23,10 +23,8 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 	if spec.Lane != platform.LaneNone && !meshed {
 		return fmt.Errorf("lane %s cannot run a service graph: %w", spec.Lane, platform.ErrLaneUnavailable)
 	}
-	for _, s := range g.Services {
-		if s.Type == graph.TypeGRPC {
-			return fmt.Errorf("service %s: type grpc not yet supported by the graph simulator (http only)", s.Name)
-		}
+	if err := g.HTTPOnly(); err != nil {
+		return err
 	}
 	app := map[string]string{}     // service -> app address
 	inbound := map[string]string{} // service -> address callers use
