@@ -8,13 +8,9 @@ import (
 	"github.com/meshbench/meshbench/harness/results"
 )
 
-// LaneLabel is the label of a result's lane: "mesh/both", "none", ...
-func LaneLabel(r *results.Result) string {
-	if r.Mode != "" {
-		return r.Lane + "/" + r.Mode
-	}
-	return r.Lane
-}
+// LaneLabel is the label of a result's lane: "mesh/both", "none", ... (the
+// lane catalog's, results.LaneLabel).
+func LaneLabel(r *results.Result) string { return r.LaneLabel() }
 
 // variantSep joins a lane and the build it ran ("mesh/both @candidate").
 const variantSep = " @"

@@ -85,7 +85,7 @@ func Lanes(s *scenario.Scenario, override []string) ([]string, error) {
 func unavailable(s *scenario.Scenario, label string, c results.Case) string {
 	lane, mode := results.SplitLaneLabel(label)
 	spec, _ := results.LookupLane(lane)
-	if s.Graph != nil && !spec.Graph {
+	if s.Graph != nil && !spec.RunsGraph(mode) {
 		return fmt.Sprintf("lane %s cannot run a service graph", label)
 	}
 	return spec.Unsupported(mode, c)

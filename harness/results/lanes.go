@@ -36,7 +36,8 @@ type LaneSpec struct {
 	// means when Modes is set ("mesh" is "mesh/both").
 	Modes       []string
 	DefaultMode string
-	// Graph: the lane can run a service graph (app scenarios).
+	// Graph: the lane, in its default mode, can run a service graph (app
+	// scenarios); see RunsGraph.
 	Graph bool
 	// unsupported says why the lane, in mode, cannot do its job in case c,
 	// or "" when it can.
@@ -51,6 +52,21 @@ func (l LaneSpec) Unsupported(mode string, c Case) string {
 		return ""
 	}
 	return l.unsupported(mode, c)
+}
+
+// RunsGraph reports whether the lane in mode can run a service graph: a
+// graph puts a sidecar by every service, so only the default mode.
+func (l LaneSpec) RunsGraph(mode string) bool { return l.Graph && mode == l.DefaultMode }
+
+// GraphLaneLabels lists the labels that can run a service graph.
+func GraphLaneLabels() []string {
+	var out []string
+	for _, l := range Lanes() {
+		if l.RunsGraph(l.DefaultMode) {
+			out = append(out, l.Name)
+		}
+	}
+	return out
 }
 
 // Lanes returns the catalog, the baseline first.

@@ -4,16 +4,16 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/meshbench/meshbench/harness/results"
 )
 
-// knownLanes are the lane[/mode] names the harness can run.
-var knownLanes = map[string]bool{
-	"none": true, "mesh": true, "mesh/both": true, "mesh/clientonly": true, "mesh/serveronly": true,
-	"haproxy": true, "nginx": true, "httputil": true,
+// KnownLane reports whether name is a lane[/mode] the harness knows (the
+// lane catalog, results.Lanes).
+func KnownLane(name string) bool {
+	_, _, err := results.ParseLaneLabel(name)
+	return err == nil
 }
-
-// KnownLane reports whether name is a lane[/mode] the harness knows.
-func KnownLane(name string) bool { return knownLanes[name] }
 
 func (s *Scenario) defaults() {
 	if s.Kind == "" {
@@ -42,8 +42,8 @@ func (s *Scenario) defaults() {
 		m.MTLS = []bool{false}
 	}
 	for i, l := range s.Lanes {
-		if l == "mesh" {
-			s.Lanes[i] = "mesh/both"
+		if c, err := results.CanonicalLaneLabel(l); err == nil {
+			s.Lanes[i] = c // "mesh" is "mesh/both"
 		}
 	}
 }
@@ -84,8 +84,8 @@ func (s *Scenario) validateLoad() []*Error {
 		errs = append(errs, bad("lanes", "at least one lane is required"))
 	}
 	for i, l := range s.Lanes {
-		if !knownLanes[l] {
-			errs = append(errs, bad(fmt.Sprintf("lanes[%d]", i), "unknown lane %q (known: %s)", l, laneList()))
+		if !KnownLane(l) {
+			errs = append(errs, bad(fmt.Sprintf("lanes[%d]", i), "unknown lane %q (known: %s)", l, strings.Join(results.LaneLabels(), ", ")))
 		}
 	}
 	if s.Duration.Duration <= 0 {
@@ -124,24 +124,18 @@ func (s *Scenario) validateLoad() []*Error {
 	return errs
 }
 
-// appLanes are the lanes an app scenario can run.
-var appLanes = map[string]bool{"none": true, "mesh/both": true}
-
 func (s *Scenario) validateGraph() []*Error {
 	if s.Graph == nil {
 		return []*Error{bad("graph", "an app scenario needs a service graph")}
 	}
 	var errs []*Error
 	for i, l := range s.Lanes {
-		if knownLanes[l] && !appLanes[l] {
-			errs = append(errs, bad(fmt.Sprintf("lanes[%d]", i), "lane %q cannot run a service graph (none, mesh)", l))
+		spec, mode, err := results.ParseLaneLabel(l)
+		if err == nil && !spec.RunsGraph(mode) {
+			errs = append(errs, bad(fmt.Sprintf("lanes[%d]", i), "lane %q cannot run a service graph (%s)", l, strings.Join(results.GraphLaneLabels(), ", ")))
 		}
 	}
 	return append(errs, fieldErrors("graph", s.Graph.Validate())...)
-}
-
-func laneList() string {
-	return strings.Join([]string{"none", "mesh", "mesh/both", "mesh/clientonly", "mesh/serveronly", "haproxy", "nginx", "httputil"}, ", ")
 }
 
 // ApplyProfile rescales durations and repetitions by a named profile.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/meshbench/meshbench/harness/measure"
 	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/harness/results"
 )
 
 // Images are the pinned image references of the harness's workloads. The
@@ -143,12 +144,7 @@ func (p *Platform) forget(ns string) {
 	p.mu.Unlock()
 }
 
-func laneName(spec platform.Spec) string {
-	if spec.Mode == "" {
-		return spec.Lane
-	}
-	return spec.Lane + "/" + spec.Mode
-}
+func laneName(spec platform.Spec) string { return results.LaneLabel(spec.Lane, spec.Mode) }
 
 func namespaceName(spec platform.Spec, seq int) string {
 	n := "meshbench-" + spec.Lane
