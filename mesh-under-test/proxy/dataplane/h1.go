@@ -90,6 +90,7 @@ func (p *Proxy) serveH1(bl *boundListener, chain *config.Chain, tc *trackedConn,
 				// Envoy's answer when request_headers_timeout fires.
 				h.req.ContentLength, h.req.Chunked = -1, false
 				h.localReply(408, "Request Timeout", "request header timeout\n", true, "request_header_timeout")
+				h.lingerClose()
 				return
 			}
 			if !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrDeadlineExceeded) && !isClosed(err) {
@@ -102,6 +103,7 @@ func (p *Proxy) serveH1(bl *boundListener, chain *config.Chain, tc *trackedConn,
 				}
 				h.req.ContentLength, h.req.Chunked = -1, false // the body's framing is unknown: close
 				h.localReply(status, reason, "", true, "bad_request")
+				h.lingerClose()
 			}
 			return
 		}
@@ -120,6 +122,19 @@ func (p *Proxy) serveH1(bl *boundListener, chain *config.Chain, tc *trackedConn,
 			return
 		}
 	}
+}
+
+// lingerClose reads and drops what the client is still sending (up to
+// 256 KiB, for at most 500 ms) before an error reply's connection closes:
+// closing a socket with unread input makes the kernel send RST, and the
+// client may then lose the reply it has not read yet. net/http does the
+// same (closeWriteAndWait).
+func (h *h1conn) lingerClose() {
+	if cw, ok := h.tc.Conn.(interface{ CloseWrite() error }); ok && h.c == net.Conn(h.tc) {
+		_ = cw.CloseWrite()
+	}
+	_ = h.tc.Conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	_, _ = io.CopyN(io.Discard, h.br, 256<<10)
 }
 
 func isClosed(err error) bool {

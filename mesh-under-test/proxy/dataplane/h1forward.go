@@ -55,6 +55,8 @@ const (
 	downstreamGone
 	// protocolError: the upstream's response head is malformed (502).
 	protocolError
+	// badBody: the client's chunked body is malformed (400, close).
+	badBody
 )
 
 func (h *h1conn) forward(start time.Time, route *router.Route, cluster *upstream.Cluster, replayable bool) bool {
@@ -103,6 +105,10 @@ func (h *h1conn) forward(start time.Time, route *router.Route, cluster *upstream
 		ep.Host.End()
 		switch out {
 		case downstreamGone:
+			return false
+		case badBody:
+			h.localReply(400, "Bad Request", "malformed request body\n", true, "bad_request")
+			h.lingerClose()
 			return false
 		case overflowed:
 			h.p.metrics.Overflows.WithLabelValues(cluster.Name, "max_pending").Inc()
@@ -178,7 +184,11 @@ func (h *h1conn) attempt(cluster *upstream.Cluster, ep *upstream.Endpoint, now, 
 			err = http1.CopyN(uc.BW, h.br, h.req.ContentLength)
 		}
 		if err != nil {
+			// The upstream connection carries a partial request: never reuse it.
 			cluster.Discard(uc)
+			if errors.Is(err, http1.ErrMalformed) || errors.Is(err, http1.ErrHeadTooLarge) {
+				return nil, false, badBody
+			}
 			return nil, false, downstreamGone
 		}
 	}
