@@ -44,7 +44,7 @@ type recorder struct {
 
 	mu       sync.Mutex
 	raw      bytes.Buffer
-	requests int    // requests whose head and body net/http read completely
+	requests int // requests whose head and body net/http read completely
 	errs     []string
 	script   string // response bytes per request
 	closeAft bool   // close the connection after answering
