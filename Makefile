@@ -10,7 +10,7 @@ ARGS     ?=
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/meshbench/meshbench/harness/cli.Version=$(VERSION)
 
-.PHONY: all build bench test test-short deps reference-proxies bench-go vet fmt clean help
+.PHONY: all build bench test test-short deps reference-proxies bench-go lint-ci vet fmt clean help
 
 all: build
 
@@ -39,6 +39,9 @@ reference-proxies: ## install haproxy and nginx for the reference lanes, when ab
 
 bench-go: ## run the mesh's Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./mesh-under-test/...
+
+lint-ci: ## lint the CI workflow (ci/github/perf-gate.yml) with actionlint, a Go tool dependency in go.mod
+	$(GO) tool actionlint ci/github/perf-gate.yml
 
 vet: ## go vet
 	$(GO) vet ./...
