@@ -37,7 +37,7 @@ func newHistoryCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := history.Append(file, pts); err != nil {
+			if err := history.Append(file, pts, func(w string) { fmt.Fprintln(e.streams.Err, "warning:", w) }); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.streams.Out, "appended %d points (%d runs, revision %s) to %s\n", len(pts), len(rs), shortRev(pts[0].Revision), file)
@@ -54,7 +54,7 @@ func newHistoryCmd(e *env) *cobra.Command {
 		Example: `  meshbench history report --file baselines/history/main.jsonl --p 0.001`,
 		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			series, err := history.Load(file)
+			series, err := history.Load(file, func(w string) { fmt.Fprintln(e.streams.Err, "warning:", w) })
 			if err != nil {
 				return err
 			}

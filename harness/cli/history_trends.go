@@ -23,7 +23,7 @@ func loadHistory(path string) (*digest.History, error) {
 	if bytes.Contains(data[:min(len(data), 200)], []byte(digest.HistorySchema)) {
 		return digest.ReadHistory(path)
 	}
-	series, err := history.Load(path)
+	series, err := history.Load(path, func(w string) { fmt.Fprintln(os.Stderr, "warning:", w) })
 	if err != nil {
 		return nil, err
 	}

@@ -80,9 +80,9 @@ func TestAppendLoadDetect(t *testing.T) {
 		}
 		pts, err := PointsFrom(rs, "")
 		require.NoError(t, err)
-		require.NoError(t, Append(path, pts))
+		require.NoError(t, Append(path, pts, nil))
 	}
-	series, err := Load(path)
+	series, err := Load(path, nil)
 	require.NoError(t, err)
 	key := "quick | mesh/both c1 | cpu_us_per_request/proxies"
 	require.Len(t, series[key], 40)
