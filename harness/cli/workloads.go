@@ -33,22 +33,24 @@ func newLoadgenCmd(e *env) *cobra.Command {
 }
 
 func newEchoCmd(*env) *cobra.Command {
-	var listen string
+	var listen, protocol string
 	cmd := &cobra.Command{
 		Use:   "echo --listen ADDR",
-		Short: "Run fortio's echo server (the app of every lane), HTTP/1.1 and h2c",
+		Short: "Run the app of every lane: fortio's echo (HTTP/1.1 and h2c), gRPC ping, or TCP echo",
 		Example: `  meshbench echo --listen 127.0.0.1:8080
-  curl -d hello http://127.0.0.1:8080/   # answers with the body it was sent`,
+  curl -d hello http://127.0.0.1:8080/   # answers with the body it was sent
+  meshbench echo --listen 127.0.0.1:8081 --protocol tcp`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return fmt.Errorf("--listen %s: %w", listen, err)
 			}
-			return load.ServeEcho(cmd.Context(), ln)
+			return load.ServeApp(cmd.Context(), ln, protocol)
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve on")
+	cmd.Flags().StringVar(&protocol, "protocol", "http1", "what to serve: http1 or h2 (fortio's echo, both at once), grpc (fortio's Ping service), tcp (byte echo)")
 	return cmd
 }
 
@@ -92,7 +94,7 @@ func newGraphsvcCmd(*env) *cobra.Command {
 		Long: `Run one service of a service graph. --spec is the service's part of the graph as JSON:
 {"name":..., "response_bytes":N, "error_rate":0..1, "script":[steps], "downstreams":{"callee":"http://host:port"}}
 where a step is {"sleep":NS} | {"burn":NS} | {"call":{"service":..., "request_bytes":N, "probability":0..100}} |
-{"concurrent":[steps]}; a downstream written grpc://host:port is called over gRPC. GET /stats answers the service's request and per-callee call counters.`,
+{"concurrent":[steps]}. GET /stats answers the service's request and per-callee call counters.`,
 		Example: `  # reviews of Bookinfo: 50us of CPU, 1 KB answers, then a call to ratings
   meshbench graphsvc --listen 127.0.0.1:9082 --spec '{"name":"reviews","response_bytes":1024,"script":[{"burn":50000},{"call":{"service":"ratings"}}],"downstreams":{"ratings":"http://127.0.0.1:9083"}}'`,
 		Args: cobra.NoArgs,

@@ -61,8 +61,8 @@ func TestServerAndClient(t *testing.T) {
 	rep, err := c.Run(context.Background(), Options{URL: url, QPS: 100, Connections: 2, Duration: 500 * time.Millisecond})
 	require.NoError(t, err)
 	assert.Greater(t, rep.Requests, int64(40))
-	_, err = c.Run(context.Background(), Options{URL: url, QPS: 100, Duration: time.Second, Protocol: "grpc"})
-	assert.ErrorContains(t, err, `protocol "grpc" not supported`)
+	_, err = c.Run(context.Background(), Options{URL: url, QPS: 100, Duration: time.Second, Protocol: "quic"})
+	assert.ErrorContains(t, err, `protocol "quic" not supported`)
 }
 
 func TestOptionsNormalize(t *testing.T) {

@@ -14,7 +14,7 @@ type Options struct {
 	Connections  int           `json:"connections"`
 	Duration     time.Duration `json:"duration"`
 	PayloadBytes int           `json:"payload_bytes"` // request body actually sent (POST) when > 0
-	Protocol     string        `json:"protocol"`      // http1 | h2
+	Protocol     string        `json:"protocol"`      // http1 | h2 | grpc | tcp: one of Protocols()
 	Timeout      time.Duration `json:"timeout"`
 	// Resolution of the histogram in seconds; default 1e-5 (10 us).
 	Resolution float64 `json:"resolution"`
@@ -57,12 +57,8 @@ func (o *Options) Normalize() error {
 	if o.Duration > 30*time.Minute {
 		return fmt.Errorf("duration %s exceeds the 30m bound of one load phase", o.Duration)
 	}
-	switch o.Protocol {
-	case "http1", "h2":
-	default:
-		return fmt.Errorf("protocol %q not supported by the load client (http1, h2)", o.Protocol)
-	}
-	return nil
+	_, err := runnerFor(o.Protocol)
+	return err
 }
 
 // Report is what one load phase measured.

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
-	"fortio.org/fortio/fhttp"
 	"fortio.org/fortio/periodic"
 	"fortio.org/fortio/stats"
 	fortiolog "fortio.org/log"
@@ -24,50 +22,38 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := o.Normalize(); err != nil {
 		return nil, err
 	}
-	fortiolog.SetLogLevelQuiet(fortiolog.Error)
-	ro := fhttp.HTTPRunnerOptions{}
-	ro.RunType = "meshbench"
-	ro.QPS = o.QPS
-	ro.Duration = o.Duration
-	ro.NumThreads = o.Connections
-	ro.Percentiles = percentiles
-	ro.RunnerOptions.Resolution = o.Resolution
-	ro.Uniform = o.Uniform
-	ro.Jitter = o.Jitter
-	ro.NoCatchUp = true // open loop: a late request is skipped, never bunched
-	ro.Out = io.Discard
-	ro.URL = o.URL
-	ro.NumConnections = o.Connections
-	ro.HTTPReqTimeOut = o.Timeout
-	ro.AllowInitialErrors = true
-	if o.Protocol == "h2" {
-		ro.H2 = true
-		ro.DisableFastClient = true // fortio's fast client speaks HTTP/1.1 only
+	runner, err := runnerFor(o.Protocol)
+	if err != nil {
+		return nil, err
 	}
-	if o.PayloadBytes > 0 {
-		ro.Payload = payload(o.PayloadBytes)
+	fortiolog.SetLogLevelQuiet(fortiolog.Error)
+	base := periodic.RunnerOptions{
+		RunType: "meshbench", QPS: o.QPS, Duration: o.Duration, NumThreads: o.Connections,
+		Percentiles: percentiles, Resolution: o.Resolution, Uniform: o.Uniform, Jitter: o.Jitter,
+		NoCatchUp: true, // open loop: a late request is skipped, never bunched
+		Out:       io.Discard,
 	}
 	rec := &recorder{}
-	ro.AccessLogger = rec
-	ro.Stop = periodic.NewAborter()
+	base.AccessLogger = rec
+	base.Stop = periodic.NewAborter()
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
 		select {
 		case <-ctx.Done():
-			ro.Stop.Abort(false)
+			base.Stop.Abort(false)
 		case <-done:
 		}
 	}()
-	res, err := fhttp.RunHTTPTest(&ro)
+	res, err := runner.Run(base, o)
 	if err != nil {
-		return nil, fmt.Errorf("fortio run against %s: %w", o.URL, err)
+		return nil, fmt.Errorf("fortio %s run against %s: %w", o.Protocol, o.URL, err)
 	}
 	rep := reportFrom(res, o)
 	calls := rec.calls()
 	rep.Latency = exactPercentiles(serviceMs(calls))
 	if o.QPS > 0 {
-		sched := analyze(newPlan(o, res), calls, DefaultLateThreshold)
+		sched := analyze(newPlan(o, &res.RunnerResults), calls, DefaultLateThreshold)
 		p := exactPercentiles(sched.intendedMs)
 		rep.Scheduled = &p
 		rep.Schedule = &results.Schedule{
@@ -90,7 +76,7 @@ func payload(n int) []byte {
 	return b
 }
 
-func reportFrom(res *fhttp.HTTPRunnerResults, o Options) *Report {
+func reportFrom(res *Outcome, o Options) *Report {
 	h := res.DurationHistogram
 	rep := &Report{
 		Requests:    h.Count,
@@ -98,18 +84,11 @@ func reportFrom(res *fhttp.HTTPRunnerResults, o Options) *Report {
 		AchievedQPS: res.ActualQPS,
 		Histogram:   toHistogram(h),
 	}
-	for code, n := range res.RetCodes {
-		if code >= 200 && code < 400 {
-			continue
-		}
+	for cause, n := range res.Errors {
 		if rep.ErrorsByStatus == nil {
 			rep.ErrorsByStatus = map[string]int64{}
 		}
-		key := strconv.Itoa(code)
-		if code < 0 {
-			key = "socket"
-		}
-		rep.ErrorsByStatus[key] += n
+		rep.ErrorsByStatus[cause] += n
 		rep.Errors += n
 	}
 	return rep

@@ -3,7 +3,7 @@ package load
 import (
 	"time"
 
-	"fortio.org/fortio/fhttp"
+	"fortio.org/fortio/periodic"
 )
 
 // plan is fortio's open-loop schedule, recomputed exactly as fortio's
@@ -22,7 +22,7 @@ type plan struct {
 // newPlan rebuilds the schedule of a fixed-QPS run from its options and
 // fortio's results (which carry the start time and the thread count fortio
 // settled on).
-func newPlan(o Options, res *fhttp.HTTPRunnerResults) plan {
+func newPlan(o Options, res *periodic.RunnerResults) plan {
 	threads := max(res.NumThreads, 1)
 	total := int64(o.QPS * o.Duration.Seconds())
 	if total < 2 {

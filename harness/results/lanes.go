@@ -81,17 +81,29 @@ func Lanes() []LaneSpec {
 				}
 				return ""
 			}},
-		{Name: LaneHAProxy, Doc: "HAProxy in both sidecar positions (reference)"},
+		{Name: LaneHAProxy, Doc: "HAProxy in both sidecar positions (reference): HTTP mode, gRPC end to end over h2, TCP mode for tcp"},
 		{Name: LaneNginx, Doc: "nginx in both sidecar positions (reference)",
 			unsupported: func(_ string, c Case) string {
-				if c.Protocol == "h2" || c.Protocol == "grpc" {
+				if c.Protocol == ProtocolTCP {
+					return "the nginx lane configures HTTP proxying only (TCP needs nginx's stream module, not part of nginx-light)"
+				}
+				if c.Protocol == ProtocolH2 || c.Protocol == ProtocolGRPC {
 					// Measured: every request of the h2 case failed (its
 					// listener speaks HTTP/1.x; h2c needs HTTP/2 upstream).
 					return "nginx proxies to upstreams over HTTP/1.x only (proxy_http_version 1.0|1.1): it cannot carry " + c.Protocol + " between the sidecars"
 				}
 				return ""
 			}},
-		{Name: LaneHTTPUtil, Doc: "Go's stock httputil.ReverseProxy in both sidecar positions (the floor a Go proxy must beat)"},
+		{Name: LaneHTTPUtil, Doc: "Go's stock httputil.ReverseProxy in both sidecar positions (the floor a Go proxy must beat)",
+			unsupported: func(_ string, c Case) string {
+				switch c.Protocol {
+				case ProtocolTCP:
+					return "httputil.ReverseProxy is an HTTP proxy: it cannot carry opaque TCP"
+				case ProtocolGRPC:
+					return "the httputil lane's transport speaks HTTP/1.1 upstream; gRPC needs HTTP/2 end to end"
+				}
+				return ""
+			}},
 	}
 }
 

@@ -111,8 +111,8 @@ func (s *Scenario) validateLoad() []*Error {
 		}
 	}
 	for i, p := range m.Protocol {
-		if p != "http1" && p != "h2" {
-			errs = append(errs, bad(fmt.Sprintf("matrix.protocol[%d]", i), "%q is not one of http1, h2", p))
+		if !results.KnownProtocol(p) {
+			errs = append(errs, bad(fmt.Sprintf("matrix.protocol[%d]", i), "%q is not one of %s", p, strings.Join(results.Protocols(), ", ")))
 		}
 	}
 	if p := s.Mesh.Pinning; p != "" && p != "none" && p != "split" {

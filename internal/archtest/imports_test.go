@@ -52,8 +52,9 @@ var rules = []rule{
 var known = map[string]bool{
 	"harness/cli -> reports": true,
 
-	"harness/cli -> reports/published": true,
-	"harness/cli -> reports/digest":    true,
+	"harness/cli -> reports/published":                                true,
+	"harness/cli -> reports/digest":                                   true,
+	"harness/platform/local -> mesh-under-test/proxy/tlsid/tlsidtest": true,
 }
 
 func under(pkg, prefix string) bool {

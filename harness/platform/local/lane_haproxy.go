@@ -10,24 +10,37 @@ import (
 	"github.com/meshbench/meshbench/harness/results"
 )
 
-// haproxyConfig is HAProxy doing a sidecar's job: one thread, HTTP mode,
-// keep-alive both ways, idle upstream connections shared (http-reuse always).
+// haproxyConfig is HAProxy doing a sidecar's job: one thread, keep-alive
+// both ways, idle upstream connections shared (http-reuse always). The
+// defaults section depends on the protocol (haproxyDefaults).
 const haproxyConfig = `global
     nbthread 1
     maxconn 4096
 defaults
-    mode http
-    timeout connect 5s
+%s    timeout connect 5s
     timeout client 60s
     timeout server 60s
-    option http-keep-alive
-    http-reuse always
 frontend sidecar
     bind %s%s
     default_backend upstream
 backend upstream
     server app %s%s
 `
+
+// haproxyMode returns the defaults lines and the bind and server suffixes
+// of a case's protocol: HTTP mode for http1 and h2 (HAProxy detects the h2
+// preface on a clear-text bind and speaks HTTP/1.1 upstream, as a sidecar
+// does); HTTP/2 end to end for gRPC; TCP mode for tcp.
+func haproxyMode(protocol string) (defaults, bind, server string) {
+	switch protocol {
+	case results.ProtocolTCP:
+		return "    mode tcp\n", "", ""
+	case results.ProtocolGRPC:
+		return "    mode http\n    option http-keep-alive\n    http-reuse always\n", " proto h2", " proto h2"
+	default:
+		return "    mode http\n    option http-keep-alive\n    http-reuse always\n", "", ""
+	}
+}
 
 // haproxyTLS returns the bind and server suffixes of the mTLS case: the
 // server side terminates mTLS, the client side originates it (verifying the
@@ -70,10 +83,21 @@ var haproxySidecar = sidecar{
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(cfg, []byte(fmt.Sprintf(haproxyConfig, s.Listen, bindTLS, s.Upstream, serverTLS)), 0o644); err != nil {
+		defaults, bindProto, serverProto := haproxyMode(spec.Case.Protocol)
+		if spec.Case.MTLS && spec.Case.Protocol == results.ProtocolGRPC {
+			// Over TLS, HTTP/2 is negotiated by ALPN on both ends of the hop.
+			if serverTLS != "" {
+				serverProto = " alpn h2"
+			}
+			if bindTLS != "" {
+				bindProto = " alpn h2"
+			}
+		}
+		text := fmt.Sprintf(haproxyConfig, defaults, s.Listen, bindTLS+bindProto, s.Upstream, serverTLS+serverProto)
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 			return err
 		}
-		_, err = t.run(ctx, s.Name, s.Role, bin, []string{"-db", "-f", cfg}, nil, readyURLFor(spec.Case.MTLS, s))
+		_, err = t.run(ctx, s.Name, s.Role, bin, []string{"-db", "-f", cfg}, nil, readyURLFor(spec.Case, s))
 		return err
 	},
 }

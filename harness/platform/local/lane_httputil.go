@@ -27,7 +27,7 @@ var httputilSidecar = sidecar{
 				args = append(args, "--inbound")
 			}
 		}
-		_, err := t.run(ctx, s.Name, s.Role, t.p.bins.Meshbench, args, gomaxprocsEnv(spec.Mesh.Workers), readyURLFor(spec.Case.MTLS, s))
+		_, err := t.run(ctx, s.Name, s.Role, t.p.bins.Meshbench, args, gomaxprocsEnv(spec.Mesh.Workers), readyURLFor(spec.Case, s))
 		return err
 	},
 }

@@ -89,7 +89,7 @@ var nginxSidecar = sidecar{
 		if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 			return err
 		}
-		_, err = t.run(ctx, s.Name, s.Role, bin, []string{"-p", nd, "-c", cfg, "-e", filepath.Join(nd, "error.log")}, nil, readyURLFor(spec.Case.MTLS, s))
+		_, err = t.run(ctx, s.Name, s.Role, bin, []string{"-p", nd, "-c", cfg, "-e", filepath.Join(nd, "error.log")}, nil, readyURLFor(spec.Case, s))
 		return err
 	},
 }

@@ -1,11 +1,15 @@
 package local
 
 import (
+	"github.com/meshbench/meshbench/harness/results"
+
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid/tlsidtest"
 )
 
 // certPair is one workload's certificate files; Combined holds the
@@ -35,7 +39,7 @@ func (t *topology) mtls() (*mtlsSet, error) {
 	if err := os.MkdirAll(d, 0o700); err != nil {
 		return nil, fmt.Errorf("mtls dir: %w", err)
 	}
-	ca, err := newLaneCA(48 * time.Hour)
+	ca, err := tlsidtest.NewCA()
 	if err != nil {
 		return nil, fmt.Errorf("mtls CA: %w", err)
 	}
@@ -43,7 +47,7 @@ func (t *topology) mtls() (*mtlsSet, error) {
 		pair certPair
 		sa   string
 	}{{m.Client, "client-proxy"}, {m.Server, "server-proxy"}} {
-		c, k, err := ca.issue("spiffe://cluster.local/ns/meshbench/sa/"+p.sa, 24*time.Hour)
+		c, k, err := ca.Issue("spiffe://cluster.local/ns/meshbench/sa/"+p.sa, 24*time.Hour)
 		if err != nil {
 			return nil, fmt.Errorf("mtls issue %s: %w", p.sa, err)
 		}
@@ -53,7 +57,7 @@ func (t *topology) mtls() (*mtlsSet, error) {
 			return nil, fmt.Errorf("mtls write: %w", err)
 		}
 	}
-	if err := os.WriteFile(m.CA, ca.pem, 0o600); err != nil { // last: its presence means complete
+	if err := os.WriteFile(m.CA, ca.PEM, 0o600); err != nil { // last: its presence means complete
 		return nil, fmt.Errorf("mtls write: %w", err)
 	}
 	return m, nil
@@ -75,9 +79,12 @@ func (m *mtlsSet) For(s side) certPair {
 // readyURLFor is the readiness probe of a reference proxy: its listener,
 // unless it terminates mTLS (the plain-HTTP probe cannot pass), in which
 // case the client-side proxy's probe, which goes through it, covers both.
-func readyURLFor(mtls bool, s side) string {
-	if mtls && s.Inbound {
+func readyURLFor(c results.Case, s side) string {
+	if c.MTLS && s.Inbound {
 		return ""
+	}
+	if c.Protocol == results.ProtocolGRPC || c.Protocol == results.ProtocolTCP {
+		return "tcp://" + s.Listen // no HTTP/1.1 probe: an accepted connection is the sign
 	}
 	return urlFor(s.Listen)
 }

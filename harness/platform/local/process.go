@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -86,13 +87,22 @@ func waitReady(ctx context.Context, p *process, url string, timeout time.Duratio
 		if err := p.exited(); err != nil {
 			return err
 		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := client.Do(req)
-		if err == nil {
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+		var err error
+		if addr, ok := strings.CutPrefix(url, "tcp://"); ok {
+			var c net.Conn
+			if c, err = (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", addr); err == nil {
+				c.Close()
 				return nil
+			}
+		} else {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			var resp *http.Response
+			if resp, err = client.Do(req); err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return nil
+				}
 			}
 		}
 		select {

@@ -16,8 +16,7 @@ import (
 func (h *h1conn) serveOne(start time.Time) bool {
 	req, hc := h.req, h.chain.HTTP
 	a := &h.attrs
-	h.hdrs.req, h.hdrs.buf = req, h.hdrs.buf[:0]
-	a.Authority, a.Path, a.Method, a.Headers, a.Principal = req.Host, req.Target, req.Method, &h.hdrs, h.peer
+	a.Authority, a.Path, a.Method, a.Headers, a.Principal = req.Host, req.Target, req.Method, req, h.peer
 
 	var upgrade []byte
 	if req.Upgrade {

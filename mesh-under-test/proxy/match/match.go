@@ -9,8 +9,7 @@ import (
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 )
 
-// Headers looks up a request header by lower-case name: every value of a
-// repeated field, joined with ",", as Envoy's header matchers read it.
+// Headers looks up a request header by lower-case name.
 type Headers interface {
 	Get(lowerName string) ([]byte, bool)
 }

@@ -1,0 +1,25 @@
+package scenario
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// TestShippedProtocolScenarios holds README's claims about the protocol
+// scenarios: protocols.yaml covers every protocol of the catalog with and
+// without mTLS, and Istio's sweep runs with mTLS on, as Istio publishes it.
+func TestShippedProtocolScenarios(t *testing.T) {
+	p, err := Load("../../scenarios/synthetic/protocols.yaml")
+	require.NoError(t, err)
+	assert.ElementsMatch(t, results.Protocols(), p.Matrix.Protocol)
+	assert.ElementsMatch(t, []bool{false, true}, p.Matrix.MTLS)
+	assert.Subset(t, p.Lanes, []string{"none", "mesh/both", "haproxy", "nginx"})
+
+	i, err := Load("../../scenarios/synthetic/istio-latency.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, []bool{true}, i.Matrix.MTLS)
+}
