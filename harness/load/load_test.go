@@ -29,8 +29,14 @@ func TestRunFixedQPS(t *testing.T) {
 		t.Run(proto, func(t *testing.T) {
 			rep, err := Run(context.Background(), Options{URL: url, QPS: 200, Connections: 4, Duration: time.Second, PayloadBytes: 1024, Protocol: proto, Uniform: true})
 			require.NoError(t, err)
-			assert.InDelta(t, 200, rep.Requests, 20)
-			assert.InDelta(t, 200, rep.AchievedQPS, 20)
+			// Every slot of the 1 s schedule is accounted for: sent, or
+			// charged as not sent. How many went out depends on how busy the
+			// machine is; the accounting does not.
+			require.NotNil(t, rep.Schedule)
+			assert.InDelta(t, 200, rep.Schedule.Slots, 2)
+			assert.Equal(t, rep.Schedule.Slots, rep.Requests+rep.Schedule.NotSent)
+			assert.Greater(t, rep.Requests, int64(100), "at least half the schedule went out")
+			assert.LessOrEqual(t, rep.AchievedQPS, 200*1.05, "open loop never exceeds the rate")
 			assert.Zero(t, rep.Errors)
 			l := rep.Latency
 			assert.Greater(t, l.P50, 0.0)

@@ -38,7 +38,9 @@ func TestEveryProtocolAgainstItsApp(t *testing.T) {
 			rep, err := Run(context.Background(), Options{URL: url, QPS: 200, Connections: 4, Duration: time.Second,
 				PayloadBytes: 1024, Protocol: proto, Uniform: true})
 			require.NoError(t, err)
-			assert.InDelta(t, 200, rep.Requests, 20)
+			require.NotNil(t, rep.Schedule)
+			assert.Equal(t, rep.Schedule.Slots, rep.Requests+rep.Schedule.NotSent, "every slot sent or charged")
+			assert.Greater(t, rep.Requests, int64(100), "at least half the 200-slot schedule went out")
 			assert.Zero(t, rep.Errors, "%v", rep.ErrorsByStatus)
 			assert.Greater(t, rep.Latency.P50, 0.0)
 			assert.LessOrEqual(t, rep.Latency.P50, rep.Latency.P99)
