@@ -2,12 +2,12 @@ package xds
 
 import (
 	"context"
+	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 	"maps"
 	"slices"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -125,15 +125,15 @@ func (d *deltaSession) handle(ctx context.Context, resp *discoveryv3.DeltaDiscov
 	// what they no longer do.
 	eds, rds := d.pending.edsNames(), d.pending.rdsNames()
 	switch resp.TypeUrl {
-	case resource.ClusterType:
-		prune(d.pending, resource.EndpointType, eds)
-	case resource.ListenerType:
-		prune(d.pending, resource.RouteType, rds)
+	case xdsconfig.TypeCluster:
+		prune(d.pending, xdsconfig.TypeEndpoint, eds)
+	case xdsconfig.TypeListener:
+		prune(d.pending, xdsconfig.TypeRoute, rds)
 	}
-	if err := d.subscribe(resource.EndpointType, eds); err != nil {
+	if err := d.subscribe(xdsconfig.TypeEndpoint, eds); err != nil {
 		return err
 	}
-	return d.subscribe(resource.RouteType, rds)
+	return d.subscribe(xdsconfig.TypeRoute, rds)
 }
 
 // prune drops resources of a dependent type that are no longer referenced.
@@ -144,9 +144,9 @@ func prune(s *state, typeURL string, keep []string) {
 	}
 	var have []string
 	switch typeURL {
-	case resource.EndpointType:
+	case xdsconfig.TypeEndpoint:
 		have = slices.Collect(maps.Keys(s.endpoints))
-	case resource.RouteType:
+	case xdsconfig.TypeRoute:
 		have = slices.Collect(maps.Keys(s.routes))
 	}
 	for _, n := range have {

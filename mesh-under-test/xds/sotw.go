@@ -6,7 +6,6 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -73,10 +72,10 @@ func (s *session) handle(ctx context.Context, resp *discoveryv3.DiscoveryRespons
 		return err
 	}
 	// New clusters or listeners may reference new dependent resources.
-	if err := s.subscribe(resource.EndpointType, next.edsNames()); err != nil {
+	if err := s.subscribe(xdsconfig.TypeEndpoint, next.edsNames()); err != nil {
 		return err
 	}
-	return s.subscribe(resource.RouteType, next.rdsNames())
+	return s.subscribe(xdsconfig.TypeRoute, next.rdsNames())
 }
 
 func (s *session) ack(resp *discoveryv3.DiscoveryResponse, version string, nackErr error) error {

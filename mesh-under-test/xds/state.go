@@ -12,14 +12,13 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
 
-var watchedTypes = []string{resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.RouteType}
+var watchedTypes = []string{xdsconfig.TypeCluster, xdsconfig.TypeEndpoint, xdsconfig.TypeListener, xdsconfig.TypeRoute}
 
 // state is one view of everything received, per type.
 type state struct {
@@ -62,13 +61,13 @@ func (s *state) own(typeURL string) {
 	}
 	s.owned[typeURL] = true
 	switch typeURL {
-	case resource.ClusterType:
+	case xdsconfig.TypeCluster:
 		s.clusters = maps.Clone(s.clusters)
-	case resource.ListenerType:
+	case xdsconfig.TypeListener:
 		s.listeners = maps.Clone(s.listeners)
-	case resource.EndpointType:
+	case xdsconfig.TypeEndpoint:
 		s.endpoints = maps.Clone(s.endpoints)
-	case resource.RouteType:
+	case xdsconfig.TypeRoute:
 		s.routes = maps.Clone(s.routes)
 	}
 	rv := maps.Clone(s.resourceVersions[typeURL])
@@ -82,7 +81,7 @@ func (s *state) own(typeURL string) {
 func (s *state) update(typeURL string, a *anypb.Any) (string, error) {
 	s.own(typeURL)
 	switch typeURL {
-	case resource.ClusterType:
+	case xdsconfig.TypeCluster:
 		m := &clusterv3.Cluster{}
 		if err := decode(a, m); err != nil {
 			return "", err
@@ -90,21 +89,21 @@ func (s *state) update(typeURL string, a *anypb.Any) (string, error) {
 		s.eds = nil
 		s.clusters[m.Name] = m
 		return m.Name, nil
-	case resource.ListenerType:
+	case xdsconfig.TypeListener:
 		m := &listenerv3.Listener{}
 		if err := decode(a, m); err != nil {
 			return "", err
 		}
 		s.listeners[m.Name] = m
 		return m.Name, nil
-	case resource.EndpointType:
+	case xdsconfig.TypeEndpoint:
 		m := &endpointv3.ClusterLoadAssignment{}
 		if err := decode(a, m); err != nil {
 			return "", err
 		}
 		s.endpoints[m.ClusterName] = m
 		return m.ClusterName, nil
-	case resource.RouteType:
+	case xdsconfig.TypeRoute:
 		m := &routev3.RouteConfiguration{}
 		if err := decode(a, m); err != nil {
 			return "", err
@@ -119,14 +118,14 @@ func (s *state) update(typeURL string, a *anypb.Any) (string, error) {
 func (s *state) remove(typeURL, name string) {
 	s.own(typeURL)
 	switch typeURL {
-	case resource.ClusterType:
+	case xdsconfig.TypeCluster:
 		s.eds = nil
 		delete(s.clusters, name)
-	case resource.ListenerType:
+	case xdsconfig.TypeListener:
 		delete(s.listeners, name)
-	case resource.EndpointType:
+	case xdsconfig.TypeEndpoint:
 		delete(s.endpoints, name)
-	case resource.RouteType:
+	case xdsconfig.TypeRoute:
 		delete(s.routes, name)
 	}
 	delete(s.resourceVersions[typeURL], name)
@@ -138,10 +137,10 @@ func (s *state) remove(typeURL, name string) {
 // unchanged ones), so those are merged.
 func (s *state) set(typeURL, version string, res []*anypb.Any) error {
 	switch typeURL {
-	case resource.ClusterType:
+	case xdsconfig.TypeCluster:
 		s.owned[typeURL], s.eds = true, nil
 		s.clusters = map[string]*clusterv3.Cluster{}
-	case resource.ListenerType:
+	case xdsconfig.TypeListener:
 		s.owned[typeURL] = true
 		s.listeners = map[string]*listenerv3.Listener{}
 	}
@@ -214,10 +213,10 @@ func (s *state) rdsNames() []string {
 // complete reports whether every referenced resource has arrived, and
 // what is still missing.
 func (s *state) complete() (bool, string) {
-	if _, ok := s.versions[resource.ClusterType]; !ok {
+	if _, ok := s.versions[xdsconfig.TypeCluster]; !ok {
 		return false, "clusters"
 	}
-	if _, ok := s.versions[resource.ListenerType]; !ok {
+	if _, ok := s.versions[xdsconfig.TypeListener]; !ok {
 		return false, "listeners"
 	}
 	for _, n := range s.edsNames() {

@@ -2,10 +2,10 @@ package xds
 
 import (
 	"context"
+	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 	"sync"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 )
 
 // adsStream is either ADS stream, state of the world or delta: they differ
@@ -39,15 +39,15 @@ func sender[Req, Resp any](c *Client, st adsStream[Req, Resp], setNode func(*Req
 func serve[Req, Resp any](ctx context.Context, s *session, st adsStream[Req, Resp],
 	wildcard func(typeURL string) error, subscribe func(typeURL string, names []string) error,
 	handle func(context.Context, *Resp) error) (got bool, err error) {
-	for _, t := range []string{resource.ClusterType, resource.ListenerType} {
+	for _, t := range []string{xdsconfig.TypeCluster, xdsconfig.TypeListener} {
 		if err := wildcard(t); err != nil {
 			return false, err
 		}
 	}
-	if err := subscribe(resource.EndpointType, s.pending.edsNames()); err != nil {
+	if err := subscribe(xdsconfig.TypeEndpoint, s.pending.edsNames()); err != nil {
 		return false, err
 	}
-	if err := subscribe(resource.RouteType, s.pending.rdsNames()); err != nil {
+	if err := subscribe(xdsconfig.TypeRoute, s.pending.rdsNames()); err != nil {
 		return false, err
 	}
 	if s.c.opts.Certs != nil {
