@@ -17,6 +17,7 @@ type Metrics struct {
 	Convergence        prometheus.Histogram   // change observed -> every affected proxy ACKed
 	ConvergenceSummary prometheus.Summary     // same, as p50/p90/p99 over the last 10 minutes
 	ConvergenceTimeout prometheus.Counter     // changes some proxy never ACKed within the deadline
+	ChangesRejected    prometheus.Counter     // changes some affected proxy NACKed: they never converge
 	Changes            prometheus.Counter     // registry or policy changes translated
 	CertsIssued        prometheus.Counter
 	CertErrors         prometheus.Counter
@@ -53,7 +54,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			MaxAge:     10 * time.Minute,
 		}),
 		ConvergenceTimeout: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "meshcontrol_convergence_timeouts_total", Help: "Changes that some affected proxy did not ACK within the deadline (NACKed or stuck).",
+			Name: "meshcontrol_convergence_timeouts_total", Help: "Changes that some affected proxy neither ACKed nor NACKed within the deadline.",
+		}),
+		ChangesRejected: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "meshcontrol_changes_rejected_total", Help: "Changes that some affected proxy NACKed; they are not counted as converged, even once a later change is ACKed.",
 		}),
 		Changes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "meshcontrol_changes_total", Help: "Registry or policy changes translated and pushed.",
@@ -66,7 +70,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		}),
 	}
 	reg.MustRegister(m.Pushes, m.PushBytes, m.PushDuration, m.ConnectedProxies, m.Nacks, m.Convergence,
-		m.ConvergenceSummary, m.ConvergenceTimeout, m.Changes, m.CertsIssued, m.CertErrors)
+		m.ConvergenceSummary, m.ConvergenceTimeout, m.ChangesRejected, m.Changes, m.CertsIssued, m.CertErrors)
 	return m
 }
 

@@ -110,6 +110,9 @@ func (t *tracker) onDeltaRequest(streamID int64, req *discoveryv3.DeltaDiscovery
 	}
 	if req.ErrorDetail != nil {
 		// Delta streams remember what they sent, so a NACK is not re-sent.
+		if s, ok := t.sent[streamID][req.TypeUrl]; ok && s[0] == req.ResponseNonce {
+			t.rejectLocked(n, req.TypeUrl, s[1])
+		}
 		t.nack(t.streams[streamID], req.TypeUrl, req.ResponseNonce, req.ErrorDetail.GetMessage())
 		return nil
 	}
@@ -150,6 +153,7 @@ func (t *tracker) onRequest(streamID int64, req *discoveryv3.DiscoveryRequest) e
 		// instead: the next change pushes again (Istio does the same).
 		if s, ok := t.sent[streamID][req.TypeUrl]; ok && s[0] == req.ResponseNonce {
 			req.VersionInfo = s[1]
+			t.rejectLocked(n, req.TypeUrl, s[1])
 		}
 		t.nack(id, req.TypeUrl, req.ResponseNonce, req.ErrorDetail.GetMessage())
 		return nil
@@ -172,6 +176,27 @@ func (t *tracker) ackLocked(n *nodeState, typeURL, version string) {
 		}
 		if len(w.want) == 0 {
 			t.resolve(w.c)
+			continue
+		}
+		kept = append(kept, w)
+	}
+	n.waits = kept
+}
+
+// rejectLocked closes the changes n was to ACK at or below the version of
+// typeURL it rejected: a change a proxy rejected never converges, and a
+// later change's ACK (a higher generation) must not count for it.
+func (t *tracker) rejectLocked(n *nodeState, typeURL, version string) {
+	gen := generation(version)
+	kept := n.waits[:0]
+	for _, w := range n.waits {
+		if g, ok := w.want[typeURL]; ok && g <= gen {
+			if !w.c.done {
+				w.c.done = true
+				if t.m != nil {
+					t.m.ChangesRejected.Inc()
+				}
+			}
 			continue
 		}
 		kept = append(kept, w)

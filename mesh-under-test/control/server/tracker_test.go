@@ -83,3 +83,54 @@ func value(c prometheus.Metric) float64 {
 	}
 	return out.GetGauge().GetValue()
 }
+
+// TestRejectedChangeNeverConverges: a change a proxy NACKed is counted as
+// rejected, and the ACK of a later change does not make it converge.
+func TestRejectedChangeNeverConverges(t *testing.T) {
+	for _, delta := range []bool{false, true} {
+		m := metrics.New(prometheus.NewRegistry())
+		tr := newTracker(slog.New(slog.DiscardHandler), m, time.Minute)
+		send := func(nonce, version string) {
+			if delta {
+				tr.onDeltaResponse(1, &discoveryv3.DeltaDiscoveryRequest{TypeUrl: eds},
+					&discoveryv3.DeltaDiscoveryResponse{Nonce: nonce, SystemVersionInfo: version, TypeUrl: eds})
+				return
+			}
+			tr.onResponse(context.Background(), 1, req("", "", ""), &discoveryv3.DiscoveryResponse{Nonce: nonce, VersionInfo: version, TypeUrl: eds})
+		}
+		answer := func(version, nonce string, nack bool) {
+			if delta {
+				r := &discoveryv3.DeltaDiscoveryRequest{TypeUrl: eds, ResponseNonce: nonce}
+				if nack {
+					r.ErrorDetail = &status.Status{Message: "bad"}
+				}
+				_ = tr.onDeltaRequest(1, r)
+				return
+			}
+			r := req("", version, nonce)
+			if nack {
+				r.ErrorDetail = &status.Status{Message: "bad"}
+			}
+			_ = tr.onRequest(1, r)
+		}
+		if delta {
+			_ = tr.onDeltaRequest(1, &discoveryv3.DeltaDiscoveryRequest{TypeUrl: eds, Node: &corev3.Node{Id: "a"}})
+		} else {
+			_ = tr.onRequest(1, req("a", "", ""))
+		}
+		bad := tr.newChange(time.Now())
+		tr.expect(bad, "a", map[string]uint64{eds: 5})
+		tr.seal(bad)
+		send("n5", "r1-x-5")
+		answer("r1-x-4", "n5", true)
+		assert.Equal(t, 1.0, value(m.ChangesRejected), "delta=%v", delta)
+
+		good := tr.newChange(time.Now())
+		tr.expect(good, "a", map[string]uint64{eds: 6})
+		tr.seal(good)
+		send("n6", "r1-x-6")
+		answer("r1-x-6", "n6", false)
+		assert.Equal(t, uint64(1), histCount(m), "only the good change converged (delta=%v)", delta)
+		assert.Equal(t, 1.0, value(m.ChangesRejected))
+	}
+}
