@@ -10,7 +10,7 @@ ARGS     ?=
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/meshbench/meshbench/harness/cli.Version=$(VERSION)
 
-.PHONY: all build bench test test-short deps reference-proxies bench-go lint-ci vet fmt clean help
+.PHONY: all build bench test test-short deps reference-proxies bench-go lint-ci fuzz vet fmt clean help
 
 all: build
 
@@ -42,6 +42,23 @@ bench-go: ## run the mesh's Go benchmarks
 
 lint-ci: ## lint the CI workflow (ci/github/perf-gate.yml) with actionlint, a Go tool dependency in go.mod
 	$(GO) tool actionlint ci/github/perf-gate.yml
+
+# Fuzz targets as package:Function; a test (proxy/conformance TestMakefileFuzzListsEveryTarget) keeps
+# this list complete. Each runs for FUZZTIME, one after another (go test -fuzz takes one target at a time).
+FUZZTIME ?= 1m
+FUZZ_TARGETS := \
+	./mesh-under-test/proxy/http1:FuzzRequestRead \
+	./mesh-under-test/proxy/http1:FuzzResponseRead \
+	./mesh-under-test/proxy/http1:FuzzCopyChunked \
+	./mesh-under-test/proxy/dataplane:FuzzH2ToH1Bridge \
+	./mesh-under-test/proxy/filter:FuzzPathNormalize \
+	./mesh-under-test/proxy/filter:FuzzPathApply
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 1m; seed corpora in each package's testdata/fuzz)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$fn ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 vet: ## go vet
 	$(GO) vet ./...

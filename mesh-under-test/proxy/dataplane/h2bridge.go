@@ -26,6 +26,10 @@ var respPool = sync.Pool{New: func() any { return http1.NewResponse() }}
 // HTTP/2 leg: no client-side stream goroutines, and the next sidecar gets
 // its HTTP/1.1 fast path. gRPC never takes this path (it needs trailers).
 func (s *h2conn) forwardH1(w http.ResponseWriter, r *http.Request, route *router.Route, cluster *upstream.Cluster, hc *config.HTTP, start time.Time) (int, int64) {
+	if !h1Representable(r) {
+		s.local(w, r, 400, "request not representable in HTTP/1.1\n", "bad_request")
+		return 400, 0
+	}
 	var body []byte
 	replayable := r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0
 	if !replayable && r.ContentLength > 0 && r.ContentLength <= maxBufferedBody {
@@ -157,6 +161,26 @@ func readHead(resp *http1.Response, br *bufio.Reader) error {
 			return nil
 		}
 	}
+}
+
+// h1Representable reports whether an HTTP/2 request can be written as an
+// HTTP/1.1 head byte for byte: HTTP/2 allows a space in :path or odd bytes
+// in :authority that would split or bend an HTTP/1.1 request line.
+func h1Representable(r *http.Request) bool {
+	if !http1.ValidMethod(r.Method) || !http1.ValidTarget(r.Method, r.RequestURI) || !http1.ValidHost(r.Host) {
+		return false
+	}
+	for k, vv := range r.Header {
+		if !http1.ValidMethod(k) { // a field name is a token, as a method
+			return false
+		}
+		for _, v := range vv {
+			if !http1.ValidFieldValue(v) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // writeH1Request writes r as HTTP/1.1: the buffered body with its length,

@@ -160,3 +160,38 @@ func init() {
 		hostChar[c] = true
 	}
 }
+
+// ValidMethod, ValidTarget and ValidHost say whether a method, an
+// origin-form (or "*") request-target and a Host value can be written on
+// an HTTP/1.1 request line and Host field as they are: for requests that
+// come from elsewhere (HTTP/2) and leave as HTTP/1.1.
+func ValidMethod(m string) bool { return isToken([]byte(m)) }
+
+// ValidTarget: see ValidMethod; "*" only with OPTIONS.
+func ValidTarget(method, t string) bool {
+	if t == "*" {
+		return method == "OPTIONS"
+	}
+	if len(t) == 0 || t[0] != '/' {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] <= ' ' || t[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidHost: see ValidMethod.
+func ValidHost(h string) bool { return validHost([]byte(h)) }
+
+// ValidFieldValue: no control characters but HTAB.
+func ValidFieldValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if isCTL(v[i]) {
+			return false
+		}
+	}
+	return true
+}

@@ -13,7 +13,7 @@ const (
 	DefaultMaxHeadBytes = 60 << 10
 	DefaultMaxFields    = 100
 	// maxLineBytes bounds one chunk-size or trailer line of a body.
-	maxLineBytes = 64 << 10
+	maxLineBytes = 4 << 10 // as Go's chunked reader
 )
 
 // Errors callers branch on (to pick a 4xx/5xx status or close quietly).
