@@ -6,9 +6,20 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"testing"
+	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
+	lrlv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	rbacfilter "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
@@ -33,6 +44,28 @@ func BenchmarkH1RoundTrip(b *testing.B) {
 				vhost([]string{"other.svc"}, prefixRoute("/", "up")),
 				vhost([]string{"bench.svc", "bench.svc:80"}, prefixRoute("/nope", "up"), prefixRoute("/echo", "up")))}}
 		_, pa := startProxy(b, res)
+		benchRaw(b, pa)
+	})
+	b.Run("meshproxy-policy", func(b *testing.B) {
+		// What meshcontrol configures inbound: normalised paths, an RBAC
+		// allow rule and a rate limit, from the virtual host's config.
+		l := hcmListener(b, "l", corev3.TrafficDirection_INBOUND, []*hcmv3.HttpFilter{
+			httpFilter("envoy.filters.http.rbac", &rbacfilter.RBAC{}), httpFilter("envoy.filters.http.local_ratelimit", &lrlv3.LocalRateLimit{StatPrefix: "rl"})},
+			vhost([]string{"*"}, prefixRoute("/", "up")))
+		h := &hcmv3.HttpConnectionManager{}
+		require.NoError(b, l.FilterChains[0].Filters[0].GetTypedConfig().UnmarshalTo(h))
+		h.NormalizePath, h.MergeSlashes = wrapperspb.Bool(true), true
+		h.GetRouteConfig().VirtualHosts[0].TypedPerFilterConfig = map[string]*anypb.Any{
+			"envoy.filters.http.rbac": config.MustAny(&rbacfilter.RBACPerRoute{Rbac: &rbacfilter.RBAC{Rules: &rbacv3.RBAC{Policies: map[string]*rbacv3.Policy{
+				"echo": {Permissions: []*rbacv3.Permission{{Rule: &rbacv3.Permission_UrlPath{UrlPath: &matcherv3.PathMatcher{Rule: &matcherv3.PathMatcher_Path{
+					Path: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Prefix{Prefix: "/echo"}}}}}}},
+					Principals: []*rbacv3.Principal{{Identifier: &rbacv3.Principal_Any{Any: true}}}}}}}}),
+			"envoy.filters.http.local_ratelimit": config.MustAny(&lrlv3.LocalRateLimit{StatPrefix: "rl",
+				TokenBucket:   &typev3.TokenBucket{MaxTokens: 1 << 30, FillInterval: durationpb.New(time.Second)},
+				FilterEnabled: full, FilterEnforced: full}),
+		}
+		l.FilterChains[0].Filters[0].ConfigType = &listenerv3.Filter_TypedConfig{TypedConfig: config.MustAny(h)}
+		_, pa := startProxy(b, xdsconfig.Resources{Clusters: []*clusterT{staticCluster(b, "up", up)}, Listeners: []*listenerT{l}})
 		benchRaw(b, pa)
 	})
 	b.Run("httputil", func(b *testing.B) {
@@ -62,3 +95,5 @@ func benchRaw(b *testing.B, proxyAddr string) {
 		}
 	}
 }
+
+var full = &corev3.RuntimeFractionalPercent{DefaultValue: &typev3.FractionalPercent{Numerator: 100}}
