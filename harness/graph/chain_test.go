@@ -133,6 +133,18 @@ func TestExpect(t *testing.T) {
 	assert.InDelta(t, 0.5, e.Calls[Edge{"b", "c"}], 1e-9)
 	assert.InDelta(t, 1.25, e.Received["c"], 1e-9)
 	assert.True(t, bookinfo().Expect().Exact)
+	assert.Equal(t, map[Edge]bool{{"a", "b"}: false, {"a", "c"}: false, {"b", "c"}: false}, e.ExactEdges,
+		"a -> b is drawn (and so is what b receives); a -> c follows a call that may fail")
+	mixed := &Graph{Entry: "front", Services: []Service{
+		{Name: "front", Script: []Step{{Call: &Call{Service: "sure"}}, {Call: &Call{Service: "maybe", Probability: 10}}, {Call: &Call{Service: "after"}}}},
+		{Name: "sure", Script: []Step{{Call: &Call{Service: "leaf"}}}},
+		{Name: "maybe", Script: []Step{{Call: &Call{Service: "leaf"}}}},
+		{Name: "after"}, {Name: "leaf"},
+	}}
+	require.NoError(t, mixed.Validate())
+	assert.Equal(t, map[Edge]bool{{"front", "sure"}: true, {"front", "maybe"}: false, {"front", "after"}: true,
+		{"sure", "leaf"}: true, {"maybe", "leaf"}: false}, mixed.Expect().ExactEdges,
+		"a drawn call to a service that never fails leaves the rest of the script certain")
 	assert.Equal(t, uint64(3), ErrorEvery(0.3), "isotope's integer arithmetic")
 	assert.Equal(t, uint64(10), ErrorEvery(0.1))
 	assert.Equal(t, uint64(0), ErrorEvery(0))

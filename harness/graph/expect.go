@@ -17,6 +17,10 @@ type Expectation struct {
 	// Exact is true when nothing in the graph is random or failing (no call
 	// probability, no error rate): then every count is exact, not a mean.
 	Exact bool
+	// ExactEdges says, per edge, whether its count is exact: no call
+	// probability, error rate or possible earlier failure on any path from
+	// the entry to it.
+	ExactEdges map[Edge]bool
 }
 
 // Expect computes the expectation of a valid (acyclic) graph. A failed
@@ -25,9 +29,10 @@ type Expectation struct {
 // calls are treated as independent (isotope's every-N-th errors are not
 // random, so counts with error rates match on average, not exactly).
 func (g *Graph) Expect() Expectation {
-	e := Expectation{Received: map[string]float64{}, Calls: map[Edge]float64{}, Exact: true}
+	e := Expectation{Received: map[string]float64{}, Calls: map[Edge]float64{}, Exact: true, ExactEdges: map[Edge]bool{}}
 	fail := map[string]float64{}             // probability a request to s fails
 	local := map[string]map[string]float64{} // calls to callee per script run of s
+	random := map[Edge]bool{}                // some call on the edge may or may not happen
 	var visit func(name string)
 	visit = func(name string) {
 		if _, ok := fail[name]; ok {
@@ -36,10 +41,21 @@ func (g *Graph) Expect() Expectation {
 		s := g.Service(name)
 		calls := map[string]float64{}
 		alive := 1.0 // chance the script is still running
+		injected := 0.0
+		if n := ErrorEvery(s.ErrorRate); n > 0 {
+			injected = 1 / float64(n)
+			e.Exact = false
+		}
+		mark := func(c *Call) {
+			if injected > 0 || alive < 1 || c.chance() < 1 {
+				random[Edge{name, c.Service}] = true
+			}
+		}
 		for _, st := range s.Steps() {
 			switch {
 			case st.Call != nil:
 				visit(st.Call.Service)
+				mark(st.Call)
 				p := st.Call.chance()
 				calls[st.Call.Service] += alive * p
 				alive *= 1 - p*fail[st.Call.Service]
@@ -50,17 +66,13 @@ func (g *Graph) Expect() Expectation {
 						continue
 					}
 					visit(c.Call.Service)
+					mark(c.Call)
 					p := c.Call.chance()
 					calls[c.Call.Service] += alive * p
 					ok *= 1 - p*fail[c.Call.Service]
 				}
 				alive *= ok
 			}
-		}
-		injected := 0.0
-		if n := ErrorEvery(s.ErrorRate); n > 0 {
-			injected = 1 / float64(n)
-			e.Exact = false
 		}
 		eachCall(s.Steps(), func(c *Call) {
 			if c.Probability != 0 && c.Probability != 100 {
@@ -90,12 +102,18 @@ func (g *Graph) Expect() Expectation {
 	}
 	post(g.Entry)
 	e.Received[g.Entry] = 1
+	inexact := map[string]bool{} // the service's received count is not exact
 	for i := len(order) - 1; i >= 0; i-- {
 		from := order[i]
 		for to, n := range local[from] {
+			edge := Edge{from, to}
 			c := e.Received[from] * n
-			e.Calls[Edge{from, to}] += c
+			e.Calls[edge] += c
 			e.Received[to] += c
+			e.ExactEdges[edge] = !inexact[from] && !random[edge]
+			if !e.ExactEdges[edge] {
+				inexact[to] = true
+			}
 		}
 	}
 	return e
@@ -106,7 +124,7 @@ type EdgeCount = results.GraphEdge
 
 // CheckEdges compares the calls each service made (calls[from][to]) with
 // the expectation for entryRequests requests received by the entry
-// service. Exact graphs allow a difference of 2 plus 0.1% (requests in
+// service. Exact edges allow a difference of 2 plus 0.1% (requests in
 // flight when counters are read); others allow 5 standard deviations of a
 // binomial count plus 2% (the error-rate approximation above).
 func (g *Graph) CheckEdges(entryRequests int64, calls map[string]map[string]int64) []EdgeCount {
@@ -116,7 +134,7 @@ func (g *Graph) CheckEdges(entryRequests int64, calls map[string]map[string]int6
 		for _, to := range s.Callees() {
 			want := e.Calls[Edge{s.Name, to}] * float64(entryRequests)
 			tol := 2 + 0.001*want
-			if !e.Exact {
+			if !e.ExactEdges[Edge{s.Name, to}] {
 				tol = 2 + 5*math.Sqrt(want) + 0.02*want
 			}
 			got := calls[s.Name][to]
