@@ -56,7 +56,7 @@ func newEchoCmd(*env) *cobra.Command {
 
 func newRefproxyCmd(*env) *cobra.Command {
 	var listen, upstream, tlsCert, tlsKey, tlsCA string
-	var inbound bool
+	var inbound, h2 bool
 	cmd := &cobra.Command{
 		Use:     "refproxy --listen ADDR --upstream ADDR",
 		Short:   "Run Go's stock httputil.ReverseProxy with a pooled transport (the httputil reference lane)",
@@ -73,6 +73,7 @@ func newRefproxyCmd(*env) *cobra.Command {
 					return err
 				}
 			}
+			o.HTTP2 = h2
 			return refproxy.ServeWith(cmd.Context(), ln, upstream, o)
 		},
 	}
@@ -82,6 +83,7 @@ func newRefproxyCmd(*env) *cobra.Command {
 	cmd.Flags().StringVar(&tlsKey, "tls-key", "", "mTLS case: key PEM")
 	cmd.Flags().StringVar(&tlsCA, "tls-ca", "", "mTLS case: CA PEM")
 	cmd.Flags().BoolVar(&inbound, "inbound", false, "mTLS case: terminate mTLS (server side) instead of originating it")
+	cmd.Flags().BoolVar(&h2, "h2", false, "speak HTTP/2 to the upstream (h2c, or h2 over TLS): the h2 case")
 	_ = cmd.MarkFlagRequired("upstream")
 	return cmd
 }

@@ -13,6 +13,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	var protos http.Protocols
 	protos.SetHTTP1(true)
 	protos.SetUnencryptedHTTP2(true)
+	protos.SetHTTP2(true) // over TLS, when ln is a TLS listener offering h2 by ALPN
 	srv := &http.Server{Handler: h, Protocols: &protos, ReadHeaderTimeout: 10 * time.Second}
 	stopped := make(chan struct{})
 	go func() {

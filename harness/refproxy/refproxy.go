@@ -22,9 +22,12 @@ func Serve(ctx context.Context, ln net.Listener, upstream string) error {
 
 // Options add the mTLS case: ServerTLS terminates mTLS on ln (the
 // server-side position), ClientTLS originates it to the upstream (the
-// client side).
+// client side). HTTP2 speaks HTTP/2 to the upstream (h2c, or h2 over TLS),
+// the h2 case: without it the proxy would accept h2 and carry HTTP/1.1
+// between the sidecars, a different data path from the mesh's.
 type Options struct {
 	ServerTLS, ClientTLS *tls.Config
+	HTTP2                bool
 }
 
 // MTLSOptions builds Options from PEM files with the stock crypto/tls
@@ -56,15 +59,28 @@ func ServeWith(ctx context.Context, ln net.Listener, upstream string, o Options)
 		target.Scheme = "https"
 	}
 	if o.ServerTLS != nil {
-		ln = tls.NewListener(ln, o.ServerTLS)
+		srv := o.ServerTLS.Clone()
+		srv.NextProtos = []string{"h2", "http/1.1"} // the server offers h2 over TLS by ALPN
+		ln = tls.NewListener(ln, srv)
 	}
 	rp := httputil.NewSingleHostReverseProxy(target)
-	rp.Transport = &http.Transport{
+	tr := &http.Transport{
 		MaxIdleConns:        1024,
 		MaxIdleConnsPerHost: 1024,
 		IdleConnTimeout:     90 * time.Second,
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:     o.ClientTLS,
+		// A copy: an HTTP/2 transport adds "h2" to its config's ALPN list.
+		TLSClientConfig: o.ClientTLS.Clone(),
 	}
+	if o.HTTP2 {
+		var p http.Protocols
+		if o.ClientTLS != nil {
+			p.SetHTTP2(true)
+		} else {
+			p.SetUnencryptedHTTP2(true) // prior knowledge, as the load client's h2c
+		}
+		tr.Protocols = &p
+	}
+	rp.Transport = tr
 	return httpsrv.Serve(ctx, ln, rp)
 }

@@ -100,7 +100,7 @@ func Lanes() []LaneSpec {
 				case ProtocolTCP:
 					return "httputil.ReverseProxy is an HTTP proxy: it cannot carry opaque TCP"
 				case ProtocolGRPC:
-					return "the httputil lane's transport speaks HTTP/1.1 upstream; gRPC needs HTTP/2 end to end"
+					return "the httputil lane carries HTTP/2 upstream for the h2 case only; it is not set up for gRPC"
 				}
 				return ""
 			}},

@@ -28,15 +28,19 @@ backend upstream
 `
 
 // haproxyMode returns the defaults lines and the bind and server suffixes
-// of a case's protocol: HTTP mode for http1 and h2 (HAProxy detects the h2
-// preface on a clear-text bind and speaks HTTP/1.1 upstream, as a sidecar
-// does); HTTP/2 end to end for gRPC; TCP mode for tcp.
+// of a case's protocol: HTTP mode for http1; HTTP/2 end to end for h2 and
+// gRPC (the mesh carries h2 between its sidecars; without proto h2 upstream
+// HAProxy would accept h2 and forward HTTP/1.1); TCP mode for tcp.
 func haproxyMode(protocol string) (defaults, bind, server string) {
 	switch protocol {
 	case results.ProtocolTCP:
 		return "    mode tcp\n", "", ""
 	case results.ProtocolGRPC:
 		return "    mode http\n    option http-keep-alive\n    http-reuse always\n", " proto h2", " proto h2"
+	case results.ProtocolH2:
+		// The bind detects the h2c preface itself and still answers the
+		// HTTP/1.1 readiness probe.
+		return "    mode http\n    option http-keep-alive\n    http-reuse always\n", "", " proto h2"
 	default:
 		return "    mode http\n    option http-keep-alive\n    http-reuse always\n", "", ""
 	}
@@ -84,13 +88,16 @@ var haproxySidecar = sidecar{
 			return err
 		}
 		defaults, bindProto, serverProto := haproxyMode(spec.Case.Protocol)
-		if spec.Case.MTLS && spec.Case.Protocol == results.ProtocolGRPC {
+		if spec.Case.MTLS && (spec.Case.Protocol == results.ProtocolGRPC || spec.Case.Protocol == results.ProtocolH2) {
 			// Over TLS, HTTP/2 is negotiated by ALPN on both ends of the hop.
 			if serverTLS != "" {
 				serverProto = " alpn h2"
 			}
 			if bindTLS != "" {
 				bindProto = " alpn h2"
+				if spec.Case.Protocol == results.ProtocolH2 {
+					bindProto = " alpn h2,http/1.1"
+				}
 			}
 		}
 		text := fmt.Sprintf(haproxyConfig, defaults, s.Listen, bindTLS+bindProto, s.Upstream, serverTLS+serverProto)

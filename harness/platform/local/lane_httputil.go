@@ -27,6 +27,9 @@ var httputilSidecar = sidecar{
 				args = append(args, "--inbound")
 			}
 		}
+		if spec.Case.Protocol == results.ProtocolH2 {
+			args = append(args, "--h2")
+		}
 		_, err := t.run(ctx, s.Name, s.Role, t.p.bins.Meshbench, args, gomaxprocsEnv(spec.Mesh.Workers), readyURLFor(spec.Case, s))
 		return err
 	},
