@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,4 +79,47 @@ func TestFailingLaneDoesNotStopTheOthers(t *testing.T) {
 		assert.NotContains(t, r.Failure.Error, "\n", "the error is one line; the output is in log_tail")
 		assert.Zero(t, r.Requests)
 	}
+}
+
+// dyingProxy runs the real meshproxy, then dies (exit 9) 2.5 s after it
+// started: inside the warm-up or the measured window, after the lane is up.
+const dyingProxy = "#!/bin/sh\n%s \"$@\" &\nsleep 2.5\nkill -9 $! 2>/dev/null\nexit 9\n"
+
+// TestComponentDyingMidRunIsAFailure: a proxy that dies while load runs
+// makes the run a failure naming it (not a run of failed requests).
+func TestComponentDyingMidRunIsAFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	require.NoError(t, os.Mkdir(bin, 0o755))
+	for _, b := range []string{"meshbench", "meshcontrol"} {
+		require.NoError(t, os.Symlink(filepath.Join(binDir, b), filepath.Join(bin, b)))
+	}
+	script := fmt.Sprintf(dyingProxy, filepath.Join(binDir, "meshproxy"))
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "meshproxy"), []byte(script), 0o755))
+	scen := filepath.Join(dir, "s.yaml")
+	require.NoError(t, os.WriteFile(scen, []byte(`
+name: dying
+lanes: [mesh]
+warmup: 2s
+duration: 2s
+matrix: {qps: [100], connections: [2], payload_bytes: [64]}
+`), 0o644))
+	out := filepath.Join(dir, "out")
+	cmd := exec.Command(filepath.Join(bin, "meshbench"), "run", "-f", scen, "-o", out, "--bin-dir", bin, "--no-report")
+	output, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "%s", output)
+	assert.Equal(t, 4, ee.ExitCode())
+
+	rs, err := results.ReadAll(out)
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	f := rs[0].Failure
+	require.NotNil(t, f, "%s", output)
+	assert.Contains(t, []string{"warmup", "measure"}, f.Phase, "it died while load ran")
+	assert.Equal(t, "server-proxy", f.Component)
+	assert.Equal(t, "exit status 9", f.ExitStatus)
 }

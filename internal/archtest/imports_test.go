@@ -52,9 +52,8 @@ var rules = []rule{
 var known = map[string]bool{
 	"harness/cli -> reports": true,
 
-	"harness/cli -> reports/published":                                true,
-	"harness/cli -> reports/digest":                                   true,
-	"harness/platform/local -> mesh-under-test/proxy/tlsid/tlsidtest": true,
+	"harness/cli -> reports/published": true,
+	"harness/cli -> reports/digest":    true,
 }
 
 func under(pkg, prefix string) bool {

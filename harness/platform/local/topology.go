@@ -111,7 +111,15 @@ func (t *topology) Load(ctx context.Context, o load.Options) (*load.Report, erro
 		}
 	}
 	o.URL = t.target
-	return t.loadgen.Run(ctx, o)
+	rep, err := t.loadgen.Run(ctx, o)
+	// A component that died during the load makes the phase a failure
+	// naming it, not a run of failed requests.
+	for _, pr := range t.procs {
+		if exitErr := pr.exited(); exitErr != nil {
+			return nil, exitErr
+		}
+	}
+	return rep, err
 }
 
 // Probes implements platform.Topology.
