@@ -13,6 +13,7 @@ import (
 
 	"github.com/meshbench/meshbench/harness/envinfo"
 	"github.com/meshbench/meshbench/harness/plan"
+	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/harness/run"
 	"github.com/meshbench/meshbench/harness/scenario"
@@ -101,7 +102,8 @@ func runScenario(ctx context.Context, e *env, f *runFlags) error {
 	if h, ok := kindHandlers[s.Kind]; ok {
 		return h(ctx, e, f, s)
 	}
-	if _, err := plan.Lanes(s, f.lanes); err != nil {
+	lanes, err := plan.Lanes(s, f.lanes)
+	if err != nil {
 		return fmt.Errorf("%s: %w", s.File, err)
 	}
 	mkPlatform, err := platformFactory(f.platform)
@@ -110,6 +112,9 @@ func runScenario(ctx context.Context, e *env, f *runFlags) error {
 	}
 	bins, err := resolveBinaries(f.binDir)
 	if err != nil {
+		return err
+	}
+	if err := meshBinariesPresent(lanes, bins); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
@@ -144,6 +149,21 @@ func runScenario(ctx context.Context, e *env, f *runFlags) error {
 		return &ExitError{Code: exitRunsFailed, Err: runErr}
 	}
 	return runErr
+}
+
+// meshBinariesPresent checks, before anything starts, that the mesh lane's
+// proxy exists: a mistyped --bin-dir would otherwise fail every mesh run.
+func meshBinariesPresent(lanes []string, bins platform.Binaries) error {
+	for _, l := range lanes {
+		if lane, _ := results.SplitLaneLabel(l); lane != results.LaneMesh {
+			continue
+		}
+		if _, err := os.Stat(bins.Meshproxy); err != nil {
+			return fmt.Errorf("--bin-dir: lane %s needs meshproxy: %w (make build puts it in bin/)", l, err)
+		}
+		return nil
+	}
+	return nil
 }
 
 // kindHandlers run scenario kinds that are not a load matrix over lanes

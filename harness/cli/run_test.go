@@ -31,6 +31,7 @@ func TestRunRejectsBadInputClearly(t *testing.T) {
 		{"unknown platform", []string{"run", "-f", good, "--platform", "nomad", "-o", filepath.Join(dir, "o1")}, `--platform "nomad": unknown`},
 		{"unknown lane", []string{"run", "-f", good, "--lanes", "envoy", "-o", filepath.Join(dir, "o2")}, `--lanes: unknown lane "envoy"`},
 		{"unknown mode", []string{"run", "-f", good, "--lanes", "none,mesh/sideways", "-o", filepath.Join(dir, "o5")}, `--lanes: unknown lane "mesh/sideways"`},
+		{"bin-dir without meshproxy", []string{"run", "-f", good, "--lanes", "none,mesh", "--bin-dir", dir, "-o", filepath.Join(dir, "o6")}, "--bin-dir: lane mesh/both needs meshproxy"},
 		{"bad label", []string{"run", "-f", good, "--label", "nokey", "-o", filepath.Join(dir, "o3")}, `--label "nokey"`},
 		{"unknown profile", []string{"run", "-f", good, "--profile", "long"}, `--profile "long"`},
 		{"micro kind", []string{"run", "-f", "../../scenarios/micro/proxy.yaml", "-o", filepath.Join(dir, "o4")}, "meshbench gate -f"},
