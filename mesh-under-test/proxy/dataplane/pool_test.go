@@ -17,7 +17,8 @@ import (
 // request path, then sends one more, unrequested response ("INJECTED"),
 // either in the same write or after a pause (so it arrives while the
 // connection sits idle in the proxy's pool).
-func hostileUpstream(t *testing.T, pause time.Duration) string {
+func hostileUpstream(t *testing.T, pause time.Duration) (string, <-chan struct{}) {
+	sent := make(chan struct{}, 16) // one per extra response written
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ln.Close() })
@@ -48,11 +49,12 @@ func hostileUpstream(t *testing.T, pause time.Duration) string {
 						time.Sleep(pause)
 						_, _ = io.WriteString(c, extra)
 					}
+					sent <- struct{}{}
 				}
 			}()
 		}
 	}()
-	return ln.Addr().String()
+	return ln.Addr().String(), sent
 }
 
 // TestPooledConnectionWithExtraResponseIsNotReused: an upstream that sends
@@ -65,7 +67,8 @@ func TestPooledConnectionWithExtraResponseIsNotReused(t *testing.T) {
 		pause time.Duration
 	}{{"extra response in the same write", 0}, {"extra response while idle", 20 * time.Millisecond}} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, pa := staticProxy(t, hostileUpstream(t, tc.pause))
+			up, sent := hostileUpstream(t, tc.pause)
+			_, pa := staticProxy(t, up)
 			for _, client := range []string{"/a", "/b", "/c", "/d", "/e"} {
 				// each client on its own downstream connection
 				c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
@@ -75,7 +78,11 @@ func TestPooledConnectionWithExtraResponseIsNotReused(t *testing.T) {
 				require.NoError(t, err)
 				_ = resp.Body.Close()
 				assert.Equal(t, client, string(b), "client %s got another exchange's response", client)
-				time.Sleep(2 * tc.pause) // the extra response arrives while the connection is pooled
+				select { // the extra response has reached the pooled connection before the next client
+				case <-sent:
+				case <-time.After(5 * time.Second):
+					t.Fatal("the upstream did not send its extra response")
+				}
 			}
 		})
 	}
