@@ -106,6 +106,14 @@ func comparison(b *strings.Builder, c *results.Comparison) {
 		}
 	}
 	table(b, gated)
+	// The notes say what the rows cannot: groups without a valid run to
+	// compare, dropped runs, the machine-speed adjustment.
+	for _, n := range c.Notes {
+		fmt.Fprintf(b, "- %s\n", n)
+	}
+	if len(c.Notes) > 0 {
+		b.WriteString("\n")
+	}
 	if len(other) > 0 {
 		fmt.Fprintf(b, "<details><summary>%d report-only metrics (not gated)</summary>\n\n", len(other))
 		table(b, other)

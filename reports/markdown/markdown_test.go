@@ -32,3 +32,14 @@ func TestRenderOrdersAndCapsComparisonRows(t *testing.T) {
 	assert.Contains(t, md, "6 more rows in report.html")
 	assert.Contains(t, md, "1 report-only metrics (not gated)")
 }
+
+// The comparison's notes reach the summary: a group without a valid run is
+// named there, as in the terminal table and the HTML.
+func TestRenderShowsComparisonNotes(t *testing.T) {
+	c := &results.Comparison{Base: "base", Candidate: "cand", Verdict: results.Pass,
+		Metrics: []results.MetricComparison{{Group: "g", Metric: "m", Unit: "ms", Gated: true, Verdict: results.Pass}},
+		Notes:   []string{"group nginx c has no valid run to compare (base 2 invalid: 8000 errors in 8000 requests)"}}
+	var b strings.Builder
+	require.NoError(t, Render(&b, Input{Title: "t", Verdict: c.Verdict, Generated: time.Unix(0, 0), Digest: digest.Build(nil), Comparison: c}))
+	assert.Contains(t, b.String(), "\n- group nginx c has no valid run to compare (base 2 invalid: 8000 errors in 8000 requests)\n")
+}
