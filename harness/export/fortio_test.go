@@ -12,6 +12,7 @@ import (
 
 	"fortio.org/fortio/fhttp"
 	"fortio.org/fortio/periodic"
+	"fortio.org/fortio/rapi"
 	fortiolog "fortio.org/log"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -169,4 +170,28 @@ func TestReadAllMixesOwnAndFortioResults(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "broken.json"), []byte(`{"RunType":"HTTP","DurationHistogram":{}}`), 0o644))
 	_, err = ReadAll(dir)
 	require.ErrorContains(t, err, "broken.json")
+}
+
+// TestFortioReportUIListsAndServesExports: the data side of fortio's report
+// UI (`fortio report -data-dir DIR` mounts rapi's data handler) lists the
+// exported files among its runs and serves them as fortio results.
+func TestFortioReportUIListsAndServesExports(t *testing.T) {
+	fortiolog.SetLogLevelQuiet(fortiolog.Error)
+	dir := t.TempDir()
+	_, err := Write(FormatFortio, dir, []Set{{Name: "x", Results: []*results.Result{realResult(t)}, Files: []string{"testdata/mesh-both.json"}}})
+	require.NoError(t, err)
+	mux := http.NewServeMux()
+	rapi.AddDataHandler(mux, "", "/", dir)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	assert.Equal(t, []string{"mesh-both"}, rapi.DataList())
+	resp, err := http.Get(srv.URL + "/data/mesh-both.json")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var f fhttp.HTTPRunnerResults
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&f))
+	assert.Equal(t, "HTTP", f.RunType)
+	assert.Len(t, f.DurationHistogram.Percentiles, 5)
 }
