@@ -49,7 +49,9 @@ with the reason.
 
 Exit codes: 0 every run made; 3 usage error (the scenario, --lanes and
 --platform are checked before anything is created or started); 4 some runs
-failed (one line per failed lane); 130 interrupted (results so far are kept).`,
+failed (one line per failed lane); 5 a resilience scenario's criterion did
+not hold in some run (every run made; one line per run); 130 interrupted
+(results so far are kept).`,
 		Example: `  # the default job (what make bench runs)
   meshbench run -f scenarios/synthetic/quick.yaml
 
@@ -171,6 +173,7 @@ func meshBinariesPresent(lanes []string, bins platform.Binaries) error {
 var kindHandlers = map[string]func(context.Context, *env, *runFlags, *scenario.Scenario) error{
 	scenario.KindControlPlane: runControlPlane,
 	scenario.KindMicro:        runMicro,
+	scenario.KindResilience:   runResilience,
 }
 
 // runMicro explains where micro scenarios run: they compare two builds'

@@ -25,6 +25,10 @@ type Options struct {
 	// requests left later than this at p99, with their connections free,
 	// was starved (default DefaultStarveLag).
 	StarveLag time.Duration `json:"starve_lag,omitempty"`
+	// BucketWidth, when > 0, adds the phase's timeline to the report:
+	// requests, errors by cause and exact p50/p99 per bucket of this width
+	// (resilience runs read it against their fault timeline).
+	BucketWidth time.Duration `json:"bucket_width,omitempty"`
 }
 
 // DefaultResolution is 10 us: fortio's default (1 ms) would make every
@@ -82,4 +86,9 @@ type Report struct {
 	// under test never sets it: its stalls are in Scheduled.
 	FellBehind    bool   `json:"fell_behind"`
 	StarvedReason string `json:"starved_reason,omitempty"`
+	// Started is when the phase's schedule began (wall clock of the load
+	// client's machine), the origin of Buckets' times.
+	Started time.Time `json:"started"`
+	// Buckets is the timeline, when Options.BucketWidth was set.
+	Buckets []results.TimeBucket `json:"buckets,omitempty"`
 }

@@ -13,6 +13,8 @@ type call struct {
 	iter    int64
 	start   time.Time // when fortio actually sent it
 	latency time.Duration
+	ok      bool   // fortio's verdict on the request
+	details string // fortio's details: the HTTP status, or the error
 }
 
 // recorder is fortio's AccessLogger: it keeps every request's thread,
@@ -41,9 +43,13 @@ func (r *recorder) Start(ctx context.Context, _ periodic.ThreadID, _ int64, _ ti
 }
 
 // Report implements periodic.AccessLogger.
-func (r *recorder) Report(_ context.Context, id periodic.ThreadID, iter int64, start time.Time, latency float64, _ bool, _ string) {
+func (r *recorder) Report(_ context.Context, id periodic.ThreadID, iter int64, start time.Time, latency float64, ok bool, details string) {
 	t := r.thread(id)
-	*t = append(*t, call{iter: iter, start: start, latency: time.Duration(latency * 1e9)})
+	c := call{iter: iter, start: start, latency: time.Duration(latency * 1e9), ok: ok}
+	if !ok {
+		c.details = details // kept for failures only: the timeline's causes
+	}
+	*t = append(*t, c)
 }
 
 // Info implements periodic.AccessLogger.

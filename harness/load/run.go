@@ -52,6 +52,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep := reportFrom(res, o)
 	calls := rec.calls()
 	rep.Latency = exactPercentiles(serviceMs(calls))
+	rep.Started = res.StartTime
+	if o.BucketWidth > 0 {
+		rep.Buckets = buckets(calls, res.StartTime, o.BucketWidth)
+	}
 	if o.QPS > 0 {
 		sched := analyze(newPlan(o, &res.RunnerResults), calls, DefaultLateThreshold)
 		p := exactPercentiles(sched.intendedMs)

@@ -48,6 +48,10 @@ type MeshOptions struct {
 	// ProxyArgs are extra arguments for every meshproxy (the gate uses them
 	// for injected regressions).
 	ProxyArgs []string
+	// Policy, when set, is added to the lane's mesh policy (resilience
+	// scenarios: fault injection on the lane's route); platforms without
+	// a control plane ignore it.
+	Policy *meshconfig.Policy
 }
 
 // CPU pinning policies.

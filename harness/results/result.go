@@ -60,7 +60,9 @@ type Result struct {
 	Components   []Component   `json:"components"`
 	Mesh         *MeshFeatures `json:"mesh,omitempty"`
 	ControlPlane *ControlPlane `json:"control_plane,omitempty"`
-	Environment  Environment   `json:"environment"`
+	// Resilience is a resilience run's fault timeline, buckets and criteria.
+	Resilience  *Resilience `json:"resilience,omitempty"`
+	Environment Environment `json:"environment"`
 	// GraphEdges are an app run's calls per service-graph edge, each beside
 	// the count the topology predicts (over the whole run, warm-up included).
 	GraphEdges []GraphEdge `json:"graph_edges,omitempty"`

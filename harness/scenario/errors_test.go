@@ -14,6 +14,7 @@ import (
 	"github.com/meshbench/meshbench/harness/controlplane"
 	"github.com/meshbench/meshbench/harness/gate/micro"
 	"github.com/meshbench/meshbench/harness/gate/verdict"
+	"github.com/meshbench/meshbench/harness/resilience"
 )
 
 // TestLoadReportsEveryProblem: each bad file under testdata/ yields exactly
@@ -84,6 +85,17 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 			`5: field micro.benchtime: "often": want a duration or Nx (e.g. 100ms, 1000x)`,
 			"6: field micro.count: 2 is below the minimum of 3 rounds",
 		}},
+		// resilience
+		{"resilience-bad.yaml", []string{
+			"6: field resilience.bucket: 1ms is outside 10ms..10s",
+			`8: field resilience.faults[0].kind: "explode" is not one of kill, abort, flood, slowloris`,
+			`9: field resilience.faults[1].target: "database" is not one of control-plane, app, server-proxy, client-proxy`,
+			"9: field resilience.faults[1].until: 6s must end before the run does (duration 5s), so that recovery is measured",
+			"10: field resilience.faults[2].percent: 150 is outside (0, 100]",
+			"12: field resilience.criteria.max_recovry: " + known(resilience.Criteria{}),
+			"13: field resilience.criteria.max_error_rate_after: 5 is outside 0..1 (a fraction: 0.01 = 1%)",
+		}},
+		{"resilience-missing.yaml", []string{"1: field resilience: a resilience scenario needs this section (at least resilience.faults)"}},
 		{"section-wrong-kind.yaml", []string{
 			"5: field micro: only a scenario of kind micro has this section (kind is synthetic)",
 			"7: field controlplane: only a scenario of kind controlplane has this section (kind is synthetic)",

@@ -46,6 +46,10 @@ type Scenario struct {
 	// Micro is the spec of a micro scenario, decoded by the gate's micro
 	// runner; Load checks it strictly as micro.Spec.
 	Micro map[string]any `yaml:"micro"`
+	// Resilience is the fault timeline and pass criteria of a resilience
+	// scenario, run by harness/resilience; Load checks it strictly as
+	// resilience.Spec.
+	Resilience map[string]any `yaml:"resilience"`
 
 	// File is where the scenario was loaded from (not in YAML).
 	File string `yaml:"-"`

@@ -8,9 +8,10 @@ import (
 	"github.com/meshbench/meshbench/harness/controlplane"
 	"github.com/meshbench/meshbench/harness/gate/micro"
 	"github.com/meshbench/meshbench/harness/gate/verdict"
+	"github.com/meshbench/meshbench/harness/resilience"
 )
 
-// validateSections decodes the gate, controlplane and micro sections
+// validateSections decodes the gate, controlplane, micro and resilience sections
 // strictly, with the types of the packages that own them, at load time: a
 // misspelt threshold or an out-of-range setting is found by `meshbench
 // run` and by a test, with its line, not when a gate or driver first reads
@@ -51,6 +52,15 @@ func (s *Scenario) validateSections(doc *yaml.Node) []*Error {
 		check("micro", &ms, func() error { _, err := ms.Normalize(); return err })
 	case section(doc, "micro") != nil:
 		errs = append(errs, bad("micro", "only a scenario of kind micro has this section (kind is %s)", s.Kind))
+	}
+	var rs resilience.Spec
+	switch {
+	case s.Kind == KindResilience && section(doc, "resilience") == nil:
+		errs = append(errs, bad("resilience", "a resilience scenario needs this section (at least resilience.faults)"))
+	case s.Kind == KindResilience:
+		check("resilience", &rs, func() error { rs.Normalize(); return rs.Validate(s.Duration.Duration) })
+	case section(doc, "resilience") != nil:
+		errs = append(errs, bad("resilience", "only a scenario of kind resilience has this section (kind is %s)", s.Kind))
 	}
 	return errs
 }

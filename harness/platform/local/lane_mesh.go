@@ -57,6 +57,11 @@ func meshSetup(ctx context.Context, t *topology, spec platform.Spec, sides []sid
 	if err != nil {
 		return nil, err
 	}
+	if p := spec.Mesh.Policy; p != nil {
+		mesh.Policy.Destinations = append(mesh.Policy.Destinations, p.Destinations...)
+		mesh.Policy.Routes = append(mesh.Policy.Routes, p.Routes...)
+		mesh.Normalize()
+	}
 	if t.mesh, err = startMeshcontrol(ctx, t, mesh); err != nil {
 		return nil, err
 	}

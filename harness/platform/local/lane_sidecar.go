@@ -69,7 +69,9 @@ func sidecarLane(sc sidecar) laneStarter {
 			}
 			t.features = f
 		}
+		t.addrs = map[string]string{results.RoleApp: app}
 		for _, s := range sides {
+			t.addrs[s.Name] = s.Listen
 			if err := sc.start(ctx, t, spec, s); err != nil {
 				if ce := (*platform.ComponentError)(nil); errors.As(err, &ce) {
 					return err // it names the component already

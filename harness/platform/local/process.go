@@ -26,6 +26,9 @@ type process struct {
 	done chan struct{} // closed when the process has exited
 	err  error         // exit error, valid after done
 	logs *tailBuffer
+	// ready is the URL that answers once it serves ("" for none): a
+	// restart (resilience faults) waits on it again.
+	ready string
 }
 
 // start launches bin with args as its own process group. The child dies

@@ -29,6 +29,9 @@ type topology struct {
 	mesh     *meshLane // the lane's meshcontrol, when the mesh runs on xDS
 	// graphApps maps each service of a graph lane to its app's address.
 	graphApps map[string]string
+	// addrs maps a sidecar lane's app and proxies to where they listen
+	// (resilience faults aim floods at them).
+	addrs map[string]string
 }
 
 // run starts a component, tracks it, and waits until readyURL answers 200.
@@ -38,6 +41,7 @@ func (t *topology) run(ctx context.Context, name, role, bin string, args []strin
 	if err != nil {
 		return nil, err
 	}
+	pr.ready = readyURL
 	t.p.track(pr)
 	t.procs = append(t.procs, pr)
 	if readyURL != "" {

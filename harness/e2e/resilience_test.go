@@ -1,0 +1,169 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/harness/platform/local"
+	"github.com/meshbench/meshbench/harness/resilience"
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+func get(url string) (int, error) {
+	c := &http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, nil
+}
+
+// TestFaultInjectors: on a real mesh lane, a killed component is dead (its
+// pid is gone, its address refuses), a restarted one serves again on the
+// same address, and with meshcontrol dead the proxies still carry requests.
+func TestFaultInjectors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	ctx := context.Background()
+	plat := local.New(platform.Binaries{Meshbench: filepath.Join(binDir, "meshbench"),
+		Meshproxy: filepath.Join(binDir, "meshproxy"), Meshcontrol: filepath.Join(binDir, "meshcontrol")},
+		local.WithWorkDir(t.TempDir()))
+	defer plat.Close(ctx)
+	topo, err := plat.Up(ctx, platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeBoth,
+		Case: results.Case{QPS: 10, Connections: 1, Protocol: "http1"}, Mesh: platform.MeshOptions{Telemetry: true}})
+	require.NoError(t, err)
+	defer topo.Down(ctx)
+	ft, ok := topo.(resilience.Faultable)
+	require.True(t, ok, "the local topology implements resilience.Faultable")
+	entry, err := ft.Addr("client-proxy")
+	require.NoError(t, err)
+	app, err := ft.Addr("app")
+	require.NoError(t, err)
+	through := "http://" + entry + "/echo"
+	code, err := get(through)
+	require.NoError(t, err)
+	require.Equal(t, 200, code)
+
+	t.Run("kill and restart the app", func(t *testing.T) {
+		pid, err := ft.Kill(ctx, "app")
+		require.NoError(t, err)
+		assert.False(t, ft.Alive("app"))
+		assert.ErrorIs(t, syscall.Kill(pid, 0), syscall.ESRCH, "pid %d is gone", pid)
+		_, err = get("http://" + app + "/")
+		assert.Error(t, err, "the app's address refuses")
+		code, err := get(through)
+		require.NoError(t, err)
+		assert.Equal(t, 503, code, "the mesh answers 503 while the app is down")
+
+		npid, err := ft.Restart(ctx, "app")
+		require.NoError(t, err)
+		assert.NotEqual(t, pid, npid)
+		assert.True(t, ft.Alive("app"))
+		code, err = get("http://" + app + "/")
+		require.NoError(t, err)
+		assert.Equal(t, 200, code, "restarted app serves on its address")
+		require.Eventually(t, func() bool { c, err := get(through); return err == nil && c == 200 }, 5*time.Second, 50*time.Millisecond)
+	})
+	t.Run("kill the control plane: the data path serves", func(t *testing.T) {
+		pid, err := ft.Kill(ctx, "meshcontrol")
+		require.NoError(t, err)
+		assert.ErrorIs(t, syscall.Kill(pid, 0), syscall.ESRCH)
+		for range 20 {
+			code, err := get(through)
+			require.NoError(t, err)
+			assert.Equal(t, 200, code)
+		}
+		_, err = ft.Restart(ctx, "meshcontrol")
+		require.NoError(t, err)
+		assert.True(t, ft.Alive("meshcontrol"))
+	})
+	t.Run("restart of a live component is refused", func(t *testing.T) {
+		_, err := ft.Restart(ctx, "server-proxy")
+		assert.ErrorContains(t, err, "still running")
+		_, err = ft.Kill(ctx, "nosuch")
+		assert.ErrorContains(t, err, `no component "nosuch"`)
+	})
+}
+
+const resilienceScenario = `
+name: resil-cli
+kind: resilience
+lanes: [mesh]
+duration: 3s
+matrix: {qps: [100], connections: [2], payload_bytes: [64]}
+resilience:
+  faults:
+    - {kind: kill, target: TARGET, at: 1s, until: 2s}
+  criteria:
+    max_errors_during: 0
+`
+
+// TestResilienceRunExitCodes runs a short resilience scenario through the
+// CLI twice: killing meshcontrol fails no request, so max_errors_during: 0
+// holds and run exits 0; killing the app fails requests, so the same
+// criterion does not hold and run exits 5, the result saying why.
+func TestResilienceRunExitCodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	for _, tc := range []struct {
+		target string
+		code   int
+	}{{"control-plane", 0}, {"app", 5}} {
+		t.Run(tc.target, func(t *testing.T) {
+			dir := t.TempDir()
+			scen := filepath.Join(dir, "s.yaml")
+			body := bytes.ReplaceAll([]byte(resilienceScenario), []byte("TARGET"), []byte(tc.target))
+			require.NoError(t, os.WriteFile(scen, body, 0o644))
+			out := filepath.Join(dir, "out")
+			cmd := exec.Command(filepath.Join(binDir, "meshbench"), "run", "-f", scen, "-o", out, "--no-report")
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			}
+			require.Equal(t, tc.code, code, "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+			files, err := filepath.Glob(filepath.Join(out, "*.json"))
+			require.NoError(t, err)
+			require.Len(t, files, 1)
+			data, err := os.ReadFile(files[0])
+			require.NoError(t, err)
+			var r results.Result
+			require.NoError(t, json.Unmarshal(data, &r))
+			require.NotNil(t, r.Resilience)
+			z := r.Resilience
+			require.Len(t, z.Faults, 1)
+			assert.Equal(t, "kill", z.Faults[0].Kind)
+			assert.InDelta(t, 1.0, z.Faults[0].BeganS, 0.2)
+			assert.NotEmpty(t, z.Buckets)
+			assert.Equal(t, tc.code == 0, z.Passed)
+			require.Len(t, z.Criteria, 1)
+			if tc.code == 5 {
+				assert.Positive(t, z.During.Errors)
+				assert.Contains(t, stderr.String(), "max_errors_during")
+			} else {
+				assert.Zero(t, r.Errors)
+			}
+		})
+	}
+}

@@ -1,0 +1,100 @@
+package local
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+	"time"
+)
+
+// The methods below let a resilience run break a running topology and
+// mend it (harness/resilience's Faultable): kill a component outright and
+// start it again with the same command, on the same address.
+
+// Kill sends SIGKILL to a component's process group (no grace: a crash,
+// not a shutdown) and waits until it has exited. It returns the pid killed.
+func (t *topology) Kill(_ context.Context, name string) (int, error) {
+	pr, err := t.proc(name)
+	if err != nil {
+		return 0, err
+	}
+	pid := pr.pid()
+	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil {
+		return 0, fmt.Errorf("kill %s (pid %d): %w", name, pid, err)
+	}
+	select {
+	case <-pr.done:
+		return pid, nil
+	case <-time.After(5 * time.Second):
+		return 0, fmt.Errorf("kill %s (pid %d): still running 5s after SIGKILL", name, pid)
+	}
+}
+
+// Restart starts a component that has exited again, with its command line
+// and environment, and waits until it is ready. It returns the new pid.
+func (t *topology) Restart(ctx context.Context, name string) (int, error) {
+	pr, err := t.proc(name)
+	if err != nil {
+		return 0, err
+	}
+	if pr.exited() == nil {
+		return 0, fmt.Errorf("restart %s: it is still running (pid %d)", name, pr.pid())
+	}
+	old := pr.cmd
+	// old.Env is the harness's environment plus the component's own; exec
+	// keeps the last of duplicate keys, so the component's win again.
+	np, err := start(t.p.log, pr.name, pr.role, old.Path, old.Args[1:], old.Env)
+	if err != nil {
+		return 0, fmt.Errorf("restart %s: %w", name, err)
+	}
+	np.ready = pr.ready
+	t.p.untrack(pr)
+	t.p.track(np)
+	for i := range t.procs {
+		if t.procs[i] == pr {
+			t.procs[i] = np
+		}
+	}
+	if np.ready != "" {
+		if err := waitReady(ctx, np, np.ready, readyTimeout); err != nil {
+			return 0, fmt.Errorf("restart %s: %w", name, err)
+		}
+	}
+	return np.pid(), nil
+}
+
+// Alive reports whether a component's current process is running.
+func (t *topology) Alive(name string) bool {
+	pr, err := t.proc(name)
+	return err == nil && pr.exited() == nil
+}
+
+// PID is the pid of a component's current process.
+func (t *topology) PID(name string) (int, error) {
+	pr, err := t.proc(name)
+	if err != nil {
+		return 0, err
+	}
+	return pr.pid(), nil
+}
+
+// Addr is where a sidecar lane's component (app, client-proxy,
+// server-proxy) listens.
+func (t *topology) Addr(name string) (string, error) {
+	a, ok := t.addrs[name]
+	if !ok {
+		return "", fmt.Errorf("component %q has no listener in lane %s", name, t.spec.Lane)
+	}
+	return a, nil
+}
+
+func (t *topology) proc(name string) (*process, error) {
+	var names []string
+	for _, pr := range t.procs {
+		if pr.name == name {
+			return pr, nil
+		}
+		names = append(names, pr.name)
+	}
+	return nil, fmt.Errorf("no component %q in lane %s (has %v)", name, t.spec.Lane, names)
+}

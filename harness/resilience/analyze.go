@@ -1,0 +1,180 @@
+package resilience
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// Analyze reads a run's timeline against its applied faults: the phases
+// before, during and after the faults, and the time to recover. A bucket
+// is before when it ends by the first fault's start, after when it starts
+// at or after the last fault's end, during otherwise. A phase's p99 is the
+// highest p99 of its buckets (the load client keeps exact percentiles per
+// bucket, not per phase), its p50 the median of its buckets' p50s.
+func Analyze(spec Spec, buckets []results.TimeBucket, faults []results.FaultEvent) *results.Resilience {
+	w := spec.Bucket.Seconds()
+	r := &results.Resilience{Faults: faults, BucketMs: w * 1000, Buckets: buckets}
+	if len(faults) == 0 {
+		return r
+	}
+	t1, t2 := faults[0].BeganS, faults[0].EndedS
+	for _, f := range faults {
+		t1, t2 = math.Min(t1, f.BeganS), math.Max(t2, f.EndedS)
+	}
+	var before, during, after []results.TimeBucket
+	for _, b := range buckets {
+		switch {
+		case b.StartS+w <= t1+1e-9:
+			before = append(before, b)
+		case b.StartS >= t2-1e-9:
+			after = append(after, b)
+		default:
+			during = append(during, b)
+		}
+	}
+	r.Before, r.During, r.After = phase(before), phase(during), phase(after)
+	if len(before) > 0 && t2 > t1 {
+		bound := spec.RecoveryP99Factor*r.Before.P99Ms + float64(spec.RecoveryP99Floor.Duration)/1e6
+		r.RecoveryS = recovery(buckets, w, t2, bound)
+	}
+	return r
+}
+
+// recovery is the time from t2 until the first bucket (among those that
+// end after t2) from which every bucket has requests, no errors and a p99
+// within bound; nil when there is none.
+func recovery(buckets []results.TimeBucket, w, t2, bound float64) *float64 {
+	first := -1
+	for i := len(buckets) - 1; i >= 0; i-- {
+		b := buckets[i]
+		if b.StartS+w <= t2+1e-9 {
+			break
+		}
+		if b.Requests == 0 || b.Errors > 0 || b.P99Ms > bound {
+			break
+		}
+		first = i
+	}
+	if first < 0 {
+		return nil
+	}
+	v := math.Max(0, buckets[first].StartS-t2)
+	return &v
+}
+
+func phase(bs []results.TimeBucket) results.PhaseStats {
+	var p results.PhaseStats
+	var p50s []float64
+	for _, b := range bs {
+		p.Requests += b.Requests
+		p.Errors += b.Errors
+		for c, n := range b.ErrorsByCause {
+			if p.ByCause == nil {
+				p.ByCause = map[string]int64{}
+			}
+			p.ByCause[c] += n
+		}
+		if b.Requests > 0 {
+			p.P99Ms = math.Max(p.P99Ms, b.P99Ms)
+			p50s = append(p50s, b.P50Ms)
+		}
+	}
+	if p.Requests > 0 {
+		p.ErrorRate = float64(p.Errors) / float64(p.Requests)
+	}
+	if len(p50s) > 0 {
+		slices.Sort(p50s)
+		p.P50Ms = p50s[len(p50s)/2]
+	}
+	return p
+}
+
+// Check judges r by the spec's criteria and fills r.Criteria and r.Passed.
+// total are the run's requests and errorsByCause its errors, for the abort
+// rate and the allowed causes.
+func Check(spec Spec, r *results.Resilience, total int64, errorsByCause map[string]int64) {
+	c := spec.Criteria
+	add := func(name string, limit, measured float64, held bool, detail string) {
+		r.Criteria = append(r.Criteria, results.Criterion{Name: name, Limit: limit, Measured: measured, Held: held, Detail: detail})
+	}
+	count := func(name string, limit *int64, got int64) {
+		if limit != nil {
+			add(name, float64(*limit), float64(got), got <= *limit, "")
+		}
+	}
+	count("max_errors_before", c.MaxErrorsBefore, r.Before.Errors)
+	count("max_errors_during", c.MaxErrorsDuring, r.During.Errors)
+	count("max_errors_after", c.MaxErrorsAfter, r.After.Errors)
+	if c.MaxErrorRateAfter != nil {
+		add("max_error_rate_after", *c.MaxErrorRateAfter, r.After.ErrorRate, r.After.ErrorRate <= *c.MaxErrorRateAfter,
+			fmt.Sprintf("%d of %d requests after the faults failed", r.After.Errors, r.After.Requests))
+	}
+	if c.MaxRecovery != nil {
+		limit := c.MaxRecovery.Seconds()
+		if r.RecoveryS == nil {
+			add("max_recovery", limit, math.Inf(1), false, "never recovered before the run ended")
+		} else {
+			add("max_recovery", limit, *r.RecoveryS, *r.RecoveryS <= limit, "seconds from the last fault's end")
+		}
+	}
+	if c.MaxP99During != nil {
+		limit := float64(c.MaxP99During.Duration) / 1e6
+		add("max_p99_during", limit, r.During.P99Ms, r.During.P99Ms <= limit, "ms, highest p99 of a bucket during the faults")
+	}
+	if len(c.AllowedCauses) > 0 {
+		var other int64
+		var names []string
+		for cause, n := range errorsByCause {
+			if !slices.Contains(c.AllowedCauses, cause) {
+				other += n
+				names = append(names, cause)
+			}
+		}
+		slices.Sort(names)
+		add("allowed_causes", 0, float64(other), other == 0, "errors of other causes: "+strings.Join(names, ", "))
+	}
+	if a := spec.Abort(); a != nil && c.AbortRateZ != nil {
+		r.Injected = injected(a, total, errorsByCause[strconv.Itoa(a.Status)], *c.AbortRateZ)
+		in := r.Injected.MeasuredPct >= r.Injected.LowPct && r.Injected.MeasuredPct <= r.Injected.HighPct
+		add("abort_rate_z", *c.AbortRateZ, r.Injected.MeasuredPct, in,
+			fmt.Sprintf("measured %.3f%% of %d, configured %g%%, bounds [%.3f, %.3f]%%", r.Injected.MeasuredPct, total, a.Percent, r.Injected.LowPct, r.Injected.HighPct))
+	}
+	for _, name := range sortedKeys(c.MaxRSSMiB) {
+		limit := c.MaxRSSMiB[name]
+		got, ok := r.PeakRSSBytes[name]
+		mib := float64(got) / (1 << 20)
+		add("max_rss_mib."+name, limit, mib, ok && mib <= limit, "peak RSS during the run")
+	}
+	r.Passed = true
+	for _, cr := range r.Criteria {
+		r.Passed = r.Passed && cr.Held
+	}
+}
+
+// injected compares aborted/total with the configured percent: the bounds
+// are the binomial proportion's normal interval, p +- z*sqrt(p(1-p)/n).
+func injected(a *Fault, total, aborted int64, z float64) *results.InjectedRate {
+	p := a.Percent / 100
+	out := &results.InjectedRate{ConfiguredPct: a.Percent}
+	if total == 0 {
+		return out
+	}
+	se := math.Sqrt(p * (1 - p) / float64(total))
+	out.MeasuredPct = 100 * float64(aborted) / float64(total)
+	out.LowPct, out.HighPct = 100*math.Max(0, p-z*se), 100*math.Min(1, p+z*se)
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

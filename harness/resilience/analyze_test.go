@@ -1,0 +1,93 @@
+package resilience
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/harness/results"
+)
+
+// timeline builds 1 s buckets: p99 in ms and errors per bucket.
+func timeline(p99 []float64, errs []int64) []results.TimeBucket {
+	var out []results.TimeBucket
+	for i := range p99 {
+		b := results.TimeBucket{StartS: float64(i), Requests: 100, Errors: errs[i], P50Ms: p99[i] / 2, P99Ms: p99[i]}
+		if errs[i] > 0 {
+			b.ErrorsByCause = map[string]int64{"503": errs[i]}
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestAnalyzeAndCheck(t *testing.T) {
+	spec := Spec{Bucket: Duration{time.Second}, RecoveryP99Factor: 2, RecoveryP99Floor: Duration{time.Millisecond},
+		Criteria: Criteria{MaxErrorsBefore: ptr(int64(0)), MaxRecovery: &Duration{1500 * time.Millisecond}, MaxErrorRateAfter: ptr(0.0)}}
+	fault := []results.FaultEvent{{Kind: KindKill, Target: "app", BeganS: 2, EndedS: 4}}
+	tests := []struct {
+		name      string
+		p99       []float64
+		errs      []int64
+		recovery  *float64
+		passed    bool
+		during    int64
+		afterRate float64
+	}{
+		{"recovers at once", []float64{1, 1, 9, 9, 1, 1, 1}, []int64{0, 0, 100, 100, 0, 0, 0}, ptr(0.0), true, 200, 0},
+		{"slow p99 after the fault", []float64{1, 1, 9, 9, 9, 1, 1}, []int64{0, 0, 100, 100, 0, 0, 0}, ptr(1.0), true, 200, 0},
+		{"errors go on", []float64{1, 1, 9, 9, 1, 1, 1}, []int64{0, 0, 100, 100, 50, 0, 0}, ptr(1.0), false, 200, 50.0 / 300},
+		{"never recovers", []float64{1, 1, 9, 9, 1, 1, 9}, []int64{0, 0, 0, 0, 0, 0, 0}, nil, false, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Analyze(spec, timeline(tc.p99, tc.errs), fault)
+			assert.Equal(t, int64(200), r.Before.Requests)
+			assert.Equal(t, tc.during, r.During.Errors)
+			assert.InDelta(t, tc.afterRate, r.After.ErrorRate, 1e-9)
+			if tc.recovery == nil {
+				assert.Nil(t, r.RecoveryS)
+			} else {
+				require.NotNil(t, r.RecoveryS)
+				assert.InDelta(t, *tc.recovery, *r.RecoveryS, 1e-9)
+			}
+			Check(spec, r, 700, nil)
+			assert.Equal(t, tc.passed, r.Passed, "%+v", r.Criteria)
+			assert.Len(t, r.Criteria, 3)
+		})
+	}
+}
+
+// TestAbortRate: the measured abort rate is judged against the binomial
+// interval of the configured rate.
+func TestAbortRate(t *testing.T) {
+	spec := Spec{Faults: []Fault{{Kind: KindAbort, Percent: 10, Status: 503}}, Criteria: Criteria{AbortRateZ: ptr(4.0)}}
+	for _, tc := range []struct {
+		aborted int64
+		held    bool
+	}{{1000, true}, {1100, true}, {1200, false}, {850, false}} {
+		r := &results.Resilience{}
+		Check(spec, r, 10000, map[string]int64{"503": tc.aborted})
+		require.NotNil(t, r.Injected)
+		// se = sqrt(0.1*0.9/10000) = 0.3%: bounds 10 +- 1.2%
+		assert.InDelta(t, 8.8, r.Injected.LowPct, 1e-9)
+		assert.InDelta(t, 11.2, r.Injected.HighPct, 1e-9)
+		assert.Equal(t, tc.held, r.Passed, "aborted %d", tc.aborted)
+	}
+}
+
+func TestAllowedCausesAndRSS(t *testing.T) {
+	spec := Spec{Criteria: Criteria{AllowedCauses: []string{"503"}, MaxRSSMiB: map[string]float64{"server-proxy": 50}}}
+	r := &results.Resilience{PeakRSSBytes: map[string]int64{"server-proxy": 40 << 20}}
+	Check(spec, r, 100, map[string]int64{"503": 5})
+	assert.True(t, r.Passed)
+	r = &results.Resilience{PeakRSSBytes: map[string]int64{"server-proxy": 60 << 20}}
+	Check(spec, r, 100, map[string]int64{"503": 5, "socket": 1})
+	assert.False(t, r.Passed)
+	assert.False(t, r.Criteria[0].Held, "a socket error is not a 503")
+	assert.False(t, r.Criteria[1].Held, "60 MiB > 50 MiB")
+}

@@ -1,0 +1,94 @@
+package resilience
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// attack holds connections open against a listener: a flood opens them
+// and sends nothing; slow-loris clients send a request head one byte every
+// slowlorisGap and never finish it. Both are bounded: n connections, until
+// stop, to a loopback address only.
+type attack struct {
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	opened  atomic.Int64
+	refused atomic.Int64
+	closed  atomic.Int64 // closed by the server before stop
+	mu      sync.Mutex
+	conns   []net.Conn
+	kind    string
+}
+
+const slowlorisGap = 200 * time.Millisecond
+
+func startAttack(ctx context.Context, kind, addr string, n int) (*attack, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s target %q: %w", kind, addr, err)
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("%s target %q: only loopback addresses are attacked", kind, addr)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	a := &attack{cancel: cancel, kind: kind}
+	d := net.Dialer{Timeout: time.Second}
+	for range n {
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			a.refused.Add(1)
+			continue
+		}
+		a.opened.Add(1)
+		a.mu.Lock()
+		a.conns = append(a.conns, c)
+		a.mu.Unlock()
+		if kind == KindSlowloris {
+			a.wg.Add(1)
+			go a.trickle(ctx, c)
+		}
+	}
+	return a, nil
+}
+
+// trickle writes a request head that never ends, one byte at a time.
+func (a *attack) trickle(ctx context.Context, c net.Conn) {
+	defer a.wg.Done()
+	head := []byte("GET /echo HTTP/1.1\r\nHost: echo\r\nX-Slow: ")
+	t := time.NewTicker(slowlorisGap)
+	defer t.Stop()
+	for i := 0; ; i++ {
+		b := byte('a')
+		if i < len(head) {
+			b = head[i]
+		}
+		_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+		if _, err := c.Write([]byte{b}); err != nil {
+			if ctx.Err() == nil {
+				a.closed.Add(1)
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// stop closes every connection and says what the attack did.
+func (a *attack) stop() string {
+	a.cancel()
+	a.wg.Wait()
+	a.mu.Lock()
+	for _, c := range a.conns {
+		c.Close()
+	}
+	a.mu.Unlock()
+	return fmt.Sprintf("%s: %d connections opened, %d refused, %d closed by the server", a.kind, a.opened.Load(), a.refused.Load(), a.closed.Load())
+}

@@ -1,0 +1,13 @@
+// Package resilience runs the mesh under faults and measures it like its
+// speed: load at a fixed rate for a fixed time on a lane while a fault
+// timeline is applied (a component killed and restarted, aborts injected
+// by the mesh's own fault filter, a connection flood or slow-loris clients
+// against a listener), then the run's timeline in buckets, its errors by
+// cause, its latency before, during and after the faults, its time to
+// recover, and the scenario's pass criteria, each held or not.
+//
+// Spec is the scenario's `resilience:` section (decoded strictly by the
+// scenario package at load time); Analyze and Check are pure functions of
+// a load report's buckets and the applied timeline; Run drives one run on a
+// topology that implements Faultable (the local platform's does).
+package resilience

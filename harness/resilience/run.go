@@ -1,0 +1,202 @@
+package resilience
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/meshbench/meshbench/harness/load"
+	"github.com/meshbench/meshbench/harness/measure"
+	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
+)
+
+// Faultable is a topology a fault can act on (the local platform's
+// topology implements it). Kill and Restart are called from the fault
+// goroutine while the load runs; Alive, PID and Addr may be called at any
+// time.
+type Faultable interface {
+	platform.Topology
+	// Kill SIGKILLs a component (by component name: meshcontrol, app,
+	// server-proxy, client-proxy) and waits until it is dead.
+	Kill(ctx context.Context, name string) (pid int, err error)
+	// Restart starts a dead component again and waits until it is ready.
+	Restart(ctx context.Context, name string) (pid int, err error)
+	Alive(name string) bool
+	PID(name string) (int, error)
+	// Addr is where a component listens.
+	Addr(name string) (string, error)
+}
+
+// ProcessName maps a fault target to the component name a platform uses.
+func ProcessName(target string) string {
+	if target == "control-plane" {
+		return "meshcontrol"
+	}
+	return target
+}
+
+// Policy is the mesh policy a spec needs configured before the run (the
+// abort fault, on the lane's route to service), or nil.
+func (s *Spec) Policy(service string) *meshconfig.Policy {
+	a := s.Abort()
+	if a == nil {
+		return nil
+	}
+	return &meshconfig.Policy{Routes: []meshconfig.ServiceRoutes{{Service: service, Rules: []meshconfig.Rule{{
+		Fault: &meshconfig.Fault{Abort: &meshconfig.FaultAbort{Percent: a.Percent, Status: uint32(a.Status)}},
+	}}}}}
+}
+
+// Outcome is one resilience run's measurements.
+type Outcome struct {
+	Report     *load.Report
+	Components []results.Component
+	Resilience *results.Resilience
+}
+
+// Run drives load (lo, its Duration the run's length) on topo while the
+// spec's faults are applied, then analyzes and checks the run. Components
+// a fault kills are not measured (their process changes under the probe).
+func Run(ctx context.Context, topo Faultable, spec Spec, lo load.Options) (*Outcome, error) {
+	lo.BucketWidth = spec.Bucket.Duration
+	killed := map[string]bool{}
+	for _, f := range spec.Faults {
+		if f.Kind == KindKill {
+			killed[ProcessName(f.Target)] = true
+		}
+	}
+	var probes []measure.Probe
+	for _, p := range topo.Probes() {
+		if !killed[p.Name()] {
+			probes = append(probes, p)
+		}
+	}
+	win, err := measure.Start(ctx, probes, 0)
+	if err != nil {
+		return nil, err
+	}
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	origin := time.Now()
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		events []timedEvent
+		ferrs  []error
+	)
+	for _, f := range spec.Faults {
+		if f.Kind == KindAbort {
+			continue // configured in the mesh for the whole run
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ev, err := apply(fctx, topo, f, origin)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				ferrs = append(ferrs, fmt.Errorf("fault %s %s: %w", f.Kind, f.Target, err))
+				cancel() // the run is not what the scenario says: stop the load
+			}
+			if ev != nil {
+				events = append(events, *ev)
+			}
+		}()
+	}
+	rep, lerr := topo.Load(fctx, lo)
+	cancel()
+	wg.Wait()
+	if err := errors.Join(ferrs...); err != nil {
+		return nil, err
+	}
+	if lerr != nil {
+		return nil, fmt.Errorf("load: %w", lerr)
+	}
+	comps, err := win.Finish(context.WithoutCancel(ctx), rep.Requests, rep.DurationS)
+	if err != nil {
+		return nil, err
+	}
+	// Fault times are read against the load's own start (the load client
+	// starts its schedule a few milliseconds after it is asked to).
+	base := rep.Started
+	if base.IsZero() {
+		base = origin
+	}
+	var timeline []results.FaultEvent
+	if a := spec.Abort(); a != nil {
+		timeline = append(timeline, results.FaultEvent{Kind: KindAbort, Target: "route", BeganS: 0, EndedS: rep.DurationS,
+			Detail: fmt.Sprintf("mesh fault filter: abort %g%% with %d", a.Percent, a.Status)})
+	}
+	for _, e := range events {
+		timeline = append(timeline, results.FaultEvent{Kind: e.kind, Target: e.target,
+			BeganS: e.began.Sub(base).Seconds(), EndedS: e.ended.Sub(base).Seconds(), Detail: e.detail})
+	}
+	res := Analyze(spec, rep.Buckets, timeline)
+	res.PeakRSSBytes = map[string]int64{}
+	for _, c := range comps {
+		res.PeakRSSBytes[c.Name] = c.RSSBytesPeak
+	}
+	Check(spec, res, rep.Requests, rep.ErrorsByStatus)
+	return &Outcome{Report: rep, Components: comps, Resilience: res}, nil
+}
+
+type timedEvent struct {
+	kind, target string
+	began, ended time.Time
+	detail       string
+}
+
+// apply waits until the fault's start, applies it, waits until its end and
+// undoes it. A cancelled context before the start applies nothing.
+func apply(ctx context.Context, topo Faultable, f Fault, origin time.Time) (*timedEvent, error) {
+	if !sleepUntil(ctx, origin.Add(f.At.Duration)) {
+		return nil, nil
+	}
+	name := ProcessName(f.Target)
+	ev := &timedEvent{kind: f.Kind, target: f.Target, began: time.Now()}
+	switch f.Kind {
+	case KindKill:
+		pid, err := topo.Kill(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		sleepUntil(ctx, origin.Add(f.Until.Duration))
+		restartAt := time.Now()
+		npid, err := topo.Restart(context.WithoutCancel(ctx), name)
+		if err != nil {
+			return nil, err
+		}
+		ev.ended = time.Now()
+		ev.detail = fmt.Sprintf("SIGKILL pid %d; restarted at +%.3fs as pid %d, ready after %s",
+			pid, restartAt.Sub(ev.began).Seconds(), npid, ev.ended.Sub(restartAt).Round(time.Millisecond))
+	case KindFlood, KindSlowloris:
+		addr, err := topo.Addr(name)
+		if err != nil {
+			return nil, err
+		}
+		a, err := startAttack(ctx, f.Kind, addr, f.Connections)
+		if err != nil {
+			return nil, err
+		}
+		sleepUntil(ctx, origin.Add(f.Until.Duration))
+		ev.detail = a.stop()
+		ev.ended = time.Now()
+	}
+	return ev, nil
+}
+
+// sleepUntil waits until t; false when ctx ended first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}

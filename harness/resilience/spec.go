@@ -1,0 +1,211 @@
+package resilience
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Fault kinds.
+const (
+	KindKill      = "kill"      // SIGKILL a component at `at`, start it again at `until`
+	KindAbort     = "abort"     // the mesh's fault filter aborts percent% of requests for the whole run
+	KindFlood     = "flood"     // open many idle connections to a listener from `at` to `until`
+	KindSlowloris = "slowloris" // many connections that send a request head byte by byte, never finishing it
+)
+
+// Components a fault can target (as the local platform names them).
+var targets = map[string]bool{"control-plane": true, "meshcontrol": true, "app": true, "server-proxy": true, "client-proxy": true}
+
+// Spec is a resilience scenario's `resilience:` section.
+type Spec struct {
+	// Bucket is the width of the timeline's buckets (default 250ms).
+	Bucket Duration `yaml:"bucket"`
+	Faults []Fault  `yaml:"faults"`
+	// RecoveryP99Factor: after the faults, a bucket counts as recovered when
+	// it has no errors and its p99 is within this factor of the before-fault
+	// p99 (default 3); RecoveryP99Floor is added to the bound so that a
+	// sub-millisecond p99 is not held to microseconds (default 10ms: on a
+	// shared 2-core machine single buckets reach 10-20 ms with no fault).
+	RecoveryP99Factor float64  `yaml:"recovery_p99_factor"`
+	RecoveryP99Floor  Duration `yaml:"recovery_p99_floor"`
+	Criteria          Criteria `yaml:"criteria"`
+}
+
+// Fault is one entry of the timeline; times are from the start of the
+// measured load phase.
+type Fault struct {
+	Kind   string   `yaml:"kind"`
+	Target string   `yaml:"target"`
+	At     Duration `yaml:"at"`
+	Until  Duration `yaml:"until"`
+	// Percent and Status configure an abort fault.
+	Percent float64 `yaml:"percent"`
+	Status  int     `yaml:"status"`
+	// Connections is how many a flood or slow-loris fault opens.
+	Connections int `yaml:"connections"`
+}
+
+// Criteria are the pass criteria; an absent one is not checked.
+type Criteria struct {
+	MaxErrorsBefore   *int64   `yaml:"max_errors_before"`
+	MaxErrorsDuring   *int64   `yaml:"max_errors_during"`
+	MaxErrorsAfter    *int64   `yaml:"max_errors_after"`
+	MaxErrorRateAfter *float64 `yaml:"max_error_rate_after"`
+	// MaxRecovery bounds the time to recover after the last fault ended.
+	MaxRecovery *Duration `yaml:"max_recovery"`
+	// MaxP99During bounds the p99 of the requests during the faults.
+	MaxP99During *Duration `yaml:"max_p99_during"`
+	// AllowedCauses: every error must have one of these causes (an HTTP
+	// status such as "503", or "socket").
+	AllowedCauses []string `yaml:"allowed_causes"`
+	// AbortRateZ: the measured abort rate lies within z standard errors of
+	// the configured one (binomial), for an abort fault.
+	AbortRateZ *float64 `yaml:"abort_rate_z"`
+	// MaxRSSMiB bounds a component's peak RSS, by component name.
+	MaxRSSMiB map[string]float64 `yaml:"max_rss_mib"`
+}
+
+// Duration is a time.Duration written as "2s".
+type Duration struct{ time.Duration }
+
+// UnmarshalYAML parses Go duration syntax.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (want Go syntax, e.g. 2s or 250ms)", n.Value)
+	}
+	if v < 0 {
+		return fmt.Errorf("duration %q must not be negative", n.Value)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalYAML writes Go duration syntax.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+// DecodeSpec decodes the scenario's `resilience:` map (as the scenario
+// package keeps it) strictly, applies defaults and validates against the
+// run's duration.
+func DecodeSpec(raw map[string]any, duration time.Duration) (Spec, error) {
+	var s Spec
+	data, err := yaml.Marshal(raw)
+	if err != nil {
+		return s, fmt.Errorf("resilience spec: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil && len(raw) > 0 {
+		return s, fmt.Errorf("resilience spec: %w", err)
+	}
+	s.Normalize()
+	return s, s.Validate(duration)
+}
+
+// Normalize fills in defaults.
+func (s *Spec) Normalize() {
+	if s.Bucket.Duration == 0 {
+		s.Bucket.Duration = 250 * time.Millisecond
+	}
+	if s.RecoveryP99Factor == 0 {
+		s.RecoveryP99Factor = 3
+	}
+	if s.RecoveryP99Floor.Duration == 0 {
+		s.RecoveryP99Floor.Duration = 10 * time.Millisecond
+	}
+	for i := range s.Faults {
+		f := &s.Faults[i]
+		if f.Kind == KindAbort && f.Status == 0 {
+			f.Status = 503
+		}
+		if (f.Kind == KindFlood || f.Kind == KindSlowloris) && f.Connections == 0 {
+			f.Connections = 200
+		}
+		if f.Target == "meshcontrol" {
+			f.Target = "control-plane"
+		}
+	}
+}
+
+// Validate checks the spec; duration is the measured window (0: unknown).
+// Errors are written "resilience.field: message".
+func (s *Spec) Validate(duration time.Duration) error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("resilience.%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if s.Bucket.Duration < 10*time.Millisecond || s.Bucket.Duration > 10*time.Second {
+		bad("bucket", "%s is outside 10ms..10s", s.Bucket.Duration)
+	}
+	if len(s.Faults) == 0 {
+		bad("faults", "a resilience scenario needs at least one fault")
+	}
+	if s.RecoveryP99Factor < 1 {
+		bad("recovery_p99_factor", "%g must be >= 1", s.RecoveryP99Factor)
+	}
+	for i, f := range s.Faults {
+		field := fmt.Sprintf("faults[%d]", i)
+		switch f.Kind {
+		case KindAbort:
+			if f.Percent <= 0 || f.Percent > 100 {
+				bad(field+".percent", "%g is outside (0, 100]", f.Percent)
+			}
+			if f.Status < 200 || f.Status > 599 {
+				bad(field+".status", "%d is not an HTTP status (200..599)", f.Status)
+			}
+			continue // configured in the mesh: the whole run
+		case KindKill, KindFlood, KindSlowloris:
+		default:
+			bad(field+".kind", "%q is not one of kill, abort, flood, slowloris", f.Kind)
+			continue
+		}
+		if !targets[f.Target] {
+			bad(field+".target", "%q is not one of control-plane, app, server-proxy, client-proxy", f.Target)
+		}
+		if f.Until.Duration <= f.At.Duration {
+			bad(field+".until", "%s must be after at (%s)", f.Until.Duration, f.At.Duration)
+		} else if duration > 0 && f.Until.Duration >= duration {
+			bad(field+".until", "%s must end before the run does (duration %s), so that recovery is measured", f.Until.Duration, duration)
+		}
+		if f.At.Duration == 0 {
+			bad(field+".at", "must be > 0: the before-fault latency is the recovery's yardstick")
+		}
+		if f.Kind != KindKill && (f.Connections < 1 || f.Connections > 20000) {
+			bad(field+".connections", "%d is outside 1..20000", f.Connections)
+		}
+	}
+	c := s.Criteria
+	if c.MaxErrorRateAfter != nil && (*c.MaxErrorRateAfter < 0 || *c.MaxErrorRateAfter > 1) {
+		bad("criteria.max_error_rate_after", "%g is outside 0..1 (a fraction: 0.01 = 1%%)", *c.MaxErrorRateAfter)
+	}
+	if c.AbortRateZ != nil && *c.AbortRateZ <= 0 {
+		bad("criteria.abort_rate_z", "%g must be > 0", *c.AbortRateZ)
+	}
+	for _, p := range []*int64{c.MaxErrorsBefore, c.MaxErrorsDuring, c.MaxErrorsAfter} {
+		if p != nil && *p < 0 {
+			bad("criteria", "an error count bound must not be negative")
+		}
+	}
+	for name, v := range c.MaxRSSMiB {
+		if !targets[name] {
+			bad("criteria.max_rss_mib."+name, "not a component (control-plane, app, server-proxy, client-proxy)")
+		} else if v <= 0 {
+			bad("criteria.max_rss_mib."+name, "%g must be > 0", v)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Abort returns the spec's abort fault, or nil.
+func (s *Spec) Abort() *Fault {
+	for i := range s.Faults {
+		if s.Faults[i].Kind == KindAbort {
+			return &s.Faults[i]
+		}
+	}
+	return nil
+}
