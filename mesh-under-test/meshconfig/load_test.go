@@ -75,6 +75,11 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"undeclared subset", "services: [{name: a}]\npolicy:\n  routes:\n    - service: a\n      rules:\n        - split: [{subset: v9, weight: 1}]\n", []string{"policy.routes[0].rules[0].split[0].subset", "v9"}},
 		{"mtls mode", "services: [{name: a}]\npolicy: {mtls: sometimes}\n", []string{"bad.yaml:2", "policy.mtls"}},
 		{"empty", "", []string{"empty mesh file"}},
+		{"duplicate authorization", "services: [{name: a}]\npolicy:\n  authorization:\n    - {service: a, allow: [{paths: [/x]}]}\n    - {service: a, allow: [{paths: [/y]}]}\n",
+			[]string{"policy.authorization[1].service", "already has an authorization entry (policy.authorization[0])"}},
+		{"authorization without rules", "services: [{name: a}]\npolicy:\n  authorization:\n    - {service: a}\n", []string{"policy.authorization[0]", "allow or deny"}},
+		{"duplicate rate limit", "services: [{name: a}]\npolicy:\n  rateLimits:\n    - {service: a, requestsPerSecond: 1}\n    - {service: a, requestsPerSecond: 2}\n",
+			[]string{"policy.rateLimits[1].service", "already has a rate limit"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

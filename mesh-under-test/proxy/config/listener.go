@@ -68,12 +68,17 @@ func (cc *compileCtx) compileChain(listener string, i int, fc *listenerv3.Filter
 		if err != nil {
 			return nil, fmt.Errorf("transport_socket: %w", err)
 		}
-		st, _, err := cc.tlsRefs(fmt.Sprintf("listener/%s/%d", listener, i), dt.GetCommonTlsContext())
+		st, sans, err := cc.tlsRefs(fmt.Sprintf("listener/%s/%d", listener, i), dt.GetCommonTlsContext())
 		if err != nil {
 			return nil, fmt.Errorf("transport_socket: %w", err)
 		}
 		ch.RequireClient = dt.GetRequireClientCertificate().GetValue()
-		ch.TLS = tlsid.ServerConfig(st, ch.RequireClient)
+		if len(sans) > 0 && !ch.RequireClient {
+			// Envoy checks SANs of a certificate the client chose to send;
+			// this proxy only asks for one when it is required.
+			return nil, fmt.Errorf("transport_socket: match_typed_subject_alt_names needs require_client_certificate: %w", match.ErrUnsupported)
+		}
+		ch.TLS = tlsid.ServerConfig(st, ch.RequireClient, sans)
 	}
 	if len(fc.GetFilters()) != 1 {
 		return nil, fmt.Errorf("want exactly one network filter (http_connection_manager or tcp_proxy), got %d", len(fc.GetFilters()))

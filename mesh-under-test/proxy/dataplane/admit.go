@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/http1"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/match"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/router"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/upstream"
@@ -75,4 +76,38 @@ func reason(status int) string {
 		return s
 	}
 	return "Local Reply"
+}
+
+// h1Headers shows an HTTP/1.1 request's fields to matchers: every value of
+// a repeated field joined with ",", as Envoy's matchers read it (the first
+// value alone would let a second one slip past a rule). Joined values are
+// appended to buf, reset per request, so earlier results stay valid.
+type h1Headers struct {
+	req *http1.Request
+	buf []byte
+}
+
+func (x *h1Headers) Get(name string) ([]byte, bool) {
+	var first []byte
+	found, start := 0, 0
+	for i := range x.req.Fields {
+		f := &x.req.Fields[i]
+		if !http1.EqualFold(f.Name, name) {
+			continue
+		}
+		switch found {
+		case 0:
+			first = f.Value
+		case 1:
+			start = len(x.buf)
+			x.buf = append(append(append(x.buf, first...), ','), f.Value...)
+		default:
+			x.buf = append(append(x.buf, ','), f.Value...)
+		}
+		found++
+	}
+	if found > 1 {
+		return x.buf[start:len(x.buf):len(x.buf)], true
+	}
+	return first, found == 1
 }

@@ -34,6 +34,7 @@ type h1conn struct {
 	body  []byte
 	scr   []byte
 	path  []byte // a normalised request path
+	hdrs  h1Headers
 	trace telemetry.Trace
 	dyn   [4]http1.Dyn
 	attrs match.Attrs

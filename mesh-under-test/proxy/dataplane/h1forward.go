@@ -16,7 +16,8 @@ import (
 func (h *h1conn) serveOne(start time.Time) bool {
 	req, hc := h.req, h.chain.HTTP
 	a := &h.attrs
-	a.Authority, a.Path, a.Method, a.Headers, a.Principal = req.Host, req.Target, req.Method, req, h.peer
+	h.hdrs.req, h.hdrs.buf = req, h.hdrs.buf[:0]
+	a.Authority, a.Path, a.Method, a.Headers, a.Principal = req.Host, req.Target, req.Method, &h.hdrs, h.peer
 
 	var upgrade []byte
 	if req.Upgrade {

@@ -56,12 +56,18 @@ type h2conn struct {
 
 type h2Headers struct{ h http.Header }
 
+// Get returns every value of the field joined with ",", as Envoy's
+// matchers read a repeated header (a rule cannot be dodged by sending a
+// field twice).
 func (x h2Headers) Get(name string) ([]byte, bool) {
 	v := x.h.Values(name)
-	if len(v) == 0 {
+	switch len(v) {
+	case 0:
 		return nil, false
+	case 1:
+		return match.BytesOf(v[0]), true
 	}
-	return match.BytesOf(v[0]), true
+	return []byte(strings.Join(v, ",")), true
 }
 
 func isGRPC(r *http.Request) bool {

@@ -9,7 +9,8 @@ import (
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 )
 
-// Headers looks up a request header by lower-case name.
+// Headers looks up a request header by lower-case name: every value of a
+// repeated field, joined with ",", as Envoy's header matchers read it.
 type Headers interface {
 	Get(lowerName string) ([]byte, bool)
 }

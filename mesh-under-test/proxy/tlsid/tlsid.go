@@ -67,8 +67,10 @@ func (s *Store) Get() *Bundle { return s.cur.Load() }
 var ErrNoCertificate = errors.New("tlsid: no certificate yet")
 
 // ServerConfig returns a config for terminating (m)TLS. requireClient
-// demands and verifies a client certificate against the current roots.
-func ServerConfig(s *Store, requireClient bool) *tls.Config {
+// demands and verifies a client certificate against the current roots;
+// when sans is non-empty the client must also present one of those URI
+// SANs (Envoy's match_typed_subject_alt_names on a DownstreamTlsContext).
+func ServerConfig(s *Store, requireClient bool, sans []string) *tls.Config {
 	base := &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
 	base.GetConfigForClient = func(*tls.ClientHelloInfo) (*tls.Config, error) {
 		b := s.Get()
@@ -81,6 +83,16 @@ func ServerConfig(s *Store, requireClient bool) *tls.Config {
 		if requireClient {
 			c.ClientAuth = tls.RequireAndVerifyClientCert
 			c.ClientCAs = b.Roots
+		}
+		if len(sans) > 0 {
+			// The chain was verified against the same roots by the
+			// handshake (or there is no client certificate): check the SAN.
+			c.VerifyConnection = func(cs tls.ConnectionState) error {
+				if len(cs.PeerCertificates) == 0 {
+					return errors.New("tlsid: client presented no certificate")
+				}
+				return matchSAN(&cs, sans)
+			}
 		}
 		return c, nil
 	}
@@ -129,7 +141,12 @@ func verifyPeer(b *Bundle, cs tls.ConnectionState, sans []string) error {
 	if len(sans) == 0 {
 		return nil
 	}
-	id := PeerID(&cs)
+	return matchSAN(&cs, sans)
+}
+
+// matchSAN requires the peer's URI SAN to be one of sans.
+func matchSAN(cs *tls.ConnectionState, sans []string) error {
+	id := PeerID(cs)
 	for _, want := range sans {
 		if id == want {
 			return nil
