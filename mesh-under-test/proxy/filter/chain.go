@@ -157,10 +157,28 @@ func (c Chain) Resolve(levels ...Level) List {
 		if cfg.enable {
 			cfg = &Config{kind: s.Kind, rbac: s.Base.rbac, bucket: s.Base.bucket, status: s.Base.status, fault: s.Base.fault}
 		}
-		if cfg.disabled || (cfg.kind == RBAC && cfg.rbac == nil) {
-			continue // an RBAC without rules allows everything
+		if cfg.inert() {
+			continue
 		}
 		out = append(out, cfg)
 	}
 	return out
+}
+
+// inert reports whether the config does nothing: disabled, or enabled with
+// nothing to do (an RBAC without rules allows everything; a rate limit
+// whose filter_enabled is unset, or a fault without delay or abort, acts on
+// no request).
+func (c *Config) inert() bool {
+	switch {
+	case c.disabled:
+		return true
+	case c.kind == RBAC:
+		return c.rbac == nil
+	case c.kind == RateLimit:
+		return c.bucket == nil
+	case c.kind == Fault:
+		return c.fault == nil
+	}
+	return true
 }
