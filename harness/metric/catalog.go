@@ -40,6 +40,13 @@ func P99() Metric {
 		Gate{Compared: true, Key: "p99", Default: verdict.DefaultP99}, true, true)
 }
 
+// P999 is report-only until its measured minimum detectable effect is
+// small enough to gate (docs/gate.md); a scenario may gate it.
+func P999() Metric {
+	return latency("latency_p999_ms", "p99.9", func(p results.Percentiles) float64 { return p.P999 },
+		Gate{Compared: true, Key: "p999", Default: -1}, false, true)
+}
+
 // Latency lists the service-time percentiles (from when each request was
 // sent), in column order.
 func Latency() []Metric {
@@ -48,10 +55,7 @@ func Latency() []Metric {
 		latency("latency_p75_ms", "p75", func(p results.Percentiles) float64 { return p.P75 }, Gate{}, false, false),
 		P90(),
 		P99(),
-		// Report-only until its measured minimum detectable effect is small
-		// enough to gate (docs/gate.md); a scenario may gate it.
-		latency("latency_p999_ms", "p99.9", func(p results.Percentiles) float64 { return p.P999 },
-			Gate{Compared: true, Key: "p999", Default: -1}, false, true),
+		P999(),
 		latency("latency_max_ms", "max", func(p results.Percentiles) float64 { return p.Max }, Gate{}, false, false),
 	}
 }

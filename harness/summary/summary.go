@@ -44,8 +44,8 @@ func row(g *aggregate.Group) Row {
 		// Numbers from invalid runs would be read as results: none at all.
 		return r
 	}
-	lat := metric.Short(metric.Latency())
-	r.P50, r.P90, r.P99, r.P999, r.QPS = g.Value(lat[0]), g.Value(lat[1]), g.Value(lat[2]), g.Value(lat[3]), g.Value(metric.QPS())
+	r.P50, r.P90, r.P99, r.P999 = g.Value(metric.P50()), g.Value(metric.P90()), g.Value(metric.P99()), g.Value(metric.P999())
+	r.QPS = g.Value(metric.QPS())
 	for _, c := range g.Components {
 		r.CPUUs[c.Role] = c.CPUUsPerRequest
 		r.RSSMB[c.Role] = c.RSSPeakMedian / (1 << 20)
