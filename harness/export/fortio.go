@@ -1,9 +1,7 @@
 package export
 
 import (
-	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -12,7 +10,6 @@ import (
 	"fortio.org/fortio/periodic"
 	"fortio.org/fortio/stats"
 
-	"github.com/meshbench/meshbench/harness/plan"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
@@ -91,96 +88,4 @@ func retCodes(r *results.Result) map[int]int64 {
 		codes[code] += n
 	}
 	return codes
-}
-
-// FortioLane is the lane of results read from fortio JSON.
-const FortioLane = "fortio"
-
-// FromFortio decodes fortio JSON (fortio's HTTP result, or Nighthawk's
-// fortio-format output) into a result; ok is false when data is JSON but
-// not a fortio run result.
-func FromFortio(data []byte, name string) (r *results.Result, ok bool, err error) {
-	var probe struct {
-		RunType           string
-		DurationHistogram json.RawMessage
-	}
-	if !json.Valid(data) {
-		return nil, false, fmt.Errorf("%s: not valid JSON", name)
-	}
-	if json.Unmarshal(data, &probe) != nil || probe.RunType == "" || len(probe.DurationHistogram) == 0 {
-		return nil, false, nil
-	}
-	var f fhttp.HTTPRunnerResults
-	if err := json.Unmarshal(data, &f); err != nil {
-		return nil, true, fmt.Errorf("%s: fortio result: %w", name, err)
-	}
-	h := f.DurationHistogram
-	if h == nil || h.Count == 0 {
-		return nil, true, fmt.Errorf("%s: fortio result: DurationHistogram has no requests", name)
-	}
-	target := -1.0
-	if q, err := strconv.ParseFloat(f.RequestedQPS, 64); err == nil && q > 0 {
-		target = q
-	}
-	c := results.Case{QPS: target, Connections: f.NumThreads, PayloadBytes: len(f.Payload), Protocol: "http1"}
-	if strings.EqualFold(f.RunType, "GRPC") {
-		c.Protocol = "grpc"
-	}
-	c.Name = plan.CaseName(c)
-	r = &results.Result{
-		Schema: results.Schema, Scenario: "fortio", ScenarioKind: "foreign", Platform: "foreign",
-		Lane: FortioLane, Case: c, Started: f.StartTime, DurationS: f.ActualDuration.Seconds(),
-		Labels: map[string]string{"source": name}, Requests: h.Count, TargetQPS: target, AchievedQPS: f.ActualQPS,
-		Latency: fortioPercentilesMs(h), Histogram: fortioHistogramMs(h), Valid: true,
-	}
-	if f.Labels != "" {
-		r.Labels["fortio_labels"] = f.Labels
-	}
-	for code, n := range f.RetCodes {
-		if code >= 200 && code < 400 {
-			continue
-		}
-		if r.ErrorsByStatus == nil {
-			r.ErrorsByStatus = map[string]int64{}
-		}
-		k := strconv.Itoa(code)
-		if code < 0 {
-			k = "socket"
-		}
-		r.ErrorsByStatus[k] += n
-		r.Errors += n
-	}
-	// The validity rules of meshbench's own runs (README): > 1% errors, or
-	// a generator that achieved < 98% of its target.
-	if r.Requests > 0 && float64(r.Errors) > 0.01*float64(r.Requests) {
-		r.Valid = false
-		r.InvalidReasons = append(r.InvalidReasons, fmt.Sprintf("errors %d of %d requests", r.Errors, r.Requests))
-	}
-	if target > 0 && r.AchievedQPS < 0.98*target {
-		r.Valid = false
-		r.InvalidReasons = append(r.InvalidReasons, fmt.Sprintf("achieved %.1f qps of %g", r.AchievedQPS, target))
-	}
-	return r, true, nil
-}
-
-// fortioPercentilesMs takes fortio's percentiles where present and
-// interpolates the missing ones from the buckets, as fortio itself does.
-func fortioPercentilesMs(h *stats.HistogramData) results.Percentiles {
-	get := func(p float64) float64 {
-		for _, x := range h.Percentiles {
-			if math.Abs(x.Percentile-p) < 1e-9 {
-				return x.Value * 1000
-			}
-		}
-		return h.CalcPercentile(p) * 1000
-	}
-	return results.Percentiles{P50: get(50), P75: get(75), P90: get(90), P99: get(99), P999: get(99.9), Max: h.Max * 1000}
-}
-
-func fortioHistogramMs(h *stats.HistogramData) results.Histogram {
-	out := results.Histogram{Count: h.Count, Min: h.Min * 1000, Max: h.Max * 1000, Avg: h.Avg * 1000, StdDev: h.StdDev * 1000}
-	for _, b := range h.Data {
-		out.Buckets = append(out.Buckets, results.Bucket{Start: b.Start * 1000, End: b.End * 1000, Count: b.Count})
-	}
-	return out
 }

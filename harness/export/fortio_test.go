@@ -195,3 +195,29 @@ func TestFortioReportUIListsAndServesExports(t *testing.T) {
 	assert.Equal(t, "HTTP", f.RunType)
 	assert.Len(t, f.DurationHistogram.Percentiles, 5)
 }
+
+// TestFromFortioReadsNighthawksVariant: Nighthawk's default fortio output
+// (shape of its test/test_data/output_formatter.medium.fortio.gold; this
+// file is made up in that shape) has no RunType, a numeric RequestedQPS,
+// quoted counts and percentiles as fractions.
+func TestFromFortioReadsNighthawksVariant(t *testing.T) {
+	data, err := os.ReadFile("testdata/nighthawk-fortio.json")
+	require.NoError(t, err)
+	r, ok, err := FromFortio(data, "nh.json")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "qps100-c4-0B-http1", r.Case.Name)
+	assert.Equal(t, int64(200), r.Requests)
+	assert.Equal(t, 100.0, r.TargetQPS)
+	assert.InDelta(t, 2.0, r.DurationS, 1e-9)
+	assert.InDelta(t, 0.5, r.Latency.P50, 1e-9, "fraction 0.5 read as p50, in ms")
+	assert.InDelta(t, 2.0, r.Latency.P99, 1e-9)
+	assert.InDelta(t, 3.0, r.Latency.Max, 1e-9)
+	assert.Greater(t, r.Latency.P999, r.Latency.P99, "p99.9 interpolated from the buckets")
+	assert.Equal(t, int64(1), r.Errors)
+	assert.Equal(t, map[string]int64{"503": 1}, r.ErrorsByStatus)
+	assert.Equal(t, "Nighthawk", r.Labels["fortio_labels"])
+	assert.True(t, r.Valid, "0.5% errors and 99.5% of the target rate")
+	require.Len(t, r.Histogram.Buckets, 5)
+	assert.Equal(t, int64(99), r.Histogram.Buckets[1].Count)
+}
