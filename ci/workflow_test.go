@@ -1,11 +1,14 @@
 package ci
 
 import (
+	"os"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 )
 
 // actionlint lints workflow files with the actionlint the module pins as a
@@ -35,4 +38,48 @@ func TestActionlintCatchesABrokenWorkflow(t *testing.T) {
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, out, `undefined variable "githb"`)
 	assert.Contains(t, out, "runs-on")
+}
+
+// TestWorkflowDoesWhatTheREADMESays checks the workflow's shape against
+// ci/README.md: it runs on pull requests, builds the base commit and the
+// head, runs ci/gate.sh on those two binary sets, and uploads the report,
+// summary and runs even when the gate step failed.
+func TestWorkflowDoesWhatTheREADMESays(t *testing.T) {
+	data, err := os.ReadFile("github/perf-gate.yml")
+	require.NoError(t, err)
+	var wf struct {
+		On   map[string]any `yaml:"on"`
+		Jobs map[string]struct {
+			Steps []struct {
+				Name string            `yaml:"name"`
+				Uses string            `yaml:"uses"`
+				Run  string            `yaml:"run"`
+				If   string            `yaml:"if"`
+				Env  map[string]string `yaml:"env"`
+				With map[string]string `yaml:"with"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	require.NoError(t, yaml.Unmarshal(data, &wf))
+	assert.Contains(t, wf.On, "pull_request")
+	job, ok := wf.Jobs["gate"]
+	require.True(t, ok)
+	var all, upload string
+	for _, s := range job.Steps {
+		all += s.Run + "\n"
+		for _, v := range s.Env {
+			all += v + "\n"
+		}
+		if strings.HasPrefix(s.Uses, "actions/upload-artifact@") {
+			upload = s.With["path"]
+			assert.Equal(t, "always()", s.If, "the artifact is uploaded when the gate failed too")
+		}
+	}
+	assert.Contains(t, all, "github.event.pull_request.base.sha", "the base is the pull request's base commit")
+	assert.Contains(t, all, `-o "$RUNNER_TEMP/bin-head/" ./cmd/meshbench`)
+	assert.Contains(t, all, `-o "$RUNNER_TEMP/bin-base/" ./cmd/meshbench`)
+	assert.Contains(t, all, `GATE_BASE_BIN="$RUNNER_TEMP/bin-base" GATE_CANDIDATE_BIN="$RUNNER_TEMP/bin-head" ci/gate.sh`)
+	for _, f := range []string{"report.html", "*.png", "summary.md", "comparison*.json", "gate.log", "verdict", "reason", "runs/"} {
+		assert.Contains(t, upload, "/"+f)
+	}
 }
