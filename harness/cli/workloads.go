@@ -96,7 +96,7 @@ func newGraphsvcCmd(*env) *cobra.Command {
 		Long: `Run one service of a service graph. --spec is the service's part of the graph as JSON:
 {"name":..., "response_bytes":N, "error_rate":0..1, "script":[steps], "downstreams":{"callee":"http://host:port"}}
 where a step is {"sleep":NS} | {"burn":NS} | {"call":{"service":..., "request_bytes":N, "probability":0..100}} |
-{"concurrent":[steps]}. GET /stats answers the service's request and per-callee call counters.`,
+{"concurrent":[steps]}; a downstream written grpc://host:port is called over gRPC. GET /stats answers the service's request and per-callee call counters.`,
 		Example: `  # reviews of Bookinfo: 50us of CPU, 1 KB answers, then a call to ratings
   meshbench graphsvc --listen 127.0.0.1:9082 --spec '{"name":"reviews","response_bytes":1024,"script":[{"burn":50000},{"call":{"service":"ratings"}}],"downstreams":{"ratings":"http://127.0.0.1:9083"}}'`,
 		Args: cobra.NoArgs,

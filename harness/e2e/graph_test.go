@@ -59,13 +59,15 @@ func TestServiceGraphOnLocalPlatform(t *testing.T) {
 	}
 }
 
+// TestIsotopeChainCallCountsOnLocalPlatform: a -> b -> c where b is a gRPC
+// service (a calls it over gRPC, it calls c over HTTP), in both lanes.
 func TestIsotopeChainCallCountsOnLocalPlatform(t *testing.T) {
 	dir := t.TempDir()
 	topo := filepath.Join(dir, "chain.yaml")
 	require.NoError(t, os.WriteFile(topo, []byte(`defaults: {requestSize: 1 KB, responseSize: 1 KB}
 services:
 - {name: a, isEntrypoint: true, script: [{call: b}]}
-- {name: b, script: [{sleep: 1ms}, {call: c}]}
+- {name: b, type: grpc, script: [{sleep: 1ms}, {call: c}]}
 - {name: c}
 `), 0o644))
 	res, _ := runLocal(t, fmt.Sprintf(`

@@ -3,10 +3,13 @@ package export
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
 
+	"github.com/meshbench/meshbench/harness/gate/compare"
+	"github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
@@ -22,10 +25,41 @@ func BenchName(r *results.Result) string {
 	return fmt.Sprintf("Meshbench/lane=%s/case=%s", clean.Replace(lane), clean.Replace(r.Case.Name))
 }
 
+// BenchMetrics lists the metrics a run's benchmark line carries, from the
+// metric catalog: every latency percentile, the scheduled-start ones, the
+// achieved rate, and what the gate compares for the run's component roles
+// (the proxies summed, then CPU per request and peak RSS per role), plus
+// each role's steady RSS.
+func BenchMetrics(r *results.Result) []metric.Metric {
+	var roles []string
+	for _, c := range r.Components {
+		if !slices.Contains(roles, c.Role) {
+			roles = append(roles, c.Role)
+		}
+	}
+	ms := append(metric.Latency(), metric.Scheduled()...)
+	ms = append(ms, metric.QPS())
+	ms = append(ms, metric.Compared(roles)...)
+	for _, role := range roles {
+		ms = append(ms, metric.RSSSteady(role))
+	}
+	var out []metric.Metric
+	seen := map[string]bool{}
+	for _, m := range ms {
+		if !seen[m.Name] {
+			seen[m.Name] = true
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // ToBenchfmt converts a result to one benchmark line: iterations are the
-// completed requests; latencies in seconds (units ending in -sec, which
-// benchstat scales to ms/µs), CPU per request in seconds per request and
-// steady RSS in bytes per component role (summed over components sharing one), achieved request rate and errors.
+// completed requests; one value per catalog metric the run has
+// (BenchMetrics), its unit the metric's catalog name and its value in the
+// catalog's unit ("latency_p50_ms", "cpu_us_per_request/proxies"), so
+// benchstat's rows carry the names meshbench compare prints; and the error
+// rate under the gate's name for it (errors per request).
 func ToBenchfmt(r *results.Result) *benchfmt.Result {
 	out := &benchfmt.Result{Name: benchfmt.Name(BenchName(r)), Iters: int(max(r.Requests, 1))}
 	env := r.Environment
@@ -36,35 +70,13 @@ func ToBenchfmt(r *results.Result) *benchfmt.Result {
 			out.Config = append(out.Config, benchfmt.Config{Key: kv[0], Value: []byte(kv[1]), File: true})
 		}
 	}
-	add := func(v float64, unit string) { out.Values = append(out.Values, benchfmt.Value{Value: v, Unit: unit}) }
-	const ms = 1e-3
-	p := r.Latency
-	for _, pv := range []struct {
-		name string
-		v    float64
-	}{{"p50", p.P50}, {"p75", p.P75}, {"p90", p.P90}, {"p99", p.P99}, {"p99.9", p.P999}, {"max", p.Max}} {
-		add(pv.v*ms, pv.name+"-sec")
-	}
-	if s := r.LatencyScheduled; s != nil {
-		add(s.P50*ms, "scheduled-p50-sec")
-		add(s.P99*ms, "scheduled-p99-sec")
-	}
-	add(r.AchievedQPS, "req/s")
-	add(float64(r.Errors), "errors")
-	// One value per unit: components sharing a role (a service graph's
-	// apps) are summed.
-	var roles []string
-	cpu, rss := map[string]float64{}, map[string]float64{}
-	for _, c := range r.Components {
-		if _, seen := cpu[c.Role]; !seen {
-			roles = append(roles, c.Role)
+	for _, m := range BenchMetrics(r) {
+		if v, ok := m.Get(r); ok {
+			out.Values = append(out.Values, benchfmt.Value{Value: v, Unit: m.Name})
 		}
-		cpu[c.Role] += c.CPUUsPerRequest * 1e-6
-		rss[c.Role] += float64(c.RSSBytesSteady)
 	}
-	for _, role := range roles {
-		add(cpu[role], role+"-cpu-sec/req")
-		add(rss[role], role+"-rss-B")
+	if r.Requests > 0 {
+		out.Values = append(out.Values, benchfmt.Value{Value: float64(r.Errors) / float64(r.Requests), Unit: compare.ErrorRateMetric})
 	}
 	return out
 }

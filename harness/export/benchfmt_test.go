@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchproc"
+
+	"github.com/meshbench/meshbench/harness/metric"
 
 	"github.com/meshbench/meshbench/harness/results"
 )
@@ -44,13 +47,22 @@ func TestBenchfmtReadsBackWithBenchfmtReader(t *testing.T) {
 	assert.Equal(t, "candidate", g.GetConfig("build"))
 	assert.Equal(t, r.Scenario, g.GetConfig("scenario"))
 	for unit, want := range map[string]float64{
-		"p50-sec": r.Latency.P50 / 1000, "p99-sec": r.Latency.P99 / 1000, "req/s": r.AchievedQPS, "errors": 3,
-		"client-proxy-cpu-sec/req": r.Component(results.RoleClientProxy).CPUUsPerRequest / 1e6,
-		"server-proxy-rss-B":       float64(r.Component(results.RoleServerProxy).RSSBytesSteady),
+		"latency_p50_ms": r.Latency.P50, "latency_p99_ms": r.Latency.P99, "latency_max_ms": r.Latency.Max,
+		"achieved_qps": r.AchievedQPS, "error_rate": 3.0 / 400,
+		"cpu_us_per_request/client-proxy": r.Component(results.RoleClientProxy).CPUUsPerRequest,
+		"cpu_us_per_request/proxies": r.Component(results.RoleClientProxy).CPUUsPerRequest +
+			r.Component(results.RoleServerProxy).CPUUsPerRequest,
+		"rss_bytes_steady/server-proxy": float64(r.Component(results.RoleServerProxy).RSSBytesSteady),
+		"rss_bytes_peak/app":            float64(r.Component(results.RoleApp).RSSBytesPeak),
 	} {
 		v, ok := g.Value(unit)
 		require.True(t, ok, unit)
 		assert.InDelta(t, want, v, 1e-12, unit)
+	}
+	// Every unit is a catalog metric's name (or the gate's error rate).
+	for _, v := range g.Values {
+		_, known := metric.Lookup(v.Unit)
+		assert.True(t, known || v.Unit == "error_rate" || v.Unit == "achieved_qps" || strings.HasPrefix(v.Unit, "rss_bytes_steady/"), v.Unit)
 	}
 	_, sub := g.Name.Parts()
 	assert.Equal(t, [][]byte{[]byte("/lane=mesh-both"), []byte("/case=qps100-c16-1024B-http1")}, sub)

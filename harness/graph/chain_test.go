@@ -3,6 +3,7 @@ package graph
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,7 +36,7 @@ func startGraph(t *testing.T, g *Graph) map[string]string {
 		o.Downstreams = map[string]string{}
 		for _, c := range s.Callees() {
 			start(c)
-			o.Downstreams[c] = urls[c]
+			o.Downstreams[c] = DownstreamURL(g.Service(c), strings.TrimPrefix(urls[c], "http://"))
 		}
 		urls[name] = serve(t, o)
 	}
@@ -148,4 +149,30 @@ func TestExpect(t *testing.T) {
 	assert.Equal(t, uint64(3), ErrorEvery(0.3), "isotope's integer arithmetic")
 	assert.Equal(t, uint64(10), ErrorEvery(0.1))
 	assert.Equal(t, uint64(0), ErrorEvery(0))
+}
+
+func TestGRPCServicesCallCounts(t *testing.T) {
+	g := &Graph{Services: []Service{
+		{Name: "a", Script: []Step{{Call: &Call{Service: "b", RequestBytes: 100, Headers: map[string]string{"x-v": "1"}}}}},
+		{Name: "b", Type: TypeGRPC, Script: []Step{{Concurrent: []Step{{Call: &Call{Service: "c"}}, {Call: &Call{Service: "d"}}}}}},
+		{Name: "c", Type: TypeGRPC, ResponseBytes: 1024},
+		{Name: "d", ErrorRate: 0.5}, // an HTTP callee of a gRPC service, failing every other request
+	}}
+	urls := startGraph(t, g)
+	const n = 100
+	ok := 0
+	for i := 0; i < n; i++ {
+		resp, err := http.Get(urls["a"] + "/")
+		require.NoError(t, err)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			ok++
+		}
+	}
+	assert.Equal(t, n/2, ok, "d's every-other failure travels back through gRPC as a failed call")
+	received, calls := observe(t, g, urls)
+	assert.Equal(t, map[string]int64{"a": n, "b": n, "c": n, "d": n}, received)
+	for _, e := range g.CheckEdges(received["a"], calls) {
+		assert.True(t, e.OK, e.String())
+	}
 }

@@ -3,7 +3,8 @@
 // request, runs a script - burn CPU, sleep, call downstream services in
 // sequence or in concurrent groups, each call with a probability and a
 // request size - and answers with a response of a set size, failing every
-// N-th request when it has an error rate (isotope's semantics). The model
+// N-th request when it has an error rate (isotope's semantics). A grpc
+// service also answers gRPC on its port (h2c) and is called over gRPC. The model
 // (Graph) is what an app scenario's `graph:` section decodes into (inline,
 // or read from an isotope file by the isotope subpackage); Serve runs one
 // service of it (`meshbench graphsvc`); Expect and CheckEdges compare the

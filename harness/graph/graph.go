@@ -164,14 +164,3 @@ func (g *Graph) Hops() int {
 	}
 	return count(g.Entry)
 }
-
-// HTTPOnly returns an error naming the first grpc service: the graph
-// simulator serves HTTP only so far.
-func (g *Graph) HTTPOnly() error {
-	for _, s := range g.Services {
-		if s.Type == TypeGRPC {
-			return fmt.Errorf("service %s: type grpc not yet supported by the graph simulator (http only)", s.Name)
-		}
-	}
-	return nil
-}

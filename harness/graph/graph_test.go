@@ -47,10 +47,7 @@ func TestValidate(t *testing.T) {
 		})
 	}
 	assert.Equal(t, 3, bookinfo().Hops())
-	require.NoError(t, bookinfo().HTTPOnly())
-	g := bookinfo()
-	g.Services[2].Type = TypeGRPC
-	assert.EqualError(t, g.HTTPOnly(), "service reviews: type grpc not yet supported by the graph simulator (http only)")
+
 }
 
 func serve(t *testing.T, o Options) string {

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/meshbench/meshbench/harness/httpsrv"
 )
 
@@ -54,6 +56,7 @@ func Serve(ctx context.Context, ln net.Listener, o Options) error {
 	if err != nil {
 		return err
 	}
+	defer h.close()
 	return httpsrv.Serve(ctx, ln, h)
 }
 
@@ -64,9 +67,11 @@ type handler struct {
 	client   *http.Client
 	received atomic.Int64
 	injected atomic.Int64
-	count    atomic.Uint64            // requests, for the every-N-th error
-	calls    map[string]*atomic.Int64 // fixed at start: read without a lock
-	reqBody  sync.Map                 // size -> []byte, request bodies shared read-only
+	count    atomic.Uint64               // requests, for the every-N-th error
+	calls    map[string]*atomic.Int64    // fixed at start: read without a lock
+	reqBody  sync.Map                    // size -> []byte, request bodies shared read-only
+	grpc     *grpc.Server                // the service over gRPC (same port, h2c)
+	conns    map[string]*grpc.ClientConn // gRPC callees, fixed at start
 }
 
 func newHandler(o Options) (*handler, error) {
@@ -92,32 +97,47 @@ func newHandler(o Options) (*handler, error) {
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("service %s: no address for callee(s) %s", o.Name, strings.Join(missing, ", "))
 	}
+	if err := h.startGRPC(); err != nil {
+		h.close()
+		return nil, err
+	}
 	return h, nil
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/healthz": // readiness without touching downstreams
+	switch {
+	case r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc"):
+		h.grpc.ServeHTTP(w, r)
+		return
+	case r.URL.Path == "/healthz": // readiness without touching downstreams
 		w.WriteHeader(http.StatusOK)
 		return
-	case "/stats":
+	case r.URL.Path == "/stats":
 		h.writeStats(w)
 		return
 	}
 	_, _ = io.Copy(io.Discard, r.Body)
-	h.received.Add(1)
-	if h.every > 0 && h.count.Add(1)%h.every == 0 {
-		h.injected.Add(1)
-		http.Error(w, "simulated failure", http.StatusInternalServerError)
-		return
-	}
-	if err := h.run(r.Context(), h.o.Script, r.Header); err != nil {
-		http.Error(w, fmt.Sprintf("%s: %v", h.o.Name, err), http.StatusInternalServerError)
+	if err := h.serve(r.Context(), r.Header); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(h.body)))
 	w.Header().Set("X-Service", h.o.Name)
 	_, _ = w.Write(h.body)
+}
+
+// serve is one request to the service, whatever its protocol: count it,
+// fail it if it is the N-th, else run the script.
+func (h *handler) serve(ctx context.Context, in http.Header) error {
+	h.received.Add(1)
+	if h.every > 0 && h.count.Add(1)%h.every == 0 {
+		h.injected.Add(1)
+		return errors.New("simulated failure")
+	}
+	if err := h.run(ctx, h.o.Script, in); err != nil {
+		return fmt.Errorf("%s: %w", h.o.Name, err)
+	}
+	return nil
 }
 
 func (h *handler) writeStats(w http.ResponseWriter) {
@@ -169,13 +189,15 @@ func (h *handler) call(ctx context.Context, c *Call, in http.Header) error {
 		return nil
 	}
 	h.calls[c.Service].Add(1)
+	if conn := h.conns[c.Service]; conn != nil {
+		return h.callGRPC(ctx, conn, c, in)
+	}
 	base := h.o.Downstreams[c.Service]
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/", bytes.NewReader(h.requestBody(c.RequestBytes)))
 	if err != nil {
 		return err
 	}
-	// Trace context travels with the request, as isotope forwards it.
-	for _, k := range []string{"Traceparent", "Tracestate", "X-Request-Id", "X-B3-Traceid", "X-B3-Spanid", "X-B3-Sampled"} {
+	for _, k := range forwarded {
 		if v := in.Values(k); len(v) > 0 {
 			req.Header[k] = v
 		}
@@ -196,6 +218,10 @@ func (h *handler) call(ctx context.Context, c *Call, in http.Header) error {
 	}
 	return nil
 }
+
+// forwarded are the headers (trace context) a call carries on from the
+// request that made it, as isotope forwards them.
+var forwarded = []string{"Traceparent", "Tracestate", "X-Request-Id", "X-B3-Traceid", "X-B3-Spanid", "X-B3-Sampled"}
 
 func (h *handler) requestBody(n int) []byte {
 	if n == 0 {

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshbench/meshbench/harness/gate/verdict"
+	catalog "github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
@@ -35,4 +36,26 @@ func TestCompareNamesGroupsWithoutValidRuns(t *testing.T) {
 			assert.Equal(t, ErrorRateMetric, m.Metric, "a group without a valid run has only its error rate")
 		}
 	}
+}
+
+// The comparison's rows are the metric catalog's compared metrics that the
+// runs have, in the catalog's order (plus the gate's own error rate).
+func TestRowsComeFromTheCatalog(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	base, cand := runs(rng, 6, "base", 1, 1), runs(rng, 6, "candidate", 1, 1)
+	c, err := Compare(base, cand, Options{Thresholds: verdict.Thresholds{Rounds: 5}})
+	require.NoError(t, err)
+	var want, got []string
+	for _, m := range catalog.Compared(rolesOf(base)) {
+		if len(values(base, m)) > 0 {
+			want = append(want, m.Name)
+		}
+	}
+	for _, m := range c.Metrics {
+		if m.Metric != ErrorRateMetric {
+			got = append(got, m.Metric)
+		}
+	}
+	assert.Equal(t, want, got)
+	assert.Contains(t, got, "cpu_us_per_request/proxies")
 }

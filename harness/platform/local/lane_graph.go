@@ -23,9 +23,6 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 	if spec.Lane != platform.LaneNone && !meshed {
 		return fmt.Errorf("lane %s cannot run a service graph: %w", spec.Lane, platform.ErrLaneUnavailable)
 	}
-	if err := g.HTTPOnly(); err != nil {
-		return err
-	}
 	app := map[string]string{}     // service -> app address
 	inbound := map[string]string{} // service -> address callers use
 	for _, s := range g.Services {
@@ -55,7 +52,7 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 		}
 	}
 	for _, s := range g.Services {
-		if err := startGraphService(ctx, t, s, app[s.Name], outbound[s.Name]); err != nil {
+		if err := startGraphService(ctx, t, g, s, app[s.Name], outbound[s.Name]); err != nil {
 			return err
 		}
 	}
@@ -95,7 +92,11 @@ func graphMesh(g *graph.Graph, app, inbound map[string]string, outbound map[stri
 		m.Policy.MTLS = meshconfig.MTLSStrict
 	}
 	for _, s := range g.Services {
-		m.Services = append(m.Services, meshconfig.Service{Name: s.Name, Protocol: meshconfig.ProtocolHTTP,
+		protocol := meshconfig.ProtocolHTTP
+		if s.Type == graph.TypeGRPC {
+			protocol = meshconfig.ProtocolGRPC // h2 to the app, and between sidecars
+		}
+		m.Services = append(m.Services, meshconfig.Service{Name: s.Name, Protocol: protocol,
 			Endpoints: []meshconfig.Endpoint{{Address: inbound[s.Name]}}})
 		p := meshconfig.Proxy{ID: s.Name + "-proxy", Service: s.Name, Inbound: &meshconfig.Inbound{Address: inbound[s.Name], App: app[s.Name]}}
 		for i, c := range s.Callees() {
@@ -110,11 +111,11 @@ func graphMesh(g *graph.Graph, app, inbound map[string]string, outbound map[stri
 	return m
 }
 
-func startGraphService(ctx context.Context, t *topology, s graph.Service, addr string, calls []string) error {
+func startGraphService(ctx context.Context, t *topology, g *graph.Graph, s graph.Service, addr string, calls []string) error {
 	o := graph.OptionsOf(&s)
 	o.Downstreams = map[string]string{}
 	for i, c := range s.Callees() {
-		o.Downstreams[c] = "http://" + calls[i]
+		o.Downstreams[c] = graph.DownstreamURL(g.Service(c), calls[i])
 	}
 	spec, err := json.Marshal(o)
 	if err != nil {
