@@ -7,7 +7,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
@@ -53,8 +52,9 @@ func Handler(src Source, reg *prometheus.Registry) http.Handler {
 	return mux
 }
 
-// Dump renders resources as JSON, each resource in protojson form. Secret
-// material is redacted.
+// Dump renders resources as JSON, each resource in protojson form, with
+// every private key and other secret replaced by Redacted (see redact.go):
+// secrets are dumped like any other resource, minus their key material.
 func Dump(r xdsconfig.Resources) ([]byte, error) {
 	type dump struct {
 		Version   string            `json:"version"`
@@ -62,11 +62,11 @@ func Dump(r xdsconfig.Resources) ([]byte, error) {
 		Routes    []json.RawMessage `json:"routes"`
 		Clusters  []json.RawMessage `json:"clusters"`
 		Endpoints []json.RawMessage `json:"endpoints"`
-		Secrets   []string          `json:"secrets"`
+		Secrets   []json.RawMessage `json:"secrets"`
 	}
 	d := dump{Version: r.Version}
 	enc := func(dst *[]json.RawMessage, m proto.Message) error {
-		b, err := protojson.Marshal(m)
+		b, err := marshalRedacted(m)
 		if err != nil {
 			return err
 		}
@@ -93,8 +93,10 @@ func Dump(r xdsconfig.Resources) ([]byte, error) {
 			return nil, err
 		}
 	}
-	for _, s := range r.Secrets {
-		d.Secrets = append(d.Secrets, s.GetName()+" (redacted)")
+	for _, m := range r.Secrets {
+		if err := enc(&d.Secrets, m); err != nil {
+			return nil, err
+		}
 	}
 	return json.MarshalIndent(d, "", "  ")
 }
