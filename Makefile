@@ -8,7 +8,7 @@ PLATFORM ?= local
 # Extra arguments for `meshbench run`, e.g. ARGS="--lanes none,mesh --profile short".
 ARGS     ?=
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -X github.com/meshbench/meshbench/harness/cli.Version=$(VERSION)
+LDFLAGS  := -X github.com/meshbench/meshbench/cli.Version=$(VERSION)
 
 .PHONY: all build bench test test-short deps reference-proxies bench-go lint-ci fuzz vet fmt clean help
 

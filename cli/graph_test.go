@@ -56,7 +56,7 @@ services:
 // TestShippedTopologiesCheck: every topology under scenarios/*/graphs passes
 // `meshbench graph check` with no warning.
 func TestShippedTopologiesCheck(t *testing.T) {
-	files, err := filepath.Glob("../../scenarios/*/graphs/*.yaml")
+	files, err := filepath.Glob("../scenarios/*/graphs/*.yaml")
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(files), 5)
 	for _, f := range files {

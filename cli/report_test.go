@@ -13,7 +13,7 @@ import (
 )
 
 func TestReportCommand(t *testing.T) {
-	fixtures := filepath.Join("..", "..", "reports", "testdata")
+	fixtures := filepath.Join("..", "reports", "testdata")
 	tests := []struct {
 		name     string
 		args     []string

@@ -34,7 +34,7 @@ func TestRunRejectsBadInputClearly(t *testing.T) {
 		{"bin-dir without meshproxy", []string{"run", "-f", good, "--lanes", "none,mesh", "--bin-dir", dir, "-o", filepath.Join(dir, "o6")}, "--bin-dir: lane mesh/both needs meshproxy"},
 		{"bad label", []string{"run", "-f", good, "--label", "nokey", "-o", filepath.Join(dir, "o3")}, `--label "nokey"`},
 		{"unknown profile", []string{"run", "-f", good, "--profile", "long"}, `--profile "long"`},
-		{"micro kind", []string{"run", "-f", "../../scenarios/micro/proxy.yaml", "-o", filepath.Join(dir, "o4")}, "meshbench gate -f"},
+		{"micro kind", []string{"run", "-f", "../scenarios/micro/proxy.yaml", "-o", filepath.Join(dir, "o4")}, "meshbench gate -f"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 )
 
 // The meshbench result the export package's tests use: one mesh/both run.
-const exportFixture = "../export/testdata/mesh-both.json"
+const exportFixture = "../harness/export/testdata/mesh-both.json"
 
 func TestExportCommand(t *testing.T) {
 	dir := t.TempDir()

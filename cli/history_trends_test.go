@@ -14,8 +14,8 @@ import (
 var updateHistoryFixture = flag.Bool("update-history", false, "rewrite reports/testdata/synthetic/history.json from history.jsonl")
 
 const (
-	historyJSONL = "../../reports/testdata/synthetic/history.jsonl"
-	historyDoc   = "../../reports/testdata/synthetic/history.json"
+	historyJSONL = "../reports/testdata/synthetic/history.jsonl"
+	historyDoc   = "../reports/testdata/synthetic/history.json"
 )
 
 func TestLoadHistoryFromTheGatesJSONL(t *testing.T) {
@@ -49,7 +49,7 @@ func TestLoadHistoryFromTheGatesJSONL(t *testing.T) {
 	}
 	want, err := os.ReadFile(historyDoc)
 	require.NoError(t, err)
-	assert.JSONEq(t, string(want), string(got), "run go test ./harness/cli -run TestLoadHistory -update-history")
+	assert.JSONEq(t, string(want), string(got), "run go test ./cli -run TestLoadHistory -update-history")
 
 	doc, err := loadHistory(historyDoc)
 	require.NoError(t, err)

@@ -19,7 +19,7 @@ import (
 // the runs under OUT/runs, as `meshbench gate` does.
 func TestGateReportLinksItsRuns(t *testing.T) {
 	dir := t.TempDir()
-	src := filepath.Join("..", "..", "reports", "testdata", "local")
+	src := filepath.Join("..", "reports", "testdata", "local")
 	rs, err := results.ReadAll(src)
 	require.NoError(t, err)
 	require.NotEmpty(t, rs)
@@ -27,7 +27,7 @@ func TestGateReportLinksItsRuns(t *testing.T) {
 		_, err := results.Write(filepath.Join(dir, "runs"), r)
 		require.NoError(t, err)
 	}
-	cmp, err := results.ReadComparison(filepath.Join("..", "..", "reports", "testdata", "synthetic", "comparison.json"))
+	cmp, err := results.ReadComparison(filepath.Join("..", "reports", "testdata", "synthetic", "comparison.json"))
 	require.NoError(t, err)
 
 	var out bytes.Buffer

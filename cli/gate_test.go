@@ -119,7 +119,7 @@ func TestHistoryCommands(t *testing.T) {
 }
 
 func TestGateUsageErrors(t *testing.T) {
-	code, _, errOut := runCLI("gate", "-f", filepath.Join("..", "..", "scenarios", "synthetic", "gate.yaml"))
+	code, _, errOut := runCLI("gate", "-f", filepath.Join("..", "scenarios", "synthetic", "gate.yaml"))
 	assert.Equal(t, 3, code)
 	assert.Contains(t, errOut, "--base")
 	code, _, _ = runCLI("gate", "-f", "missing.yaml", "--base", "HEAD", "--candidate", "HEAD")

@@ -142,9 +142,9 @@ func TestVersion(t *testing.T) {
 		assert.Equal(t, 0, code, errOut)
 		assert.Equal(t, "meshbench "+Version+"\n", out, args)
 	}
-	mk, err := os.ReadFile("../../Makefile")
+	mk, err := os.ReadFile("../Makefile")
 	require.NoError(t, err)
-	assert.Contains(t, string(mk), "-X github.com/meshbench/meshbench/harness/cli.Version=",
+	assert.Contains(t, string(mk), "-X github.com/meshbench/meshbench/cli.Version=",
 		"the Makefile stamps the variable --version prints")
 }
 
@@ -167,7 +167,7 @@ func TestUsageErrors(t *testing.T) {
 		{"extra argument", []string{"version", "now"}, `unknown command "now" for "meshbench version"`, "meshbench version"},
 		{"unknown command", []string{"rnu"}, `unknown command "rnu" for "meshbench" (did you mean run?)`, "meshbench"},
 		{"unknown subcommand", []string{"baseline", "lst"}, `unknown command "lst" for "meshbench baseline" (did you mean list?)`, "meshbench baseline"},
-		{"usage error from a command", []string{"gate", "-f", "../../scenarios/synthetic/gate.yaml"}, "give the base as exactly one of", "meshbench gate"},
+		{"usage error from a command", []string{"gate", "-f", "../scenarios/synthetic/gate.yaml"}, "give the base as exactly one of", "meshbench gate"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -201,7 +201,7 @@ func TestCommandGroupWithoutSubcommandShowsHelp(t *testing.T) {
 // TestREADMEExamples: every meshbench line of README.md parses (a real
 // command, its flags and arguments), and every command has one.
 func TestREADMEExamples(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../README.md")
 	require.NoError(t, err)
 	root := NewRoot(Streams{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}})
 	shown := map[string]bool{}
