@@ -170,7 +170,7 @@ func failedCriteria(r *results.Resilience) string {
 func printResilience(e *env, name string, rs []*results.Result) {
 	fmt.Fprintf(e.streams.Out, "\n%s: %d runs\n", name, len(rs))
 	tw := tabwriter.NewWriter(e.streams.Out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "lane\trep\trequests\terrors before/during/after\tp99 ms before/during/after\trecovery s\tverdict\t")
+	fmt.Fprintln(tw, "lane\trep\trequests\terrors before/during/after\tp99 ms before/during/after\trecovery s (errors)\tverdict\t")
 	for _, r := range rs {
 		z := r.Resilience
 		if z == nil {
@@ -179,12 +179,24 @@ func printResilience(e *env, name string, rs []*results.Result) {
 			continue
 		}
 		rec := "never"
-		if z.RecoveryS != nil {
+		if z.Before.Requests == 0 {
+			rec = "-" // a fault for the whole run: nothing to recover to
+		} else if z.RecoveryS != nil {
 			rec = fmt.Sprintf("%.2f", *z.RecoveryS)
+		}
+		if z.Before.Requests > 0 {
+			er := "never"
+			if z.ErrorRecoveryS != nil {
+				er = fmt.Sprintf("%.2f", *z.ErrorRecoveryS)
+			}
+			rec += " (" + er + ")"
 		}
 		verdict := "PASS"
 		if !z.Passed {
 			verdict = "FAIL: " + failedCriteria(z)
+		}
+		if !r.Valid {
+			verdict += " [invalid: " + strings.Join(r.InvalidReasons, "; ") + "]"
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d/%d/%d\t%.2f/%.2f/%.2f\t%s\t%s\t\n", r.LaneLabel(), r.Repetition, r.Requests,
 			z.Before.Errors, z.During.Errors, z.After.Errors, z.Before.P99Ms, z.During.P99Ms, z.After.P99Ms, rec, verdict)

@@ -11,9 +11,12 @@ import (
 )
 
 // Analyze reads a run's timeline against its applied faults: the phases
-// before, during and after the faults, and the time to recover. A bucket
-// is before when it ends by the first fault's start, after when it starts
-// at or after the last fault's end, during otherwise. A phase's p99 is the
+// before, during and after the faults, and the time to recover. Buckets
+// hold requests by when they started, so the bucket just before the first
+// fault holds requests still in flight when it struck: it counts as
+// during. A bucket is before when it ends one bucket width before the first
+// fault's start, after when it starts at or after the last fault's end,
+// during otherwise. A phase's p99 is the
 // highest p99 of its buckets (the load client keeps exact percentiles per
 // bucket, not per phase), its p50 the median of its buckets' p50s.
 func Analyze(spec Spec, buckets []results.TimeBucket, faults []results.FaultEvent) *results.Resilience {
@@ -29,7 +32,7 @@ func Analyze(spec Spec, buckets []results.TimeBucket, faults []results.FaultEven
 	var before, during, after []results.TimeBucket
 	for _, b := range buckets {
 		switch {
-		case b.StartS+w <= t1+1e-9:
+		case b.StartS+2*w <= t1+1e-9:
 			before = append(before, b)
 		case b.StartS >= t2-1e-9:
 			after = append(after, b)
@@ -40,22 +43,24 @@ func Analyze(spec Spec, buckets []results.TimeBucket, faults []results.FaultEven
 	r.Before, r.During, r.After = phase(before), phase(during), phase(after)
 	if len(before) > 0 && t2 > t1 {
 		bound := spec.RecoveryP99Factor*r.Before.P99Ms + float64(spec.RecoveryP99Floor.Duration)/1e6
-		r.RecoveryS = recovery(buckets, w, t2, bound)
+		r.RecoveryS = recovery(buckets, w, t2, bound, true)
+		r.ErrorRecoveryS = recovery(buckets, w, t2, math.Inf(1), false)
 	}
 	return r
 }
 
 // recovery is the time from t2 until the first bucket (among those that
-// end after t2) from which every bucket has requests, no errors and a p99
-// within bound; nil when there is none.
-func recovery(buckets []results.TimeBucket, w, t2, bound float64) *float64 {
+// end after t2) from which every bucket has no errors and a p99 within
+// bound, and, when needRequests, requests at all (an empty bucket is a
+// stall); nil when there is none.
+func recovery(buckets []results.TimeBucket, w, t2, bound float64, needRequests bool) *float64 {
 	first := -1
 	for i := len(buckets) - 1; i >= 0; i-- {
 		b := buckets[i]
 		if b.StartS+w <= t2+1e-9 {
 			break
 		}
-		if b.Requests == 0 || b.Errors > 0 || b.P99Ms > bound {
+		if (needRequests && b.Requests == 0) || b.Errors > 0 || b.P99Ms > bound {
 			break
 		}
 		first = i
@@ -122,9 +127,25 @@ func Check(spec Spec, r *results.Resilience, total int64, errorsByCause map[stri
 			add("max_recovery", limit, *r.RecoveryS, *r.RecoveryS <= limit, "seconds from the last fault's end")
 		}
 	}
+	if c.MaxErrorRecovery != nil {
+		limit := c.MaxErrorRecovery.Seconds()
+		if r.ErrorRecoveryS == nil {
+			add("max_error_recovery", limit, math.Inf(1), false, "errors never stopped before the run ended")
+		} else {
+			add("max_error_recovery", limit, *r.ErrorRecoveryS, *r.ErrorRecoveryS <= limit, "seconds from the last fault's end until no more errors")
+		}
+	}
 	if c.MaxP99During != nil {
 		limit := float64(c.MaxP99During.Duration) / 1e6
 		add("max_p99_during", limit, r.During.P99Ms, r.During.P99Ms <= limit, "ms, highest p99 of a bucket during the faults")
+	}
+	if c.MaxP99RatioDuring != nil {
+		ratio := math.Inf(1)
+		if r.Before.P99Ms > 0 {
+			ratio = r.During.P99Ms / r.Before.P99Ms
+		}
+		add("max_p99_ratio_during", *c.MaxP99RatioDuring, ratio, ratio <= *c.MaxP99RatioDuring,
+			fmt.Sprintf("p99 %.2f ms during / %.2f ms before (highest bucket p99 of each phase)", r.During.P99Ms, r.Before.P99Ms))
 	}
 	if len(c.AllowedCauses) > 0 {
 		var other int64

@@ -41,12 +41,13 @@ func TestAnalyzeAndCheck(t *testing.T) {
 		{"recovers at once", []float64{1, 1, 9, 9, 1, 1, 1}, []int64{0, 0, 100, 100, 0, 0, 0}, ptr(0.0), true, 200, 0},
 		{"slow p99 after the fault", []float64{1, 1, 9, 9, 9, 1, 1}, []int64{0, 0, 100, 100, 0, 0, 0}, ptr(1.0), true, 200, 0},
 		{"errors go on", []float64{1, 1, 9, 9, 1, 1, 1}, []int64{0, 0, 100, 100, 50, 0, 0}, ptr(1.0), false, 200, 50.0 / 300},
+		{"in flight at the fault", []float64{1, 1, 9, 9, 1, 1, 1}, []int64{0, 3, 100, 100, 0, 0, 0}, ptr(0.0), true, 203, 0},
 		{"never recovers", []float64{1, 1, 9, 9, 1, 1, 9}, []int64{0, 0, 0, 0, 0, 0, 0}, nil, false, 0, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := Analyze(spec, timeline(tc.p99, tc.errs), fault)
-			assert.Equal(t, int64(200), r.Before.Requests)
+			assert.Equal(t, int64(100), r.Before.Requests, "the bucket just before the fault counts as during")
 			assert.Equal(t, tc.during, r.During.Errors)
 			assert.InDelta(t, tc.afterRate, r.After.ErrorRate, 1e-9)
 			if tc.recovery == nil {
@@ -54,6 +55,10 @@ func TestAnalyzeAndCheck(t *testing.T) {
 			} else {
 				require.NotNil(t, r.RecoveryS)
 				assert.InDelta(t, *tc.recovery, *r.RecoveryS, 1e-9)
+			}
+			if tc.name == "slow p99 after the fault" {
+				require.NotNil(t, r.ErrorRecoveryS)
+				assert.Zero(t, *r.ErrorRecoveryS, "errors stopped at once; only latency lagged")
 			}
 			Check(spec, r, 700, nil)
 			assert.Equal(t, tc.passed, r.Passed, "%+v", r.Criteria)
@@ -90,4 +95,16 @@ func TestAllowedCausesAndRSS(t *testing.T) {
 	assert.False(t, r.Passed)
 	assert.False(t, r.Criteria[0].Held, "a socket error is not a 503")
 	assert.False(t, r.Criteria[1].Held, "60 MiB > 50 MiB")
+}
+
+func TestP99RatioDuring(t *testing.T) {
+	spec := Spec{Criteria: Criteria{MaxP99RatioDuring: ptr(3.0)}}
+	for _, tc := range []struct {
+		before, during float64
+		held           bool
+	}{{2, 5.9, true}, {2, 6.1, false}, {0, 1, false}} {
+		r := &results.Resilience{Before: results.PhaseStats{P99Ms: tc.before}, During: results.PhaseStats{P99Ms: tc.during}}
+		Check(spec, r, 100, nil)
+		assert.Equal(t, tc.held, r.Passed, "%+v", tc)
+	}
 }

@@ -57,8 +57,15 @@ type Criteria struct {
 	MaxErrorRateAfter *float64 `yaml:"max_error_rate_after"`
 	// MaxRecovery bounds the time to recover after the last fault ended.
 	MaxRecovery *Duration `yaml:"max_recovery"`
+	// MaxErrorRecovery bounds the time until requests stop failing after
+	// the last fault ended, whatever their latency.
+	MaxErrorRecovery *Duration `yaml:"max_error_recovery"`
 	// MaxP99During bounds the p99 of the requests during the faults.
 	MaxP99During *Duration `yaml:"max_p99_during"`
+	// MaxP99RatioDuring bounds the p99 during the faults as a multiple of
+	// the p99 before them: on a shared machine whose absolute latency
+	// swings with its neighbours, the ratio is what a fault changes.
+	MaxP99RatioDuring *float64 `yaml:"max_p99_ratio_during"`
 	// AllowedCauses: every error must have one of these causes (an HTTP
 	// status such as "503", or "socket").
 	AllowedCauses []string `yaml:"allowed_causes"`
@@ -181,6 +188,9 @@ func (s *Spec) Validate(duration time.Duration) error {
 	c := s.Criteria
 	if c.MaxErrorRateAfter != nil && (*c.MaxErrorRateAfter < 0 || *c.MaxErrorRateAfter > 1) {
 		bad("criteria.max_error_rate_after", "%g is outside 0..1 (a fraction: 0.01 = 1%%)", *c.MaxErrorRateAfter)
+	}
+	if c.MaxP99RatioDuring != nil && *c.MaxP99RatioDuring < 1 {
+		bad("criteria.max_p99_ratio_during", "%g must be >= 1 (a multiple of the before-fault p99)", *c.MaxP99RatioDuring)
 	}
 	if c.AbortRateZ != nil && *c.AbortRateZ <= 0 {
 		bad("criteria.abort_rate_z", "%g must be > 0", *c.AbortRateZ)

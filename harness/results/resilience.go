@@ -33,6 +33,9 @@ type Resilience struct {
 	// within the recovery bound of the before-fault p99; nil when the run
 	// never recovered.
 	RecoveryS *float64 `json:"recovery_s,omitempty"`
+	// ErrorRecoveryS is the same with errors alone (no latency bound): when
+	// the data path answered every request again, whatever its latency.
+	ErrorRecoveryS *float64 `json:"error_recovery_s,omitempty"`
 	// Injected is what a fault-injection scenario measured against what the
 	// mesh was configured with; nil otherwise.
 	Injected *InjectedRate `json:"injected,omitempty"`
