@@ -28,8 +28,13 @@ type Config struct {
 	Image string
 	// InboundPort the sidecar serves inbound traffic on (default 15006).
 	InboundPort int32
-	// AdminPort of the sidecar's admin server: /ready, /metrics (default 15000).
+	// AdminPort of the sidecar's admin server (/ready, /metrics,
+	// /config_dump, /debug/pprof/; default 15000), bound to 127.0.0.1: only
+	// the pod itself (and kubectl port-forward) reaches it.
 	AdminPort int32
+	// HealthPort of the sidecar's health listener (default 15021), bound to
+	// 0.0.0.0 for the kubelet's readiness probe; it serves /ready only.
+	HealthPort int32
 	// ControlPlane, when set, is the xDS address passed with ControlPlaneFlag.
 	ControlPlane     string
 	ControlPlaneFlag string // default --xds
@@ -53,6 +58,9 @@ func (c *Config) Normalize() error {
 	}
 	if c.AdminPort == 0 {
 		c.AdminPort = 15000
+	}
+	if c.HealthPort == 0 {
+		c.HealthPort = 15021
 	}
 	if c.ControlPlaneFlag == "" {
 		c.ControlPlaneFlag = "--xds"
@@ -80,7 +88,7 @@ func Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) (bool, error
 	if err := cfg.Normalize(); err != nil {
 		return false, err
 	}
-	args := []string{"--admin", fmt.Sprintf("0.0.0.0:%d", cfg.AdminPort)}
+	args := []string{"--admin", fmt.Sprintf("127.0.0.1:%d", cfg.AdminPort), "--health", fmt.Sprintf("0.0.0.0:%d", cfg.HealthPort)}
 	role := "sidecar"
 	var ports []corev1.ContainerPort
 	if app := meta.Annotations[AnnotationAppPort]; app != "" {
@@ -117,7 +125,7 @@ func Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) (bool, error
 	}
 	args = append(args, cfg.Args...)
 	meta.Annotations[AnnotationRole] = role
-	ports = append(ports, corev1.ContainerPort{Name: "mesh-admin", ContainerPort: cfg.AdminPort})
+	ports = append(ports, corev1.ContainerPort{Name: "mesh-health", ContainerPort: cfg.HealthPort})
 	c := corev1.Container{
 		Name:            ContainerName,
 		Image:           cfg.Image,
@@ -127,7 +135,7 @@ func Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) (bool, error
 		Resources:       cfg.Resources,
 		ReadinessProbe: &corev1.Probe{
 			ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-				Path: "/ready", Port: intstr.FromInt32(cfg.AdminPort),
+				Path: "/ready", Port: intstr.FromInt32(cfg.HealthPort),
 			}},
 			PeriodSeconds: 1,
 		},

@@ -27,13 +27,13 @@ func TestPod(t *testing.T) {
 		{name: "not annotated", ann: map[string]string{}},
 		{
 			name: "inbound", ann: map[string]string{AnnotationInject: "true", AnnotationAppPort: "8080"}, wantOK: true,
-			wantArgs:   []string{"--id", "server-proxy", "--admin", "0.0.0.0:15000", "--inbound", "0.0.0.0:15006=127.0.0.1:8080", "--x=1"},
+			wantArgs:   []string{"--id", "server-proxy", "--admin", "127.0.0.1:15000", "--health", "0.0.0.0:15021", "--inbound", "0.0.0.0:15006=127.0.0.1:8080", "--x=1"},
 			wantRole:   "server-proxy",
 			wantInPort: "15006",
 		},
 		{
 			name: "outbound, two upstreams", ann: map[string]string{AnnotationInject: "true", AnnotationOutbound: "15001=app:8080, 15002=db:5432"}, wantOK: true,
-			wantArgs: []string{"--id", "client-proxy", "--admin", "0.0.0.0:15000", "--outbound", "127.0.0.1:15001=app:8080", "--outbound", "127.0.0.1:15002=db:5432", "--x=1"},
+			wantArgs: []string{"--id", "client-proxy", "--admin", "127.0.0.1:15000", "--health", "0.0.0.0:15021", "--outbound", "127.0.0.1:15001=app:8080", "--outbound", "127.0.0.1:15002=db:5432", "--x=1"},
 			wantRole: "client-proxy",
 		},
 		{name: "bad app port", ann: map[string]string{AnnotationInject: "true", AnnotationAppPort: "http"}, wantErr: AnnotationAppPort},
@@ -59,6 +59,15 @@ func TestPod(t *testing.T) {
 			c := spec.Containers[1]
 			assert.Equal(t, ContainerName, c.Name)
 			assert.Equal(t, tt.wantArgs, c.Args)
+			// Admin (pprof, config_dump, metrics) stays on loopback; the probe
+			// and the only declared admin-side port are the health listener's.
+			require.NotNil(t, c.ReadinessProbe)
+			assert.Equal(t, "/ready", c.ReadinessProbe.HTTPGet.Path)
+			assert.Equal(t, intstr.FromInt32(15021), c.ReadinessProbe.HTTPGet.Port)
+			assert.Contains(t, c.Ports, corev1.ContainerPort{Name: "mesh-health", ContainerPort: 15021})
+			for _, p := range c.Ports {
+				assert.NotEqual(t, int32(15000), p.ContainerPort, "admin port declared on the pod")
+			}
 			assert.Equal(t, corev1.PullIfNotPresent, c.ImagePullPolicy)
 			assert.Equal(t, []corev1.EnvVar{{Name: "GOMAXPROCS", Value: "2"}}, c.Env)
 			assert.Equal(t, tt.wantRole, meta.Annotations[AnnotationRole])

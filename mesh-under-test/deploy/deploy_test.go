@@ -16,3 +16,16 @@ func TestMeshcontrol(t *testing.T) {
 	_, err = Meshcontrol("", "x")
 	assert.Error(t, err)
 }
+
+// TestMeshcontrolAdminOnLoopback: the manifest keeps admin (metrics, pprof)
+// on 127.0.0.1 and points the readiness probe at the /ready-only health
+// listener on the pod IP.
+func TestMeshcontrolAdminOnLoopback(t *testing.T) {
+	out, err := Meshcontrol("ns1", "img:1")
+	require.NoError(t, err)
+	assert.Contains(t, out, "--admin=127.0.0.1:15014")
+	assert.Contains(t, out, "--health=0.0.0.0:15021")
+	assert.Contains(t, out, "httpGet: {path: /ready, port: 15021}")
+	assert.NotContains(t, out, "--admin=0.0.0.0")
+	assert.NotContains(t, out, "containerPort: 15014")
+}

@@ -24,6 +24,7 @@ import (
 type flags struct {
 	maxConns                  int
 	id, adminAddr, configFile string
+	healthAddr                string
 	outbound, inbound         []config.Mapping
 	workers                   int
 	tls                       config.StaticTLS
@@ -43,6 +44,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	}
 	fs.StringVar(&f.id, "id", "meshproxy", "proxy name (source label of outbound metrics)")
 	fs.StringVar(&f.adminAddr, "admin", "127.0.0.1:15000", "admin listen address (/ready /metrics /config_dump /debug/pprof/)")
+	fs.StringVar(&f.healthAddr, "health", "", "health listen address serving only /ready, for a kubelet probe on the pod IP while --admin stays on loopback (default off)")
 	fs.StringVar(&f.configFile, "config", "", "Envoy-style static_resources YAML/JSON file")
 	mapping := func(dst *[]config.Mapping) func(string) error {
 		return func(s string) error {
@@ -143,6 +145,17 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	adminSrv := &http.Server{Handler: admin.Handler(p, metrics.Registry), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = adminSrv.Serve(adminLn) }()
+	defer adminSrv.Close()
+	if f.healthAddr != "" {
+		healthLn, err := net.Listen("tcp", f.healthAddr)
+		if err != nil {
+			return fmt.Errorf("--health listener: %w", err)
+		}
+		healthSrv := &http.Server{Handler: admin.HealthHandler(p), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = healthSrv.Serve(healthLn) }()
+		defer healthSrv.Close()
+		log.Info("health listener", "addr", healthLn.Addr().String())
+	}
 	log.Info("meshproxy starting", "admin", adminLn.Addr().String(), "gomaxprocs", runtime.GOMAXPROCS(0))
 
 	srcCtx, cancelSrc := context.WithCancel(ctx)

@@ -98,3 +98,39 @@ func TestRunRejectsBadInvocations(t *testing.T) {
 		})
 	}
 }
+
+// TestHealthListenerServesOnlyReady: --health is what the injector exposes
+// on the pod IP; it must answer the probe and nothing the admin port has.
+func TestHealthListenerServesOnlyReady(t *testing.T) {
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	defer app.Close()
+	adminAddr, healthAddr, listen := freeAddr(t), freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []string{"--admin", adminAddr, "--health", healthAddr,
+			"--outbound", listen + "=" + app.Listener.Addr().String()}, io.Discard, io.Discard)
+	}()
+	get := func(url string) int {
+		resp, err := http.Get(url)
+		if err != nil {
+			return 0
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Eventually(t, func() bool { return get("http://"+healthAddr+"/ready") == 200 }, 10*time.Second, 10*time.Millisecond)
+	for _, path := range []string{"/config_dump", "/debug/pprof/", "/debug/pprof/profile", "/metrics", "/"} {
+		assert.Equal(t, http.StatusNotFound, get("http://"+healthAddr+path), path)
+		if path != "/" {
+			assert.Equal(t, http.StatusOK, get("http://"+adminAddr+path+"?seconds=1"), "admin "+path)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err)
+	case <-time.After(15 * time.Second):
+		t.Fatal("no graceful exit")
+	}
+}

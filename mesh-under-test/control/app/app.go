@@ -33,6 +33,9 @@ type Config struct {
 	MeshFile string // mesh file (services, proxies, policy)
 	Listen   string // gRPC: ADS and CA
 	Admin    string // HTTP: /ready, /metrics, /debug/pprof
+	// Health, when set, is an HTTP address serving /ready only: the
+	// kubelet's probe on the pod IP while Admin stays on loopback.
+	Health string
 	// Kube, when set, adds the Kubernetes registry and authenticates CA
 	// callers with TokenReview (in addition to the bootstrap token).
 	Kube           kubernetes.Interface
@@ -55,6 +58,7 @@ type Instance struct {
 	CA         *ca.CA
 
 	grpcLis, adminLis net.Listener
+	healthLis         net.Listener // nil without Config.Health
 	cancel            context.CancelFunc
 	done              chan struct{}
 	mu                sync.Mutex
@@ -64,6 +68,14 @@ type Instance struct {
 // Addr is the gRPC address; AdminAddr the admin HTTP address.
 func (i *Instance) Addr() string      { return i.grpcLis.Addr().String() }
 func (i *Instance) AdminAddr() string { return i.adminLis.Addr().String() }
+
+// HealthAddr is the --health address ("" when off).
+func (i *Instance) HealthAddr() string {
+	if i.healthLis == nil {
+		return ""
+	}
+	return i.healthLis.Addr().String()
+}
 
 // Stop shuts the instance down and waits for it; it returns the first
 // error the instance failed with, if any.
@@ -146,6 +158,15 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	srv.Register(g)
 	(&ca.Service{CA: authority, Auth: auth, Log: cfg.Logger, Metrics: m}).Register(g)
 	admin := &http.Server{Handler: adminMux(ctl, reg), ReadHeaderTimeout: 5 * time.Second}
+	health := &http.Server{Handler: healthMux(ctl), ReadHeaderTimeout: 5 * time.Second}
+	if cfg.Health != "" {
+		if inst.healthLis, err = net.Listen("tcp", cfg.Health); err != nil {
+			inst.adminLis.Close()
+			inst.grpcLis.Close()
+			cancel()
+			return nil, fmt.Errorf("meshcontrol: --health listen %s: %w", cfg.Health, err)
+		}
+	}
 
 	var wg sync.WaitGroup
 	fail := func(err error) {
@@ -166,12 +187,17 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	}()
 	go func() { defer wg.Done(); fail(g.Serve(inst.grpcLis)) }()
 	go func() { defer wg.Done(); fail(admin.Serve(inst.adminLis)) }()
+	if inst.healthLis != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); fail(health.Serve(inst.healthLis)) }()
+	}
 	go func() {
 		<-ctx.Done()
 		g.Stop()
 		sctx, c := context.WithTimeout(context.Background(), 2*time.Second)
 		defer c()
 		admin.Shutdown(sctx)
+		health.Shutdown(sctx)
 	}()
 	go func() { wg.Wait(); close(inst.done) }()
 	select {
@@ -189,15 +215,26 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	return inst, nil
 }
 
-func adminMux(ctl *control.Controller, reg *prometheus.Registry) *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/ready", func(w http.ResponseWriter, _ *http.Request) {
+func ready(ctl *control.Controller) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
 		if !ctl.Ready() {
 			http.Error(w, "not ready", http.StatusServiceUnavailable)
 			return
 		}
 		fmt.Fprintln(w, "ready")
-	})
+	}
+}
+
+// healthMux serves /ready and nothing else (404 elsewhere).
+func healthMux(ctl *control.Controller) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ready", ready(ctl))
+	return mux
+}
+
+func adminMux(ctl *control.Controller, reg *prometheus.Registry) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ready", ready(ctl))
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)

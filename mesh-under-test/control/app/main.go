@@ -74,6 +74,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.MeshFile, "mesh", "", "mesh file (services, proxies, policy); watched for changes")
 	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:15010", "gRPC address for ADS and the CA")
 	fs.StringVar(&cfg.Admin, "admin", "127.0.0.1:15014", "admin HTTP address (/ready, /metrics, /debug/pprof)")
+	fs.StringVar(&cfg.Health, "health", "", "HTTP address serving only /ready, for a kubelet probe on the pod IP while --admin stays on loopback (default off)")
 	fs.StringVar(&cfg.BootstrapToken, "bootstrap-token", os.Getenv("MESH_BOOTSTRAP_TOKEN"), "bootstrap token proxies present to the CA (default $MESH_BOOTSTRAP_TOKEN)")
 	fs.DurationVar(&cfg.CertTTL, "cert-ttl", time.Hour, "maximum workload certificate lifetime")
 	fs.DurationVar(&cfg.Debounce, "debounce", 5*time.Millisecond, "quiet period before a change is translated")

@@ -19,16 +19,30 @@ type Source interface {
 	Resources() (xdsconfig.Resources, bool)
 }
 
-// Handler returns the admin mux.
-func Handler(src Source, reg *prometheus.Registry) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /ready", func(w http.ResponseWriter, _ *http.Request) {
+// ready answers 200 once src is ready, 503 before.
+func ready(src Source) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
 		if !src.Ready() {
 			http.Error(w, "not ready\n", http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write([]byte("ready\n"))
-	})
+	}
+}
+
+// HealthHandler serves /ready and nothing else (404 for every other
+// path). It is what --health exposes on the pod IP for the kubelet's probe,
+// so that config_dump, pprof and metrics stay on the loopback admin port.
+func HealthHandler(src Source) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ready", ready(src))
+	return mux
+}
+
+// Handler returns the admin mux.
+func Handler(src Source, reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /ready", ready(src))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /config_dump", func(w http.ResponseWriter, _ *http.Request) {
 		r, ok := src.Resources()
