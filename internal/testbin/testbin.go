@@ -84,6 +84,19 @@ func ModuleRoot() (string, error) {
 	return filepath.Dir(mod), nil
 }
 
+// MainBuilt is Main for packages whose every test runs the binaries: it
+// builds them before the first test (a failed build exits 1 with the
+// compiler's output), stores their directory in *dir, then runs the tests.
+func MainBuilt(m *testing.M, dir *string) {
+	plain.once.Do(func() { plain.dir, plain.err = build(plain.env) })
+	if plain.err != nil {
+		fmt.Fprintln(os.Stderr, "build the project's binaries:", plain.err)
+		os.Exit(1)
+	}
+	*dir = plain.dir
+	Main(m)
+}
+
 // Main runs the package's tests and then removes what Dir and StaticDir built.
 func Main(m *testing.M) {
 	code := m.Run()

@@ -1,32 +1,13 @@
 package e2e
 
 import (
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"github.com/meshbench/meshbench/internal/testbin"
 )
 
-// binDir holds meshproxy and meshcontrol, built once for this test binary
-// (never inside a test's deadline).
+// binDir holds meshproxy and meshcontrol (and meshbench), built once for this
+// test binary before the first test (never inside a test's deadline).
 var binDir string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "mesh-e2e-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binDir = dir
-	cmd := exec.Command("go", "build", "-o", dir+"/", "./cmd/meshproxy", "./cmd/meshcontrol")
-	cmd.Dir = filepath.Join("..")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build meshproxy and meshcontrol:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testbin.MainBuilt(m, &binDir) }
