@@ -15,14 +15,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshbench/meshbench/harness/httpsrv"
-	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid/tlsidtest"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid/localca"
 )
 
 // certs writes a CA and one workload certificate (DNS SAN localhost) and
 // returns the mTLS options of both sidecar positions.
 func certs(t *testing.T) (client, server Options) {
 	t.Helper()
-	ca, err := tlsidtest.NewCA()
+	ca, err := localca.New(24 * time.Hour)
 	require.NoError(t, err)
 	c, k, err := ca.Issue("spiffe://cluster.local/ns/meshbench/sa/proxy", time.Hour)
 	require.NoError(t, err)

@@ -1,6 +1,8 @@
 package local
 
 import (
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid/localca"
+
 	"errors"
 	"fmt"
 	"os"
@@ -37,7 +39,7 @@ func (t *topology) mtls() (*mtlsSet, error) {
 	if err := os.MkdirAll(d, 0o700); err != nil {
 		return nil, fmt.Errorf("mtls dir: %w", err)
 	}
-	ca, err := newLaneCA(48 * time.Hour)
+	ca, err := localca.New(48 * time.Hour)
 	if err != nil {
 		return nil, fmt.Errorf("mtls CA: %w", err)
 	}
@@ -45,7 +47,7 @@ func (t *topology) mtls() (*mtlsSet, error) {
 		pair certPair
 		sa   string
 	}{{m.Client, "client-proxy"}, {m.Server, "server-proxy"}} {
-		c, k, err := ca.issue("spiffe://cluster.local/ns/meshbench/sa/"+p.sa, 24*time.Hour)
+		c, k, err := ca.Issue("spiffe://cluster.local/ns/meshbench/sa/"+p.sa, 24*time.Hour)
 		if err != nil {
 			return nil, fmt.Errorf("mtls issue %s: %w", p.sa, err)
 		}
@@ -55,7 +57,7 @@ func (t *topology) mtls() (*mtlsSet, error) {
 			return nil, fmt.Errorf("mtls write: %w", err)
 		}
 	}
-	if err := os.WriteFile(m.CA, ca.pem, 0o600); err != nil { // last: its presence means complete
+	if err := os.WriteFile(m.CA, ca.PEM, 0o600); err != nil { // last: its presence means complete
 		return nil, fmt.Errorf("mtls write: %w", err)
 	}
 	return m, nil

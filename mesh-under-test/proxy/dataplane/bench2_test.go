@@ -16,7 +16,7 @@ import (
 	"golang.org/x/net/http2/h2c"
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
-	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid/tlsidtest"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid/localca"
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
 
@@ -24,7 +24,7 @@ import (
 // mTLS between them: client -> outbound proxy =mTLS=> inbound proxy -> app.
 func BenchmarkH1RoundTripMTLS(b *testing.B) {
 	up := rawUpstream(b, 1024)
-	ca, err := tlsidtest.NewCA()
+	ca, err := localca.New(24 * time.Hour)
 	require.NoError(b, err)
 	dir := b.TempDir()
 	cf := writeCerts(b, ca, dir, clientID)

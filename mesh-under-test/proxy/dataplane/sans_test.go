@@ -17,7 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
-	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid/tlsidtest"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid/localca"
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
 
@@ -26,7 +26,7 @@ import (
 // clients presenting one of them, though every certificate here comes
 // from the same trusted CA.
 func TestInboundSubjectAltNamesEnforced(t *testing.T) {
-	ca, err := tlsidtest.NewCA()
+	ca, err := localca.New(24 * time.Hour)
 	require.NoError(t, err)
 	app, _ := echoServer(t)
 	sc, sk, err := ca.Issue(serverID, time.Hour)

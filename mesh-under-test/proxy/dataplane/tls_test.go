@@ -27,7 +27,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
-	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid/tlsidtest"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid/localca"
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
 
@@ -38,7 +38,7 @@ const (
 
 type certFiles struct{ cert, key, ca string }
 
-func writeCerts(t testing.TB, ca *tlsidtest.CA, dir, id string) certFiles {
+func writeCerts(t testing.TB, ca *localca.CA, dir, id string) certFiles {
 	t.Helper()
 	c, k, err := ca.Issue(id, time.Hour)
 	require.NoError(t, err)
@@ -74,13 +74,13 @@ func runStatic(t *testing.T, load func() (xdsconfig.Resources, error)) *Proxy {
 // meshPair starts app <- server proxy (inbound, mTLS mode) <- client proxy
 // (outbound, originating mTLS) and returns the client proxy's and server
 // proxy's addresses.
-func meshPair(t *testing.T, mode string) (clientAddr, serverAddr string, ca *tlsidtest.CA, dir string) {
+func meshPair(t *testing.T, mode string) (clientAddr, serverAddr string, ca *localca.CA, dir string) {
 	app, _ := echoServer(t)
 	return meshPairTo(t, mode, app.Listener.Addr().String())
 }
 
-func meshPairTo(t *testing.T, mode, appAddr string) (clientAddr, serverAddr string, ca *tlsidtest.CA, dir string) {
-	ca, err := tlsidtest.NewCA()
+func meshPairTo(t *testing.T, mode, appAddr string) (clientAddr, serverAddr string, ca *localca.CA, dir string) {
+	ca, err := localca.New(24 * time.Hour)
 	require.NoError(t, err)
 	dir = t.TempDir()
 	cf := writeCerts(t, ca, dir, clientID)
@@ -173,7 +173,7 @@ func TestCertificateRotationWithoutDroppingRequests(t *testing.T) {
 // resources (SDS secrets, DownstreamTlsContext, RBAC filter) and calls it
 // with different client identities.
 func TestRBACBySpiffeIdentityPathAndMethod(t *testing.T) {
-	ca, err := tlsidtest.NewCA()
+	ca, err := localca.New(24 * time.Hour)
 	require.NoError(t, err)
 	app, _ := echoServer(t)
 	sc, sk, err := ca.Issue(serverID, time.Hour)

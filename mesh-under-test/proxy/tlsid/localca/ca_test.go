@@ -1,4 +1,4 @@
-package local
+package localca
 
 import (
 	"crypto/tls"
@@ -14,17 +14,17 @@ import (
 // TLS handshake on 127.0.0.1, each side verifying the other against the
 // CA and the name localhost, as the reference proxies do.
 func TestLaneCAMutualTLS(t *testing.T) {
-	ca, err := newLaneCA(time.Hour)
+	ca, err := New(time.Hour)
 	require.NoError(t, err)
 	pair := func(sa string) tls.Certificate {
-		c, k, err := ca.issue("spiffe://cluster.local/ns/meshbench/sa/"+sa, time.Hour)
+		c, k, err := ca.Issue("spiffe://cluster.local/ns/meshbench/sa/"+sa, time.Hour)
 		require.NoError(t, err)
 		cert, err := tls.X509KeyPair(c, k)
 		require.NoError(t, err)
 		return cert
 	}
 	roots := x509.NewCertPool()
-	require.True(t, roots.AppendCertsFromPEM(ca.pem))
+	require.True(t, roots.AppendCertsFromPEM(ca.PEM))
 
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{pair("server-proxy")},
 		ClientCAs: roots, ClientAuth: tls.RequireAndVerifyClientCert})

@@ -1,4 +1,4 @@
-package tlsidtest
+package localca
 
 import (
 	"crypto/ecdsa"
@@ -13,7 +13,8 @@ import (
 	"time"
 )
 
-// CA is a self-signed certificate authority.
+// CA is a throwaway self-signed certificate authority: ECDSA P-256, as
+// meshcontrol's CA issues. Not safe for concurrent Issue calls.
 type CA struct {
 	Cert   *x509.Certificate
 	Key    *ecdsa.PrivateKey
@@ -21,27 +22,30 @@ type CA struct {
 	serial int64
 }
 
-// NewCA creates a CA valid for a day.
-func NewCA() (*CA, error) {
+func New(ttl time.Duration) (*CA, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("ca key: %w", err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "meshbench test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "meshbench lane CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(ttl),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		return nil, fmt.Errorf("ca cert: %w", err)
 	}
-	cert, _ := x509.ParseCertificate(der)
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("ca cert: %w", err)
+	}
 	return &CA{Cert: cert, Key: key, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), serial: 1}, nil
 }
 
-// Issue returns PEM cert and key for a workload with the given SPIFFE ID,
-// usable as both client and server (DNS SAN localhost, IP 127.0.0.1).
+// Issue returns a PEM certificate and key for a workload with the given
+// SPIFFE ID, usable as client and server (DNS SAN localhost: the reference
+// proxies verify the peer's name).
 func (ca *CA) Issue(spiffeID string, ttl time.Duration) (certPEM, keyPEM []byte, err error) {
 	u, err := url.Parse(spiffeID)
 	if err != nil {
