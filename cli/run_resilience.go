@@ -82,6 +82,11 @@ func runResilience(ctx context.Context, e *env, f *runFlags, s *scenario.Scenari
 		}
 	}
 	printResilience(e, s.Name, all)
+	if !f.noReport && len(all) > 0 {
+		if err := renderReport(ctx, e, all, nil, f.out, s.Name); err != nil {
+			e.log.Warn("report not rendered", "err", err)
+		}
+	}
 	if errors.Is(ctx.Err(), context.Canceled) {
 		fmt.Fprintf(e.streams.Err, "interrupted: %d results kept in %s; every process stopped\n", len(all), f.out)
 		return &ExitError{Code: 130, Err: ctx.Err()}

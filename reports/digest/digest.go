@@ -26,6 +26,7 @@ type Digest struct {
 	Seeds        []int64
 	First, Last  time.Time
 	ControlPlane []*results.Result // runs that carry a control-plane record
+	Resilience   []*results.Result // runs that carry a resilience record (fault timeline)
 }
 
 // The groups and overheads are the aggregation's own.
@@ -72,6 +73,9 @@ func Build(rs []*results.Result) *Digest {
 			// A control-plane run measures convergence, not the data path:
 			// it has its own table and plot, and no latency to aggregate.
 			d.ControlPlane = append(d.ControlPlane, r)
+		}
+		if r.Resilience != nil {
+			d.Resilience = append(d.Resilience, r)
 		}
 	}
 	return d

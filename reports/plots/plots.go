@@ -62,6 +62,7 @@ var makers = []maker{
 	{"overhead-cpu", "Proxy CPU beside published figures", overheadCPU},
 	{"overhead-memory", "Proxy memory beside published figures", overheadMemory},
 	{"control-plane", "Control-plane convergence", controlPlane},
+	{"resilience", "Resilience timeline", resilienceTimeline},
 }
 
 // All draws every figure the data supports, in report order.
