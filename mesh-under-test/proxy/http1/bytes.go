@@ -172,15 +172,33 @@ func ValidTarget(method, t string) bool {
 	if t == "*" {
 		return method == "OPTIONS"
 	}
-	if len(t) == 0 || t[0] != '/' {
-		return false
-	}
+	return len(t) > 0 && t[0] == '/' && validTargetBytes([]byte(t))
+}
+
+// validTargetBytes: visible ASCII only, and in the path (before any '?')
+// every '%' starts a pct-encoded octet (RFC 3986 2.1), as net/http's URL
+// parser requires: a target one parser accepts and the next refuses is
+// where request handling diverges.
+func validTargetBytes(t []byte) bool {
+	query := false
 	for i := 0; i < len(t); i++ {
-		if t[i] <= ' ' || t[i] >= 0x7f {
+		c := t[i]
+		switch {
+		case c <= ' ' || c >= 0x7f:
 			return false
+		case c == '?':
+			query = true
+		case c == '%' && !query:
+			if i+2 >= len(t) || !isHex(t[i+1]) || !isHex(t[i+2]) {
+				return false
+			}
 		}
 	}
 	return true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // ValidHost: see ValidMethod.

@@ -84,6 +84,8 @@ func TestRequestRead(t *testing.T) {
 		{name: "bare CR", in: "GET / HTTP/1.1\r\nHost: h\r\nA: b\rc\r\n\r\n", wantErr: ErrMalformed},
 		{name: "control character in value", in: "GET / HTTP/1.1\r\nHost: h\r\nA: b\x01c\r\n\r\n", wantErr: ErrMalformed},
 		{name: "name not a token", in: "GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding\x0b: chunked\r\n\r\n", wantErr: ErrMalformed},
+		{name: "bad percent escape in path", in: "GET /a%zz HTTP/1.1\r\nHost: h\r\n\r\n", wantErr: ErrMalformed},
+		{name: "percent in query", in: "GET /a?q=100% HTTP/1.1\r\nHost: h\r\n\r\n"},
 		{name: "space in target", in: "GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", wantErr: ErrMalformed},
 		{name: "two hosts", in: "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", wantErr: ErrMalformed},
 		{name: "missing host", in: "GET / HTTP/1.1\r\n\r\n", wantErr: ErrMalformed},

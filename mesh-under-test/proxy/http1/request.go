@@ -74,10 +74,8 @@ func (r *Request) requestLine(line []byte) error {
 	if !isToken(r.Method) {
 		return fmt.Errorf("%w: method %q", ErrMalformed, r.Method)
 	}
-	for _, c := range r.Target {
-		if c <= ' ' || c >= 0x7f {
-			return fmt.Errorf("%w: byte 0x%02x in request-target", ErrMalformed, c)
-		}
+	if !validTargetBytes(r.Target) {
+		return fmt.Errorf("%w: request-target %q", ErrMalformed, r.Target)
 	}
 	switch {
 	case r.Target[0] == '/':
