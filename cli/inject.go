@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/meshbench/meshbench/harness/inject"
+	"github.com/meshbench/meshbench/mesh-under-test/control/ca/kubeauth"
 )
 
 // The kind/kube commands register themselves here rather than in root.go's
@@ -58,6 +59,7 @@ Other documents pass through unchanged.`,
 	fl.Int32Var(&cfg.AdminPort, "admin-port", 15000, "sidecar's admin port on 127.0.0.1 (/ready, /metrics, /config_dump, /debug/pprof/)")
 	fl.Int32Var(&cfg.HealthPort, "health-port", 15021, "sidecar's health port on 0.0.0.0, /ready only (the readiness probe)")
 	fl.StringVar(&controlPlane, "control-plane", "", "meshcontrol's xDS address, e.g. meshcontrol.meshbench-system:15010")
+	fl.StringVar(&cfg.TokenAudience, "ca-token-audience", kubeauth.DefaultAudience, "with --control-plane: the sidecar authenticates to meshcontrol's CA with a projected service-account token for this audience (meshcontrol's --token-audience; empty: none)")
 	fl.IntVar(&cfg.Workers, "workers", 0, "GOMAXPROCS of the sidecar (0: default)")
 	fl.StringArrayVar(&cfg.Args, "proxy-arg", nil, "extra meshproxy argument (repeatable)")
 	_ = cmd.MarkFlagRequired("image")

@@ -46,7 +46,21 @@ type Config struct {
 	Resources corev1.ResourceRequirements
 	// Env is added to the sidecar (e.g. MESH_BOOTSTRAP_TOKEN from a Secret).
 	Env []corev1.EnvVar
+	// TokenAudience, with ControlPlane, gives the sidecar a projected
+	// service-account token for this audience (meshcontrol's
+	// --token-audience, "meshcontrol" by default) and points
+	// --xds-token-file at it: the CA's TokenReview then grants the pod its
+	// own service account's identity, and the token is worthless to any
+	// other audience (the API server included).
+	TokenAudience string
 }
+
+// Where the projected CA token is mounted in the sidecar.
+const (
+	tokenVolume    = "meshbench-ca-token"
+	tokenMountPath = "/var/run/secrets/meshbench.io"
+	tokenFile      = tokenMountPath + "/token"
+)
 
 // Normalize fills defaults.
 func (c *Config) Normalize() error {
@@ -122,6 +136,9 @@ func Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) (bool, error
 	args = append([]string{"--id", role}, args...)
 	if cfg.ControlPlane != "" {
 		args = append(args, cfg.ControlPlaneFlag, cfg.ControlPlane)
+		if cfg.TokenAudience != "" {
+			args = append(args, "--xds-token-file", tokenFile)
+		}
 	}
 	args = append(args, cfg.Args...)
 	meta.Annotations[AnnotationRole] = role
@@ -144,6 +161,9 @@ func Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) (bool, error
 		c.Env = append(c.Env, corev1.EnvVar{Name: "GOMAXPROCS", Value: strconv.Itoa(cfg.Workers)})
 	}
 	c.Env = append(c.Env, cfg.Env...)
+	if cfg.ControlPlane != "" && cfg.TokenAudience != "" {
+		addProjectedToken(spec, &c, cfg.TokenAudience)
+	}
 	spec.Containers = append(spec.Containers, c)
 	return true, nil
 }
@@ -175,4 +195,17 @@ func Service(svc *corev1.Service, podLabels, podAnnotations map[string]string) b
 		}
 	}
 	return changed
+}
+
+// addProjectedToken mounts a service-account token minted for audience
+// into the sidecar. The kubelet rotates it before it expires; meshproxy
+// re-reads the file on every certificate request.
+func addProjectedToken(spec *corev1.PodSpec, c *corev1.Container, audience string) {
+	expiry := int64(3600)
+	spec.Volumes = append(spec.Volumes, corev1.Volume{Name: tokenVolume, VolumeSource: corev1.VolumeSource{
+		Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{{
+			ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Audience: audience, ExpirationSeconds: &expiry, Path: "token"},
+		}}},
+	}})
+	c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: tokenVolume, MountPath: tokenMountPath, ReadOnly: true})
 }

@@ -1,6 +1,7 @@
 package inject
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
+
+	"github.com/meshbench/meshbench/mesh-under-test/control/ca/kubeauth"
 )
 
 func TestPod(t *testing.T) {
@@ -149,4 +152,38 @@ func TestManifests(t *testing.T) {
 
 	_, err = Manifests([]byte("kind: Pod\nspec: {bogus: 1}\n"), Config{Image: "x"})
 	assert.Error(t, err, "unknown fields in a workload are an error, not silently dropped")
+}
+
+// TestPodProjectedTokenForCAAudience: with a token audience the sidecar
+// reads a projected service-account token minted for that audience (the one
+// meshcontrol's TokenReview requires), and nothing else changes without it.
+func TestPodProjectedTokenForCAAudience(t *testing.T) {
+	for _, tc := range []struct {
+		name, audience string
+		want           bool
+	}{{"audience set", kubeauth.DefaultAudience, true}, {"no audience", "", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			meta := metav1.ObjectMeta{Annotations: map[string]string{AnnotationInject: "true", AnnotationAppPort: "8080"}}
+			spec := corev1.PodSpec{Containers: []corev1.Container{{Name: "app"}}}
+			ok, err := Pod(&meta, &spec, Config{Image: "img", ControlPlane: "10.0.0.1:15010", TokenAudience: tc.audience})
+			require.NoError(t, err)
+			require.True(t, ok)
+			c := spec.Containers[1]
+			if !tc.want {
+				assert.Empty(t, spec.Volumes)
+				assert.NotContains(t, c.Args, "--xds-token-file")
+				return
+			}
+			require.Len(t, spec.Volumes, 1)
+			proj := spec.Volumes[0].Projected
+			require.NotNil(t, proj)
+			require.Len(t, proj.Sources, 1)
+			sat := proj.Sources[0].ServiceAccountToken
+			require.NotNil(t, sat)
+			assert.Equal(t, kubeauth.DefaultAudience, sat.Audience, "the audience meshcontrol's TokenReview requires")
+			require.Len(t, c.VolumeMounts, 1)
+			assert.Equal(t, spec.Volumes[0].Name, c.VolumeMounts[0].Name)
+			assert.Equal(t, c.VolumeMounts[0].MountPath+"/"+sat.Path, c.Args[slices.Index(c.Args, "--xds-token-file")+1])
+		})
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/ports"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 )
 
@@ -22,7 +23,7 @@ var meshSidecar = sidecar{setup: meshSetup, start: meshStart}
 // meshLane is where a topology's meshcontrol listens.
 type meshLane struct {
 	xds   string // meshcontrol's gRPC address; "" in static mode
-	token string // CA bootstrap token
+	token string // node token secret: meshcontrol derives per-node CA tokens from it
 }
 
 func meshSetup(ctx context.Context, t *topology, spec platform.Spec, sides []side) (*results.MeshFeatures, error) {
@@ -94,7 +95,9 @@ func startMeshcontrol(ctx context.Context, t *topology, mesh *meshconfig.Mesh) (
 		return nil, err
 	}
 	args := []string{"--mesh", path, "--listen", lane.xds, "--admin", admin, "--log-level", "warn"}
-	env := []string{"MESH_BOOTSTRAP_TOKEN=" + lane.token}
+	// meshcontrol gets the secret; each proxy only its own node's token
+	// (xdsArgs), which the CA honours for that node ID alone.
+	env := []string{"MESH_NODE_TOKEN_SECRET=" + lane.token}
 	if _, err := t.run(ctx, "meshcontrol", results.RoleControlPlane, t.p.bins.Meshcontrol, args, env, "http://"+admin+"/ready"); err != nil {
 		return nil, fmt.Errorf("meshcontrol: %w", err)
 	}
@@ -102,10 +105,10 @@ func startMeshcontrol(ctx context.Context, t *topology, mesh *meshconfig.Mesh) (
 }
 
 // xdsArgs points a meshproxy at the topology's meshcontrol.
-func (l *meshLane) xdsArgs(mtls bool) (args, env []string) {
+func (l *meshLane) xdsArgs(mtls bool, nodeID string) (args, env []string) {
 	args = []string{"--xds", l.xds}
 	if mtls {
-		env = []string{"MESH_BOOTSTRAP_TOKEN=" + l.token}
+		env = []string{"MESH_BOOTSTRAP_TOKEN=" + ca.NodeToken(l.token, nodeID)}
 	}
 	return args, env
 }
@@ -118,7 +121,7 @@ func meshStart(ctx context.Context, t *topology, spec platform.Spec, s side) err
 	args := []string{"--id", s.Name, "--admin", admin}
 	var env []string
 	if t.mesh != nil {
-		xa, xe := t.mesh.xdsArgs(spec.Case.MTLS)
+		xa, xe := t.mesh.xdsArgs(spec.Case.MTLS, s.Name)
 		args, env = append(args, xa...), xe
 	} else {
 		args, err = staticMeshArgs(t, spec, s, args)

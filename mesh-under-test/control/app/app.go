@@ -43,11 +43,21 @@ type Config struct {
 	// PolicyConfigMap ("namespace/name"), with Kube, is a ConfigMap whose
 	// mesh.yaml key holds policy and proxies (the mesh file's win).
 	PolicyConfigMap string
-	// BootstrapToken authenticates proxies to the CA locally.
-	BootstrapToken string
-	CertTTL        time.Duration // default 1h
-	Debounce       time.Duration
-	Logger         *slog.Logger
+	// BootstrapToken is a mesh-wide CA token: its holder gets the
+	// certificate of any proxy ID the mesh knows. NodeTokenSecret is the
+	// per-node alternative: a proxy presents ca.NodeToken(secret, its ID)
+	// and gets that ID's certificate only.
+	BootstrapToken  string
+	NodeTokenSecret string
+	// TokenAudience, with Kube, is the audience TokenReview requires of a
+	// service-account token (default "meshcontrol"): a token minted for
+	// another audience (the API server's own) is refused.
+	TokenAudience string
+	CertTTL       time.Duration // cap on workload certificate lifetimes, default 1h
+	// CADir, when set, persists the CA root (ca.Options.Dir).
+	CADir    string
+	Debounce time.Duration
+	Logger   *slog.Logger
 }
 
 // Instance is a running meshcontrol.
@@ -131,15 +141,25 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		cancel()
 		return nil, err
 	}
-	authority, err := ca.New(ca.Options{MaxTTL: max(cfg.CertTTL, 24*time.Hour)})
+	authority, err := ca.New(ca.Options{MaxTTL: cfg.CertTTL, Dir: cfg.CADir})
 	if err != nil {
 		cancel()
 		return nil, err
 	}
-	var auth ca.Authenticator = ca.BootstrapToken{Token: cfg.BootstrapToken, IdentityOf: ctl.IdentityOf}
-	if cfg.Kube != nil {
-		auth = anyOf{auth, kubeauth.TokenReview{Client: cfg.Kube}}
+	auths := anyOf{}
+	if cfg.BootstrapToken != "" {
+		auths = append(auths, ca.BootstrapToken{Token: cfg.BootstrapToken, IdentityOf: ctl.IdentityOf})
 	}
+	if cfg.NodeTokenSecret != "" {
+		auths = append(auths, ca.NodeTokens{Secret: cfg.NodeTokenSecret, IdentityOf: ctl.IdentityOf})
+	}
+	if cfg.Kube != nil {
+		if cfg.TokenAudience == "" {
+			cfg.TokenAudience = kubeauth.DefaultAudience
+		}
+		auths = append(auths, kubeauth.TokenReview{Client: cfg.Kube, Audiences: []string{cfg.TokenAudience}})
+	}
+	var auth ca.Authenticator = auths
 	inst := &Instance{Controller: ctl, Server: srv, Registry: reg, CA: authority, cancel: cancel, done: make(chan struct{})}
 	if inst.grpcLis, err = net.Listen("tcp", cfg.Listen); err != nil {
 		cancel()
@@ -246,6 +266,9 @@ func adminMux(ctl *control.Controller, reg *prometheus.Registry) *http.ServeMux 
 type anyOf []ca.Authenticator
 
 func (a anyOf) Authenticate(ctx context.Context, token, node string) (string, error) {
+	if len(a) == 0 {
+		return "", fmt.Errorf("%w: the CA has no credentials configured (--bootstrap-token, --node-token-secret or --kubeconfig)", ca.ErrUnauthenticated)
+	}
 	var errs []error
 	for _, x := range a {
 		id, err := x.Authenticate(ctx, token, node)

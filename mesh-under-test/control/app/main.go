@@ -69,6 +69,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer) error {
 		namespaces = fs.String("namespaces", "", "comma-separated namespaces to watch (default all)")
 		policyCM   = fs.String("policy-configmap", "", "namespace/name of a ConfigMap whose mesh.yaml holds policy and proxies (with --kubeconfig)")
 		tokenFile  = fs.String("bootstrap-token-file", "", "file holding the bootstrap token proxies present to the CA")
+		secretFile = fs.String("node-token-secret-file", "", "file holding the node token secret (see --node-token-secret)")
 		level      = fs.String("log-level", "info", "debug, info, warn or error")
 	)
 	fs.StringVar(&cfg.MeshFile, "mesh", "", "mesh file (services, proxies, policy); watched for changes")
@@ -76,7 +77,10 @@ func Run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.Admin, "admin", "127.0.0.1:15014", "admin HTTP address (/ready, /metrics, /debug/pprof)")
 	fs.StringVar(&cfg.Health, "health", "", "HTTP address serving only /ready, for a kubelet probe on the pod IP while --admin stays on loopback (default off)")
 	fs.StringVar(&cfg.BootstrapToken, "bootstrap-token", os.Getenv("MESH_BOOTSTRAP_TOKEN"), "bootstrap token proxies present to the CA (default $MESH_BOOTSTRAP_TOKEN)")
-	fs.DurationVar(&cfg.CertTTL, "cert-ttl", time.Hour, "maximum workload certificate lifetime")
+	fs.StringVar(&cfg.NodeTokenSecret, "node-token-secret", os.Getenv("MESH_NODE_TOKEN_SECRET"), "per-node CA tokens: a proxy presents hex(HMAC-SHA256(secret, label+node ID)) and gets that node's certificate only (default $MESH_NODE_TOKEN_SECRET)")
+	fs.StringVar(&cfg.TokenAudience, "token-audience", "meshcontrol", "audience TokenReview requires of service-account tokens (with --kubeconfig)")
+	fs.DurationVar(&cfg.CertTTL, "cert-ttl", time.Hour, "cap on workload certificate lifetimes: a request for longer gets this")
+	fs.StringVar(&cfg.CADir, "ca-dir", "", "directory persisting the CA root (root-cert.pem, root-key.pem, 0600): loaded if present, else created; default: a fresh root per start")
 	fs.DurationVar(&cfg.Debounce, "debounce", 5*time.Millisecond, "quiet period before a change is translated")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -92,6 +96,13 @@ func Run(ctx context.Context, args []string, stderr io.Writer) error {
 			return fmt.Errorf("--bootstrap-token-file: %w", err)
 		}
 		cfg.BootstrapToken = strings.TrimSpace(string(b))
+	}
+	if *secretFile != "" {
+		b, err := os.ReadFile(*secretFile)
+		if err != nil {
+			return fmt.Errorf("--node-token-secret-file: %w", err)
+		}
+		cfg.NodeTokenSecret = strings.TrimSpace(string(b))
 	}
 	if *kubeconfig != "" {
 		var rc *rest.Config

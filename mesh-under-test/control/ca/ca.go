@@ -28,16 +28,20 @@ type CA struct {
 type Options struct {
 	// TrustDomain names the root ("cluster.local" by default).
 	TrustDomain string
-	// MaxTTL caps requested lifetimes (default 24h); DefaultTTL applies
-	// when a request names none (default 1h).
+	// MaxTTL caps requested lifetimes (default 24h): a request for more
+	// gets MaxTTL; a request naming none gets min(1h, MaxTTL).
 	MaxTTL time.Duration
+	// Dir, when set, persists the root: its key and certificate are loaded
+	// from Dir if present, else created and written there (0600), so a
+	// restarted control plane keeps the trust root proxies hold.
+	Dir string
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 }
 
-// New creates a CA with a fresh self-signed ECDSA P-256 root valid for a
-// year. (A production CA would load its root from a secret; a benchmark
-// mesh gains nothing from persisting one.)
+// New creates a CA: with Options.Dir, the root persisted there (see
+// persist.go); otherwise a fresh self-signed ECDSA P-256 root valid for a
+// year.
 func New(opts Options) (*CA, error) {
 	if opts.TrustDomain == "" {
 		opts.TrustDomain = "cluster.local"
@@ -48,6 +52,13 @@ func New(opts Options) (*CA, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Dir != "" {
+		return loadOrCreate(opts)
+	}
+	return create(opts)
+}
+
+func create(opts Options) (*CA, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("ca: generate root key: %w", err)
@@ -105,8 +116,11 @@ func (c *CA) Sign(csrPEM []byte, identity string, ttl time.Duration) ([]byte, ti
 			return nil, time.Time{}, fmt.Errorf("%w: asks for %s, caller is %s", ErrBadCSR, u, identity)
 		}
 	}
-	if ttl <= 0 || ttl > c.maxTTL {
+	switch {
+	case ttl <= 0:
 		ttl = min(time.Hour, c.maxTTL)
+	case ttl > c.maxTTL:
+		ttl = c.maxTTL // a cap, not a fallback to the default
 	}
 	now := c.now()
 	tmpl := &x509.Certificate{

@@ -2,6 +2,7 @@ package kubeauth_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,17 +16,30 @@ import (
 	"github.com/meshbench/meshbench/mesh-under-test/control/ca/kubeauth"
 )
 
-// fakeAPI answers TokenReviews like the API server would for two tokens.
-func fakeAPI() *fake.Clientset {
+// fakeAPI answers TokenReviews like the API server would: each token was
+// minted for one audience and authenticates only when the review asks for
+// it, echoing it in status.audiences; "lax-token" stands for an
+// authenticator that ignores audiences (authenticated, none echoed). It
+// records the audiences of every review.
+func fakeAPI(asked *[][]string) *fake.Clientset {
 	c := fake.NewClientset()
 	c.PrependReactor("create", "tokenreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		tr := a.(k8stesting.CreateAction).GetObject().(*authnv1.TokenReview)
+		*asked = append(*asked, tr.Spec.Audiences)
 		out := tr.DeepCopy()
-		switch tr.Spec.Token {
-		case "sa-token":
-			out.Status = authnv1.TokenReviewStatus{Authenticated: true, User: authnv1.UserInfo{Username: "system:serviceaccount:shop:cart"}}
-		case "user-token":
-			out.Status = authnv1.TokenReviewStatus{Authenticated: true, User: authnv1.UserInfo{Username: "alice"}}
+		user, aud := map[string]string{
+			"sa-token":   "system:serviceaccount:shop:cart",
+			"user-token": "alice",
+			"api-token":  "system:serviceaccount:shop:cart",
+			"lax-token":  "system:serviceaccount:shop:cart",
+		}[tr.Spec.Token], map[string]string{"sa-token": "meshcontrol", "user-token": "meshcontrol", "api-token": "https://kubernetes.default.svc"}[tr.Spec.Token]
+		switch {
+		case tr.Spec.Token == "lax-token":
+			out.Status = authnv1.TokenReviewStatus{Authenticated: true, User: authnv1.UserInfo{Username: user}}
+		case user != "" && slices.Contains(tr.Spec.Audiences, aud):
+			out.Status = authnv1.TokenReviewStatus{Authenticated: true, User: authnv1.UserInfo{Username: user}, Audiences: []string{aud}}
+		case user != "":
+			out.Status = authnv1.TokenReviewStatus{Error: "token audiences is invalid for the target audiences"}
 		default:
 			out.Status = authnv1.TokenReviewStatus{Error: "invalid bearer token"}
 		}
@@ -35,25 +49,35 @@ func fakeAPI() *fake.Clientset {
 }
 
 func TestTokenReview(t *testing.T) {
-	auth := kubeauth.TokenReview{Client: fakeAPI(), TrustDomain: "mesh.test"}
 	cases := []struct {
-		token, want string
-		err         bool
+		name, token, want string
+		audiences         []string
+		err               bool
 	}{
-		{"sa-token", "spiffe://mesh.test/ns/shop/sa/cart", false},
-		{"user-token", "", true},
-		{"forged", "", true},
-		{"", "", true},
+		{"sa token for meshcontrol", "sa-token", "spiffe://mesh.test/ns/shop/sa/cart", nil, false},
+		{"same, audience named", "sa-token", "spiffe://mesh.test/ns/shop/sa/cart", []string{"meshcontrol"}, false},
+		{"sa token for another audience", "sa-token", "", []string{"vault"}, true},
+		{"API server token", "api-token", "", nil, true},
+		{"authenticator ignoring audiences", "lax-token", "", nil, true},
+		{"user token", "user-token", "", nil, true},
+		{"forged", "forged", "", nil, true},
+		{"empty", "", "", nil, true},
 	}
 	for _, tc := range cases {
-		t.Run(tc.token, func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
+			var asked [][]string
+			auth := kubeauth.TokenReview{Client: fakeAPI(&asked), TrustDomain: "mesh.test", Audiences: tc.audiences}
 			id, err := auth.Authenticate(context.Background(), tc.token, "ignored")
+			for _, a := range asked {
+				assert.NotEmpty(t, a, "every review carries an audience")
+			}
 			if tc.err {
 				require.ErrorIs(t, err, ca.ErrUnauthenticated)
 				return
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, id)
+			assert.Equal(t, [][]string{{kubeauth.DefaultAudience}}, asked)
 		})
 	}
 }
