@@ -47,7 +47,12 @@ func TestEveryProtocolThroughTheMesh(t *testing.T) {
 		seen[r.Lane]++
 		// Validity may fail on a busy machine (a starved load client); the
 		// protocol path must not: every request answered, none failed.
-		assert.Greater(t, r.Requests, int64(150), name)
+		// How many of the 300 slots went out depends on how busy the machine
+		// is; that the path carried them without a failure does not.
+		assert.Greater(t, r.Requests, int64(30), name)
+		if assert.NotNil(t, r.Schedule, name) {
+			assert.Equal(t, r.Schedule.Slots, r.Requests+r.Schedule.NotSent, "%s: every slot sent or charged", name)
+		}
 		assert.Zero(t, r.Errors, "%s: %v %v", name, r.ErrorsByStatus, r.InvalidReasons)
 		if r.Lane == results.LaneMesh {
 			require.NotNil(t, r.Mesh, name)
