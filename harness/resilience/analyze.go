@@ -165,6 +165,11 @@ func Check(spec Spec, r *results.Resilience, total int64, errorsByCause map[stri
 		add("abort_rate_z", *c.AbortRateZ, r.Injected.MeasuredPct, in,
 			fmt.Sprintf("measured %.3f%% of %d, configured %g%%, bounds [%.3f, %.3f]%%", r.Injected.MeasuredPct, total, a.Percent, r.Injected.LowPct, r.Injected.HighPct))
 	}
+	if c.MinCertificatesIssued != nil {
+		got := r.CertificatesIssued
+		add("min_certificates_issued", float64(*c.MinCertificatesIssued), float64(got), got >= *c.MinCertificatesIssued,
+			"workload certificates meshcontrol's CA signed during the run (at least)")
+	}
 	for _, name := range sortedKeys(c.MaxRSSMiB) {
 		limit := c.MaxRSSMiB[name]
 		got, ok := r.PeakRSSBytes[name]

@@ -1,9 +1,13 @@
 package resilience
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -79,6 +83,12 @@ func Run(ctx context.Context, topo Faultable, spec Spec, lo load.Options) (*Outc
 	if err != nil {
 		return nil, err
 	}
+	var issued0 int64
+	if spec.rotate() != nil {
+		if issued0, err = certificatesIssued(ctx, topo); err != nil {
+			return nil, err
+		}
+	}
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	origin := time.Now()
@@ -89,7 +99,7 @@ func Run(ctx context.Context, topo Faultable, spec Spec, lo load.Options) (*Outc
 		ferrs  []error
 	)
 	for _, f := range spec.Faults {
-		if f.Kind == KindAbort {
+		if f.Kind == KindAbort || f.Kind == KindRotate {
 			continue // configured in the mesh for the whole run
 		}
 		wg.Add(1)
@@ -131,11 +141,22 @@ func Run(ctx context.Context, topo Faultable, spec Spec, lo load.Options) (*Outc
 		timeline = append(timeline, results.FaultEvent{Kind: KindAbort, Target: "route", BeganS: 0, EndedS: rep.DurationS,
 			Detail: fmt.Sprintf("mesh fault filter: abort %g%% with %d", a.Percent, a.Status)})
 	}
+	var issued int64
+	if f := spec.rotate(); f != nil {
+		n, err := certificatesIssued(ctx, topo)
+		if err != nil {
+			return nil, err
+		}
+		issued = n - issued0
+		timeline = append(timeline, results.FaultEvent{Kind: KindRotate, Target: "certificates", BeganS: 0, EndedS: rep.DurationS,
+			Detail: fmt.Sprintf("proxies ask for %s certificates and renew at half of it: %d issued during the run", f.CertTTL.Duration, issued)})
+	}
 	for _, e := range events {
 		timeline = append(timeline, results.FaultEvent{Kind: e.kind, Target: e.target,
 			BeganS: e.began.Sub(base).Seconds(), EndedS: e.ended.Sub(base).Seconds(), Detail: e.detail})
 	}
 	res := Analyze(spec, rep.Buckets, timeline)
+	res.CertificatesIssued = issued
 	res.PeakRSSBytes = map[string]int64{}
 	for _, c := range comps {
 		res.PeakRSSBytes[c.Name] = c.RSSBytesPeak
@@ -199,4 +220,38 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 	case <-timer.C:
 		return true
 	}
+}
+
+// certificatesIssued reads meshcontrol's count of signed workload
+// certificates from its admin /metrics.
+func certificatesIssued(ctx context.Context, topo Faultable) (int64, error) {
+	addr, err := topo.Addr("meshcontrol")
+	if err != nil {
+		return 0, fmt.Errorf("certificate rotation: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("certificate rotation: meshcontrol metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	const metric = "meshcontrol_ca_certificates_issued_total"
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), metric+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return 0, fmt.Errorf("certificate rotation: %s %q: %w", metric, v, err)
+			}
+			return int64(f), nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, fmt.Errorf("certificate rotation: meshcontrol metrics: %w", err)
+	}
+	return 0, nil // no certificate signed yet: the counter has no sample
 }

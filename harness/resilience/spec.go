@@ -15,6 +15,7 @@ const (
 	KindAbort     = "abort"     // the mesh's fault filter aborts percent% of requests for the whole run
 	KindFlood     = "flood"     // open many idle connections to a listener from `at` to `until`
 	KindSlowloris = "slowloris" // many connections that send a request head byte by byte, never finishing it
+	KindRotate    = "rotate"    // the proxies ask for certificates of cert_ttl and renew them at half of it, all run long
 )
 
 // Components a fault can target (as the local platform names them).
@@ -47,6 +48,8 @@ type Fault struct {
 	Status  int     `yaml:"status"`
 	// Connections is how many a flood or slow-loris fault opens.
 	Connections int `yaml:"connections"`
+	// CertTTL is the certificate lifetime of a rotate fault.
+	CertTTL Duration `yaml:"cert_ttl"`
 }
 
 // Criteria are the pass criteria; an absent one is not checked.
@@ -72,6 +75,9 @@ type Criteria struct {
 	// AbortRateZ: the measured abort rate lies within z standard errors of
 	// the configured one (binomial), for an abort fault.
 	AbortRateZ *float64 `yaml:"abort_rate_z"`
+	// MinCertificatesIssued: meshcontrol's CA signed at least this many
+	// workload certificates during the run (a rotate fault rotated).
+	MinCertificatesIssued *int64 `yaml:"min_certificates_issued"`
 	// MaxRSSMiB bounds a component's peak RSS, by component name.
 	MaxRSSMiB map[string]float64 `yaml:"max_rss_mib"`
 }
@@ -165,9 +171,14 @@ func (s *Spec) Validate(duration time.Duration) error {
 				bad(field+".status", "%d is not an HTTP status (200..599)", f.Status)
 			}
 			continue // configured in the mesh: the whole run
+		case KindRotate:
+			if f.CertTTL.Duration < time.Second || f.CertTTL.Duration > time.Hour {
+				bad(field+".cert_ttl", "%s is outside 1s..1h", f.CertTTL.Duration)
+			}
+			continue // the proxies' flag: the whole run
 		case KindKill, KindFlood, KindSlowloris:
 		default:
-			bad(field+".kind", "%q is not one of kill, abort, flood, slowloris", f.Kind)
+			bad(field+".kind", "%q is not one of kill, abort, flood, slowloris, rotate", f.Kind)
 			continue
 		}
 		if !targets[f.Target] {
@@ -214,6 +225,27 @@ func (s *Spec) Validate(duration time.Duration) error {
 func (s *Spec) Abort() *Fault {
 	for i := range s.Faults {
 		if s.Faults[i].Kind == KindAbort {
+			return &s.Faults[i]
+		}
+	}
+	return nil
+}
+
+// ProxyArgs are the meshproxy flags a spec needs (a rotate fault's
+// certificate lifetime), or nil.
+func (s *Spec) ProxyArgs() []string {
+	for _, f := range s.Faults {
+		if f.Kind == KindRotate {
+			return []string{"--cert-ttl=" + f.CertTTL.String()}
+		}
+	}
+	return nil
+}
+
+// rotate returns the spec's rotate fault, or nil.
+func (s *Spec) rotate() *Fault {
+	for i := range s.Faults {
+		if s.Faults[i].Kind == KindRotate {
 			return &s.Faults[i]
 		}
 	}

@@ -79,8 +79,11 @@ func (t *topology) PID(name string) (int, error) {
 }
 
 // Addr is where a sidecar lane's component (app, client-proxy,
-// server-proxy) listens.
+// server-proxy) listens; for meshcontrol, its admin listener (/metrics).
 func (t *topology) Addr(name string) (string, error) {
+	if name == "meshcontrol" && t.mesh != nil {
+		return t.mesh.admin, nil
+	}
 	a, ok := t.addrs[name]
 	if !ok {
 		return "", fmt.Errorf("component %q has no listener in lane %s", name, t.spec.Lane)

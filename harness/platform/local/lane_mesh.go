@@ -24,6 +24,7 @@ var meshSidecar = sidecar{setup: meshSetup, start: meshStart}
 type meshLane struct {
 	xds   string // meshcontrol's gRPC address; "" in static mode
 	token string // node token secret: meshcontrol derives per-node CA tokens from it
+	admin string // meshcontrol's admin listener (/metrics)
 }
 
 func meshSetup(ctx context.Context, t *topology, spec platform.Spec, sides []side) (*results.MeshFeatures, error) {
@@ -94,6 +95,7 @@ func startMeshcontrol(ctx context.Context, t *topology, mesh *meshconfig.Mesh) (
 	if err != nil {
 		return nil, err
 	}
+	lane.admin = admin
 	args := []string{"--mesh", path, "--listen", lane.xds, "--admin", admin, "--log-level", "warn"}
 	// meshcontrol gets the secret; each proxy only its own node's token
 	// (xdsArgs), which the CA honours for that node ID alone.

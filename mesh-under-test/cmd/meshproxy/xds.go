@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -21,6 +22,7 @@ import (
 type xdsSource struct {
 	addr, node, protocol string
 	tokenFile, token     string
+	certTTL              time.Duration // lifetime to ask the CA for; 0: its default
 	log                  *slog.Logger
 }
 
@@ -34,7 +36,7 @@ func (s *xdsSource) Run(ctx context.Context, a xdsconfig.Applier) error {
 			return fmt.Errorf("ca: %w", err)
 		}
 		defer conn.Close()
-		r := certrotate.New(certrotate.Options{Conn: conn, NodeID: s.node, Logger: s.log, Token: func() (string, error) {
+		r := certrotate.New(certrotate.Options{Conn: conn, NodeID: s.node, Logger: s.log, TTL: s.certTTL, Token: func() (string, error) {
 			if s.tokenFile == "" {
 				return s.token, nil
 			}
