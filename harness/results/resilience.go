@@ -44,8 +44,8 @@ type Resilience struct {
 	PeakRSSBytes map[string]int64 `json:"peak_rss_bytes,omitempty"`
 	// CertificatesIssued is how many workload certificates meshcontrol's CA
 	// signed during the measured load, for a certificate-rotation fault.
-	CertificatesIssued int64 `json:"certificates_issued,omitempty"`
-	Criteria     []Criterion      `json:"criteria"`
+	CertificatesIssued int64       `json:"certificates_issued,omitempty"`
+	Criteria           []Criterion `json:"criteria"`
 	// Passed is true when every criterion held.
 	Passed bool `json:"passed"`
 }
