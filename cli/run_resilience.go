@@ -67,6 +67,9 @@ func runResilience(ctx context.Context, e *env, f *runFlags, s *scenario.Scenari
 		}
 		fmt.Fprintf(e.streams.Err, "[%d/%d] %s %s rep %d ...\n", r.Order+1, len(runs), r.LaneKey(), r.Case.Name, r.Repetition)
 		res := resilienceRun(ctx, plat, s, spec, r, f.proxyArgs)
+		if ctx.Err() != nil {
+			break // interrupted mid-run: that run is not a result
+		}
 		res.Seed, res.Labels, res.Platform = seed, labels, plat.Name()
 		env := envinfo.Collect(".")
 		res.Environment = env

@@ -105,7 +105,7 @@ func Run(ctx context.Context, topo Faultable, spec Spec, lo load.Options) (*Outc
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ev, err := apply(fctx, topo, f, origin)
+			ev, err := apply(ctx, fctx, topo, f, origin)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -172,8 +172,9 @@ type timedEvent struct {
 }
 
 // apply waits until the fault's start, applies it, waits until its end and
-// undoes it. A cancelled context before the start applies nothing.
-func apply(ctx context.Context, topo Faultable, f Fault, origin time.Time) (*timedEvent, error) {
+// undoes it. ctx ends with the load; a cancelled ctx before the start
+// applies nothing, and a cancelled parent (an interrupt) restarts nothing.
+func apply(parent, ctx context.Context, topo Faultable, f Fault, origin time.Time) (*timedEvent, error) {
 	if !sleepUntil(ctx, origin.Add(f.At.Duration)) {
 		return nil, nil
 	}
@@ -185,7 +186,9 @@ func apply(ctx context.Context, topo Faultable, f Fault, origin time.Time) (*tim
 		if err != nil {
 			return nil, err
 		}
-		sleepUntil(ctx, origin.Add(f.Until.Duration))
+		if !sleepUntil(ctx, origin.Add(f.Until.Duration)) && parent.Err() != nil {
+			return nil, nil // interrupted: the platform stops everything, no restart
+		}
 		restartAt := time.Now()
 		npid, err := topo.Restart(context.WithoutCancel(ctx), name)
 		if err != nil {
