@@ -29,6 +29,10 @@ type Faultable interface {
 	Kill(ctx context.Context, name string) (pid int, err error)
 	// Restart starts a dead component again and waits until it is ready.
 	Restart(ctx context.Context, name string) (pid int, err error)
+	// Pause freezes a component (SIGSTOP: it holds its connections and
+	// answers nothing); Resume lets it go on.
+	Pause(ctx context.Context, name string) (pid int, err error)
+	Resume(ctx context.Context, name string) (pid int, err error)
 	Alive(name string) bool
 	PID(name string) (int, error)
 	// Addr is where a component listens.
@@ -47,12 +51,15 @@ func ProcessName(target string) string {
 // abort fault, on the lane's route to service), or nil.
 func (s *Spec) Policy(service string) *meshconfig.Policy {
 	a := s.Abort()
-	if a == nil {
+	if a == nil && s.RouteTimeout.Duration == 0 {
 		return nil
 	}
-	return &meshconfig.Policy{Routes: []meshconfig.ServiceRoutes{{Service: service, Rules: []meshconfig.Rule{{
-		Fault: &meshconfig.Fault{Abort: &meshconfig.FaultAbort{Percent: a.Percent, Status: uint32(a.Status)}},
-	}}}}}
+	var rule meshconfig.Rule
+	if a != nil {
+		rule.Fault = &meshconfig.Fault{Abort: &meshconfig.FaultAbort{Percent: a.Percent, Status: uint32(a.Status)}}
+	}
+	rule.Timeout = meshconfig.Duration(s.RouteTimeout.Duration)
+	return &meshconfig.Policy{Routes: []meshconfig.ServiceRoutes{{Service: service, Rules: []meshconfig.Rule{rule}}}}
 }
 
 // Outcome is one resilience run's measurements.
@@ -197,6 +204,19 @@ func apply(parent, ctx context.Context, topo Faultable, f Fault, origin time.Tim
 		ev.ended = time.Now()
 		ev.detail = fmt.Sprintf("SIGKILL pid %d; restarted at +%.3fs as pid %d, ready after %s",
 			pid, restartAt.Sub(ev.began).Seconds(), npid, ev.ended.Sub(restartAt).Round(time.Millisecond))
+	case KindPause:
+		pid, err := topo.Pause(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		sleepUntil(ctx, origin.Add(f.Until.Duration))
+		// Always resumed, even on an interrupt: a stopped process would
+		// ignore the platform's SIGTERM.
+		if _, err := topo.Resume(context.WithoutCancel(ctx), name); err != nil {
+			return nil, err
+		}
+		ev.ended = time.Now()
+		ev.detail = fmt.Sprintf("SIGSTOP pid %d; SIGCONT after %s", pid, ev.ended.Sub(ev.began).Round(time.Millisecond))
 	case KindFlood, KindSlowloris:
 		addr, err := topo.Addr(name)
 		if err != nil {

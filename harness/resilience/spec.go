@@ -15,6 +15,7 @@ const (
 	KindAbort     = "abort"     // the mesh's fault filter aborts percent% of requests for the whole run
 	KindFlood     = "flood"     // open many idle connections to a listener from `at` to `until`
 	KindSlowloris = "slowloris" // many connections that send a request head byte by byte, never finishing it
+	KindPause     = "pause"     // SIGSTOP a component at `at` (a hung upstream), SIGCONT at `until`
 	KindRotate    = "rotate"    // the proxies ask for certificates of cert_ttl and renew them at half of it, all run long
 )
 
@@ -33,7 +34,10 @@ type Spec struct {
 	// shared 2-core machine single buckets reach 10-20 ms with no fault).
 	RecoveryP99Factor float64  `yaml:"recovery_p99_factor"`
 	RecoveryP99Floor  Duration `yaml:"recovery_p99_floor"`
-	Criteria          Criteria `yaml:"criteria"`
+	// RouteTimeout, when set, is the mesh's timeout on the lane's route
+	// (policy routes[].rules[].timeout): what bounds a hung upstream.
+	RouteTimeout Duration `yaml:"route_timeout"`
+	Criteria     Criteria `yaml:"criteria"`
 }
 
 // Fault is one entry of the timeline; times are from the start of the
@@ -176,9 +180,9 @@ func (s *Spec) Validate(duration time.Duration) error {
 				bad(field+".cert_ttl", "%s is outside 1s..1h", f.CertTTL.Duration)
 			}
 			continue // the proxies' flag: the whole run
-		case KindKill, KindFlood, KindSlowloris:
+		case KindKill, KindPause, KindFlood, KindSlowloris:
 		default:
-			bad(field+".kind", "%q is not one of kill, abort, flood, slowloris, rotate", f.Kind)
+			bad(field+".kind", "%q is not one of kill, pause, abort, flood, slowloris, rotate", f.Kind)
 			continue
 		}
 		if !targets[f.Target] {
@@ -192,7 +196,7 @@ func (s *Spec) Validate(duration time.Duration) error {
 		if f.At.Duration == 0 {
 			bad(field+".at", "must be > 0: the before-fault latency is the recovery's yardstick")
 		}
-		if f.Kind != KindKill && (f.Connections < 1 || f.Connections > 20000) {
+		if (f.Kind == KindFlood || f.Kind == KindSlowloris) && (f.Connections < 1 || f.Connections > 20000) {
 			bad(field+".connections", "%d is outside 1..20000", f.Connections)
 		}
 	}

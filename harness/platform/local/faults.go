@@ -63,6 +63,28 @@ func (t *topology) Restart(ctx context.Context, name string) (int, error) {
 	return np.pid(), nil
 }
 
+// Pause stops a component's process group with SIGSTOP: it keeps its
+// sockets open but answers nothing (a hung upstream). Resume undoes it.
+func (t *topology) Pause(_ context.Context, name string) (int, error) {
+	return t.signal(name, syscall.SIGSTOP)
+}
+
+// Resume continues a paused component with SIGCONT.
+func (t *topology) Resume(_ context.Context, name string) (int, error) {
+	return t.signal(name, syscall.SIGCONT)
+}
+
+func (t *topology) signal(name string, sig syscall.Signal) (int, error) {
+	pr, err := t.proc(name)
+	if err != nil {
+		return 0, err
+	}
+	if err := syscall.Kill(-pr.pid(), sig); err != nil {
+		return 0, fmt.Errorf("%s %s (pid %d): %w", sig, name, pr.pid(), err)
+	}
+	return pr.pid(), nil
+}
+
 // Alive reports whether a component's current process is running.
 func (t *topology) Alive(name string) bool {
 	pr, err := t.proc(name)
