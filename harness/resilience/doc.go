@@ -1,8 +1,9 @@
 // Package resilience runs the mesh under faults and measures it like its
 // speed: load at a fixed rate for a fixed time on a lane while a fault
-// timeline is applied (a component killed and restarted, aborts injected
-// by the mesh's own fault filter, a connection flood or slow-loris clients
-// against a listener), then the run's timeline in buckets, its errors by
+// timeline is applied (a component killed and restarted or paused and
+// resumed, aborts injected by the mesh's own fault filter, certificates
+// rotated under load, a connection flood or slow-loris clients against a
+// listener), then the run's timeline in buckets, its errors by
 // cause, its latency before, during and after the faults, its time to
 // recover, and the scenario's pass criteria, each held or not.
 //
