@@ -40,7 +40,7 @@ func TestEveryProtocolAgainstItsApp(t *testing.T) {
 			require.NoError(t, err)
 			require.NotNil(t, rep.Schedule)
 			assert.Equal(t, rep.Schedule.Slots, rep.Requests+rep.Schedule.NotSent, "every slot sent or charged")
-			assert.Greater(t, rep.Requests, int64(100), "at least half the 200-slot schedule went out")
+			assert.Greater(t, rep.Requests, int64(50), "a quarter of the 200-slot schedule went out")
 			assert.Zero(t, rep.Errors, "%v", rep.ErrorsByStatus)
 			assert.Greater(t, rep.Latency.P50, 0.0)
 			assert.LessOrEqual(t, rep.Latency.P50, rep.Latency.P99)
