@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/filter"
 	"net"
 	"strconv"
 
@@ -97,7 +98,7 @@ func (cc *compileCtx) compileCluster(c *clusterv3.Cluster, cla map[string]*endpo
 		cfg.Outlier = oc
 	}
 	if a := c.GetTypedExtensionProtocolOptions()[typeHTTPOptionsKey]; a != nil {
-		o, err := unpack[httpoptsv3.HttpProtocolOptions](a)
+		o, err := filter.Unpack[httpoptsv3.HttpProtocolOptions](a)
 		if err != nil {
 			return nil, fmt.Errorf("typed_extension_protocol_options: %w", err)
 		}
@@ -111,7 +112,7 @@ func (cc *compileCtx) compileCluster(c *clusterv3.Cluster, cla map[string]*endpo
 	var sans []string
 	var store *tlsid.Store
 	if ts := c.GetTransportSocket(); ts != nil {
-		up, err := unpack[tlsv3.UpstreamTlsContext](ts.GetTypedConfig())
+		up, err := filter.Unpack[tlsv3.UpstreamTlsContext](ts.GetTypedConfig())
 		if err != nil {
 			return nil, fmt.Errorf("transport_socket: %w", err)
 		}

@@ -64,7 +64,7 @@ func (cc *compileCtx) compileChain(listener string, i int, fc *listenerv3.Filter
 		return nil, fmt.Errorf("transport_protocol %q: %w", tp, match.ErrUnsupported)
 	}
 	if ts := fc.GetTransportSocket(); ts != nil {
-		dt, err := unpack[tlsv3.DownstreamTlsContext](ts.GetTypedConfig())
+		dt, err := filter.Unpack[tlsv3.DownstreamTlsContext](ts.GetTypedConfig())
 		if err != nil {
 			return nil, fmt.Errorf("transport_socket: %w", err)
 		}
@@ -86,7 +86,7 @@ func (cc *compileCtx) compileChain(listener string, i int, fc *listenerv3.Filter
 	f := fc.GetFilters()[0]
 	switch url := f.GetTypedConfig().GetTypeUrl(); url {
 	case typeHCM:
-		h, err := unpack[hcmv3.HttpConnectionManager](f.GetTypedConfig())
+		h, err := filter.Unpack[hcmv3.HttpConnectionManager](f.GetTypedConfig())
 		if err != nil {
 			return nil, err
 		}
@@ -95,7 +95,7 @@ func (cc *compileCtx) compileChain(listener string, i int, fc *listenerv3.Filter
 			return nil, fmt.Errorf("http_connection_manager: %w", err)
 		}
 	case typeTCPProxy:
-		t, err := unpack[tcpv3.TcpProxy](f.GetTypedConfig())
+		t, err := filter.Unpack[tcpv3.TcpProxy](f.GetTypedConfig())
 		if err != nil {
 			return nil, err
 		}

@@ -123,7 +123,7 @@ func (c Chain) CompileLevel(m map[string]*anypb.Any) (Level, error) {
 func kindOfRoute(a *anypb.Any) (Kind, bool) {
 	url := a.GetTypeUrl()
 	if url == typeFilterConf {
-		fc, err := unpack[routev3.FilterConfig](a)
+		fc, err := Unpack[routev3.FilterConfig](a)
 		if err != nil || fc.GetConfig() == nil {
 			return 0, err == nil
 		}

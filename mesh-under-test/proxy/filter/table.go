@@ -52,14 +52,14 @@ type kindInfo struct {
 var table = [...]kindInfo{
 	RBAC: {name: "rbac", typeURL: TypeRBAC, routeURL: TypeRBACRoute,
 		compile: func(a *anypb.Any) (*Config, error) {
-			r, err := unpack[rbacfilter.RBAC](a)
+			r, err := Unpack[rbacfilter.RBAC](a)
 			if err != nil {
 				return nil, err
 			}
 			return compileRBAC(r)
 		},
 		compileRoute: func(a *anypb.Any) (*Config, error) {
-			r, err := unpack[rbacfilter.RBACPerRoute](a)
+			r, err := Unpack[rbacfilter.RBACPerRoute](a)
 			if err != nil {
 				return nil, err
 			}
@@ -87,10 +87,11 @@ func kindOf(typeURL string) (Kind, bool) {
 // validator is the PGV validation every generated Envoy type has.
 type validator interface{ ValidateAll() error }
 
-// unpack decodes a typed config and runs its PGV validation, so a config
+// Unpack decodes a typed config and runs its PGV validation, so a config
 // Envoy would reject (a token bucket without fill_interval, a fault
 // percentage over 100%) is rejected here too, before it can reach a request.
-func unpack[T any, PT interface {
+// The proxy's config compiler uses it for every typed config it reads.
+func Unpack[T any, PT interface {
 	*T
 	proto.Message
 	validator
@@ -141,7 +142,7 @@ func PerMillion(p *typev3.FractionalPercent, def uint32) uint32 { return perMill
 // applies to every request. Fields that change which requests a fault hits
 // are refused rather than ignored.
 func compileFaultAny(a *anypb.Any) (*Config, error) {
-	f, err := unpack[faultv3.HTTPFault](a)
+	f, err := Unpack[faultv3.HTTPFault](a)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +183,7 @@ func compileFaultAny(a *anypb.Any) (*Config, error) {
 // filter only acts when filter_enabled and filter_enforced are set (any
 // non-zero fraction enables it fully).
 func compileRateLimitAny(a *anypb.Any) (*Config, error) {
-	l, err := unpack[lrlv3.LocalRateLimit](a)
+	l, err := Unpack[lrlv3.LocalRateLimit](a)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +222,7 @@ func compileRateLimitAny(a *anypb.Any) (*Config, error) {
 // disables the filter or carries its config.
 func compilePerRoute(k Kind, a *anypb.Any) (*Config, error) {
 	if a.GetTypeUrl() == typeFilterConf {
-		fc, err := unpack[routev3.FilterConfig](a)
+		fc, err := Unpack[routev3.FilterConfig](a)
 		if err != nil {
 			return nil, err
 		}
