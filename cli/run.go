@@ -108,21 +108,7 @@ func runScenario(ctx context.Context, e *env, f *runFlags) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.File, err)
 	}
-	mkPlatform, err := platformFactory(f.platform)
-	if err != nil {
-		return err
-	}
-	bins, err := resolveBinaries(f.binDir)
-	if err != nil {
-		return err
-	}
-	if err := meshBinariesPresent(lanes, bins); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return fmt.Errorf("-o %s: %w", f.out, err)
-	}
-	plat, err := mkPlatform(ctx, e, f, bins)
+	plat, err := openPlatform(ctx, e, f, lanes)
 	if err != nil {
 		return err
 	}
@@ -155,6 +141,28 @@ func runScenario(ctx context.Context, e *env, f *runFlags) error {
 
 // meshBinariesPresent checks, before anything starts, that the mesh lane's
 // proxy exists: a mistyped --bin-dir would otherwise fail every mesh run.
+// openPlatform is what every lane-running kind does before its first run,
+// in an order where a typo costs nothing: the platform and the binaries are
+// resolved (and, for the lanes given, checked), then the output directory is
+// made and the platform started. The caller closes it.
+func openPlatform(ctx context.Context, e *env, f *runFlags, lanes []string) (platform.Platform, error) {
+	mkPlatform, err := platformFactory(f.platform)
+	if err != nil {
+		return nil, err
+	}
+	bins, err := resolveBinaries(f.binDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := meshBinariesPresent(lanes, bins); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return nil, fmt.Errorf("-o %s: %w", f.out, err)
+	}
+	return mkPlatform(ctx, e, f, bins)
+}
+
 func meshBinariesPresent(lanes []string, bins platform.Binaries) error {
 	for _, l := range lanes {
 		if lane, _ := results.SplitLaneLabel(l); lane != results.LaneMesh {

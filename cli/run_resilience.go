@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -38,22 +37,11 @@ func runResilience(ctx context.Context, e *env, f *runFlags, s *scenario.Scenari
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.File, err)
 	}
-	mkPlatform, err := platformFactory(f.platform)
-	if err != nil {
-		return err
-	}
-	bins, err := resolveBinaries(f.binDir)
-	if err != nil {
-		return err
-	}
 	labels, err := parseLabels(f.labels)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return fmt.Errorf("-o %s: %w", f.out, err)
-	}
-	plat, err := mkPlatform(ctx, e, f, bins)
+	plat, err := openPlatform(ctx, e, f, nil)
 	if err != nil {
 		return err
 	}
