@@ -68,6 +68,9 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.DurationVar(&f.inject.Delay, "inject-delay", 0, "INJECTION: sleep on a fraction of requests")
 	fs.Float64Var(&f.inject.DelayFraction, "inject-delay-fraction", 0, "INJECTION: fraction of requests delayed (0..1)")
 	fs.Int64Var(&f.inject.RetainBytes, "inject-retain-bytes", 0, "INJECTION: retain this many heap bytes")
+	fs.Float64Var(&f.inject.ErrorFraction, "inject-error-fraction", 0, "INJECTION: answer 503 to this fraction of requests (0..1), e.g. 0.02")
+	fs.Int64Var(&f.inject.RetainPerRequest, "inject-retain-per-request", 0, "INJECTION: keep this many more heap bytes for every request (a leak, capped at 512 MiB)")
+	fs.IntVar(&f.inject.UpstreamHeaders, "inject-upstream-headers", 0, "INJECTION: add this many headers to every HTTP/1.1 request forwarded upstream (the app must parse them)")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug | info | warn | error")
 	fs.StringVar(&f.xdsAddr, "xds", "", "meshcontrol ADS address (host:port); the node id is --id")
 	fs.StringVar(&f.xdsProtocol, "xds-protocol", "delta", "xDS variant: delta | sotw")
@@ -79,6 +82,9 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if err := f.inject.Validate(); err != nil {
+		return nil, err
 	}
 	return f, nil
 }

@@ -89,6 +89,8 @@ func TestRunRejectsBadInvocations(t *testing.T) {
 		{"partial tls", []string{"--admin", "127.0.0.1:0", "--outbound", "127.0.0.1:0=127.0.0.1:1", "--tls-cert", "c"}, "go together"},
 		{"missing cert file", []string{"--admin", "127.0.0.1:0", "--inbound", "127.0.0.1:0=127.0.0.1:1",
 			"--tls-cert", "/nonexistent/c", "--tls-key", "k", "--tls-ca", "a"}, "nonexistent"},
+		{"error fraction over 1", []string{"--admin", "127.0.0.1:0", "--outbound", "127.0.0.1:0=127.0.0.1:1",
+			"--inject-error-fraction", "2"}, "--inject-error-fraction 2: outside 0..1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

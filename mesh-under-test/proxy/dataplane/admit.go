@@ -61,7 +61,9 @@ func (p *Proxy) admit(hc *config.HTTP, a *match.Attrs, upgrade []byte, scratch [
 	if route.DirectStatus > 0 {
 		return admission{status: route.DirectStatus, body: route.DirectBody, why: "direct_response"}, scratch
 	}
-	p.opts.Inject.Request()
+	if p.opts.Inject.Request() {
+		return admission{status: 503, body: "injected error\n", why: "injected"}, scratch
+	}
 	cluster := wc.Cluster
 	if !cluster.Breakers.AcquireRequest() {
 		p.metrics.Overflows.WithLabelValues(cluster.Name, "max_requests").Inc()

@@ -37,7 +37,10 @@ type h1conn struct {
 	hdrs  h1Headers
 	trace telemetry.Trace
 	dyn   [4]http1.Dyn
-	attrs match.Attrs
+	// dynPad is dyn's three trace headers plus the injected upstream
+	// headers (inject.Config.UpstreamHeaders), built once per connection.
+	dynPad []http1.Dyn
+	attrs  match.Attrs
 	// bodyDone: the request body has been read from the client (buffered
 	// or streamed), so a local reply must not try to skip it again.
 	bodyDone bool
@@ -199,5 +202,9 @@ func (h *h1conn) traceHeaders() []http1.Dyn {
 	}
 	h.dyn[1] = http1.Dyn{Name: "x-b3-spanid", Value: span}
 	h.dyn[2] = http1.Dyn{Name: "x-b3-parentspanid", Value: parent}
-	return h.dyn[:3]
+	if len(h.p.pad) == 0 {
+		return h.dyn[:3]
+	}
+	h.dynPad = append(append(h.dynPad[:0], h.dyn[:3]...), h.p.pad...)
+	return h.dynPad
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/health"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/http1"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/inject"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/telemetry"
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
@@ -47,6 +48,9 @@ type Proxy struct {
 	// h2base exists so Shutdown can tell h2 connections to drain (GOAWAY):
 	// http2.ConfigureServer hooks graceful shutdown onto it.
 	h2base *http.Server
+	// pad are the injected upstream request headers (none unless
+	// --inject-upstream-headers), fixed at New.
+	pad []http1.Dyn
 
 	mu        sync.Mutex
 	listeners map[string]*boundListener // by address
@@ -98,6 +102,9 @@ func New(o Options) *Proxy {
 		h2srv: &http2.Server{}, h2base: &http.Server{}, listeners: map[string]*boundListener{}, conns: map[*trackedConn]struct{}{}}
 	if err := http2.ConfigureServer(p.h2base, p.h2srv); err != nil {
 		panic(err) // only fails on a TLS config conflict, and there is none
+	}
+	for _, h := range o.Inject.UpstreamHeaders() {
+		p.pad = append(p.pad, http1.Dyn{Name: h.Name, Value: []byte(h.Value)})
 	}
 	o.Metrics.RegisterHealthGauge(p.healthyEndpoints)
 	p.tick.Store(int64(time.Second))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -14,15 +15,53 @@ type Config struct {
 	Delay         time.Duration
 	DelayFraction float64
 	RetainBytes   int64
+	// ErrorFraction of requests are answered 503 by the proxy itself
+	// (an error-rate regression).
+	ErrorFraction float64
+	// RetainPerRequest bytes are kept for the life of the process for
+	// every request (a leak: RSS grows with the requests served), up to
+	// MaxRetainPerRequest in all so a long run cannot exhaust the machine.
+	RetainPerRequest int64
+	// UpstreamHeaders extra request headers are added to every HTTP/1.1
+	// request the proxy forwards: the upstream (the app, behind the
+	// server-side proxy) must parse them, so a candidate can make the app
+	// itself slower through what its proxies send.
+	UpstreamHeaders int
 }
+
+// MaxRetainPerRequest caps the memory RetainPerRequest keeps in all.
+const MaxRetainPerRequest = 512 << 20
 
 // Enabled reports whether any injection is on.
 func (c Config) Enabled() bool {
-	return c.Spin > 0 || (c.Delay > 0 && c.DelayFraction > 0) || c.RetainBytes > 0
+	return c.Spin > 0 || (c.Delay > 0 && c.DelayFraction > 0) || c.RetainBytes > 0 ||
+		c.ErrorFraction > 0 || c.RetainPerRequest > 0 || c.UpstreamHeaders > 0
+}
+
+// Validate rejects values outside their range, naming the flag.
+func (c Config) Validate() error {
+	switch {
+	case c.Spin < 0:
+		return fmt.Errorf("--inject-spin %v: must not be negative", c.Spin)
+	case c.Delay < 0:
+		return fmt.Errorf("--inject-delay %v: must not be negative", c.Delay)
+	case c.DelayFraction < 0 || c.DelayFraction > 1:
+		return fmt.Errorf("--inject-delay-fraction %g: outside 0..1", c.DelayFraction)
+	case c.ErrorFraction < 0 || c.ErrorFraction > 1:
+		return fmt.Errorf("--inject-error-fraction %g: outside 0..1", c.ErrorFraction)
+	case c.RetainBytes < 0:
+		return fmt.Errorf("--inject-retain-bytes %d: must not be negative", c.RetainBytes)
+	case c.RetainPerRequest < 0:
+		return fmt.Errorf("--inject-retain-per-request %d: must not be negative", c.RetainPerRequest)
+	case c.UpstreamHeaders < 0 || c.UpstreamHeaders > 1000:
+		return fmt.Errorf("--inject-upstream-headers %d: outside 0..1000", c.UpstreamHeaders)
+	}
+	return nil
 }
 
 func (c Config) String() string {
-	return fmt.Sprintf("spin=%v delay=%v delay_fraction=%g retain_bytes=%d", c.Spin, c.Delay, c.DelayFraction, c.RetainBytes)
+	return fmt.Sprintf("spin=%v delay=%v delay_fraction=%g retain_bytes=%d error_fraction=%g retain_per_request=%d upstream_headers=%d",
+		c.Spin, c.Delay, c.DelayFraction, c.RetainBytes, c.ErrorFraction, c.RetainPerRequest, c.UpstreamHeaders)
 }
 
 // Injector applies a Config per request. Safe for concurrent use.
@@ -32,11 +71,24 @@ type Injector struct {
 	delayPerM uint32
 	retained  []byte
 	sink      atomic.Uint64
+	errorPerM uint32
+	headers   []Header
+
+	mu     sync.Mutex
+	leaked [][]byte
+	leakN  int64
 }
+
+// Header is one injected upstream request header.
+type Header struct{ Name, Value string }
 
 // New calibrates the spin loop and allocates retained memory.
 func New(c Config) *Injector {
-	in := &Injector{cfg: c, delayPerM: uint32(min(max(c.DelayFraction, 0), 1) * 1e6)}
+	in := &Injector{cfg: c, delayPerM: perMillion(c.DelayFraction), errorPerM: perMillion(c.ErrorFraction)}
+	for i := range c.UpstreamHeaders {
+		// distinct names: the upstream parses and stores each one
+		in.headers = append(in.headers, Header{Name: fmt.Sprintf("x-inject-pad-%03d", i), Value: "injected-upstream-header-padding"})
+	}
 	if c.Spin > 0 {
 		in.spinIters = calibrate(c.Spin)
 	}
@@ -49,6 +101,8 @@ func New(c Config) *Injector {
 	}
 	return in
 }
+
+func perMillion(f float64) uint32 { return uint32(min(max(f, 0), 1) * 1e6) }
 
 // spin runs n iterations of work the compiler cannot remove.
 func spin(n int64) uint64 {
@@ -83,10 +137,11 @@ func calibrate(d time.Duration) int64 {
 
 var calibrationSink atomic.Uint64
 
-// Request applies per-request injections (nil Injector: none).
-func (in *Injector) Request() {
+// Request applies per-request injections (nil Injector: none). It reports
+// whether the proxy must answer this request with an injected 503.
+func (in *Injector) Request() (fail bool) {
 	if in == nil {
-		return
+		return false
 	}
 	if in.spinIters > 0 {
 		in.sink.Add(spin(in.spinIters))
@@ -94,6 +149,41 @@ func (in *Injector) Request() {
 	if in.delayPerM > 0 && in.cfg.Delay > 0 && rand.Uint32N(1_000_000) < in.delayPerM {
 		time.Sleep(in.cfg.Delay)
 	}
+	if in.cfg.RetainPerRequest > 0 {
+		in.leak()
+	}
+	return in.errorPerM > 0 && rand.Uint32N(1_000_000) < in.errorPerM
+}
+
+// leak keeps RetainPerRequest more bytes, every page touched so RSS grows.
+func (in *Injector) leak() {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.leakN+in.cfg.RetainPerRequest > MaxRetainPerRequest {
+		return
+	}
+	b := make([]byte, in.cfg.RetainPerRequest)
+	for i := 0; i < len(b); i += 512 {
+		b[i] = byte(i) | 1
+	}
+	in.leaked = append(in.leaked, b)
+	in.leakN += int64(len(b))
+}
+
+// Leaked returns the bytes kept by RetainPerRequest so far.
+func (in *Injector) Leaked() int64 {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.leakN
+}
+
+// UpstreamHeaders returns the headers to add to every forwarded request
+// (nil Injector or none configured: nil).
+func (in *Injector) UpstreamHeaders() []Header {
+	if in == nil {
+		return nil
+	}
+	return in.headers
 }
 
 // Retained returns the retained bytes (kept reachable).

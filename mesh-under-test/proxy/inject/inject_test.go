@@ -30,3 +30,34 @@ func TestDelayFractionAndRetain(t *testing.T) {
 	var none *Injector
 	none.Request()
 }
+
+func TestValidateNamesTheFlag(t *testing.T) {
+	tests := []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{ErrorFraction: 1.5}, "--inject-error-fraction 1.5: outside 0..1"},
+		{Config{DelayFraction: -0.1}, "--inject-delay-fraction"},
+		{Config{RetainPerRequest: -1}, "--inject-retain-per-request"},
+		{Config{UpstreamHeaders: 5000}, "--inject-upstream-headers"},
+		{Config{Spin: -time.Second}, "--inject-spin"},
+	}
+	for _, tt := range tests {
+		assert.ErrorContains(t, tt.cfg.Validate(), tt.want)
+	}
+	assert.NoError(t, Config{ErrorFraction: 0.02, UpstreamHeaders: 10}.Validate())
+}
+
+func TestRetainPerRequestIsCappedAndOff(t *testing.T) {
+	in := New(Config{RetainPerRequest: MaxRetainPerRequest/2 + 1})
+	for range 3 {
+		in.Request()
+	}
+	assert.Equal(t, int64(MaxRetainPerRequest/2+1), in.Leaked(), "a second chunk would pass the cap")
+	var none *Injector
+	assert.False(t, none.Request())
+	assert.Nil(t, none.UpstreamHeaders())
+	assert.True(t, Config{ErrorFraction: 0.01}.Enabled())
+	assert.True(t, Config{UpstreamHeaders: 1}.Enabled())
+	assert.True(t, Config{RetainPerRequest: 1}.Enabled())
+}
