@@ -46,7 +46,9 @@ intervals against the scenario's thresholds. An INCONCLUSIVE first look runs the
 one pre-declared extension. Micro scenarios compare Go benchmarks instead.
 See docs/gate.md.
 
-Exit codes: 0 PASS, 1 FAIL (regression), 2 INCONCLUSIVE, 3 usage or run error.`,
+Exit codes: 0 PASS, 1 FAIL (regression), 2 INCONCLUSIVE, 3 usage or run error,
+130 interrupted (SIGINT or SIGTERM: every process stopped, finished runs kept in
+OUT/runs).`,
 		Example: `  # a pull request against main
   meshbench gate -f scenarios/synthetic/gate.yaml --base origin/main --candidate HEAD
 
@@ -86,7 +88,21 @@ Exit codes: 0 PASS, 1 FAIL (regression), 2 INCONCLUSIVE, 3 usage or run error.`,
 	return cmd
 }
 
+// exitInterrupted is the exit code of a command stopped by SIGINT or
+// SIGTERM (128 + SIGINT, as a shell reports Ctrl-C).
+const exitInterrupted = 130
+
+// runGate runs the gate; an interrupt at any point (checkout, build, a
+// round) exits 130 once everything started has been stopped.
 func runGate(ctx context.Context, e *env, f *gateFlags) error {
+	err := gate(ctx, e, f)
+	if err != nil && ctx.Err() != nil {
+		return &ExitError{Code: exitInterrupted, Err: err}
+	}
+	return err
+}
+
+func gate(ctx context.Context, e *env, f *gateFlags) error {
 	began := time.Now()
 	s, th, err := loadGateScenario(f.file, f.profile, f.rounds, f.extension)
 	if err != nil {
@@ -101,9 +117,11 @@ func runGate(ctx context.Context, e *env, f *gateFlags) error {
 	if f.out == "" {
 		f.out = filepath.Join("results", "gate-"+s.Name+"-"+time.Now().UTC().Format("20060102-150405"))
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return fmt.Errorf("-o %s: %w", f.out, err)
+	lock, err := claimOut(f.out)
+	if err != nil {
+		return err
 	}
+	defer lock.Release()
 	repo, err := os.Getwd()
 	if err != nil {
 		return err

@@ -53,9 +53,11 @@ func newGateRecordCmd(e *env) *cobra.Command {
 				}
 				vs = append(vs, study.Variant{Name: name, ProxyArgs: strings.Fields(args)})
 			}
-			if err := os.MkdirAll(f.out, 0o755); err != nil {
+			lock, err := claimOut(f.out)
+			if err != nil {
 				return err
 			}
+			defer lock.Release()
 			x := &gateexec.Local{Scenario: s, OutDir: f.out, Env: envinfo.Collect("."), Log: e.log}
 			if !f.quiet {
 				x.Progress = e.streams.Err

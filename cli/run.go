@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/meshbench/meshbench/harness/envinfo"
+	"github.com/meshbench/meshbench/harness/outdir"
 	"github.com/meshbench/meshbench/harness/plan"
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/results"
@@ -131,7 +132,7 @@ func runScenario(ctx context.Context, e *env, f *runFlags) error {
 	}
 	if errors.Is(runErr, context.Canceled) {
 		fmt.Fprintf(e.streams.Err, "interrupted: %d results kept in %s; every process stopped\n", len(res), f.out)
-		return &ExitError{Code: 130, Err: runErr}
+		return &ExitError{Code: exitInterrupted, Err: runErr}
 	}
 	if fe := (*run.FailedError)(nil); errors.As(runErr, &fe) {
 		return &ExitError{Code: exitRunsFailed, Err: runErr}
@@ -157,10 +158,39 @@ func openPlatform(ctx context.Context, e *env, f *runFlags, lanes []string) (pla
 	if err := meshBinariesPresent(lanes, bins); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(f.out, 0o755); err != nil {
-		return nil, fmt.Errorf("-o %s: %w", f.out, err)
+	lock, err := claimOut(f.out)
+	if err != nil {
+		return nil, err
 	}
-	return mkPlatform(ctx, e, f, bins)
+	p, err := mkPlatform(ctx, e, f, bins)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	return &claimedPlatform{Platform: p, lock: lock}, nil
+}
+
+// claimedPlatform holds the output directory's lock until the platform is
+// closed, which every caller does last.
+type claimedPlatform struct {
+	platform.Platform
+	lock *outdir.Lock
+}
+
+func (c *claimedPlatform) Close(ctx context.Context) error {
+	err := c.Platform.Close(ctx)
+	c.lock.Release()
+	return err
+}
+
+// claimOut claims a command's output directory (-o) before its first run:
+// made, writable, with room, and no other meshbench writing into it.
+func claimOut(dir string) (*outdir.Lock, error) {
+	l, err := outdir.Claim(dir)
+	if err != nil {
+		return nil, fmt.Errorf("-o: %w", err)
+	}
+	return l, nil
 }
 
 func meshBinariesPresent(lanes []string, bins platform.Binaries) error {

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"text/tabwriter"
 
@@ -33,9 +32,11 @@ func runControlPlane(ctx context.Context, e *env, f *runFlags, s *scenario.Scena
 	if err != nil {
 		return fmt.Errorf("-o %s: %w", f.out, err)
 	}
-	if err := os.MkdirAll(workDir, 0o755); err != nil {
-		return fmt.Errorf("-o %s: %w", f.out, err)
+	lock, err := claimOut(workDir)
+	if err != nil {
+		return err
 	}
+	defer lock.Release()
 	seed := s.Seed
 	if f.seed != 0 {
 		seed = f.seed

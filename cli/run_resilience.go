@@ -80,7 +80,7 @@ func runResilience(ctx context.Context, e *env, f *runFlags, s *scenario.Scenari
 	}
 	if errors.Is(ctx.Err(), context.Canceled) {
 		fmt.Fprintf(e.streams.Err, "interrupted: %d results kept in %s; every process stopped\n", len(all), f.out)
-		return &ExitError{Code: 130, Err: ctx.Err()}
+		return &ExitError{Code: exitInterrupted, Err: ctx.Err()}
 	}
 	if len(failedRuns) > 0 {
 		return &ExitError{Code: exitRunsFailed, Err: fmt.Errorf("%s: %d runs failed:\n  %s", s.Name, len(failedRuns), strings.Join(failedRuns, "\n  "))}

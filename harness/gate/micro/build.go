@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/meshbench/meshbench/internal/procgroup"
 )
 
 // testBinary is one package's compiled test binary on one side.
@@ -65,6 +67,7 @@ func niceCmd(ctx context.Context, dir string, nice int, name string, args ...str
 		cmd = exec.CommandContext(ctx, name, args...)
 	}
 	cmd.Dir = dir
+	procgroup.KillOnCancel(cmd)
 	return cmd
 }
 

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/meshbench/meshbench/internal/procgroup"
 )
 
 // DefaultPackages are built for each side: the harness's own binary
@@ -84,6 +86,7 @@ func (c *Checkout) Build(ctx context.Context, binDir string, packages []string, 
 		cmd = exec.CommandContext(ctx, "go", args...)
 	}
 	cmd.Dir = c.Dir
+	procgroup.KillOnCancel(cmd)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build in %s (%s): %w\n%s", c.Dir, c.Rev, err, out)
 	}
