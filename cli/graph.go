@@ -48,8 +48,15 @@ func printGraph(w io.Writer, file string, g *graph.Graph) error {
 	for _, s := range g.Services {
 		edges += len(s.Callees())
 	}
-	fmt.Fprintf(w, "%s: %d services, %d call edges, entry %s, %d hops per request when every call is made\n\n",
-		file, len(g.Services), edges, g.Entry, g.Hops())
+	for _, sp := range g.Splits {
+		edges += len(sp.Versions)
+	}
+	splits := ""
+	if len(g.Splits) > 0 {
+		splits = fmt.Sprintf(", %d weighted splits", len(g.Splits))
+	}
+	fmt.Fprintf(w, "%s: %d services%s, %d call edges, entry %s, %d hops per request when every call is made\n\n",
+		file, len(g.Services), splits, edges, g.Entry, g.Hops())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVICE\tTYPE\tREPLICAS\tNAMESPACE\tCLUSTER\tRESPONSE BYTES\tERROR RATE\tREQUESTS PER ENTRY REQUEST")
 	for _, s := range g.Services {
@@ -69,6 +76,11 @@ func printGraph(w io.Writer, file string, g *graph.Graph) error {
 	for _, s := range g.Services {
 		for _, c := range s.Callees() {
 			fmt.Fprintf(tw, "%s -> %s\t%.4g\n", s.Name, c, exp.Calls[graph.Edge{From: s.Name, To: c}])
+		}
+	}
+	for _, sp := range g.Splits {
+		for _, v := range sp.Versions {
+			fmt.Fprintf(tw, "%s -> %s (split, weight %d)\t%.4g\n", sp.Name, v.Service, v.Weight, exp.Calls[graph.Edge{From: sp.Name, To: v.Service}])
 		}
 	}
 	return tw.Flush()

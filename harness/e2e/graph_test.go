@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -98,5 +99,57 @@ func assertNoGraphReason(t *testing.T, r *results.Result) {
 	t.Helper()
 	for _, reason := range r.InvalidReasons {
 		assert.NotContains(t, reason, "graph", r.Key())
+	}
+}
+
+// TestWeightedSplitOnLocalPlatform: front calls "reviews", a split over
+// three versions weighted 50/30/20. In the mesh lane the app knows one
+// address (its sidecar's outbound listener for reviews): meshcontrol turns
+// the split into xDS weighted_clusters and the sidecar picks, so each
+// version's share of the calls is the proxies' doing; with no mesh the app
+// picks. Either way each version's count lies within binomial bounds.
+func TestWeightedSplitOnLocalPlatform(t *testing.T) {
+	dir := t.TempDir()
+	topo := filepath.Join(dir, "split.yaml")
+	require.NoError(t, os.WriteFile(topo, []byte(`services:
+- {name: front, isEntrypoint: true, script: [{call: reviews}]}
+- {name: reviews-v1}
+- {name: reviews-v2, script: [{call: ratings}]}
+- {name: reviews-v3, script: [{call: ratings}]}
+- {name: ratings}
+splits:
+- name: reviews
+  versions: [{service: reviews-v1, weight: 50}, {service: reviews-v2, weight: 30}, {service: reviews-v3, weight: 20}]
+`), 0o644))
+	res, _ := runLocal(t, fmt.Sprintf(`
+name: split
+kind: app
+lanes: [none, mesh]
+warmup: 300ms
+duration: 2s
+matrix: {qps: [300], connections: [4], payload_bytes: [0], mtls: [true]}
+graph: {isotope: %s}
+`, topo))
+	require.Len(t, res, 2)
+	weights := map[string]float64{"reviews-v1": 0.5, "reviews-v2": 0.3, "reviews-v3": 0.2}
+	for _, r := range res {
+		assertNoGraphReason(t, r)
+		assert.Zero(t, r.Errors, "%v", r.ErrorsByStatus)
+		edges := map[string]results.GraphEdge{}
+		for _, e := range r.GraphEdges {
+			edges[e.From+">"+e.To] = e
+			assert.True(t, e.OK, e.String())
+		}
+		n := float64(edges["front>reviews"].Calls)
+		require.Greater(t, n, 300.0, r.Key())
+		var sum int64
+		for v, p := range weights {
+			e, ok := edges["reviews>"+v]
+			require.True(t, ok, "%s: edge reviews -> %s recorded", r.Key(), v)
+			sigma := math.Sqrt(n * p * (1 - p))
+			assert.InDelta(t, n*p, float64(e.Calls), 4*sigma, "%s: %s's share of %v calls (weight %v)", r.Key(), v, n, p)
+			sum += e.Calls
+		}
+		assert.InDelta(t, n, float64(sum), 2, "every call to reviews reached one version")
 	}
 }

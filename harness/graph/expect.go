@@ -38,6 +38,21 @@ func (g *Graph) Expect() Expectation {
 		if _, ok := fail[name]; ok {
 			return
 		}
+		if sp := g.Split(name); sp != nil {
+			// A split fails as its versions do, in their shares; which
+			// version a call reaches is random.
+			fr := sp.Fractions()
+			e.Exact = false
+			f := 0.0
+			for v, p := range fr {
+				visit(v)
+				f += p * fail[v]
+				random[Edge{name, v}] = true
+			}
+			fail[name] = f
+			local[name] = fr
+			return
+		}
 		s := g.Service(name)
 		calls := map[string]float64{}
 		alive := 1.0 // chance the script is still running
@@ -95,7 +110,7 @@ func (g *Graph) Expect() Expectation {
 			return
 		}
 		seen[n] = true
-		for _, c := range g.Service(n).Callees() {
+		for _, c := range g.callees(n) {
 			post(c)
 		}
 		order = append(order, n)
@@ -130,16 +145,24 @@ type EdgeCount = results.GraphEdge
 func (g *Graph) CheckEdges(entryRequests int64, calls map[string]map[string]int64) []EdgeCount {
 	e := g.Expect()
 	var out []EdgeCount
+	check := func(from, to string) {
+		want := e.Calls[Edge{from, to}] * float64(entryRequests)
+		tol := 2 + 0.001*want
+		if !e.ExactEdges[Edge{from, to}] {
+			tol = 2 + 5*math.Sqrt(want) + 0.02*want
+		}
+		got := calls[from][to]
+		out = append(out, EdgeCount{From: from, To: to, Calls: got, Expected: want, Tolerance: tol,
+			OK: math.Abs(float64(got)-want) <= tol})
+	}
 	for _, s := range g.Services {
 		for _, to := range s.Callees() {
-			want := e.Calls[Edge{s.Name, to}] * float64(entryRequests)
-			tol := 2 + 0.001*want
-			if !e.ExactEdges[Edge{s.Name, to}] {
-				tol = 2 + 5*math.Sqrt(want) + 0.02*want
-			}
-			got := calls[s.Name][to]
-			out = append(out, EdgeCount{From: s.Name, To: to, Calls: got, Expected: want, Tolerance: tol,
-				OK: math.Abs(float64(got)-want) <= tol})
+			check(s.Name, to)
+		}
+	}
+	for _, sp := range g.Splits {
+		for _, to := range g.callees(sp.Name) {
+			check(sp.Name, to)
 		}
 	}
 	return out

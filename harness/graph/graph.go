@@ -12,6 +12,9 @@ type Graph struct {
 	Isotope  string    `yaml:"isotope,omitempty"`
 	Entry    string    `yaml:"entry"`
 	Services []Service `yaml:"services"`
+	// Splits are names callers call that stand for weighted versions
+	// (see Split).
+	Splits []Split `yaml:"splits,omitempty"`
 	// Warnings are what the isotope reader ignored, each with file:line.
 	Warnings []string `yaml:"-"`
 }
@@ -101,6 +104,17 @@ func (g *Graph) Validate() error {
 			return fmt.Errorf("graph.services[%d].type: %q is not one of http, grpc", i, s.Type)
 		}
 	}
+	if err := g.validateSplits(seen); err != nil {
+		return err
+	}
+	services := seen
+	seen = map[string]bool{} // what a call may name: a service or a split
+	for n := range services {
+		seen[n] = true
+	}
+	for _, sp := range g.Splits {
+		seen[sp.Name] = true
+	}
 	for i, s := range g.Services {
 		for j, c := range s.Calls {
 			if !seen[c] {
@@ -114,7 +128,7 @@ func (g *Graph) Validate() error {
 	if g.Entry == "" {
 		g.Entry = g.Services[0].Name
 	}
-	if !seen[g.Entry] {
+	if !services[g.Entry] {
 		return fmt.Errorf("graph.entry: unknown service %q", g.Entry)
 	}
 	return g.checkAcyclic()
@@ -136,7 +150,7 @@ func (g *Graph) checkAcyclic() error {
 			return nil
 		}
 		state[name] = visiting
-		for _, c := range g.Service(name).Callees() {
+		for _, c := range g.callees(name) {
 			if err := visit(c, append(path, name)); err != nil {
 				return err
 			}
@@ -153,11 +167,18 @@ func (g *Graph) checkAcyclic() error {
 }
 
 // Hops is the number of service-to-service calls one entry request makes
-// when every call is made and nothing fails.
+// when every call is made and nothing fails (through a split: its version
+// that makes the most).
 func (g *Graph) Hops() int {
 	var count func(name string) int
 	count = func(name string) int {
 		n := 0
+		if sp := g.Split(name); sp != nil {
+			for _, v := range sp.Versions {
+				n = max(n, count(v.Service))
+			}
+			return n
+		}
 		s := g.Service(name)
 		eachCall(s.Steps(), func(c *Call) { n += 1 + count(c.Service) })
 		return n

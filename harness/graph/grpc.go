@@ -34,16 +34,29 @@ func (h *handler) startGRPC() error {
 		Methods:     []grpc.MethodDesc{{MethodName: "Call", Handler: h.grpcCall}},
 	}, h)
 	h.conns = map[string]*grpc.ClientConn{}
-	for name, addr := range h.o.Downstreams {
-		target, ok := strings.CutPrefix(addr, GRPCScheme)
-		if !ok {
-			continue
+	dial := func(name, url string) error {
+		target, ok := strings.CutPrefix(url, GRPCScheme)
+		if !ok || h.conns[url] != nil {
+			return nil
 		}
 		conn, err := grpc.NewClient("passthrough:///"+target, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
 			return fmt.Errorf("service %s: callee %s: %w", h.o.Name, name, err)
 		}
-		h.conns[name] = conn
+		h.conns[url] = conn
+		return nil
+	}
+	for name, url := range h.o.Downstreams {
+		if err := dial(name, url); err != nil {
+			return err
+		}
+	}
+	for name, ts := range h.o.Splits {
+		for _, t := range ts {
+			if err := dial(name, t.URL); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

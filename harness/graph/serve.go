@@ -30,6 +30,9 @@ type Options struct {
 	Script        []Step  `json:"script,omitempty"`
 	// Downstreams maps a callee's name to its base URL (http://host:port).
 	Downstreams map[string]string `json:"downstreams,omitempty"`
+	// Splits maps a callee that is a split to its versions: the service
+	// chooses one per call by weight (no mesh to choose for it).
+	Splits map[string][]Target `json:"splits,omitempty"`
 }
 
 // OptionsOf is the part of g that service s runs; the caller fills in
@@ -71,7 +74,8 @@ type handler struct {
 	calls    map[string]*atomic.Int64    // fixed at start: read without a lock
 	reqBody  sync.Map                    // size -> []byte, request bodies shared read-only
 	grpc     *grpc.Server                // the service over gRPC (same port, h2c)
-	conns    map[string]*grpc.ClientConn // gRPC callees, fixed at start
+	conns    map[string]*grpc.ClientConn // gRPC callees by URL, fixed at start
+	splits   map[string]*picker          // split callees, fixed at start
 }
 
 func newHandler(o Options) (*handler, error) {
@@ -88,8 +92,20 @@ func newHandler(o Options) (*handler, error) {
 			},
 		}}
 	var missing []string
+	h.splits = map[string]*picker{}
+	for name, ts := range o.Splits {
+		var total uint64
+		for _, t := range ts {
+			total += uint64(t.Weight)
+		}
+		if total == 0 || total > 1<<31 {
+			return nil, fmt.Errorf("service %s: split %s: total weight %d outside 1..2^31", o.Name, name, total)
+		}
+		h.splits[name] = newPicker(ts)
+	}
 	eachCall(o.Script, func(c *Call) {
-		if _, ok := o.Downstreams[c.Service]; !ok {
+		_, ok := o.Downstreams[c.Service]
+		if _, split := o.Splits[c.Service]; !ok && !split {
 			missing = append(missing, c.Service)
 		}
 		h.calls[c.Service] = new(atomic.Int64)
@@ -189,10 +205,13 @@ func (h *handler) call(ctx context.Context, c *Call, in http.Header) error {
 		return nil
 	}
 	h.calls[c.Service].Add(1)
-	if conn := h.conns[c.Service]; conn != nil {
+	base := h.o.Downstreams[c.Service]
+	if p := h.splits[c.Service]; p != nil {
+		base = p.pick()
+	}
+	if conn := h.conns[base]; conn != nil {
 		return h.callGRPC(ctx, conn, c, in)
 	}
-	base := h.o.Downstreams[c.Service]
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/", bytes.NewReader(h.requestBody(c.RequestBytes)))
 	if err != nil {
 		return err

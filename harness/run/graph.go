@@ -27,9 +27,12 @@ func checkGraph(ctx context.Context, topo platform.Topology, g *graph.Graph, res
 		return
 	}
 	calls := map[string]map[string]int64{}
+	received := map[string]int64{}
 	for name, st := range stats {
 		calls[name] = st.Calls
+		received[name] = st.Received
 	}
+	g.SplitCalls(received, calls)
 	res.GraphEdges = g.CheckEdges(stats[g.Entry].Received, calls)
 	for _, e := range res.GraphEdges {
 		if !e.OK {

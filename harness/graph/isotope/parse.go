@@ -79,10 +79,16 @@ func (r *reader) fields(n *yaml.Node, where string, known []string, f func(key s
 func (r *reader) topology(root *yaml.Node) (*graph.Graph, error) {
 	def := graph.Service{Type: graph.TypeHTTP, Replicas: 1}
 	var services *yaml.Node
-	err := r.fields(root, "topology", []string{"defaults", "services"}, func(key string, _, v *yaml.Node) error {
-		if key == "services" {
+	var splits []graph.Split
+	err := r.fields(root, "topology", []string{"defaults", "services", "splits"}, func(key string, _, v *yaml.Node) error {
+		switch key {
+		case "services":
 			services = v
 			return nil
+		case "splits":
+			var err error
+			splits, err = r.splits(v)
+			return err
 		}
 		return r.defaults(v, &def)
 	})
@@ -95,7 +101,7 @@ func (r *reader) topology(root *yaml.Node) (*graph.Graph, error) {
 	if services.Kind != yaml.SequenceNode {
 		return nil, r.fail(services, "services", "want a list of services")
 	}
-	g := &graph.Graph{}
+	g := &graph.Graph{Splits: splits}
 	names := map[string]int{}
 	var entries []string
 	for i, n := range services.Content {
@@ -113,7 +119,14 @@ func (r *reader) topology(root *yaml.Node) (*graph.Graph, error) {
 		}
 		g.Services = append(g.Services, s)
 	}
-	if err := r.checkCalls(services, g, names); err != nil {
+	callable := map[string]int{}
+	for n, i := range names {
+		callable[n] = i
+	}
+	for _, sp := range splits {
+		callable[sp.Name] = -1
+	}
+	if err := r.checkCalls(services, g, callable); err != nil {
 		return nil, err
 	}
 	switch {

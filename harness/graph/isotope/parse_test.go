@@ -187,6 +187,10 @@ func TestParseErrors(t *testing.T) {
 		{"cycle", "services:\n- name: a\n  script: [{call: b}]\n- name: b\n  script: [{call: a}]\n", "t.yaml: graph: cycle"},
 		{"no services", "defaults: {}\n", "t.yaml:1: services: a topology needs services"},
 		{"not yaml", "services: [\n", "t.yaml: "},
+		{"split without versions", "services:\n- name: a\nsplits:\n- name: r\n", "t.yaml:4: splits[0].versions: a split needs at least one version"},
+		{"split weight not a number", "services:\n- name: a\nsplits:\n- name: r\n  versions: [{service: a, weight: x}]\n", "t.yaml:5: splits[0].versions[0].weight"},
+		{"split of an unknown service", "services:\n- name: a\n  script: [{call: r}]\nsplits:\n- {name: r, versions: [{service: b, weight: 1}]}\n", `t.yaml: graph.splits[0].versions[0].service: unknown service "b"`},
+		{"call to an unknown split", "services:\n- name: a\n  script: [{call: r}]\n", `t.yaml:3: services[0].script: cannot call undefined service "r"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -208,6 +212,24 @@ func TestParseSize(t *testing.T) {
 		_, ok := parseSize(in)
 		assert.False(t, ok, in)
 	}
+}
+
+// TestParseSplits: the splits extension names weighted versions callers
+// reach through one name.
+func TestParseSplits(t *testing.T) {
+	g, err := Parse("t.yaml", []byte(`services:
+- name: front
+  script: [{call: reviews}]
+- name: v1
+- name: v2
+splits:
+- name: reviews
+  versions: [{service: v1, weight: 90}, {service: v2, weight: 10}]
+`))
+	require.NoError(t, err)
+	assert.Equal(t, []graph.Split{{Name: "reviews", Versions: []graph.Version{{Service: "v1", Weight: 90}, {Service: "v2", Weight: 10}}}}, g.Splits)
+	assert.Equal(t, []string{"reviews"}, g.Service("front").Callees())
+	assert.InDelta(t, 0.9, g.Expect().Calls[graph.Edge{From: "reviews", To: "v1"}], 1e-9)
 }
 
 func TestLoad(t *testing.T) {

@@ -37,7 +37,8 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 			}
 		}
 	}
-	// outbound[svc][i] is where svc's app sends its i-th call.
+	// outbound[svc][i] is where svc's app sends its i-th call (a split's
+	// name, with no mesh, has no address: the app picks a version).
 	outbound := map[string][]string{}
 	for _, s := range g.Services {
 		for _, c := range s.Callees() {
@@ -52,7 +53,7 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 		}
 	}
 	for _, s := range g.Services {
-		if err := startGraphService(ctx, t, g, s, app[s.Name], outbound[s.Name]); err != nil {
+		if err := startGraphService(ctx, t, g, s, app[s.Name], outbound[s.Name], inbound); err != nil {
 			return err
 		}
 	}
@@ -92,10 +93,7 @@ func graphMesh(g *graph.Graph, app, inbound map[string]string, outbound map[stri
 		m.Policy.MTLS = meshconfig.MTLSStrict
 	}
 	for _, s := range g.Services {
-		protocol := meshconfig.ProtocolHTTP
-		if s.Type == graph.TypeGRPC {
-			protocol = meshconfig.ProtocolGRPC // h2 to the app, and between sidecars
-		}
+		protocol := meshProtocol(&s)
 		m.Services = append(m.Services, meshconfig.Service{Name: s.Name, Protocol: protocol,
 			Endpoints: []meshconfig.Endpoint{{Address: inbound[s.Name]}}})
 		p := meshconfig.Proxy{ID: s.Name + "-proxy", Service: s.Name, Inbound: &meshconfig.Inbound{Address: inbound[s.Name], App: app[s.Name]}}
@@ -105,17 +103,64 @@ func graphMesh(g *graph.Graph, app, inbound map[string]string, outbound map[stri
 		p.Egress = append(p.Egress, s.Callees()...)
 		m.Proxies = append(m.Proxies, p)
 	}
+	for _, sp := range g.Splits {
+		splitMesh(m, g, sp, inbound)
+	}
 	m.Proxies = append(m.Proxies, meshconfig.Proxy{ID: "client-proxy",
 		Outbound: []meshconfig.Outbound{{Address: entry, Service: g.Entry}}, Egress: []string{g.Entry}})
 	m.Normalize()
 	return m
 }
 
-func startGraphService(ctx context.Context, t *topology, g *graph.Graph, s graph.Service, addr string, calls []string) error {
+// meshProtocol is how the mesh carries calls to s.
+func meshProtocol(s *graph.Service) string {
+	if s.Type == graph.TypeGRPC {
+		return meshconfig.ProtocolGRPC // h2 to the app, and between sidecars
+	}
+	return meshconfig.ProtocolHTTP
+}
+
+// splitMesh makes a split one service of the mesh whose endpoints are its
+// versions' inbound listeners, labelled by version, with one subset per
+// version and a route splitting by the graph's weights: callers' sidecars
+// receive it as xDS weighted_clusters and pick per request.
+func splitMesh(m *meshconfig.Mesh, g *graph.Graph, sp graph.Split, inbound map[string]string) {
+	const label = "version"
+	svc := meshconfig.Service{Name: sp.Name, Protocol: meshProtocol(g.Service(sp.Versions[0].Service))}
+	dest := meshconfig.Destination{Service: sp.Name}
+	var rule meshconfig.Rule
+	for _, v := range sp.Versions {
+		svc.Endpoints = append(svc.Endpoints, meshconfig.Endpoint{Address: inbound[v.Service], Labels: map[string]string{label: v.Service}})
+		dest.Subsets = append(dest.Subsets, meshconfig.Subset{Name: v.Service, Labels: map[string]string{label: v.Service}})
+		rule.Split = append(rule.Split, meshconfig.WeightedDest{Subset: v.Service, Weight: v.Weight})
+	}
+	m.Services = append(m.Services, svc)
+	m.Policy.Destinations = append(m.Policy.Destinations, dest)
+	m.Policy.Routes = append(m.Policy.Routes, meshconfig.ServiceRoutes{Service: sp.Name, Rules: []meshconfig.Rule{rule}})
+}
+
+// startGraphService starts s's app; calls[i] is where its i-th callee is
+// (its sidecar's outbound listener, or with no mesh the callee itself),
+// inbound where each service listens (for splits with no mesh).
+func startGraphService(ctx context.Context, t *topology, g *graph.Graph, s graph.Service, addr string, calls []string, inbound map[string]string) error {
 	o := graph.OptionsOf(&s)
 	o.Downstreams = map[string]string{}
 	for i, c := range s.Callees() {
-		o.Downstreams[c] = graph.DownstreamURL(g.Service(c), calls[i])
+		sp := g.Split(c)
+		if sp == nil || t.spec.Lane == platform.LaneMesh {
+			callee := g.Service(c)
+			if sp != nil {
+				callee = g.Service(sp.Versions[0].Service) // one type for all versions
+			}
+			o.Downstreams[c] = graph.DownstreamURL(callee, calls[i])
+			continue
+		}
+		if o.Splits == nil {
+			o.Splits = map[string][]graph.Target{}
+		}
+		for _, v := range sp.Versions {
+			o.Splits[c] = append(o.Splits[c], graph.Target{URL: graph.DownstreamURL(g.Service(v.Service), inbound[v.Service]), Weight: v.Weight})
+		}
 	}
 	spec, err := json.Marshal(o)
 	if err != nil {
