@@ -64,6 +64,8 @@ type Proxy struct {
 	// Sidecar resource): it receives configuration for these only. Empty
 	// means every service; "*" also means every service.
 	Egress []string `yaml:"egress,omitempty" json:"egress,omitempty"`
+	// Gateway makes this proxy an ingress or egress gateway (gateway.go).
+	Gateway *Gateway `yaml:"gateway,omitempty" json:"gateway,omitempty"`
 }
 
 // Inbound is the listener in front of the local application.

@@ -138,6 +138,9 @@ func (m *Mesh) validate(external bool) []problem {
 				known(fmt.Sprintf("%s.egress[%d]", p, j), e)
 			}
 		}
+		if px.Gateway != nil {
+			px.Gateway.validate(&c, p+".gateway", known)
+		}
 	}
 	m.Policy.validate(&c, known)
 	return c.probs

@@ -27,6 +27,11 @@ func egress(ix *index, p *meshconfig.Proxy) []string {
 			set[o.Service] = true
 		}
 	}
+	if p.Gateway != nil {
+		for _, s := range p.Gateway.Services() {
+			set[s] = true
+		}
+	}
 	if all {
 		return ix.allNames()
 	}
@@ -103,6 +108,20 @@ func buildProxy(ix *index, shared map[string]*serviceShared, groups map[string]*
 			rh.add(e.rcHash)
 			out.version(TypeRoute, e.rc.Name, e.rcHash)
 		}
+	}
+	if p.Gateway != nil {
+		l, rc, err := gateway(ix, shared, p.Gateway)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
+		r.Listeners = append(r.Listeners, l)
+		h := hashProto(l)
+		lh.add(h)
+		out.version(TypeListener, l.Name, h)
+		r.Routes = append(r.Routes, rc)
+		h = hashProto(rc)
+		rh.add(h)
+		out.version(TypeRoute, rc.Name, h)
 	}
 	if p.Inbound != nil {
 		ib, err := inbound(ix, p)

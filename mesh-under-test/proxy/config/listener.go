@@ -50,6 +50,7 @@ func (cc *compileCtx) compileListener(l *listenerv3.Listener) (*Listener, error)
 		}
 		out.Chains = append(out.Chains, ch)
 	}
+	out.SNI = out.sniConfig()
 	return out, nil
 }
 
@@ -62,6 +63,14 @@ func (cc *compileCtx) compileChain(listener string, i int, fc *listenerv3.Filter
 	case "raw_buffer":
 	default:
 		return nil, fmt.Errorf("transport_protocol %q: %w", tp, match.ErrUnsupported)
+	}
+	sn, err := compileServerNames(fc.GetFilterChainMatch().GetServerNames())
+	if err != nil {
+		return nil, err
+	}
+	ch.ServerNames = sn
+	if len(sn) > 0 && fc.GetTransportSocket() == nil {
+		return nil, errors.New("server_names need a TLS transport_socket (this proxy reads SNI while terminating TLS)")
 	}
 	if ts := fc.GetTransportSocket(); ts != nil {
 		dt, err := filter.Unpack[tlsv3.DownstreamTlsContext](ts.GetTypedConfig())

@@ -47,6 +47,11 @@ type Listener struct {
 	Address   string
 	Direction string
 	Chains    []*Chain
+	// SNI terminates TLS for a listener whose TLS chains name servers
+	// (filter_chain_match.server_names): the handshake picks the chain's
+	// certificate by SNI, and the connection is then served by
+	// ChainForSNI(the negotiated server name). nil otherwise.
+	SNI *tls.Config
 }
 
 // Chain is a filter chain: how a connection is handled.
@@ -56,6 +61,9 @@ type Chain struct {
 	// handshake (filter_chain_match.transport_protocol: tls); a listener
 	// with both kinds serves permissive mTLS.
 	MatchTLS bool
+	// ServerNames (lower-case, exact or "*.suffix") select this TLS chain
+	// by SNI; empty: any server name (sni.go).
+	ServerNames []string
 	// TLS terminates TLS when non-nil.
 	TLS           *tls.Config
 	RequireClient bool

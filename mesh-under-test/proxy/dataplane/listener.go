@@ -148,7 +148,11 @@ func (p *Proxy) serveConn(bl *boundListener, tc *trackedConn) {
 		if !isTLS {
 			return
 		}
-		tlsConn := tls.Server(&prefixConn{Conn: tc, r: br}, chain.TLS)
+		cfg := chain.TLS
+		if lc.SNI != nil {
+			cfg = lc.SNI // the chain is chosen by the ClientHello's server name
+		}
+		tlsConn := tls.Server(&prefixConn{Conn: tc, r: br}, cfg)
 		_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
 		if err := tlsConn.Handshake(); err != nil {
 			p.log.Debug("tls handshake failed", "listener", lc.Name, "remote", tc.RemoteAddr().String(), "err", err)
@@ -157,6 +161,11 @@ func (p *Proxy) serveConn(bl *boundListener, tc *trackedConn) {
 		_ = tc.SetDeadline(time.Time{})
 		cs := tlsConn.ConnectionState()
 		peer, alpn = tlsid.PeerID(&cs), cs.NegotiatedProtocol
+		if lc.SNI != nil {
+			if chain = lc.ChainForSNI(cs.ServerName); chain == nil {
+				return
+			}
+		}
 		conn = tlsConn
 		br = readerPool.Get().(*bufio.Reader)
 		br.Reset(tlsConn)
