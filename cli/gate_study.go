@@ -180,13 +180,13 @@ func newGateStudyCmd(e *env) *cobra.Command {
 					return err
 				}
 				curves, mdes := map[string][]study.MDEPoint{}, map[string]float64{}
-				for _, m := range append(append([]string(nil), study.GatedMetrics...), "latency_p999_ms") {
-					c, mde, err := study.MDE(d, p, m, f.mdeGrid, f.mdeTarget,
+				for _, m := range study.StudiedMetrics() {
+					c, mde, err := study.MDE(d, p, m.Name, f.mdeGrid, f.mdeTarget,
 						study.Options{Thresholds: th, Mode: study.Resample, Gates: f.mdeGates, Seed: f.seed})
 					if err != nil {
 						return err
 					}
-					curves[m], mdes[m] = c, mde
+					curves[m.Name], mdes[m.Name] = c, mde
 				}
 				fmt.Fprintf(out, "\nminimum detectable effect (synthetic scale of one metric on the %s candidate, resampled gates: %d per point)\n\n", f.mdePair, f.mdeGates)
 				study.WriteMDE(out, curves, mdes, f.mdeTarget)

@@ -7,7 +7,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/meshbench/meshbench/harness/gate/compare"
 	"github.com/meshbench/meshbench/harness/gate/history"
+	"github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/reports/digest"
 )
 
@@ -83,27 +85,34 @@ func trendsFromSeries(series map[string][]history.Point, o history.Options, maxP
 	return h
 }
 
-// gatedRank puts the metrics the gate decides on before report-only ones.
-func gatedRank(metric string) int {
-	if i := slices.Index([]string{"cpu_us_per_request/proxies", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms",
-		"rss_bytes_steady/proxies"}, metric); i >= 0 {
+// trendMetric is a history point's metric in the catalog (an adjusted
+// row under its raw metric's entry).
+func trendMetric(name string) (metric.Metric, bool) {
+	return metric.Lookup(strings.TrimPrefix(name, compare.AdjustedPrefix))
+}
+
+// gatedRank puts the metrics the gate decides on for a mesh lane before
+// report-only ones, in the catalog's order.
+func gatedRank(name string) int {
+	if i := slices.IndexFunc(metric.Gated(metric.Compared(metric.ProxyRoles())),
+		func(m metric.Metric) bool { return m.Name == name }); i >= 0 {
 		return i
 	}
 	return 100
 }
 
-// unitOf reads the unit from the gate's metric naming convention.
-func unitOf(metric string) string {
+// unitOf is the trend's axis unit from the catalog: bytes in MiB,
+// milliseconds as such, any other unit by the metric's column label, which
+// says what it counts per request ("µs CPU / request").
+func unitOf(name string) string {
+	m, ok := trendMetric(name)
 	switch {
-	case strings.HasSuffix(metric, "_ms") || strings.Contains(metric, "_ms/"):
-		return "ms"
-	case strings.HasPrefix(metric, "cpu_us"):
-		return "µs CPU / request"
-	case strings.HasPrefix(metric, "rss_bytes"):
-		return "MiB"
-	case strings.HasPrefix(metric, "instructions"):
-		return "instructions / request"
-	default:
+	case !ok:
 		return ""
+	case m.Unit == "B" || m.Unit == "ms":
+		_, unit := digest.Display(0, m.Unit)
+		return unit
+	default:
+		return m.Label
 	}
 }

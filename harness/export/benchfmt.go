@@ -8,7 +8,6 @@ import (
 
 	"golang.org/x/perf/benchfmt"
 
-	"github.com/meshbench/meshbench/harness/gate/compare"
 	"github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/harness/results"
 )
@@ -75,8 +74,9 @@ func ToBenchfmt(r *results.Result) *benchfmt.Result {
 			out.Values = append(out.Values, benchfmt.Value{Value: v, Unit: m.Name})
 		}
 	}
-	if r.Requests > 0 {
-		out.Values = append(out.Values, benchfmt.Value{Value: float64(r.Errors) / float64(r.Requests), Unit: compare.ErrorRateMetric})
+	if er := metric.ErrorRate(); r.Requests > 0 {
+		v, _ := er.Get(r)
+		out.Values = append(out.Values, benchfmt.Value{Value: v, Unit: er.Name})
 	}
 	return out
 }

@@ -44,6 +44,26 @@ func TestProcProbeSeesOwnCPUAndMemory(t *testing.T) {
 	assert.GreaterOrEqual(t, b.PeakRSSBytes, b.RSSBytes)
 }
 
+// Steady RSS is the median of the samples: for an even count the mean of
+// the middle two (stats.Median, the one median), not either of them.
+func TestCostSteadyIsTheMedian(t *testing.T) {
+	tests := []struct {
+		name string
+		rss  []int64
+		want int64
+	}{
+		{"odd", []int64{30, 10, 20}, 20},
+		{"even", []int64{40, 10, 30, 20}, 25},
+		{"none", nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Cost("p", "app", Sample{}, Sample{}, tt.rss, 1, 1)
+			assert.Equal(t, tt.want, c.RSSBytesSteady)
+		})
+	}
+}
+
 func TestProcProbeMissingProcess(t *testing.T) {
 	_, err := NewProcProbe("gone", "app", 1<<30).Sample(context.Background())
 	assert.ErrorContains(t, err, "gone")

@@ -3,10 +3,12 @@ package measure
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/meshbench/meshbench/harness/gate/stats"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
@@ -125,12 +127,15 @@ func Cost(name, role string, first, last Sample, rss []int64, requests int64, se
 	return c
 }
 
-// median of v (the upper middle for even lengths; 0 for none).
+// median of byte counts through stats.Median, the one median (the mean of
+// the two middle values for even lengths, rounded to a byte; 0 for none).
 func median(v []int64) int64 {
 	if len(v) == 0 {
 		return 0
 	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
+	f := make([]float64, len(v))
+	for i, x := range v {
+		f[i] = float64(x)
+	}
+	return int64(math.Round(stats.Median(f)))
 }

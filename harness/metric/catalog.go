@@ -16,34 +16,35 @@ const Proxies = "proxies"
 // ProxyRoles are the components the mesh adds to the data path.
 func ProxyRoles() []string { return []string{results.RoleClientProxy, results.RoleServerProxy} }
 
-func latency(name, label string, pick func(results.Percentiles) float64, gate Gate, adjust, short bool) Metric {
+func latency(name, label string, pick func(*results.Percentiles) *float64, gate Gate, adjust, short bool) Metric {
 	return Metric{Name: name, Label: label, Unit: "ms", Gate: gate, Adjust: adjust, Short: short,
-		Get: func(r *results.Result) (float64, bool) { return pick(r.Latency), r.Requests > 0 }}
+		Get:   func(r *results.Result) (float64, bool) { return *pick(&r.Latency), r.Requests > 0 },
+		Scale: func(r *results.Result, f float64) { *pick(&r.Latency) *= f }}
 }
 
 // P50, P90 and P99 are the service-time percentiles the gate decides on
 // and the overhead over `none` is stated in.
 func P50() Metric {
-	return latency("latency_p50_ms", "p50", func(p results.Percentiles) float64 { return p.P50 },
+	return latency("latency_p50_ms", "p50", func(p *results.Percentiles) *float64 { return &p.P50 },
 		Gate{Compared: true, Key: "p50", Default: verdict.DefaultP50}, true, true)
 }
 
 // P90: see P50.
 func P90() Metric {
-	return latency("latency_p90_ms", "p90", func(p results.Percentiles) float64 { return p.P90 },
+	return latency("latency_p90_ms", "p90", func(p *results.Percentiles) *float64 { return &p.P90 },
 		Gate{Compared: true, Key: "p90", Default: verdict.DefaultP90}, true, true)
 }
 
 // P99: see P50.
 func P99() Metric {
-	return latency("latency_p99_ms", "p99", func(p results.Percentiles) float64 { return p.P99 },
+	return latency("latency_p99_ms", "p99", func(p *results.Percentiles) *float64 { return &p.P99 },
 		Gate{Compared: true, Key: "p99", Default: verdict.DefaultP99}, true, true)
 }
 
 // P999 is report-only until its measured minimum detectable effect is
 // small enough to gate (docs/gate.md); a scenario may gate it.
 func P999() Metric {
-	return latency("latency_p999_ms", "p99.9", func(p results.Percentiles) float64 { return p.P999 },
+	return latency("latency_p999_ms", "p99.9", func(p *results.Percentiles) *float64 { return &p.P999 },
 		Gate{Compared: true, Key: "p999", Default: -1}, false, true)
 }
 
@@ -52,21 +53,21 @@ func P999() Metric {
 func Latency() []Metric {
 	return []Metric{
 		P50(),
-		latency("latency_p75_ms", "p75", func(p results.Percentiles) float64 { return p.P75 }, Gate{}, false, false),
+		latency("latency_p75_ms", "p75", func(p *results.Percentiles) *float64 { return &p.P75 }, Gate{}, false, false),
 		P90(),
 		P99(),
 		P999(),
-		latency("latency_max_ms", "max", func(p results.Percentiles) float64 { return p.Max }, Gate{}, false, false),
+		latency("latency_max_ms", "max", func(p *results.Percentiles) *float64 { return &p.Max }, Gate{}, false, false),
 	}
 }
 
-func scheduled(name, label string, pick func(results.Percentiles) float64, short bool) Metric {
+func scheduled(name, label string, pick func(*results.Percentiles) *float64, short bool) Metric {
 	return Metric{Name: name, Label: label, Unit: "ms", Gate: Gate{Compared: true}, Short: short,
 		Get: func(r *results.Result) (float64, bool) {
 			if r.LatencyScheduled == nil {
 				return 0, false
 			}
-			return pick(*r.LatencyScheduled), true
+			return *pick(r.LatencyScheduled), true
 		}}
 }
 
@@ -74,8 +75,8 @@ func scheduled(name, label string, pick func(results.Percentiles) float64, short
 // said each request should start), reported only.
 func Scheduled() []Metric {
 	return []Metric{
-		scheduled("latency_scheduled_p50_ms", "sched. p50", func(p results.Percentiles) float64 { return p.P50 }, false),
-		scheduled("latency_scheduled_p99_ms", "sched. p99", func(p results.Percentiles) float64 { return p.P99 }, true),
+		scheduled("latency_scheduled_p50_ms", "sched. p50", func(p *results.Percentiles) *float64 { return &p.P50 }, false),
+		scheduled("latency_scheduled_p99_ms", "sched. p99", func(p *results.Percentiles) *float64 { return &p.P99 }, true),
 	}
 }
 
@@ -146,6 +147,8 @@ func PSSSteady(role string) Metric {
 func ProxyCPU(proxies []string) Metric {
 	m := component("cpu_us_per_request", Proxies, "µs CPU / request", "µs", proxies, cpuUs, false)
 	m.Gate, m.Adjust = Gate{Compared: true, Key: "cpu_per_request", Default: verdict.DefaultCPUPerRequest}, true
+	// Each proxy's share scaled alike scales the sum by f.
+	m.Scale = scaleComponents(proxies, func(c *results.Component, f float64) { c.CPUUsPerRequest *= f })
 	return m
 }
 
@@ -154,6 +157,9 @@ func ProxyCPU(proxies []string) Metric {
 func ProxyRSSSteady(proxies []string) Metric {
 	m := component("rss_bytes_steady", Proxies, "RSS steady", "B", proxies, rssSteady, false)
 	m.Gate = Gate{Compared: true, Key: "rss", Default: verdict.DefaultRSS, FloorKey: "rss_abs_bytes", FloorDefault: verdict.DefaultRSSAbsBytes}
+	m.Scale = scaleComponents(proxies, func(c *results.Component, f float64) {
+		c.RSSBytesSteady = int64(float64(c.RSSBytesSteady) * f)
+	})
 	return m
 }
 
@@ -171,6 +177,45 @@ func ProxyInstructions(proxies []string) Metric {
 	m := component("instructions_per_request", Proxies, "instructions / request", "instr", proxies, instr, true)
 	m.Gate = Gate{Compared: true, Key: "cpu_per_request", Default: verdict.DefaultCPUPerRequest}
 	return m
+}
+
+// scaleComponents scales one field of every component of roles.
+func scaleComponents(roles []string, field func(*results.Component, float64)) func(*results.Result, float64) {
+	roles = slices.Clone(roles)
+	return func(r *results.Result, f float64) {
+		for i := range r.Components {
+			if slices.Contains(roles, r.Components[i].Role) {
+				field(&r.Components[i], f)
+			}
+		}
+	}
+}
+
+// ErrorRate is a run's errors per request (a run with no completed
+// request failed outright and counts as 1). The gate compares it over
+// every usable or failed run of a side, with an absolute threshold, in a
+// row of its own (harness/gate/compare); it is not in Compared.
+func ErrorRate() Metric {
+	return Metric{Name: "error_rate", Label: "errors / request", Unit: "err/req",
+		Gate: Gate{Compared: true, Key: "error_rate", Default: verdict.DefaultErrorRate},
+		Get: func(r *results.Result) (float64, bool) {
+			if r.Requests <= 0 {
+				return 1, true
+			}
+			return float64(r.Errors) / float64(r.Requests), true
+		}}
+}
+
+// Gated keeps the metrics of ms the gate decides on unless a scenario says
+// otherwise, in their order.
+func Gated(ms []Metric) []Metric {
+	var out []Metric
+	for _, m := range ms {
+		if m.Gated() {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Compared lists, in table order, the metrics the gate compares for a group
@@ -201,7 +246,7 @@ func Compared(roles []string) []Metric {
 // proxies suffix over both proxies).
 func Lookup(name string) (Metric, bool) {
 	roles := append(ProxyRoles(), results.RoleControlPlane, results.RoleApp, results.RoleLoadgen)
-	for _, m := range append(Compared(roles), Latency()...) {
+	for _, m := range append(append(Compared(roles), Latency()...), ErrorRate()) {
 		if m.Name == name {
 			return m, true
 		}

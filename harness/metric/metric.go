@@ -28,6 +28,10 @@ type Metric struct {
 	// Short: a column of the short tables (terminal summary, summary.md,
 	// the latency plots); the HTML tables show every metric of a list.
 	Short bool
+	// Scale multiplies the metric's measured value in r by f, in place
+	// (the gate study's synthetic effects); nil when the metric cannot be
+	// scaled on its own (a sum of roles that are not its own fields).
+	Scale func(r *results.Result, f float64)
 }
 
 // Gate is a metric's place in the regression gate.

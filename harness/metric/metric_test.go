@@ -1,6 +1,8 @@
 package metric_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -129,4 +131,73 @@ func TestShortLatency(t *testing.T) {
 	assert.Equal(t, []string{"p50", "p90", "p99", "p99.9"}, labels)
 	assert.Equal(t, []string{"latency_p50_ms", "latency_p90_ms", "latency_p99_ms"},
 		[]string{metric.P50().Name, metric.P90().Name, metric.P99().Name})
+}
+
+// Scale multiplies its own metric and no other quantity: the study's
+// synthetic effects would otherwise shift metrics they do not name.
+func TestScale(t *testing.T) {
+	fresh := func() *results.Result {
+		return &results.Result{Requests: 10, Latency: results.Percentiles{P50: 1, P90: 2, P99: 3, P999: 4},
+			Components: []results.Component{
+				{Role: results.RoleClientProxy, CPUUsPerRequest: 10, RSSBytesSteady: 100},
+				{Role: results.RoleServerProxy, CPUUsPerRequest: 30, RSSBytesSteady: 300},
+				{Role: results.RoleApp, CPUUsPerRequest: 50, RSSBytesSteady: 500},
+			}}
+	}
+	for _, name := range []string{"latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_p999_ms",
+		"cpu_us_per_request/proxies", "rss_bytes_steady/proxies"} {
+		t.Run(name, func(t *testing.T) {
+			m, ok := metric.Lookup(name)
+			require.True(t, ok)
+			require.NotNil(t, m.Scale)
+			r := fresh()
+			before, _ := m.Get(r)
+			m.Scale(r, 1.5)
+			after, _ := m.Get(r)
+			assert.InDelta(t, 1.5*before, after, 1e-9)
+			base, _, _ := strings.Cut(name, "/")
+			for _, other := range metric.Compared(allRoles) {
+				if o, role, _ := strings.Cut(other.Name, "/"); other.Name == name || o == base && slices.Contains(metric.ProxyRoles(), role) {
+					continue // the same quantity of one proxy moves with the sum
+				}
+				want, _ := other.Get(fresh())
+				got, _ := other.Get(r)
+				assert.Equal(t, want, got, "%s moved when %s was scaled", other.Name, name)
+			}
+		})
+	}
+	m, ok := metric.Lookup("instructions_per_request/proxies")
+	require.True(t, ok)
+	assert.Nil(t, m.Scale, "a metric without a scale is left out of the study")
+}
+
+func TestErrorRate(t *testing.T) {
+	tests := []struct {
+		name             string
+		requests, errors int64
+		want             float64
+	}{
+		{"some errors", 1000, 5, 0.005},
+		{"none", 1000, 0, 0},
+		{"no request completed counts as all errors", 0, 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, ok := metric.ErrorRate().Get(&results.Result{Requests: tt.requests, Errors: tt.errors})
+			assert.True(t, ok)
+			assert.InDelta(t, tt.want, v, 1e-12)
+		})
+	}
+	m, ok := metric.Lookup("error_rate")
+	require.True(t, ok)
+	assert.Equal(t, verdict.DefaultErrorRate, m.Threshold(verdict.Thresholds{}))
+}
+
+func TestGatedKeepsCatalogOrder(t *testing.T) {
+	var names []string
+	for _, m := range metric.Gated(metric.Compared(allRoles)) {
+		names = append(names, m.Name)
+	}
+	assert.Equal(t, []string{"latency_p50_ms", "latency_p90_ms", "latency_p99_ms",
+		"cpu_us_per_request/proxies", "rss_bytes_steady/proxies", "instructions_per_request/proxies"}, names)
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/meshbench/meshbench/harness/gate/stats"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
@@ -93,8 +94,7 @@ func phase(bs []results.TimeBucket) results.PhaseStats {
 		p.ErrorRate = float64(p.Errors) / float64(p.Requests)
 	}
 	if len(p50s) > 0 {
-		slices.Sort(p50s)
-		p.P50Ms = p50s[len(p50s)/2]
+		p.P50Ms = stats.Median(p50s)
 	}
 	return p
 }

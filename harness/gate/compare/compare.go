@@ -61,7 +61,7 @@ func Compare(base, cand []*results.Result, o Options) (*results.Comparison, erro
 	cand, nc, kc := usableOnly(cand, th.BehindTolerance)
 	if nb+nc > 0 {
 		c.Notes = append(c.Notes, fmt.Sprintf("dropped %d base and %d candidate runs marked invalid (%d and %d of them failed: they count in %s)",
-			nb, nc, len(failB), len(failC), ErrorRateMetric))
+			nb, nc, len(failB), len(failC), catalog.ErrorRate().Name))
 	}
 	if kb+kc > 0 {
 		c.Notes = append(c.Notes, fmt.Sprintf("kept %d base and %d candidate runs whose load generator fell behind by less than %.0f%%", kb, kc, 100*th.BehindTolerance))

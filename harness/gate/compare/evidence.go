@@ -11,10 +11,6 @@ import (
 	"github.com/meshbench/meshbench/harness/results"
 )
 
-// ErrorRateMetric is the gated error rate: errors per request of a run
-// (a run that failed outright, with no request completed, counts as 1).
-const ErrorRateMetric = "error_rate"
-
 // neutralPrefixes start the invalid reasons that say nothing about the
 // build under test: the load client was starved (harness/run writes
 // "load generator fell behind: ..."), or the hypervisor stole the CPU.
@@ -50,26 +46,18 @@ func failedOnly(rs []*results.Result) []*results.Result {
 	return out
 }
 
-// errorRate is a run's errors per request; a run with no completed request
-// failed outright and counts as all errors.
-func errorRate(r *results.Result) float64 {
-	if r.Requests <= 0 {
-		return 1
-	}
-	return float64(r.Errors) / float64(r.Requests)
-}
-
 // errorRateInput is the error-rate row of a group: every usable or failed
 // run of each side.
 func errorRateInput(key string, base, cand []*results.Result, th verdict.Thresholds) verdict.Input {
+	m := catalog.ErrorRate()
 	rates := func(rs []*results.Result) []float64 {
 		out := make([]float64, len(rs))
 		for i, r := range rs {
-			out[i] = errorRate(r)
+			out[i], _ = m.Get(r)
 		}
 		return out
 	}
-	return verdict.Input{Group: key, Metric: ErrorRateMetric, Unit: "err/req", Base: rates(base), Candidate: rates(cand),
+	return verdict.Input{Group: key, Metric: m.Name, Unit: m.Unit, Base: rates(base), Candidate: rates(cand),
 		Threshold: th.ErrorRate, Absolute: true}
 }
 
@@ -86,7 +74,7 @@ func failureReasons(side string, failed []*results.Result) []string {
 			}
 		}
 	}
-	return []string{fmt.Sprintf("%s failed %d runs (counted in %s, against the %s): %s", side, len(failed), ErrorRateMetric, side, strings.Join(why, "; "))}
+	return []string{fmt.Sprintf("%s failed %d runs (counted in %s, against the %s): %s", side, len(failed), catalog.ErrorRate().Name, side, strings.Join(why, "; "))}
 }
 
 // referenceMoved makes the adjusted rows of every group whose reference

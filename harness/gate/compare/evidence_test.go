@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshbench/meshbench/harness/gate/verdict"
+	catalog "github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
@@ -52,7 +53,7 @@ func TestErrorRateIsGatedEvidence(t *testing.T) {
 			}
 			c, err := Compare(base, cand, Options{Thresholds: verdict.Thresholds{Reference: verdict.RefApp}})
 			require.NoError(t, err, "a candidate whose runs all failed is a verdict, not a run error")
-			m := metric(t, c, ErrorRateMetric)
+			m := metric(t, c, catalog.ErrorRate().Name)
 			assert.True(t, m.Gated)
 			assert.True(t, m.Absolute)
 			assert.InDelta(t, tt.candDelta, m.Delta, 1e-3)

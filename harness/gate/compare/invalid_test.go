@@ -33,7 +33,7 @@ func TestCompareNamesGroupsWithoutValidRuns(t *testing.T) {
 	assert.Contains(t, c.Notes, "group nginx c1 has no valid run to compare (base 2 invalid: 8000 errors in 8000 requests; candidate 2 invalid: 8000 errors in 8000 requests)")
 	for _, m := range c.Metrics {
 		if m.Group == "nginx c1" {
-			assert.Equal(t, ErrorRateMetric, m.Metric, "a group without a valid run has only its error rate")
+			assert.Equal(t, catalog.ErrorRate().Name, m.Metric, "a group without a valid run has only its error rate")
 		}
 	}
 }
@@ -52,7 +52,7 @@ func TestRowsComeFromTheCatalog(t *testing.T) {
 		}
 	}
 	for _, m := range c.Metrics {
-		if m.Metric != ErrorRateMetric {
+		if m.Metric != catalog.ErrorRate().Name {
 			got = append(got, m.Metric)
 		}
 	}

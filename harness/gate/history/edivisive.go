@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+
+	"github.com/meshbench/meshbench/harness/gate/stats"
 )
 
 // Options tune change-point detection.
@@ -72,8 +74,8 @@ func EDivisive(x []float64, o Options) []ChangePoint {
 	// Medians of the final segments on each side of every change point.
 	cuts := append(append([]int{0}, indices(found)...), len(x))
 	for i := range found {
-		found[i].Before = median(x[cuts[i]:cuts[i+1]])
-		found[i].After = median(x[cuts[i+1]:cuts[i+2]])
+		found[i].Before = stats.Median(x[cuts[i]:cuts[i+1]])
+		found[i].After = stats.Median(x[cuts[i+1]:cuts[i+2]])
 	}
 	return found
 }
@@ -144,17 +146,4 @@ func permutationP(x []float64, q float64, o Options, rng *rand.Rand) float64 {
 		}
 	}
 	return float64(hits+1) / float64(o.Permutations+1)
-}
-
-func median(v []float64) float64 {
-	s := append([]float64(nil), v...)
-	sort.Float64s(s)
-	n := len(s)
-	if n == 0 {
-		return math.NaN()
-	}
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }

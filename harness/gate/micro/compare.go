@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/perf/benchmath"
 
+	"github.com/meshbench/meshbench/harness/gate/stats"
 	"github.com/meshbench/meshbench/harness/gate/verdict"
 	"github.com/meshbench/meshbench/harness/results"
 )
@@ -123,11 +124,7 @@ func spread(v []float64) (lo, hi, med float64) {
 	s := append([]float64(nil), v...)
 	sort.Float64s(s)
 	n := len(s)
-	med = s[n/2]
-	if n%2 == 0 {
-		med = (s[n/2-1] + s[n/2]) / 2
-	}
-	return s[0], s[n-1], med
+	return s[0], s[n-1], stats.Median(s)
 }
 
 func joinNote(a, b string) string {

@@ -3,44 +3,23 @@ package study
 import (
 	"fmt"
 
+	"github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
 // Scale returns a transform multiplying one gated metric of a run by f,
 // leaving everything else as measured.
-func Scale(metric string, f float64) (func(*results.Result) *results.Result, error) {
-	var apply func(r *results.Result)
-	proxies := func(set func(c *results.Component)) func(r *results.Result) {
-		return func(r *results.Result) {
-			for i := range r.Components {
-				if role := r.Components[i].Role; role == results.RoleClientProxy || role == results.RoleServerProxy {
-					set(&r.Components[i])
-				}
-			}
-		}
-	}
+func Scale(name string, f float64) (func(*results.Result) *results.Result, error) {
 	// An adjusted metric is its raw value times a per-run factor: scaling
 	// the raw value scales it alike.
-	switch canonical(metric) {
-	case "latency_p50_ms":
-		apply = func(r *results.Result) { r.Latency.P50 *= f }
-	case "latency_p90_ms":
-		apply = func(r *results.Result) { r.Latency.P90 *= f }
-	case "latency_p99_ms":
-		apply = func(r *results.Result) { r.Latency.P99 *= f }
-	case "latency_p999_ms":
-		apply = func(r *results.Result) { r.Latency.P999 *= f }
-	case "cpu_us_per_request/proxies":
-		apply = proxies(func(c *results.Component) { c.CPUUsPerRequest *= f })
-	case "rss_bytes_steady/proxies":
-		apply = proxies(func(c *results.Component) { c.RSSBytesSteady = int64(float64(c.RSSBytesSteady) * f) })
-	default:
-		return nil, fmt.Errorf("study: cannot scale metric %q", metric)
+	m, ok := metric.Lookup(canonical(name))
+	if !ok || m.Scale == nil {
+		return nil, fmt.Errorf("study: cannot scale metric %q", name)
 	}
 	return func(r *results.Result) *results.Result {
 		cp := *r
 		cp.Components = append([]results.Component(nil), r.Components...)
-		apply(&cp)
+		m.Scale(&cp, f)
 		return &cp
 	}, nil
 }

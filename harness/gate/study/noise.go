@@ -61,18 +61,19 @@ func robustCV(v []float64) float64 {
 // WriteNoise prints the spread table.
 func WriteNoise(w io.Writer, ns []Noise) {
 	fmt.Fprint(w, "| variant | usable runs |")
-	for _, m := range GatedMetrics {
-		fmt.Fprintf(w, " %s |", short[m])
+	studied := StudiedMetrics()
+	for _, m := range studied {
+		fmt.Fprintf(w, " %s |", m.Label)
 	}
-	fmt.Fprintf(w, " p99.9 |\n|---|---|%s---|\n", repeat("---|", len(GatedMetrics)))
+	fmt.Fprintf(w, "\n|---|---|%s\n", repeat("---|", len(studied)))
 	for _, n := range ns {
 		fmt.Fprintf(w, "| %s | %d |", n.Variant, n.Runs)
-		for _, m := range append(append([]string(nil), GatedMetrics...), "latency_p999_ms") {
-			if adj, ok := n.CV[compare.AdjustedPrefix+m]; ok {
-				fmt.Fprintf(w, " %.1f%% (adj. %.1f%%) |", 100*n.CV[m], 100*adj)
+		for _, m := range studied {
+			if adj, ok := n.CV[compare.AdjustedPrefix+m.Name]; ok {
+				fmt.Fprintf(w, " %.1f%% (adj. %.1f%%) |", 100*n.CV[m.Name], 100*adj)
 				continue
 			}
-			fmt.Fprintf(w, " %.1f%% |", 100*n.CV[m])
+			fmt.Fprintf(w, " %.1f%% |", 100*n.CV[m.Name])
 		}
 		fmt.Fprintln(w)
 	}
