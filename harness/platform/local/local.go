@@ -16,6 +16,10 @@ type Platform struct {
 	bins    platform.Binaries
 	log     *slog.Logger
 	workDir string
+	// cgroupRoot, when set, is where components' cgroups are made instead
+	// of measure.DefaultCgroupRoot (a test nests them in a cgroup of its
+	// own to check them against the whole process tree).
+	cgroupRoot string
 
 	mu    sync.Mutex
 	procs []*process // every process ever started and not yet stopped
@@ -42,6 +46,11 @@ func WithWorkDir(dir string) Option {
 		p.workDir = dir
 	}
 }
+
+// WithCgroupRoot makes each component's cgroup under root (a cgroup v2
+// directory, or a mount point) instead of /sys/fs/cgroup; "" keeps the
+// default.
+func WithCgroupRoot(root string) Option { return func(p *Platform) { p.cgroupRoot = root } }
 
 // New returns a local platform running the given binaries.
 func New(bins platform.Binaries, opts ...Option) *Platform {

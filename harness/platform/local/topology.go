@@ -129,8 +129,12 @@ func (t *topology) Load(ctx context.Context, o load.Options) (*load.Report, erro
 // Probes implements platform.Topology.
 func (t *topology) Probes() []measure.Probe {
 	out := make([]measure.Probe, 0, len(t.procs))
+	var opts []measure.ProbeOption
+	if t.p.cgroupRoot != "" {
+		opts = append(opts, measure.WithCgroupRoot(t.p.cgroupRoot))
+	}
 	for _, pr := range t.procs {
-		out = append(out, measure.NewProcProbe(pr.name, pr.role, pr.pid()))
+		out = append(out, measure.NewProcProbe(pr.name, pr.role, pr.pid(), opts...))
 	}
 	return out
 }
