@@ -88,3 +88,18 @@ func TestBuildsAreSeparate(t *testing.T) {
 	assert.InDelta(t, 0.2, ov[0].AddedP50Ms, 1e-9)
 	assert.InDelta(t, 0.4, ov[1].AddedP50Ms, 1e-9)
 }
+
+func TestGroupHops(t *testing.T) {
+	run := func(mean, callee float64) *results.Result {
+		return &results.Result{Lane: "mesh", Valid: true, GraphEdges: []results.GraphEdge{
+			{From: "a", To: "b", Hop: &results.HopLatency{Requests: 10, MeanMs: mean, P50Ms: mean, P99Ms: 2 * mean, CalleeMeanMs: callee, HopMeanMs: mean - callee}},
+			{From: "b", To: "c"}, // no hop recorded: not listed
+		}}
+	}
+	set := aggregate.Build([]*results.Result{run(1, 0.5), run(3, 1), run(2, 0.25)})
+	require.Len(t, set.Groups, 1)
+	hops := set.Groups[0].Hops()
+	require.Len(t, hops, 1)
+	assert.Equal(t, aggregate.HopStat{From: "a", To: "b", Runs: 3, MeanMs: 2, P50Ms: 2, P99Ms: 4, CalleeMeanMs: 0.5, HopMeanMs: 1.75}, hops[0])
+	assert.Empty(t, aggregate.Build([]*results.Result{{Lane: "none", Valid: true}}).Groups[0].Hops())
+}

@@ -151,5 +151,25 @@ graph: {isotope: %s}
 			sum += e.Calls
 		}
 		assert.InDelta(t, n, float64(sum), 2, "every call to reviews reached one version")
+		assertHops(t, r)
+	}
+}
+
+// assertHops: in the mesh lane every edge carries its latency from the
+// sidecars' histograms over the measured window; with no mesh none does.
+func assertHops(t *testing.T, r *results.Result) {
+	t.Helper()
+	for _, e := range r.GraphEdges {
+		if r.Lane != "mesh" {
+			assert.Nil(t, e.Hop, "no sidecars, no hop latency: %s", e)
+			continue
+		}
+		require.NotNil(t, e.Hop, "%s", e)
+		assert.Greater(t, e.Hop.Requests, int64(0), "%s", e)
+		assert.LessOrEqual(t, e.Hop.Requests, e.Calls, "the window's requests are a part of the run's: %s", e)
+		assert.Greater(t, e.Hop.CalleeMeanMs, 0.0, "%s", e)
+		assert.Greater(t, e.Hop.MeanMs, e.Hop.CalleeMeanMs, "the caller's sidecar sees the callee's time and more: %s", e)
+		assert.InDelta(t, e.Hop.MeanMs-e.Hop.CalleeMeanMs, e.Hop.HopMeanMs, 1e-9)
+		assert.LessOrEqual(t, e.Hop.P50Ms, e.Hop.P99Ms, "%s", e)
 	}
 }

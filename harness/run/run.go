@@ -128,6 +128,15 @@ func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logge
 			return nil, PhaseWarmup, fmt.Errorf("warm-up: %w", err)
 		}
 	}
+	// The sidecars' histograms before and after the window: their
+	// difference is the window's per-edge latency.
+	var hopsBefore hopScrape
+	hm := hopMetrics(topo)
+	if hm != nil {
+		if hopsBefore, err = scrapeHops(ctx, hm); err != nil {
+			log.Warn("per-hop latency not recorded", "run", r.String(), "err", err)
+		}
+	}
 	cpu0, _ := envinfo.ReadCPUTimes()
 	win, err := measure.Start(ctx, topo.Probes(), 0)
 	if err != nil {
@@ -142,6 +151,12 @@ func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logge
 	comps, err := win.Finish(context.WithoutCancel(ctx), rep.Requests, rep.DurationS)
 	if err != nil {
 		return nil, PhaseMeasure, err
+	}
+	var hopsAfter hopScrape
+	if hopsBefore != nil {
+		if hopsAfter, err = scrapeHops(ctx, hm); err != nil {
+			log.Warn("per-hop latency not recorded", "run", r.String(), "err", err)
+		}
 	}
 	cpu1, _ := envinfo.ReadCPUTimes()
 	env := o.Env
@@ -159,6 +174,9 @@ func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logge
 	}
 	validate(res, rep)
 	checkGraph(ctx, topo, s.Graph, res)
+	if hopsAfter != nil {
+		attachHops(res, hm, hopsBefore, hopsAfter)
+	}
 	log.Debug("run done", "run", r.String(), "p50_ms", res.Latency.P50, "p99_ms", res.Latency.P99, "qps", res.AchievedQPS)
 	return res, "", nil
 }

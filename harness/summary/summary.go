@@ -94,6 +94,29 @@ func Print(w io.Writer, rs []*results.Result) {
 	tw.Flush()
 	printNoValid(w, rows)
 	printAdded(w, set)
+	printHops(w, set)
+}
+
+// printHops shows each service-graph edge's latency as the sidecars
+// recorded it (groups whose runs have it: lanes with sidecars).
+func printHops(w io.Writer, set *aggregate.Set) {
+	first := true
+	for _, g := range set.Groups {
+		hops := g.Hops()
+		if len(hops) == 0 {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w, "\nper-hop latency from the sidecars' histograms (ms, median over runs; caller's sidecar mean / p50 / p99, callee's sidecar mean, hop = caller - callee):")
+			first = false
+		}
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		for _, h := range hops {
+			fmt.Fprintf(tw, "  %s\t%s\t%s -> %s\t%.3f / %.3f / %.3f\tcallee %.3f\thop %.3f\t\n", g.Lane, g.Case.Name, h.From, h.To,
+				h.MeanMs, h.P50Ms, h.P99Ms, h.CalleeMeanMs, h.HopMeanMs)
+		}
+		tw.Flush()
+	}
 }
 
 // header is a column's label with its unit ("p50 ms"); a rate needs none.

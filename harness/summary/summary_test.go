@@ -68,3 +68,18 @@ func TestAllInvalidGroupShowsNoNumbers(t *testing.T) {
 	assert.NotContains(t, out, "0.010", "no percentile of an invalid run")
 	assert.NotContains(t, out, "latency added over none")
 }
+
+// TestPrintHops: a service-graph run's per-edge hop latency shows per
+// group; a run without it adds no section.
+func TestPrintHops(t *testing.T) {
+	m := res("mesh", "", 1, 100, true)
+	m.GraphEdges = []results.GraphEdge{{From: "front", To: "reviews",
+		Hop: &results.HopLatency{Requests: 10, MeanMs: 1.5, P50Ms: 1.25, P99Ms: 4, CalleeMeanMs: 1, HopMeanMs: 0.5}}}
+	var b bytes.Buffer
+	Print(&b, []*results.Result{res("none", "", 0.5, 100, true), m})
+	assert.Contains(t, b.String(), "per-hop latency from the sidecars")
+	assert.Regexp(t, `mesh\s+c\s+front -> reviews\s+1\.500 / 1\.250 / 4\.000\s+callee 1\.000\s+hop 0\.500`, b.String())
+	b.Reset()
+	Print(&b, []*results.Result{res("none", "", 0.5, 100, true)})
+	assert.NotContains(t, b.String(), "per-hop")
+}

@@ -55,6 +55,7 @@ func Render(w io.Writer, in Input) error {
 		overhead(b, d, ref)
 	}
 	latency(b, d)
+	hops(b, d)
 	if len(d.Invalid) > 0 {
 		fmt.Fprintf(b, "\n> [!WARNING]\n> %d invalid run(s) excluded:", len(d.Invalid))
 		for i, r := range d.Invalid {
@@ -157,6 +158,27 @@ func overhead(b *strings.Builder, d *digest.Digest, ref results.Case) {
 			dash(strings.Join(cpu, ", ")), dash(strings.Join(rss, ", ")))
 	}
 	b.WriteString("\n")
+}
+
+// hops is each service-graph edge's latency from the sidecars' histograms,
+// per group that recorded it.
+func hops(b *strings.Builder, d *digest.Digest) {
+	header := false
+	for _, g := range d.Groups {
+		for _, h := range g.Hops() {
+			if !header {
+				b.WriteString("\n<details><summary>Per-hop latency from the sidecars (ms, median over repetitions)</summary>\n\n")
+				b.WriteString("The caller's sidecar, outbound (mean, p50, p99 interpolated in its histogram's buckets), the callee's sidecar, inbound (mean), and the hop: caller minus callee.\n\n")
+				b.WriteString("| case | lane | edge | mean | p50 | p99 | callee mean | hop mean |\n|---|---|---|--:|--:|--:|--:|--:|\n")
+				header = true
+			}
+			fmt.Fprintf(b, "| %s | %s | %s → %s | %s | %s | %s | %s | %s |\n", digest.CaseLabel(g.Case), g.Lane, h.From, h.To,
+				num(h.MeanMs), num(h.P50Ms), num(h.P99Ms), num(h.CalleeMeanMs), num(h.HopMeanMs))
+		}
+	}
+	if header {
+		b.WriteString("\n</details>\n")
+	}
 }
 
 func latency(b *strings.Builder, d *digest.Digest) {

@@ -43,3 +43,19 @@ func TestRenderShowsComparisonNotes(t *testing.T) {
 	require.NoError(t, Render(&b, Input{Title: "t", Verdict: c.Verdict, Generated: time.Unix(0, 0), Digest: digest.Build(nil), Comparison: c}))
 	assert.Contains(t, b.String(), "\n- group nginx c has no valid run to compare (base 2 invalid: 8000 errors in 8000 requests)\n")
 }
+
+// TestRenderShowsHops: per-edge hop latency from the sidecars reaches the
+// summary for the groups that recorded it.
+func TestRenderShowsHops(t *testing.T) {
+	r := &results.Result{Lane: "mesh", Case: results.Case{Name: "c", QPS: 100}, Valid: true, Requests: 10,
+		GraphEdges: []results.GraphEdge{{From: "front", To: "reviews",
+			Hop: &results.HopLatency{Requests: 10, MeanMs: 1.5, P50Ms: 1.25, P99Ms: 4, CalleeMeanMs: 1, HopMeanMs: 0.5}}}}
+	var b strings.Builder
+	require.NoError(t, Render(&b, Input{Title: "t", Generated: time.Unix(0, 0), Digest: digest.Build([]*results.Result{r})}))
+	assert.Contains(t, b.String(), "Per-hop latency from the sidecars")
+	assert.Regexp(t, `\| mesh \| front → reviews \| 1\.5\d* \| 1\.25\d* \| 4(\.0+)? \| 1(\.0+)? \| 0\.5\d* \|`, b.String())
+	b.Reset()
+	r.GraphEdges[0].Hop = nil
+	require.NoError(t, Render(&b, Input{Title: "t", Generated: time.Unix(0, 0), Digest: digest.Build([]*results.Result{r})}))
+	assert.NotContains(t, b.String(), "Per-hop")
+}

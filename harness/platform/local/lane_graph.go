@@ -71,15 +71,19 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 	if t.mesh, err = startMeshcontrol(ctx, t, mesh); err != nil {
 		return err
 	}
+	admins := map[string]string{} // service -> its sidecar's admin address
 	for _, p := range mesh.Proxies {
 		role := results.RoleServerProxy
 		if p.Service == "" {
 			role = results.RoleClientProxy
 		}
-		if err := startMeshproxy(ctx, t, spec, p.ID, role); err != nil {
+		admin, err := startMeshproxy(ctx, t, spec, p.ID, role)
+		if err != nil {
 			return err
 		}
+		admins[p.Service] = admin
 	}
+	t.hops = graphHops(g, admins)
 	t.target = "http://" + entry + "/"
 	return nil
 }
@@ -172,14 +176,15 @@ func startGraphService(ctx context.Context, t *topology, g *graph.Graph, s graph
 }
 
 // startMeshproxy starts one meshproxy configured by the topology's meshcontrol.
-func startMeshproxy(ctx context.Context, t *topology, spec platform.Spec, name, role string) error {
+// It returns the proxy's admin address.
+func startMeshproxy(ctx context.Context, t *topology, spec platform.Spec, name, role string) (string, error) {
 	admin, err := ports.Free()
 	if err != nil {
-		return err
+		return "", err
 	}
 	xa, env := t.mesh.xdsArgs(spec.Case.MTLS, name)
 	args := append([]string{"--id", name, "--admin", admin}, xa...)
 	args = append(args, spec.Mesh.ProxyArgs...)
 	_, err = t.run(ctx, name, role, t.p.bins.Meshproxy, args, append(gomaxprocsEnv(spec.Mesh.Workers), env...), "http://"+admin+"/ready")
-	return err
+	return admin, err
 }

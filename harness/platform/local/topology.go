@@ -29,6 +29,8 @@ type topology struct {
 	mesh     *meshLane // the lane's meshcontrol, when the mesh runs on xDS
 	// graphApps maps each service of a graph lane to its app's address.
 	graphApps map[string]string
+	// hops says where the graph's sidecars record each edge (mesh lane).
+	hops *platform.HopMetrics
 	// addrs maps a sidecar lane's app and proxies to where they listen
 	// (resilience faults aim floods at them).
 	addrs map[string]string
