@@ -80,7 +80,17 @@ func newMesh(t *testing.T, mtls string, policy func(*meshconfig.Policy), proxyAr
 	listen, admin := freeAddr(t), freeAddr(t)
 	m.controlA = admin
 	start(t, "meshcontrol", "--mesh", m.file, "--listen", listen, "--admin", admin, "--bootstrap-token", token, "--debounce", "1ms")
-	// Proxies started before the CA listens back off for seconds.
+	awaitAdmin(t, admin)
+	for _, id := range []string{"web", "client-a", "client-b"} {
+		start(t, "meshproxy", append([]string{"--id", id, "--xds", listen, "--xds-token", token, "--admin", freeAddr(t), "--log-level", "warn"}, proxyArgs...)...)
+	}
+	return m
+}
+
+// awaitAdmin waits until meshcontrol's admin listener answers: proxies
+// started before the CA listens back off for seconds.
+func awaitAdmin(t *testing.T, admin string) {
+	t.Helper()
 	require.Eventually(t, func() bool {
 		resp, err := http.Get("http://" + admin + "/ready")
 		if err != nil {
@@ -89,10 +99,6 @@ func newMesh(t *testing.T, mtls string, policy func(*meshconfig.Policy), proxyAr
 		resp.Body.Close()
 		return true
 	}, 10*time.Second, 10*time.Millisecond, "meshcontrol admin up")
-	for _, id := range []string{"web", "client-a", "client-b"} {
-		start(t, "meshproxy", append([]string{"--id", id, "--xds", listen, "--xds-token", token, "--admin", freeAddr(t), "--log-level", "warn"}, proxyArgs...)...)
-	}
-	return m
 }
 
 // write renders the mesh file for revision rev.

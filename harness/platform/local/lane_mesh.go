@@ -24,6 +24,7 @@ var meshSidecar = sidecar{setup: meshSetup, start: meshStart}
 type meshLane struct {
 	xds   string // meshcontrol's gRPC address; "" in static mode
 	token string // node token secret: meshcontrol derives per-node CA tokens from it
+	root  string // meshcontrol's root-cert.pem: proxies verify meshcontrol's TLS certificate with it
 	admin string // meshcontrol's admin listener (/metrics)
 }
 
@@ -87,7 +88,8 @@ func startMeshcontrol(ctx context.Context, t *topology, mesh *meshconfig.Mesh) (
 	if _, err := rand.Read(tok); err != nil {
 		return nil, err
 	}
-	lane := &meshLane{token: hex.EncodeToString(tok)}
+	caDir := filepath.Join(dir, "meshcontrol-ca")
+	lane := &meshLane{token: hex.EncodeToString(tok), root: filepath.Join(caDir, ca.RootCertFile)}
 	if lane.xds, err = ports.Free(); err != nil {
 		return nil, err
 	}
@@ -96,9 +98,11 @@ func startMeshcontrol(ctx context.Context, t *topology, mesh *meshconfig.Mesh) (
 		return nil, err
 	}
 	lane.admin = admin
-	args := []string{"--mesh", path, "--listen", lane.xds, "--admin", admin, "--log-level", "warn"}
-	// meshcontrol gets the secret; each proxy only its own node's token
-	// (xdsArgs), which the CA honours for that node ID alone.
+	// ADS and the CA over TLS (meshcontrol's certificate from its own root,
+	// persisted in caDir for the proxies to verify it), every proxy
+	// authenticated. meshcontrol gets the secret; each proxy only its own
+	// node's token (xdsArgs), which meshcontrol honours for that node alone.
+	args := []string{"--mesh", path, "--listen", lane.xds, "--admin", admin, "--log-level", "warn", "--tls", "--ca-dir", caDir}
 	env := []string{"MESH_NODE_TOKEN_SECRET=" + lane.token}
 	if _, err := t.run(ctx, "meshcontrol", results.RoleControlPlane, t.p.bins.Meshcontrol, args, env, "http://"+admin+"/ready"); err != nil {
 		return nil, fmt.Errorf("meshcontrol: %w", err)
@@ -106,13 +110,11 @@ func startMeshcontrol(ctx context.Context, t *topology, mesh *meshconfig.Mesh) (
 	return lane, nil
 }
 
-// xdsArgs points a meshproxy at the topology's meshcontrol.
-func (l *meshLane) xdsArgs(mtls bool, nodeID string) (args, env []string) {
-	args = []string{"--xds", l.xds}
-	if mtls {
-		env = []string{"MESH_BOOTSTRAP_TOKEN=" + ca.NodeToken(l.token, nodeID)}
-	}
-	return args, env
+// xdsArgs points a meshproxy at the topology's meshcontrol: over TLS,
+// verified against its root, with the node's own token (ADS needs it even
+// without mTLS; with it the proxy also gets a workload certificate).
+func (l *meshLane) xdsArgs(nodeID string) (args, env []string) {
+	return []string{"--xds", l.xds, "--xds-ca", l.root}, []string{"MESH_BOOTSTRAP_TOKEN=" + ca.NodeToken(l.token, nodeID)}
 }
 
 func meshStart(ctx context.Context, t *topology, spec platform.Spec, s side) error {
@@ -123,7 +125,7 @@ func meshStart(ctx context.Context, t *topology, spec platform.Spec, s side) err
 	args := []string{"--id", s.Name, "--admin", admin}
 	var env []string
 	if t.mesh != nil {
-		xa, xe := t.mesh.xdsArgs(spec.Case.MTLS, s.Name)
+		xa, xe := t.mesh.xdsArgs(s.Name)
 		args, env = append(args, xa...), xe
 	} else {
 		args, err = staticMeshArgs(t, spec, s, args)

@@ -44,6 +44,9 @@ Examples:
   # configured by meshcontrol over ADS (certificates from its CA with the token)
   MESH_BOOTSTRAP_TOKEN=secret meshproxy --id client-1 --xds 127.0.0.1:15010
 
+  # the same against meshcontrol --tls: meshcontrol verified, ADS authenticated with the token
+  MESH_BOOTSTRAP_TOKEN=secret meshproxy --id client-1 --xds 127.0.0.1:15010 --xds-ca /var/lib/meshcontrol/root-cert.pem
+
   # an Envoy-style static_resources file
   meshproxy --id edge --config proxy.yaml --workers 2
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"os"
@@ -9,8 +11,10 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/meshbench/meshbench/mesh-under-test/caapi"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/certrotate"
 	"github.com/meshbench/meshbench/mesh-under-test/xds"
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
@@ -22,6 +26,7 @@ import (
 type xdsSource struct {
 	addr, node, protocol string
 	tokenFile, token     string
+	caFile               string        // trust bundle for meshcontrol's certificate: ADS and the CA over TLS
 	certTTL              time.Duration // lifetime to ask the CA for; 0: its default
 	log                  *slog.Logger
 }
@@ -30,23 +35,46 @@ var _ xdsconfig.Source = (*xdsSource)(nil)
 
 func (s *xdsSource) Run(ctx context.Context, a xdsconfig.Applier) error {
 	opts := xds.Options{Addr: s.addr, NodeID: s.node, Logger: s.log, Protocol: s.protocol}
+	transport := insecure.NewCredentials()
+	if s.caFile != "" {
+		pemBytes, err := os.ReadFile(s.caFile)
+		if err != nil {
+			return fmt.Errorf("--xds-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pemBytes) {
+			return fmt.Errorf("--xds-ca %s: no PEM certificate in it", s.caFile)
+		}
+		// The server name is the --xds host (grpc takes it from the
+		// target): meshcontrol's certificate must name it.
+		transport = credentials.NewTLS(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
+		opts.DialOptions = []grpc.DialOption{grpc.WithTransportCredentials(transport),
+			grpc.WithPerRPCCredentials(caapi.NodeCredentials{NodeID: s.node, Token: s.readToken})}
+	}
 	if s.token != "" || s.tokenFile != "" {
-		conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(transport))
 		if err != nil {
 			return fmt.Errorf("ca: %w", err)
 		}
 		defer conn.Close()
-		r := certrotate.New(certrotate.Options{Conn: conn, NodeID: s.node, Logger: s.log, TTL: s.certTTL, Token: func() (string, error) {
-			if s.tokenFile == "" {
-				return s.token, nil
-			}
-			b, err := os.ReadFile(s.tokenFile) // re-read: projected tokens rotate
-			return strings.TrimSpace(string(b)), err
-		}})
+		r := certrotate.New(certrotate.Options{Conn: conn, NodeID: s.node, Logger: s.log, TTL: s.certTTL, Token: s.readToken})
 		if err := r.Start(ctx); err != nil {
 			return err
 		}
 		opts.Certs = r
 	}
 	return xds.New(opts).Run(ctx, a)
+}
+
+// readToken returns the CA token, re-reading --xds-token-file each time
+// (projected service-account tokens rotate).
+func (s *xdsSource) readToken() (string, error) {
+	if s.tokenFile == "" {
+		return s.token, nil
+	}
+	b, err := os.ReadFile(s.tokenFile)
+	if err != nil {
+		return "", fmt.Errorf("--xds-token-file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }

@@ -55,7 +55,13 @@ type Config struct {
 	TokenAudience string
 	CertTTL       time.Duration // cap on workload certificate lifetimes, default 1h
 	// CADir, when set, persists the CA root (ca.Options.Dir).
-	CADir    string
+	CADir string
+	// TLS serves ADS and the CA over TLS with a certificate the CA issues
+	// meshcontrol for TLSNames (proxies verify it against CADir's
+	// root-cert.pem, so TLS needs CADir) and requires every ADS caller to
+	// authenticate as its node (ca.NodeAuth).
+	TLS      bool
+	TLSNames []string
 	Debounce time.Duration
 	Logger   *slog.Logger
 }
@@ -170,11 +176,18 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		cancel()
 		return nil, fmt.Errorf("meshcontrol: admin listen %s: %w", cfg.Admin, err)
 	}
-	g := grpc.NewServer(
+	gopts, err := grpcSecurity(cfg, authority, auth, ctl)
+	if err != nil {
+		inst.adminLis.Close()
+		inst.grpcLis.Close()
+		cancel()
+		return nil, err
+	}
+	g := grpc.NewServer(append(gopts,
 		grpc.MaxConcurrentStreams(100000),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-	)
+	)...)
 	srv.Register(g)
 	(&ca.Service{CA: authority, Auth: auth, Log: cfg.Logger, Metrics: m}).Register(g)
 	admin := &http.Server{Handler: adminMux(ctl, reg), ReadHeaderTimeout: 5 * time.Second}
@@ -231,7 +244,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		}
 		return nil, err
 	}
-	cfg.Logger.Info("meshcontrol serving", "xds", inst.Addr(), "admin", inst.AdminAddr())
+	cfg.Logger.Info("meshcontrol serving", "xds", inst.Addr(), "admin", inst.AdminAddr(), "tls", cfg.TLS)
 	return inst, nil
 }
 

@@ -45,3 +45,15 @@ func TestCAFlagsWired(t *testing.T) {
 	defer second.Stop()
 	assert.Equal(t, root, second.CA.RootPEM(), "the restarted control plane keeps the trust root")
 }
+
+// TestTLSNeedsCADir: --tls without --ca-dir is refused, naming both flags
+// (proxies verify meshcontrol against the persisted root-cert.pem).
+func TestTLSNeedsCADir(t *testing.T) {
+	dir := t.TempDir()
+	mesh := filepath.Join(dir, "mesh.yaml")
+	require.NoError(t, os.WriteFile(mesh, []byte("services:\n  - {name: echo, endpoints: [{address: '127.0.0.1:7001'}]}\n"), 0o600))
+	_, err := Start(context.Background(), Config{MeshFile: mesh, Listen: "127.0.0.1:0", Admin: "127.0.0.1:0", TLS: true,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--tls needs --ca-dir")
+}

@@ -49,6 +49,9 @@ Examples:
   # the local platform's control plane: a mesh file, watched for changes
   meshcontrol --mesh mesh.yaml --listen 127.0.0.1:15010 --admin 127.0.0.1:15014 --bootstrap-token secret
 
+  # ADS and the CA over TLS (proxies: meshproxy --xds-ca /var/lib/meshcontrol/root-cert.pem), each proxy its own token
+  meshcontrol --mesh mesh.yaml --tls --ca-dir /var/lib/meshcontrol --node-token-secret-file /var/lib/meshcontrol/secret
+
   # in a cluster: Services and EndpointSlices of two namespaces, policy from a ConfigMap
   meshcontrol --kubeconfig in-cluster --namespaces demo,bench --policy-configmap meshbench/mesh --bootstrap-token-file /var/run/token
 
@@ -71,6 +74,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer) error {
 		tokenFile  = fs.String("bootstrap-token-file", "", "file holding the bootstrap token proxies present to the CA")
 		secretFile = fs.String("node-token-secret-file", "", "file holding the node token secret (see --node-token-secret)")
 		level      = fs.String("log-level", "info", "debug, info, warn or error")
+		tlsNames   = fs.String("tls-names", strings.Join(DefaultTLSNames, ","), "with --tls: comma-separated DNS names and IPs of meshcontrol's serving certificate (the --listen host is added)")
 	)
 	fs.StringVar(&cfg.MeshFile, "mesh", "", "mesh file (services, proxies, policy); watched for changes")
 	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:15010", "gRPC address for ADS and the CA")
@@ -81,6 +85,7 @@ func Run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.TokenAudience, "token-audience", "meshcontrol", "audience TokenReview requires of service-account tokens (with --kubeconfig)")
 	fs.DurationVar(&cfg.CertTTL, "cert-ttl", time.Hour, "cap on workload certificate lifetimes: a request for longer gets this")
 	fs.StringVar(&cfg.CADir, "ca-dir", "", "directory persisting the CA root (root-cert.pem, root-key.pem, 0600): loaded if present, else created; default: a fresh root per start")
+	fs.BoolVar(&cfg.TLS, "tls", false, "serve ADS and the CA over TLS (a certificate from the mesh CA; needs --ca-dir, whose root-cert.pem proxies verify with meshproxy --xds-ca) and require every ADS stream to authenticate as its node (node token or workload certificate)")
 	fs.DurationVar(&cfg.Debounce, "debounce", 5*time.Millisecond, "quiet period before a change is translated")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -90,6 +95,9 @@ func Run(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
+	if *tlsNames != "" {
+		cfg.TLSNames = strings.Split(*tlsNames, ",")
+	}
 	if *tokenFile != "" {
 		b, err := os.ReadFile(*tokenFile)
 		if err != nil {
