@@ -63,7 +63,7 @@ func TestBuild(t *testing.T) {
 			assert.InDelta(t, tt.wantCPU, g.Component(results.RoleServerProxy).CPUUsPerRequest, 1e-9)
 			ov := s.Overheads(kase)
 			require.Len(t, ov, 1)
-			assert.InDelta(t, tt.wantP50-0.15, ov[0].AddedP50Ms, 1e-9)
+			assert.InDelta(t, tt.wantP50-0.15, ov[0].AddedTo(metric.P50()), 1e-9)
 		})
 	}
 }
@@ -85,8 +85,8 @@ func TestBuildsAreSeparate(t *testing.T) {
 	assert.Equal(t, []string{"none @base", "none @candidate", "mesh/both @base", "mesh/both @candidate"}, s.Lanes)
 	ov := s.Overheads(kase)
 	require.Len(t, ov, 2)
-	assert.InDelta(t, 0.2, ov[0].AddedP50Ms, 1e-9)
-	assert.InDelta(t, 0.4, ov[1].AddedP50Ms, 1e-9)
+	assert.InDelta(t, 0.2, ov[0].AddedTo(metric.P50()), 1e-9)
+	assert.InDelta(t, 0.4, ov[1].AddedTo(metric.P50()), 1e-9)
 }
 
 func TestGroupHops(t *testing.T) {

@@ -1,6 +1,9 @@
 package aggregate
 
 import (
+	"math"
+	"strings"
+
 	"github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/harness/results"
 )
@@ -9,15 +12,45 @@ import (
 // measured side by side in the same run: the only overhead figures that are
 // comparable at all. Only groups with valid runs on both sides have one.
 type Overhead struct {
-	Lane         string
-	Case         results.Case
-	AddedP50Ms   float64
-	AddedP90Ms   float64
-	AddedP99Ms   float64
+	Lane string
+	Case results.Case
+	// Added is the latency the lane adds, one per metric of AddedMetrics,
+	// in its order.
+	Added        []Added
 	Proxies      []ProxyCost // one per proxy role the lane has
 	NoneRuns     int
 	LaneRuns     int
 	ErrorsInLane int64
+}
+
+// Added is what a lane adds to one metric over `none`, in its unit.
+type Added struct {
+	Metric metric.Metric
+	Value  float64
+}
+
+// AddedMetrics are the metrics an overhead is stated in: the catalog's
+// latency percentiles the gate decides on (p50, p90, p99).
+func AddedMetrics() []metric.Metric { return metric.Gated(metric.Latency()) }
+
+// AddedLabels are AddedMetrics' labels joined by sep ("p50 / p90 / p99").
+func AddedLabels(sep string) string {
+	var labels []string
+	for _, m := range AddedMetrics() {
+		labels = append(labels, m.Label)
+	}
+	return strings.Join(labels, sep)
+}
+
+// AddedTo is what the lane adds to m; NaN when the overhead is not stated
+// in m.
+func (o Overhead) AddedTo(m metric.Metric) float64 {
+	for _, a := range o.Added {
+		if a.Metric.Name == m.Name {
+			return a.Value
+		}
+	}
+	return math.NaN()
 }
 
 // ProxyCost is one proxy's cost per unit of load.
@@ -39,13 +72,9 @@ func (s *Set) Overheads(c results.Case) []Overhead {
 		if name == "none" || g == nil || !g.Valid() || base == nil || !base.Valid() {
 			continue
 		}
-		added := func(m metric.Metric) float64 { return g.Value(m) - base.Value(m) }
-		o := Overhead{
-			Lane: lane, Case: c,
-			AddedP50Ms: added(metric.P50()),
-			AddedP90Ms: added(metric.P90()),
-			AddedP99Ms: added(metric.P99()),
-			NoneRuns:   len(base.Runs), LaneRuns: len(g.Runs), ErrorsInLane: g.Errors,
+		o := Overhead{Lane: lane, Case: c, NoneRuns: len(base.Runs), LaneRuns: len(g.Runs), ErrorsInLane: g.Errors}
+		for _, m := range AddedMetrics() {
+			o.Added = append(o.Added, Added{Metric: m, Value: g.Value(m) - base.Value(m)})
 		}
 		for _, cs := range g.Components {
 			if IsProxyRole(cs.Role) {

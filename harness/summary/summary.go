@@ -181,11 +181,15 @@ func printAdded(w io.Writer, set *aggregate.Set) {
 	var lines []string
 	for _, c := range set.Cases {
 		for _, o := range set.Overheads(c) {
-			lines = append(lines, fmt.Sprintf("  %-16s %-28s %+.3f / %+.3f / %+.3f ms", o.Lane, o.Case.Name, o.AddedP50Ms, o.AddedP90Ms, o.AddedP99Ms))
+			var added []string
+			for _, a := range o.Added {
+				added = append(added, fmt.Sprintf("%+.3f", a.Value))
+			}
+			lines = append(lines, fmt.Sprintf("  %-16s %-28s %s ms", o.Lane, o.Case.Name, strings.Join(added, " / ")))
 		}
 	}
 	if len(lines) > 0 {
-		fmt.Fprintln(w, "\nlatency added over none (p50 / p90 / p99):")
+		fmt.Fprintf(w, "\nlatency added over none (%s):\n", aggregate.AddedLabels(" / "))
 		fmt.Fprintln(w, strings.Join(lines, "\n"))
 	}
 }

@@ -52,3 +52,27 @@ func TestRenderEscapesAndEmbeds(t *testing.T) {
 	assert.Contains(t, b.String(), `&lt;script&gt;alert(1)&lt;/script&gt;`)
 	assert.Contains(t, b.String(), `<a href="raw/a.json">a.json</a>`)
 }
+
+// The headline states the overhead in the aggregation's metrics, as prose.
+func TestHeadlineStatesTheOverhead(t *testing.T) {
+	c := results.Case{Name: "c", QPS: 100, Connections: 1, Protocol: "http1"}
+	run := func(lane string, p50, p90, p99 float64) *results.Result {
+		return &results.Result{Lane: lane, Case: c, Valid: true, Requests: 100,
+			Latency: results.Percentiles{P50: p50, P90: p90, P99: p99}}
+	}
+	d := digest.Build([]*results.Result{run("none", 1, 2, 3), run("mesh/both", 1.5, 2.25, 2)})
+	v := newView(Page{Digest: d, Verdict: Verdict(nil, d)})
+	require.Len(t, v.Headline, 1)
+	assert.Contains(t, v.Headline[0], "mesh/both adds 0.500 ms at p50, 0.250 ms at p90 and -1.00 ms at p99 over no mesh")
+	assert.Contains(t, v.Headline[0], "A negative difference is within this run's run-to-run noise")
+}
+
+func TestEnumerate(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want string
+	}{{nil, ""}, {[]string{"a"}, "a"}, {[]string{"a", "b"}, "a and b"}, {[]string{"a", "b", "c"}, "a, b and c"}}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, enumerate(tc.in))
+	}
+}

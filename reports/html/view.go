@@ -23,6 +23,7 @@ type view struct {
 	Scenario     [][2]string
 	RefCase      string
 	Overheads    []digest.Overhead
+	AddedMetrics []metric.Metric // the overhead table's columns
 	MeshRows     []meshRow
 	PubFigures   []pubRow
 	PubSources   []*published.Source
@@ -122,11 +123,18 @@ func newView(p Page) view {
 	if ref, ok := d.ReferenceCase(); ok {
 		v.RefCase = digest.CaseLabel(ref)
 		v.Overheads = d.Overheads(ref)
+		v.AddedMetrics = aggregate.AddedMetrics()
 		for _, o := range v.Overheads {
 			if l, _ := aggregate.SplitLane(o.Lane); l != "mesh/both" && l != "mesh" && len(v.Overheads) > 1 {
 				continue
 			}
-			h := fmt.Sprintf("%s adds %s ms at p50, %s ms at p90 and %s ms at p99 over no mesh", o.Lane, ms(o.AddedP50Ms), ms(o.AddedP90Ms), ms(o.AddedP99Ms))
+			var at []string
+			negative := false
+			for _, a := range o.Added {
+				at = append(at, fmt.Sprintf("%s %s at %s", ms(a.Value), a.Metric.Unit, a.Metric.Label))
+				negative = negative || a.Value < 0
+			}
+			h := fmt.Sprintf("%s adds %s over no mesh", o.Lane, enumerate(at))
 			var costs []string
 			for _, px := range o.Proxies {
 				costs = append(costs, fmt.Sprintf("%s %s vCPU per 1000 rps, %.1f MiB", px.Role, ms(px.VCPUPer1000RPS), px.RSSSteadyMiB))
@@ -135,7 +143,7 @@ func newView(p Page) view {
 				h += "; " + strings.Join(costs, "; ")
 			}
 			h += " (" + v.RefCase + ")."
-			if o.AddedP50Ms < 0 || o.AddedP90Ms < 0 || o.AddedP99Ms < 0 {
+			if negative {
 				h += " A negative difference is within this run's run-to-run noise: more repetitions or a longer window would settle it."
 			}
 			v.Headline = append(v.Headline, h)
@@ -242,4 +250,12 @@ func (v *view) latencyTable(d *digest.Digest) {
 		}
 		v.LatencyRows = append(v.LatencyRows, r)
 	}
+}
+
+// enumerate joins items as prose: "a", "a and b", "a, b and c".
+func enumerate(items []string) string {
+	if len(items) <= 1 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }

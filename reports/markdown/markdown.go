@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshbench/meshbench/harness/aggregate"
 	"github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/reports/digest"
@@ -147,15 +148,23 @@ func overhead(b *strings.Builder, d *digest.Digest, ref results.Case) {
 		return
 	}
 	fmt.Fprintf(b, "### Overhead over no mesh (%s, same machine, same run)\n\n", digest.CaseLabel(ref))
-	b.WriteString("| lane | +p50 ms | +p90 ms | +p99 ms | proxy vCPU / 1000 rps | proxy steady RSS MiB |\n|---|--:|--:|--:|---|---|\n")
+	added := aggregate.AddedMetrics()
+	b.WriteString("| lane |")
+	for _, m := range added {
+		fmt.Fprintf(b, " +%s %s |", m.Label, m.Unit)
+	}
+	b.WriteString(" proxy vCPU / 1000 rps | proxy steady RSS MiB |\n|---|" + strings.Repeat("--:|", len(added)) + "---|---|\n")
 	for _, o := range ovs {
 		var cpu, rss []string
 		for _, p := range o.Proxies {
 			cpu = append(cpu, fmt.Sprintf("%s %s", p.Role, num(p.VCPUPer1000RPS)))
 			rss = append(rss, fmt.Sprintf("%s %.1f", p.Role, p.RSSSteadyMiB))
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", o.Lane, num(o.AddedP50Ms), num(o.AddedP90Ms), num(o.AddedP99Ms),
-			dash(strings.Join(cpu, ", ")), dash(strings.Join(rss, ", ")))
+		fmt.Fprintf(b, "| %s |", o.Lane)
+		for _, a := range o.Added {
+			fmt.Fprintf(b, " %s |", num(a.Value))
+		}
+		fmt.Fprintf(b, " %s | %s |\n", dash(strings.Join(cpu, ", ")), dash(strings.Join(rss, ", ")))
 	}
 	b.WriteString("\n")
 }

@@ -14,6 +14,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/meshbench/meshbench/harness/aggregate"
+	"github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/reports/digest"
 	"github.com/meshbench/meshbench/reports/published"
 )
@@ -81,12 +82,15 @@ func overheadLatency(d Data) (*Figure, string, error) {
 	if ok {
 		ovs = d.Digest.Overheads(ref)
 	}
-	for _, pct := range []string{"p50", "p90", "p99", "p99.9"} {
+	// The short latency columns: the published figures' percentiles; ours
+	// where the overhead is stated in it.
+	for _, m := range metric.Short(metric.Latency()) {
+		pct := m.Label
 		for _, o := range ovs {
 			if !aggregate.IsMeshLane(o.Lane) {
 				continue
 			}
-			v := map[string]float64{"p50": o.AddedP50Ms, "p90": o.AddedP90Ms, "p99": o.AddedP99Ms, "p99.9": math.NaN()}[pct]
+			v := o.AddedTo(m)
 			if math.IsNaN(v) {
 				continue
 			}
