@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -34,23 +37,49 @@ func newLoadgenCmd(e *env) *cobra.Command {
 
 func newEchoCmd(*env) *cobra.Command {
 	var listen, protocol string
+	var failStatus int
 	cmd := &cobra.Command{
 		Use:   "echo --listen ADDR",
 		Short: "Run the app of every lane: fortio's echo (HTTP/1.1 and h2c), gRPC ping, or TCP echo",
+		Long: `Run the app of every lane: fortio's echo (HTTP/1.1 and h2c), gRPC ping, or TCP echo.
+
+The HTTP echo answers every request with --fail-status after SIGUSR1 and echoes
+again after SIGUSR2: a resilience scenario's fail fault turns one replica of
+three into a failing endpoint this way.`,
 		Example: `  meshbench echo --listen 127.0.0.1:8080
   curl -d hello http://127.0.0.1:8080/   # answers with the body it was sent
   meshbench echo --listen 127.0.0.1:8081 --protocol tcp`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if failStatus < 500 || failStatus > 599 {
+				return usageError("--fail-status %d: want a 5xx status", failStatus)
+			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
 				return fmt.Errorf("--listen %s: %w", listen, err)
 			}
-			return load.ServeApp(cmd.Context(), ln, protocol)
+			if protocol != "" && protocol != "http1" && protocol != "h2" {
+				return load.ServeApp(cmd.Context(), ln, protocol)
+			}
+			sw := &load.FailSwitch{}
+			sigs := make(chan os.Signal, 4)
+			signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGUSR2)
+			defer signal.Stop(sigs)
+			go func() {
+				for s := range sigs {
+					if s == syscall.SIGUSR1 {
+						sw.Fail(failStatus)
+					} else {
+						sw.Heal()
+					}
+				}
+			}()
+			return load.ServeSwitchedEcho(cmd.Context(), ln, sw)
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "address to serve on")
 	cmd.Flags().StringVar(&protocol, "protocol", "http1", "what to serve: http1 or h2 (fortio's echo, both at once), grpc (fortio's Ping service), tcp (byte echo)")
+	cmd.Flags().IntVar(&failStatus, "fail-status", 503, "the status the HTTP echo answers between SIGUSR1 and SIGUSR2")
 	return cmd
 }
 

@@ -208,6 +208,7 @@ func TestShippedResilienceBounds(t *testing.T) {
 		{"abort-10.yaml", []string{"abort_rate_z", "allowed_causes"}},
 		{"cert-rotation.yaml", []string{"max_errors_during", "min_certificates_issued"}},
 		{"slow-upstream.yaml", []string{"allowed_causes", "max_p99_during"}},
+		{"outlier-ejection.yaml", []string{"max_errors_before", "allowed_causes", "max_time_to_eject", "max_error_rate_after_eject"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			out := t.TempDir()
@@ -236,6 +237,15 @@ func TestShippedResilienceBounds(t *testing.T) {
 				v, ok := held[name]
 				require.True(t, ok, "criterion %s is in the scenario", name)
 				assert.True(t, v, "criterion %s held: %+v", name, r.Resilience.Criteria)
+			}
+			if e := r.Resilience.Ejection; tc.file == "outlier-ejection.yaml" {
+				require.NotNil(t, e)
+				assert.True(t, e.Ejected)
+				// 5 consecutive 503s eject; requests already in flight to the
+				// replica (at most one per connection) may add a few.
+				assert.GreaterOrEqual(t, e.ErrorsToEject, int64(5))
+				assert.LessOrEqual(t, e.ErrorsToEject, int64(5+r.Case.Connections))
+				assert.Greater(t, e.RequestsAfterEject, int64(0))
 			}
 		})
 	}
@@ -292,4 +302,58 @@ func TestResilienceCtrlC(t *testing.T) {
 	assert.Empty(t, descendantsByExe(binDir), "no process of the binaries is left")
 	files, _ := filepath.Glob(filepath.Join(out, "*.json"))
 	assert.Empty(t, files, "the interrupted run is not a result")
+}
+
+// TestFailInjector: on a mesh/clientonly lane with three app replicas, the
+// fail fault makes the one replica it targets answer its status over a
+// real socket (the others keep echoing), the client proxy balances over
+// all three (some requests through it get that status), and healing makes
+// it echo again.
+func TestFailInjector(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	ctx := context.Background()
+	plat := local.New(platform.Binaries{Meshbench: filepath.Join(binDir, "meshbench"),
+		Meshproxy: filepath.Join(binDir, "meshproxy"), Meshcontrol: filepath.Join(binDir, "meshcontrol")},
+		local.WithWorkDir(t.TempDir()))
+	defer plat.Close(ctx)
+	topo, err := plat.Up(ctx, platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeClientOnly,
+		Case: results.Case{QPS: 10, Connections: 1, Protocol: "http1"}, Mesh: platform.MeshOptions{AppReplicas: 3, AppFailStatus: 500}})
+	require.NoError(t, err)
+	defer topo.Down(ctx)
+	ft := topo.(resilience.Faultable)
+	entry, err := ft.Addr("client-proxy")
+	require.NoError(t, err)
+	addr := map[string]string{}
+	for _, name := range []string{"app", "app-2", "app-3"} {
+		addr[name], err = ft.Addr(name)
+		require.NoError(t, err)
+	}
+	statuses := func(url string, n int) map[int]int {
+		got := map[int]int{}
+		for range n {
+			code, err := get(url)
+			require.NoError(t, err)
+			got[code]++
+		}
+		return got
+	}
+
+	_, err = ft.Fail(ctx, "app-3")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { c, err := get("http://" + addr["app-3"] + "/"); return err == nil && c == 500 },
+		5*time.Second, 10*time.Millisecond, "the failing replica answers its status")
+	for _, name := range []string{"app", "app-2"} {
+		assert.Equal(t, map[int]int{200: 5}, statuses("http://"+addr[name]+"/", 5), "%s still echoes", name)
+	}
+	through := statuses("http://"+entry+"/echo", 30)
+	assert.Positive(t, through[500], "the client proxy sends to the failing replica too: %v", through)
+	assert.Positive(t, through[200], "and to the healthy ones: %v", through)
+
+	_, err = ft.Heal(ctx, "app-3")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { c, err := get("http://" + addr["app-3"] + "/"); return err == nil && c == 200 },
+		5*time.Second, 10*time.Millisecond, "healed: it echoes again")
+	assert.Equal(t, map[int]int{200: 30}, statuses("http://"+entry+"/echo", 30))
 }

@@ -52,6 +52,14 @@ type MeshOptions struct {
 	// scenarios: fault injection on the lane's route); platforms without
 	// a control plane ignore it.
 	Policy *meshconfig.Policy
+	// AppReplicas, when > 1, runs that many replicas of the app (app,
+	// app-2, app-3, ...) as endpoints of one service, balanced by the
+	// client proxy (resilience: one failing endpoint of three). Only the
+	// mesh lane in mode clientonly can; others return an error.
+	AppReplicas int
+	// AppFailStatus, when set, is the status an app answers while a fault
+	// makes it fail (meshbench echo --fail-status).
+	AppFailStatus int
 }
 
 // CPU pinning policies.

@@ -42,6 +42,13 @@ func Analyze(spec Spec, buckets []results.TimeBucket, faults []results.FaultEven
 		}
 	}
 	r.Before, r.During, r.After = phase(before), phase(during), phase(after)
+	if f := spec.fail(); f != nil {
+		for _, ev := range faults {
+			if ev.Kind == KindFail {
+				r.Ejection = ejection(f, ev, buckets, w)
+			}
+		}
+	}
 	if len(before) > 0 && t2 > t1 {
 		bound := spec.RecoveryP99Factor*r.Before.P99Ms + float64(spec.RecoveryP99Floor.Duration)/1e6
 		r.RecoveryS = recovery(buckets, w, t2, bound, true)
@@ -170,6 +177,7 @@ func Check(spec Spec, r *results.Resilience, total int64, errorsByCause map[stri
 		add("min_certificates_issued", float64(*c.MinCertificatesIssued), float64(got), got >= *c.MinCertificatesIssued,
 			"workload certificates meshcontrol's CA signed during the run (at least)")
 	}
+	checkEjection(c, r.Ejection, add)
 	for _, name := range sortedKeys(c.MaxRSSMiB) {
 		limit := c.MaxRSSMiB[name]
 		got, ok := r.PeakRSSBytes[name]

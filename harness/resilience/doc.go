@@ -3,8 +3,9 @@
 // timeline is applied (a component killed and restarted or paused and
 // resumed, aborts injected by the mesh's own fault filter, certificates
 // rotated under load, a connection flood or slow-loris clients against a
-// listener), then the run's timeline in buckets, its errors by
-// cause, its latency before, during and after the faults, its time to
+// listener, one of several app replicas answering 5xx so that the mesh's
+// outlier detection must eject it), then the run's timeline in buckets,
+// its errors by cause, its latency before, during and after the faults, its time to
 // recover, and the scenario's pass criteria, each held or not.
 //
 // Spec is the scenario's `resilience:` section (decoded strictly by the

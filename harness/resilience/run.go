@@ -33,6 +33,10 @@ type Faultable interface {
 	// answers nothing); Resume lets it go on.
 	Pause(ctx context.Context, name string) (pid int, err error)
 	Resume(ctx context.Context, name string) (pid int, err error)
+	// Fail makes an app replica answer every request with the status it
+	// was started with (meshbench echo --fail-status); Heal undoes it.
+	Fail(ctx context.Context, name string) (pid int, err error)
+	Heal(ctx context.Context, name string) (pid int, err error)
 	Alive(name string) bool
 	PID(name string) (int, error)
 	// Addr is where a component listens.
@@ -51,15 +55,25 @@ func ProcessName(target string) string {
 // abort fault, on the lane's route to service), or nil.
 func (s *Spec) Policy(service string) *meshconfig.Policy {
 	a := s.Abort()
+	var dests []meshconfig.Destination
+	if o := s.OutlierDetection; o != nil {
+		dests = []meshconfig.Destination{{Service: service, OutlierDetection: &meshconfig.OutlierDetection{
+			Consecutive5xx: o.Consecutive5xx, BaseEjectionTime: meshconfig.Duration(o.BaseEjectionTime.Duration),
+			MaxEjectionPercent: o.MaxEjectionPercent,
+		}}}
+	}
 	if a == nil && s.RouteTimeout.Duration == 0 {
-		return nil
+		if dests == nil {
+			return nil
+		}
+		return &meshconfig.Policy{Destinations: dests}
 	}
 	var rule meshconfig.Rule
 	if a != nil {
 		rule.Fault = &meshconfig.Fault{Abort: &meshconfig.FaultAbort{Percent: a.Percent, Status: uint32(a.Status)}}
 	}
 	rule.Timeout = meshconfig.Duration(s.RouteTimeout.Duration)
-	return &meshconfig.Policy{Routes: []meshconfig.ServiceRoutes{{Service: service, Rules: []meshconfig.Rule{rule}}}}
+	return &meshconfig.Policy{Destinations: dests, Routes: []meshconfig.ServiceRoutes{{Service: service, Rules: []meshconfig.Rule{rule}}}}
 }
 
 // Outcome is one resilience run's measurements.
@@ -217,6 +231,17 @@ func apply(parent, ctx context.Context, topo Faultable, f Fault, origin time.Tim
 		}
 		ev.ended = time.Now()
 		ev.detail = fmt.Sprintf("SIGSTOP pid %d; SIGCONT after %s", pid, ev.ended.Sub(ev.began).Round(time.Millisecond))
+	case KindFail:
+		pid, err := topo.Fail(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		sleepUntil(ctx, origin.Add(f.Until.Duration))
+		if _, err := topo.Heal(context.WithoutCancel(ctx), name); err != nil {
+			return nil, err
+		}
+		ev.ended = time.Now()
+		ev.detail = fmt.Sprintf("SIGUSR1 pid %d: answered %d to every request; SIGUSR2 after %s", pid, f.Status, ev.ended.Sub(ev.began).Round(time.Millisecond))
 	case KindFlood, KindSlowloris:
 		addr, err := topo.Addr(name)
 		if err != nil {

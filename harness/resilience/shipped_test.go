@@ -86,3 +86,24 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, 200, s.Faults[1].Connections)
 	assert.Equal(t, "control-plane", s.Faults[1].Target)
 }
+
+// TestDocsFuzzingTable: docs/reliability.md's fuzzing table is the one of
+// docs/security.md, where the runs are recorded.
+func TestDocsFuzzingTable(t *testing.T) {
+	table := func(file string) []string {
+		doc, err := os.ReadFile(file)
+		require.NoError(t, err)
+		i := strings.Index(string(doc), "## Fuzzing")
+		require.GreaterOrEqual(t, i, 0, "%s has a Fuzzing section", file)
+		var rows []string
+		for _, l := range strings.Split(string(doc)[i:], "\n") {
+			if strings.HasPrefix(l, "| Fuzz") {
+				rows = append(rows, l)
+			}
+		}
+		return rows
+	}
+	security := table("../../docs/security.md")
+	require.NotEmpty(t, security)
+	assert.Equal(t, security, table("../../docs/reliability.md"))
+}

@@ -17,6 +17,7 @@ const (
 	KindSlowloris = "slowloris" // many connections that send a request head byte by byte, never finishing it
 	KindPause     = "pause"     // SIGSTOP a component at `at` (a hung upstream), SIGCONT at `until`
 	KindRotate    = "rotate"    // the proxies ask for certificates of cert_ttl and renew them at half of it, all run long
+	KindFail      = "fail"      // one app replica answers status from `at` to `until` (outlier ejection)
 )
 
 // Components a fault can target (as the local platform names them).
@@ -37,7 +38,23 @@ type Spec struct {
 	// RouteTimeout, when set, is the mesh's timeout on the lane's route
 	// (policy routes[].rules[].timeout): what bounds a hung upstream.
 	RouteTimeout Duration `yaml:"route_timeout"`
-	Criteria     Criteria `yaml:"criteria"`
+	// AppReplicas runs this many replicas of the app (app, app-2, ...) as
+	// endpoints of the service, balanced by the client proxy (lane
+	// mesh/clientonly): what a fail fault needs.
+	AppReplicas int `yaml:"app_replicas"`
+	// OutlierDetection is the mesh's outlier detection on the service's
+	// cluster (policy destinations[].outlierDetection, Envoy's
+	// outlier_detection), configured through meshcontrol for the run.
+	OutlierDetection *OutlierDetection `yaml:"outlier_detection"`
+	Criteria         Criteria          `yaml:"criteria"`
+}
+
+// OutlierDetection mirrors meshconfig.OutlierDetection in the scenario's
+// snake_case.
+type OutlierDetection struct {
+	Consecutive5xx     uint32   `yaml:"consecutive_5xx"`
+	BaseEjectionTime   Duration `yaml:"base_ejection_time"`
+	MaxEjectionPercent uint32   `yaml:"max_ejection_percent"`
 }
 
 // Fault is one entry of the timeline; times are from the start of the
@@ -84,6 +101,12 @@ type Criteria struct {
 	MinCertificatesIssued *int64 `yaml:"min_certificates_issued"`
 	// MaxRSSMiB bounds a component's peak RSS, by component name.
 	MaxRSSMiB map[string]float64 `yaml:"max_rss_mib"`
+	// MaxTimeToEject bounds the time from a fail fault's start until the
+	// failing replica's last error (the mesh ejected it).
+	MaxTimeToEject *Duration `yaml:"max_time_to_eject"`
+	// MaxErrorRateAfterEject bounds the error rate from then until the
+	// fail fault ends (a fraction).
+	MaxErrorRateAfterEject *float64 `yaml:"max_error_rate_after_eject"`
 }
 
 // Duration is a time.Duration written as "2s".
@@ -136,7 +159,7 @@ func (s *Spec) Normalize() {
 	}
 	for i := range s.Faults {
 		f := &s.Faults[i]
-		if f.Kind == KindAbort && f.Status == 0 {
+		if (f.Kind == KindAbort || f.Kind == KindFail) && f.Status == 0 {
 			f.Status = 503
 		}
 		if (f.Kind == KindFlood || f.Kind == KindSlowloris) && f.Connections == 0 {
@@ -180,13 +203,20 @@ func (s *Spec) Validate(duration time.Duration) error {
 				bad(field+".cert_ttl", "%s is outside 1s..1h", f.CertTTL.Duration)
 			}
 			continue // the proxies' flag: the whole run
+		case KindFail:
+			if !s.replica(f.Target) {
+				bad(field+".target", "%q is not one of the app_replicas (%d): app, app-2, ... (a fail fault needs app_replicas >= 2)", f.Target, s.AppReplicas)
+			}
+			if f.Status < 500 || f.Status > 599 {
+				bad(field+".status", "%d is not a 5xx status", f.Status)
+			}
 		case KindKill, KindPause, KindFlood, KindSlowloris:
+			if !targets[f.Target] {
+				bad(field+".target", "%q is not one of control-plane, app, server-proxy, client-proxy", f.Target)
+			}
 		default:
-			bad(field+".kind", "%q is not one of kill, pause, abort, flood, slowloris, rotate", f.Kind)
+			bad(field+".kind", "%q is not one of kill, pause, abort, flood, slowloris, rotate, fail", f.Kind)
 			continue
-		}
-		if !targets[f.Target] {
-			bad(field+".target", "%q is not one of control-plane, app, server-proxy, client-proxy", f.Target)
 		}
 		if f.Until.Duration <= f.At.Duration {
 			bad(field+".until", "%s must be after at (%s)", f.Until.Duration, f.At.Duration)
@@ -200,7 +230,19 @@ func (s *Spec) Validate(duration time.Duration) error {
 			bad(field+".connections", "%d is outside 1..20000", f.Connections)
 		}
 	}
+	if s.AppReplicas < 0 || s.AppReplicas > 16 {
+		bad("app_replicas", "%d is outside 0..16", s.AppReplicas)
+	}
+	if o := s.OutlierDetection; o != nil && o.MaxEjectionPercent > 100 {
+		bad("outlier_detection.max_ejection_percent", "%d is outside 0..100", o.MaxEjectionPercent)
+	}
 	c := s.Criteria
+	if c.MaxErrorRateAfterEject != nil && (*c.MaxErrorRateAfterEject < 0 || *c.MaxErrorRateAfterEject > 1) {
+		bad("criteria.max_error_rate_after_eject", "%g is outside 0..1 (a fraction: 0.01 = 1%%)", *c.MaxErrorRateAfterEject)
+	}
+	if (c.MaxTimeToEject != nil || c.MaxErrorRateAfterEject != nil) && s.fail() == nil {
+		bad("criteria", "max_time_to_eject and max_error_rate_after_eject need a fail fault")
+	}
 	if c.MaxErrorRateAfter != nil && (*c.MaxErrorRateAfter < 0 || *c.MaxErrorRateAfter > 1) {
 		bad("criteria.max_error_rate_after", "%g is outside 0..1 (a fraction: 0.01 = 1%%)", *c.MaxErrorRateAfter)
 	}
@@ -241,6 +283,40 @@ func (s *Spec) ProxyArgs() []string {
 	for _, f := range s.Faults {
 		if f.Kind == KindRotate {
 			return []string{"--cert-ttl=" + f.CertTTL.String()}
+		}
+	}
+	return nil
+}
+
+// replica reports whether name is one of the spec's app replicas.
+func (s *Spec) replica(name string) bool {
+	if s.AppReplicas < 2 {
+		return false
+	}
+	if name == "app" {
+		return true
+	}
+	for i := 2; i <= s.AppReplicas; i++ {
+		if name == fmt.Sprintf("app-%d", i) {
+			return true
+		}
+	}
+	return false
+}
+
+// FailStatus is the status a fail fault makes its replica answer, or 0.
+func (s *Spec) FailStatus() int {
+	if f := s.fail(); f != nil {
+		return f.Status
+	}
+	return 0
+}
+
+// fail returns the spec's fail fault, or nil.
+func (s *Spec) fail() *Fault {
+	for i := range s.Faults {
+		if s.Faults[i].Kind == KindFail {
+			return &s.Faults[i]
 		}
 	}
 	return nil

@@ -44,8 +44,10 @@ type Resilience struct {
 	PeakRSSBytes map[string]int64 `json:"peak_rss_bytes,omitempty"`
 	// CertificatesIssued is how many workload certificates meshcontrol's CA
 	// signed during the measured load, for a certificate-rotation fault.
-	CertificatesIssued int64       `json:"certificates_issued,omitempty"`
-	Criteria           []Criterion `json:"criteria"`
+	CertificatesIssued int64 `json:"certificates_issued,omitempty"`
+	// Ejection is a fail fault's measurement; nil otherwise.
+	Ejection *Ejection   `json:"ejection,omitempty"`
+	Criteria []Criterion `json:"criteria"`
 	// Passed is true when every criterion held.
 	Passed bool `json:"passed"`
 }
@@ -88,4 +90,23 @@ type Criterion struct {
 	Measured float64 `json:"measured"`
 	Held     bool    `json:"held"`
 	Detail   string  `json:"detail,omitempty"`
+}
+
+// Ejection is what a fail fault (one app replica answering 5xx) measured:
+// how soon the mesh's outlier detection stopped sending to the failing
+// replica, and what failed from then until the fault ended.
+type Ejection struct {
+	Target string `json:"target"`
+	Status int    `json:"status"`
+	// Ejected is false when the replica's errors went on until the fault
+	// ended.
+	Ejected bool `json:"ejected"`
+	// TimeToEjectS is from the fault's start to the end of the last bucket
+	// within the fault holding an error of its status (a bucket's
+	// resolution).
+	TimeToEjectS        float64 `json:"time_to_eject_s"`
+	ErrorsToEject       int64   `json:"errors_to_eject"`
+	RequestsAfterEject  int64   `json:"requests_after_eject"`
+	ErrorsAfterEject    int64   `json:"errors_after_eject"`
+	ErrorRateAfterEject float64 `json:"error_rate_after_eject"`
 }

@@ -26,6 +26,11 @@ type LaneOptions struct {
 	// (both, clientonly); ServerInbound is the server proxy's inbound
 	// listener (both, serveronly); App is the echo server.
 	ClientOutbound, ServerInbound, App string
+	// Replicas are more endpoints of the echo service: other replicas of
+	// the app, called directly (clientonly only: they have no sidecar), so
+	// that the client proxy balances over several endpoints and can eject
+	// a failing one.
+	Replicas []string
 	// Service is the echo service's name (default "echo").
 	Service  string
 	Revision int64
@@ -47,6 +52,9 @@ func Lane(o LaneOptions) (*Mesh, error) {
 	if !client && !srv {
 		return nil, fmt.Errorf("meshconfig: lane mode %q (want both, clientonly or serveronly)", o.Mode)
 	}
+	if len(o.Replicas) > 0 && o.Mode != ModeClientOnly {
+		return nil, fmt.Errorf("meshconfig: app replicas need lane mode clientonly (the client proxy calls them directly), not %q", o.Mode)
+	}
 	if o.MTLS && o.Mode != ModeBoth {
 		return nil, errors.New("meshconfig: mTLS needs both proxies (mode both)")
 	}
@@ -60,6 +68,9 @@ func Lane(o LaneOptions) (*Mesh, error) {
 		m.Proxies = append(m.Proxies, Proxy{ID: o.ServerProxyID, Service: o.Service, Inbound: &Inbound{Address: o.ServerInbound, App: o.App}})
 	}
 	m.Services[0].Endpoints = []Endpoint{{Address: target}}
+	for _, r := range o.Replicas {
+		m.Services[0].Endpoints = append(m.Services[0].Endpoints, Endpoint{Address: r})
+	}
 	if client {
 		m.Proxies = append(m.Proxies, Proxy{ID: o.ClientProxyID, Outbound: []Outbound{{Address: o.ClientOutbound, Service: o.Service}}, Egress: []string{o.Service}})
 	}

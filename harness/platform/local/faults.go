@@ -85,6 +85,17 @@ func (t *topology) signal(name string, sig syscall.Signal) (int, error) {
 	return pr.pid(), nil
 }
 
+// Fail makes an app replica answer every request with its --fail-status
+// (meshbench echo's SIGUSR1); Heal (SIGUSR2) lets it echo again.
+func (t *topology) Fail(_ context.Context, name string) (int, error) {
+	return t.signal(name, syscall.SIGUSR1)
+}
+
+// Heal undoes Fail.
+func (t *topology) Heal(_ context.Context, name string) (int, error) {
+	return t.signal(name, syscall.SIGUSR2)
+}
+
 // Alive reports whether a component's current process is running.
 func (t *topology) Alive(name string) bool {
 	pr, err := t.proc(name)

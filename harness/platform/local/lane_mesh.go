@@ -18,7 +18,7 @@ import (
 // position configured entirely over xDS (ADS) from it, with workload
 // certificates from meshcontrol's CA for the mTLS case. Without a
 // meshcontrol binary it falls back to meshproxy's static flags.
-var meshSidecar = sidecar{setup: meshSetup, start: meshStart}
+var meshSidecar = sidecar{setup: meshSetup, start: meshStart, replicas: true}
 
 // meshLane is where a topology's meshcontrol listens.
 type meshLane struct {
@@ -31,9 +31,12 @@ type meshLane struct {
 func meshSetup(ctx context.Context, t *topology, spec platform.Spec, sides []side) (*results.MeshFeatures, error) {
 	f := &results.MeshFeatures{Proxy: "meshproxy", MTLS: spec.Case.MTLS, Telemetry: spec.Mesh.Telemetry, Workers: spec.Mesh.Workers}
 	if t.p.bins.Meshcontrol == "" {
+		if len(t.replicas) > 0 {
+			return nil, fmt.Errorf("app replicas need meshcontrol (the proxies' static flags take one upstream)")
+		}
 		return f, nil
 	}
-	o := meshconfig.LaneOptions{Protocol: platform.MeshProtocol(spec.Case.Protocol), MTLS: spec.Case.MTLS, Revision: 1}
+	o := meshconfig.LaneOptions{Protocol: platform.MeshProtocol(spec.Case.Protocol), MTLS: spec.Case.MTLS, Revision: 1, Replicas: t.replicas}
 	var client, server *side
 	for i := range sides {
 		if sides[i].Inbound {

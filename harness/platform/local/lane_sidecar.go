@@ -26,6 +26,9 @@ type side struct {
 type sidecar struct {
 	setup func(ctx context.Context, t *topology, spec platform.Spec, sides []side) (*results.MeshFeatures, error)
 	start func(ctx context.Context, t *topology, spec platform.Spec, s side) error
+	// replicas: the lane can balance over several app replicas
+	// (platform.MeshOptions.AppReplicas).
+	replicas bool
 }
 
 // sidecarLane builds the topology every proxy lane shares, in Istio's modes:
@@ -40,6 +43,21 @@ func sidecarLane(sc sidecar) laneStarter {
 		mode := spec.Mode
 		if mode == "" {
 			mode = platform.ModeBoth
+		}
+		t.addrs = map[string]string{results.RoleApp: app}
+		if n := spec.Mesh.AppReplicas; n > 1 {
+			if !sc.replicas || mode != platform.ModeClientOnly {
+				return fmt.Errorf("lane %s/%s cannot run %d app replicas (only mesh/clientonly balances over them)", spec.Lane, mode, n)
+			}
+			for i := 2; i <= n; i++ {
+				name := fmt.Sprintf("%s-%d", results.RoleApp, i)
+				addr, err := t.startAppNamed(ctx, name)
+				if err != nil {
+					return err
+				}
+				t.replicas = append(t.replicas, addr)
+				t.addrs[name] = addr
+			}
 		}
 		var sides []side
 		upstream := app
@@ -69,7 +87,6 @@ func sidecarLane(sc sidecar) laneStarter {
 			}
 			t.features = f
 		}
-		t.addrs = map[string]string{results.RoleApp: app}
 		for _, s := range sides {
 			t.addrs[s.Name] = s.Listen
 			if err := sc.start(ctx, t, spec, s); err != nil {

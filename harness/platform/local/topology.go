@@ -34,6 +34,9 @@ type topology struct {
 	// addrs maps a sidecar lane's app and proxies to where they listen
 	// (resilience faults aim floods at them).
 	addrs map[string]string
+	// replicas are the addresses of the app's replicas beyond the first
+	// (platform.MeshOptions.AppReplicas).
+	replicas []string
 }
 
 // run starts a component, tracks it, and waits until readyURL answers 200.
@@ -70,6 +73,11 @@ func (t *topology) startLoadgen(ctx context.Context) error {
 // startApp starts the app for the case's protocol (fortio's echo, gRPC
 // ping or TCP echo) and returns its address.
 func (t *topology) startApp(ctx context.Context) (string, error) {
+	return t.startAppNamed(ctx, "app")
+}
+
+// startAppNamed starts one replica of the app as component name.
+func (t *topology) startAppNamed(ctx context.Context, name string) (string, error) {
 	addr, err := ports.Free()
 	if err != nil {
 		return "", err
@@ -83,7 +91,10 @@ func (t *topology) startApp(ctx context.Context) (string, error) {
 	if proto != "" {
 		args = append(args, "--protocol", proto)
 	}
-	_, err = t.run(ctx, "app", results.RoleApp, t.p.bins.Meshbench, args, nil, ready)
+	if s := t.spec.Mesh.AppFailStatus; s != 0 {
+		args = append(args, "--fail-status", strconv.Itoa(s))
+	}
+	_, err = t.run(ctx, name, results.RoleApp, t.p.bins.Meshbench, args, nil, ready)
 	return addr, err
 }
 

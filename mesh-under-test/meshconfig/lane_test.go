@@ -1,0 +1,40 @@
+package meshconfig
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestLaneReplicas: app replicas become endpoints of the service beside the
+// app (clientonly: the client proxy balances over them); other modes, whose
+// endpoints are server proxies, refuse them.
+func TestLaneReplicas(t *testing.T) {
+	tests := []struct {
+		name  string
+		mode  string
+		want  []string
+		error string
+	}{
+		{"clientonly", ModeClientOnly, []string{"127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003"}, ""},
+		{"both", ModeBoth, nil, "need lane mode clientonly"},
+		{"serveronly", ModeServerOnly, nil, "need lane mode clientonly"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := Lane(LaneOptions{Mode: tc.mode, ClientOutbound: "127.0.0.1:9000", ServerInbound: "127.0.0.1:9010",
+				App: "127.0.0.1:9001", Replicas: []string{"127.0.0.1:9002", "127.0.0.1:9003"}})
+			if tc.error != "" {
+				assert.ErrorContains(t, err, tc.error)
+				return
+			}
+			require.NoError(t, err)
+			var got []string
+			for _, e := range m.Services[0].Endpoints {
+				got = append(got, e.Address)
+			}
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
