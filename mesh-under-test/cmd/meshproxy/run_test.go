@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -134,5 +136,35 @@ func TestHealthListenerServesOnlyReady(t *testing.T) {
 		assert.NoError(t, err)
 	case <-time.After(15 * time.Second):
 		t.Fatal("no graceful exit")
+	}
+}
+
+// Every injection docs/gate.md's proof reruns pass to the candidate's
+// proxies (the flags of one command together) is accepted by meshproxy,
+// with values in range, and turns an injection on.
+func TestGateProofInjectionsParse(t *testing.T) {
+	doc, err := os.ReadFile("../../../docs/gate.md")
+	require.NoError(t, err)
+	re := regexp.MustCompile(`--candidate-proxy-arg=(--inject-[a-z-]+=[^\s` + "`" + `]+)`)
+	seen := map[string]bool{}
+	commands := 0
+	for _, line := range strings.Split(string(doc), "\n") {
+		args := []string{"--outbound", "127.0.0.1:0=127.0.0.1:1"}
+		for _, m := range re.FindAllStringSubmatch(line, -1) {
+			args = append(args, m[1])
+			seen[strings.SplitN(m[1], "=", 2)[0]] = true
+		}
+		if len(args) == 2 {
+			continue
+		}
+		commands++
+		f, err := parseFlags(args, io.Discard)
+		require.NoError(t, err, line)
+		assert.True(t, f.inject.Enabled(), line)
+	}
+	assert.GreaterOrEqual(t, commands, 6, "the proof table's commands")
+	for _, flag := range []string{"--inject-spin", "--inject-delay", "--inject-delay-fraction", "--inject-retain-per-request",
+		"--inject-error-fraction", "--inject-upstream-headers"} {
+		assert.True(t, seen[flag], "docs/gate.md proves %s", flag)
 	}
 }
