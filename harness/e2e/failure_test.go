@@ -123,3 +123,52 @@ matrix: {qps: [100], connections: [2], payload_bytes: [64]}
 	assert.Equal(t, "server-proxy", f.Component)
 	assert.Equal(t, "exit status 9", f.ExitStatus)
 }
+
+// TestResilienceComponentCrashIsAFailure: in a resilience run, a component
+// that dies when no fault of the scenario touches it (a meshproxy exiting
+// 9 2.5 s after it started) makes the run a failure naming it and its exit
+// status (exit 4), not a run of failed requests judged by the criteria.
+func TestResilienceComponentCrashIsAFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	require.NoError(t, os.Mkdir(bin, 0o755))
+	for _, b := range []string{"meshbench", "meshcontrol"} {
+		require.NoError(t, os.Symlink(filepath.Join(binDir, b), filepath.Join(bin, b)))
+	}
+	script := fmt.Sprintf(dyingProxy, filepath.Join(binDir, "meshproxy"))
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "meshproxy"), []byte(script), 0o755))
+	scen := filepath.Join(dir, "s.yaml")
+	require.NoError(t, os.WriteFile(scen, []byte(`
+name: crash
+kind: resilience
+lanes: [mesh]
+warmup: 1s
+duration: 5s
+matrix: {qps: [100], connections: [2], payload_bytes: [64]}
+resilience:
+  faults:
+    - {kind: pause, target: app, at: 4s, until: 4500ms}
+  criteria:
+    max_errors_before: 0
+`), 0o644))
+	out := filepath.Join(dir, "out")
+	cmd := exec.Command(filepath.Join(bin, "meshbench"), "run", "-f", scen, "-o", out, "--bin-dir", bin, "--no-report")
+	output, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "%s", output)
+	assert.Equal(t, 4, ee.ExitCode(), "a run that could not be made: %s", output)
+
+	rs, err := results.ReadAll(out)
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	f := rs[0].Failure
+	require.NotNil(t, f, "%s", output)
+	assert.False(t, rs[0].Valid)
+	assert.Contains(t, []string{"warmup", "measure"}, f.Phase, "it died while load ran")
+	assert.Contains(t, []string{"server-proxy", "client-proxy"}, f.Component)
+	assert.Equal(t, "exit status 9", f.ExitStatus)
+	assert.Nil(t, rs[0].Resilience, "no criteria judged on a crashed run")
+}
