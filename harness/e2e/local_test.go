@@ -11,6 +11,7 @@ import (
 	"github.com/meshbench/meshbench/harness/aggregate"
 	"github.com/meshbench/meshbench/harness/envinfo"
 	"github.com/meshbench/meshbench/harness/gate/stats"
+	"github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/platform/local"
 	"github.com/meshbench/meshbench/harness/results"
@@ -107,10 +108,10 @@ func TestShortScenarioOnLocalPlatform(t *testing.T) {
 	// shows none.
 	for _, row := range summary.Rows(res) {
 		if row.N == 0 {
-			assert.Zero(t, row.P50, row.Lane)
-			assert.Zero(t, row.QPS, row.Lane)
+			assert.Zero(t, row.Value(metric.P50()), row.Lane)
+			assert.Zero(t, row.Value(metric.QPS()), row.Lane)
 		} else {
-			assert.InEpsilon(t, 300, row.QPS, 0.05, "%s: achieved qps within 5%% of target", row.Lane)
+			assert.InEpsilon(t, 300, row.Value(metric.QPS()), 0.05, "%s: achieved qps within 5%% of target", row.Lane)
 		}
 	}
 }

@@ -15,15 +15,21 @@ import (
 // with no valid run (N == 0) carries no numbers, only the reasons why its
 // runs were invalid.
 type Row struct {
-	Lane, Case          string
-	N, Invalid          int
-	Reasons             []string // distinct reasons of the invalid runs
-	P50, P90, P99, P999 float64
-	QPS                 float64
-	CPUUs               map[string]float64 // role -> us per request
-	RSSMB               map[string]float64 // role -> peak RSS, MiB
-	PSSMB               map[string]float64 // role -> steady proportional set size, MiB
+	Lane, Case string
+	N, Invalid int
+	Reasons    []string           // distinct reasons of the invalid runs
+	Values     map[string]float64 // catalog metric name -> median, for the columns of Columns
+	CPUUs      map[string]float64 // role -> us per request
+	RSSMB      map[string]float64 // role -> peak RSS, MiB
+	PSSMB      map[string]float64 // role -> steady proportional set size, MiB
 }
+
+// Value is the row's median of m, 0 when the row has none.
+func (r Row) Value(m metric.Metric) float64 { return r.Values[m.Name] }
+
+// Columns are the catalog's metrics the summary shows: its short latency
+// list and the achieved rate.
+func Columns() []metric.Metric { return append(metric.Short(metric.Latency()), metric.QPS()) }
 
 // roles in column order.
 var roles = []string{results.RoleClientProxy, results.RoleServerProxy, results.RoleApp, results.RoleLoadgen, results.RoleControlPlane}
@@ -39,13 +45,14 @@ func Rows(rs []*results.Result) []Row {
 
 func row(g *aggregate.Group) Row {
 	r := Row{Lane: g.Lane, Case: g.Case.Name, N: len(g.Runs), Invalid: g.Invalid, Reasons: g.Reasons,
-		CPUUs: map[string]float64{}, RSSMB: map[string]float64{}, PSSMB: map[string]float64{}}
+		Values: map[string]float64{}, CPUUs: map[string]float64{}, RSSMB: map[string]float64{}, PSSMB: map[string]float64{}}
 	if !g.Valid() {
 		// Numbers from invalid runs would be read as results: none at all.
 		return r
 	}
-	r.P50, r.P90, r.P99, r.P999 = g.Value(metric.P50()), g.Value(metric.P90()), g.Value(metric.P99()), g.Value(metric.P999())
-	r.QPS = g.Value(metric.QPS())
+	for _, m := range Columns() {
+		r.Values[m.Name] = g.Value(m)
+	}
 	for _, c := range g.Components {
 		r.CPUUs[c.Role] = c.CPUUsPerRequest
 		r.RSSMB[c.Role] = c.RSSPeakMedian / (1 << 20)
@@ -57,9 +64,9 @@ func row(g *aggregate.Group) Row {
 // Print writes the summary table.
 func Print(w io.Writer, rs []*results.Result) {
 	set := aggregate.Build(rs)
-	// The columns are the catalog's: its short latency list, the achieved
-	// rate, CPU per request of every role, proxy memory.
-	cols := append(metric.Short(metric.Latency()), metric.QPS())
+	// The columns are the catalog's (Columns), then CPU per request of
+	// every role and proxy memory.
+	cols := Columns()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "lane\tcase\tn\t")
 	for _, m := range cols {

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshbench/meshbench/harness/metric"
 	"github.com/meshbench/meshbench/harness/results"
 )
 
@@ -34,7 +35,7 @@ func TestRowsTakeMediansOfValidRunsAndSumRoles(t *testing.T) {
 	assert.Equal(t, "mesh/both", m.Lane)
 	assert.Equal(t, 2, m.N)
 	assert.Equal(t, 1, m.Invalid)
-	assert.InDelta(t, 0.4, m.P50, 1e-9, "median of the valid runs only")
+	assert.InDelta(t, 0.4, m.Value(metric.P50()), 1e-9, "median of the valid runs only")
 	assert.InDelta(t, 70, m.CPUUs[results.RoleServerProxy], 1e-9, "a role's components are summed: (60+80)/2")
 	assert.InDelta(t, 24, m.RSSMB[results.RoleServerProxy], 1e-9)
 	assert.InDelta(t, 12, m.PSSMB[results.RoleServerProxy], 1e-9)
@@ -58,7 +59,7 @@ func TestAllInvalidGroupShowsNoNumbers(t *testing.T) {
 	rows := Rows(rs)
 	require.Len(t, rows, 2)
 	assert.Equal(t, Row{Lane: "nginx", Case: "c", Invalid: 2, Reasons: []string{"8000 errors in 8000 requests"},
-		CPUUs: map[string]float64{}, RSSMB: map[string]float64{}, PSSMB: map[string]float64{}}, rows[1])
+		Values: map[string]float64{}, CPUUs: map[string]float64{}, RSSMB: map[string]float64{}, PSSMB: map[string]float64{}}, rows[1])
 
 	var b bytes.Buffer
 	Print(&b, rs)
