@@ -4,8 +4,11 @@ import (
 	"testing"
 	"time"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/http1"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/match"
+	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
 
 func TestCompileLimits(t *testing.T) {
@@ -55,6 +59,34 @@ func TestCompileLimits(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+// TestCompileTCPIdleTimeout: tcp_proxy idle_timeout, Envoy's 1h when
+// unset, 0 disabling it.
+func TestCompileTCPIdleTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  *durationpb.Duration
+		want time.Duration
+	}{
+		{"unset: Envoy's default", nil, time.Hour},
+		{"set", durationpb.New(3 * time.Second), 3 * time.Second},
+		{"zero disables", durationpb.New(0), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tp := &tcpv3.TcpProxy{StatPrefix: "tcp", ClusterSpecifier: &tcpv3.TcpProxy_Cluster{Cluster: "db"}, IdleTimeout: tc.set}
+			l := &listenerv3.Listener{Name: "tcp", Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
+				Address: "127.0.0.1", PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: 0}}}},
+				FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{{Name: "envoy.filters.network.tcp_proxy",
+					ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: MustAny(tp)}}}}}}
+			c := &clusterv3.Cluster{Name: "db", ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STATIC},
+				ConnectTimeout: durationpb.New(time.Second)}
+			s, err := NewCompiler().Compile(xdsconfig.Resources{Listeners: []*listenerv3.Listener{l}, Clusters: []*clusterv3.Cluster{c}})
+			require.NoError(t, err)
+			require.Len(t, s.Listeners, 1)
+			assert.Equal(t, tc.want, s.Listeners[0].Chains[0].TCPIdleTimeout)
 		})
 	}
 }

@@ -109,6 +109,7 @@ func (cc *compileCtx) compileChain(listener string, i int, fc *listenerv3.Filter
 			return nil, err
 		}
 		ch.TCP = cc.snap.Clusters[t.GetCluster()]
+		ch.TCPIdleTimeout = duration(t.GetIdleTimeout(), DefaultIdleTimeout)
 		if ch.TCP == nil {
 			return nil, fmt.Errorf("tcp_proxy: unknown cluster %q", t.GetCluster())
 		}

@@ -70,6 +70,10 @@ type Chain struct {
 	HTTP          *HTTP
 	// TCP proxies raw bytes to this cluster (tcp_proxy) when non-nil.
 	TCP *upstream.Cluster
+	// TCPIdleTimeout closes a tcp_proxy connection after no byte moved in
+	// either direction for this long: tcp_proxy idle_timeout, Envoy's
+	// default 1h when unset; 0 disables it.
+	TCPIdleTimeout time.Duration
 }
 
 // HTTP is a compiled http_connection_manager.

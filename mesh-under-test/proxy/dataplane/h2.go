@@ -38,10 +38,13 @@ func (p *Proxy) serveH2(bl *boundListener, chain *config.Chain, tc *trackedConn,
 			source = "unknown"
 		}
 	}
-	s := &h2conn{p: p, bl: bl, peer: peer, source: source, tls: chain.TLS != nil}
-	// h2 connections multiplex, so "idle" is not observable per request;
-	// Shutdown closes them after its grace period.
-	tc.setState(connBusy)
+	s := &h2conn{p: p, bl: bl, peer: peer, source: source, tls: chain.TLS != nil, tc: tc}
+	// Idle while no stream is open (Envoy's idle_timeout for HTTP/2): a
+	// client that sends the preface and then nothing, or a header block it
+	// never finishes (no stream exists until it ends), is cut by the
+	// sweeper after the HCM's idle_timeout.
+	tc.setLimits(&chain.HTTP.Limits)
+	tc.setState(connIdle)
 	p.h2srv.ServeConn(&prefixConn{Conn: c, r: br}, &http2.ServeConnOpts{
 		Context: context.Background(), Handler: s, BaseConfig: p.h2base})
 }
@@ -52,6 +55,28 @@ type h2conn struct {
 	peer   string
 	source string
 	tls    bool
+	tc     *trackedConn
+
+	mu      sync.Mutex // orders the open-stream count with the state it sets
+	streams int
+}
+
+// streamStarted and streamEnded keep the connection busy while a stream
+// is open and idle otherwise, for the sweeper.
+func (s *h2conn) streamStarted() {
+	s.mu.Lock()
+	if s.streams++; s.streams == 1 {
+		s.tc.setState(connBusy)
+	}
+	s.mu.Unlock()
+}
+
+func (s *h2conn) streamEnded() {
+	s.mu.Lock()
+	if s.streams--; s.streams == 0 {
+		s.tc.setState(connIdle)
+	}
+	s.mu.Unlock()
 }
 
 type h2Headers struct{ h http.Header }
@@ -107,6 +132,8 @@ func (s *h2conn) local(w http.ResponseWriter, r *http.Request, status int, body,
 }
 
 func (s *h2conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.streamStarted()
+	defer s.streamEnded()
 	start := time.Now()
 	lc := s.bl.cfg.Load()
 	chain := lc.ChainFor(s.tls)

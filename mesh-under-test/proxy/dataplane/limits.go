@@ -20,7 +20,7 @@ const DefaultMaxConnections = 50_000
 const (
 	connIdle   uint64 = iota // waiting for the first byte of a request
 	connHead                 // reading a request head
-	connBusy                 // serving a request, or a protocol the sweeper leaves alone (h2, TCP)
+	connBusy                 // serving a request (HTTP/1.1), or streams open (HTTP/2)
 	stateShift = 62
 	sinceMask  = 1<<stateShift - 1
 )
@@ -83,10 +83,11 @@ func sweepTick(snap *config.Snapshot) time.Duration {
 	tick := time.Second
 	for _, l := range snap.Listeners {
 		for _, c := range l.Chains {
-			if c.HTTP == nil {
-				continue
+			ds := []time.Duration{c.TCPIdleTimeout}
+			if c.HTTP != nil {
+				ds = append(ds, c.HTTP.Limits.IdleTimeout, c.HTTP.Limits.HeadersTimeout)
 			}
-			for _, d := range []time.Duration{c.HTTP.Limits.IdleTimeout, c.HTTP.Limits.HeadersTimeout} {
+			for _, d := range ds {
 				if d > 0 && d/4 < tick {
 					tick = d / 4
 				}
@@ -122,14 +123,22 @@ func (p *Proxy) sweep(stop <-chan struct{}) {
 	}
 }
 
+// tcpLimits are a tcp_proxy connection's: idle only (no heads to read).
+func tcpLimits(c *config.Chain) *config.Limits {
+	return &config.Limits{IdleTimeout: c.TCPIdleTimeout}
+}
+
 // initialLimits are a new connection's limits before its protocol is
-// known: those of the listener's first HTTP chain (Envoy's defaults
-// otherwise), so a connection that never sends a byte is closed after the
+// known: those of the listener's first chain (HTTP or tcp_proxy; Envoy's
+// defaults otherwise), so a connection that never sends a byte is closed after the
 // idle timeout.
 func initialLimits(l *config.Listener) config.Limits {
 	for _, c := range l.Chains {
-		if c.HTTP != nil {
+		switch {
+		case c.HTTP != nil:
 			return c.HTTP.Limits
+		case c.TCP != nil:
+			return *tcpLimits(c)
 		}
 	}
 	return config.Limits{IdleTimeout: config.DefaultIdleTimeout}

@@ -138,8 +138,7 @@ func (p *Proxy) serveConn(bl *boundListener, tc *trackedConn) {
 		return
 	}
 	if chain.TCP != nil && chain.TLS == nil {
-		tc.setState(connBusy) // tcp_proxy idle_timeout is not implemented
-		p.serveTCP(tc, br, chain.TCP)
+		p.serveTCP(tc, tc, br, chain)
 		return
 	}
 	var conn net.Conn = tc
@@ -171,8 +170,7 @@ func (p *Proxy) serveConn(bl *boundListener, tc *trackedConn) {
 		br.Reset(tlsConn)
 		pooled = append(pooled, br)
 		if chain.TCP != nil {
-			tc.setState(connBusy)
-			p.serveTCP(conn, br, chain.TCP)
+			p.serveTCP(tc, conn, br, chain)
 			return
 		}
 	}

@@ -6,12 +6,18 @@ import (
 	"net"
 	"time"
 
-	"github.com/meshbench/meshbench/mesh-under-test/proxy/upstream"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
 )
 
-// serveTCP relays a connection byte for byte to an endpoint of cluster
-// (tcp_proxy), trying each endpoint at most once on connect failure.
-func (p *Proxy) serveTCP(down net.Conn, br *bufio.Reader, cluster *upstream.Cluster) {
+// serveTCP relays a connection byte for byte to an endpoint of the chain's
+// cluster (tcp_proxy), trying each endpoint at most once on connect
+// failure. down is tc itself or the TLS connection over it; the sweeper
+// closes the relay once no byte moved either way for the chain's idle
+// timeout (a client that connects and sends nothing is cut too).
+func (p *Proxy) serveTCP(tc *trackedConn, down net.Conn, br *bufio.Reader, chain *config.Chain) {
+	tc.setLimits(tcpLimits(chain))
+	tc.setState(connIdle)
+	cluster := chain.TCP
 	var up net.Conn
 	for range max(len(cluster.Endpoints), 1) {
 		now := time.Now()
@@ -39,5 +45,5 @@ func (p *Proxy) serveTCP(down net.Conn, br *bufio.Reader, cluster *upstream.Clus
 	if up == nil {
 		return
 	}
-	tunnel(down, br, up, nil)
+	tunnelIdle(down, br, up, nil, &tc.connTimers)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 )
 
@@ -28,12 +29,20 @@ var relayBufPool = sync.Pool{New: func() any { b := make([]byte, relayBufSize); 
 // through a pipe instead of one read and one write). One direction runs on
 // the calling goroutine, so a tunnel costs one extra goroutine, not two.
 func tunnel(a net.Conn, ar *bufio.Reader, b net.Conn, br *bufio.Reader) {
+	tunnelIdle(a, ar, b, br, nil)
+}
+
+// tunnelIdle is tunnel under an idle timeout (tcp_proxy idle_timeout): with
+// idle non-nil, every read that moved bytes marks the connection active
+// for the sweeper, and a read ended by the sweeper's deadline closes both
+// sides at once (a half-close would leave the other direction waiting).
+func tunnelIdle(a net.Conn, ar *bufio.Reader, b net.Conn, br *bufio.Reader, idle *connTimers) {
 	done := make(chan struct{}, 1)
 	go func() {
-		relay(b, a, ar)
+		relay(b, a, ar, idle)
 		done <- struct{}{}
 	}()
-	relay(a, b, br)
+	relay(a, b, br, idle)
 	<-done
 	_ = a.Close()
 	_ = b.Close()
@@ -42,8 +51,12 @@ func tunnel(a net.Conn, ar *bufio.Reader, b net.Conn, br *bufio.Reader) {
 // relay copies src (after the bytes buffered in sr, if any) to dst until
 // src ends or either side fails, then half-closes dst so the peer sees the
 // end of the stream while the other direction may still run.
-func relay(dst, src net.Conn, sr *bufio.Reader) {
-	_ = copyConn(dst, src, sr)
+func relay(dst, src net.Conn, sr *bufio.Reader, idle *connTimers) {
+	if err := copyConn(dst, src, sr, idle); errors.Is(err, os.ErrDeadlineExceeded) {
+		_ = dst.Close()
+		_ = src.Close()
+		return
+	}
 	if cw, ok := dst.(interface{ CloseWrite() error }); ok {
 		_ = cw.CloseWrite()
 	} else {
@@ -53,7 +66,7 @@ func relay(dst, src net.Conn, sr *bufio.Reader) {
 
 // copyConn is io.Copy with a pooled buffer that calls src.Read and
 // dst.Write directly (the raw-syscall paths of rawconn).
-func copyConn(dst, src net.Conn, sr *bufio.Reader) error {
+func copyConn(dst, src net.Conn, sr *bufio.Reader, idle *connTimers) error {
 	if sr != nil && sr.Buffered() > 0 {
 		head, _ := sr.Peek(sr.Buffered())
 		if _, err := dst.Write(head); err != nil {
@@ -67,6 +80,9 @@ func copyConn(dst, src net.Conn, sr *bufio.Reader) error {
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
+			if idle != nil {
+				idle.setState(connIdle) // active: the idle clock restarts
+			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return werr
 			}
