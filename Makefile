@@ -17,7 +17,8 @@ all: build
 help: ## list targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
-build: ## build meshbench, meshproxy and meshcontrol into bin/
+build: export CGO_ENABLED = 0
+build: ## build meshbench, meshproxy and meshcontrol into bin/ (static: no libc mappings in the proxy's RSS)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/meshbench ./mesh-under-test/cmd/...
 
 bench: build reference-proxies ## run SCENARIO (default: the quick scenario) on PLATFORM (default: local)

@@ -17,6 +17,7 @@ import (
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/dataplane"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/inject"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/startpages"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/telemetry"
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
@@ -34,6 +35,7 @@ type flags struct {
 	xdsToken, xdsTokenFile    string
 	xdsCA                     string
 	certTTL                   time.Duration
+	releaseStartPages         bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
@@ -60,6 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.Func("outbound", "LISTEN_ADDR=UPSTREAM_ADDR outbound relay (repeatable)", mapping(&f.outbound))
 	fs.Func("inbound", "LISTEN_ADDR=UPSTREAM_ADDR inbound relay (repeatable)", mapping(&f.inbound))
 	fs.IntVar(&f.workers, "workers", 0, "GOMAXPROCS (0: leave as is)")
+	fs.BoolVar(&f.releaseStartPages, "release-start-pages", true, "once ready, unmap the binary's pages touched only while starting (they stay in the page cache; RSS then shows the working set)")
 	fs.IntVar(&f.maxConns, "max-connections", 0, "cap on open downstream connections; more are closed on accept (0: 50000)")
 	fs.StringVar(&f.tls.CertFile, "tls-cert", "", "workload certificate PEM (static mode mTLS)")
 	fs.StringVar(&f.tls.KeyFile, "tls-key", "", "workload key PEM")
@@ -172,6 +175,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer cancelSrc()
 	srcErr := make(chan error, 1)
 	go func() { srcErr <- src.Run(srcCtx, p) }()
+	if f.releaseStartPages {
+		go releaseWhenReady(srcCtx, p, log)
+	}
 
 	select {
 	case <-ctx.Done():
@@ -192,4 +198,34 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	_ = adminSrv.Shutdown(sctx)
 	return nil
+}
+
+// startSettle is how long after the first ready the start-up pages are
+// released: long enough for the admin server's and the first
+// configuration's one-off work (xDS stream, certificate) to be behind.
+const startSettle = 2 * time.Second
+
+// releaseWhenReady drops the binary's start-up pages from the resident set
+// once the proxy has been ready for startSettle (proxy/startpages).
+func releaseWhenReady(ctx context.Context, p *dataplane.Proxy, log *slog.Logger) {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for !p.Ready() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(startSettle):
+	}
+	n, err := startpages.Release()
+	if err != nil {
+		log.Warn("release start-up pages", "err", err)
+		return
+	}
+	log.Info("released start-up pages of the binary", "resident_bytes", n)
 }

@@ -71,6 +71,16 @@ func TestRunStaticModeAdminAndGracefulStop(t *testing.T) {
 		}
 	}
 	assert.Contains(t, stderr.String(), "FAULT INJECTION ENABLED")
+	// --release-start-pages (default on) runs once the proxy has been ready
+	// for startSettle, and the proxy keeps serving afterwards.
+	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "released start-up pages") },
+		startSettle+10*time.Second, 50*time.Millisecond)
+	assert.Regexp(t, `"resident_bytes":[1-9]`, stderr.String())
+	resp, err = http.Get("http://" + listen + "/")
+	require.NoError(t, err)
+	b, _ = io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	assert.Equal(t, "app", string(b))
 	cancel()
 	select {
 	case err := <-done:

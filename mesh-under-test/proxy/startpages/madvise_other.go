@@ -1,0 +1,5 @@
+//go:build !linux
+
+package startpages
+
+func dontNeed(addr, length uintptr) error { return nil }
