@@ -189,6 +189,12 @@ type MeshFeatures struct {
 	Extra     map[string]string `json:"extra,omitempty"`
 }
 
+// ExtraProxyBinaryBytes is the MeshFeatures.Extra key of the size in bytes of
+// the proxy binary a local mesh lane ran: what the sidecar costs on disk,
+// beside its components' RSS, PSS and anonymous memory. Its file pages are
+// part of RSS, so a bigger binary shows in memory too.
+const ExtraProxyBinaryBytes = "proxy_binary_bytes"
+
 // ControlPlane is the record of a control-plane scenario run.
 type ControlPlane struct {
 	Services        int         `json:"services"`

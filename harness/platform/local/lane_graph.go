@@ -62,7 +62,8 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 	if !meshed {
 		return nil
 	}
-	t.features = &results.MeshFeatures{Proxy: "meshproxy", MTLS: spec.Case.MTLS, Telemetry: spec.Mesh.Telemetry, Workers: spec.Mesh.Workers, XDS: true}
+	t.features = withBinarySize(&results.MeshFeatures{Proxy: "meshproxy", MTLS: spec.Case.MTLS, Telemetry: spec.Mesh.Telemetry,
+		Workers: spec.Mesh.Workers, XDS: true}, t.p.bins.Meshproxy)
 	entry, err := ports.Free()
 	if err != nil {
 		return err

@@ -29,7 +29,8 @@ type meshLane struct {
 }
 
 func meshSetup(ctx context.Context, t *topology, spec platform.Spec, sides []side) (*results.MeshFeatures, error) {
-	f := &results.MeshFeatures{Proxy: "meshproxy", MTLS: spec.Case.MTLS, Telemetry: spec.Mesh.Telemetry, Workers: spec.Mesh.Workers}
+	f := withBinarySize(&results.MeshFeatures{Proxy: "meshproxy", MTLS: spec.Case.MTLS, Telemetry: spec.Mesh.Telemetry,
+		Workers: spec.Mesh.Workers}, t.p.bins.Meshproxy)
 	if t.p.bins.Meshcontrol == "" {
 		if len(t.replicas) > 0 {
 			return nil, fmt.Errorf("app replicas need meshcontrol (the proxies' static flags take one upstream)")
