@@ -31,7 +31,7 @@ const (
 )
 
 // app is the workload behind the server proxy: it records the path of
-// every request it receives and answers 200 "ok".
+// every request it receives and answers 200 "ok" (/slow after 2 s).
 type app struct {
 	mu    sync.Mutex
 	paths []string
@@ -44,6 +44,9 @@ func startApp(t *testing.T) *app {
 		a.mu.Lock()
 		a.paths = append(a.paths, r.Method+" "+r.RequestURI)
 		a.mu.Unlock()
+		if r.URL.Path == "/slow" { // in flight for a while (drain tests)
+			time.Sleep(2 * time.Second)
+		}
 		_, _ = io.WriteString(w, "ok")
 	}))
 	t.Cleanup(a.srv.Close)

@@ -111,6 +111,14 @@ func (l *Listener) ChainFor(isTLS bool) *Chain {
 	return fallback
 }
 
+// AcceptsPlaintext reports whether a connection that does not start a TLS
+// handshake has a chain on this listener. After a permissive -> strict
+// switch it has none: the proxy drains plaintext connections opened before.
+func (l *Listener) AcceptsPlaintext() bool {
+	c := l.ChainFor(false)
+	return c != nil && c.TLS == nil
+}
+
 // Commit publishes the snapshot's secret material to the shared stores.
 // Call it after the snapshot is accepted, before swapping it in.
 func (s *Snapshot) Commit() {

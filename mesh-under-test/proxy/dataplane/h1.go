@@ -116,13 +116,19 @@ func (p *Proxy) serveH1(bl *boundListener, chain *config.Chain, tc *trackedConn,
 		// Routes are re-read per request so an RDS-only change reaches
 		// existing connections, as in Envoy.
 		if lc := bl.cfg.Load(); lc != h.listener {
+			if tc.plaintextRefused() {
+				// Read on a plaintext connection after the listener went
+				// strict: never forwarded.
+				p.log.Debug("plaintext request refused after strict mTLS", "listener", lc.Name)
+				return
+			}
 			h.listener = lc
 			if ch := lc.ChainFor(chain.TLS != nil); ch != nil && ch.HTTP != nil {
 				h.chain = ch
 			}
 		}
 		keep := h.serveOne(time.Now())
-		if !keep || p.draining.Load() {
+		if !keep || p.draining.Load() || (bl.cfg.Load() != h.listener && tc.plaintextRefused()) {
 			return
 		}
 	}

@@ -75,6 +75,9 @@ func (s *h2conn) streamEnded() {
 	s.mu.Lock()
 	if s.streams--; s.streams == 0 {
 		s.tc.setState(connIdle)
+		if s.tc.plaintextRefused() {
+			s.tc.wakeIfIdle() // drained: the last stream has ended
+		}
 	}
 	s.mu.Unlock()
 }
@@ -137,6 +140,10 @@ func (s *h2conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	lc := s.bl.cfg.Load()
 	chain := lc.ChainFor(s.tls)
+	if s.tc.plaintextRefused() {
+		s.local(w, r, 503, "plaintext no longer accepted\n", "plaintext_refused")
+		return
+	}
 	if chain == nil || chain.HTTP == nil {
 		s.local(w, r, 503, "listener changed\n", "no_chain")
 		return

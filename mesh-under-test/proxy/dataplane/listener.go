@@ -35,6 +35,16 @@ func (p *Proxy) newBoundListener(ln net.Listener, l *config.Listener) *boundList
 type trackedConn struct {
 	net.Conn
 	connTimers
+	bl *boundListener
+	// plain is set once the connection is served without TLS: Apply
+	// drains it when its listener stops accepting plaintext.
+	plain atomic.Bool
+}
+
+// plaintextRefused reports whether c is a plaintext connection its
+// listener no longer accepts (permissive -> strict).
+func (c *trackedConn) plaintextRefused() bool {
+	return c.plain.Load() && !c.bl.cfg.Load().AcceptsPlaintext()
 }
 
 func (c *trackedConn) wakeIfIdle() {
@@ -55,7 +65,7 @@ func (p *Proxy) acceptLoop(bl *boundListener) {
 			time.Sleep(5 * time.Millisecond)
 			continue
 		}
-		tc := &trackedConn{Conn: rawconn.Wrap(c)}
+		tc := &trackedConn{Conn: rawconn.Wrap(c), bl: bl}
 		tc.setLimits(ptr(initialLimits(bl.cfg.Load())))
 		p.mu.Lock()
 		if p.draining.Load() || len(p.conns) >= p.opts.MaxConnections {
@@ -136,6 +146,9 @@ func (p *Proxy) serveConn(bl *boundListener, tc *trackedConn) {
 	if chain == nil {
 		p.log.Debug("no filter chain for connection", "listener", lc.Name, "tls", isTLS)
 		return
+	}
+	if chain.TLS == nil {
+		tc.plain.Store(true)
 	}
 	if chain.TCP != nil && chain.TLS == nil {
 		p.serveTCP(tc, tc, br, chain)

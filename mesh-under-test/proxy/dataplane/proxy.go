@@ -187,6 +187,14 @@ func (p *Proxy) Apply(ctx context.Context, r xdsconfig.Resources) error {
 			delete(p.listeners, addr)
 		}
 	}
+	// permissive -> strict: plaintext connections opened before are
+	// drained: idle ones (and TCP relays) closed now, busy HTTP/1.1 ones
+	// after their response, h2 ones once their streams end (h1.go, h2.go).
+	for c := range p.conns {
+		if c.plaintextRefused() {
+			c.wakeIfIdle()
+		}
+	}
 	p.compiler.Endpoints.Retain(snap.Endpoints())
 	if old != nil {
 		for name, c := range old.Clusters {
