@@ -29,6 +29,9 @@ type Options struct {
 	// requests, errors by cause and exact p50/p99 per bucket of this width
 	// (resilience runs read it against their fault timeline).
 	BucketWidth time.Duration `json:"bucket_width,omitempty"`
+	// Samples adds every request's raw values to the report, so that the
+	// reports of several load clients merge exactly (Merge).
+	Samples bool `json:"samples,omitempty"`
 }
 
 // DefaultResolution is 10 us: fortio's default (1 ms) would make every
@@ -91,4 +94,6 @@ type Report struct {
 	Started time.Time `json:"started"`
 	// Buckets is the timeline, when Options.BucketWidth was set.
 	Buckets []results.TimeBucket `json:"buckets,omitempty"`
+	// Samples are every request's raw values, when Options.Samples was set.
+	Samples *Samples `json:"samples,omitempty"`
 }

@@ -13,8 +13,11 @@ type call struct {
 	iter    int64
 	start   time.Time // when fortio actually sent it
 	latency time.Duration
-	ok      bool   // fortio's verdict on the request
-	details string // fortio's details: the HTTP status, or the error
+	// latencyS is the latency in seconds exactly as fortio recorded it in
+	// its histogram (a merged histogram is rebuilt from it).
+	latencyS float64
+	ok       bool   // fortio's verdict on the request
+	details  string // fortio's details: the HTTP status, or the error
 }
 
 // recorder is fortio's AccessLogger: it keeps every request's thread,
@@ -45,7 +48,7 @@ func (r *recorder) Start(ctx context.Context, _ periodic.ThreadID, _ int64, _ ti
 // Report implements periodic.AccessLogger.
 func (r *recorder) Report(_ context.Context, id periodic.ThreadID, iter int64, start time.Time, latency float64, ok bool, details string) {
 	t := r.thread(id)
-	c := call{iter: iter, start: start, latency: time.Duration(latency * 1e9), ok: ok}
+	c := call{iter: iter, start: start, latency: time.Duration(latency * 1e9), latencyS: latency, ok: ok}
 	if !ok {
 		c.details = details // kept for failures only: the timeline's causes
 	}

@@ -52,6 +52,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep := reportFrom(res, o)
 	calls := rec.calls()
 	rep.Latency = exactPercentiles(serviceMs(calls))
+	if o.Samples {
+		rep.Samples = &Samples{Resolution: o.Resolution}
+		for _, t := range calls {
+			for _, c := range t {
+				rep.Samples.ServiceS = append(rep.Samples.ServiceS, c.latencyS)
+			}
+		}
+	}
 	rep.Started = res.StartTime
 	if o.BucketWidth > 0 {
 		rep.Buckets = buckets(calls, res.StartTime, o.BucketWidth)
@@ -66,6 +74,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			LatenessMs: exactPercentiles(sched.latenessMs),
 		}
 		rep.StarvedReason = starved(*rep.Schedule, o.StarveLag)
+		if rep.Samples != nil {
+			rep.Samples.IntendedMs, rep.Samples.LatenessMs, rep.Samples.NotSentWaitMs = sched.intendedMs, sched.latenessMs, sched.notSentWaitMs
+		}
 		rep.FellBehind = rep.StarvedReason != ""
 	}
 	return rep, ctx.Err()

@@ -34,6 +34,16 @@ type Spec struct {
 	// Graph, when set, replaces the single app with a service graph (app
 	// scenarios); lanes that cannot run one return ErrLaneUnavailable.
 	Graph *graph.Graph
+	// LoadClients is how many load client processes drive each case
+	// together (0 or 1: one). A topology that runs several says so through
+	// LoadClienter; one that does not runs one.
+	LoadClients int
+}
+
+// LoadClienter is implemented by topologies that report how many load
+// clients they run (the result records it).
+type LoadClienter interface {
+	LoadClients() int
 }
 
 // MeshOptions are the knobs of the data path that a result records.

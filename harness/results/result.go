@@ -42,6 +42,9 @@ type Result struct {
 	ErrorsByStatus map[string]int64 `json:"errors_by_status,omitempty"`
 	TargetQPS      float64          `json:"target_qps"` // -1 for max-QPS runs
 	AchievedQPS    float64          `json:"achieved_qps"`
+	// LoadClients is how many load client processes drove the run together
+	// when more than one (their reports merged exactly); absent for one.
+	LoadClients int `json:"load_clients,omitempty"`
 
 	// Latency is measured from when fortio actually sent each request.
 	Latency Percentiles `json:"latency_ms"`

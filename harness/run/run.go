@@ -107,7 +107,7 @@ func Execute(ctx context.Context, o Options) ([]*results.Result, error) {
 func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logger) (*results.Result, string, error) {
 	s := o.Scenario
 	spec := platform.Spec{
-		Lane: r.Lane, Mode: r.Mode, Case: r.Case, Graph: s.Graph,
+		Lane: r.Lane, Mode: r.Mode, Case: r.Case, Graph: s.Graph, LoadClients: s.Load.Clients,
 		Mesh: platform.MeshOptions{Workers: s.Mesh.Workers, Telemetry: s.Mesh.TelemetryOn(), Pinning: s.Mesh.Pinning, ProxyArgs: o.ProxyArgs},
 	}
 	topo, err := o.Platform.Up(ctx, spec)
@@ -171,6 +171,9 @@ func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logge
 		TargetQPS: r.Case.QPS, AchievedQPS: rep.AchievedQPS,
 		Latency: rep.Latency, LatencyScheduled: rep.Scheduled, Schedule: rep.Schedule, Histogram: rep.Histogram,
 		Components: comps, Mesh: topo.Features(), Environment: env, Valid: true,
+	}
+	if lc, ok := topo.(platform.LoadClienter); ok && lc.LoadClients() > 1 {
+		res.LoadClients = lc.LoadClients()
 	}
 	validate(res, rep)
 	checkGraph(ctx, topo, s.Graph, res)

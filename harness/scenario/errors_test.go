@@ -38,6 +38,8 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		{"bad-lane.yaml", []string{`5: field lanes[1]: unknown lane "envoy" (known: none, mesh, mesh/both, mesh/clientonly, mesh/serveronly, haproxy, nginx, httputil)`}},
 		{"bad-duration.yaml", []string{`4: field duration: invalid duration "fast" (want Go syntax, e.g. 10s or 1m30s)`}},
 		{"bad-kind.yaml", []string{`2: field kind: "synthetc" is not one of micro, synthetic, app, controlplane, resilience`}},
+		{"load-clients.yaml", []string{"6: field matrix.connections[1]: 2 connections for 3 load clients: each client needs one"}},
+		{"load-clients-range.yaml", []string{"6: field load.clients: 100 is outside 1..64"}},
 		{"bad-graph.yaml", []string{`11: field graph.services[1].calls[0]: unknown service "nowhere"`}},
 		{"wrong-shape.yaml", []string{
 			"2: field kind: want a string, got a list",

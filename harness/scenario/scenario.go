@@ -32,6 +32,7 @@ type Scenario struct {
 	Duration    Duration `yaml:"duration"`
 	Matrix      Matrix   `yaml:"matrix"`
 	Mesh        Mesh     `yaml:"mesh"`
+	Load        LoadSpec `yaml:"load"`
 	// Profiles rescale durations by name (e.g. --profile short).
 	Profiles map[string]Profile `yaml:"profiles"`
 	// Gate holds the regression gate's settings for this scenario, kept
@@ -72,6 +73,18 @@ type Mesh struct {
 	// proxies and control plane on the others).
 	Pinning string `yaml:"pinning"`
 }
+
+// LoadSpec is how the load is generated.
+type LoadSpec struct {
+	// Clients is the number of load client processes (default 1). They run
+	// each case together, open loop, each at the case's rate in proportion
+	// to its share of the connections (rate/N when N divides them), and
+	// their reports merge exactly (load.Merge).
+	Clients int `yaml:"clients"`
+}
+
+// MaxLoadClients bounds load.clients.
+const MaxLoadClients = 64
 
 // Profile overrides durations and repetitions.
 type Profile struct {

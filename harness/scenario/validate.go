@@ -25,6 +25,9 @@ func (s *Scenario) defaults() {
 	if s.Seed == 0 {
 		s.Seed = 1
 	}
+	if s.Load.Clients == 0 {
+		s.Load.Clients = 1
+	}
 	m := &s.Matrix
 	if len(m.QPS) == 0 {
 		m.QPS = []float64{1000}
@@ -120,6 +123,28 @@ func (s *Scenario) validateLoad() []*Error {
 	}
 	if s.Mesh.Workers < 0 {
 		errs = append(errs, bad("mesh.workers", "must not be negative"))
+	}
+	return append(errs, s.validateClients()...)
+}
+
+// validateClients: every client needs a connection of its own, and a
+// resilience run's timeline is one client's.
+func (s *Scenario) validateClients() []*Error {
+	n := s.Load.Clients
+	if n == 0 || n == 1 {
+		return nil
+	}
+	if n < 0 || n > MaxLoadClients {
+		return []*Error{bad("load.clients", "%d is outside 1..%d", n, MaxLoadClients)}
+	}
+	if s.Kind == KindResilience {
+		return []*Error{bad("load.clients", "a resilience scenario's timeline comes from one load client")}
+	}
+	var errs []*Error
+	for i, c := range s.Matrix.Connections {
+		if c < n {
+			errs = append(errs, bad(fmt.Sprintf("matrix.connections[%d]", i), "%d connections for %d load clients: each client needs one", c, n))
+		}
 	}
 	return errs
 }

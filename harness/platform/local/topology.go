@@ -2,10 +2,12 @@ package local
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/meshbench/meshbench/harness/load"
@@ -22,8 +24,8 @@ type topology struct {
 	p        *Platform
 	spec     platform.Spec
 	procs    []*process
-	loadgen  *load.Client
-	target   string // URL the load client requests
+	loadgens []*load.Client // one per load client (load.clients)
+	target   string         // URL the load client requests
 	features *results.MeshFeatures
 	workDir  string
 	mesh     *meshLane // the lane's meshcontrol, when the mesh runs on xDS
@@ -57,17 +59,56 @@ func (t *topology) run(ctx context.Context, name, role, bin string, args []strin
 	return pr, nil
 }
 
+// startLoadgen starts the topology's load client processes: one, or
+// spec.LoadClients ("loadgen-0", "loadgen-1", ...).
 func (t *topology) startLoadgen(ctx context.Context) error {
-	addr, err := ports.Free()
-	if err != nil {
-		return err
+	n := max(t.spec.LoadClients, 1)
+	for i := range n {
+		addr, err := ports.Free()
+		if err != nil {
+			return err
+		}
+		name := "loadgen"
+		if n > 1 {
+			name = fmt.Sprintf("loadgen-%d", i)
+		}
+		if _, err := t.run(ctx, name, results.RoleLoadgen, t.p.bins.Meshbench,
+			[]string{"loadgen", "--listen", addr}, nil, "http://"+addr+"/ready"); err != nil {
+			return err
+		}
+		t.loadgens = append(t.loadgens, &load.Client{Base: "http://" + addr})
 	}
-	if _, err := t.run(ctx, "loadgen", results.RoleLoadgen, t.p.bins.Meshbench,
-		[]string{"loadgen", "--listen", addr}, nil, "http://"+addr+"/ready"); err != nil {
-		return err
-	}
-	t.loadgen = &load.Client{Base: "http://" + addr}
 	return nil
+}
+
+// LoadClients implements platform.LoadClienter.
+func (t *topology) LoadClients() int { return len(t.loadgens) }
+
+// runLoad runs one phase on every load client at once, each its share of
+// the connections and the rate, and merges their reports exactly.
+func (t *topology) runLoad(ctx context.Context, o load.Options) (*load.Report, error) {
+	if len(t.loadgens) == 1 {
+		return t.loadgens[0].Run(ctx, o)
+	}
+	parts, err := load.SplitClients(o, len(t.loadgens))
+	if err != nil {
+		return nil, err
+	}
+	reps := make([]*load.Report, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reps[i], errs[i] = t.loadgens[i].Run(ctx, parts[i])
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return load.Merge(reps)
 }
 
 // startApp starts the app for the case's protocol (fortio's echo, gRPC
@@ -128,7 +169,7 @@ func (t *topology) Load(ctx context.Context, o load.Options) (*load.Report, erro
 		}
 	}
 	o.URL = t.target
-	rep, err := t.loadgen.Run(ctx, o)
+	rep, err := t.runLoad(ctx, o)
 	// A component that died during the load makes the phase a failure
 	// naming it, not a run of failed requests.
 	for _, pr := range t.procs {
