@@ -3,6 +3,8 @@ package local
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -65,8 +67,46 @@ func (t *topology) Restart(ctx context.Context, name string) (int, error) {
 
 // Pause stops a component's process group with SIGSTOP: it keeps its
 // sockets open but answers nothing (a hung upstream). Resume undoes it.
-func (t *topology) Pause(_ context.Context, name string) (int, error) {
-	return t.signal(name, syscall.SIGSTOP)
+// It returns once every thread of the process has stopped: kill(2)
+// returns before the stop reaches threads running on another CPU, and a
+// request arriving in between was answered (TestFaultInjectors saw it).
+func (t *topology) Pause(ctx context.Context, name string) (int, error) {
+	pid, err := t.signal(name, syscall.SIGSTOP)
+	if err != nil {
+		return 0, err
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for !stopped(pid) {
+		if time.Now().After(deadline) {
+			return pid, fmt.Errorf("pause %s (pid %d): not stopped 2s after SIGSTOP", name, pid)
+		}
+		select {
+		case <-ctx.Done():
+			return pid, ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+	return pid, nil
+}
+
+// stopped reports whether every thread of pid is in the stopped state.
+func stopped(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil || len(tasks) == 0 {
+		return false
+	}
+	for _, task := range tasks {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		if err != nil {
+			return false
+		}
+		// The state is the field after the parenthesised command name.
+		i := strings.LastIndexByte(string(stat), ')')
+		if i < 0 || i+2 >= len(stat) || (stat[i+2] != 'T' && stat[i+2] != 't') {
+			return false
+		}
+	}
+	return true
 }
 
 // Resume continues a paused component with SIGCONT.
