@@ -1,13 +1,22 @@
 package measure
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Sample is one reading of a component.
 type Sample struct {
 	// CPUSeconds is cumulative CPU time (user+system) since the component started.
 	CPUSeconds float64
-	// RSSBytes is the resident set size (or cgroup working set) now.
+	// RSSBytes is the resident set size now: anonymous plus file-backed
+	// resident pages (/proc VmRSS; a cgroup's anon + file_mapped), 0
+	// where the source cannot see it (the kubelet).
 	RSSBytes int64
+	// WorkingSetBytes is the cgroup working set now: memory usage minus
+	// inactive file pages, what the kubelet and `kubectl top` report; 0
+	// where there is no cgroup memory accounting.
+	WorkingSetBytes int64
 	// PSSBytes is the proportional set size now, 0 if the source lacks it.
 	PSSBytes int64
 	// AnonBytes is the anonymous part of RSS (heap, stacks): what the
@@ -18,6 +27,25 @@ type Sample struct {
 	PeakRSSBytes int64
 	// Source says where the numbers came from: schedstat, proc-stat, cgroup, kubelet.
 	Source string
+}
+
+// EdgeSampler is a Probe whose readings can lag behind the clock (the
+// kubelet serves cAdvisor's cached stats, refreshed every ~10 s). A
+// Window takes its first and last samples through SampleFresh, which
+// returns a reading taken no earlier than notBefore (waiting for one, or
+// failing), so the CPU between them covers the measured window and not
+// a stale stretch before it. Safe for use from any goroutine.
+type EdgeSampler interface {
+	Probe
+	SampleFresh(ctx context.Context, notBefore time.Time) (Sample, error)
+}
+
+// edgeSample reads p at a window's edge: fresh if p can lag.
+func edgeSample(ctx context.Context, p Probe, now time.Time) (Sample, error) {
+	if e, ok := p.(EdgeSampler); ok {
+		return e.SampleFresh(ctx, now)
+	}
+	return p.Sample(ctx)
 }
 
 // Probe reads one component. Sample must be safe to call from a goroutine

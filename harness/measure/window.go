@@ -28,14 +28,16 @@ type Window struct {
 // DefaultInterval between RSS samples.
 const DefaultInterval = 250 * time.Millisecond
 
-// Start takes the first sample of every probe and starts RSS sampling.
+// Start takes the first sample of every probe (an EdgeSampler's no older
+// than the call) and starts memory sampling.
 func Start(ctx context.Context, probes []Probe, interval time.Duration) (*Window, error) {
 	if interval <= 0 {
 		interval = DefaultInterval
 	}
 	w := &Window{probes: probes, interval: interval, stop: make(chan struct{}), samples: make([][]Sample, len(probes))}
+	now := time.Now()
 	for i, p := range probes {
-		s, err := p.Sample(ctx)
+		s, err := edgeSample(ctx, p, now)
 		if err != nil {
 			return nil, fmt.Errorf("first sample: %w", err)
 		}
@@ -79,8 +81,9 @@ func (w *Window) Finish(ctx context.Context, requests int64, seconds float64) ([
 	close(w.stop)
 	w.wg.Wait()
 	out := make([]results.Component, 0, len(w.probes))
+	now := time.Now()
 	for i, p := range w.probes {
-		last, err := p.Sample(ctx)
+		last, err := edgeSample(ctx, p, now)
 		if err != nil {
 			return nil, fmt.Errorf("last sample: %w", err)
 		}
@@ -88,6 +91,7 @@ func (w *Window) Finish(ctx context.Context, requests int64, seconds float64) ([
 		c := Cost(p.Name(), p.Role(), w.first[i], last, series(all, func(s Sample) int64 { return s.RSSBytes }), requests, seconds)
 		c.PSSBytesSteady = median(series(all, func(s Sample) int64 { return s.PSSBytes }))
 		c.RSSAnonBytesSteady = median(series(all, func(s Sample) int64 { return s.AnonBytes }))
+		c.WorkingSetBytesSteady = median(series(all, func(s Sample) int64 { return s.WorkingSetBytes }))
 		out = append(out, c)
 	}
 	return out, nil

@@ -108,8 +108,11 @@ func vcpu(c *results.Component) float64      { return c.VCPUPer1000RPS }
 func rssSteady(c *results.Component) float64 { return float64(c.RSSBytesSteady) }
 func rssPeak(c *results.Component) float64   { return float64(c.RSSBytesPeak) }
 func rssAnon(c *results.Component) float64   { return float64(c.RSSAnonBytesSteady) }
-func pss(c *results.Component) float64       { return float64(c.PSSBytesSteady) }
-func instr(c *results.Component) float64     { return c.InstructionsPerRequest }
+func workingSet(c *results.Component) float64 {
+	return float64(c.WorkingSetBytesSteady)
+}
+func pss(c *results.Component) float64   { return float64(c.PSSBytesSteady) }
+func instr(c *results.Component) float64 { return c.InstructionsPerRequest }
 
 // CPU is the CPU microseconds per completed request of role, reported only.
 func CPU(role string) Metric {
@@ -155,7 +158,8 @@ func ProxyCPU(proxies []string) Metric {
 // ProxyRSSSteady is the steady RSS of the proxies present, summed: gated,
 // with an absolute floor (a 2 MiB change is noise whatever the percentage).
 func ProxyRSSSteady(proxies []string) Metric {
-	m := component("rss_bytes_steady", Proxies, "RSS steady", "B", proxies, rssSteady, false)
+	// positive: a platform that cannot see RSS (kube) has none, not 0
+	m := component("rss_bytes_steady", Proxies, "RSS steady", "B", proxies, rssSteady, true)
 	m.Gate = Gate{Compared: true, Key: "rss", Default: verdict.DefaultRSS, FloorKey: "rss_abs_bytes", FloorDefault: verdict.DefaultRSSAbsBytes}
 	m.Scale = scaleComponents(proxies, func(c *results.Component, f float64) {
 		c.RSSBytesSteady = int64(float64(c.RSSBytesSteady) * f)
@@ -167,6 +171,15 @@ func ProxyRSSSteady(proxies []string) Metric {
 // reported only.
 func ProxyRSSAnon(proxies []string) Metric {
 	m := component("rss_anon_bytes_steady", Proxies, "anon RSS steady", "B", proxies, rssAnon, true)
+	m.Gate.Compared = true
+	return m
+}
+
+// ProxyWorkingSet is the steady cgroup working set of the proxies present,
+// summed (where there is cgroup memory accounting: kind, kube): reported
+// only, beside RSS, so a reader sees which memory is which.
+func ProxyWorkingSet(proxies []string) Metric {
+	m := component("working_set_bytes_steady", Proxies, "working set steady", "B", proxies, workingSet, true)
 	m.Gate.Compared = true
 	return m
 }
@@ -234,7 +247,7 @@ func Compared(roles []string) []Metric {
 		}
 	}
 	if len(proxies) > 0 {
-		ms = append(ms, ProxyCPU(proxies), ProxyRSSSteady(proxies), ProxyRSSAnon(proxies))
+		ms = append(ms, ProxyCPU(proxies), ProxyRSSSteady(proxies), ProxyRSSAnon(proxies), ProxyWorkingSet(proxies))
 	}
 	for _, role := range roles {
 		ms = append(ms, CPU(role), RSSPeak(role))

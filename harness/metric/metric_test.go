@@ -24,6 +24,7 @@ func TestComparedInTableOrder(t *testing.T) {
 		"latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_p999_ms",
 		"latency_scheduled_p50_ms", "latency_scheduled_p99_ms",
 		"cpu_us_per_request/proxies", "rss_bytes_steady/proxies", "rss_anon_bytes_steady/proxies",
+		"working_set_bytes_steady/proxies",
 		"cpu_us_per_request/app", "rss_bytes_peak/app",
 		"cpu_us_per_request/client-proxy", "rss_bytes_peak/client-proxy",
 		"cpu_us_per_request/loadgen", "rss_bytes_peak/loadgen",
@@ -200,4 +201,39 @@ func TestGatedKeepsCatalogOrder(t *testing.T) {
 	}
 	assert.Equal(t, []string{"latency_p50_ms", "latency_p90_ms", "latency_p99_ms",
 		"cpu_us_per_request/proxies", "rss_bytes_steady/proxies", "instructions_per_request/proxies"}, names)
+}
+
+// Memory is named, never substituted: a kube result (the kubelet has a
+// working set and anonymous memory, no resident set) has no RSS rather
+// than an RSS of 0, and its working set is its own metric.
+func TestMemoryFiguresAreNamedApart(t *testing.T) {
+	proxies := []string{results.RoleClientProxy, results.RoleServerProxy}
+	kube := &results.Result{Components: []results.Component{
+		{Role: results.RoleClientProxy, WorkingSetBytesSteady: 10 << 20, RSSAnonBytesSteady: 8 << 20},
+		{Role: results.RoleServerProxy, WorkingSetBytesSteady: 11 << 20, RSSAnonBytesSteady: 9 << 20}}}
+	local := &results.Result{Components: []results.Component{
+		{Role: results.RoleClientProxy, RSSBytesSteady: 30 << 20, RSSAnonBytesSteady: 8 << 20},
+		{Role: results.RoleServerProxy, RSSBytesSteady: 31 << 20, RSSAnonBytesSteady: 9 << 20}}}
+	tests := []struct {
+		name   string
+		m      metric.Metric
+		r      *results.Result
+		want   float64
+		wantOK bool
+	}{
+		{"kube rss", metric.ProxyRSSSteady(proxies), kube, 0, false},
+		{"kube working set", metric.ProxyWorkingSet(proxies), kube, 21 << 20, true},
+		{"kube anon", metric.ProxyRSSAnon(proxies), kube, 17 << 20, true},
+		{"local rss", metric.ProxyRSSSteady(proxies), local, 61 << 20, true},
+		{"local working set", metric.ProxyWorkingSet(proxies), local, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, ok := tt.m.Get(tt.r)
+			assert.Equal(t, tt.wantOK, ok)
+			if ok {
+				assert.InDelta(t, tt.want, v, 0.5)
+			}
+		})
+	}
 }

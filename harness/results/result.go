@@ -166,8 +166,18 @@ type Component struct {
 	CPUSeconds      float64 `json:"cpu_seconds"`
 	CPUUsPerRequest float64 `json:"cpu_us_per_request"`
 	VCPUPer1000RPS  float64 `json:"vcpu_per_1000rps"`
-	RSSBytesSteady  int64   `json:"rss_bytes_steady"`
-	RSSBytesPeak    int64   `json:"rss_bytes_peak"`
+	// RSSBytesSteady is the median resident set size over the window:
+	// anonymous plus file-backed resident pages (VmRSS locally; a
+	// container cgroup's anon + file_mapped on kind). 0 where the platform
+	// cannot see it (kube: the kubelet reports no such figure). The gate
+	// compares this one (rss_bytes_steady/proxies).
+	RSSBytesSteady int64 `json:"rss_bytes_steady"`
+	RSSBytesPeak   int64 `json:"rss_bytes_peak"`
+	// WorkingSetBytesSteady is the median cgroup working set (memory usage
+	// minus inactive file pages, the kubelet's and `kubectl top`'s
+	// figure): kind and kube, and locally where the component's cgroup
+	// has memory accounting. 0 when unknown.
+	WorkingSetBytesSteady int64 `json:"working_set_bytes_steady,omitempty"`
 	// PSSBytesSteady is the median proportional set size: pages shared
 	// between processes (two sidecars mapping one binary) are divided among
 	// them, so it is the fairer per-process memory figure. 0 when unknown.

@@ -106,8 +106,12 @@ func findCgroup(root, id string) (*cgroupProbe, error) {
 func (p *cgroupProbe) Name() string { return p.name }
 func (p *cgroupProbe) Role() string { return p.role }
 
-// Sample implements measure.Probe. Memory is the working set (usage minus
-// inactive file pages), what the kubelet and `kubectl top` report.
+// Sample implements measure.Probe. Memory is named as on every platform:
+// the resident set (anonymous plus file-mapped pages, as VmRSS counts
+// them: v2 anon + file_mapped, v1 total_rss + total_mapped_file), the
+// anonymous part alone, and the working set (usage minus inactive file
+// pages, what the kubelet and `kubectl top` report). memory.peak is the
+// peak of usage, page cache included, so it is not an RSS peak: unused.
 func (p *cgroupProbe) Sample(context.Context) (measure.Sample, error) {
 	s := measure.Sample{Source: "cgroup"}
 	if p.v2 {
@@ -121,8 +125,9 @@ func (p *cgroupProbe) Sample(context.Context) (measure.Sample, error) {
 			return s, fmt.Errorf("%s: %w", p.name, err)
 		}
 		ms, _ := readKV(filepath.Join(p.memDir, "memory.stat"))
-		s.RSSBytes = workingSet(usage, ms["inactive_file"])
-		s.PeakRSSBytes, _ = readInt(filepath.Join(p.memDir, "memory.peak"))
+		s.WorkingSetBytes = workingSet(usage, ms["inactive_file"])
+		s.AnonBytes = ms["anon"]
+		s.RSSBytes = ms["anon"] + ms["file_mapped"]
 		return s, nil
 	}
 	ns, err := readInt(filepath.Join(p.cpuDir, "cpuacct.usage"))
@@ -135,7 +140,9 @@ func (p *cgroupProbe) Sample(context.Context) (measure.Sample, error) {
 		return s, fmt.Errorf("%s: %w", p.name, err)
 	}
 	ms, _ := readKV(filepath.Join(p.memDir, "memory.stat"))
-	s.RSSBytes = workingSet(usage, ms["total_inactive_file"])
+	s.WorkingSetBytes = workingSet(usage, ms["total_inactive_file"])
+	s.AnonBytes = ms["total_rss"]
+	s.RSSBytes = ms["total_rss"] + ms["total_mapped_file"]
 	return s, nil
 }
 

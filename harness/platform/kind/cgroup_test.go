@@ -23,17 +23,17 @@ func TestCgroupProbe(t *testing.T) {
 		name    string
 		setup   func(root string)
 		wantCPU float64
-		wantMem int64
-		peak    int64
+		// resident set, anonymous, working set: named apart on every platform
+		wantRSS, wantAnon, wantWS int64
 	}{
 		{
 			name: "cgroup v1 under a docker node",
 			setup: func(root string) {
 				write(t, filepath.Join(root, "cpuacct/docker/node1", scope, "cpuacct.usage"), "2500000000\n")
 				write(t, filepath.Join(root, "memory/docker/node1", scope, "memory.usage_in_bytes"), "10000\n")
-				write(t, filepath.Join(root, "memory/docker/node1", scope, "memory.stat"), "cache 5\ntotal_inactive_file 1000\n")
+				write(t, filepath.Join(root, "memory/docker/node1", scope, "memory.stat"), "cache 5\ntotal_rss 3000\ntotal_mapped_file 400\ntotal_inactive_file 1000\n")
 			},
-			wantCPU: 2.5, wantMem: 9000,
+			wantCPU: 2.5, wantRSS: 3400, wantAnon: 3000, wantWS: 9000,
 		},
 		{
 			name: "cgroup v2, cgroupfs driver names the directory by id",
@@ -42,10 +42,10 @@ func TestCgroupProbe(t *testing.T) {
 				dir := filepath.Join(root, "system.slice/docker-node.scope/kubelet/kubepods/pod_x", id)
 				write(t, filepath.Join(dir, "cpu.stat"), "usage_usec 1500000\nuser_usec 1000000\n")
 				write(t, filepath.Join(dir, "memory.current"), "20000\n")
-				write(t, filepath.Join(dir, "memory.stat"), "anon 100\ninactive_file 5000\n")
+				write(t, filepath.Join(dir, "memory.stat"), "anon 100\nfile_mapped 50\ninactive_file 5000\n")
 				write(t, filepath.Join(dir, "memory.peak"), "30000\n")
 			},
-			wantCPU: 1.5, wantMem: 15000, peak: 30000,
+			wantCPU: 1.5, wantRSS: 150, wantAnon: 100, wantWS: 15000,
 		},
 	}
 	for _, tt := range tests {
@@ -57,8 +57,10 @@ func TestCgroupProbe(t *testing.T) {
 			s, err := p.Sample(context.Background())
 			require.NoError(t, err)
 			assert.InDelta(t, tt.wantCPU, s.CPUSeconds, 1e-9)
-			assert.Equal(t, tt.wantMem, s.RSSBytes)
-			assert.Equal(t, tt.peak, s.PeakRSSBytes)
+			assert.Equal(t, tt.wantRSS, s.RSSBytes, "anon + file-mapped, as VmRSS")
+			assert.Equal(t, tt.wantAnon, s.AnonBytes)
+			assert.Equal(t, tt.wantWS, s.WorkingSetBytes, "usage - inactive file")
+			assert.Zero(t, s.PeakRSSBytes, "memory.peak counts page cache: not an RSS peak")
 			assert.Equal(t, "cgroup", s.Source)
 			_, err = findCgroup(root, "nope")
 			assert.Error(t, err)

@@ -14,8 +14,13 @@ import (
 
 // KubeletStats reads containers from the kubelet's /stats/summary through
 // the API server's node proxy. The kubelet serves cAdvisor's cached
-// numbers (refreshed every ~10 s), so CPU over a short window is coarse;
-// the kind platform reads cgroups instead.
+// numbers (refreshed every ~10 s) with the time each was taken, so the
+// probe is a measure.EdgeSampler: at a window's edges it waits for stats
+// taken at or after the edge (the load is idle then, before it starts and
+// after it ends, so a later reading equals the edge's), and the CPU between
+// the edges covers the window, not a stale stretch before it (which gave
+// the app 174 us per request in one lane and 27 in the next). The kind
+// platform reads cgroups directly instead.
 type KubeletStats struct{ cs kubernetes.Interface }
 
 // NewKubeletStats returns a ProbeSource over cs.
@@ -28,7 +33,12 @@ func (k *KubeletStats) Probe(ctx context.Context, pod *corev1.Pod, container, na
 	if pod.Spec.NodeName == "" {
 		return nil, fmt.Errorf("pod %s is not scheduled", pod.Name)
 	}
-	p := &kubeletProbe{cs: k.cs, node: pod.Spec.NodeName, ns: pod.Namespace, pod: pod.Name, container: container, name: name, role: role}
+	node := pod.Spec.NodeName
+	fetch := func(ctx context.Context) ([]byte, error) {
+		return k.cs.CoreV1().RESTClient().Get().AbsPath("/api/v1/nodes", node, "proxy", "stats", "summary").DoRaw(ctx)
+	}
+	p := &kubeletProbe{fetch: fetch, node: node, ns: pod.Namespace, pod: pod.Name, container: container, name: name, role: role,
+		poll: time.Second, freshWait: freshWait}
 	deadline := time.Now().Add(statsWait)
 	for {
 		_, err := p.Sample(ctx)
@@ -49,10 +59,17 @@ func (k *KubeletStats) Probe(ctx context.Context, pod *corev1.Pod, container, na
 // statsWait bounds the wait for a new container's first kubelet stats.
 const statsWait = 45 * time.Second
 
+// freshWait bounds the wait at a window's edge for stats taken at or
+// after it: two cAdvisor housekeeping periods (10 s each by default) and
+// some slack.
+const freshWait = 30 * time.Second
+
 type kubeletProbe struct {
-	cs                       kubernetes.Interface
+	// fetch returns the node's stats summary (the seam tests fake).
+	fetch                    func(ctx context.Context) ([]byte, error)
 	node, ns, pod, container string
 	name, role               string
+	poll, freshWait          time.Duration
 }
 
 func (p *kubeletProbe) Name() string { return p.name }
@@ -68,29 +85,66 @@ type summary struct {
 		Containers []struct {
 			Name string `json:"name"`
 			CPU  *struct {
-				UsageCoreNanoSeconds *uint64 `json:"usageCoreNanoSeconds"`
+				Time                 time.Time `json:"time"`
+				UsageCoreNanoSeconds *uint64   `json:"usageCoreNanoSeconds"`
 			} `json:"cpu"`
 			Memory *struct {
-				WorkingSetBytes *uint64 `json:"workingSetBytes"`
-				RSSBytes        *uint64 `json:"rssBytes"`
+				Time            time.Time `json:"time"`
+				WorkingSetBytes *uint64   `json:"workingSetBytes"`
+				// RSSBytes is cAdvisor's "rss": the cgroup's anonymous
+				// memory (memory.stat rss / anon), not a process's VmRSS.
+				RSSBytes *uint64 `json:"rssBytes"`
 			} `json:"memory"`
 		} `json:"containers"`
 	} `json:"pods"`
 }
 
-// Sample implements measure.Probe.
+// Sample implements measure.Probe: the kubelet's latest stats, however old.
 func (p *kubeletProbe) Sample(ctx context.Context) (measure.Sample, error) {
-	raw, err := p.cs.CoreV1().RESTClient().Get().AbsPath("/api/v1/nodes", p.node, "proxy", "stats", "summary").DoRaw(ctx)
+	s, _, err := p.read(ctx)
+	return s, err
+}
+
+// SampleFresh implements measure.EdgeSampler: it polls until the
+// kubelet's CPU stats of the container were taken at or after notBefore.
+func (p *kubeletProbe) SampleFresh(ctx context.Context, notBefore time.Time) (measure.Sample, error) {
+	deadline := time.Now().Add(p.freshWait)
+	for {
+		s, at, err := p.read(ctx)
+		if err == nil && !at.Before(notBefore) {
+			return s, nil
+		}
+		if time.Now().After(deadline) {
+			if err != nil {
+				return measure.Sample{}, err
+			}
+			return measure.Sample{}, fmt.Errorf("%s: kubelet stats of %s taken at %s, still before the window edge %s after waiting %s",
+				p.name, p.node, at.UTC().Format(time.RFC3339Nano), notBefore.UTC().Format(time.RFC3339Nano), p.freshWait)
+		}
+		select {
+		case <-ctx.Done():
+			return measure.Sample{}, ctx.Err()
+		case <-time.After(p.poll):
+		}
+	}
+}
+
+// read returns the container's latest stats and when its CPU was read.
+func (p *kubeletProbe) read(ctx context.Context) (measure.Sample, time.Time, error) {
+	raw, err := p.fetch(ctx)
 	if err != nil {
-		return measure.Sample{}, fmt.Errorf("%s: kubelet stats of %s: %w", p.name, p.node, err)
+		return measure.Sample{}, time.Time{}, fmt.Errorf("%s: kubelet stats of %s: %w", p.name, p.node, err)
 	}
 	return parseSummary(raw, p.ns, p.pod, p.container)
 }
 
-func parseSummary(raw []byte, ns, pod, container string) (measure.Sample, error) {
+// parseSummary finds a container's stats. Memory is named as on every
+// platform: the working set, and the anonymous part (cAdvisor's rssBytes);
+// the kubelet has no resident-set figure, so RSSBytes stays 0.
+func parseSummary(raw []byte, ns, pod, container string) (measure.Sample, time.Time, error) {
 	var s summary
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return measure.Sample{}, fmt.Errorf("kubelet stats: %w", err)
+		return measure.Sample{}, time.Time{}, fmt.Errorf("kubelet stats: %w", err)
 	}
 	for _, ps := range s.Pods {
 		if ps.PodRef.Name != pod || ps.PodRef.Namespace != ns {
@@ -101,14 +155,21 @@ func parseSummary(raw []byte, ns, pod, container string) (measure.Sample, error)
 				continue
 			}
 			out := measure.Sample{Source: "kubelet"}
+			var at time.Time
 			if c.CPU != nil && c.CPU.UsageCoreNanoSeconds != nil {
 				out.CPUSeconds = float64(*c.CPU.UsageCoreNanoSeconds) / 1e9
+				at = c.CPU.Time
 			}
-			if c.Memory != nil && c.Memory.WorkingSetBytes != nil {
-				out.RSSBytes = int64(*c.Memory.WorkingSetBytes)
+			if c.Memory != nil {
+				if c.Memory.WorkingSetBytes != nil {
+					out.WorkingSetBytes = int64(*c.Memory.WorkingSetBytes)
+				}
+				if c.Memory.RSSBytes != nil {
+					out.AnonBytes = int64(*c.Memory.RSSBytes)
+				}
 			}
-			return out, nil
+			return out, at, nil
 		}
 	}
-	return measure.Sample{}, fmt.Errorf("kubelet stats: no container %s/%s/%s yet", ns, pod, container)
+	return measure.Sample{}, time.Time{}, fmt.Errorf("kubelet stats: no container %s/%s/%s yet", ns, pod, container)
 }
