@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/admin"
@@ -36,6 +37,7 @@ type flags struct {
 	xdsCA                     string
 	certTTL                   time.Duration
 	releaseStartPages         bool
+	gogc                      int
 }
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
@@ -62,6 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.Func("outbound", "LISTEN_ADDR=UPSTREAM_ADDR outbound relay (repeatable)", mapping(&f.outbound))
 	fs.Func("inbound", "LISTEN_ADDR=UPSTREAM_ADDR inbound relay (repeatable)", mapping(&f.inbound))
 	fs.IntVar(&f.workers, "workers", 0, "GOMAXPROCS (0: leave as is)")
+	fs.IntVar(&f.gogc, "gogc", defaultGOGC, "GC target percent, as GOGC (the GOGC environment variable, when set, wins; -1: GC off)")
 	fs.BoolVar(&f.releaseStartPages, "release-start-pages", true, "once ready, unmap the binary's pages touched only while starting (they stay in the page cache; RSS then shows the working set)")
 	fs.IntVar(&f.maxConns, "max-connections", 0, "cap on open downstream connections; more are closed on accept (0: 50000)")
 	fs.StringVar(&f.tls.CertFile, "tls-cert", "", "workload certificate PEM (static mode mTLS)")
@@ -137,6 +140,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})).With("proxy", f.id)
 	if f.workers > 0 {
 		runtime.GOMAXPROCS(f.workers)
+	}
+	if pct, ok := gcPercent(os.Getenv("GOGC"), f.gogc); ok {
+		debug.SetGCPercent(pct)
 	}
 	var inj *inject.Injector
 	if f.inject.Enabled() {
@@ -230,4 +236,20 @@ func releaseWhenReady(ctx context.Context, p *dataplane.Proxy, log *slog.Logger)
 		return
 	}
 	log.Info("released start-up pages of the binary", "resident_bytes", n)
+}
+
+// defaultGOGC halves the heap's headroom over Go's default of 100: at
+// sidecar rates (1000 rps) the live heap is a few MB, so GC cycles stay
+// cheap, and an h2 proxy's anonymous memory went from 10.5-11.0 to
+// 8.4-9.0 MB with no CPU per request difference beyond the noise
+// (docs/proxy.md).
+const defaultGOGC = 50
+
+// gcPercent is the GC percent to set: none when the GOGC environment
+// variable is set (the runtime has applied it; an operator's choice wins).
+func gcPercent(env string, flagPct int) (int, bool) {
+	if env != "" {
+		return 0, false
+	}
+	return flagPct, true
 }

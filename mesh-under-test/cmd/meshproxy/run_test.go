@@ -178,3 +178,26 @@ func TestGateProofInjectionsParse(t *testing.T) {
 		assert.True(t, seen[flag], "docs/gate.md proves %s", flag)
 	}
 }
+
+func TestGCPercent(t *testing.T) {
+	for _, tc := range []struct {
+		name, env string
+		flag      int
+		want      int
+		set       bool
+	}{
+		{"default", "", defaultGOGC, 50, true},
+		{"flag", "", 80, 80, true},
+		{"environment wins", "200", 80, 0, false},
+		{"environment off wins", "off", defaultGOGC, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, set := gcPercent(tc.env, tc.flag)
+			assert.Equal(t, tc.set, set)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+	f, err := parseFlags(nil, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 50, f.gogc, "the documented default")
+}
