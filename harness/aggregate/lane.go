@@ -108,7 +108,7 @@ func IsMeshLane(label string) bool {
 }
 
 // RoleOrder is the order in which component roles are shown.
-var RoleOrder = []string{results.RoleClientProxy, results.RoleServerProxy, results.RoleControlPlane, results.RoleApp, results.RoleLoadgen}
+var RoleOrder = []string{results.RoleClientProxy, results.RoleGateway, results.RoleServerProxy, results.RoleControlPlane, results.RoleApp, results.RoleLoadgen}
 
 func roleRank(r string) int {
 	if i := slices.Index(RoleOrder, r); i >= 0 {
@@ -119,7 +119,7 @@ func roleRank(r string) int {
 
 // IsProxyRole reports whether role is a data-path proxy.
 func IsProxyRole(role string) bool {
-	return role == results.RoleClientProxy || role == results.RoleServerProxy
+	return role == results.RoleClientProxy || role == results.RoleServerProxy || role == results.RoleGateway
 }
 
 // compareCases orders cases along the matrix: protocol, payload, mTLS,

@@ -141,7 +141,7 @@ func ToSMP(r *results.Result, id, detailsURI string) SMPDocs {
 	for _, c := range r.Components {
 		mc, mem := mcores(c, r.DurationS), int32(c.RSSBytesSteady/mebibyte)
 		switch c.Role {
-		case results.RoleClientProxy, results.RoleServerProxy:
+		case results.RoleClientProxy, results.RoleServerProxy, results.RoleGateway:
 			side.Count++
 			side.CPUMcores += mc
 			side.MemMB += mem

@@ -13,8 +13,11 @@ import (
 // averages out per-process tick noise.
 const Proxies = "proxies"
 
-// ProxyRoles are the components the mesh adds to the data path.
-func ProxyRoles() []string { return []string{results.RoleClientProxy, results.RoleServerProxy} }
+// ProxyRoles are the components the mesh adds to the data path (an
+// ingress gateway is one, in the lanes that have it).
+func ProxyRoles() []string {
+	return []string{results.RoleClientProxy, results.RoleServerProxy, results.RoleGateway}
+}
 
 func latency(name, label string, pick func(*results.Percentiles) *float64, gate Gate, adjust, short bool) Metric {
 	return Metric{Name: name, Label: label, Unit: "ms", Gate: gate, Adjust: adjust, Short: short,

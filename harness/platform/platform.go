@@ -20,9 +20,11 @@ const (
 	LaneNginx    = results.LaneNginx
 	LaneHTTPUtil = results.LaneHTTPUtil
 
-	ModeBoth       = results.ModeBoth
-	ModeClientOnly = results.ModeClientOnly
-	ModeServerOnly = results.ModeServerOnly
+	ModeBoth        = results.ModeBoth
+	ModeClientOnly  = results.ModeClientOnly
+	ModeServerOnly  = results.ModeServerOnly
+	ModeIngress     = results.ModeIngress
+	ModeIngressBoth = results.ModeIngressBoth
 )
 
 // Spec is what a platform must bring up for one run.

@@ -25,7 +25,15 @@ const (
 	ModeBoth       = "both"       // client-side and server-side sidecar
 	ModeClientOnly = "clientonly" // client-side sidecar only
 	ModeServerOnly = "serveronly" // server-side sidecar only
+	// ModeIngress: load client -> ingress gateway -> server-side sidecar.
+	ModeIngress = "ingress"
+	// ModeIngressBoth: load client -> client-side sidecar -> ingress
+	// gateway -> server-side sidecar.
+	ModeIngressBoth = "ingress+both"
 )
+
+// IsIngressMode reports whether mode puts an ingress gateway on the path.
+func IsIngressMode(mode string) bool { return mode == ModeIngress || mode == ModeIngressBoth }
 
 // LaneSpec describes one lane.
 type LaneSpec struct {
@@ -39,6 +47,10 @@ type LaneSpec struct {
 	// Graph: the lane, in its default mode, can run a service graph (app
 	// scenarios); see RunsGraph.
 	Graph bool
+	// NoIngress says why a lane without ingress modes has no ingress form
+	// (Istio's benchmark's ingress mode); "" for the baseline and for lanes
+	// that have one.
+	NoIngress string
 	// unsupported says why the lane, in mode, cannot do its job in case c,
 	// or "" when it can.
 	unsupported func(mode string, c Case) string
@@ -69,20 +81,30 @@ func GraphLaneLabels() []string {
 	return out
 }
 
+// noIngressReference is why HAProxy and nginx have no ingress lane form.
+const noIngressReference = "not built: the lane configures the proxy as a plain sidecar relay (no TLS termination by SNI, no host/path routes), so its ingress form would be its both form's two hops renamed"
+
 // Lanes returns the catalog, the baseline first.
 func Lanes() []LaneSpec {
 	return []LaneSpec{
 		{Name: LaneNone, Doc: "no proxy: the load client calls the app (the baseline)", Graph: true},
-		{Name: LaneMesh, Doc: "the mesh under test: meshproxy sidecars configured by meshcontrol",
-			Modes: []string{ModeBoth, ModeClientOnly, ModeServerOnly}, DefaultMode: ModeBoth, Graph: true,
+		{Name: LaneMesh, Doc: "the mesh under test: meshproxy sidecars configured by meshcontrol; modes ingress and ingress+both put meshproxy as an ingress gateway before the server sidecar",
+			Modes: []string{ModeBoth, ModeClientOnly, ModeServerOnly, ModeIngress, ModeIngressBoth}, DefaultMode: ModeBoth, Graph: true,
 			unsupported: func(mode string, c Case) string {
+				if IsIngressMode(mode) {
+					if c.Protocol == ProtocolTCP {
+						return "the ingress gateway routes HTTP by host and path: opaque TCP through it is not implemented"
+					}
+					return "" // mTLS: gateway -> server sidecar
+				}
 				if c.MTLS && mode != ModeBoth {
 					return "mTLS needs both sidecars (mode both)"
 				}
 				return ""
 			}},
-		{Name: LaneHAProxy, Doc: "HAProxy in both sidecar positions (reference): HTTP mode, gRPC end to end over h2, TCP mode for tcp"},
-		{Name: LaneNginx, Doc: "nginx in both sidecar positions (reference)",
+		{Name: LaneHAProxy, Doc: "HAProxy in both sidecar positions (reference): HTTP mode, gRPC end to end over h2, TCP mode for tcp",
+			NoIngress: noIngressReference},
+		{Name: LaneNginx, Doc: "nginx in both sidecar positions (reference)", NoIngress: noIngressReference,
 			unsupported: func(_ string, c Case) string {
 				if c.Protocol == ProtocolTCP {
 					return "the nginx lane configures HTTP proxying only (TCP needs nginx's stream module, not part of nginx-light)"
@@ -95,6 +117,7 @@ func Lanes() []LaneSpec {
 				return ""
 			}},
 		{Name: LaneHTTPUtil, Doc: "Go's stock httputil.ReverseProxy in both sidecar positions (the floor a Go proxy must beat)",
+			NoIngress: "httputil.ReverseProxy has no TLS termination by SNI or host routing of its own: an ingress form would be its both form renamed",
 			unsupported: func(_ string, c Case) string {
 				switch c.Protocol {
 				case ProtocolTCP:

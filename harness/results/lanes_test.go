@@ -14,10 +14,12 @@ func TestParseLaneLabel(t *testing.T) {
 		{label: "none", lane: "none"},
 		{label: "mesh", lane: "mesh", mode: "both"},
 		{label: "mesh/clientonly", lane: "mesh", mode: "clientonly"},
+		{label: "mesh/ingress", lane: "mesh", mode: "ingress"},
+		{label: "mesh/ingress+both", lane: "mesh", mode: "ingress+both"},
 		{label: "nginx", lane: "nginx"},
 		{label: "nginx/both", err: `unknown lane "nginx/both"`},
 		{label: "mesh/sideways", err: `unknown lane "mesh/sideways"`},
-		{label: "envoy", err: `unknown lane "envoy" (known: none, mesh, mesh/both, mesh/clientonly, mesh/serveronly, haproxy, nginx, httputil)`},
+		{label: "envoy", err: `unknown lane "envoy" (known: none, mesh, mesh/both, mesh/clientonly, mesh/serveronly, mesh/ingress, mesh/ingress+both, haproxy, nginx, httputil)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.label, func(t *testing.T) {
@@ -51,6 +53,11 @@ func TestLaneUnsupportedCases(t *testing.T) {
 		{"mesh/both", h1mtls, ""},
 		{"mesh/clientonly", h1mtls, "mTLS needs both sidecars"},
 		{"mesh/serveronly", h1, ""},
+		{"mesh/ingress", h1mtls, ""},
+		{"mesh/ingress+both", h1mtls, ""},
+		{"mesh/ingress", h2, ""},
+		{"mesh/ingress", Case{Protocol: "tcp"}, "opaque TCP through it is not implemented"},
+		{"mesh/ingress+both", Case{Protocol: "tcp"}, "opaque TCP"},
 		{"none", h2, ""},
 	}
 	for _, tc := range tests {
@@ -64,5 +71,21 @@ func TestLaneUnsupportedCases(t *testing.T) {
 				assert.Contains(t, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestEveryLaneHasAnIngressFormOrSaysWhyNot: Istio's benchmark has an
+// ingress mode; every proxy lane either offers one or states the reason.
+func TestEveryLaneHasAnIngressFormOrSaysWhyNot(t *testing.T) {
+	for _, l := range Lanes() {
+		if l.Name == LaneNone {
+			assert.Empty(t, l.NoIngress)
+			continue
+		}
+		ingress := false
+		for _, m := range l.Modes {
+			ingress = ingress || IsIngressMode(m)
+		}
+		assert.True(t, ingress != (l.NoIngress != ""), "lane %s: an ingress mode or a NoIngress reason, not both", l.Name)
 	}
 }

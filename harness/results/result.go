@@ -153,6 +153,7 @@ type Bucket struct {
 const (
 	RoleClientProxy  = "client-proxy"
 	RoleServerProxy  = "server-proxy"
+	RoleGateway      = "gateway" // an ingress gateway on the data path (mesh/ingress modes)
 	RoleControlPlane = "control-plane"
 	RoleApp          = "app"
 	RoleLoadgen      = "loadgen"

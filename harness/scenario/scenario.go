@@ -24,7 +24,7 @@ type Scenario struct {
 	Kind        string `yaml:"kind"`
 	Description string `yaml:"description"`
 	// Lanes are lane[/mode] names: none, mesh (= mesh/both), mesh/clientonly,
-	// mesh/serveronly, haproxy, nginx, httputil.
+	// mesh/serveronly, mesh/ingress, mesh/ingress+both, haproxy, nginx, httputil.
 	Lanes       []string `yaml:"lanes"`
 	Repetitions int      `yaml:"repetitions"`
 	Seed        int64    `yaml:"seed"`

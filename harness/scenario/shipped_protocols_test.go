@@ -22,4 +22,10 @@ func TestShippedProtocolScenarios(t *testing.T) {
 	i, err := Load("../../scenarios/synthetic/istio-latency.yaml")
 	require.NoError(t, err)
 	assert.Equal(t, []bool{true}, i.Matrix.MTLS)
+
+	g, err := Load("../../scenarios/synthetic/ingress.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"none", "mesh/both", "mesh/ingress", "mesh/ingress+both"}, g.Lanes, "the ingress lanes beside none and both, one run")
+	assert.ElementsMatch(t, []bool{false, true}, g.Matrix.MTLS)
+	assert.Equal(t, []float64{1000}, g.Matrix.QPS)
 }

@@ -31,8 +31,29 @@ func (r Row) Value(m metric.Metric) float64 { return r.Values[m.Name] }
 // list and the achieved rate.
 func Columns() []metric.Metric { return append(metric.Short(metric.Latency()), metric.QPS()) }
 
-// roles in column order.
-var roles = []string{results.RoleClientProxy, results.RoleServerProxy, results.RoleApp, results.RoleLoadgen, results.RoleControlPlane}
+// roles in column order, with their column labels; the gateway's column
+// shows only when some group has one (the ingress lanes).
+var (
+	roles      = []string{results.RoleClientProxy, results.RoleGateway, results.RoleServerProxy, results.RoleApp, results.RoleLoadgen, results.RoleControlPlane}
+	roleLabels = map[string]string{results.RoleControlPlane: "control"}
+)
+
+// shownRoles are the role columns for set: the gateway's only when present.
+func shownRoles(set *aggregate.Set) []string {
+	gateway := false
+	for _, g := range set.Groups {
+		for _, c := range g.Components {
+			gateway = gateway || c.Role == results.RoleGateway
+		}
+	}
+	var out []string
+	for _, r := range roles {
+		if r != results.RoleGateway || gateway {
+			out = append(out, r)
+		}
+	}
+	return out
+}
 
 // Rows are the groups of the aggregation (harness/aggregate), in its order.
 func Rows(rs []*results.Result) []Row {
@@ -72,7 +93,16 @@ func Print(w io.Writer, rs []*results.Result) {
 	for _, m := range cols {
 		fmt.Fprintf(tw, "%s\t", header(m))
 	}
-	fmt.Fprintln(tw, "cpu us/req: client-proxy\tserver-proxy\tapp\tloadgen\tcontrol\tproxy RSS peak (PSS steady) MiB\t")
+	shown := shownRoles(set)
+	fmt.Fprint(tw, "cpu us/req: ")
+	for _, role := range shown {
+		label := role
+		if l, ok := roleLabels[role]; ok {
+			label = l
+		}
+		fmt.Fprintf(tw, "%s\t", label)
+	}
+	fmt.Fprintln(tw, "proxy RSS peak (PSS steady) MiB\t")
 	var rows []Row
 	for _, g := range set.Groups {
 		r := row(g)
@@ -82,14 +112,14 @@ func Print(w io.Writer, rs []*results.Result) {
 			n += fmt.Sprintf(" (+%d invalid)", r.Invalid)
 		}
 		if r.N == 0 {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Lane, r.Case, n, strings.Repeat("-\t", len(cols)+len(roles)+1))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Lane, r.Case, n, strings.Repeat("-\t", len(cols)+len(shown)+1))
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t", r.Lane, r.Case, n)
 		for _, m := range cols {
 			fmt.Fprintf(tw, "%s\t", cell(g, m))
 		}
-		for _, role := range roles {
+		for _, role := range shown {
 			if v, ok := r.CPUUs[role]; ok {
 				fmt.Fprintf(tw, "%.1f\t", v)
 			} else {
@@ -150,7 +180,7 @@ func cell(g *aggregate.Group, m metric.Metric) string {
 
 func proxyRSS(r Row) string {
 	var parts []string
-	for _, role := range []string{results.RoleClientProxy, results.RoleServerProxy} {
+	for _, role := range metric.ProxyRoles() {
 		if v, ok := r.RSSMB[role]; ok {
 			parts = append(parts, fmt.Sprintf("%.1f (%.1f)", v, r.PSSMB[role]))
 		}

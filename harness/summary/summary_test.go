@@ -84,3 +84,21 @@ func TestPrintHops(t *testing.T) {
 	Print(&b, []*results.Result{res("none", "", 0.5, 100, true)})
 	assert.NotContains(t, b.String(), "per-hop")
 }
+
+// TestGatewayColumnOnlyWithAGateway: the ingress lanes add the gateway's
+// CPU column; tables without one keep their columns.
+func TestGatewayColumnOnlyWithAGateway(t *testing.T) {
+	plain := []*results.Result{res("mesh", "both", 0.3, 1000, true, proxy(results.RoleServerProxy, 50, 20<<20))}
+	var b bytes.Buffer
+	Print(&b, plain)
+	assert.NotContains(t, b.String(), "gateway")
+
+	withGW := append(plain, res("mesh", "ingress", 0.4, 1000, true,
+		proxy(results.RoleGateway, 42.5, 30<<20), proxy(results.RoleServerProxy, 51, 20<<20)))
+	b.Reset()
+	Print(&b, withGW)
+	out := b.String()
+	assert.Contains(t, out, "client-proxy  gateway  server-proxy")
+	assert.Contains(t, out, "42.5")
+	assert.Contains(t, out, "30.0 (15.0)", "the gateway's memory is a proxy's")
+}

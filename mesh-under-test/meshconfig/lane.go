@@ -10,18 +10,28 @@ const (
 	ModeBoth       = "both"
 	ModeClientOnly = "clientonly"
 	ModeServerOnly = "serveronly"
+	// ModeIngress: load client -> ingress gateway -> server proxy -> app.
+	ModeIngress = "ingress"
+	// ModeIngressBoth: load client -> client proxy -> ingress gateway ->
+	// server proxy -> app.
+	ModeIngressBoth = "ingress+both"
 )
 
 // LaneOptions describe the benchmark lane: load client -> client proxy
 // (outbound) -> server proxy (inbound) -> echo app, with one of the proxies
-// left out in the clientonly and serveronly modes.
+// left out in the clientonly and serveronly modes, and an ingress gateway
+// before the server proxy in the ingress modes.
 type LaneOptions struct {
 	Mode     string // both | clientonly | serveronly
 	Protocol string // http (default), http2, grpc, tcp
 	MTLS     bool   // strict mTLS between the proxies (mode both only)
 	// ClientProxyID and ServerProxyID are the proxies' node ids (defaults
-	// "client-proxy" and "server-proxy").
-	ClientProxyID, ServerProxyID string
+	// "client-proxy" and "server-proxy"); GatewayID the ingress gateway's
+	// (default "ingress-gateway").
+	ClientProxyID, ServerProxyID, GatewayID string
+	// Gateway is the ingress gateway's (plaintext) listener in the ingress
+	// modes; mTLS applies between the gateway and the server proxy.
+	Gateway string
 	// ClientOutbound is where the client proxy listens for the load client
 	// (both, clientonly); ServerInbound is the server proxy's inbound
 	// listener (both, serveronly); App is the echo server.
@@ -47,16 +57,20 @@ func Lane(o LaneOptions) (*Mesh, error) {
 	if o.Service == "" {
 		o.Service = "echo"
 	}
-	client := o.Mode == ModeBoth || o.Mode == ModeClientOnly
-	srv := o.Mode == ModeBoth || o.Mode == ModeServerOnly
+	if o.GatewayID == "" {
+		o.GatewayID = "ingress-gateway"
+	}
+	ingress := o.Mode == ModeIngress || o.Mode == ModeIngressBoth
+	client := o.Mode == ModeBoth || o.Mode == ModeClientOnly || o.Mode == ModeIngressBoth
+	srv := o.Mode == ModeBoth || o.Mode == ModeServerOnly || ingress
 	if !client && !srv {
-		return nil, fmt.Errorf("meshconfig: lane mode %q (want both, clientonly or serveronly)", o.Mode)
+		return nil, fmt.Errorf("meshconfig: lane mode %q (want both, clientonly, serveronly, ingress or ingress+both)", o.Mode)
 	}
 	if len(o.Replicas) > 0 && o.Mode != ModeClientOnly {
 		return nil, fmt.Errorf("meshconfig: app replicas need lane mode clientonly (the client proxy calls them directly), not %q", o.Mode)
 	}
-	if o.MTLS && o.Mode != ModeBoth {
-		return nil, errors.New("meshconfig: mTLS needs both proxies (mode both)")
+	if o.MTLS && o.Mode != ModeBoth && !ingress {
+		return nil, errors.New("meshconfig: mTLS needs both proxies (mode both) or a gateway in front of the server proxy")
 	}
 	m := &Mesh{Revision: o.Revision, Services: []Service{{Name: o.Service, Protocol: o.Protocol}}}
 	if o.MTLS {
@@ -71,8 +85,22 @@ func Lane(o LaneOptions) (*Mesh, error) {
 	for _, r := range o.Replicas {
 		m.Services[0].Endpoints = append(m.Services[0].Endpoints, Endpoint{Address: r})
 	}
+	called := o.Service // what the client proxy sends to
+	if ingress {
+		m.Proxies = append(m.Proxies, Proxy{ID: o.GatewayID, Egress: []string{o.Service}, Gateway: &Gateway{
+			Mode: GatewayIngress, Address: o.Gateway,
+			Servers: []GatewayServer{{Hosts: []string{"*"}}},
+			Routes:  []GatewayRoute{{Service: o.Service}},
+		}})
+		if client {
+			// The gateway, as a service the client proxy calls: its
+			// endpoint is no proxy's inbound, so that hop is plaintext.
+			called = o.GatewayID
+			m.Services = append(m.Services, Service{Name: called, Protocol: o.Protocol, Endpoints: []Endpoint{{Address: o.Gateway}}})
+		}
+	}
 	if client {
-		m.Proxies = append(m.Proxies, Proxy{ID: o.ClientProxyID, Outbound: []Outbound{{Address: o.ClientOutbound, Service: o.Service}}, Egress: []string{o.Service}})
+		m.Proxies = append(m.Proxies, Proxy{ID: o.ClientProxyID, Outbound: []Outbound{{Address: o.ClientOutbound, Service: called}}, Egress: []string{called}})
 	}
 	m.Normalize()
 	if errs := m.validate(false); len(errs) > 0 {

@@ -27,11 +27,15 @@ var laneColors = map[string]color.RGBA{
 	"mesh":            rgb(0x0072B2),
 	"mesh/clientonly": rgb(0x56B4E9),
 	"mesh/serveronly": rgb(0xCC79A7),
-	"istio":           rgb(0xE69F00),
-	"linkerd":         rgb(0x009E73),
-	"haproxy":         rgb(0xD55E00),
-	"nginx":           rgb(0x8C6D31),
-	"httputil":        rgb(0x999999),
+	// The ingress modes must not take mesh/both's colour through the
+	// "mesh" prefix: they are drawn beside it.
+	"mesh/ingress":      rgb(0xF0E442),
+	"mesh/ingress+both": rgb(0x332288),
+	"istio":             rgb(0xE69F00),
+	"linkerd":           rgb(0x009E73),
+	"haproxy":           rgb(0xD55E00),
+	"nginx":             rgb(0x8C6D31),
+	"httputil":          rgb(0x999999),
 }
 
 var spare = []color.RGBA{rgb(0x7F3C8D), rgb(0x11A579), rgb(0x3969AC), rgb(0xF2B701), rgb(0xE73F74)}

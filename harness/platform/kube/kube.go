@@ -107,6 +107,9 @@ func (p *Platform) Up(ctx context.Context, spec platform.Spec) (platform.Topolog
 	default:
 		return nil, fmt.Errorf("lane %q runs on the local platform only (%s runs none, mesh): %w", spec.Lane, p.opts.Name, platform.ErrLaneUnavailable)
 	}
+	if spec.Lane == platform.LaneMesh && results.IsIngressMode(spec.Mode) {
+		return nil, fmt.Errorf("lane mesh/%s runs on the local platform only (%s deploys no ingress gateway yet): %w", spec.Mode, p.opts.Name, platform.ErrLaneUnavailable)
+	}
 	if spec.Lane == platform.LaneMesh && p.opts.Images.Meshproxy == "" {
 		return nil, fmt.Errorf("lane mesh needs the meshproxy image (build meshproxy with CGO_ENABLED=0 next to meshbench): %w", platform.ErrLaneUnavailable)
 	}

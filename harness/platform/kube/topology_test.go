@@ -164,6 +164,8 @@ func TestUpUnavailable(t *testing.T) {
 		{"reference lane", platform.Spec{Lane: platform.LaneHAProxy}, allImages},
 		{"mesh without meshproxy", platform.Spec{Lane: platform.LaneMesh}, Images{Meshbench: "mb:1"}},
 		{"mTLS with one sidecar", platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeClientOnly, Case: results.Case{MTLS: true}}, allImages},
+		{"ingress", platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeIngress}, allImages},
+		{"ingress+both", platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeIngressBoth}, allImages},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

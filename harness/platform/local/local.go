@@ -82,7 +82,7 @@ func (p *Platform) Name() string { return "local" }
 func (p *Platform) lanes() map[string]laneStarter {
 	return map[string]laneStarter{
 		platform.LaneNone:     startNone,
-		platform.LaneMesh:     sidecarLane(meshSidecar),
+		platform.LaneMesh:     meshLaneStarter(),
 		platform.LaneHTTPUtil: sidecarLane(httputilSidecar),
 		platform.LaneHAProxy:  sidecarLane(haproxySidecar),
 		platform.LaneNginx:    sidecarLane(nginxSidecar),
