@@ -27,6 +27,8 @@ type view struct {
 	MeshRows     []meshRow
 	PubFigures   []pubRow
 	PubSources   []*published.Source
+	App          string   // an application scenario with published figures for it (emojivoto)
+	AppRows      []appRow // ours beside theirs, per rate
 	ChangePoints []changeRow
 	CPRuns       []*results.Result
 	HasScheduled bool
@@ -51,6 +53,15 @@ type meshRow struct {
 	Lane string
 	Mesh *results.MeshFeatures
 	Case []string // mTLS per case, if it differs from the feature flag
+}
+
+// appRow is one rate of an application scenario beside the figures
+// published for the same application at that rate.
+type appRow struct {
+	QPS                                  float64
+	Have                                 bool
+	NoneP50, MeshP50, AddedP50, AddedMax float64
+	Theirs                               []string
 }
 
 type pubRow struct {
@@ -153,6 +164,16 @@ func newView(p Page) view {
 		v.MeshRows = append(v.MeshRows, meshRow{Lane: lane, Mesh: d.Mesh[lane]})
 	}
 	v.latencyTable(d)
+	if app, rows := published.AppComparison(d, p.Published); len(rows) > 0 {
+		v.App = app
+		for _, r := range rows {
+			ar := appRow{QPS: r.QPS, Have: r.Have, NoneP50: r.NoneP50, MeshP50: r.MeshP50, AddedP50: r.AddedP50, AddedMax: r.AddedMax}
+			for _, f := range r.Theirs {
+				ar.Theirs = append(ar.Theirs, published.AppFigureLabel(f))
+			}
+			v.AppRows = append(v.AppRows, ar)
+		}
+	}
 	if p.Published != nil {
 		v.PubSources = p.Published.Sources
 		for _, k := range []published.Kind{published.KindAddedLatency, published.KindProxyCPU, published.KindProxyMemory} {

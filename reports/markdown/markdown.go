@@ -57,6 +57,7 @@ func Render(w io.Writer, in Input) error {
 	}
 	latency(b, d)
 	hops(b, d)
+	appBeside(b, d, in.Published)
 	if len(d.Invalid) > 0 {
 		fmt.Fprintf(b, "\n> [!WARNING]\n> %d invalid run(s) excluded:", len(d.Invalid))
 		for i, r := range d.Invalid {
@@ -167,6 +168,29 @@ func overhead(b *strings.Builder, d *digest.Digest, ref results.Case) {
 		fmt.Fprintf(b, " %s | %s |\n", dash(strings.Join(cpu, ", ")), dash(strings.Join(rss, ", ")))
 	}
 	b.WriteString("\n")
+}
+
+// appBeside sets an application scenario (emojivoto) beside the figures
+// published for the same application at the same rates.
+func appBeside(b *strings.Builder, d *digest.Digest, pub *published.Set) {
+	app, rows := published.AppComparison(d, pub)
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n### %s beside published figures for it\n\n", app)
+	b.WriteString("Published figures were measured by others on other machines, versions and cluster sizes: orders of magnitude, not a same-machine comparison.\n\n")
+	b.WriteString("| rps | none p50 ms | mesh p50 ms | mesh adds p50 ms | mesh adds max ms | published at this rate |\n|--:|--:|--:|--:|--:|---|\n")
+	for _, r := range rows {
+		var theirs []string
+		for _, f := range r.Theirs {
+			theirs = append(theirs, published.AppFigureLabel(f))
+		}
+		ours := "no valid run | — | — | —"
+		if r.Have {
+			ours = fmt.Sprintf("%s | %s | %s | %s", num(r.NoneP50), num(r.MeshP50), num(r.AddedP50), num(r.AddedMax))
+		}
+		fmt.Fprintf(b, "| %g | %s | %s |\n", r.QPS, ours, dash(strings.Join(theirs, "; ")))
+	}
 }
 
 // hops is each service-graph edge's latency from the sidecars' histograms,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/reports/digest"
+	"github.com/meshbench/meshbench/reports/published"
 )
 
 func TestRenderOrdersAndCapsComparisonRows(t *testing.T) {
@@ -58,4 +59,25 @@ func TestRenderShowsHops(t *testing.T) {
 	r.GraphEdges[0].Hop = nil
 	require.NoError(t, Render(&b, Input{Title: "t", Generated: time.Unix(0, 0), Digest: digest.Build([]*results.Result{r})}))
 	assert.NotContains(t, b.String(), "Per-hop")
+}
+
+// TestRenderSetsEmojivotoBesidePublished: the summary of an emojivoto run
+// has its rates beside the published figures for emojivoto.
+func TestRenderSetsEmojivotoBesidePublished(t *testing.T) {
+	set, err := published.Default()
+	require.NoError(t, err)
+	var rs []*results.Result
+	for _, lane := range []string{"none", "mesh"} {
+		r := &results.Result{Scenario: "emojivoto", Lane: lane, Case: results.Case{QPS: 20, Connections: 8}, Valid: true, Requests: 10,
+			Latency: results.Percentiles{P50: 1, Max: 9}}
+		if lane == "mesh" {
+			r.Mode, r.Latency = "both", results.Percentiles{P50: 1.25, Max: 12}
+		}
+		rs = append(rs, r)
+	}
+	var b strings.Builder
+	require.NoError(t, Render(&b, Input{Title: "t", Generated: time.Unix(0, 0), Digest: digest.Build(rs), Published: set}))
+	md := b.String()
+	assert.Contains(t, md, "### emojivoto beside published figures for it")
+	assert.Regexp(t, `\| 20 \| 1(\.0+)? \| 1\.25\d* \| 0\.25\d* \| 3(\.0+)? \| .*linkerd latency 14 ms at p50 \(linkerd-blog-2021-11\)`, md)
 }

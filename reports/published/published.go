@@ -35,6 +35,9 @@ type Source struct {
 	Date       string
 	Conditions string // human summary of the test conditions
 	Note       string
+	// App names the application the source benchmarked (e.g. emojivoto),
+	// when it is one this harness runs as a scenario of that name.
+	App string
 }
 
 // Figure is one published number.
@@ -51,6 +54,9 @@ type Figure struct {
 	Derived    bool   // computed here from published numbers
 	Formula    string // how, when Derived
 	Note       string
+	// QPS is the load the figure was measured at, when the source gives
+	// one per figure; 0 otherwise.
+	QPS float64
 }
 
 // Set is every published figure.
@@ -154,7 +160,7 @@ func (s *Set) parse(data []byte) error {
 
 func sourceOf(e map[string]any) *Source {
 	src := &Source{ID: str(e["id"]), Ref: str(e["source"]), Mesh: str(e["mesh"]), Version: str(e["mesh_version"]),
-		Proxy: str(e["proxy"]), Date: str(e["date"]), Note: str(e["note"])}
+		Proxy: str(e["proxy"]), Date: str(e["date"]), Note: str(e["note"]), App: str(e["app"])}
 	var c []string
 	add := func(key, format string) {
 		if v, ok := e[key]; ok && v != nil {
@@ -193,6 +199,7 @@ func figureOf(src *Source, e, m map[string]any) (Figure, error) {
 		Note: strings.TrimSpace(str(m["note"]) + " " + str(m["scenario"]))}
 	if q := str(m["qps"]); q != "" {
 		f.Note = strings.TrimSpace(q + " qps " + f.Note)
+		f.QPS, _ = strconv.ParseFloat(q, 64)
 	}
 	switch {
 	case strings.HasPrefix(f.Metric, "added_latency") && f.Unit == "ms" && f.Percentile != "" && f.Percentile != "max":
