@@ -68,8 +68,11 @@ func CompileChain(filters []*hcmv3.HttpFilter) (Chain, error) {
 			return nil, fmt.Errorf("http filter %q: %w", f.GetName(), err)
 		}
 		if f.GetDisabled() {
-			base = &Config{kind: k, disabled: true, rbac: base.rbac, bucket: base.bucket, status: base.status, fault: base.fault}
-			base.enable = false
+			// The compiled config is kept: a route's FilterConfig without
+			// config turns it back on.
+			off := *base
+			off.disabled, off.enable = true, false
+			base = &off
 		}
 		c = append(c, Slot{Name: f.GetName(), Kind: k, Base: base})
 	}
@@ -155,7 +158,9 @@ func (c Chain) Resolve(levels ...Level) List {
 			}
 		}
 		if cfg.enable {
-			cfg = &Config{kind: s.Kind, rbac: s.Base.rbac, bucket: s.Base.bucket, status: s.Base.status, fault: s.Base.fault}
+			on := *s.Base
+			on.disabled, on.enable = false, false
+			cfg = &on
 		}
 		if cfg.inert() {
 			continue
@@ -170,15 +175,8 @@ func (c Chain) Resolve(levels ...Level) List {
 // whose filter_enabled is unset, or a fault without delay or abort, acts on
 // no request).
 func (c *Config) inert() bool {
-	switch {
-	case c.disabled:
+	if c.disabled || int(c.kind) >= len(table) || table[c.kind].inert == nil {
 		return true
-	case c.kind == RBAC:
-		return c.rbac == nil
-	case c.kind == RateLimit:
-		return c.bucket == nil
-	case c.kind == Fault:
-		return c.fault == nil
 	}
-	return true
+	return table[c.kind].inert(c)
 }

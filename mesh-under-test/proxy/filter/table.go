@@ -45,10 +45,12 @@ type kindInfo struct {
 	typeURL, routeURL string
 	compile           func(*anypb.Any) (*Config, error)
 	compileRoute      func(*anypb.Any) (*Config, error)
+	// inert: the compiled config acts on no request (see Config.inert).
+	inert func(*Config) bool
 }
 
-// table is the filter table: adding a filter is adding a row here and a
-// case in Config.admit.
+// table is the filter table: adding a filter is adding a row here, its
+// compiled fields in Config and a case in List.Admit.
 var table = [...]kindInfo{
 	RBAC: {name: "rbac", typeURL: TypeRBAC, routeURL: TypeRBACRoute,
 		compile: func(a *anypb.Any) (*Config, error) {
@@ -67,11 +69,14 @@ var table = [...]kindInfo{
 				return &Config{kind: RBAC, disabled: true}, nil
 			}
 			return compileRBAC(r.GetRbac())
-		}},
+		},
+		inert: func(c *Config) bool { return c.rbac == nil }},
 	RateLimit: {name: "local_ratelimit", typeURL: TypeRateLimit, routeURL: TypeRateLimit,
-		compile: compileRateLimitAny, compileRoute: compileRateLimitAny},
+		compile: compileRateLimitAny, compileRoute: compileRateLimitAny,
+		inert: func(c *Config) bool { return c.bucket == nil }},
 	Fault: {name: "fault", typeURL: TypeFault, routeURL: TypeFault,
-		compile: compileFaultAny, compileRoute: compileFaultAny},
+		compile: compileFaultAny, compileRoute: compileFaultAny,
+		inert: func(c *Config) bool { return c.fault == nil }},
 }
 
 // kindOf finds the filter whose HCM configuration has typeURL.
