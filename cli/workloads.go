@@ -58,7 +58,7 @@ three into a failing endpoint this way.`,
 			if err != nil {
 				return fmt.Errorf("--listen %s: %w", listen, err)
 			}
-			if protocol != "" && protocol != "http1" && protocol != "h2" {
+			if !load.HTTPEcho(protocol) {
 				return load.ServeApp(cmd.Context(), ln, protocol)
 			}
 			sw := &load.FailSwitch{}

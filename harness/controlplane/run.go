@@ -165,7 +165,7 @@ func runSize(ctx context.Context, spec Spec, size Size, opts Options, order int)
 	nacks := int64(sum(after, "meshcontrol_xds_nacks_total") - sum(before, "meshcontrol_xds_nacks_total"))
 	r := &results.Result{
 		Schema: results.Schema, Scenario: opts.Scenario, ScenarioKind: "controlplane", Platform: opts.Platform,
-		Lane: "mesh", Case: results.Case{Name: size.Name(), QPS: spec.ChurnRate, Protocol: "grpc"},
+		Lane: "mesh", Case: results.Case{Name: size.Name(), QPS: spec.ChurnRate, Protocol: results.ProtocolGRPC},
 		Repetition: opts.Repetition, Order: order, Seed: opts.Seed, Started: started, DurationS: elapsed.Seconds(),
 		Requests: int64(len(samples)), Errors: int64(unconverged), TargetQPS: spec.ChurnRate,
 		AchievedQPS: achieved,

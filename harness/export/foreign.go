@@ -92,9 +92,9 @@ func FromFortio(data []byte, name string) (r *results.Result, ok bool, err error
 	if q, err := strconv.ParseFloat(string(f.RequestedQPS), 64); err == nil && q > 0 {
 		target = q
 	}
-	c := results.Case{QPS: target, Connections: int(f.NumThreads), PayloadBytes: len(f.Payload), Protocol: "http1"}
+	c := results.Case{QPS: target, Connections: int(f.NumThreads), PayloadBytes: len(f.Payload), Protocol: results.ProtocolHTTP1}
 	if strings.EqualFold(f.RunType, "GRPC") {
-		c.Protocol = "grpc"
+		c.Protocol = results.ProtocolGRPC
 	}
 	c.Name = plan.CaseName(c)
 	r = &results.Result{

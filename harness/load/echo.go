@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/meshbench/meshbench/harness/httpsrv"
+	"github.com/meshbench/meshbench/harness/results"
 )
 
 // ServeEcho runs fortio's echo handler (the app of every lane) on ln,
@@ -29,16 +30,23 @@ func ServeEcho(ctx context.Context, ln net.Listener) error {
 // fortio's HTTP echo for http1 and h2, fortio's gRPC Ping service (with
 // the standard health service) for grpc, a byte echo for tcp.
 func ServeApp(ctx context.Context, ln net.Listener, protocol string) error {
-	switch protocol {
-	case "", "http1", "h2":
+	switch {
+	case HTTPEcho(protocol):
 		return ServeEcho(ctx, ln)
-	case "grpc":
+	case protocol == results.ProtocolGRPC:
 		return serveGRPCPing(ctx, ln)
-	case "tcp":
+	case protocol == results.ProtocolTCP:
 		return serveTCPEcho(ctx, ln)
 	default:
 		return fmt.Errorf("app: protocol %q not served (%v)", protocol, Protocols())
 	}
+}
+
+// HTTPEcho reports whether the app for protocol is fortio's HTTP echo (one
+// server for HTTP/1.1 and h2c; "" is the default, http1): the app and its
+// readiness probe are plain HTTP.
+func HTTPEcho(protocol string) bool {
+	return protocol == "" || protocol == results.ProtocolHTTP1 || protocol == results.ProtocolH2
 }
 
 // pingApp answers fortio's Ping with the request (payload included), as

@@ -53,7 +53,7 @@ func (o *Options) Normalize() error {
 		o.StarveLag = DefaultStarveLag
 	}
 	if o.Protocol == "" {
-		o.Protocol = "http1"
+		o.Protocol = results.ProtocolHTTP1
 	}
 	if o.QPS == 0 {
 		return fmt.Errorf("qps must be > 0 or -1 (max)")

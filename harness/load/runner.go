@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"fortio.org/fortio/periodic"
+
+	"github.com/meshbench/meshbench/harness/results"
 )
 
 // A Runner speaks one protocol inside fortio's periodic engine, the way
@@ -35,17 +37,20 @@ type Outcome struct {
 
 // runners is the protocol catalog of the load client: a case's protocol
 // (results.Protocols) names one of these.
-var runners = map[string]Runner{
-	"http1": httpRunner{},
-	"h2":    httpRunner{h2: true},
-	"grpc":  grpcRunner{},
-	"tcp":   tcpRunner{},
+func runners() map[string]Runner {
+	return map[string]Runner{
+		results.ProtocolHTTP1: httpRunner{},
+		results.ProtocolH2:    httpRunner{h2: true},
+		results.ProtocolGRPC:  grpcRunner{},
+		results.ProtocolTCP:   tcpRunner{},
+	}
 }
 
 // Protocols lists the protocols the load client can drive, sorted.
 func Protocols() []string {
-	out := make([]string, 0, len(runners))
-	for p := range runners {
+	rs := runners()
+	out := make([]string, 0, len(rs))
+	for p := range rs {
 		out = append(out, p)
 	}
 	sort.Strings(out)
@@ -53,7 +58,7 @@ func Protocols() []string {
 }
 
 func runnerFor(protocol string) (Runner, error) {
-	r, ok := runners[protocol]
+	r, ok := runners()[protocol]
 	if !ok {
 		return nil, fmt.Errorf("protocol %q not supported by the load client (%s)", protocol, strings.Join(Protocols(), ", "))
 	}

@@ -143,11 +143,11 @@ func (e *ComponentError) Unwrap() error { return e.Err }
 // service protocol, for platforms that describe a lane to meshcontrol.
 func MeshProtocol(caseProtocol string) string {
 	switch caseProtocol {
-	case "h2":
+	case results.ProtocolH2:
 		return meshconfig.ProtocolHTTP2
-	case "grpc":
+	case results.ProtocolGRPC:
 		return meshconfig.ProtocolGRPC
-	case "tcp":
+	case results.ProtocolTCP:
 		return meshconfig.ProtocolTCP
 	default:
 		return meshconfig.ProtocolHTTP

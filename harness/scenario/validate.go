@@ -39,7 +39,7 @@ func (s *Scenario) defaults() {
 		m.PayloadBytes = []int{1024}
 	}
 	if len(m.Protocol) == 0 {
-		m.Protocol = []string{"http1"}
+		m.Protocol = []string{results.ProtocolHTTP1}
 	}
 	if len(m.MTLS) == 0 {
 		m.MTLS = []bool{false}

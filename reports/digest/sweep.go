@@ -141,7 +141,7 @@ func (d *Digest) ReferenceCase() (results.Case, bool) {
 			continue
 		}
 		score := n * 10
-		if c.QPS == 1000 && c.Connections == 16 && c.PayloadBytes == 1024 && c.Protocol == "http1" {
+		if c.QPS == 1000 && c.Connections == 16 && c.PayloadBytes == 1024 && c.Protocol == results.ProtocolHTTP1 {
 			score += 1000
 		}
 		if len(d.Overheads(c)) > 0 {

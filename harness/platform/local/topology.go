@@ -125,7 +125,7 @@ func (t *topology) startAppNamed(ctx context.Context, name string) (string, erro
 	}
 	proto := t.spec.Case.Protocol
 	ready := "http://" + addr + "/"
-	if proto == "grpc" || proto == "tcp" {
+	if !load.HTTPEcho(proto) {
 		ready = "tcp://" + addr // not HTTP/1.1: a connection it accepts is the probe
 	}
 	args := []string{"echo", "--listen", addr}
