@@ -6,6 +6,14 @@ import (
 	"strings"
 )
 
+// The Secret meshcontrol's manifest reads the node token secret from
+// (MESH_NODE_TOKEN_SECRET): whoever creates the manifest creates it, and
+// hands each sidecar only its own node's token (ca.NodeToken).
+const (
+	TokenSecret        = "meshcontrol-token"
+	NodeTokenSecretKey = "node-token-secret"
+)
+
 //go:embed meshcontrol.yaml
 var meshcontrol string
 

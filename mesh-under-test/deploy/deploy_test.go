@@ -29,3 +29,13 @@ func TestMeshcontrolAdminOnLoopback(t *testing.T) {
 	assert.NotContains(t, out, "--admin=0.0.0.0")
 	assert.NotContains(t, out, "containerPort: 15014")
 }
+
+// TestMeshcontrolPerNodeTokens: meshcontrol reads the node token secret
+// from the Secret deploy.TokenSecret, not a mesh-wide bootstrap token.
+func TestMeshcontrolPerNodeTokens(t *testing.T) {
+	out, err := Meshcontrol("ns1", "img:1")
+	require.NoError(t, err)
+	assert.Contains(t, out, "- name: MESH_NODE_TOKEN_SECRET\n          valueFrom: {secretKeyRef: {name: "+TokenSecret+", key: "+NodeTokenSecretKey+"}}")
+	assert.NotContains(t, out, "MESH_BOOTSTRAP_TOKEN")
+	assert.NotContains(t, out, "bootstrap-token")
+}

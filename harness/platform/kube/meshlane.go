@@ -13,6 +13,7 @@ import (
 	"github.com/meshbench/meshbench/harness/inject"
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
 	"github.com/meshbench/meshbench/mesh-under-test/deploy"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 )
@@ -20,9 +21,18 @@ import (
 // Names the deploy manifests expect.
 const (
 	meshConfigMap = "meshcontrol-mesh"
-	tokenSecret   = "meshcontrol-token"
 	xdsPort       = 15010
 )
+
+// The sidecars' node IDs: what inject gives --id, and the mesh file's
+// proxies.
+const (
+	clientProxyID = "client-proxy"
+	serverProxyID = "server-proxy"
+)
+
+// sidecarTokenSecret is the Secret holding one sidecar's own CA token.
+func sidecarTokenSecret(nodeID string) string { return "meshproxy-token-" + nodeID }
 
 // startControlPlane creates meshcontrol (its token Secret and manifests)
 // and sets the sidecar config to take everything over xDS from it. The
@@ -34,7 +44,10 @@ func (t *topology) startControlPlane(ctx context.Context, pl placement, icfg *in
 	if _, err := rand.Read(tok); err != nil {
 		return err
 	}
-	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: tokenSecret}, StringData: map[string]string{"token": hex.EncodeToString(tok)}}
+	// meshcontrol gets the node token secret; each sidecar only its own
+	// node's token (sidecarConfig), which the CA honours for that node alone.
+	t.nodeSecret = hex.EncodeToString(tok)
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: deploy.TokenSecret}, StringData: map[string]string{deploy.NodeTokenSecretKey: t.nodeSecret}}
 	if _, err := cs.CoreV1().Secrets(t.ns).Create(ctx, sec, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create token secret: %w", err)
 	}
@@ -51,11 +64,27 @@ func (t *topology) startControlPlane(ctx context.Context, pl placement, icfg *in
 		return fmt.Errorf("meshcontrol service: %w", err)
 	}
 	icfg.ControlPlane = fmt.Sprintf("%s:%d", svc.Spec.ClusterIP, xdsPort)
-	icfg.Env = append(icfg.Env, corev1.EnvVar{Name: "MESH_BOOTSTRAP_TOKEN", ValueFrom: &corev1.EnvVarSource{
-		SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: tokenSecret}, Key: "token"},
-	}})
 	t.members = append(t.members, member{"meshcontrol", "meshcontrol", "control-plane", results.RoleControlPlane})
 	return nil
+}
+
+// sidecarConfig is icfg for the sidecar of node nodeID: with a control
+// plane, its own CA token ca.NodeToken(secret, nodeID) in a Secret of its
+// own, read as MESH_BOOTSTRAP_TOKEN. A sidecar holding it gets nodeID's
+// certificate only; no token is shared between pods.
+func (t *topology) sidecarConfig(ctx context.Context, icfg inject.Config, nodeID string) (inject.Config, error) {
+	if icfg.ControlPlane == "" {
+		return icfg, nil
+	}
+	name := sidecarTokenSecret(nodeID)
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name}, StringData: map[string]string{"token": ca.NodeToken(t.nodeSecret, nodeID)}}
+	if _, err := t.p.cs.CoreV1().Secrets(t.ns).Create(ctx, sec, metav1.CreateOptions{}); err != nil {
+		return icfg, fmt.Errorf("create token secret for %s: %w", nodeID, err)
+	}
+	icfg.Env = append(append([]corev1.EnvVar(nil), icfg.Env...), corev1.EnvVar{Name: "MESH_BOOTSTRAP_TOKEN", ValueFrom: &corev1.EnvVarSource{
+		SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: name}, Key: "token"},
+	}})
+	return icfg, nil
 }
 
 // writeMesh gives meshcontrol the lane's mesh, the one the local platform
@@ -66,7 +95,7 @@ func (t *topology) startControlPlane(ctx context.Context, pl placement, icfg *in
 func (t *topology) writeMesh(ctx context.Context, mode, appPodIP, appService string) error {
 	o := meshconfig.LaneOptions{
 		Mode: mode, Protocol: platform.MeshProtocol(t.spec.Case.Protocol), MTLS: t.spec.Case.MTLS, Revision: 1,
-		ClientProxyID: "client-proxy", ServerProxyID: "server-proxy", Service: "app",
+		ClientProxyID: clientProxyID, ServerProxyID: serverProxyID, Service: "app",
 		ClientOutbound: fmt.Sprintf("127.0.0.1:%d", outboundPort),
 		ServerInbound:  net.JoinHostPort(appPodIP, fmt.Sprint(inboundPort)),
 		App:            fmt.Sprintf("127.0.0.1:%d", appPort),

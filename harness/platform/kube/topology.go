@@ -40,6 +40,8 @@ type topology struct {
 	features *results.MeshFeatures
 	loadgen  *load.Client
 	down     bool
+	// nodeSecret derives each sidecar's own CA token (mesh lane over xDS).
+	nodeSecret string
 }
 
 func (t *topology) up(ctx context.Context) error {
@@ -77,7 +79,11 @@ func (t *topology) up(ctx context.Context) error {
 	if serverSide {
 		app.Annotations[inject.AnnotationInject] = "true"
 		app.Annotations[inject.AnnotationAppPort] = fmt.Sprint(appPort)
-		if _, err := inject.Pod(&app.ObjectMeta, &app.Spec, icfg); err != nil {
+		scfg, err := t.sidecarConfig(ctx, icfg, serverProxyID)
+		if err != nil {
+			return err
+		}
+		if _, err := inject.Pod(&app.ObjectMeta, &app.Spec, scfg); err != nil {
 			return err
 		}
 		inject.Service(svc, app.Labels, app.Annotations)
@@ -109,7 +115,11 @@ func (t *topology) up(ctx context.Context) error {
 	if clientSide {
 		lg.Annotations[inject.AnnotationInject] = "true"
 		lg.Annotations[inject.AnnotationOutbound] = fmt.Sprintf("%d=%s", outboundPort, upstream)
-		if _, err := inject.Pod(&lg.ObjectMeta, &lg.Spec, icfg); err != nil {
+		ccfg, err := t.sidecarConfig(ctx, icfg, clientProxyID)
+		if err != nil {
+			return err
+		}
+		if _, err := inject.Pod(&lg.ObjectMeta, &lg.Spec, ccfg); err != nil {
 			return err
 		}
 		t.target = fmt.Sprintf("http://127.0.0.1:%d/echo", outboundPort)

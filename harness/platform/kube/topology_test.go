@@ -18,6 +18,8 @@ import (
 	"github.com/meshbench/meshbench/harness/measure"
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
+	"github.com/meshbench/meshbench/mesh-under-test/deploy"
 )
 
 // fakeCluster plays the parts of the API server the platform relies on:
@@ -127,7 +129,8 @@ func TestUpLanes(t *testing.T) {
 					assert.Contains(t, args, "--xds 10.96.0.20:15010")
 					assert.NotContains(t, args, "--inbound", "xDS brings the listeners")
 					require.Len(t, side.Env, 1)
-					assert.Equal(t, tokenSecret, side.Env[0].ValueFrom.SecretKeyRef.Name)
+					assert.Equal(t, "MESH_BOOTSTRAP_TOKEN", side.Env[0].Name)
+					assert.Equal(t, sidecarTokenSecret(serverProxyID), side.Env[0].ValueFrom.SecretKeyRef.Name, "the server sidecar's own token")
 				} else {
 					assert.Contains(t, args, "--inbound 0.0.0.0:15006=127.0.0.1:8080")
 				}
@@ -144,6 +147,7 @@ func TestUpLanes(t *testing.T) {
 				}
 				_, err = cs.CoreV1().Pods(tp.ns).Get(ctx, "meshcontrol", metav1.GetOptions{})
 				require.NoError(t, err)
+				sidecarTokens(t, cs, tp.ns, tt.spec.Mode)
 			}
 
 			require.NoError(t, top.Down(ctx))
@@ -176,5 +180,48 @@ func TestUpUnavailable(t *testing.T) {
 			require.NoError(t, err)
 			assert.Empty(t, nss.Items, "nothing is left behind")
 		})
+	}
+}
+
+// sidecarTokens: meshcontrol's Secret holds the node token secret, each
+// injected sidecar reads its own Secret, and each token is its node's
+// alone (the CA's NodeTokens accepts it for that node and refuses it for
+// the other).
+func sidecarTokens(t *testing.T, cs *fake.Clientset, ns, mode string) {
+	t.Helper()
+	ctx := context.Background()
+	sec, err := cs.CoreV1().Secrets(ns).Get(ctx, deploy.TokenSecret, metav1.GetOptions{})
+	require.NoError(t, err)
+	secret := sec.StringData[deploy.NodeTokenSecretKey]
+	require.NotEmpty(t, secret)
+	assert.NotContains(t, sec.StringData, "token", "no mesh-wide bootstrap token")
+	auth := ca.NodeTokens{Secret: secret, IdentityOf: func(node string) (string, bool) { return "spiffe://cluster.local/" + node, true }}
+	pods := map[string]string{serverProxyID: "app", clientProxyID: "loadgen"}
+	want := map[string]bool{serverProxyID: mode != platform.ModeClientOnly, clientProxyID: mode != platform.ModeServerOnly}
+	tokens := map[string]string{}
+	for node, pod := range pods {
+		s, err := cs.CoreV1().Secrets(ns).Get(ctx, sidecarTokenSecret(node), metav1.GetOptions{})
+		if !want[node] {
+			assert.Error(t, err, "no token for a sidecar that does not run: %s", node)
+			continue
+		}
+		require.NoError(t, err, node)
+		tokens[node] = s.StringData["token"]
+		p, err := cs.CoreV1().Pods(ns).Get(ctx, pod, metav1.GetOptions{})
+		require.NoError(t, err)
+		side := container(t, p, inject.ContainerName)
+		require.NotNil(t, side, pod)
+		require.Len(t, side.Env, 1, pod)
+		assert.Equal(t, sidecarTokenSecret(node), side.Env[0].ValueFrom.SecretKeyRef.Name, "%s reads its own Secret", pod)
+	}
+	for node, tok := range tokens {
+		for other := range pods {
+			_, err := auth.Authenticate(ctx, tok, other)
+			if other == node {
+				assert.NoError(t, err, "%s's token names %s", node, other)
+			} else {
+				assert.Error(t, err, "%s's token cannot name %s", node, other)
+			}
+		}
 	}
 }
