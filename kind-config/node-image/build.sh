@@ -63,6 +63,7 @@ stage_rootfs() {
 	[ -n "$mirror" ] || { log "no Debian mirror found in the host's apt sources; set MIRROR"; exit 1; }
 	local dir=$CACHE/rootfs-$SUITE
 	rm -rf "$dir"
+	mkdir -p "$CACHE" # ONLY=rootfs runs before build-binaries.sh has made it
 	log "debootstrap $SUITE (minbase + $PACKAGES)"
 	nice -n 15 debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$dir" "$mirror" >"$CACHE/debootstrap.log" 2>&1 ||
 		{ tail -20 "$CACHE/debootstrap.log"; exit 1; }
