@@ -48,6 +48,13 @@ type LoadClienter interface {
 	LoadClients() int
 }
 
+// LoadClientPlacer is implemented by topologies whose load clients run on
+// nodes of a cluster: the node of each, in load client order (the result
+// records the placement).
+type LoadClientPlacer interface {
+	LoadClientNodes() []string
+}
+
 // MeshOptions are the knobs of the data path that a result records.
 type MeshOptions struct {
 	// Workers is GOMAXPROCS (or worker threads) per proxy; 0 keeps the default.

@@ -45,6 +45,9 @@ type Result struct {
 	// LoadClients is how many load client processes drove the run together
 	// when more than one (their reports merged exactly); absent for one.
 	LoadClients int `json:"load_clients,omitempty"`
+	// LoadClientNodes are the cluster nodes the load clients ran on, in
+	// load client order (kind and kube, with more than one load client).
+	LoadClientNodes []string `json:"load_client_nodes,omitempty"`
 
 	// Latency is measured from when fortio actually sent each request.
 	Latency Percentiles `json:"latency_ms"`

@@ -174,6 +174,9 @@ func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logge
 	}
 	if lc, ok := topo.(platform.LoadClienter); ok && lc.LoadClients() > 1 {
 		res.LoadClients = lc.LoadClients()
+		if lp, ok := topo.(platform.LoadClientPlacer); ok {
+			res.LoadClientNodes = lp.LoadClientNodes()
+		}
 	}
 	validate(res, rep)
 	checkGraph(ctx, topo, s.Graph, res)

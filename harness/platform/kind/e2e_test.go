@@ -37,12 +37,15 @@ matrix:
   mtls: [false]
 mesh:
   workers: 1
+load:
+  clients: 2
 `
 
 // TestKindE2E builds static binaries, then runs `meshbench run --platform
-// kind` on a fresh three-node cluster (load client, server and mesh on
-// nodes of their own, so requests cross the harness's CNI routes) in both
-// lanes and checks the results and that the cluster is gone afterwards. It needs Docker (make kind-host)
+// kind` on a fresh three-node cluster (two load clients, server and mesh
+// on nodes of their own, so requests cross the harness's CNI routes) in
+// both lanes and checks the results (the two load clients on different
+// nodes, their reports merged) and that the cluster is gone afterwards. It needs Docker (make kind-host)
 // and the node image (make node-image); it takes a few minutes.
 func TestKindE2E(t *testing.T) {
 	if testing.Short() {
@@ -99,6 +102,11 @@ func TestKindE2E(t *testing.T) {
 		assert.Equal(t, "kind", r.Platform, lane)
 		assert.Greater(t, r.Requests, int64(300), "%s: 200 qps for 3 s", lane)
 		assert.Zero(t, r.Errors, "%s: errors %v", lane, r.ErrorsByStatus)
+		assert.Equal(t, 2, r.LoadClients, "%s: load.clients", lane)
+		if assert.Len(t, r.LoadClientNodes, 2, lane) {
+			assert.NotEqual(t, r.LoadClientNodes[0], r.LoadClientNodes[1], "%s: the load clients run on different nodes", lane)
+		}
+		assert.Equal(t, r.Requests, r.Histogram.Count, "%s: the merged histogram holds both clients' requests", lane)
 		got := map[string]results.Component{}
 		for _, c := range r.Components {
 			got[c.Role] = c

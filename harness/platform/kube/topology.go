@@ -12,7 +12,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 
 	"github.com/meshbench/meshbench/harness/inject"
 	"github.com/meshbench/meshbench/harness/load"
@@ -38,8 +37,10 @@ type topology struct {
 	members  []member
 	probes   []measure.Probe
 	features *results.MeshFeatures
-	loadgen  *load.Client
-	down     bool
+	loadgens []*load.Client // one per load client pod (load.clients)
+	// loadgenNodes are the nodes the load client pods ran on.
+	loadgenNodes []string
+	down         bool
 	// nodeSecret derives each sidecar's own CA token (mesh lane over xDS).
 	nodeSecret string
 }
@@ -109,30 +110,51 @@ func (t *topology) up(ctx context.Context) error {
 		}
 	}
 
-	lg := loadgenPod(t.p.opts.Images.Meshbench)
-	pl.apply(&lg.Spec, "client", map[string]string{"app": "echo"})
+	lgNames := loadgenNames(t.spec.LoadClients)
+	ccfg := icfg
 	t.target = "http://" + upstream + "/echo"
 	if clientSide {
-		lg.Annotations[inject.AnnotationInject] = "true"
-		lg.Annotations[inject.AnnotationOutbound] = fmt.Sprintf("%d=%s", outboundPort, upstream)
-		ccfg, err := t.sidecarConfig(ctx, icfg, clientProxyID)
-		if err != nil {
-			return err
-		}
-		if _, err := inject.Pod(&lg.ObjectMeta, &lg.Spec, ccfg); err != nil {
+		// every load client pod's sidecar has the xDS node id client-proxy:
+		// one configuration and one CA token Secret for all of them.
+		var err error
+		if ccfg, err = t.sidecarConfig(ctx, icfg, clientProxyID); err != nil {
 			return err
 		}
 		t.target = fmt.Sprintf("http://127.0.0.1:%d/echo", outboundPort)
 	}
-	if _, err := cs.CoreV1().Pods(t.ns).Create(ctx, lg, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create pod loadgen: %w", err)
+	for i, name := range lgNames {
+		lg := loadgenPod(t.p.opts.Images.Meshbench)
+		lg.Name = name
+		lg.Labels[loadgenLabel] = "true"
+		placeLoadgen(pl, &lg.Spec, i, len(lgNames))
+		if clientSide {
+			lg.Annotations[inject.AnnotationInject] = "true"
+			lg.Annotations[inject.AnnotationOutbound] = fmt.Sprintf("%d=%s", outboundPort, upstream)
+			if _, err := inject.Pod(&lg.ObjectMeta, &lg.Spec, ccfg); err != nil {
+				return err
+			}
+		}
+		if _, err := cs.CoreV1().Pods(t.ns).Create(ctx, lg, metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("create pod %s: %w", name, err)
+		}
 	}
-	t.members = append(t.members, member{"app", "app", "app", results.RoleApp}, member{"loadgen", "loadgen", "loadgen", results.RoleLoadgen})
+	t.members = append(t.members, member{"app", "app", "app", results.RoleApp})
+	for _, name := range lgNames {
+		t.members = append(t.members, member{name, "loadgen", name, results.RoleLoadgen})
+	}
 	if serverSide {
 		t.members = append(t.members, member{"app", inject.ContainerName, "server-proxy", results.RoleServerProxy})
 	}
 	if clientSide {
-		t.members = append(t.members, member{"loadgen", inject.ContainerName, "client-proxy", results.RoleClientProxy})
+		for _, name := range lgNames {
+			// every load client pod has its own client sidecar; they share
+			// the xDS node id client-proxy and so the same configuration.
+			proxy := "client-proxy"
+			if len(lgNames) > 1 {
+				proxy = "client-proxy" + strings.TrimPrefix(name, "loadgen")
+			}
+			t.members = append(t.members, member{name, inject.ContainerName, proxy, results.RoleClientProxy})
+		}
 	}
 	if t.spec.Lane == platform.LaneMesh {
 		t.features = &results.MeshFeatures{Proxy: "meshproxy", MTLS: t.spec.Case.MTLS, Telemetry: t.spec.Mesh.Telemetry, Workers: t.spec.Mesh.Workers,
@@ -158,15 +180,10 @@ func (t *topology) up(ctx context.Context) error {
 		}
 		t.probes = append(t.probes, pr)
 	}
-	hc, err := rest.HTTPClientFor(t.p.opts.Config)
-	if err != nil {
-		return err
+	for _, name := range lgNames {
+		t.loadgenNodes = append(t.loadgenNodes, pods[name].Spec.NodeName)
 	}
-	t.loadgen = &load.Client{
-		Base: fmt.Sprintf("%s/api/v1/namespaces/%s/pods/loadgen:%d/proxy", strings.TrimSuffix(t.p.opts.Config.Host, "/"), t.ns, loadgenPort),
-		HTTP: hc,
-	}
-	return nil
+	return t.loadClients(lgNames)
 }
 
 func (t *topology) placement(ctx context.Context) (placement, error) {
@@ -258,7 +275,7 @@ func podFailed(p *corev1.Pod) error {
 // Load implements platform.Topology.
 func (t *topology) Load(ctx context.Context, o load.Options) (*load.Report, error) {
 	o.URL = t.target
-	rep, err := t.loadgen.Run(ctx, o)
+	rep, err := t.runLoad(ctx, o)
 	if err != nil {
 		return nil, err
 	}

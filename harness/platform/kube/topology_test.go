@@ -111,7 +111,8 @@ func TestUpLanes(t *testing.T) {
 				roles = append(roles, pr.Role())
 			}
 			assert.Equal(t, tt.wantRoles, roles)
-			assert.True(t, strings.HasPrefix(tp.loadgen.Base, "http://127.0.0.1:1/api/v1/namespaces/"+tp.ns+"/pods/loadgen:9080/proxy"))
+			require.Len(t, tp.loadgens, 1)
+			assert.True(t, strings.HasPrefix(tp.loadgens[0].Base, "http://127.0.0.1:1/api/v1/namespaces/"+tp.ns+"/pods/loadgen:9080/proxy"))
 			if tt.spec.Lane == platform.LaneMesh {
 				require.NotNil(t, top.Features())
 				assert.Equal(t, tt.wantXDS, top.Features().XDS)

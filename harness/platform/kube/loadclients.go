@@ -1,0 +1,114 @@
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+
+	"github.com/meshbench/meshbench/harness/load"
+)
+
+// loadgenLabel marks every load client pod of a lane, so that several keep
+// apart (pod anti-affinity) like the load client keeps away from the app.
+const loadgenLabel = "meshbench.io/loadgen"
+
+// loadgenNames are the load client pods of a lane: "loadgen" for one
+// (the name every earlier result and tool knows), loadgen-0..N-1 for more.
+func loadgenNames(n int) []string {
+	if n <= 1 {
+		return []string{"loadgen"}
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("loadgen-%d", i)
+	}
+	return out
+}
+
+// placeLoadgen places load client i of n. The first goes to the client
+// node (three-nodes.yaml) like a single one; the others have no node of
+// their own in that layout, so they may go anywhere, the control-plane
+// node included, while preferring strongly to avoid the other load
+// clients' nodes and, less, the app's: on three nodes two clients land on
+// the client and mesh nodes, never beside the server they measure.
+// Preferred, not required: a one-node cluster still runs them all.
+func placeLoadgen(pl placement, spec *corev1.PodSpec, i, n int) {
+	if n <= 1 || i == 0 {
+		pl.apply(spec, "client", map[string]string{"app": "echo"})
+		return
+	}
+	term := func(w int32, sel map[string]string) corev1.WeightedPodAffinityTerm {
+		return corev1.WeightedPodAffinityTerm{Weight: w, PodAffinityTerm: corev1.PodAffinityTerm{
+			LabelSelector: &metav1.LabelSelector{MatchLabels: sel}, TopologyKey: "kubernetes.io/hostname",
+		}}
+	}
+	spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
+		PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{
+			term(100, map[string]string{loadgenLabel: "true"}),
+			term(50, map[string]string{"app": "echo"}),
+		},
+	}}
+	spec.Tolerations = append(spec.Tolerations, corev1.Toleration{
+		Key: "node-role.kubernetes.io/control-plane", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule,
+	})
+}
+
+// loadClients makes the API-server pod-proxy clients of the named pods.
+func (t *topology) loadClients(names []string) error {
+	hc, err := rest.HTTPClientFor(t.p.opts.Config)
+	if err != nil {
+		return fmt.Errorf("load client transport: %w", err)
+	}
+	host := strings.TrimSuffix(t.p.opts.Config.Host, "/")
+	for _, n := range names {
+		t.loadgens = append(t.loadgens, &load.Client{
+			Base: fmt.Sprintf("%s/api/v1/namespaces/%s/pods/%s:%d/proxy", host, t.ns, n, loadgenPort),
+			HTTP: hc,
+		})
+	}
+	return nil
+}
+
+// LoadClients implements platform.LoadClienter.
+func (t *topology) LoadClients() int { return len(t.loadgens) }
+
+// LoadClientNodes implements platform.LoadClientPlacer: the node each load
+// client pod ran on, in load client order.
+func (t *topology) LoadClientNodes() []string { return t.loadgenNodes }
+
+// runLoad runs one phase on every load client pod at once, each with its
+// share of the connections and the rate (load.SplitClients), and merges
+// their reports exactly (load.Merge).
+func (t *topology) runLoad(ctx context.Context, o load.Options) (*load.Report, error) {
+	if len(t.loadgens) == 1 {
+		return t.loadgens[0].Run(ctx, o)
+	}
+	parts, err := load.SplitClients(o, len(t.loadgens))
+	if err != nil {
+		return nil, err
+	}
+	reps := make([]*load.Report, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reps[i], errs[i] = t.loadgens[i].Run(ctx, parts[i])
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("load client %d: %w", i, errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return load.Merge(reps)
+}
