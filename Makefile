@@ -53,7 +53,8 @@ FUZZ_TARGETS := \
 	./mesh-under-test/proxy/http1:FuzzCopyChunked \
 	./mesh-under-test/proxy/dataplane:FuzzH2ToH1Bridge \
 	./mesh-under-test/proxy/filter:FuzzPathNormalize \
-	./mesh-under-test/proxy/filter:FuzzPathApply
+	./mesh-under-test/proxy/filter:FuzzPathApply \
+	./mesh-under-test/proxy/config:FuzzCompile
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 1m; seed corpora in each package's testdata/fuzz)
 	@set -e; for t in $(FUZZ_TARGETS); do \

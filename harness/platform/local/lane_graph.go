@@ -183,7 +183,7 @@ func startMeshproxy(ctx context.Context, t *topology, spec platform.Spec, name, 
 	if err != nil {
 		return "", err
 	}
-	xa, env := t.mesh.xdsArgs(name)
+	xa, env := t.mesh.xdsArgs(spec.Case.MTLS, name)
 	args := append([]string{"--id", name, "--admin", admin}, xa...)
 	args = append(args, spec.Mesh.ProxyArgs...)
 	_, err = t.run(ctx, name, role, t.p.bins.Meshproxy, args, append(gomaxprocsEnv(spec.Mesh.Workers), env...), "http://"+admin+"/ready")

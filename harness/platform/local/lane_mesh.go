@@ -24,6 +24,7 @@ var meshSidecar = sidecar{setup: meshSetup, start: meshStart, replicas: true}
 type meshLane struct {
 	xds   string // meshcontrol's gRPC address; "" in static mode
 	token string // node token secret: meshcontrol derives per-node CA tokens from it
+	tls   bool   // ADS and the CA over TLS, every proxy authenticated (meshcontrol --tls)
 	root  string // meshcontrol's root-cert.pem: proxies verify meshcontrol's TLS certificate with it
 	admin string // meshcontrol's admin listener (/metrics)
 }
@@ -106,7 +107,10 @@ func startMeshcontrol(ctx context.Context, t *topology, mesh *meshconfig.Mesh) (
 	// persisted in caDir for the proxies to verify it), every proxy
 	// authenticated. meshcontrol gets the secret; each proxy only its own
 	// node's token (xdsArgs), which meshcontrol honours for that node alone.
-	args := []string{"--mesh", path, "--listen", lane.xds, "--admin", admin, "--log-level", "warn", "--tls", "--ca-dir", caDir}
+	args := []string{"--mesh", path, "--listen", lane.xds, "--admin", admin, "--log-level", "warn"}
+	if lane.tls = t.p.controlTLS(ctx); lane.tls {
+		args = append(args, "--tls", "--ca-dir", caDir)
+	}
 	env := []string{"MESH_NODE_TOKEN_SECRET=" + lane.token}
 	if _, err := t.run(ctx, "meshcontrol", results.RoleControlPlane, t.p.bins.Meshcontrol, args, env, "http://"+admin+"/ready"); err != nil {
 		return nil, fmt.Errorf("meshcontrol: %w", err)
@@ -116,9 +120,18 @@ func startMeshcontrol(ctx context.Context, t *topology, mesh *meshconfig.Mesh) (
 
 // xdsArgs points a meshproxy at the topology's meshcontrol: over TLS,
 // verified against its root, with the node's own token (ADS needs it even
-// without mTLS; with it the proxy also gets a workload certificate).
-func (l *meshLane) xdsArgs(nodeID string) (args, env []string) {
-	return []string{"--xds", l.xds, "--xds-ca", l.root}, []string{"MESH_BOOTSTRAP_TOKEN=" + ca.NodeToken(l.token, nodeID)}
+// without mTLS; with it the proxy also gets a workload certificate). A
+// meshcontrol without --tls (controlTLS) gets what its own harness passed:
+// plaintext ADS, the token only for mTLS.
+func (l *meshLane) xdsArgs(mtls bool, nodeID string) (args, env []string) {
+	tok := []string{"MESH_BOOTSTRAP_TOKEN=" + ca.NodeToken(l.token, nodeID)}
+	switch {
+	case l.tls:
+		return []string{"--xds", l.xds, "--xds-ca", l.root}, tok
+	case mtls:
+		return []string{"--xds", l.xds}, tok
+	}
+	return []string{"--xds", l.xds}, nil
 }
 
 func meshStart(ctx context.Context, t *topology, spec platform.Spec, s side) error {
@@ -129,7 +142,7 @@ func meshStart(ctx context.Context, t *topology, spec platform.Spec, s side) err
 	args := []string{"--id", s.Name, "--admin", admin}
 	var env []string
 	if t.mesh != nil {
-		xa, xe := t.mesh.xdsArgs(s.Name)
+		xa, xe := t.mesh.xdsArgs(spec.Case.MTLS, s.Name)
 		args, env = append(args, xa...), xe
 	} else {
 		args, err = staticMeshArgs(t, spec, s, args)

@@ -23,6 +23,8 @@ type Platform struct {
 
 	mu    sync.Mutex
 	procs []*process // every process ever started and not yet stopped
+	// tlsByBin: does this meshcontrol binary have --tls (controlTLS).
+	tlsByBin map[string]bool
 }
 
 // Option configures a Platform.
