@@ -89,9 +89,9 @@ func (w *Window) Finish(ctx context.Context, requests int64, seconds float64) ([
 		}
 		all := append(w.samples[i], last)
 		c := Cost(p.Name(), p.Role(), w.first[i], last, series(all, func(s Sample) int64 { return s.RSSBytes }), requests, seconds)
-		c.PSSBytesSteady = median(series(all, func(s Sample) int64 { return s.PSSBytes }))
-		c.RSSAnonBytesSteady = median(series(all, func(s Sample) int64 { return s.AnonBytes }))
-		c.WorkingSetBytesSteady = median(series(all, func(s Sample) int64 { return s.WorkingSetBytes }))
+		c.PSSBytesSteady = medianBytes(series(all, func(s Sample) int64 { return s.PSSBytes }))
+		c.RSSAnonBytesSteady = medianBytes(series(all, func(s Sample) int64 { return s.AnonBytes }))
+		c.WorkingSetBytesSteady = medianBytes(series(all, func(s Sample) int64 { return s.WorkingSetBytes }))
 		out = append(out, c)
 	}
 	return out, nil
@@ -122,7 +122,7 @@ func Cost(name, role string, first, last Sample, rss []int64, requests int64, se
 		c.VCPUPer1000RPS = (c.CPUSeconds / seconds) / rps * 1000
 	}
 	if len(rss) > 0 {
-		c.RSSBytesSteady = median(rss)
+		c.RSSBytesSteady = medianBytes(rss)
 		c.RSSBytesPeak = slices.Max(rss)
 	}
 	if last.PeakRSSBytes > c.RSSBytesPeak {
@@ -131,9 +131,10 @@ func Cost(name, role string, first, last Sample, rss []int64, requests int64, se
 	return c
 }
 
-// median of byte counts through stats.Median, the one median (the mean of
-// the two middle values for even lengths, rounded to a byte; 0 for none).
-func median(v []int64) int64 {
+// medianBytes is the median of byte counts through stats.Median, the one
+// median (the mean of the two middle values for even lengths, rounded to a
+// byte; 0 for none).
+func medianBytes(v []int64) int64 {
 	if len(v) == 0 {
 		return 0
 	}

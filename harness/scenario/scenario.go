@@ -23,8 +23,8 @@ type Scenario struct {
 	Name        string `yaml:"name"`
 	Kind        string `yaml:"kind"`
 	Description string `yaml:"description"`
-	// Lanes are lane[/mode] names: none, mesh (= mesh/both), mesh/clientonly,
-	// mesh/serveronly, mesh/ingress, mesh/ingress+both, haproxy, nginx, httputil.
+	// Lanes are lane[/mode] labels of the lane catalog (results.Lanes,
+	// results.LaneLabels): "none", "mesh" (= "mesh/both"), "mesh/clientonly".
 	Lanes       []string `yaml:"lanes"`
 	Repetitions int      `yaml:"repetitions"`
 	Seed        int64    `yaml:"seed"`
