@@ -44,3 +44,22 @@ func TestControlTLSFollowsTheBinary(t *testing.T) {
 	_, env = l.xdsArgs(true, "n")
 	assert.Len(t, env, 1)
 }
+
+// TestAppArgsOmitTheDefaultProtocol: the app gets --protocol only for what
+// its default does not serve, so a gate's base app that predates the flag
+// (ff17689's) starts for http1 and h2.
+func TestAppArgsOmitTheDefaultProtocol(t *testing.T) {
+	for _, tc := range []struct {
+		proto string
+		want  []string
+	}{
+		{"", []string{"echo", "--listen", "a"}},
+		{"http1", []string{"echo", "--listen", "a"}},
+		{"h2", []string{"echo", "--listen", "a"}},
+		{"grpc", []string{"echo", "--listen", "a", "--protocol", "grpc"}},
+		{"tcp", []string{"echo", "--listen", "a", "--protocol", "tcp"}},
+	} {
+		assert.Equal(t, tc.want, appArgs("a", tc.proto, 0), tc.proto)
+	}
+	assert.Equal(t, []string{"echo", "--listen", "a", "--fail-status", "503"}, appArgs("a", "http1", 503))
+}

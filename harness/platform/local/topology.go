@@ -117,6 +117,21 @@ func (t *topology) startApp(ctx context.Context) (string, error) {
 	return t.startAppNamed(ctx, "app")
 }
 
+// appArgs is the app's command line. http1 and h2 are what `meshbench echo`
+// serves by default (both at once), so --protocol is passed only for the
+// others: a gate runs the base's app, and one built before --protocol
+// existed still starts.
+func appArgs(addr, proto string, failStatus int) []string {
+	args := []string{"echo", "--listen", addr}
+	if !load.HTTPEcho(proto) {
+		args = append(args, "--protocol", proto)
+	}
+	if failStatus != 0 {
+		args = append(args, "--fail-status", strconv.Itoa(failStatus))
+	}
+	return args
+}
+
 // startAppNamed starts one replica of the app as component name.
 func (t *topology) startAppNamed(ctx context.Context, name string) (string, error) {
 	addr, err := ports.Free()
@@ -128,13 +143,7 @@ func (t *topology) startAppNamed(ctx context.Context, name string) (string, erro
 	if !load.HTTPEcho(proto) {
 		ready = "tcp://" + addr // not HTTP/1.1: a connection it accepts is the probe
 	}
-	args := []string{"echo", "--listen", addr}
-	if proto != "" {
-		args = append(args, "--protocol", proto)
-	}
-	if s := t.spec.Mesh.AppFailStatus; s != 0 {
-		args = append(args, "--fail-status", strconv.Itoa(s))
-	}
+	args := appArgs(addr, proto, t.spec.Mesh.AppFailStatus)
 	_, err = t.run(ctx, name, results.RoleApp, t.p.bins.Meshbench, args, nil, ready)
 	return addr, err
 }
