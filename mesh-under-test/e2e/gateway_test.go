@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -30,12 +32,15 @@ type gatewayMesh struct {
 	web, shop, ext, forbidden *app
 	ingress, egress           string
 	webInbound                string
+	clientOut                 string            // a sidecar's outbound port bound to ext
+	admin                     map[string]string // proxy id -> admin address
 	roots                     *x509.CertPool
 }
 
 func startGatewayMesh(t *testing.T) *gatewayMesh {
 	t.Helper()
-	g := &gatewayMesh{web: startApp(t), shop: startApp(t), ext: startApp(t), forbidden: startApp(t), ingress: freeAddr(t), egress: freeAddr(t)}
+	g := &gatewayMesh{web: startApp(t), shop: startApp(t), ext: startApp(t), forbidden: startApp(t), ingress: freeAddr(t), egress: freeAddr(t),
+		clientOut: freeAddr(t), admin: map[string]string{}}
 	dir := t.TempDir()
 	ca, err := localca.New(time.Hour)
 	require.NoError(t, err)
@@ -73,6 +78,7 @@ func startGatewayMesh(t *testing.T) *gatewayMesh {
 					{Service: "web"},
 				}}},
 			{ID: "egress", Gateway: &meshconfig.Gateway{Mode: meshconfig.GatewayEgress, Address: g.egress, AllowedHosts: []string{"ext"}}},
+			{ID: "client", Outbound: []meshconfig.Outbound{{Address: g.clientOut, Service: "ext"}}, Egress: []string{"ext"}},
 		},
 		Policy: meshconfig.Policy{MTLS: meshconfig.MTLSStrict, Authorization: []meshconfig.Authorization{{Service: "web",
 			Deny:  []meshconfig.AuthzRule{{Paths: []string{"/admin"}}},
@@ -91,8 +97,9 @@ func startGatewayMesh(t *testing.T) *gatewayMesh {
 		resp.Body.Close()
 		return true
 	}, 10*time.Second, 10*time.Millisecond, "meshcontrol admin up")
-	for _, id := range []string{"web", "shop", "ingress", "egress"} {
-		start(t, "meshproxy", "--id", id, "--xds", listen, "--xds-token", token, "--admin", freeAddr(t), "--log-level", "warn")
+	for _, id := range []string{"web", "shop", "ingress", "egress", "client"} {
+		g.admin[id] = freeAddr(t)
+		start(t, "meshproxy", "--id", id, "--xds", listen, "--xds-token", token, "--admin", g.admin[id], "--log-level", "warn")
 	}
 	return g
 }
@@ -232,4 +239,33 @@ func TestEgressGateway(t *testing.T) {
 	}
 	assert.Empty(t, g.forbidden.seen(), "a denied destination never sees the request")
 	assert.Empty(t, g.web.seen())
+
+	// The one way out: a sidecar calling ext reaches it through the gateway.
+	before := gatewayRequests(t, g.admin["egress"])
+	s, err := hostRaw(g.clientOut, "ext", "/via-sidecar")
+	require.NoError(t, err)
+	assert.Equal(t, 200, s)
+	assert.Contains(t, g.ext.seen(), "GET /via-sidecar")
+	// The proxy counts a request after its response is written.
+	assert.Eventually(t, func() bool { return gatewayRequests(t, g.admin["egress"]) == before+1 }, 5*time.Second, 20*time.Millisecond,
+		"the sidecar's request went through the egress gateway")
+}
+
+// gatewayRequests sums meshproxy_requests_total of a proxy's listeners
+// (its /metrics).
+func gatewayRequests(t *testing.T, admin string) int {
+	t.Helper()
+	resp, err := http.Get("http://" + admin + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	require.NoError(t, err)
+	n := 0.0
+	if f := fams["meshproxy_requests_total"]; f != nil {
+		for _, m := range f.GetMetric() {
+			n += m.GetCounter().GetValue()
+		}
+	}
+	return int(n)
 }

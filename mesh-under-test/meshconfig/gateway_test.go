@@ -48,7 +48,7 @@ func TestParseGateways(t *testing.T) {
 }
 
 func TestGatewayErrorsNameTheField(t *testing.T) {
-	head := "services: [{name: web}]\nproxies:\n  - id: g\n    gateway:\n"
+	head := "services: [{name: web}, {name: db, protocol: tcp}]\nproxies:\n  - id: g\n    gateway:\n"
 	cases := []struct {
 		name, gw string
 		want     []string
@@ -68,6 +68,10 @@ func TestGatewayErrorsNameTheField(t *testing.T) {
 			[]string{"proxies[0].gateway.routes[0].service", `unknown service "nope"`}},
 		{"egress without allowed hosts", "      {mode: egress, address: 127.0.0.1:1}\n", []string{"proxies[0].gateway.allowedHosts", "everything else is denied"}},
 		{"egress allowing all", "      {mode: egress, address: 127.0.0.1:1, allowedHosts: ['*']}\n", []string{"proxies[0].gateway.allowedHosts[0]", "no policy"}},
+		{"two ways out", "      {mode: egress, address: 127.0.0.1:1, allowedHosts: [web]}\n  - id: h\n    gateway: {mode: egress, address: 127.0.0.1:2, allowedHosts: [web]}\n",
+			[]string{"proxies[1].gateway.allowedHosts[0]", "one way out per service"}},
+		{"tcp way out", "      {mode: egress, address: 127.0.0.1:1, allowedHosts: [db]}\n",
+			[]string{"proxies[0].gateway.allowedHosts[0]", "is tcp"}},
 		{"egress with routes", "      {mode: egress, address: 127.0.0.1:1, allowedHosts: [web], routes: [{service: web}]}\n", []string{"proxies[0].gateway", "an egress gateway has allowedHosts"}},
 	}
 	for _, tc := range cases {

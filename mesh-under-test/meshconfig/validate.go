@@ -111,6 +111,7 @@ func (m *Mesh) validate(external bool) []problem {
 		}
 	}
 	ids := map[string]bool{}
+	egressVia := map[string]int{} // service -> index of the proxy whose egress gateway allows it
 	for i, px := range m.Proxies {
 		p := fmt.Sprintf("proxies[%d]", i)
 		switch {
@@ -140,6 +141,18 @@ func (m *Mesh) validate(external bool) []problem {
 		}
 		if px.Gateway != nil {
 			px.Gateway.validate(&c, p+".gateway", known)
+		}
+		if g := px.Gateway; g != nil && g.Mode == GatewayEgress {
+			for j, h := range g.AllowedHosts {
+				hp := fmt.Sprintf("%s.gateway.allowedHosts[%d]", p, j)
+				if k, dup := egressVia[h]; dup {
+					c.add(hp, "service %q already leaves the mesh through proxies[%d]'s egress gateway: one way out per service", h, k)
+				}
+				egressVia[h] = i
+				if s := m.Service(h); s != nil && s.Protocol == ProtocolTCP {
+					c.add(hp, "service %q is tcp: the egress gateway routes HTTP by Host", h)
+				}
+			}
 		}
 	}
 	m.Policy.validate(&c, known)

@@ -59,13 +59,24 @@ func buildService(ix *index, s *meshconfig.Service) (*serviceShared, error) {
 	}
 	sort.Strings(names)
 	mtls, ids := ix.mtlsTo(s)
+	eps := s.Endpoints
+	via := ix.egressVia[s.Name]
+	if via != "" {
+		// The mesh's one way out: callers send to the egress gateway
+		// (plaintext, the Host kept), which alone calls the endpoints.
+		eps, mtls, ids = []meshconfig.Endpoint{{Address: via, Weight: 1}}, false, nil
+	}
 	for _, sub := range names {
 		c := cluster(s, d, ClusterName(s.Name, sub), mtls, ids)
 		sh.clusters = append(sh.clusters, c)
 		sh.hashes = append(sh.hashes, hashProto(c))
 	}
 	for _, sub := range names {
-		cla := loadAssignment(ClusterName(s.Name, sub), s.Endpoints, subsets[sub])
+		labels := subsets[sub]
+		if via != "" {
+			labels = nil // the gateway stands for every endpoint
+		}
+		cla := loadAssignment(ClusterName(s.Name, sub), eps, labels)
 		sh.endpoints = append(sh.endpoints, cla)
 		sh.hashes = append(sh.hashes, hashProto(cla))
 	}

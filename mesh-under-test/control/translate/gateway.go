@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -23,19 +24,33 @@ const StatusEgressDenied = 403
 // (path normalisation, limits, Upgrade refusal: the one admission step),
 // and reach mesh services through the same outbound clusters a sidecar
 // uses (so mTLS to the sidecars behind follows the mesh's rule).
-func gateway(ix *index, shared map[string]*serviceShared, g *meshconfig.Gateway) (*listenerv3.Listener, *routev3.RouteConfiguration, error) {
+func gateway(ix *index, g *meshconfig.Gateway) (*listenerv3.Listener, *routev3.RouteConfiguration, []*clusterv3.Cluster, error) {
 	name := listenerName("gateway", g.Address)
 	host, port, err := splitAddr(g.Address)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	l := &listenerv3.Listener{Name: name, Address: socketAddr(host, port), TrafficDirection: corev3.TrafficDirection_OUTBOUND}
 	rc := &routev3.RouteConfiguration{Name: name}
+	var clusters []*clusterv3.Cluster
 	if g.Mode == meshconfig.GatewayEgress {
+		// Every other proxy's cluster for an allowed service leads here
+		// (the one way out); the gateway's own clusters call the endpoints.
 		for _, svc := range g.AllowedHosts {
-			if sh := shared[svc]; sh != nil {
-				rc.VirtualHosts = append(rc.VirtualHosts, sh.vhost)
+			s := ix.services[svc]
+			if s == nil {
+				return nil, nil, nil, fmt.Errorf("allowedHosts: unknown service %q", svc)
 			}
+			c := cluster(s, ix.dest[svc], EgressClusterName(svc), false, nil)
+			c.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STATIC}
+			c.EdsClusterConfig = nil
+			c.LoadAssignment = loadAssignment(c.Name, s.Endpoints, nil)
+			clusters = append(clusters, c)
+			rc.VirtualHosts = append(rc.VirtualHosts, &routev3.VirtualHost{Name: "egress-" + svc, Domains: domains(s), Routes: []*routev3.Route{{
+				Name:   "egress-" + svc,
+				Match:  &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
+				Action: &routev3.Route_Route{Route: &routev3.RouteAction{ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: c.Name}, Timeout: noTimeout()}},
+			}}})
 		}
 		rc.VirtualHosts = append(rc.VirtualHosts, &routev3.VirtualHost{Name: "egress-denied", Domains: []string{"*"}, Routes: []*routev3.Route{{
 			Name:  "egress-denied",
@@ -44,11 +59,11 @@ func gateway(ix *index, shared map[string]*serviceShared, g *meshconfig.Gateway)
 				Body: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: "egress to this host is not allowed by the mesh\n"}}}},
 		}}})
 		l.FilterChains = []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{hcm(name, name, nil)}}}
-		return l, rc, nil
+		return l, rc, clusters, nil
 	}
 	vhs, err := gatewayHosts(ix, g)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	rc.VirtualHosts = vhs
 	l.ListenerFilters = []*listenerv3.ListenerFilter{{Name: FilterTLSInspector, ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&tlsinspectorv3.TlsInspector{})}}}
@@ -62,8 +77,12 @@ func gateway(ix *index, shared map[string]*serviceShared, g *meshconfig.Gateway)
 		}
 		l.FilterChains = append(l.FilterChains, fc)
 	}
-	return l, rc, nil
+	return l, rc, nil, nil
 }
+
+// EgressClusterName is an egress gateway's own cluster for an allowed
+// service: the service's endpoints, which no other proxy calls directly.
+func EgressClusterName(service string) string { return "egress|" + service }
 
 // gatewayTLS terminates TLS with a server's certificate files; clients
 // outside the mesh present none.

@@ -1,8 +1,11 @@
 package translate
 
 import (
+	"fmt"
 	"testing"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/stretchr/testify/assert"
@@ -88,7 +91,7 @@ func TestEgressGatewayResources(t *testing.T) {
 	p := out["egress"]
 	require.Len(t, p.Resources.Routes, 1)
 	routes := vhostRoutes(p.Resources.Routes[0])
-	assert.Equal(t, []string{"/->outbound|ext"}, routes["ext"])
+	assert.Equal(t, []string{"/->egress|ext"}, routes["ext"], "the gateway calls ext itself")
 	assert.Equal(t, []string{"/->direct"}, routes["*"], "every other host is answered by the gateway")
 	assert.NotContains(t, routes, "web", "its own egress scoping gives web a cluster, not a way out")
 	rc := p.Resources.Routes[0]
@@ -97,6 +100,42 @@ func TestEgressGatewayResources(t *testing.T) {
 			assert.Equal(t, uint32(StatusEgressDenied), vh.Routes[0].GetDirectResponse().GetStatus())
 		}
 	}
+	var own *clusterv3.Cluster
+	for _, c := range p.Resources.Clusters {
+		if c.Name == EgressClusterName("ext") {
+			own = c
+		}
+	}
+	require.NotNil(t, own, "the gateway's own cluster for ext")
+	assert.Equal(t, "127.0.0.1:9003", endpointAddrs(own.LoadAssignment)[0], "it calls ext's endpoints")
 	_, err = config.NewCompiler().Compile(p.Resources)
 	require.NoError(t, err, "the proxy accepts what meshcontrol sends")
+
+	// Every other caller reaches ext through the gateway, in plaintext.
+	for _, id := range []string{"ingress"} {
+		found := false
+		for _, cla := range out[id].Resources.Endpoints {
+			if cla.ClusterName == ClusterName("ext", "") {
+				found = true
+				assert.Equal(t, []string{"127.0.0.1:15090"}, endpointAddrs(cla), "%s: ext is reached through the egress gateway", id)
+			}
+		}
+		for _, c := range out[id].Resources.Clusters {
+			if c.Name == ClusterName("ext", "") {
+				assert.Nil(t, c.TransportSocket, "%s: plaintext to the gateway", id)
+			}
+		}
+		assert.True(t, found, "%s has ext's endpoints", id)
+	}
+}
+
+func endpointAddrs(cla *endpointv3.ClusterLoadAssignment) []string {
+	var out []string
+	for _, l := range cla.GetEndpoints() {
+		for _, e := range l.GetLbEndpoints() {
+			sa := e.GetEndpoint().GetAddress().GetSocketAddress()
+			out = append(out, fmt.Sprintf("%s:%d", sa.GetAddress(), sa.GetPortValue()))
+		}
+	}
+	return out
 }

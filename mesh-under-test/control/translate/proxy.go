@@ -110,9 +110,16 @@ func buildProxy(ix *index, shared map[string]*serviceShared, groups map[string]*
 		}
 	}
 	if p.Gateway != nil {
-		l, rc, err := gateway(ix, shared, p.Gateway)
+		l, rc, clusters, err := gateway(ix, p.Gateway)
 		if err != nil {
 			return nil, fmt.Errorf("gateway: %w", err)
+		}
+		for _, c := range clusters {
+			r.Clusters = append(r.Clusters, c)
+			h := hashProto(c)
+			ch.add(h)
+			out.version(TypeCluster, c.Name, h)
+			out.ClusterKey += "\x00" + strconv.FormatUint(h, 36)
 		}
 		r.Listeners = append(r.Listeners, l)
 		h := hashProto(l)

@@ -124,6 +124,7 @@ type cachedService struct {
 	routes *meshconfig.ServiceRoutes
 	mtls   bool
 	ids    []string
+	via    string
 	out    *serviceShared
 }
 
@@ -156,6 +157,7 @@ type index struct {
 	rateLimit    map[string]*meshconfig.RateLimit
 	authz        map[string]*meshconfig.Authorization
 	inboundAddrs map[string]string // proxy inbound address -> identity
+	egressVia    map[string]string // service -> the egress gateway's address every other caller reaches it through
 }
 
 func newIndex(m *meshconfig.Mesh) *index {
@@ -167,6 +169,7 @@ func newIndex(m *meshconfig.Mesh) *index {
 		rateLimit:    map[string]*meshconfig.RateLimit{},
 		authz:        map[string]*meshconfig.Authorization{},
 		inboundAddrs: map[string]string{},
+		egressVia:    map[string]string{},
 	}
 	for i := range m.Services {
 		ix.services[m.Services[i].Name] = &m.Services[i]
@@ -187,6 +190,11 @@ func newIndex(m *meshconfig.Mesh) *index {
 	for _, p := range m.Proxies {
 		if p.Inbound != nil {
 			ix.inboundAddrs[p.Inbound.Address] = p.Identity
+		}
+		if g := p.Gateway; g != nil && g.Mode == meshconfig.GatewayEgress {
+			for _, s := range g.AllowedHosts {
+				ix.egressVia[s] = g.Address
+			}
 		}
 	}
 	return ix
@@ -229,7 +237,7 @@ func (t *Translator) buildShared(ix *index) (map[string]*serviceShared, error) {
 	next := make(map[string]*cachedService, len(ix.services))
 	for name, s := range ix.services {
 		mtls, ids := ix.mtlsTo(s)
-		in := &cachedService{svc: s, dest: ix.dest[name], routes: ix.routes[name], mtls: mtls, ids: ids}
+		in := &cachedService{svc: s, dest: ix.dest[name], routes: ix.routes[name], mtls: mtls, ids: ids, via: ix.egressVia[name]}
 		if c := t.cache[name]; c != nil && c.sameInputs(in) {
 			in.out = c.out
 		} else {
@@ -247,6 +255,6 @@ func (t *Translator) buildShared(ix *index) (map[string]*serviceShared, error) {
 }
 
 func (c *cachedService) sameInputs(o *cachedService) bool {
-	return c.mtls == o.mtls && slices.Equal(c.ids, o.ids) && reflect.DeepEqual(c.svc, o.svc) &&
+	return c.mtls == o.mtls && c.via == o.via && slices.Equal(c.ids, o.ids) && reflect.DeepEqual(c.svc, o.svc) &&
 		reflect.DeepEqual(c.dest, o.dest) && reflect.DeepEqual(c.routes, o.routes)
 }
