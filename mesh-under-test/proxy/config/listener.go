@@ -121,7 +121,7 @@ func (cc *compileCtx) compileChain(listener string, i int, fc *listenerv3.Filter
 
 func (cc *compileCtx) compileHCM(h *hcmv3.HttpConnectionManager) (*HTTP, error) {
 	out := &HTTP{StatPrefix: h.GetStatPrefix(), GenerateTraces: h.GetTracing() != nil,
-		StreamIdleTimeout: h.GetStreamIdleTimeout().AsDuration()}
+		StreamIdleTimeout: duration(h.GetStreamIdleTimeout(), DefaultStreamIdleTimeout)}
 	var err error
 	if out.Path, err = filter.CompilePathOptions(h); err != nil {
 		return nil, err

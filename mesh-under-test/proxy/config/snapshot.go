@@ -86,7 +86,8 @@ type HTTP struct {
 	AccessLogFraction float64
 	// GenerateTraces starts a trace for requests without context (tracing set).
 	GenerateTraces bool
-	// StreamIdleTimeout bounds h2 streams without activity (0: none).
+	// StreamIdleTimeout bounds how long an HTTP/2 request body may stall:
+	// stream_idle_timeout, Envoy's 5 min when unset (0: none).
 	StreamIdleTimeout time.Duration
 	// Limits are the downstream limits (limits.go).
 	Limits Limits

@@ -162,6 +162,11 @@ func (s *h2conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if d := hc.StreamIdleTimeout; d > 0 && r.Body != nil && r.Body != http.NoBody {
+		ib := newIdleBody(r.Body, w, d)
+		defer ib.stop()
+		r.Body = ib
+	}
 	route, cluster := ad.route, ad.cluster
 	defer cluster.Breakers.ReleaseRequest()
 	var status int

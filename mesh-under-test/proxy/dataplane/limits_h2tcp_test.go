@@ -152,3 +152,78 @@ func TestTCPIdleTimeoutCutsSilentClients(t *testing.T) {
 		}
 	})
 }
+
+// h2Outcome reads frames until stream 1 ends and returns its :status ("")
+// when it was reset instead) and how long that took.
+func h2Outcome(t *testing.T, c net.Conn, fr *http2.Framer) (string, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	require.NoError(t, c.SetReadDeadline(start.Add(5*time.Second)))
+	status := ""
+	for {
+		f, err := fr.ReadFrame()
+		require.NoError(t, err, "stream 1 still open after 5 s")
+		if f.Header().StreamID != 1 {
+			continue
+		}
+		switch f := f.(type) {
+		case *http2.MetaHeadersFrame:
+			if s := f.PseudoValue("status"); s != "" {
+				status = s
+			}
+			if f.StreamEnded() {
+				return status, time.Since(start)
+			}
+		case *http2.DataFrame:
+			if f.StreamEnded() {
+				return status, time.Since(start)
+			}
+		case *http2.RSTStreamFrame:
+			return "", time.Since(start)
+		}
+	}
+}
+
+// TestHTTP2StreamIdleTimeoutCutsStalledBody: an HTTP/2 request whose body
+// stops moving for the HCM's stream_idle_timeout ends (the open stream
+// kept the connection busy, so only this cuts it); a body that keeps
+// trickling faster than the timeout is forwarded whole.
+func TestHTTP2StreamIdleTimeoutCutsStalledBody(t *testing.T) {
+	pa := limitedProxy(t, Options{}, func(h *hcmv3.HttpConnectionManager) {
+		h.StreamIdleTimeout = durationpb.New(slowIdle)
+	})
+	open := func(t *testing.T) (net.Conn, *http2.Framer) {
+		c, err := net.Dial("tcp", pa)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = c.Close() })
+		_, err = io.WriteString(c, http2.ClientPreface)
+		require.NoError(t, err)
+		fr := http2.NewFramer(c, c)
+		require.NoError(t, fr.WriteSettings())
+		var hb bytes.Buffer
+		enc := hpack.NewEncoder(&hb)
+		for _, f := range [][2]string{{":method", "POST"}, {":scheme", "http"}, {":path", "/"}, {":authority", "x"}} {
+			require.NoError(t, enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]}))
+		}
+		require.NoError(t, fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: hb.Bytes(), EndHeaders: true}))
+		return c, fr
+	}
+	t.Run("stalled body", func(t *testing.T) {
+		c, fr := open(t)
+		require.NoError(t, fr.WriteData(1, false, []byte("a")))
+		status, took := h2Outcome(t, c, fr)
+		assert.NotEqual(t, "200", status, "a stalled body is not answered as a success")
+		assert.Greater(t, took, slowIdle/2, "not before the stream idle timeout")
+	})
+	t.Run("trickling body", func(t *testing.T) {
+		c, fr := open(t)
+		for range 6 { // 600 ms in all, never 300 ms without a byte
+			require.NoError(t, fr.WriteData(1, false, []byte("a")))
+			time.Sleep(100 * time.Millisecond)
+		}
+		require.NoError(t, fr.WriteData(1, true, nil))
+		status, _ := h2Outcome(t, c, fr)
+		assert.Equal(t, "200", status)
+	})
+}
