@@ -32,6 +32,10 @@ type Options struct {
 	// Samples adds every request's raw values to the report, so that the
 	// reports of several load clients merge exactly (Merge).
 	Samples bool `json:"samples,omitempty"`
+	// Wire adds the latency on the loopback wire (harness/wire) beside the
+	// client's own, where the platform allows (Linux, root, an HTTP/1.1 or
+	// tcp target on loopback); else Report.WireSkipped says why.
+	Wire bool `json:"wire,omitempty"`
 }
 
 // DefaultResolution is 10 us: fortio's default (1 ms) would make every
@@ -96,4 +100,10 @@ type Report struct {
 	Buckets []results.TimeBucket `json:"buckets,omitempty"`
 	// Samples are every request's raw values, when Options.Samples was set.
 	Samples *Samples `json:"samples,omitempty"`
+	// Wire is the latency between the request's first packet and the
+	// response's first packet on loopback (exact percentiles, ms), when
+	// Options.Wire was set and the capture could run; WireSkipped says why
+	// it could not.
+	Wire        *results.Percentiles `json:"latency_wire_ms,omitempty"`
+	WireSkipped string               `json:"wire_skipped,omitempty"`
 }

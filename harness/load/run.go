@@ -45,11 +45,20 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		case <-done:
 		}
 	}()
+	capture, skipped := startWire(o)
 	res, err := runner.Run(base, o)
+	wired := capture.stop()
 	if err != nil {
 		return nil, fmt.Errorf("fortio %s run against %s: %w", o.Protocol, o.URL, err)
 	}
 	rep := reportFrom(res, o)
+	rep.WireSkipped = skipped
+	if len(wired) > 0 {
+		p := exactPercentiles(wired)
+		rep.Wire = &p
+	} else if o.Wire && skipped == "" {
+		rep.WireSkipped = "no request/response pair seen on loopback"
+	}
 	calls := rec.calls()
 	rep.Latency = exactPercentiles(serviceMs(calls))
 	if o.Samples {

@@ -83,6 +83,27 @@ func Scheduled() []Metric {
 	}
 }
 
+func wire(name, label string, pick func(*results.Percentiles) *float64) Metric {
+	return Metric{Name: name, Label: label, Unit: "ms",
+		Get: func(r *results.Result) (float64, bool) {
+			if r.LatencyWire == nil {
+				return 0, false
+			}
+			return *pick(r.LatencyWire), true
+		}}
+}
+
+// Wire lists the latency percentiles on the loopback wire (load.wire),
+// reported beside the client's own: the difference is the client's
+// overhead.
+func Wire() []Metric {
+	return []Metric{
+		wire("latency_wire_p50_ms", "wire p50", func(p *results.Percentiles) *float64 { return &p.P50 }),
+		wire("latency_wire_p90_ms", "wire p90", func(p *results.Percentiles) *float64 { return &p.P90 }),
+		wire("latency_wire_p99_ms", "wire p99", func(p *results.Percentiles) *float64 { return &p.P99 }),
+	}
+}
+
 // QPS is the achieved request rate.
 func QPS() Metric {
 	return Metric{Name: "achieved_qps", Label: "qps", Unit: "rps",

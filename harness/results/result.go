@@ -56,6 +56,13 @@ type Result struct {
 	// those never sent while their connection was blocked; nil for max-QPS
 	// runs.
 	LatencyScheduled *Percentiles `json:"latency_scheduled_ms,omitempty"`
+	// LatencyWire is the same requests' latency on the loopback wire (from
+	// the request's first packet to the response's first packet, kernel
+	// timestamps), when the scenario asked for it (load.wire) and the
+	// platform allows; LatencyWireSkipped says why it is absent. Latency
+	// minus LatencyWire is the load client's own overhead.
+	LatencyWire        *Percentiles `json:"latency_wire_ms,omitempty"`
+	LatencyWireSkipped string       `json:"latency_wire_skipped,omitempty"`
 	// Schedule says how the load client kept its schedule; nil for max-QPS
 	// runs and for results of schema v1.
 	Schedule *Schedule `json:"schedule,omitempty"`

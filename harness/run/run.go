@@ -144,6 +144,7 @@ func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logge
 	}
 	started := time.Now()
 	lo.Duration = s.Duration.Duration
+	lo.Wire = s.Load.Wire // the measured window only
 	rep, err := topo.Load(ctx, lo)
 	if err != nil {
 		return nil, PhaseMeasure, fmt.Errorf("measured window: %w", err)
@@ -170,6 +171,7 @@ func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logge
 		Requests: rep.Requests, Errors: rep.Errors, ErrorsByStatus: rep.ErrorsByStatus,
 		TargetQPS: r.Case.QPS, AchievedQPS: rep.AchievedQPS,
 		Latency: rep.Latency, LatencyScheduled: rep.Scheduled, Schedule: rep.Schedule, Histogram: rep.Histogram,
+		LatencyWire: rep.Wire, LatencyWireSkipped: rep.WireSkipped,
 		Components: comps, Mesh: topo.Features(), Environment: env, Valid: true,
 	}
 	if lc, ok := topo.(platform.LoadClienter); ok && lc.LoadClients() > 1 {

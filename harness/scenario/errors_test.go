@@ -40,6 +40,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		{"bad-kind.yaml", []string{`2: field kind: "synthetc" is not one of micro, synthetic, app, controlplane, resilience`}},
 		{"load-clients.yaml", []string{"6: field matrix.connections[1]: 2 connections for 3 load clients: each client needs one"}},
 		{"load-clients-range.yaml", []string{"6: field load.clients: 100 is outside 1..64"}},
+		{"load-wire-clients.yaml", []string{"6: field load.wire: the wire capture needs one load client (load.clients is 2)"}},
 		{"bad-graph.yaml", []string{`11: field graph.services[1].calls[0]: unknown service "nowhere"`}},
 		{"wrong-shape.yaml", []string{
 			"2: field kind: want a string, got a list",

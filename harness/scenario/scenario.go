@@ -81,6 +81,11 @@ type LoadSpec struct {
 	// to its share of the connections (rate/N when N divides them), and
 	// their reports merge exactly (load.Merge).
 	Clients int `yaml:"clients"`
+	// Wire records each run's latency on the loopback wire beside the
+	// client's (results' latency_wire_ms): local platform, Linux, root,
+	// http1 or tcp cases, one load client; otherwise the result says why it
+	// is absent.
+	Wire bool `yaml:"wire"`
 }
 
 // MaxLoadClients bounds load.clients.

@@ -134,6 +134,10 @@ func (s *Scenario) validateClients() []*Error {
 	if n == 0 || n == 1 {
 		return nil
 	}
+	if s.Load.Wire {
+		// Each client's capture would see every client's packets.
+		return []*Error{bad("load.wire", "the wire capture needs one load client (load.clients is %d)", n)}
+	}
 	if n < 0 || n > MaxLoadClients {
 		return []*Error{bad("load.clients", "%d is outside 1..%d", n, MaxLoadClients)}
 	}

@@ -132,6 +132,34 @@ func Print(w io.Writer, rs []*results.Result) {
 	printNoValid(w, rows)
 	printAdded(w, set)
 	printHops(w, set)
+	printWire(w, set)
+}
+
+// printWire shows, for groups whose runs recorded it (load.wire), the
+// latency on the loopback wire beside the client's own: the difference is
+// the load client's overhead.
+func printWire(w io.Writer, set *aggregate.Set) {
+	wire, client := metric.Wire(), []metric.Metric{metric.P50(), metric.P90(), metric.P99()}
+	var lines []string
+	for _, g := range set.Groups {
+		if _, ok := g.Median(wire[0]); !ok || !g.Valid() {
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("  %-16s %-28s %s ms (client %s ms)", g.Lane, g.Case.Name, medians(g, wire), medians(g, client)))
+	}
+	if len(lines) > 0 {
+		fmt.Fprintln(w, "\nlatency on the loopback wire (p50 / p90 / p99), the client's view beside:")
+		fmt.Fprintln(w, strings.Join(lines, "\n"))
+	}
+}
+
+func medians(g *aggregate.Group, ms []metric.Metric) string {
+	var parts []string
+	for _, m := range ms {
+		v, _ := g.Median(m)
+		parts = append(parts, fmt.Sprintf("%.3f", v))
+	}
+	return strings.Join(parts, " / ")
 }
 
 // printHops shows each service-graph edge's latency as the sidecars

@@ -102,3 +102,20 @@ func TestGatewayColumnOnlyWithAGateway(t *testing.T) {
 	assert.Contains(t, out, "42.5")
 	assert.Contains(t, out, "30.0 (15.0)", "the gateway's memory is a proxy's")
 }
+
+// Runs that recorded the wire's latency show it beside the client's; runs
+// without it print no such section.
+func TestWireLatencyBesideTheClients(t *testing.T) {
+	wired := res("none", "", 0.2, 1000, true)
+	wired.LatencyWire = &results.Percentiles{P50: 0.1, P90: 0.15, P99: 0.3}
+	var b bytes.Buffer
+	Print(&b, []*results.Result{wired, res("mesh", "both", 0.5, 1000, true)})
+	out := b.String()
+	assert.Contains(t, out, "latency on the loopback wire (p50 / p90 / p99), the client's view beside:")
+	assert.Regexp(t, `none\s+c\s+0\.100 / 0\.150 / 0\.300 ms \(client 0\.200 / 0\.400 / 0\.600 ms\)`, out)
+	assert.NotRegexp(t, `mesh/both\s+c\s+[0-9.]+ / .*\(client`, out, "a group without wire latency has no line")
+
+	b.Reset()
+	Print(&b, []*results.Result{res("none", "", 0.2, 1000, true)})
+	assert.NotContains(t, b.String(), "loopback wire")
+}
