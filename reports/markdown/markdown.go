@@ -57,6 +57,7 @@ func Render(w io.Writer, in Input) error {
 	}
 	latency(b, d)
 	hops(b, d)
+	wire(b, d)
 	appBeside(b, d, in.Published)
 	if len(d.Invalid) > 0 {
 		fmt.Fprintf(b, "\n> [!WARNING]\n> %d invalid run(s) excluded:", len(d.Invalid))
@@ -208,6 +209,36 @@ func hops(b *strings.Builder, d *digest.Digest) {
 			fmt.Fprintf(b, "| %s | %s | %s → %s | %s | %s | %s | %s | %s |\n", digest.CaseLabel(g.Case), g.Lane, h.From, h.To,
 				num(h.MeanMs), num(h.P50Ms), num(h.P99Ms), num(h.CalleeMeanMs), num(h.HopMeanMs))
 		}
+	}
+	if header {
+		b.WriteString("\n</details>\n")
+	}
+}
+
+// wire shows, for the groups whose runs recorded it (load.wire), the
+// latency on the loopback wire beside the client's: the difference is the
+// load client's own overhead.
+func wire(b *strings.Builder, d *digest.Digest) {
+	wm, cm := metric.Wire(), []metric.Metric{metric.P50(), metric.P90(), metric.P99()}
+	header := false
+	for _, g := range d.Groups {
+		if _, ok := g.Median(wm[0]); !ok || !g.Valid() {
+			continue
+		}
+		if !header {
+			b.WriteString("\n<details><summary>Latency on the loopback wire beside the client's (ms, median over repetitions)</summary>\n\n")
+			b.WriteString("| case | lane |")
+			for _, m := range append(append([]metric.Metric(nil), wm...), cm...) {
+				fmt.Fprintf(b, " %s |", m.Label)
+			}
+			b.WriteString("\n|---|---|" + strings.Repeat("--:|", len(wm)+len(cm)) + "\n")
+			header = true
+		}
+		fmt.Fprintf(b, "| %s | %s |", digest.CaseLabel(g.Case), g.Lane)
+		for _, m := range append(append([]metric.Metric(nil), wm...), cm...) {
+			fmt.Fprintf(b, " %s |", num(g.Value(m)))
+		}
+		b.WriteString("\n")
 	}
 	if header {
 		b.WriteString("\n</details>\n")

@@ -81,3 +81,20 @@ func TestRenderSetsEmojivotoBesidePublished(t *testing.T) {
 	assert.Contains(t, md, "### emojivoto beside published figures for it")
 	assert.Regexp(t, `\| 20 \| 1(\.0+)? \| 1\.25\d* \| 0\.25\d* \| 3(\.0+)? \| .*linkerd latency 14 ms at p50 \(linkerd-blog-2021-11\)`, md)
 }
+
+// summary.md shows the wire's latency beside the client's where runs
+// recorded it, and no such section where none did.
+func TestRenderShowsWireLatency(t *testing.T) {
+	r := &results.Result{Lane: "none", Case: results.Case{Name: "c", QPS: 100, Connections: 1, Protocol: "http1"}, Valid: true, Requests: 10,
+		Latency: results.Percentiles{P50: 0.2, P90: 0.4, P99: 0.6}, LatencyWire: &results.Percentiles{P50: 0.1, P90: 0.15, P99: 0.3}}
+	var b strings.Builder
+	require.NoError(t, Render(&b, Input{Title: "t", Generated: time.Unix(0, 0), Digest: digest.Build([]*results.Result{r})}))
+	assert.Contains(t, b.String(), "Latency on the loopback wire beside the client's")
+	assert.Contains(t, b.String(), "| wire p50 | wire p90 | wire p99 | p50 | p90 | p99 |")
+	assert.Contains(t, b.String(), "| none | 0.100 | 0.150 | 0.300 | 0.200 | 0.400 | 0.600 |")
+
+	r.LatencyWire = nil
+	b.Reset()
+	require.NoError(t, Render(&b, Input{Title: "t", Generated: time.Unix(0, 0), Digest: digest.Build([]*results.Result{r})}))
+	assert.NotContains(t, b.String(), "loopback wire")
+}
