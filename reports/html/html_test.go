@@ -76,3 +76,21 @@ func TestEnumerate(t *testing.T) {
 		assert.Equal(t, tc.want, enumerate(tc.in))
 	}
 }
+
+// The latency table adds the wire's columns only where runs recorded them.
+func TestLatencyTableShowsWireWhenMeasured(t *testing.T) {
+	r := &results.Result{Lane: "none", Case: results.Case{Name: "c", QPS: 100, Connections: 1, Protocol: "http1"}, Valid: true, Requests: 10,
+		Latency: results.Percentiles{P50: 0.2, P90: 0.4, P99: 0.6}, LatencyWire: &results.Percentiles{P50: 0.1, P90: 0.15, P99: 0.3}}
+	d := digest.Build([]*results.Result{r})
+	v := newView(Page{Digest: d, Verdict: Verdict(nil, d)})
+	assert.True(t, v.HasWire)
+	assert.Subset(t, v.LatencyCols, []string{"wire p50", "wire p90", "wire p99"})
+	require.Len(t, v.LatencyRows, 1)
+	assert.Equal(t, []string{"0.100", "0.150", "0.300"}, v.LatencyRows[0].Sched)
+
+	r.LatencyWire = nil
+	d = digest.Build([]*results.Result{r})
+	v = newView(Page{Digest: d, Verdict: Verdict(nil, d)})
+	assert.False(t, v.HasWire)
+	assert.NotContains(t, v.LatencyCols, "wire p50")
+}

@@ -32,6 +32,7 @@ type view struct {
 	ChangePoints []changeRow
 	CPRuns       []*results.Result
 	HasScheduled bool
+	HasWire      bool
 	LatencyCols  []string // the catalog's latency metrics, then its short scheduled ones
 	LatencyRows  []latencyRow
 	LatencySpan  int           // the cells after n, for a row without numbers
@@ -236,13 +237,24 @@ func mean(ps []digest.TrendPoint) float64 {
 // recorded them.
 func (v *view) latencyTable(d *digest.Digest) {
 	cols := metric.Latency()
+	// The other views of the same requests, where measured: intended time,
+	// and the loopback wire (load.wire).
 	var sched []metric.Metric
+	present := func(m metric.Metric) bool {
+		return slices.ContainsFunc(d.Groups, func(g *digest.Group) bool { _, ok := g.Median(m); return ok })
+	}
 	for _, m := range metric.Short(metric.Scheduled()) {
-		if slices.ContainsFunc(d.Groups, func(g *digest.Group) bool { _, ok := g.Median(m); return ok }) {
+		if present(m) {
 			sched = append(sched, m)
+			v.HasScheduled = true
 		}
 	}
-	v.HasScheduled = len(sched) > 0
+	for _, m := range metric.Wire() {
+		if present(m) {
+			sched = append(sched, m)
+			v.HasWire = true
+		}
+	}
 	for _, m := range append(slices.Clone(cols), sched...) {
 		v.LatencyCols = append(v.LatencyCols, m.Label)
 	}
