@@ -21,6 +21,34 @@ import (
 
 func TestMain(m *testing.M) { testbin.Main(m) }
 
+// needKind skips the test without Docker or the node image (or under
+// -short) and returns the node image to use.
+func needKind(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("kind end-to-end test skipped in -short mode")
+	}
+	if err := exec.Command("docker", "info").Run(); err != nil {
+		t.Skip("Docker is not running (make kind-host installs and starts it): kind end-to-end test skipped")
+	}
+	image := os.Getenv("MESHBENCH_NODE_IMAGE")
+	if image == "" {
+		image = cluster.DefaultNodeImage
+	}
+	if err := exec.Command("docker", "image", "inspect", image).Run(); err != nil {
+		t.Skipf("node image %s is absent (make node-image builds it): kind end-to-end test skipped", image)
+	}
+	return image
+}
+
+// kindContainers lists the containers of the kind cluster name.
+func kindContainers(t *testing.T, name string) string {
+	t.Helper()
+	ps, err := exec.Command("docker", "ps", "-a", "--filter", "label=io.x-k8s.kind.cluster="+name, "-q").Output()
+	require.NoError(t, err)
+	return strings.TrimSpace(string(ps))
+}
+
 const e2eScenario = `name: kind-e2e
 kind: synthetic
 description: short check of the kind platform, both lanes
@@ -48,19 +76,7 @@ load:
 // nodes, their reports merged) and that the cluster is gone afterwards. It needs Docker (make kind-host)
 // and the node image (make node-image); it takes a few minutes.
 func TestKindE2E(t *testing.T) {
-	if testing.Short() {
-		t.Skip("kind end-to-end test skipped in -short mode")
-	}
-	if err := exec.Command("docker", "info").Run(); err != nil {
-		t.Skip("Docker is not running (make kind-host installs and starts it): kind end-to-end test skipped")
-	}
-	image := os.Getenv("MESHBENCH_NODE_IMAGE")
-	if image == "" {
-		image = cluster.DefaultNodeImage
-	}
-	if err := exec.Command("docker", "image", "inspect", image).Run(); err != nil {
-		t.Skipf("node image %s is absent (make node-image builds it): kind end-to-end test skipped", image)
-	}
+	image := needKind(t)
 	const name = "meshbench-e2e"
 	bin := testbin.StaticDir(t) // built before the clock starts
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
@@ -124,7 +140,5 @@ func TestKindE2E(t *testing.T) {
 	if f := lanes["mesh"].Mesh; assert.NotNil(t, f) {
 		assert.True(t, f.XDS, "the sidecars are configured over xDS by meshcontrol")
 	}
-	ps, err := exec.Command("docker", "ps", "-a", "--filter", "label=io.x-k8s.kind.cluster="+name, "-q").Output()
-	require.NoError(t, err)
-	assert.Empty(t, strings.TrimSpace(string(ps)), "the cluster the run created is deleted on exit")
+	assert.Empty(t, kindContainers(t, name), "the cluster the run created is deleted on exit")
 }
