@@ -101,7 +101,15 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (created bool, er
 			kindcluster.CreateWithDisplayUsage(false),
 			kindcluster.CreateWithDisplaySalutation(false),
 		); err != nil {
-			return false, fmt.Errorf("create kind cluster %q: %w", o.Name, err)
+			// kind deletes what it made when it fails, but an interrupted
+			// `docker run` (Ctrl-C reaches kind's docker commands too) can
+			// leave a node container that dockerd finishes creating after
+			// kind looked: Delete waits for the label to stay empty.
+			err = fmt.Errorf("create kind cluster %q: %w", o.Name, err)
+			if derr := m.Delete(o.Name, o.Kubeconfig); derr != nil {
+				err = errors.Join(err, derr)
+			}
+			return false, err
 		}
 		created = true
 		m.log.Info("kind cluster created", "name", o.Name, "took", time.Since(start).Round(time.Millisecond))
@@ -137,8 +145,40 @@ func (m *Manager) Delete(name, kubeconfig string) error {
 	if err := m.provider.Delete(name, kubeconfig); err != nil {
 		return fmt.Errorf("delete kind cluster %q: %w", name, err)
 	}
+	return m.settleDeleted(name, kubeconfig)
+}
+
+// settleDeleted deletes again until no container carries the cluster's
+// label twice in a row: a node container whose creation was in flight
+// when the cluster was deleted (its `docker run` interrupted) shows up
+// only afterwards. Measured: without this, SIGINT during creation left a
+// "Created" control-plane container behind (TestKindSIGINTLeavesNothing).
+func (m *Manager) settleDeleted(name, kubeconfig string) error {
+	deadline := time.Now().Add(settleTimeout)
+	empty := 0
+	for empty < 2 {
+		nodes, err := m.provider.ListNodes(name)
+		if err != nil {
+			return fmt.Errorf("list nodes of kind cluster %q: %w", name, err)
+		}
+		if len(nodes) == 0 {
+			empty++
+		} else {
+			empty = 0
+			if err := m.provider.Delete(name, kubeconfig); err != nil {
+				return fmt.Errorf("delete kind cluster %q: %w", name, err)
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("kind cluster %q: %d node containers still there after %s", name, len(nodes), settleTimeout)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 	return nil
 }
+
+// settleTimeout bounds settleDeleted.
+const settleTimeout = 30 * time.Second
 
 // Clients returns a clientset and REST config for the cluster, from the
 // kubeconfig kind generates (no file needed).
