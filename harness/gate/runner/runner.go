@@ -206,7 +206,35 @@ func (g *gate) round(ctx context.Context, round int) (bool, error) {
 			return false, nil
 		}
 	}
+	if why := bothFailed(got); why != "" {
+		// The base is the yardstick: when it failed the same run as the
+		// candidate, equal error rates are no evidence that nothing
+		// regressed (every run of both sides failing once read as PASS).
+		// The round is void, and a gate left with none ends as an error.
+		g.voided = append(g.voided, round)
+		g.progress("round %d void: both builds failed %s", round, why)
+		return false, nil
+	}
 	return true, nil
+}
+
+// bothFailed names the first lane and case whose base and candidate runs
+// both failed in this round, or returns "".
+func bothFailed(got []*results.Result) string {
+	failed := map[string]map[string]bool{}
+	for _, r := range got {
+		if !compare.Failed(r) {
+			continue
+		}
+		if failed[r.Key()] == nil {
+			failed[r.Key()] = map[string]bool{}
+		}
+		failed[r.Key()][r.Labels["build"]] = true
+		if failed[r.Key()][Base] && failed[r.Key()][Candidate] {
+			return r.Key() + ": " + strings.Join(r.InvalidReasons, "; ")
+		}
+	}
+	return ""
 }
 
 // failedRuns makes a failed result of side s for every lane and case the

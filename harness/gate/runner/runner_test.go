@@ -27,6 +27,7 @@ type fakeExec struct {
 	noise    float64
 	invalid  map[int]bool // rounds whose candidate run is invalid (CPU steal)
 	errors   map[int]bool // rounds whose candidate answers 2% of requests with 503
+	errBase  map[int]bool // rounds whose base answers every request with an error
 	fail     map[int]bool // rounds whose candidate run fails to run
 	failBase map[int]bool // rounds whose base run fails to run
 	behind   map[int]bool // rounds whose candidate run fell 5% behind
@@ -57,6 +58,9 @@ func (f *fakeExec) Run(_ context.Context, s Side, round, seq int) ([]*results.Re
 	}
 	if s.Name == Candidate && f.errors[round] {
 		r.Errors, r.Valid, r.InvalidReasons = 20, false, []string{"20 errors in 1000 requests"}
+	}
+	if s.Name == Base && f.errBase[round] {
+		r.Errors, r.Valid, r.InvalidReasons = 1000, false, []string{"1000 errors in 1000 requests"}
 	}
 	if s.Name == Candidate && f.behind[round] {
 		r.AchievedQPS = 475
@@ -148,6 +152,25 @@ func TestGateErrorRateRegressionFails(t *testing.T) {
 	assert.Equal(t, results.Fail, out.Comparison.Verdict)
 	assert.Equal(t, results.Fail, metricRow(t, out.Comparison, "error_rate").Verdict)
 	assert.Len(t, f.calls, 30, "no round void")
+}
+
+// Found from outside: every run of both sides failed (error rate 1) and
+// the gate said PASS. A base that fails too is no yardstick: the rounds are
+// void and the gate ends as an error, never as a verdict.
+func TestGateBothSidesFailingIsNoVerdict(t *testing.T) {
+	f := &fakeExec{rng: rand.New(rand.NewPCG(1, 1)), cpuScale: 1, noise: 0.005, errors: allRounds(), errBase: allRounds()}
+	out, err := Gate(context.Background(), Options{Base: Side{Name: Base}, Candidate: Side{Name: Candidate}, Exec: f,
+		Thresholds: verdict.Thresholds{Rounds: 6, Extension: -1}})
+	require.Error(t, err, "verdict %+v", out)
+
+	// The base failing alone is not the candidate's regression either way,
+	// but one such round among valid ones does not stop the gate.
+	f = &fakeExec{rng: rand.New(rand.NewPCG(1, 1)), cpuScale: 1, noise: 0.005, errors: map[int]bool{2: true}, errBase: map[int]bool{2: true}}
+	out, err = Gate(context.Background(), Options{Base: Side{Name: Base}, Candidate: Side{Name: Candidate}, Exec: f,
+		Thresholds: verdict.Thresholds{Rounds: 8, Extension: -1}})
+	require.NoError(t, err)
+	assert.Equal(t, results.Pass, out.Comparison.Verdict)
+	assert.Len(t, f.calls, 18, "the round both failed is void and replaced")
 }
 
 func allRounds() map[int]bool {
