@@ -2,10 +2,8 @@ package kube
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -82,33 +80,7 @@ func (t *topology) LoadClients() int { return len(t.loadgens) }
 // client pod ran on, in load client order.
 func (t *topology) LoadClientNodes() []string { return t.loadgenNodes }
 
-// runLoad runs one phase on every load client pod at once, each with its
-// share of the connections and the rate (load.SplitClients), and merges
-// their reports exactly (load.Merge).
+// runLoad runs one phase on every load client at once (load.RunSplit).
 func (t *topology) runLoad(ctx context.Context, o load.Options) (*load.Report, error) {
-	if len(t.loadgens) == 1 {
-		return t.loadgens[0].Run(ctx, o)
-	}
-	parts, err := load.SplitClients(o, len(t.loadgens))
-	if err != nil {
-		return nil, err
-	}
-	reps := make([]*load.Report, len(parts))
-	errs := make([]error, len(parts))
-	var wg sync.WaitGroup
-	for i := range parts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			reps[i], errs[i] = t.loadgens[i].Run(ctx, parts[i])
-			if errs[i] != nil {
-				errs[i] = fmt.Errorf("load client %d: %w", i, errs[i])
-			}
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return load.Merge(reps)
+	return load.RunSplit(ctx, o, t.loadgens)
 }

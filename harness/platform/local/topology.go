@@ -2,12 +2,10 @@ package local
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/meshbench/meshbench/harness/load"
@@ -84,31 +82,9 @@ func (t *topology) startLoadgen(ctx context.Context) error {
 // LoadClients implements platform.LoadClienter.
 func (t *topology) LoadClients() int { return len(t.loadgens) }
 
-// runLoad runs one phase on every load client at once, each its share of
-// the connections and the rate, and merges their reports exactly.
+// runLoad runs one phase on every load client at once (load.RunSplit).
 func (t *topology) runLoad(ctx context.Context, o load.Options) (*load.Report, error) {
-	if len(t.loadgens) == 1 {
-		return t.loadgens[0].Run(ctx, o)
-	}
-	parts, err := load.SplitClients(o, len(t.loadgens))
-	if err != nil {
-		return nil, err
-	}
-	reps := make([]*load.Report, len(parts))
-	errs := make([]error, len(parts))
-	var wg sync.WaitGroup
-	for i := range parts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			reps[i], errs[i] = t.loadgens[i].Run(ctx, parts[i])
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return load.Merge(reps)
+	return load.RunSplit(ctx, o, t.loadgens)
 }
 
 // startApp starts the app for the case's protocol (fortio's echo, gRPC
