@@ -77,7 +77,10 @@ func row(g *aggregate.Group) Row {
 	for _, c := range g.Components {
 		r.CPUUs[c.Role] = c.CPUUsPerRequest
 		r.RSSMB[c.Role] = c.RSSPeakMedian / (1 << 20)
-		r.PSSMB[c.Role] = c.PSSSteadyBytes / (1 << 20)
+		if c.PSSSteadyBytes > 0 {
+			// kind and kube have no PSS: absent, never a 0 that reads as a measurement.
+			r.PSSMB[c.Role] = c.PSSSteadyBytes / (1 << 20)
+		}
 	}
 	return r
 }
@@ -210,7 +213,11 @@ func proxyRSS(r Row) string {
 	var parts []string
 	for _, role := range metric.ProxyRoles() {
 		if v, ok := r.RSSMB[role]; ok {
-			parts = append(parts, fmt.Sprintf("%.1f (%.1f)", v, r.PSSMB[role]))
+			pss := "-"
+			if p, ok := r.PSSMB[role]; ok {
+				pss = fmt.Sprintf("%.1f", p)
+			}
+			parts = append(parts, fmt.Sprintf("%.1f (%s)", v, pss))
 		}
 	}
 	if len(parts) == 0 {

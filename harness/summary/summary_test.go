@@ -119,3 +119,21 @@ func TestWireLatencyBesideTheClients(t *testing.T) {
 	Print(&b, []*results.Result{res("none", "", 0.2, 1000, true)})
 	assert.NotContains(t, b.String(), "loopback wire")
 }
+
+// kind and kube measure no PSS: the summary shows it as absent, not as 0.0.
+func TestProxyRSSWithoutPSS(t *testing.T) {
+	tests := []struct {
+		name string
+		row  Row
+		want string
+	}{
+		{"with PSS", Row{RSSMB: map[string]float64{results.RoleClientProxy: 12.3}, PSSMB: map[string]float64{results.RoleClientProxy: 7.5}}, "12.3 (7.5)"},
+		{"without PSS", Row{RSSMB: map[string]float64{results.RoleClientProxy: 12.3}, PSSMB: map[string]float64{}}, "12.3 (-)"},
+		{"no proxy", Row{RSSMB: map[string]float64{}, PSSMB: map[string]float64{}}, "-"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, proxyRSS(tt.row))
+		})
+	}
+}
