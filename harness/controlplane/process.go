@@ -11,9 +11,8 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
+	"github.com/meshbench/meshbench/harness/measure"
 	"github.com/meshbench/meshbench/harness/ports"
 )
 
@@ -86,15 +85,9 @@ func (m *meshcontrol) stop() {
 
 // scrape reads meshcontrol's metrics.
 func (m *meshcontrol) scrape() (map[string]*dto.MetricFamily, error) {
-	resp, err := http.Get("http://" + m.admin + "/metrics")
+	mf, err := measure.ScrapeFamilies(context.Background(), "http://"+m.admin+"/metrics")
 	if err != nil {
-		return nil, fmt.Errorf("scrape meshcontrol: %w", err)
-	}
-	defer resp.Body.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	mf, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("parse meshcontrol metrics: %w", err)
+		return nil, fmt.Errorf("meshcontrol: %w", err)
 	}
 	return mf, nil
 }

@@ -92,10 +92,8 @@ func (h *Hist) Quantile(q float64) float64 {
 	return lo + (h.Bounds[i]-lo)*(rank-float64(below))/float64(in)
 }
 
-// ScrapeHistograms reads one histogram family from a Prometheus text
-// endpoint, its series summed by direction and cluster (the labels named
-// directionLabel and clusterLabel).
-func ScrapeHistograms(ctx context.Context, url, family, directionLabel, clusterLabel string) (map[HistKey]*Hist, error) {
+// ScrapeFamilies reads every metric family of a Prometheus text endpoint.
+func ScrapeFamilies(ctx context.Context, url string) (map[string]*dto.MetricFamily, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, fmt.Errorf("scrape %s: %w", url, err)
@@ -112,6 +110,17 @@ func ScrapeHistograms(ctx context.Context, url, family, directionLabel, clusterL
 	mfs, err := parser.TextToMetricFamilies(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("scrape %s: %w", url, err)
+	}
+	return mfs, nil
+}
+
+// ScrapeHistograms reads one histogram family from a Prometheus text
+// endpoint, its series summed by direction and cluster (the labels named
+// directionLabel and clusterLabel).
+func ScrapeHistograms(ctx context.Context, url, family, directionLabel, clusterLabel string) (map[HistKey]*Hist, error) {
+	mfs, err := ScrapeFamilies(ctx, url)
+	if err != nil {
+		return nil, err
 	}
 	out := map[HistKey]*Hist{}
 	mf := mfs[family]
