@@ -31,9 +31,20 @@ type admission struct {
 // request has one. scratch is reused for a normalised path (HTTP/1.1 keeps
 // one per connection); the grown buffer is returned.
 func (p *Proxy) admit(hc *config.HTTP, a *match.Attrs, upgrade []byte, scratch []byte, now time.Time) (admission, []byte) {
+	ad, scratch, delay := p.admitHead(hc, a, upgrade, scratch, now)
+	if delay > 0 {
+		time.Sleep(delay)
+	}
+	return p.admitTail(ad), scratch
+}
+
+// admitHead runs admission up to the HTTP filters; the fault filter's
+// delay is returned for the caller to wait (the lean h2 path waits on its
+// own goroutine) before admitTail.
+func (p *Proxy) admitHead(hc *config.HTTP, a *match.Attrs, upgrade []byte, scratch []byte, now time.Time) (admission, []byte, time.Duration) {
 	target, ok := hc.Path.Apply(scratch, a.Path)
 	if !ok {
-		return admission{status: 400, body: "invalid path\n", why: "invalid_path"}, scratch
+		return admission{status: 400, body: "invalid path\n", why: "invalid_path"}, scratch, 0
 	}
 	if len(target) > 0 && len(a.Path) > 0 && &target[0] != &a.Path[0] {
 		scratch = target
@@ -41,10 +52,10 @@ func (p *Proxy) admit(hc *config.HTTP, a *match.Attrs, upgrade []byte, scratch [
 	a.Path = target
 	route := hc.Routes.Match(a)
 	if route == nil {
-		return admission{status: 404, body: "no route\n", why: "no_route"}, scratch
+		return admission{status: 404, body: "no route\n", why: "no_route"}, scratch, 0
 	}
 	if upgrade != nil && !route.AllowsUpgrade(upgrade) {
-		return admission{status: 403, body: "upgrade not allowed\n", why: "upgrade_failed"}, scratch
+		return admission{status: 403, body: "upgrade not allowed\n", why: "upgrade_failed"}, scratch, 0
 	}
 	wc := route.PickTarget()
 	filters := route.Filters
@@ -52,24 +63,35 @@ func (p *Proxy) admit(hc *config.HTTP, a *match.Attrs, upgrade []byte, scratch [
 		filters = wc.Filters
 	}
 	d := filters.Admit(a, now.UnixNano())
-	if d.Delay > 0 {
-		time.Sleep(d.Delay)
-	}
 	if d.Status > 0 {
-		return admission{status: d.Status, body: d.Body, why: d.Why}, scratch
+		// the fault's abort answers after its delay, as before
+		return admission{status: d.Status, body: d.Body, why: d.Why}, scratch, d.Delay
 	}
+	ad := admission{route: route, target: target}
+	if wc != nil {
+		ad.cluster = wc.Cluster
+	}
+	return ad, scratch, d.Delay
+}
+
+// admitTail is the rest of admission after the filters (and their delay):
+// direct response, injected errors, the request breaker.
+func (p *Proxy) admitTail(ad admission) admission {
+	if ad.status > 0 {
+		return ad
+	}
+	route := ad.route
 	if route.DirectStatus > 0 {
-		return admission{status: route.DirectStatus, body: route.DirectBody, why: "direct_response"}, scratch
+		return admission{status: route.DirectStatus, body: route.DirectBody, why: "direct_response"}
 	}
 	if p.opts.Inject.Request() {
-		return admission{status: 503, body: "injected error\n", why: "injected"}, scratch
+		return admission{status: 503, body: "injected error\n", why: "injected"}
 	}
-	cluster := wc.Cluster
-	if !cluster.Breakers.AcquireRequest() {
-		p.metrics.Overflows.WithLabelValues(cluster.Name, "max_requests").Inc()
-		return admission{status: 503, body: "upstream overflow\n", why: "overflow"}, scratch
+	if !ad.cluster.Breakers.AcquireRequest() {
+		p.metrics.Overflows.WithLabelValues(ad.cluster.Name, "max_requests").Inc()
+		return admission{status: 503, body: "upstream overflow\n", why: "overflow"}
 	}
-	return admission{route: route, cluster: cluster, target: target}, scratch
+	return ad
 }
 
 // reason is the reason phrase of a local reply.

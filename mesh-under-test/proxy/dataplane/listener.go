@@ -188,6 +188,10 @@ func (p *Proxy) serveConn(bl *boundListener, tc *trackedConn) {
 		}
 	}
 	if alpn == "h2" || (alpn == "" && isH2Preface(br)) {
+		if p.opts.H2Fast && h2FastEligible(chain) {
+			p.serveH2Fast(bl, chain, tc, conn, br, peer) // only this goroutine reads br
+			return
+		}
 		h2 = true
 		p.serveH2(bl, chain, tc, conn, br, peer)
 		return

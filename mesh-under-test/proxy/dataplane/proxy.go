@@ -33,6 +33,11 @@ type Options struct {
 	// MaxConnections caps open downstream connections across listeners;
 	// further ones are closed on accept (0: DefaultMaxConnections).
 	MaxConnections int
+	// H2Fast serves HTTP/2 connections on the lean path (h2fast_*.go:
+	// x/net/http2's Framer and hpack, one reader goroutine per connection)
+	// instead of x/net/http2's Server and Transport, when every cluster of
+	// the connection's routes speaks HTTP/2. Off by default.
+	H2Fast bool
 }
 
 // Proxy is the data plane. Apply is safe to call from any goroutine but
@@ -61,6 +66,10 @@ type Proxy struct {
 	// tick is the timeout sweeper's period (ns); stopSweep ends it.
 	tick      atomic.Int64
 	stopSweep chan struct{}
+
+	// fast holds the lean path's downstream connections (*fconn), for
+	// Shutdown's GOAWAY.
+	fast sync.Map
 
 	// accessLogs caches one sampler per sampling fraction.
 	alMu       sync.Mutex
@@ -260,6 +269,7 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 	}
 	p.mu.Unlock()
 	go func() { _ = p.h2base.Shutdown(ctx) }() // GOAWAY to h2 connections
+	p.fast.Range(func(k, _ any) bool { k.(*fconn).drain(); return true })
 	done := make(chan struct{})
 	go func() { p.wg.Wait(); close(done) }()
 	select {

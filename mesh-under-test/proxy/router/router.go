@@ -270,3 +270,26 @@ func (t *Table) Match(a *match.Attrs) *Route {
 	}
 	return nil
 }
+
+// EachRoute calls fn for every route of every virtual host (a host listed
+// under several domains is visited once per listing).
+func (t *Table) EachRoute(fn func(*Route)) {
+	visit := func(vh *VirtualHost) {
+		if vh == nil {
+			return
+		}
+		for _, r := range vh.Routes {
+			fn(r)
+		}
+	}
+	for _, vh := range t.exact {
+		visit(vh)
+	}
+	for _, w := range t.suffixes {
+		visit(w.vh)
+	}
+	for _, w := range t.prefixes {
+		visit(w.vh)
+	}
+	visit(t.any)
+}

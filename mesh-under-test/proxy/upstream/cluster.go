@@ -6,7 +6,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/health"
@@ -54,6 +56,9 @@ type Cluster struct {
 	Outlier   *health.Outlier
 	freed     chan struct{}
 	h2        *h2Transport
+
+	fastMu sync.Mutex
+	fast   io.Closer
 }
 
 // New builds a cluster over the given endpoints.
@@ -187,4 +192,30 @@ func (c *Cluster) DialTCP(ctx context.Context, e *Endpoint) (net.Conn, error) {
 
 // Close releases the cluster's idle HTTP/2 connections (HTTP/1.1 pools
 // belong to endpoints, which the Registry closes).
-func (c *Cluster) Close() { c.h2.close() }
+func (c *Cluster) Close() {
+	c.h2.close()
+	c.fastMu.Lock()
+	if c.fast != nil {
+		_ = c.fast.Close()
+	}
+	c.fastMu.Unlock()
+}
+
+// DialH2 opens a connection to addr for HTTP/2 (TLS with ALPN h2 when the
+// cluster originates TLS), within the cluster's connect timeout.
+func (c *Cluster) DialH2(ctx context.Context, addr string) (net.Conn, error) {
+	return c.dialRaw(ctx, addr, []string{"h2"})
+}
+
+// FastPool returns the cluster's pool of the data plane's own HTTP/2
+// connections (the lean h2 path), made by mk on first use; Close closes
+// it with the cluster. The pool's type belongs to the data plane: this
+// package only ties its life to the cluster's.
+func (c *Cluster) FastPool(mk func() io.Closer) io.Closer {
+	c.fastMu.Lock()
+	defer c.fastMu.Unlock()
+	if c.fast == nil {
+		c.fast = mk()
+	}
+	return c.fast
+}

@@ -1,0 +1,474 @@
+package dataplane
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/match"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/router"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/telemetry"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/upstream"
+)
+
+// fserver is the proxy side of one downstream connection on the lean path.
+type fserver struct {
+	p      *Proxy
+	c      *fconn
+	bl     *boundListener
+	tc     *trackedConn
+	peer   string
+	source string
+	tls    bool
+}
+
+// h2FastEligible reports whether a connection on chain can take the lean
+// path: every route's cluster speaks HTTP/2 (the h2 -> HTTP/1.1 bridge
+// stays on the x/net/http2 path).
+func h2FastEligible(chain *config.Chain) bool {
+	if chain.HTTP == nil || chain.HTTP.Routes == nil {
+		return false
+	}
+	ok := true
+	chain.HTTP.Routes.EachRoute(func(r *router.Route) {
+		for _, wc := range r.Clusters {
+			if wc.Cluster != nil && wc.Cluster.Protocol == upstream.ProtoHTTP1 {
+				ok = false
+			}
+		}
+	})
+	return ok
+}
+
+// serveH2Fast serves an HTTP/2 connection on the lean path to its end.
+func (p *Proxy) serveH2Fast(bl *boundListener, chain *config.Chain, tc *trackedConn, conn net.Conn, br *bufio.Reader, peer string) {
+	var pre [len(h2Preface)]byte
+	if _, err := io.ReadFull(br, pre[:]); err != nil || string(pre[:]) != h2Preface {
+		return
+	}
+	lc := bl.cfg.Load()
+	source := p.opts.ID
+	if lc.Direction == config.Inbound {
+		source = peer
+		if source == "" {
+			source = "unknown"
+		}
+	}
+	c := newFconn(conn, br, true)
+	c.srv = &fserver{p: p, c: c, bl: bl, tc: tc, peer: peer, source: source, tls: chain.TLS != nil}
+	tc.setLimits(&chain.HTTP.Limits)
+	tc.setState(connIdle)
+	if c.start() != nil {
+		return
+	}
+	p.fast.Store(c, struct{}{})
+	defer p.fast.Delete(c)
+	if p.draining.Load() {
+		c.goAway(http2.ErrCodeNo)
+	}
+	c.serve()
+}
+
+// drain tells a lean-path client to open no new streams (GOAWAY) and
+// closes the connection once its streams have ended.
+func (c *fconn) drain() {
+	c.goAway(http2.ErrCodeNo)
+	c.wmu.Lock()
+	if c.active == 0 {
+		c.closeLocked()
+	}
+	c.wmu.Unlock()
+}
+
+func (s *fserver) streamCount(delta int) {
+	s.c.wmu.Lock()
+	n := s.c.active
+	closeNow := n == 0 && s.c.goaway
+	if closeNow {
+		s.c.closeLocked()
+	}
+	s.c.wmu.Unlock()
+	switch {
+	case delta > 0 && n == 1:
+		s.tc.setState(connBusy)
+	case delta < 0 && n == 0:
+		s.tc.setState(connIdle)
+		if s.tc.plaintextRefused() {
+			s.tc.wakeIfIdle()
+		}
+	}
+}
+
+// connection-specific fields make an HTTP/2 request malformed (RFC 9113 8.2.2).
+func connSpecific(f hpack.HeaderField) bool {
+	switch f.Name {
+	case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade":
+		return true
+	case "te":
+		return f.Value != "trailers"
+	}
+	return false
+}
+
+// onRequest takes a new stream's request head (on the reader goroutine).
+func (s *fserver) onRequest(id uint32, f *http2.MetaHeadersFrame) {
+	c := s.c
+	st := &fstream{srv: s, down: c, downID: id, start: time.Now(), declared: -1}
+	st.req.st, st.resp.st = st, st
+	st.req.src, st.req.srcID, st.req.recvWin = c, id, fastStreamWin
+	c.wmu.Lock()
+	st.req.srcEnded = f.StreamEnded()
+	st.req.endPend = f.StreamEnded()
+	st.resp.dst, st.resp.id, st.resp.sendWin = c, id, c.peerInit
+	c.streams[id] = st
+	c.active++
+	c.wmu.Unlock()
+	s.streamCount(1)
+	st.method, st.path, st.authority = f.PseudoValue("method"), f.PseudoValue("path"), f.PseudoValue("authority")
+	scheme := f.PseudoValue("scheme")
+	regular := f.RegularFields()
+	for _, h := range regular {
+		switch {
+		case connSpecific(h):
+			c.onStreamError(http2.StreamError{StreamID: id, Code: http2.ErrCodeProtocol})
+			return
+		case h.Name == "content-type":
+			st.grpc = strings.HasPrefix(h.Value, "application/grpc")
+		case h.Name == "content-length":
+			n, err := strconv.ParseInt(h.Value, 10, 64)
+			if err != nil || n < 0 {
+				c.onStreamError(http2.StreamError{StreamID: id, Code: http2.ErrCodeProtocol})
+				return
+			}
+			st.declared = n
+		case h.Name == "host" && st.authority == "":
+			st.authority = h.Value
+		}
+	}
+	if f.Truncated {
+		st.localReply(c, 431, "request header fields too large\n", "bad_request")
+		return
+	}
+	if st.method == "" || scheme == "" || st.path == "" || st.method == "CONNECT" {
+		c.onStreamError(http2.StreamError{StreamID: id, Code: http2.ErrCodeProtocol})
+		return
+	}
+	st.replayable = f.StreamEnded()
+	lc := s.bl.cfg.Load()
+	chain := lc.ChainFor(s.tls)
+	switch {
+	case s.tc.plaintextRefused():
+		st.localReply(c, 503, "plaintext no longer accepted\n", "plaintext_refused")
+		return
+	case chain == nil || chain.HTTP == nil:
+		st.localReply(c, 503, "listener changed\n", "no_chain")
+		return
+	}
+	st.hc = chain.HTTP
+	a := &match.Attrs{Authority: match.BytesOf(st.authority), Path: match.BytesOf(st.path),
+		Method: match.BytesOf(st.method), Headers: fieldHeaders(regular), Principal: s.peer}
+	ad, _, delay := s.p.admitHead(st.hc, a, nil, nil, st.start)
+	if delay > 0 { // a fault delay must not hold the connection's other streams
+		go func() {
+			time.Sleep(delay)
+			s.proceed(st, s.p.admitTail(ad), regular, nil)
+		}()
+		return
+	}
+	s.proceed(st, s.p.admitTail(ad), regular, c)
+}
+
+// proceed forwards an admitted request, or answers it locally.
+func (s *fserver) proceed(st *fstream, ad admission, regular []hpack.HeaderField, rd *fconn) {
+	if ad.status > 0 {
+		st.localReply(rd, ad.status, ad.body, ad.why)
+		return
+	}
+	if ad.cluster.Protocol == upstream.ProtoHTTP1 && !st.grpc {
+		// The configuration moved this route to an HTTP/1.1 cluster after
+		// the connection chose the lean path: the client retries a refused
+		// stream on a new connection, which takes the bridge.
+		ad.cluster.Breakers.ReleaseRequest()
+		s.c.onStreamError(http2.StreamError{StreamID: st.downID, Code: http2.ErrCodeRefusedStream})
+		s.c.goAway(http2.ErrCodeNo)
+		return
+	}
+	st.path = string(ad.target)
+	st.route, st.cluster = ad.route, ad.cluster
+	st.fields = requestFields(st, regular)
+	st.armTimers()
+	st.mu.Lock()
+	st.attempt = 1
+	st.mu.Unlock()
+	st.dispatch(rd)
+}
+
+// dispatch picks an endpoint and opens the upstream stream.
+func (st *fstream) dispatch(rd *fconn) {
+	cl := st.cluster
+	now := time.Now()
+	ep := cl.Pick(now)
+	if ep == nil {
+		st.localReply(rd, 503, "no healthy upstream\n", "no_healthy_upstream")
+		return
+	}
+	ep.Host.Begin()
+	pool := st.srv.p.fastPool(cl)
+	up, err := pool.get(ep.Host.Addr)
+	if err != nil {
+		ep.Host.End()
+		cl.Outlier.Record(ep.Host, 0, now.UnixNano())
+		st.mu.Lock()
+		retry := st.replayable && st.attempt <= retryCount(st.route) && st.route.Retry.RetryConnectFailure()
+		st.mu.Unlock()
+		if retry && cl.Breakers.AcquireRetry() {
+			st.srv.p.metrics.Retries.WithLabelValues(cl.Name).Inc()
+			go st.retryAfter(true)
+			return
+		}
+		st.localReply(rd, 503, "upstream connect error or reset\n", "upstream_reset")
+		return
+	}
+	st.attach(rd, up, ep, pool)
+}
+
+// attach opens the stream on up (a slot already reserved there) and sends
+// the request head and any body that arrived meanwhile.
+func (st *fstream) attach(rd, up *fconn, ep *upstream.Endpoint, pool *fpool) {
+	st.mu.Lock()
+	if st.done {
+		st.mu.Unlock()
+		up.wmu.Lock()
+		up.active--
+		up.wmu.Unlock()
+		ep.Host.End()
+		pool.released(up)
+		return
+	}
+	up.wmu.Lock()
+	id := up.nextID
+	up.nextID += 2
+	up.lastID = id
+	up.streams[id] = st
+	st.up, st.upID, st.ep = up, id, ep
+	h := &st.req
+	h.dst, h.id, h.sendWin, h.ended = up, id, up.peerInit, false
+	end := h.endPend && len(h.pend) == 0 && !h.hasTrailers
+	up.writeHeadersLocked(id, st.fields, end)
+	h.ended = end
+	var n int64
+	if !end {
+		n = h.pushLocked(up, nil)
+	}
+	r := &st.resp
+	r.src, r.srcID, r.recvWin, r.recvUnacked, r.srcEnded = up, id, fastStreamWin, 0, false
+	if rd == nil {
+		_ = up.flushLocked()
+	}
+	up.wmu.Unlock()
+	st.mu.Unlock()
+	if rd != nil {
+		rd.touch(up)
+	}
+	st.down.credit(&st.req, n, rd == nil)
+}
+
+// localReply answers the stream from the proxy (and drops its upstream
+// leg): gRPC requests get a trailers-only response with the mapped status.
+func (st *fstream) localReply(rd *fconn, status int, body, why string) {
+	st.mu.Lock()
+	if st.done || st.respStarted {
+		st.mu.Unlock()
+		return
+	}
+	st.respStarted, st.status = true, status
+	st.req.discard = true
+	var dropped int64
+	if st.up == nil {
+		dropped = int64(len(st.req.pend))
+		st.req.pend = nil
+	}
+	st.mu.Unlock()
+	st.detachUp(nil)
+	st.down.credit(&st.req, dropped, rd == nil)
+	st.srv.p.metrics.LocalReply(why)
+	var fields []hpack.HeaderField
+	st.grpcOr(func() {
+		fields = []hpack.HeaderField{{Name: ":status", Value: "200"}, {Name: "content-type", Value: "application/grpc"},
+			{Name: "grpc-status", Value: strconv.Itoa(grpcStatus(status))}, {Name: "grpc-message", Value: strings.TrimSpace(body)}}
+	}, func() {
+		fields = []hpack.HeaderField{{Name: ":status", Value: strconv.Itoa(status)}, {Name: "content-type", Value: "text/plain"},
+			{Name: "content-length", Value: strconv.Itoa(len(body))}}
+	})
+	d := st.down
+	d.wmu.Lock()
+	if d.streams[st.downID] == st {
+		d.writeHeadersLocked(st.downID, fields, st.grpc)
+		if st.grpc {
+			st.resp.ended = true
+		} else {
+			st.resp.endPend = true
+			st.resp.pushLocked(d, []byte(body))
+		}
+	}
+	ended := st.resp.ended
+	if rd == nil && d.dirty {
+		_ = d.flushLocked()
+	}
+	d.wmu.Unlock()
+	if rd != nil {
+		rd.touch(d)
+	}
+	if ended {
+		st.finish(rd)
+	}
+}
+
+func (st *fstream) grpcOr(grpc, other func()) {
+	if st.grpc {
+		grpc()
+	} else {
+		other()
+	}
+}
+
+// armTimers starts the route timeout and, for a request with a body, the
+// stream idle timeout.
+func (st *fstream) armTimers() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if d := st.route.Timeout; d > 0 {
+		st.timers[0] = time.AfterFunc(d, st.onTimeout)
+	}
+	if d := st.hc.StreamIdleTimeout; d > 0 && !st.replayable {
+		st.lastRead.Store(time.Now().UnixNano())
+		st.timers[1] = time.AfterFunc(d, st.onIdle)
+	}
+}
+
+func (st *fstream) onTimeout() {
+	st.mu.Lock()
+	started, done := st.respStarted, st.done
+	st.mu.Unlock()
+	if done {
+		return
+	}
+	if !started {
+		st.localReply(nil, 504, "upstream request timeout\n", "upstream_timeout")
+		return
+	}
+	st.resetDown(http2.ErrCodeCancel)
+	st.finish(nil)
+}
+
+// onIdle fires stream_idle_timeout while the request body is still
+// arriving: a body that stops moving ends the stream (408, as Envoy).
+func (st *fstream) onIdle() {
+	d := st.hc.StreamIdleTimeout
+	st.down.wmu.Lock()
+	ended := st.req.srcEnded
+	st.down.wmu.Unlock()
+	if ended {
+		return
+	}
+	if idle := time.Duration(time.Now().UnixNano() - st.lastRead.Load()); idle < d {
+		st.mu.Lock()
+		if !st.done {
+			st.timers[1].Reset(d - idle)
+		}
+		st.mu.Unlock()
+		return
+	}
+	st.mu.Lock()
+	started := st.respStarted
+	st.mu.Unlock()
+	if started {
+		st.resetDown(http2.ErrCodeCancel)
+		st.finish(nil)
+		return
+	}
+	st.localReply(nil, 408, "stream timeout\n", "stream_idle_timeout")
+}
+
+// finish ends the stream once: both legs forgotten (reset where still
+// open), the slot, endpoint and breaker released, metrics and the access
+// log written.
+func (st *fstream) finish(rd *fconn) {
+	st.mu.Lock()
+	if st.done {
+		st.mu.Unlock()
+		return
+	}
+	st.done = true
+	for _, t := range st.timers {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	up, upID, ep, status := st.up, st.upID, st.ep, st.status
+	st.up, st.ep = nil, nil
+	if up != nil {
+		up.wmu.Lock()
+		up.dropStreamLocked(st, upID)
+		up.wmu.Unlock()
+	}
+	st.mu.Unlock()
+	d := st.down
+	d.wmu.Lock()
+	if d.streams[st.downID] == st {
+		delete(d.streams, st.downID)
+		d.active--
+		if !st.resp.ended {
+			d.writeRSTLocked(st.downID, http2.ErrCodeCancel)
+		} else if !st.req.srcEnded {
+			d.writeRSTLocked(st.downID, http2.ErrCodeNo) // answered: the rest of the body is not wanted
+		}
+	}
+	if rd == nil && d.dirty {
+		_ = d.flushLocked()
+	}
+	d.wmu.Unlock()
+	if rd != nil {
+		rd.touch(d)
+	}
+	if up != nil {
+		if rd != nil {
+			rd.touch(up)
+		} else {
+			up.flush()
+		}
+		st.srv.p.fastPool(st.cluster).released(up)
+	}
+	if ep != nil {
+		ep.Host.End()
+	}
+	st.srv.streamCount(-1)
+	if st.cluster == nil {
+		return
+	}
+	st.cluster.Breakers.ReleaseRequest()
+	if status == 0 {
+		status = 503 // the client or upstream went away before an answer
+	}
+	s := st.srv
+	lc := s.bl.cfg.Load()
+	dur := time.Since(st.start)
+	d.wmu.Lock()
+	respBytes := st.resp.relayed
+	d.wmu.Unlock()
+	s.p.metrics.Series(lc.Direction, s.source, st.cluster.Name).Observe(status, dur, st.body.Load(), respBytes)
+	if f := st.hc.AccessLogFraction; f > 0 {
+		if al := s.p.accessLog(f); al.Sampled() {
+			al.Write(&telemetry.Entry{Listener: lc.Name, Protocol: "HTTP/2.0", Method: st.method, Path: st.path,
+				Authority: st.authority, Source: s.source, Cluster: st.cluster.Name, Status: status,
+				ReqBytes: st.body.Load(), RespBytes: respBytes, Duration: dur})
+		}
+	}
+}

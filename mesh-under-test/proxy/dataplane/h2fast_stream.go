@@ -1,0 +1,284 @@
+package dataplane
+
+import (
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/router"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/upstream"
+)
+
+// fstream is one request relayed by the lean path: a downstream stream
+// and, once dispatched, an upstream one. Lock order: mu, then a
+// connection's wmu; never two wmu at once.
+type fstream struct {
+	srv       *fserver
+	down      *fconn
+	downID    uint32
+	req, resp fhalf
+	start     time.Time
+
+	// set before dispatch, read-only after
+	hc         *config.HTTP
+	route      *router.Route
+	cluster    *upstream.Cluster
+	fields     []hpack.HeaderField // the request head to forward
+	method     string
+	path       string
+	authority  string
+	grpc       bool
+	replayable bool
+	declared   int64 // content-length, -1 unknown
+	body       atomic.Int64 // request bytes read
+	lastRead   atomic.Int64
+
+	mu          sync.Mutex
+	up          *fconn // guarded by mu and up.wmu
+	upID        uint32
+	ep          *upstream.Endpoint
+	attempt     int
+	respStarted bool
+	status      int
+	done        bool
+	timers      [2]*time.Timer
+}
+
+// halfTo is the half whose frames are written to c (under c.wmu).
+func (st *fstream) halfTo(c *fconn) *fhalf {
+	switch c {
+	case st.down:
+		return &st.resp
+	case st.up:
+		return &st.req
+	}
+	return nil
+}
+
+// halfFrom is the half whose frames are read from c (under c.wmu).
+func (st *fstream) halfFrom(c *fconn) *fhalf {
+	switch c {
+	case st.down:
+		return &st.req
+	case st.up:
+		return &st.resp
+	}
+	return nil
+}
+
+// countBody checks the request body against its content-length (RFC 9113
+// 8.1.1: a mismatch is malformed) and stamps the stream idle clock.
+func (st *fstream) countBody(c *fconn, n int, end bool) bool {
+	if c != st.down {
+		return true
+	}
+	body := st.body.Add(int64(n))
+	if st.hc != nil && st.hc.StreamIdleTimeout > 0 {
+		st.lastRead.Store(time.Now().UnixNano())
+	}
+	if st.declared >= 0 && (body > st.declared || end && body != st.declared) {
+		c.onStreamError(http2.StreamError{StreamID: st.downID, Code: http2.ErrCodeProtocol})
+		return false
+	}
+	return true
+}
+
+// onHeaders takes a header block on an open stream: the response head or
+// trailers from upstream, trailers from downstream.
+func (st *fstream) onHeaders(c *fconn, h *fhalf, f *http2.MetaHeadersFrame) error {
+	if c == st.up {
+		st.mu.Lock()
+		started := st.respStarted
+		st.mu.Unlock()
+		if !started {
+			st.onResponse(c, f)
+			return nil
+		}
+	}
+	if !f.StreamEnded() { // trailers end the stream; anything else is malformed
+		c.onStreamError(http2.StreamError{StreamID: f.StreamID, Code: http2.ErrCodeProtocol})
+		return nil
+	}
+	c.wmu.Lock()
+	h.srcEnded = true
+	c.wmu.Unlock()
+	tr := f.RegularFields()
+	if tr == nil {
+		tr = []hpack.HeaderField{}
+	}
+	h.relay(c, nil, true, tr)
+	return nil
+}
+
+// onResponse takes the upstream's response head: an interim one is
+// forwarded, a retriable status retried, a final one forwarded with the
+// route's edits.
+func (st *fstream) onResponse(c *fconn, f *http2.MetaHeadersFrame) {
+	status, err := strconv.Atoi(f.PseudoValue("status"))
+	if err != nil || status < 100 || status == 101 || status > 999 {
+		c.onStreamError(http2.StreamError{StreamID: f.StreamID, Code: http2.ErrCodeProtocol})
+		return
+	}
+	if status < 200 {
+		st.writeDown(c, responseFields(status, f.RegularFields(), nil), false)
+		return
+	}
+	st.mu.Lock()
+	if st.done || st.up != c {
+		st.mu.Unlock()
+		return
+	}
+	ep := st.ep
+	st.cluster.Outlier.Record(ep.Host, status, time.Now().UnixNano())
+	if st.replayable && st.attempt <= retryCount(st.route) && st.route.Retry.RetryStatus(status) && st.cluster.Breakers.AcquireRetry() {
+		st.mu.Unlock()
+		st.detachUp(c)
+		st.srv.p.metrics.Retries.WithLabelValues(st.cluster.Name).Inc()
+		go st.retryAfter(true)
+		return
+	}
+	st.respStarted, st.status = true, status
+	st.mu.Unlock()
+	end := f.StreamEnded()
+	if end {
+		c.wmu.Lock()
+		st.resp.srcEnded = true
+		c.wmu.Unlock()
+	}
+	if st.writeDown(c, responseFields(status, f.RegularFields(), st.route.RespEdits), end) {
+		st.finish(c)
+	}
+}
+
+// writeDown writes a header block downstream; it reports whether it
+// ended the stream.
+func (st *fstream) writeDown(rd *fconn, fields []hpack.HeaderField, end bool) bool {
+	d := st.down
+	d.wmu.Lock()
+	ok := d.streams[st.downID] == st && !st.resp.ended
+	if ok {
+		d.writeHeadersLocked(st.downID, fields, end)
+		if end {
+			st.resp.ended = true
+		}
+	}
+	if rd == nil && d.dirty {
+		_ = d.flushLocked()
+	}
+	d.wmu.Unlock()
+	if rd != nil {
+		rd.touch(d)
+	}
+	return ok && end
+}
+
+// retryAfter sleeps the route's backoff and dispatches again.
+func (st *fstream) retryAfter(heldRetry bool) {
+	st.mu.Lock()
+	st.attempt++
+	attempt := st.attempt - 1
+	st.mu.Unlock()
+	time.Sleep(st.route.Retry.Backoff(attempt))
+	if heldRetry {
+		st.cluster.Breakers.ReleaseRetry()
+	}
+	st.dispatch(nil)
+}
+
+// onReset: the stream was reset (or its connection lost) on c.
+func (st *fstream) onReset(c *fconn, code http2.ErrCode) {
+	st.mu.Lock()
+	if st.done {
+		st.mu.Unlock()
+		return
+	}
+	fromUp := c == st.up
+	started := st.respStarted
+	ep := st.ep
+	st.mu.Unlock()
+	if !fromUp {
+		st.finish(nil) // the client gave up (or its connection went)
+		return
+	}
+	if started {
+		st.resetDown(code)
+		st.finish(nil)
+		return
+	}
+	st.cluster.Outlier.Record(ep.Host, 0, time.Now().UnixNano())
+	st.detachUp(c)
+	st.mu.Lock()
+	refusedOnce := code == http2.ErrCodeRefusedStream && st.attempt <= 1
+	retry := st.replayable && (refusedOnce || st.attempt <= retryCount(st.route) && st.route.Retry.RetryConnectFailure())
+	st.mu.Unlock()
+	switch {
+	case retry && refusedOnce: // never processed (GOAWAY, REFUSED_STREAM): safe to send again
+		go st.retryAfter(false)
+	case retry && st.cluster.Breakers.AcquireRetry():
+		st.srv.p.metrics.Retries.WithLabelValues(st.cluster.Name).Inc()
+		go st.retryAfter(true)
+	default:
+		st.localReply(nil, 503, "upstream connect error or reset\n", "upstream_reset")
+	}
+}
+
+func (st *fstream) resetDown(code http2.ErrCode) {
+	d := st.down
+	d.wmu.Lock()
+	if d.streams[st.downID] == st {
+		delete(d.streams, st.downID)
+		d.active--
+		d.writeRSTLocked(st.downID, code)
+		_ = d.flushLocked()
+	}
+	d.wmu.Unlock()
+}
+
+// detachUp ends the stream's upstream leg (a retry or a local reply
+// follows): the upstream stream is reset and its slot freed.
+func (st *fstream) detachUp(c *fconn) {
+	st.mu.Lock()
+	up, id, ep := st.up, st.upID, st.ep
+	if up == nil || (c != nil && up != c) {
+		st.mu.Unlock()
+		return
+	}
+	st.up, st.ep = nil, nil
+	up.wmu.Lock()
+	dropped := int64(len(st.req.pend))
+	st.req.pend = st.req.pend[:0]
+	st.req.dst = nil
+	up.dropStreamLocked(st, id)
+	up.wmu.Unlock()
+	st.mu.Unlock()
+	up.flush()
+	ep.Host.End()
+	st.srv.p.fastPool(st.cluster).released(up)
+	st.down.credit(&st.req, dropped, true)
+}
+
+// dropStreamLocked forgets st's stream id, resetting it unless both
+// directions ended cleanly.
+func (c *fconn) dropStreamLocked(st *fstream, id uint32) {
+	if c.streams[id] != st {
+		return
+	}
+	delete(c.streams, id)
+	c.active--
+	if !(st.req.ended && st.resp.srcEnded) {
+		c.writeRSTLocked(id, http2.ErrCodeCancel)
+	}
+}
+
+// halfEnded: END_STREAM went out on h. The stream is over when the
+// response has ended downstream.
+func (st *fstream) halfEnded(h *fhalf, rd *fconn) {
+	if h == &st.resp {
+		st.finish(rd)
+	}
+}
