@@ -66,8 +66,8 @@ type fconn struct {
 	active       int    // open streams (a client counts reservations too)
 	dirty        bool   // written but not flushed
 
-	srv     *fserver  // downstream: the proxy side that takes requests
-	touched []*fconn  // reader-local: connections to flush before blocking
+	srv     *fserver // downstream: the proxy side that takes requests
+	touched []*fconn // reader-local: connections to flush before blocking
 }
 
 func newFconn(nc net.Conn, br *bufio.Reader, server bool) *fconn {

@@ -34,7 +34,7 @@ type fstream struct {
 	authority  string
 	grpc       bool
 	replayable bool
-	declared   int64 // content-length, -1 unknown
+	declared   int64        // content-length, -1 unknown
 	body       atomic.Int64 // request bytes read
 	lastRead   atomic.Int64
 
