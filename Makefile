@@ -81,7 +81,14 @@ KIND_CLUSTER ?= meshbench
 KIND_CONFIG  ?= one-node
 NODE_IMAGE   ?= meshbench/kind-node:v1.34.4
 
-.PHONY: kind-host node-image kind-up kind-down kind-status test-kind
+.PHONY: kind-host node-image kind-up kind-down kind-status test-kind peer-manifests test-peers
+
+# The istio and linkerd lanes' manifests (docs/kind.md "Istio and Linkerd"): rendered from each peer's own
+# Helm charts at the versions pinned in harness/peers, by tools/peers (a module of its own, so Helm stays
+# out of go.mod). Kept when current. PEER_ARGS e.g. "-linkerd-src DIR" (a Linkerd checkout at the pinned
+# tag, where the module proxy does not serve Linkerd's module) or "-force".
+PEER_MANIFESTS ?= $(BIN)/peers
+PEER_ARGS      ?=
 
 ifneq ($(filter kind kube,$(PLATFORM)),)
 # Cluster images are FROM scratch: the binaries must be static.
@@ -111,6 +118,12 @@ kind-down: ## delete the kind cluster KIND_CLUSTER
 kind-status: ## show the kind cluster's nodes
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/meshbench
 	$(BIN)/meshbench cluster status --name $(KIND_CLUSTER)
+
+peer-manifests: ## generate the Istio and Linkerd install manifests into PEER_MANIFESTS (bin/peers), pinned in harness/peers
+	cd tools/peers && $(GO) run . -o $(abspath $(PEER_MANIFESTS)) $(PEER_ARGS)
+
+test-peers: ## test the manifest generator (tools/peers: renders the pinned charts; downloads them once)
+	cd tools/peers && $(GO) test -count=1 ./...
 
 test-kind: kind-host ## end-to-end test on kind (skips without the node image; a few minutes)
 	MESHBENCH_NODE_IMAGE=$(NODE_IMAGE) $(GO) test -count=1 -timeout 20m -v -run 'TestKind' ./harness/platform/kind/

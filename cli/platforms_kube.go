@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"k8s.io/client-go/tools/clientcmd"
@@ -22,6 +23,8 @@ import (
 //	MESHBENCH_NODE_IMAGE     node image (default meshbench/kind-node:v1.34.4)
 //	MESHBENCH_IMAGES         kube platform: image refs the cluster can pull or has,
 //	                         e.g. meshbench=REG/meshbench:TAG,meshproxy=REG/meshproxy:TAG
+//	MESHBENCH_PEER_MANIFESTS the generated Istio and Linkerd manifests (make peer-manifests);
+//	                         default: peers/ beside the meshbench binary (bin/peers)
 func newKindPlatform(ctx context.Context, e *env, f *runFlags, bins platform.Binaries) (platform.Platform, error) {
 	return kind.New(ctx, kind.Options{
 		Cluster:   os.Getenv("MESHBENCH_KIND_CLUSTER"),
@@ -30,7 +33,16 @@ func newKindPlatform(ctx context.Context, e *env, f *runFlags, bins platform.Bin
 		Keep:      f.keep,
 		Binaries:  bins,
 		Log:       e.log,
+		Peers:     peerManifests(bins),
 	})
+}
+
+// peerManifests is where the istio and linkerd lanes find their manifests.
+func peerManifests(bins platform.Binaries) string {
+	if d := os.Getenv("MESHBENCH_PEER_MANIFESTS"); d != "" {
+		return d
+	}
+	return filepath.Join(filepath.Dir(bins.Meshbench), "peers")
 }
 
 func newKubePlatform(_ context.Context, e *env, f *runFlags, bins platform.Binaries) (platform.Platform, error) {
@@ -44,7 +56,7 @@ func newKubePlatform(_ context.Context, e *env, f *runFlags, bins platform.Binar
 	if err != nil {
 		return nil, err
 	}
-	return kube.New(kube.Options{Config: cfg, Images: images, Log: e.log})
+	return kube.New(kube.Options{Config: cfg, Images: images, Log: e.log, PeerManifests: peerManifests(bins)})
 }
 
 // kubeImages takes image refs from MESHBENCH_IMAGES, else the pinned refs

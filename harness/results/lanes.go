@@ -18,6 +18,8 @@ const (
 	LaneHAProxy  = "haproxy"  // reference proxy in both sidecar positions
 	LaneNginx    = "nginx"    // reference proxy in both sidecar positions
 	LaneHTTPUtil = "httputil" // Go's stock httputil.ReverseProxy: the floor a Go proxy must beat
+	LaneIstio    = "istio"    // a pinned Istio installed on a kind or kube cluster (Envoy sidecars)
+	LaneLinkerd  = "linkerd"  // a pinned Linkerd installed on a kind or kube cluster (linkerd2-proxy sidecars)
 )
 
 // Modes name where sidecars sit, as Istio's benchmark names them.
@@ -127,8 +129,27 @@ func Lanes() []LaneSpec {
 				}
 				return ""
 			}},
+		{Name: LaneIstio, Doc: "a pinned Istio (harness/peers) installed from its own Helm charts on kind or kube, its Envoy sidecars injected by istiod beside the app and the load client; modes as Istio's benchmark names them",
+			Modes: []string{ModeBoth, ModeClientOnly, ModeServerOnly}, DefaultMode: ModeBoth, NoIngress: noIngressPeer,
+			unsupported: func(mode string, c Case) string {
+				if c.MTLS && mode != ModeBoth {
+					return "mTLS needs both sidecars (mode both)"
+				}
+				return ""
+			}},
+		{Name: LaneLinkerd, Doc: "a pinned Linkerd (harness/peers) installed from its own Helm charts on kind or kube, its linkerd2-proxy sidecars injected beside the app and the load client (both sides)",
+			NoIngress: noIngressPeer,
+			unsupported: func(_ string, c Case) string {
+				if !c.MTLS {
+					return "Linkerd encrypts all traffic between meshed pods with mTLS and has no switch to turn it off: it runs the mtls cases only"
+				}
+				return ""
+			}},
 	}
 }
+
+// noIngressPeer is why the installed peers have no ingress lane form.
+const noIngressPeer = "not built: the peer is installed without its ingress gateway (the lane measures its sidecars)"
 
 // LookupLane returns the catalog entry of a lane name (not a label).
 func LookupLane(name string) (LaneSpec, bool) {

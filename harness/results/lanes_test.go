@@ -17,9 +17,14 @@ func TestParseLaneLabel(t *testing.T) {
 		{label: "mesh/ingress", lane: "mesh", mode: "ingress"},
 		{label: "mesh/ingress+both", lane: "mesh", mode: "ingress+both"},
 		{label: "nginx", lane: "nginx"},
+		{label: "istio", lane: "istio", mode: "both"},
+		{label: "istio/serveronly", lane: "istio", mode: "serveronly"},
+		{label: "istio/ingress", err: `unknown lane "istio/ingress"`},
+		{label: "linkerd", lane: "linkerd"},
+		{label: "linkerd/clientonly", err: `unknown lane "linkerd/clientonly"`},
 		{label: "nginx/both", err: `unknown lane "nginx/both"`},
 		{label: "mesh/sideways", err: `unknown lane "mesh/sideways"`},
-		{label: "envoy", err: `unknown lane "envoy" (known: none, mesh, mesh/both, mesh/clientonly, mesh/serveronly, mesh/ingress, mesh/ingress+both, haproxy, nginx, httputil)`},
+		{label: "envoy", err: `unknown lane "envoy" (known: none, mesh, mesh/both, mesh/clientonly, mesh/serveronly, mesh/ingress, mesh/ingress+both, haproxy, nginx, httputil, istio, istio/both, istio/clientonly, istio/serveronly, linkerd)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.label, func(t *testing.T) {
@@ -59,6 +64,11 @@ func TestLaneUnsupportedCases(t *testing.T) {
 		{"mesh/ingress", Case{Protocol: "tcp"}, "opaque TCP through it is not implemented"},
 		{"mesh/ingress+both", Case{Protocol: "tcp"}, "opaque TCP"},
 		{"none", h2, ""},
+		{"istio", h1mtls, ""},
+		{"istio/clientonly", h1mtls, "mTLS needs both sidecars"},
+		{"istio/serveronly", h1, ""},
+		{"linkerd", h1mtls, ""},
+		{"linkerd", h1, "has no switch to turn it off"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.label+"-"+tc.c.Protocol, func(t *testing.T) {

@@ -21,6 +21,9 @@ type Options struct {
 	Keep     bool
 	Binaries platform.Binaries
 	Log      *slog.Logger
+	// Peers is the directory of the generated Istio and Linkerd manifests
+	// (kube.Options.PeerManifests).
+	Peers string
 }
 
 // Platform runs lanes on a kind cluster.
@@ -60,7 +63,7 @@ func New(ctx context.Context, o Options) (*Platform, error) {
 		return fail(err)
 	}
 	kp, err := kube.New(kube.Options{
-		Config: cfg, Images: images, Log: o.Log, Name: "kind",
+		Config: cfg, Images: images, Log: o.Log, Name: "kind", PeerManifests: o.Peers,
 		Probes: &cgroupSource{root: "/sys/fs/cgroup", fallback: kube.NewKubeletStats(cs)},
 	})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/meshbench/meshbench/harness/measure"
+	"github.com/meshbench/meshbench/harness/peers"
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/results"
 )
@@ -52,6 +53,10 @@ type Options struct {
 	Name string
 	// Client overrides the clientset built from Config (tests use a fake).
 	Client kubernetes.Interface
+	// PeerManifests is the directory of the generated Istio and Linkerd
+	// manifests (`make peer-manifests`: bin/peers); without it the istio
+	// and linkerd lanes are unavailable.
+	PeerManifests string
 }
 
 // ManagedLabel marks every namespace the platform creates.
@@ -65,6 +70,10 @@ type Platform struct {
 	mu   sync.Mutex
 	live map[string]*topology // by namespace
 	seq  int
+
+	// peerMu serialises peer installs; peers by lane name.
+	peerMu sync.Mutex
+	peers  map[string]*peerState
 }
 
 // New returns a platform on the cluster of opts.Config.
@@ -91,7 +100,7 @@ func New(opts Options) (*Platform, error) {
 	if opts.Probes == nil {
 		opts.Probes = &KubeletStats{cs: cs}
 	}
-	return &Platform{opts: opts, cs: cs, live: map[string]*topology{}}, nil
+	return &Platform{opts: opts, cs: cs, live: map[string]*topology{}, peers: map[string]*peerState{}}, nil
 }
 
 // Name implements platform.Platform.
@@ -102,10 +111,18 @@ func (p *Platform) Client() kubernetes.Interface { return p.cs }
 
 // Up implements platform.Platform.
 func (p *Platform) Up(ctx context.Context, spec platform.Spec) (platform.Topology, error) {
-	switch spec.Lane {
-	case platform.LaneNone, platform.LaneMesh:
+	peer, isPeer := peers.Lookup(spec.Lane)
+	switch {
+	case spec.Lane == platform.LaneNone, spec.Lane == platform.LaneMesh, isPeer:
 	default:
-		return nil, fmt.Errorf("lane %q runs on the local platform only (%s runs none, mesh): %w", spec.Lane, p.opts.Name, platform.ErrLaneUnavailable)
+		return nil, fmt.Errorf("lane %q runs on the local platform only (%s runs none, mesh, istio, linkerd): %w", spec.Lane, p.opts.Name, platform.ErrLaneUnavailable)
+	}
+	var pm *peers.Manifest
+	if isPeer {
+		var err error
+		if pm, err = p.ensurePeer(ctx, peer); err != nil {
+			return nil, err
+		}
 	}
 	if spec.Lane == platform.LaneMesh && results.IsIngressMode(spec.Mode) {
 		return nil, fmt.Errorf("lane mesh/%s runs on the local platform only (%s deploys no ingress gateway yet): %w", spec.Mode, p.opts.Name, platform.ErrLaneUnavailable)
@@ -116,7 +133,7 @@ func (p *Platform) Up(ctx context.Context, spec platform.Spec) (platform.Topolog
 	p.mu.Lock()
 	p.seq++
 	ns := namespaceName(spec, p.seq)
-	t := &topology{p: p, spec: spec, ns: ns}
+	t := &topology{p: p, spec: spec, ns: ns, peer: pm}
 	p.live[ns] = t
 	p.mu.Unlock()
 	if err := t.up(ctx); err != nil {
@@ -138,6 +155,7 @@ func (p *Platform) Close(ctx context.Context) error {
 	for _, t := range ts {
 		errs = append(errs, t.Down(ctx))
 	}
+	errs = append(errs, p.removePeers(ctx))
 	return errors.Join(errs...)
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/meshbench/meshbench/harness/inject"
 	"github.com/meshbench/meshbench/harness/load"
 	"github.com/meshbench/meshbench/harness/measure"
+	"github.com/meshbench/meshbench/harness/peers"
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/results"
 )
@@ -43,16 +44,25 @@ type topology struct {
 	down         bool
 	// nodeSecret derives each sidecar's own CA token (mesh lane over xDS).
 	nodeSecret string
+	// peer is the installed Istio or Linkerd of a peer lane, else nil.
+	peer *peers.Manifest
 }
 
 func (t *topology) up(ctx context.Context) error {
 	cs := t.p.cs
-	if _, err := cs.CoreV1().Namespaces().Create(ctx, managedNamespace(t.ns), metav1.CreateOptions{}); err != nil {
+	nsObj := managedNamespace(t.ns)
+	if t.peer != nil {
+		markInjection(nsObj, t.peer.Peer)
+	}
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, nsObj, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create namespace %s: %w", t.ns, err)
 	}
 	pl, err := t.placement(ctx)
 	if err != nil {
 		return err
+	}
+	if t.peer != nil {
+		return t.upPeer(ctx, pl)
 	}
 	mode := t.spec.Mode
 	if t.spec.Lane == platform.LaneMesh && mode == "" {
@@ -163,6 +173,12 @@ func (t *topology) up(ctx context.Context) error {
 			t.features.Extra["control_plane"] = "meshcontrol"
 		}
 	}
+	return t.finish(ctx, lgNames)
+}
+
+// finish waits for the members' pods, makes their probes and the load
+// clients' API clients: the end of every lane's up.
+func (t *topology) finish(ctx context.Context, lgNames []string) error {
 	var names []string
 	for _, m := range t.members {
 		if !slices.Contains(names, m.pod) {

@@ -101,7 +101,7 @@ func (p *Platform) Up(ctx context.Context, spec platform.Spec) (platform.Topolog
 		startLane, ok = startGraph, true
 	}
 	if !ok {
-		return nil, fmt.Errorf("lane %q is not available on the local platform", spec.Lane)
+		return nil, fmt.Errorf("lane %q is not available on the local platform (istio and linkerd are installed on kind and kube clusters only): %w", spec.Lane, platform.ErrLaneUnavailable)
 	}
 	t := &topology{p: p, spec: spec}
 	if err := t.startLoadgen(ctx); err != nil {
