@@ -126,4 +126,4 @@ test-peers: ## test the manifest generator (tools/peers: renders the pinned char
 	cd tools/peers && $(GO) test -count=1 ./...
 
 test-kind: kind-host ## end-to-end test on kind (skips without the node image; a few minutes)
-	MESHBENCH_NODE_IMAGE=$(NODE_IMAGE) $(GO) test -count=1 -timeout 20m -v -run 'TestKind' ./harness/platform/kind/
+	MESHBENCH_NODE_IMAGE=$(NODE_IMAGE) $(GO) test -count=1 -timeout 45m -v -run 'TestKind' ./harness/platform/kind/

@@ -114,7 +114,7 @@ func resilienceRun(ctx context.Context, plat platform.Platform, s *scenario.Scen
 	}
 	topo, err := plat.Up(ctx, platform.Spec{Lane: r.Lane, Mode: r.Mode, Case: r.Case, Mesh: platform.MeshOptions{
 		Workers: s.Mesh.Workers, Telemetry: s.Mesh.TelemetryOn(), Pinning: s.Mesh.Pinning, ProxyArgs: append(spec.ProxyArgs(), proxyArgs...),
-		Policy: spec.Policy("echo"), AppReplicas: spec.AppReplicas, AppFailStatus: spec.FailStatus(),
+		Policy: spec.Policy(platform.LaneService), AppReplicas: spec.AppReplicas, AppFailStatus: spec.FailStatus(),
 	}})
 	if err != nil {
 		return fail("up", err)
@@ -122,7 +122,10 @@ func resilienceRun(ctx context.Context, plat platform.Platform, s *scenario.Scen
 	defer topo.Down(context.WithoutCancel(ctx))
 	ft, ok := topo.(resilience.Faultable)
 	if !ok {
-		return fail("up", fmt.Errorf("platform %s cannot inject faults (local only for now)", plat.Name()))
+		return fail("up", fmt.Errorf("platform %s cannot inject faults", plat.Name()))
+	}
+	if err := resilience.Preflight(ft, spec); err != nil {
+		return fail("up", err) // before the warm-up: nothing is loaded for a run that cannot be made
 	}
 	lo := load.Options{QPS: r.Case.QPS, Connections: r.Case.Connections, PayloadBytes: r.Case.PayloadBytes,
 		Protocol: r.Case.Protocol, Uniform: true, Timeout: 2 * time.Second}

@@ -69,7 +69,8 @@ type MeshOptions struct {
 	ProxyArgs []string
 	// Policy, when set, is added to the lane's mesh policy (resilience
 	// scenarios: fault injection on the lane's route); platforms without
-	// a control plane ignore it.
+	// a control plane ignore it. It names the lane's service LaneService;
+	// a platform whose mesh calls the service otherwise renames it.
 	Policy *meshconfig.Policy
 	// AppReplicas, when > 1, runs that many replicas of the app (app,
 	// app-2, app-3, ...) as endpoints of one service, balanced by the
@@ -80,6 +81,10 @@ type MeshOptions struct {
 	// makes it fail (meshbench echo --fail-status).
 	AppFailStatus int
 }
+
+// LaneService is the name MeshOptions.Policy gives the service a lane calls
+// (the local platform's mesh name for the echo app).
+const LaneService = "echo"
 
 // CPU pinning policies.
 const (

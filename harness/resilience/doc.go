@@ -11,5 +11,6 @@
 // Spec is the scenario's `resilience:` section (decoded strictly by the
 // scenario package at load time); Analyze and Check are pure functions of
 // a load report's buckets and the applied timeline; Run drives one run on a
-// topology that implements Faultable (the local platform's does).
+// topology that implements Faultable, the one seam between platforms: the
+// local platform's acts on processes, the kube and kind platforms' on pods.
 package resilience

@@ -1,47 +1,17 @@
 package resilience
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/meshbench/meshbench/harness/load"
 	"github.com/meshbench/meshbench/harness/measure"
-	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 )
-
-// Faultable is a topology a fault can act on (the local platform's
-// topology implements it). Kill and Restart are called from the fault
-// goroutine while the load runs; Alive, PID and Addr may be called at any
-// time.
-type Faultable interface {
-	platform.Topology
-	// Kill SIGKILLs a component (by component name: meshcontrol, app,
-	// server-proxy, client-proxy) and waits until it is dead.
-	Kill(ctx context.Context, name string) (pid int, err error)
-	// Restart starts a dead component again and waits until it is ready.
-	Restart(ctx context.Context, name string) (pid int, err error)
-	// Pause freezes a component (SIGSTOP: it holds its connections and
-	// answers nothing); Resume lets it go on.
-	Pause(ctx context.Context, name string) (pid int, err error)
-	Resume(ctx context.Context, name string) (pid int, err error)
-	// Fail makes an app replica answer every request with the status it
-	// was started with (meshbench echo --fail-status); Heal undoes it.
-	Fail(ctx context.Context, name string) (pid int, err error)
-	Heal(ctx context.Context, name string) (pid int, err error)
-	Alive(name string) bool
-	PID(name string) (int, error)
-	// Addr is where a component listens.
-	Addr(name string) (string, error)
-}
 
 // ProcessName maps a fault target to the component name a platform uses.
 func ProcessName(target string) string {
@@ -76,6 +46,29 @@ func (s *Spec) Policy(service string) *meshconfig.Policy {
 	return &meshconfig.Policy{Destinations: dests, Routes: []meshconfig.ServiceRoutes{{Service: service, Rules: []meshconfig.Rule{rule}}}}
 }
 
+// Preflight checks that topo can apply every fault of spec (Supports) and
+// resolves the listeners a flood or slow-loris fault attacks, before any
+// load: a fault the platform cannot do fails the run, never passes it.
+func Preflight(topo Faultable, spec Spec) error {
+	for _, f := range spec.Faults {
+		target := f.Target
+		if f.Kind == KindAbort || f.Kind == KindRotate {
+			target = "" // the mesh's own configuration, no component
+		}
+		if err := topo.Supports(f.Kind, target); err != nil {
+			return fmt.Errorf("fault %s %s: %w", f.Kind, f.Target, err)
+		}
+		if f.Kind == KindFlood || f.Kind == KindSlowloris {
+			// a platform may have to open the listener to the harness
+			// first (kube: a NodePort), which takes a moment to route.
+			if _, err := topo.Addr(ProcessName(f.Target)); err != nil {
+				return fmt.Errorf("fault %s %s: %w", f.Kind, f.Target, err)
+			}
+		}
+	}
+	return nil
+}
+
 // Outcome is one resilience run's measurements.
 type Outcome struct {
 	Report     *load.Report
@@ -88,10 +81,15 @@ type Outcome struct {
 // a fault kills are not measured (their process changes under the probe).
 func Run(ctx context.Context, topo Faultable, spec Spec, lo load.Options) (*Outcome, error) {
 	lo.BucketWidth = spec.Bucket.Duration
+	if err := Preflight(topo, spec); err != nil {
+		return nil, err
+	}
 	killed := map[string]bool{}
 	for _, f := range spec.Faults {
 		if f.Kind == KindKill {
-			killed[ProcessName(f.Target)] = true
+			for _, c := range topo.Casualties(ProcessName(f.Target)) {
+				killed[c] = true
+			}
 		}
 	}
 	var probes []measure.Probe
@@ -203,7 +201,7 @@ func apply(parent, ctx context.Context, topo Faultable, f Fault, origin time.Tim
 	ev := &timedEvent{kind: f.Kind, target: f.Target, began: time.Now()}
 	switch f.Kind {
 	case KindKill:
-		pid, err := topo.Kill(ctx, name)
+		what, err := topo.Kill(ctx, name)
 		if err != nil {
 			return nil, err
 		}
@@ -211,15 +209,15 @@ func apply(parent, ctx context.Context, topo Faultable, f Fault, origin time.Tim
 			return nil, nil // interrupted: the platform stops everything, no restart
 		}
 		restartAt := time.Now()
-		npid, err := topo.Restart(context.WithoutCancel(ctx), name)
+		now, err := topo.Restart(context.WithoutCancel(ctx), name)
 		if err != nil {
 			return nil, err
 		}
 		ev.ended = time.Now()
-		ev.detail = fmt.Sprintf("SIGKILL pid %d; restarted at +%.3fs as pid %d, ready after %s",
-			pid, restartAt.Sub(ev.began).Seconds(), npid, ev.ended.Sub(restartAt).Round(time.Millisecond))
+		ev.detail = fmt.Sprintf("killed %s; restarted at +%.3fs as %s, ready after %s",
+			what, restartAt.Sub(ev.began).Seconds(), now, ev.ended.Sub(restartAt).Round(time.Millisecond))
 	case KindPause:
-		pid, err := topo.Pause(ctx, name)
+		what, err := topo.Pause(ctx, name)
 		if err != nil {
 			return nil, err
 		}
@@ -230,9 +228,9 @@ func apply(parent, ctx context.Context, topo Faultable, f Fault, origin time.Tim
 			return nil, err
 		}
 		ev.ended = time.Now()
-		ev.detail = fmt.Sprintf("SIGSTOP pid %d; SIGCONT after %s", pid, ev.ended.Sub(ev.began).Round(time.Millisecond))
+		ev.detail = fmt.Sprintf("paused %s; resumed after %s", what, ev.ended.Sub(ev.began).Round(time.Millisecond))
 	case KindFail:
-		pid, err := topo.Fail(ctx, name)
+		what, err := topo.Fail(ctx, name)
 		if err != nil {
 			return nil, err
 		}
@@ -241,7 +239,7 @@ func apply(parent, ctx context.Context, topo Faultable, f Fault, origin time.Tim
 			return nil, err
 		}
 		ev.ended = time.Now()
-		ev.detail = fmt.Sprintf("SIGUSR1 pid %d: answered %d to every request; SIGUSR2 after %s", pid, f.Status, ev.ended.Sub(ev.began).Round(time.Millisecond))
+		ev.detail = fmt.Sprintf("failing %s: answered %d to every request; healed after %s", what, f.Status, ev.ended.Sub(ev.began).Round(time.Millisecond))
 	case KindFlood, KindSlowloris:
 		addr, err := topo.Addr(name)
 		if err != nil {
@@ -271,35 +269,16 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 }
 
 // certificatesIssued reads meshcontrol's count of signed workload
-// certificates from its admin /metrics.
+// certificates from its metrics.
 func certificatesIssued(ctx context.Context, topo Faultable) (int64, error) {
-	addr, err := topo.Addr("meshcontrol")
-	if err != nil {
-		return 0, fmt.Errorf("certificate rotation: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+	mfs, err := topo.Scrape(ctx, "meshcontrol")
 	if err != nil {
 		return 0, fmt.Errorf("certificate rotation: meshcontrol metrics: %w", err)
 	}
-	defer resp.Body.Close()
 	const metric = "meshcontrol_ca_certificates_issued_total"
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), metric+" "); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
-				return 0, fmt.Errorf("certificate rotation: %s %q: %w", metric, v, err)
-			}
-			return int64(f), nil
-		}
+	mf, ok := mfs[metric]
+	if !ok || len(mf.GetMetric()) == 0 {
+		return 0, nil // no certificate signed yet: the counter has no sample
 	}
-	if err := sc.Err(); err != nil {
-		return 0, fmt.Errorf("certificate rotation: meshcontrol metrics: %w", err)
-	}
-	return 0, nil // no certificate signed yet: the counter has no sample
+	return int64(mf.GetMetric()[0].GetCounter().GetValue()), nil
 }

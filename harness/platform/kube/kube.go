@@ -127,6 +127,9 @@ func (p *Platform) Up(ctx context.Context, spec platform.Spec) (platform.Topolog
 	if spec.Lane == platform.LaneMesh && results.IsIngressMode(spec.Mode) {
 		return nil, fmt.Errorf("lane mesh/%s runs on the local platform only (%s deploys no ingress gateway yet): %w", spec.Mode, p.opts.Name, platform.ErrLaneUnavailable)
 	}
+	if spec.Mesh.AppReplicas > 1 {
+		return nil, fmt.Errorf("unsupported on %s: %d app replicas (resilience.app_replicas): the %s platform runs one app pod", p.opts.Name, spec.Mesh.AppReplicas, p.opts.Name)
+	}
 	if spec.Lane == platform.LaneMesh && p.opts.Images.Meshproxy == "" {
 		return nil, fmt.Errorf("lane mesh needs the meshproxy image (build meshproxy with CGO_ENABLED=0 next to meshbench): %w", platform.ErrLaneUnavailable)
 	}

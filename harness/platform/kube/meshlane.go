@@ -107,6 +107,19 @@ func (t *topology) writeMesh(ctx context.Context, mode, appPodIP, appService str
 	if err != nil {
 		return err
 	}
+	// A resilience scenario's policy (abort, route timeout, outlier
+	// detection), added to the lane's as the local platform does.
+	if p := t.spec.Mesh.Policy; p != nil {
+		for _, d := range p.Destinations {
+			d.Service = laneService(d.Service, o.Service)
+			m.Policy.Destinations = append(m.Policy.Destinations, d)
+		}
+		for _, r := range p.Routes {
+			r.Service = laneService(r.Service, o.Service)
+			m.Policy.Routes = append(m.Policy.Routes, r)
+		}
+		m.Normalize()
+	}
 	data, err := m.Marshal()
 	if err != nil {
 		return err
@@ -116,4 +129,13 @@ func (t *topology) writeMesh(ctx context.Context, mode, appPodIP, appService str
 		return fmt.Errorf("create mesh configmap: %w", err)
 	}
 	return nil
+}
+
+// laneService maps the policy's name for the lane's service
+// (platform.LaneService) to this platform's (the app's Service).
+func laneService(name, ours string) string {
+	if name == platform.LaneService {
+		return ours
+	}
+	return name
 }

@@ -115,3 +115,17 @@ func loadgenPod(image string) *corev1.Pod {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// inboundNodePort exposes the server sidecar's inbound listener on every
+// node: the flood and slow-loris faults reach it from the host through the
+// node network (kube-proxy forwards to the app pod).
+func inboundNodePort() *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "server-proxy-inbound", Labels: map[string]string{"app": "echo"}},
+		Spec: corev1.ServiceSpec{
+			Type:     corev1.ServiceTypeNodePort,
+			Selector: map[string]string{"app": "echo"},
+			Ports:    []corev1.ServicePort{{Name: "tcp-inbound", Port: inboundPort, TargetPort: intstr.FromInt(inboundPort)}},
+		},
+	}
+}

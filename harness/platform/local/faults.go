@@ -7,47 +7,69 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"golang.org/x/sys/unix"
+
+	"github.com/meshbench/meshbench/harness/measure"
 )
 
 // The methods below let a resilience run break a running topology and
 // mend it (harness/resilience's Faultable): kill a component outright and
 // start it again with the same command, on the same address.
 
+// Supports implements resilience.Faultable: the local platform does every
+// fault kind (whether the target exists is checked when the fault acts).
+func (t *topology) Supports(kind, target string) error { return nil }
+
+// Casualties implements resilience.Faultable: a killed process takes only
+// itself down (its probe has the component's name).
+func (t *topology) Casualties(name string) []string { return []string{name} }
+
+// Scrape implements resilience.Faultable: a component's admin /metrics.
+func (t *topology) Scrape(ctx context.Context, name string) (map[string]*dto.MetricFamily, error) {
+	addr, err := t.Addr(name)
+	if err != nil {
+		return nil, err
+	}
+	return measure.ScrapeFamilies(ctx, "http://"+addr+"/metrics")
+}
+
 // Kill sends SIGKILL to a component's process group (no grace: a crash,
 // not a shutdown) and waits until it has exited. It returns the pid killed.
-func (t *topology) Kill(_ context.Context, name string) (int, error) {
+func (t *topology) Kill(_ context.Context, name string) (string, error) {
 	pr, err := t.proc(name)
 	if err != nil {
-		return 0, err
+		return "", err
 	}
 	pid := pr.pid()
 	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil {
-		return 0, fmt.Errorf("kill %s (pid %d): %w", name, pid, err)
+		return "", fmt.Errorf("kill %s (pid %d): %w", name, pid, err)
 	}
 	select {
 	case <-pr.done:
-		return pid, nil
+		return fmt.Sprintf("pid %d (SIGKILL)", pid), nil
 	case <-time.After(5 * time.Second):
-		return 0, fmt.Errorf("kill %s (pid %d): still running 5s after SIGKILL", name, pid)
+		return "", fmt.Errorf("kill %s (pid %d): still running 5s after SIGKILL", name, pid)
 	}
 }
 
 // Restart starts a component that has exited again, with its command line
 // and environment, and waits until it is ready. It returns the new pid.
-func (t *topology) Restart(ctx context.Context, name string) (int, error) {
+func (t *topology) Restart(ctx context.Context, name string) (string, error) {
 	pr, err := t.proc(name)
 	if err != nil {
-		return 0, err
+		return "", err
 	}
 	if pr.exited() == nil {
-		return 0, fmt.Errorf("restart %s: it is still running (pid %d)", name, pr.pid())
+		return "", fmt.Errorf("restart %s: it is still running (pid %d)", name, pr.pid())
 	}
 	old := pr.cmd
 	// old.Env is the harness's environment plus the component's own; exec
 	// keeps the last of duplicate keys, so the component's win again.
 	np, err := start(t.p.log, pr.name, pr.role, old.Path, old.Args[1:], old.Env)
 	if err != nil {
-		return 0, fmt.Errorf("restart %s: %w", name, err)
+		return "", fmt.Errorf("restart %s: %w", name, err)
 	}
 	np.ready = pr.ready
 	t.p.untrack(pr)
@@ -59,10 +81,10 @@ func (t *topology) Restart(ctx context.Context, name string) (int, error) {
 	}
 	if np.ready != "" {
 		if err := waitReady(ctx, np, np.ready, readyTimeout); err != nil {
-			return 0, fmt.Errorf("restart %s: %w", name, err)
+			return "", fmt.Errorf("restart %s: %w", name, err)
 		}
 	}
-	return np.pid(), nil
+	return fmt.Sprintf("pid %d", np.pid()), nil
 }
 
 // Pause stops a component's process group with SIGSTOP: it keeps its
@@ -70,23 +92,24 @@ func (t *topology) Restart(ctx context.Context, name string) (int, error) {
 // It returns once every thread of the process has stopped: kill(2)
 // returns before the stop reaches threads running on another CPU, and a
 // request arriving in between was answered (TestFaultInjectors saw it).
-func (t *topology) Pause(ctx context.Context, name string) (int, error) {
+func (t *topology) Pause(ctx context.Context, name string) (string, error) {
 	pid, err := t.signal(name, syscall.SIGSTOP)
 	if err != nil {
-		return 0, err
+		return "", err
 	}
+	what := fmt.Sprintf("pid %d (SIGSTOP)", pid)
 	deadline := time.Now().Add(2 * time.Second)
 	for !stopped(pid) {
 		if time.Now().After(deadline) {
-			return pid, fmt.Errorf("pause %s (pid %d): not stopped 2s after SIGSTOP", name, pid)
+			return what, fmt.Errorf("pause %s (pid %d): not stopped 2s after SIGSTOP", name, pid)
 		}
 		select {
 		case <-ctx.Done():
-			return pid, ctx.Err()
+			return what, ctx.Err()
 		case <-time.After(time.Millisecond):
 		}
 	}
-	return pid, nil
+	return what, nil
 }
 
 // stopped reports whether every thread of pid is in the stopped state.
@@ -110,8 +133,17 @@ func stopped(pid int) bool {
 }
 
 // Resume continues a paused component with SIGCONT.
-func (t *topology) Resume(_ context.Context, name string) (int, error) {
-	return t.signal(name, syscall.SIGCONT)
+func (t *topology) Resume(_ context.Context, name string) (string, error) {
+	return t.signalled(name, syscall.SIGCONT)
+}
+
+// signalled signals a component and says what it signalled.
+func (t *topology) signalled(name string, sig syscall.Signal) (string, error) {
+	pid, err := t.signal(name, sig)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("pid %d (%s)", pid, unix.SignalName(sig)), nil
 }
 
 func (t *topology) signal(name string, sig syscall.Signal) (int, error) {
@@ -127,13 +159,13 @@ func (t *topology) signal(name string, sig syscall.Signal) (int, error) {
 
 // Fail makes an app replica answer every request with its --fail-status
 // (meshbench echo's SIGUSR1); Heal (SIGUSR2) lets it echo again.
-func (t *topology) Fail(_ context.Context, name string) (int, error) {
-	return t.signal(name, syscall.SIGUSR1)
+func (t *topology) Fail(_ context.Context, name string) (string, error) {
+	return t.signalled(name, syscall.SIGUSR1)
 }
 
 // Heal undoes Fail.
-func (t *topology) Heal(_ context.Context, name string) (int, error) {
-	return t.signal(name, syscall.SIGUSR2)
+func (t *topology) Heal(_ context.Context, name string) (string, error) {
+	return t.signalled(name, syscall.SIGUSR2)
 }
 
 // Alive reports whether a component's current process is running.

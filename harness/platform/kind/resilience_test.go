@@ -1,0 +1,136 @@
+package kind_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/harness/cluster"
+	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/internal/testbin"
+)
+
+// runResilience runs a shipped resilience scenario with `meshbench run
+// --platform kind` on cluster name (created by the first run, kept by
+// --keep, reused by the next) and returns its one result. Exit 0 (every
+// criterion held) and 5 (a criterion did not hold: on a loaded machine a
+// latency bound can miss) both mean the run was made and its criteria
+// evaluated; anything else fails the test.
+func runResilience(ctx context.Context, t *testing.T, bin, image, name, file string, args ...string) *results.Result {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "results")
+	argv := append([]string{"run", "-f", filepath.Join("..", "..", "..", "scenarios", "resilience", file),
+		"--platform", "kind", "--keep", "-o", out, "--no-report"}, args...)
+	run := exec.CommandContext(ctx, filepath.Join(bin, "meshbench"), argv...)
+	run.Env = append(os.Environ(), "MESHBENCH_KIND_CLUSTER="+name, "MESHBENCH_NODE_IMAGE="+image)
+	var stdout, stderr bytes.Buffer
+	run.Stdout, run.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := run.Run()
+	t.Logf("meshbench %v took %s\n%s", argv, time.Since(start).Round(time.Second), stdout.String())
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == 5 {
+		t.Logf("%s: a criterion did not hold (exit 5): %s", file, stderr.String())
+	} else {
+		require.NoError(t, err, "stderr:\n%s", stderr.String())
+	}
+	files, err := filepath.Glob(filepath.Join(out, "*.json"))
+	require.NoError(t, err)
+	rs, err := results.ReadAll(files...)
+	require.NoError(t, err)
+	require.Len(t, rs, 1, file)
+	r := rs[0]
+	require.Nil(t, r.Failure, "%s: the run was made", file)
+	require.NotNil(t, r.Resilience, file)
+	assert.Equal(t, "kind", r.Platform)
+	require.NotEmpty(t, r.Resilience.Criteria, "%s: criteria evaluated", file)
+	return r
+}
+
+// podUIDs are the UIDs a kill fault's detail names: the deleted pod's and
+// its replacement's.
+var podUIDs = regexp.MustCompile(`killed pod (\S+) uid (\S+) .*restarted at \+\S+ as pod (\S+) uid (\S+) on \S+, IP \S+ \(Ready\)`)
+
+// TestKindResilience runs the control-plane-kill and app-kill scenarios on
+// a one-node kind cluster: meshcontrol's pod and then the app's pod are
+// deleted mid-run and created again; the deleted pod is gone (a new UID
+// replaces it), the replacement serves (the last second of load has no
+// error), the criteria are evaluated, and the cluster is deleted at the
+// end. It needs Docker and the node image; it takes several minutes.
+func TestKindResilience(t *testing.T) {
+	image := needKind(t)
+	const name = "mb-resil-kind"
+	bin := testbin.StaticDir(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	mgr := cluster.NewManager(slog.New(slog.DiscardHandler))
+	t.Cleanup(func() { _ = mgr.Delete(name, "") })
+	if ok, _ := mgr.Exists(name); ok {
+		t.Fatalf("kind cluster %s exists already (left by an earlier run?): delete it with meshbench cluster delete --name %s", name, name)
+	}
+
+	checkKill := func(t *testing.T, r *results.Result, pod string) {
+		require.Len(t, r.Resilience.Faults, 1)
+		f := r.Resilience.Faults[0]
+		m := podUIDs.FindStringSubmatch(f.Detail)
+		require.NotNil(t, m, "fault detail: %s", f.Detail)
+		assert.Equal(t, pod, m[1])
+		assert.Equal(t, pod, m[3])
+		assert.NotEqual(t, m[2], m[4], "the deleted pod is gone: its replacement has a new UID")
+		assert.Greater(t, f.EndedS, f.BeganS)
+		// The replacement serves: the buckets of the last second all
+		// carried requests, none failed.
+		bs := r.Resilience.Buckets
+		require.NotEmpty(t, bs)
+		tail := 0
+		for i := len(bs) - 1; i >= 0 && bs[i].StartS >= r.DurationS-1.25; i-- {
+			assert.Positive(t, bs[i].Requests, "bucket at %.2fs", bs[i].StartS)
+			assert.Zero(t, bs[i].Errors, "bucket at %.2fs: %v", bs[i].StartS, bs[i].ErrorsByCause)
+			tail++
+		}
+		assert.GreaterOrEqual(t, tail, 3)
+	}
+
+	t.Run("control plane pod deleted", func(t *testing.T) {
+		r := runResilience(ctx, t, bin, image, name, "controlplane-kill.yaml")
+		checkKill(t, r, "meshcontrol")
+		assert.Zero(t, r.Resilience.During.Errors, "the proxies keep serving without meshcontrol")
+		_, measured := r.Resilience.PeakRSSBytes["control-plane"]
+		assert.False(t, measured, "the deleted component is not measured")
+	})
+	t.Run("app pod deleted", func(t *testing.T) {
+		r := runResilience(ctx, t, bin, image, name, "app-kill.yaml", "--lanes", "mesh/clientonly")
+		checkKill(t, r, "app")
+		assert.Positive(t, r.Resilience.During.Errors, "requests failed while the app pod was gone")
+	})
+	t.Run("flood through a NodePort", func(t *testing.T) {
+		r := runResilience(ctx, t, bin, image, name, "flood.yaml")
+		require.Len(t, r.Resilience.Faults, 1)
+		assert.Contains(t, r.Resilience.Faults[0].Detail, "flood: 2000 connections opened, 0 refused", "every connection reached the inbound listener")
+		assert.Positive(t, r.Resilience.PeakRSSBytes["server-proxy"], "the server sidecar's memory is measured")
+	})
+	t.Run("unsupported fault fails the run", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "results")
+		run := exec.CommandContext(ctx, filepath.Join(bin, "meshbench"), "run", "-f", filepath.Join("..", "..", "..", "scenarios", "resilience", "slow-upstream.yaml"),
+			"--platform", "kind", "--keep", "-o", out, "--no-report")
+		run.Env = append(os.Environ(), "MESHBENCH_KIND_CLUSTER="+name, "MESHBENCH_NODE_IMAGE="+image)
+		outb, err := run.CombinedOutput()
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee, "%s", outb)
+		assert.Equal(t, 4, ee.ExitCode(), "a run that could not be made: %s", outb)
+		assert.Contains(t, string(outb), "unsupported on kind: Kubernetes has no API to freeze a container")
+	})
+
+	require.NoError(t, mgr.Delete(name, ""))
+	assert.Empty(t, kindContainers(t, name), "the cluster is deleted")
+}
