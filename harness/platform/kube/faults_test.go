@@ -2,6 +2,9 @@ package kube
 
 import (
 	"context"
+	"os"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -119,4 +122,46 @@ func TestPolicyReachesTheMeshFile(t *testing.T) {
 
 	_, err = p.Up(ctx, platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeClientOnly, Mesh: platform.MeshOptions{AppReplicas: 3}})
 	assert.ErrorContains(t, err, "unsupported on kube: 3 app replicas")
+}
+
+// TestDocsKindColumn: docs/reliability.md's kind table names every fault
+// kind, and what it says of each row holds: a row whose kind cell begins
+// "unsupported" is refused in every mesh mode, any other is supported in
+// at least one.
+func TestDocsKindColumn(t *testing.T) {
+	doc, err := os.ReadFile("../../../docs/reliability.md")
+	require.NoError(t, err)
+	section := string(doc)[strings.Index(string(doc), "## On kind"):]
+	section = section[:strings.Index(section, "\n## ")]
+	rows := regexp.MustCompile("(?m)^\\| (`[a-z]+`.*?) \\| .*? \\| (.*) \\|$").FindAllStringSubmatch(section, -1)
+	require.NotEmpty(t, rows)
+	seen := map[string]bool{}
+	for _, row := range rows {
+		kinds := regexp.MustCompile("`([a-z]+)`").FindAllStringSubmatch(row[1], -1)
+		targets := strings.Fields(strings.ReplaceAll(regexp.MustCompile("`[a-z]+`,?|\\(.*\\)").ReplaceAllString(row[1], ""), ",", " "))
+		if len(targets) == 0 {
+			targets = []string{"server-proxy"}
+		}
+		unsupported := strings.HasPrefix(row[2], "unsupported")
+		for _, k := range kinds {
+			seen[k[1]] = true
+			for _, target := range targets {
+				supported := false
+				for _, mode := range []string{platform.ModeBoth, platform.ModeClientOnly} {
+					p, _ := newTestPlatform(t, allImages)
+					top, err := p.Up(context.Background(), platform.Spec{Lane: platform.LaneMesh, Mode: mode})
+					require.NoError(t, err)
+					if top.(resilience.Faultable).Supports(k[1], target) == nil {
+						supported = true
+					}
+					require.NoError(t, top.Down(context.Background()))
+				}
+				assert.Equal(t, !unsupported, supported, "docs row %q: %s %s", row[1], k[1], target)
+			}
+		}
+	}
+	for _, k := range []string{resilience.KindKill, resilience.KindAbort, resilience.KindFlood, resilience.KindSlowloris,
+		resilience.KindPause, resilience.KindFail, resilience.KindRotate} {
+		assert.True(t, seen[k], "docs/reliability.md's kind table has no row for %s", k)
+	}
 }
