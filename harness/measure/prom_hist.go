@@ -3,6 +3,7 @@ package measure
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"sort"
@@ -106,12 +107,18 @@ func ScrapeFamilies(ctx context.Context, url string) (map[string]*dto.MetricFami
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("scrape %s: %s", url, resp.Status)
 	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := parser.TextToMetricFamilies(resp.Body)
+	mfs, err := ParseFamilies(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("scrape %s: %w", url, err)
 	}
 	return mfs, nil
+}
+
+// ParseFamilies reads every metric family of a Prometheus text exposition
+// (a scrape fetched another way: the Kubernetes API server's pod proxy).
+func ParseFamilies(r io.Reader) (map[string]*dto.MetricFamily, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	return parser.TextToMetricFamilies(r)
 }
 
 // ScrapeHistograms reads one histogram family from a Prometheus text

@@ -32,6 +32,10 @@ type LaneOptions struct {
 	// Gateway is the ingress gateway's (plaintext) listener in the ingress
 	// modes; mTLS applies between the gateway and the server proxy.
 	Gateway string
+	// GatewayEndpoint is where the client proxy reaches the gateway
+	// (ingress+both), when that is not Gateway: on Kubernetes the gateway
+	// listens on every address of its pod and is called at its Service.
+	GatewayEndpoint string
 	// ClientOutbound is where the client proxy listens for the load client
 	// (both, clientonly); ServerInbound is the server proxy's inbound
 	// listener (both, serveronly); App is the echo server.
@@ -96,7 +100,11 @@ func Lane(o LaneOptions) (*Mesh, error) {
 			// The gateway, as a service the client proxy calls: its
 			// endpoint is no proxy's inbound, so that hop is plaintext.
 			called = o.GatewayID
-			m.Services = append(m.Services, Service{Name: called, Protocol: o.Protocol, Endpoints: []Endpoint{{Address: o.Gateway}}})
+			ep := o.GatewayEndpoint
+			if ep == "" {
+				ep = o.Gateway
+			}
+			m.Services = append(m.Services, Service{Name: called, Protocol: o.Protocol, Endpoints: []Endpoint{{Address: ep}}})
 		}
 	}
 	if client {

@@ -124,8 +124,8 @@ func (p *Platform) Up(ctx context.Context, spec platform.Spec) (platform.Topolog
 			return nil, err
 		}
 	}
-	if spec.Lane == platform.LaneMesh && results.IsIngressMode(spec.Mode) {
-		return nil, fmt.Errorf("lane mesh/%s runs on the local platform only (%s deploys no ingress gateway yet): %w", spec.Mode, p.opts.Name, platform.ErrLaneUnavailable)
+	if spec.Lane == platform.LaneMesh && results.IsIngressMode(spec.Mode) && p.opts.Images.Meshcontrol == "" {
+		return nil, fmt.Errorf("lane mesh/%s needs the meshcontrol image (the gateway is configured over xDS only): %w", spec.Mode, platform.ErrLaneUnavailable)
 	}
 	if spec.Mesh.AppReplicas > 1 {
 		return nil, fmt.Errorf("unsupported on %s: %d app replicas (resilience.app_replicas): the %s platform runs one app pod", p.opts.Name, spec.Mesh.AppReplicas, p.opts.Name)

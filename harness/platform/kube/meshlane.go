@@ -92,10 +92,14 @@ func (t *topology) sidecarConfig(ctx context.Context, icfg inject.Config, nodeID
 // loopback, and either the server sidecar's inbound listener on the app
 // pod's IP (both, serveronly: the service's endpoint is that listener) or,
 // with no server sidecar, the app's Service address as the endpoint.
-func (t *topology) writeMesh(ctx context.Context, mode, appPodIP, appService string) error {
+//
+// In the ingress modes the gateway listens on its pod's every address and
+// is reached at gatewayService (its Service) by the client sidecar.
+func (t *topology) writeMesh(ctx context.Context, mode, appPodIP, appService, gatewayService string) error {
 	o := meshconfig.LaneOptions{
 		Mode: mode, Protocol: platform.MeshProtocol(t.spec.Case.Protocol), MTLS: t.spec.Case.MTLS, Revision: 1,
 		ClientProxyID: clientProxyID, ServerProxyID: serverProxyID, Service: "app",
+		GatewayID: gatewayProxyID, Gateway: fmt.Sprintf("0.0.0.0:%d", gatewayPort), GatewayEndpoint: gatewayService,
 		ClientOutbound: fmt.Sprintf("127.0.0.1:%d", outboundPort),
 		ServerInbound:  net.JoinHostPort(appPodIP, fmt.Sprint(inboundPort)),
 		App:            fmt.Sprintf("127.0.0.1:%d", appPort),

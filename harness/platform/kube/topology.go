@@ -58,6 +58,8 @@ type topology struct {
 	faultMu     sync.Mutex
 	deleted     map[string]*corev1.Pod
 	inboundAddr string
+	// gateway is set in the ingress modes (gateway.go).
+	gateway bool
 }
 
 func (t *topology) up(ctx context.Context) error {
@@ -80,13 +82,16 @@ func (t *topology) up(ctx context.Context) error {
 	if t.spec.Lane == platform.LaneMesh && mode == "" {
 		mode = platform.ModeBoth
 	}
-	serverSide := t.spec.Lane == platform.LaneMesh && (mode == platform.ModeBoth || mode == platform.ModeServerOnly)
-	clientSide := t.spec.Lane == platform.LaneMesh && (mode == platform.ModeBoth || mode == platform.ModeClientOnly)
+	// The ingress modes (Istio's benchmark's): load client [-> client
+	// sidecar] -> ingress gateway -> server sidecar -> app.
+	t.gateway = t.spec.Lane == platform.LaneMesh && results.IsIngressMode(mode)
+	serverSide := t.spec.Lane == platform.LaneMesh && (mode == platform.ModeBoth || mode == platform.ModeServerOnly || t.gateway)
+	clientSide := t.spec.Lane == platform.LaneMesh && (mode == platform.ModeBoth || mode == platform.ModeClientOnly || mode == platform.ModeIngressBoth)
 	if t.spec.Lane == platform.LaneMesh && !serverSide && !clientSide {
-		return fmt.Errorf("unknown mode %q (both, clientonly, serveronly)", t.spec.Mode)
+		return fmt.Errorf("unknown mode %q (both, clientonly, serveronly, ingress, ingress+both)", t.spec.Mode)
 	}
-	if t.spec.Case.MTLS && t.spec.Lane == platform.LaneMesh && mode != platform.ModeBoth {
-		return fmt.Errorf("mTLS needs both sidecars (mode both), not %s: %w", mode, platform.ErrLaneUnavailable)
+	if t.spec.Case.MTLS && t.spec.Lane == platform.LaneMesh && mode != platform.ModeBoth && !t.gateway {
+		return fmt.Errorf("mTLS needs both sidecars (mode both) or the ingress gateway, not %s: %w", mode, platform.ErrLaneUnavailable)
 	}
 	icfg := inject.Config{Image: t.p.opts.Images.Meshproxy, Workers: t.spec.Mesh.Workers, Args: t.spec.Mesh.ProxyArgs, InboundPort: inboundPort,
 		Resources: requests(sidecarCPU)}
@@ -120,6 +125,12 @@ func (t *topology) up(ctx context.Context) error {
 	if _, err := cs.CoreV1().Pods(t.ns).Create(ctx, app, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create pod app: %w", err)
 	}
+	gatewayAddr := ""
+	if t.gateway {
+		if gatewayAddr, err = t.startGateway(ctx, pl, icfg); err != nil {
+			return fmt.Errorf("ingress gateway: %w", err)
+		}
+	}
 	if xds {
 		// The server sidecar's inbound listener is the app pod's IP, which
 		// is how the control plane knows the endpoint has a sidecar (and
@@ -128,7 +139,7 @@ func (t *topology) up(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := t.writeMesh(ctx, mode, podIP, upstream); err != nil {
+		if err := t.writeMesh(ctx, mode, podIP, upstream, gatewayAddr); err != nil {
 			return fmt.Errorf("meshcontrol: %w", err)
 		}
 	}
@@ -136,6 +147,11 @@ func (t *topology) up(ctx context.Context) error {
 	lgNames := loadgenNames(t.spec.LoadClients)
 	ccfg := icfg
 	t.target = "http://" + upstream + "/echo"
+	if t.gateway {
+		// The load client (or its sidecar) calls the gateway's Service.
+		upstream = gatewayAddr
+		t.target = "http://" + upstream + "/echo"
+	}
 	if clientSide {
 		// every load client pod's sidecar has the xDS node id client-proxy:
 		// one configuration and one CA token Secret for all of them.
@@ -184,6 +200,9 @@ func (t *topology) up(ctx context.Context) error {
 			XDS: xds, Extra: map[string]string{"platform": t.p.opts.Name, "mode": mode}}
 		if xds {
 			t.features.Extra["control_plane"] = "meshcontrol"
+		}
+		if t.gateway {
+			t.features.Extra["gateway"] = "ingress"
 		}
 	}
 	return t.finish(ctx, lgNames)

@@ -20,13 +20,14 @@ import (
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
 	"github.com/meshbench/meshbench/mesh-under-test/deploy"
+	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 )
 
 // fakeCluster plays the parts of the API server the platform relies on:
 // Services get a ClusterIP, pods are scheduled, get an IP and turn Ready.
 func fakeCluster() *fake.Clientset {
 	cs := fake.NewClientset()
-	ips := map[string]string{"app": "10.96.0.10", "meshcontrol": "10.96.0.20"}
+	ips := map[string]string{"app": "10.96.0.10", "meshcontrol": "10.96.0.20", gatewayProxyID: "10.96.0.30"}
 	cs.PrependReactor("create", "services", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		svc := a.(k8stesting.CreateAction).GetObject().(*corev1.Service)
 		svc.Spec.ClusterIP = ips[svc.Name]
@@ -169,8 +170,8 @@ func TestUpUnavailable(t *testing.T) {
 		{"reference lane", platform.Spec{Lane: platform.LaneHAProxy}, allImages},
 		{"mesh without meshproxy", platform.Spec{Lane: platform.LaneMesh}, Images{Meshbench: "mb:1"}},
 		{"mTLS with one sidecar", platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeClientOnly, Case: results.Case{MTLS: true}}, allImages},
-		{"ingress", platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeIngress}, allImages},
-		{"ingress+both", platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeIngressBoth}, allImages},
+		{"ingress without meshcontrol", platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeIngress}, Images{Meshbench: "mb:1", Meshproxy: "mp:1"}},
+		{"ingress+both without meshcontrol", platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeIngressBoth}, Images{Meshbench: "mb:1", Meshproxy: "mp:1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,5 +225,71 @@ func sidecarTokens(t *testing.T, cs *fake.Clientset, ns, mode string) {
 				assert.Error(t, err, "%s's token cannot name %s", node, other)
 			}
 		}
+	}
+}
+
+// TestUpIngressLanes: the ingress modes deploy the gateway (a meshproxy
+// pod with its own CA token, behind a Service) configured by meshcontrol;
+// the load client, or its sidecar in ingress+both, calls the gateway's
+// Service, and the mesh sends the gateway to the server sidecar on the app
+// pod's IP.
+func TestUpIngressLanes(t *testing.T) {
+	for _, tt := range []struct {
+		mode       string
+		wantRoles  []string
+		wantTarget string
+	}{
+		{platform.ModeIngress, []string{results.RoleControlPlane, results.RoleGateway, results.RoleApp, results.RoleLoadgen, results.RoleServerProxy},
+			"http://10.96.0.30:8081/echo"},
+		{platform.ModeIngressBoth, []string{results.RoleControlPlane, results.RoleGateway, results.RoleApp, results.RoleLoadgen, results.RoleServerProxy, results.RoleClientProxy},
+			"http://127.0.0.1:15001/echo"},
+	} {
+		t.Run(tt.mode, func(t *testing.T) {
+			ctx := context.Background()
+			p, cs := newTestPlatform(t, allImages)
+			top, err := p.Up(ctx, platform.Spec{Lane: platform.LaneMesh, Mode: tt.mode, Case: results.Case{MTLS: true}})
+			require.NoError(t, err)
+			tp := top.(*topology)
+			assert.Equal(t, tt.wantTarget, tp.target)
+			var roles []string
+			for _, pr := range top.Probes() {
+				roles = append(roles, pr.Role())
+			}
+			assert.Equal(t, tt.wantRoles, roles)
+			assert.Equal(t, "ingress", top.Features().Extra["gateway"])
+
+			gw, err := cs.CoreV1().Pods(tp.ns).Get(ctx, gatewayProxyID, metav1.GetOptions{})
+			require.NoError(t, err)
+			side := container(t, gw, inject.ContainerName)
+			require.NotNil(t, side)
+			args := strings.Join(side.Args, " ")
+			assert.Contains(t, args, "--id ingress-gateway")
+			assert.Contains(t, args, "--xds 10.96.0.20:15010")
+			require.Len(t, side.Env, 1)
+			assert.Equal(t, sidecarTokenSecret(gatewayProxyID), side.Env[0].ValueFrom.SecretKeyRef.Name, "the gateway's own CA token")
+			_, err = cs.CoreV1().Services(tp.ns).Get(ctx, gatewayProxyID, metav1.GetOptions{})
+			require.NoError(t, err)
+
+			cm, err := cs.CoreV1().ConfigMaps(tp.ns).Get(ctx, meshConfigMap, metav1.GetOptions{})
+			require.NoError(t, err)
+			m, err := meshconfig.Parse("mesh.yaml", []byte(cm.Data["mesh.yaml"]))
+			require.NoError(t, err)
+			g := m.Proxy(gatewayProxyID)
+			require.NotNil(t, g)
+			require.NotNil(t, g.Gateway)
+			assert.Equal(t, "0.0.0.0:8081", g.Gateway.Address)
+			assert.Equal(t, meshconfig.MTLSStrict, m.Policy.MTLS)
+			assert.Equal(t, "10.244.0.5:15006", m.Service("app").Endpoints[0].Address, "the gateway calls the server sidecar on the app pod's IP")
+			if tt.mode == platform.ModeIngressBoth {
+				require.NotNil(t, m.Service(gatewayProxyID))
+				assert.Equal(t, "10.96.0.30:8081", m.Service(gatewayProxyID).Endpoints[0].Address, "the client sidecar calls the gateway's Service")
+				lg, err := cs.CoreV1().Pods(tp.ns).Get(ctx, "loadgen", metav1.GetOptions{})
+				require.NoError(t, err)
+				assert.NotNil(t, container(t, lg, inject.ContainerName), "ingress+both: the load client has its sidecar")
+			} else {
+				assert.Nil(t, m.Service(gatewayProxyID))
+			}
+			require.NoError(t, top.Down(ctx))
+		})
 	}
 }
