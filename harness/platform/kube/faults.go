@@ -25,6 +25,8 @@ import (
 // scenario's `until` says when the component is back, as on the local
 // platform: a Deployment would replace it at once.
 
+var _ resilience.Faultable = (*topology)(nil)
+
 // unsupported is the error of a fault this platform cannot do.
 func (t *topology) unsupported(format string, args ...any) error {
 	return fmt.Errorf("%w on %s: %s", resilience.ErrUnsupported, t.p.opts.Name, fmt.Sprintf(format, args...))
@@ -163,8 +165,11 @@ func (t *topology) Restart(ctx context.Context, name string) (string, error) {
 		ObjectMeta: metav1.ObjectMeta{Name: old.Name, Namespace: old.Namespace, Labels: old.Labels, Annotations: old.Annotations},
 		Spec:       old.Spec,
 	}
-	// The scheduler places the replacement, as it would a controller's.
+	// The scheduler places the replacement, as it would a controller's;
+	// the priority admission computes priority again (a stored value that
+	// disagrees with it is refused).
 	pod.Spec.NodeName = ""
+	pod.Spec.Priority, pod.Spec.PreemptionPolicy = nil, nil
 	if _, err := t.p.cs.CoreV1().Pods(t.ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 		return "", fmt.Errorf("restart %s: create pod %s/%s: %w", name, t.ns, podName, err)
 	}

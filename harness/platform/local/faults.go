@@ -12,7 +12,10 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/meshbench/meshbench/harness/measure"
+	"github.com/meshbench/meshbench/harness/resilience"
 )
+
+var _ resilience.Faultable = (*topology)(nil)
 
 // The methods below let a resilience run break a running topology and
 // mend it (harness/resilience's Faultable): kill a component outright and
