@@ -43,7 +43,7 @@ var (
 type peerInstall struct {
 	m       *peers.Manifest
 	dyn     dynamic.Interface
-	mapper  *restmapper.DeferredDiscoveryRESTMapper
+	mapper  meta.ResettableRESTMapper // discovery-backed; Reset after CRDs
 	created []created
 	log     *slog.Logger
 }
