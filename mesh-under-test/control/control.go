@@ -174,6 +174,7 @@ func merge(sources []registry.Source) *meshconfig.Mesh {
 		}
 		if m.Proxies == nil {
 			m.Proxies = snap.Proxies
+			m.Credentials = snap.Credentials // the gateways' certificates travel with them
 		}
 		if snap.Policy != nil && policyEmpty(&m.Policy) {
 			m.Policy = *snap.Policy

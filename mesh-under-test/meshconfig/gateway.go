@@ -46,12 +46,15 @@ type GatewayServer struct {
 	TLS   *GatewayTLS `yaml:"tls,omitempty" json:"tls,omitempty"`
 }
 
-// GatewayTLS is a server's certificate: PEM files the gateway's proxy
-// reads (Istio's file-mounted gateway certificates; relative paths are
-// relative to the proxy's working directory).
+// GatewayTLS is a server's certificate: either CredentialName, a
+// credential of the mesh that meshcontrol serves to the gateway over SDS
+// (Istio's credentialName), or PEM files the gateway's proxy reads
+// (Istio's file-mounted gateway certificates; relative paths are relative
+// to the proxy's working directory).
 type GatewayTLS struct {
-	CertFile string `yaml:"certFile" json:"certFile,omitempty"`
-	KeyFile  string `yaml:"keyFile" json:"keyFile,omitempty"`
+	CredentialName string `yaml:"credentialName,omitempty" json:"credentialName,omitempty"`
+	CertFile       string `yaml:"certFile,omitempty" json:"certFile,omitempty"`
+	KeyFile        string `yaml:"keyFile,omitempty" json:"keyFile,omitempty"`
 }
 
 // GatewayRoute routes requests for Hosts (empty: any) matching Match to
@@ -74,7 +77,7 @@ func (g *Gateway) Services() []string {
 	return append(out, g.AllowedHosts...)
 }
 
-func (g *Gateway) validate(c *checker, p string, known func(path, name string)) {
+func (g *Gateway) validate(c *checker, p string, known func(path, name string), creds map[string]bool) {
 	switch g.Mode {
 	case GatewayIngress:
 		if len(g.AllowedHosts) > 0 {
@@ -104,8 +107,15 @@ func (g *Gateway) validate(c *checker, p string, known func(path, name string)) 
 			plain = i
 			continue
 		}
-		if s.TLS.CertFile == "" || s.TLS.KeyFile == "" {
-			c.add(sp+".tls", "certFile and keyFile are required")
+		switch t := s.TLS; {
+		case t.CredentialName != "" && (t.CertFile != "" || t.KeyFile != ""):
+			c.add(sp+".tls", "credentialName and certFile/keyFile are exclusive: the certificate comes over SDS or from files")
+		case t.CredentialName != "":
+			if !creds[t.CredentialName] {
+				c.add(sp+".tls.credentialName", "unknown credential %q (define it under credentials)", t.CredentialName)
+			}
+		case t.CertFile == "" || t.KeyFile == "":
+			c.add(sp+".tls", "credentialName, or certFile and keyFile, are required")
 		}
 		for j, h := range s.Hosts {
 			hp := fmt.Sprintf("%s.hosts[%d]", sp, j)

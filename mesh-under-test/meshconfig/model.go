@@ -20,6 +20,8 @@ type Mesh struct {
 	Services    []Service `yaml:"services" json:"services,omitempty"`
 	Proxies     []Proxy   `yaml:"proxies,omitempty" json:"proxies,omitempty"`
 	Policy      Policy    `yaml:"policy,omitempty" json:"policy,omitempty"`
+	// Credentials are gateway certificates served over SDS (credential.go).
+	Credentials []Credential `yaml:"credentials,omitempty" json:"credentials,omitempty"`
 }
 
 // Protocols of a service.

@@ -110,6 +110,7 @@ func (m *Mesh) validate(external bool) []problem {
 			c.add(path, "unknown service %q", name)
 		}
 	}
+	creds := m.validateCredentials(&c)
 	ids := map[string]bool{}
 	egressVia := map[string]int{} // service -> index of the proxy whose egress gateway allows it
 	for i, px := range m.Proxies {
@@ -140,7 +141,7 @@ func (m *Mesh) validate(external bool) []problem {
 			}
 		}
 		if px.Gateway != nil {
-			px.Gateway.validate(&c, p+".gateway", known)
+			px.Gateway.validate(&c, p+".gateway", known, creds)
 		}
 		if g := px.Gateway; g != nil && g.Mode == GatewayEgress {
 			for j, h := range g.AllowedHosts {

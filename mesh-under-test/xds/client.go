@@ -176,7 +176,7 @@ func (s *session) apply(ctx context.Context, next *state) error {
 	c.applyMu.Lock()
 	defer c.applyMu.Unlock()
 	if c.opts.Certs != nil {
-		r.Secrets = c.opts.Certs.Secrets()
+		r.Secrets = append(r.Secrets, c.opts.Certs.Secrets()...)
 	}
 	if err := s.a.Apply(ctx, r); err != nil {
 		return fmt.Errorf("proxy rejected version %s: %w", r.Version, err)
@@ -205,7 +205,7 @@ func (s *session) rotations(ctx context.Context) {
 		}
 		r := cur.resources()
 		c.applyMu.Lock()
-		r.Secrets = c.opts.Certs.Secrets()
+		r.Secrets = append(r.Secrets, c.opts.Certs.Secrets()...)
 		err := s.a.Apply(ctx, r)
 		c.applyMu.Unlock()
 		if err != nil {

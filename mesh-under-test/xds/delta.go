@@ -123,17 +123,21 @@ func (d *deltaSession) handle(ctx context.Context, resp *discoveryv3.DeltaDiscov
 	}
 	// Follow clusters and listeners with what they reference, and forget
 	// what they no longer do.
-	eds, rds := d.pending.edsNames(), d.pending.rdsNames()
+	eds, rds, sds := d.pending.edsNames(), d.pending.rdsNames(), d.pending.sdsNames()
 	switch resp.TypeUrl {
 	case xdsconfig.TypeCluster:
 		prune(d.pending, xdsconfig.TypeEndpoint, eds)
 	case xdsconfig.TypeListener:
 		prune(d.pending, xdsconfig.TypeRoute, rds)
+		prune(d.pending, xdsconfig.TypeSecret, sds)
 	}
 	if err := d.subscribe(xdsconfig.TypeEndpoint, eds); err != nil {
 		return err
 	}
-	return d.subscribe(xdsconfig.TypeRoute, rds)
+	if err := d.subscribe(xdsconfig.TypeRoute, rds); err != nil {
+		return err
+	}
+	return d.subscribe(xdsconfig.TypeSecret, sds)
 }
 
 // prune drops resources of a dependent type that are no longer referenced.
@@ -148,6 +152,8 @@ func prune(s *state, typeURL string, keep []string) {
 		have = slices.Collect(maps.Keys(s.endpoints))
 	case xdsconfig.TypeRoute:
 		have = slices.Collect(maps.Keys(s.routes))
+	case xdsconfig.TypeSecret:
+		have = slices.Collect(maps.Keys(s.secrets))
 	}
 	for _, n := range have {
 		if !set[n] {

@@ -75,7 +75,10 @@ func (s *session) handle(ctx context.Context, resp *discoveryv3.DiscoveryRespons
 	if err := s.subscribe(xdsconfig.TypeEndpoint, next.edsNames()); err != nil {
 		return err
 	}
-	return s.subscribe(xdsconfig.TypeRoute, next.rdsNames())
+	if err := s.subscribe(xdsconfig.TypeRoute, next.rdsNames()); err != nil {
+		return err
+	}
+	return s.subscribe(xdsconfig.TypeSecret, next.sdsNames())
 }
 
 func (s *session) ack(resp *discoveryv3.DiscoveryResponse, version string, nackErr error) error {

@@ -12,6 +12,7 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -27,6 +28,9 @@ type state struct {
 	endpoints map[string]*endpointv3.ClusterLoadAssignment
 	listeners map[string]*listenerv3.Listener
 	routes    map[string]*routev3.RouteConfiguration
+	// secrets are SDS secrets sent on the stream (gateway credentials);
+	// the workload's own come from the proxy's CertSource instead.
+	secrets map[string]*tlsv3.Secret
 	// resourceVersions are per-resource versions (delta xDS), per type.
 	resourceVersions map[string]map[string]string
 	// owned lists the types whose maps this state may write; a clone
@@ -41,7 +45,7 @@ func newState() *state {
 	return &state{
 		versions: map[string]string{}, clusters: map[string]*clusterv3.Cluster{}, listeners: map[string]*listenerv3.Listener{},
 		endpoints: map[string]*endpointv3.ClusterLoadAssignment{}, routes: map[string]*routev3.RouteConfiguration{},
-		resourceVersions: map[string]map[string]string{}, owned: map[string]bool{},
+		secrets: map[string]*tlsv3.Secret{}, resourceVersions: map[string]map[string]string{}, owned: map[string]bool{},
 	}
 }
 
@@ -49,7 +53,7 @@ func newState() *state {
 func (s *state) clone() *state {
 	return &state{
 		versions: maps.Clone(s.versions), clusters: s.clusters, listeners: s.listeners,
-		endpoints: s.endpoints, routes: s.routes, resourceVersions: maps.Clone(s.resourceVersions),
+		endpoints: s.endpoints, routes: s.routes, secrets: s.secrets, resourceVersions: maps.Clone(s.resourceVersions),
 		owned: map[string]bool{}, eds: s.eds,
 	}
 }
@@ -69,6 +73,8 @@ func (s *state) own(typeURL string) {
 		s.endpoints = maps.Clone(s.endpoints)
 	case xdsconfig.TypeRoute:
 		s.routes = maps.Clone(s.routes)
+	case xdsconfig.TypeSecret:
+		s.secrets = maps.Clone(s.secrets)
 	}
 	rv := maps.Clone(s.resourceVersions[typeURL])
 	if rv == nil {
@@ -110,6 +116,13 @@ func (s *state) update(typeURL string, a *anypb.Any) (string, error) {
 		}
 		s.routes[m.Name] = m
 		return m.Name, nil
+	case xdsconfig.TypeSecret:
+		m := &tlsv3.Secret{}
+		if err := decode(a, m); err != nil {
+			return "", err
+		}
+		s.secrets[m.Name] = m
+		return m.Name, nil
 	}
 	return "", fmt.Errorf("unexpected type %s", typeURL)
 }
@@ -127,6 +140,8 @@ func (s *state) remove(typeURL, name string) {
 		delete(s.endpoints, name)
 	case xdsconfig.TypeRoute:
 		delete(s.routes, name)
+	case xdsconfig.TypeSecret:
+		delete(s.secrets, name)
 	}
 	delete(s.resourceVersions[typeURL], name)
 }
@@ -210,6 +225,32 @@ func (s *state) rdsNames() []string {
 	return out
 }
 
+// sdsNames lists the secrets the listeners' TLS contexts name that the
+// stream must deliver: every SDS name but the workload's certificate and
+// trust bundle, which the proxy's CertSource supplies.
+func (s *state) sdsNames() []string {
+	set := map[string]bool{}
+	for _, l := range s.listeners {
+		for _, fc := range l.FilterChains {
+			cfg := fc.GetTransportSocket().GetTypedConfig()
+			if cfg == nil || !strings.HasSuffix(cfg.TypeUrl, "DownstreamTlsContext") {
+				continue
+			}
+			d := &tlsv3.DownstreamTlsContext{}
+			if err := cfg.UnmarshalTo(d); err != nil {
+				continue // the Applier's validation reports it
+			}
+			for _, sc := range d.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs() {
+				if n := sc.GetName(); n != xdsconfig.SecretCert && n != "" {
+					set[n] = true
+				}
+			}
+		}
+	}
+	delete(set, xdsconfig.SecretRoots)
+	return slices.Sorted(maps.Keys(set))
+}
+
 // complete reports whether every referenced resource has arrived, and
 // what is still missing.
 func (s *state) complete() (bool, string) {
@@ -227,6 +268,11 @@ func (s *state) complete() (bool, string) {
 	for _, n := range s.rdsNames() {
 		if _, ok := s.routes[n]; !ok {
 			return false, "routes " + n
+		}
+	}
+	for _, n := range s.sdsNames() {
+		if _, ok := s.secrets[n]; !ok {
+			return false, "secret " + n
 		}
 	}
 	return true, ""
@@ -248,9 +294,15 @@ func (s *state) resources() xdsconfig.Resources {
 	for _, n := range s.rdsNames() {
 		r.Routes = append(r.Routes, s.routes[n])
 	}
+	for _, n := range s.sdsNames() {
+		r.Secrets = append(r.Secrets, s.secrets[n])
+	}
 	var parts []string
 	for _, t := range watchedTypes {
 		parts = append(parts, s.versions[t])
+	}
+	if v, ok := s.versions[xdsconfig.TypeSecret]; ok {
+		parts = append(parts, v) // only gateways have secrets on the stream
 	}
 	r.Version = strings.Join(parts, "/")
 	return r

@@ -50,7 +50,7 @@ func (c *ConfigMap) Snapshot() registry.Snapshot {
 		return registry.Snapshot{}
 	}
 	pol := c.mesh.Policy
-	return registry.Snapshot{Proxies: c.mesh.Proxies, Policy: &pol, Revision: c.mesh.Revision, TrustDomain: c.mesh.TrustDomain}
+	return registry.Snapshot{Proxies: c.mesh.Proxies, Policy: &pol, Revision: c.mesh.Revision, TrustDomain: c.mesh.TrustDomain, Credentials: c.mesh.Credentials}
 }
 
 // Run implements registry.Source.

@@ -33,4 +33,7 @@ type Snapshot struct {
 	Revision int64
 	// TrustDomain, when set, overrides the default.
 	TrustDomain string
+	// Credentials are gateway certificates served over SDS (from the
+	// source that has proxies: the mesh file or the policy ConfigMap).
+	Credentials []meshconfig.Credential
 }

@@ -49,7 +49,7 @@ func (f *File) Snapshot() Snapshot {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	pol := f.mesh.Policy
-	return Snapshot{Services: f.mesh.Services, Proxies: f.mesh.Proxies, Policy: &pol, Revision: f.mesh.Revision, TrustDomain: f.mesh.TrustDomain}
+	return Snapshot{Services: f.mesh.Services, Proxies: f.mesh.Proxies, Policy: &pol, Revision: f.mesh.Revision, TrustDomain: f.mesh.TrustDomain, Credentials: f.mesh.Credentials}
 }
 
 // Run implements Source: it watches the file's directory, because an atomic

@@ -28,6 +28,9 @@ var typeOrder = []struct {
 	{translate.TypeEndpoint, types.Endpoint},
 	{translate.TypeListener, types.Listener},
 	{translate.TypeRoute, types.Route},
+	// Secrets are gateway credentials only (translate.gatewaySecrets): a
+	// workload's own certificate comes from the CA, never over ADS.
+	{translate.TypeSecret, types.Secret},
 }
 
 // Options configure a Server.
@@ -84,9 +87,7 @@ func New(ctx context.Context, opts Options) *Server {
 		ClassifyDelta: func(r *cachev3.DeltaRequest) string { return r.GetTypeUrl() },
 		Caches:        map[string]cachev3.Cache{},
 	}
-	// Secrets come from the CA, not from ADS; their cache stays empty so a
-	// proxy asking anyway simply waits.
-	for _, t := range append([]string{translate.TypeSecret}, typeURLs()...) {
+	for _, t := range typeURLs() {
 		c := cachev3.NewSnapshotCache(true, cachev3.IDHash{}, gcpLogger(opts.Logger))
 		s.caches[t] = c
 		mux.Caches[t] = c
@@ -117,8 +118,11 @@ func (s *Server) Update(ctx context.Context, proxies map[string]*translate.Proxy
 		}
 		changed := map[string]uint64{}
 		for _, t := range typeOrder {
-			h := p.Hashes[t.url]
-			if _, ok := nv.versions[t.url]; ok && nv.hash[t.url] == h {
+			h, has := p.Hashes[t.url]
+			if _, ok := nv.versions[t.url]; ok && nv.hash[t.url] == h || !has && t.url == translate.TypeSecret {
+				// A proxy without secrets never subscribes to them: a
+				// version it would never ACK would stall convergence.
+				// One that loses its last credential stops referencing it.
 				continue
 			}
 			nv.hash[t.url] = h
@@ -255,6 +259,8 @@ func snapshot(b *baker, p *translate.Proxy, versions map[string]string, changed 
 			snap.types[t.url] = newTypeSet(b, v, r.Listeners, p.Versions(t.url))
 		case translate.TypeRoute:
 			snap.types[t.url] = newTypeSet(b, v, r.Routes, p.Versions(t.url))
+		case translate.TypeSecret:
+			snap.types[t.url] = newTypeSet(b, v, r.Secrets, p.Versions(t.url))
 		}
 	}
 	return snap

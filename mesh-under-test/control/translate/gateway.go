@@ -80,20 +80,47 @@ func gateway(ix *index, g *meshconfig.Gateway) (*listenerv3.Listener, *routev3.R
 	return l, rc, nil, nil
 }
 
+// gatewaySecrets are the SDS secrets of the credentials g's servers name,
+// in the order they are named, each once.
+func gatewaySecrets(ix *index, g *meshconfig.Gateway) ([]*tlsv3.Secret, error) {
+	var out []*tlsv3.Secret
+	seen := map[string]bool{}
+	for i, s := range g.Servers {
+		if s.TLS == nil || s.TLS.CredentialName == "" || seen[s.TLS.CredentialName] {
+			continue
+		}
+		name := s.TLS.CredentialName
+		seen[name] = true
+		cr := ix.mesh.Credential(name)
+		if cr == nil {
+			return nil, fmt.Errorf("servers[%d].tls.credentialName: unknown credential %q", i, name)
+		}
+		out = append(out, &tlsv3.Secret{Name: name, Type: &tlsv3.Secret_TlsCertificate{TlsCertificate: &tlsv3.TlsCertificate{
+			CertificateChain: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: cr.Certificate}},
+			PrivateKey:       &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: cr.PrivateKey}},
+		}}})
+	}
+	return out, nil
+}
+
 // EgressClusterName is an egress gateway's own cluster for an allowed
 // service: the service's endpoints, which no other proxy calls directly.
 func EgressClusterName(service string) string { return "egress|" + service }
 
-// gatewayTLS terminates TLS with a server's certificate files; clients
-// outside the mesh present none.
+// gatewayTLS terminates TLS with a server's certificate: a credential the
+// gateway receives over SDS on its ADS stream (Istio's credentialName), or
+// files the proxy reads. Clients outside the mesh present none.
 func gatewayTLS(t *meshconfig.GatewayTLS) *corev3.TransportSocket {
 	file := func(p string) *corev3.DataSource {
 		return &corev3.DataSource{Specifier: &corev3.DataSource_Filename{Filename: p}}
 	}
-	ctx := &tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{
-		AlpnProtocols:   []string{"h2", "http/1.1"},
-		TlsCertificates: []*tlsv3.TlsCertificate{{CertificateChain: file(t.CertFile), PrivateKey: file(t.KeyFile)}},
-	}}
+	common := &tlsv3.CommonTlsContext{AlpnProtocols: []string{"h2", "http/1.1"}}
+	if t.CredentialName != "" {
+		common.TlsCertificateSdsSecretConfigs = []*tlsv3.SdsSecretConfig{{Name: t.CredentialName, SdsConfig: adsSource()}}
+	} else {
+		common.TlsCertificates = []*tlsv3.TlsCertificate{{CertificateChain: file(t.CertFile), PrivateKey: file(t.KeyFile)}}
+	}
+	ctx := &tlsv3.DownstreamTlsContext{CommonTlsContext: common}
 	return &corev3.TransportSocket{Name: TransportSocketTLS, ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(ctx)}}
 }
 

@@ -129,6 +129,22 @@ func buildProxy(ix *index, shared map[string]*serviceShared, groups map[string]*
 		h = hashProto(rc)
 		rh.add(h)
 		out.version(TypeRoute, rc.Name, h)
+		secrets, err := gatewaySecrets(ix, p.Gateway)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
+		var sh hasher
+		for _, sec := range secrets {
+			h := hashProto(sec)
+			sh.add(h)
+			out.version(TypeSecret, sec.Name, h)
+		}
+		if len(secrets) > 0 {
+			// Only a proxy with secrets has the type: the others never
+			// subscribe to it, so a version for them would never be ACKed.
+			r.Secrets = secrets
+			out.Hashes[TypeSecret] = sh.sum()
+		}
 	}
 	if p.Inbound != nil {
 		ib, err := inbound(ix, p)
