@@ -78,15 +78,26 @@ func (a NodeAuth) check(ctx context.Context, md metadata.MD, node string) error 
 	if node == "" {
 		return fmt.Errorf("%w: no %s metadata naming the node", ErrUnauthenticated, caapi.NodeMetadata)
 	}
-	if id, ok := a.IdentityOf(node); ok && peerHasIdentity(ctx, id) {
+	want, known := a.IdentityOf(node)
+	if known && peerHasIdentity(ctx, want) {
 		return nil
 	}
 	token := strings.TrimPrefix(first(md, "authorization"), "Bearer ")
 	if token == "" {
 		return fmt.Errorf("%w: node %q: no bearer token and no client certificate for its identity", ErrUnauthenticated, node)
 	}
-	if _, err := a.Auth.Authenticate(ctx, token, node); err != nil {
+	got, err := a.Auth.Authenticate(ctx, token, node)
+	if err != nil {
 		return fmt.Errorf("node %q: %w", node, err)
+	}
+	// A node token names its node, but a service-account token (TokenReview)
+	// names only a workload: it grants the nodes whose identity is that
+	// workload's, never a node the mesh does not know or another workload's.
+	if !known {
+		return fmt.Errorf("%w: unknown node %q", ErrUnauthenticated, node)
+	}
+	if got != want {
+		return fmt.Errorf("%w: node %q is %s; the token grants %s", ErrUnauthenticated, node, want, got)
 	}
 	return nil
 }
