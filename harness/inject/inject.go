@@ -53,6 +53,14 @@ type Config struct {
 	// own service account's identity, and the token is worthless to any
 	// other audience (the API server included).
 	TokenAudience string
+	// ControlPlaneRoot, with ControlPlane, is the ConfigMap holding the root
+	// certificate meshcontrol's serving certificate chains to (key
+	// root-cert.pem; deploy.RootConfigMap): mounted into the sidecar, which
+	// then talks to ADS and the CA over TLS (--xds-ca), checking that the
+	// certificate names ControlPlaneServerName (--xds-server-name; empty:
+	// the ControlPlane host).
+	ControlPlaneRoot       string
+	ControlPlaneServerName string
 }
 
 // Where the projected CA token is mounted in the sidecar.
@@ -60,6 +68,9 @@ const (
 	tokenVolume    = "meshbench-ca-token"
 	tokenMountPath = "/var/run/secrets/meshbench.io"
 	tokenFile      = tokenMountPath + "/token"
+	rootVolume     = "meshbench-xds-root"
+	rootMountPath  = "/var/run/meshbench.io/xds-root"
+	rootFile       = rootMountPath + "/root-cert.pem"
 )
 
 // Normalize fills defaults.
@@ -139,6 +150,12 @@ func Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) (bool, error
 		if cfg.TokenAudience != "" {
 			args = append(args, "--xds-token-file", tokenFile)
 		}
+		if cfg.ControlPlaneRoot != "" {
+			args = append(args, "--xds-ca", rootFile)
+			if cfg.ControlPlaneServerName != "" {
+				args = append(args, "--xds-server-name", cfg.ControlPlaneServerName)
+			}
+		}
 	}
 	args = append(args, cfg.Args...)
 	meta.Annotations[AnnotationRole] = role
@@ -163,6 +180,12 @@ func Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) (bool, error
 	c.Env = append(c.Env, cfg.Env...)
 	if cfg.ControlPlane != "" && cfg.TokenAudience != "" {
 		addProjectedToken(spec, &c, cfg.TokenAudience)
+	}
+	if cfg.ControlPlane != "" && cfg.ControlPlaneRoot != "" {
+		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: rootVolume, VolumeSource: corev1.VolumeSource{
+			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: cfg.ControlPlaneRoot}},
+		}})
+		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: rootVolume, MountPath: rootMountPath, ReadOnly: true})
 	}
 	spec.Containers = append(spec.Containers, c)
 	return true, nil

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 
+	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
 	"github.com/meshbench/meshbench/mesh-under-test/control/ca/kubeauth"
 )
 
@@ -184,6 +185,45 @@ func TestPodProjectedTokenForCAAudience(t *testing.T) {
 			require.Len(t, c.VolumeMounts, 1)
 			assert.Equal(t, spec.Volumes[0].Name, c.VolumeMounts[0].Name)
 			assert.Equal(t, c.VolumeMounts[0].MountPath+"/"+sat.Path, c.Args[slices.Index(c.Args, "--xds-token-file")+1])
+		})
+	}
+}
+
+// TestPodVerifiesControlPlaneOverTLS: with ControlPlaneRoot the sidecar
+// mounts that ConfigMap and points --xds-ca at its root-cert.pem (ADS and
+// the CA over TLS), checking --xds-server-name; without it, neither.
+func TestPodVerifiesControlPlaneOverTLS(t *testing.T) {
+	for _, tc := range []struct {
+		name, root, server string
+	}{{"root and name", "meshcontrol-root", "meshcontrol"}, {"root only", "meshcontrol-root", ""}, {"plaintext", "", ""}} {
+		t.Run(tc.name, func(t *testing.T) {
+			meta := metav1.ObjectMeta{Annotations: map[string]string{AnnotationInject: "true", AnnotationAppPort: "8080"}}
+			spec := corev1.PodSpec{Containers: []corev1.Container{{Name: "app"}}}
+			ok, err := Pod(&meta, &spec, Config{Image: "img", ControlPlane: "10.0.0.1:15010", ControlPlaneRoot: tc.root, ControlPlaneServerName: tc.server})
+			require.NoError(t, err)
+			require.True(t, ok)
+			c := spec.Containers[1]
+			if tc.root == "" {
+				assert.Empty(t, spec.Volumes)
+				assert.NotContains(t, c.Args, "--xds-ca")
+				assert.NotContains(t, c.Args, "--xds-server-name")
+				return
+			}
+			require.Len(t, spec.Volumes, 1)
+			cm := spec.Volumes[0].ConfigMap
+			require.NotNil(t, cm, "the root certificate comes from a ConfigMap (no key in it)")
+			assert.Equal(t, tc.root, cm.Name)
+			require.Len(t, c.VolumeMounts, 1)
+			assert.Equal(t, spec.Volumes[0].Name, c.VolumeMounts[0].Name)
+			assert.True(t, c.VolumeMounts[0].ReadOnly)
+			i := slices.Index(c.Args, "--xds-ca")
+			require.GreaterOrEqual(t, i, 0, "args %v", c.Args)
+			assert.Equal(t, c.VolumeMounts[0].MountPath+"/"+ca.RootCertFile, c.Args[i+1])
+			if j := slices.Index(c.Args, "--xds-server-name"); tc.server != "" && assert.GreaterOrEqual(t, j, 0) {
+				assert.Equal(t, tc.server, c.Args[j+1])
+			} else if tc.server == "" {
+				assert.Equal(t, -1, j)
+			}
 		})
 	}
 }

@@ -14,6 +14,18 @@ const (
 	NodeTokenSecretKey = "node-token-secret"
 )
 
+// ADS and the CA over TLS: the Secret CASecret holds the CA root
+// (ca.RootCertFile and ca.RootKeyFile, meshcontrol --ca-dir), the ConfigMap
+// RootConfigMap its certificate alone (key ca.RootCertFile), which the
+// sidecars verify meshcontrol with (meshproxy --xds-ca). They dial the
+// Service's address and check the name ServerName
+// (--xds-server-name), which meshcontrol's serving certificate carries.
+const (
+	CASecret      = "meshcontrol-ca"
+	RootConfigMap = "meshcontrol-root"
+	ServerName    = "meshcontrol"
+)
+
 //go:embed meshcontrol.yaml
 var meshcontrol string
 

@@ -56,10 +56,11 @@ func newSecureMesh(t *testing.T, mtls string, policy func(*meshconfig.Policy)) *
 }
 
 // startProxy runs meshproxy as node id against the secure meshcontrol,
-// trusting rootCA and presenting tok; it returns its admin address.
-func (s *secureMesh) startProxy(id, rootCA, tok string) string {
+// trusting rootCA and presenting tok (extra: more meshproxy flags); it
+// returns its admin address.
+func (s *secureMesh) startProxy(id, rootCA, tok string, extra ...string) string {
 	admin := freeAddr(s.t)
-	args := []string{"--id", id, "--xds", s.listen, "--xds-ca", rootCA, "--admin", admin, "--log-level", "warn"}
+	args := append([]string{"--id", id, "--xds", s.listen, "--xds-ca", rootCA, "--admin", admin, "--log-level", "warn"}, extra...)
 	if tok != "" {
 		args = append(args, "--xds-token", tok)
 	}
@@ -108,8 +109,13 @@ func adsOverTLS(t *testing.T, mode string) {
 		"no token":     s.startProxy("client-b", s.rootCA, ""),
 		"wrong token":  s.startProxy("client-b", s.rootCA, ca.NodeToken("not-the-secret", "client-b")),
 		"a's token":    s.startProxy("client-b", s.rootCA, ca.NodeToken(nodeSecret, "client-a")),
+		// meshcontrol's certificate names meshcontrol, localhost and its
+		// --listen host, not this.
+		"wrong server name": s.startProxy("client-b", s.rootCA, ca.NodeToken(nodeSecret, "client-b"), "--xds-server-name", "not-meshcontrol.example"),
 	}
-	good := s.startProxy("client-b", s.rootCA, ca.NodeToken(nodeSecret, "client-b"))
+	// As a sidecar on Kubernetes: it dials an address (the Service's
+	// ClusterIP) and verifies the name meshcontrol.
+	good := s.startProxy("client-b", s.rootCA, ca.NodeToken(nodeSecret, "client-b"), "--xds-server-name", "meshcontrol")
 	require.Eventually(t, func() bool { return ready(good) }, 20*time.Second, 50*time.Millisecond,
 		"the proxy with client-b's own token gets its configuration")
 	// The good proxy started after the refused ones and is configured; give

@@ -34,8 +34,9 @@ const (
 // sidecarTokenSecret is the Secret holding one sidecar's own CA token.
 func sidecarTokenSecret(nodeID string) string { return "meshproxy-token-" + nodeID }
 
-// startControlPlane creates meshcontrol (its token Secret and manifests)
-// and sets the sidecar config to take everything over xDS from it. The
+// startControlPlane creates meshcontrol (its token Secret, its CA root
+// and manifests) and sets the sidecar config to take everything over xDS
+// from it, over TLS. The
 // mesh file follows in writeMesh, once the app's Service has an address;
 // until then the meshcontrol pod waits for its ConfigMap.
 func (t *topology) startControlPlane(ctx context.Context, pl placement, icfg *inject.Config) error {
@@ -50,6 +51,9 @@ func (t *topology) startControlPlane(ctx context.Context, pl placement, icfg *in
 	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: deploy.TokenSecret}, StringData: map[string]string{deploy.NodeTokenSecretKey: t.nodeSecret}}
 	if _, err := cs.CoreV1().Secrets(t.ns).Create(ctx, sec, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("create token secret: %w", err)
+	}
+	if err := t.createCARoot(ctx, icfg); err != nil {
+		return err
 	}
 	m, err := deploy.Meshcontrol(t.ns, t.p.opts.Images.Meshcontrol)
 	if err != nil {

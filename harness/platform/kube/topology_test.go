@@ -150,6 +150,7 @@ func TestUpLanes(t *testing.T) {
 				_, err = cs.CoreV1().Pods(tp.ns).Get(ctx, "meshcontrol", metav1.GetOptions{})
 				require.NoError(t, err)
 				sidecarTokens(t, cs, tp.ns, tt.spec.Mode)
+				controlPlaneTLS(t, cs, tp.ns, tt.spec.Mode)
 			}
 
 			require.NoError(t, top.Down(ctx))

@@ -35,6 +35,7 @@ type flags struct {
 	xdsAddr, xdsProtocol      string
 	xdsToken, xdsTokenFile    string
 	xdsCA                     string
+	xdsServerName             string
 	certTTL                   time.Duration
 	releaseStartPages         bool
 	gogc                      int
@@ -86,6 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.StringVar(&f.xdsToken, "xds-token", os.Getenv("MESH_BOOTSTRAP_TOKEN"), "CA bootstrap token: with it, the proxy gets workload certificates from meshcontrol (default $MESH_BOOTSTRAP_TOKEN)")
 	fs.StringVar(&f.xdsTokenFile, "xds-token-file", "", "file holding the CA token (a service-account token on Kubernetes)")
 	fs.StringVar(&f.xdsCA, "xds-ca", "", "trust bundle (PEM) for meshcontrol's certificate: ADS and the CA over TLS (meshcontrol --tls; its --ca-dir root-cert.pem), ADS authenticated with the CA token")
+	fs.StringVar(&f.xdsServerName, "xds-server-name", "", "with --xds-ca: the name meshcontrol's certificate must carry (default: the --xds host); on Kubernetes the sidecar dials the Service's ClusterIP and verifies the name meshcontrol")
 	fs.DurationVar(&f.certTTL, "cert-ttl", 0, "workload certificate lifetime to ask meshcontrol's CA for, renewed at half of it (0: the CA's default; short values rotate certificates under load)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -105,8 +107,10 @@ func (f *flags) source(log *slog.Logger) (xdsconfig.Source, error) {
 	switch {
 	case f.xdsAddr != "" && (static || f.configFile != ""):
 		return nil, errors.New("use either --xds or static configuration (--config, --outbound/--inbound), not both")
+	case f.xdsServerName != "" && f.xdsCA == "":
+		return nil, errors.New("--xds-server-name needs --xds-ca: it names the certificate meshcontrol serves over TLS")
 	case f.xdsAddr != "":
-		return &xdsSource{addr: f.xdsAddr, node: f.id, protocol: f.xdsProtocol, token: f.xdsToken, tokenFile: f.xdsTokenFile, caFile: f.xdsCA, certTTL: f.certTTL, log: log}, nil
+		return &xdsSource{addr: f.xdsAddr, node: f.id, protocol: f.xdsProtocol, token: f.xdsToken, tokenFile: f.xdsTokenFile, caFile: f.xdsCA, serverName: f.xdsServerName, certTTL: f.certTTL, log: log}, nil
 	case f.configFile != "" && static:
 		return nil, errors.New("use either --config or --outbound/--inbound, not both")
 	case f.configFile != "":

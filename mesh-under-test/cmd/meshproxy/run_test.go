@@ -103,6 +103,7 @@ func TestRunRejectsBadInvocations(t *testing.T) {
 			"--tls-cert", "/nonexistent/c", "--tls-key", "k", "--tls-ca", "a"}, "nonexistent"},
 		{"error fraction over 1", []string{"--admin", "127.0.0.1:0", "--outbound", "127.0.0.1:0=127.0.0.1:1",
 			"--inject-error-fraction", "2"}, "--inject-error-fraction 2: outside 0..1"},
+		{"server name without xds-ca", []string{"--admin", "127.0.0.1:0", "--xds", "127.0.0.1:1", "--xds-server-name", "meshcontrol"}, "--xds-server-name needs --xds-ca"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

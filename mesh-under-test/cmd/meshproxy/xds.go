@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"os"
@@ -27,6 +25,7 @@ type xdsSource struct {
 	addr, node, protocol string
 	tokenFile, token     string
 	caFile               string        // trust bundle for meshcontrol's certificate: ADS and the CA over TLS
+	serverName           string        // name meshcontrol's certificate must carry; "": the addr host
 	certTTL              time.Duration // lifetime to ask the CA for; 0: its default
 	log                  *slog.Logger
 }
@@ -41,13 +40,11 @@ func (s *xdsSource) Run(ctx context.Context, a xdsconfig.Applier) error {
 		if err != nil {
 			return fmt.Errorf("--xds-ca: %w", err)
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pemBytes) {
-			return fmt.Errorf("--xds-ca %s: no PEM certificate in it", s.caFile)
+		// The server name is --xds-server-name, else the --xds host:
+		// meshcontrol's certificate must name it.
+		if transport, err = caapi.ServerTLS(pemBytes, s.serverName); err != nil {
+			return fmt.Errorf("--xds-ca %s: %w", s.caFile, err)
 		}
-		// The server name is the --xds host (grpc takes it from the
-		// target): meshcontrol's certificate must name it.
-		transport = credentials.NewTLS(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
 		opts.DialOptions = []grpc.DialOption{grpc.WithTransportCredentials(transport),
 			grpc.WithPerRPCCredentials(caapi.NodeCredentials{NodeID: s.node, Token: s.readToken})}
 	}
