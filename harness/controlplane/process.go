@@ -2,6 +2,8 @@ package controlplane
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"os"
@@ -11,9 +13,12 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/grpc"
 
 	"github.com/meshbench/meshbench/harness/measure"
 	"github.com/meshbench/meshbench/harness/ports"
+	"github.com/meshbench/meshbench/mesh-under-test/caapi"
+	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
 )
 
 // meshcontrol is one running meshcontrol process.
@@ -22,10 +27,17 @@ type meshcontrol struct {
 	addr, admin string
 	done        chan error
 	log         string
+	// With TLS (ADSTLS): the CA root its serving certificate chains to and
+	// the node token secret each simulated proxy's token derives from.
+	rootPEM    []byte
+	nodeSecret string
 }
 
-// startMeshcontrol runs bin on meshPath and waits for /ready.
-func startMeshcontrol(ctx context.Context, bin, meshPath, logDir string, env []string) (*meshcontrol, error) {
+// startMeshcontrol runs bin on meshPath and waits for /ready. With
+// transport ADSTLS it serves ADS over TLS (--tls, its CA root in a
+// directory under logDir) and authenticates every stream with a per-node
+// token, as on the local platform's mesh lanes.
+func startMeshcontrol(ctx context.Context, bin, meshPath, logDir string, env []string, transport string) (*meshcontrol, error) {
 	addr, err := ports.Free()
 	if err != nil {
 		return nil, err
@@ -39,14 +51,30 @@ func startMeshcontrol(ctx context.Context, bin, meshPath, logDir string, env []s
 	if err != nil {
 		return nil, fmt.Errorf("meshcontrol log: %w", err)
 	}
-	cmd := exec.Command(bin, "--mesh", meshPath, "--listen", addr, "--admin", admin, "--log-level", "warn")
+	args := []string{"--mesh", meshPath, "--listen", addr, "--admin", admin, "--log-level", "warn"}
+	var caDir, secret string
+	if transport == ADSTLS {
+		tok := make([]byte, 16)
+		if _, err := rand.Read(tok); err != nil {
+			logf.Close()
+			return nil, err
+		}
+		secret = hex.EncodeToString(tok)
+		if caDir, err = os.MkdirTemp(logDir, "meshcontrol-ca-"); err != nil {
+			logf.Close()
+			return nil, fmt.Errorf("meshcontrol --ca-dir: %w", err)
+		}
+		args = append(args, "--tls", "--ca-dir", caDir)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = append(os.Environ(), env...)
+	// The secret goes in the environment, not the command line (ps).
+	cmd.Env = append(append(os.Environ(), env...), "MESH_NODE_TOKEN_SECRET="+secret)
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	mc := &meshcontrol{cmd: cmd, addr: addr, admin: admin, done: make(chan error, 1), log: logPath}
+	mc := &meshcontrol{cmd: cmd, addr: addr, admin: admin, done: make(chan error, 1), log: logPath, nodeSecret: secret}
 	go func() { mc.done <- cmd.Wait(); logf.Close() }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -54,6 +82,13 @@ func startMeshcontrol(ctx context.Context, bin, meshPath, logDir string, env []s
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
+				if caDir != "" {
+					// meshcontrol wrote its root before it listened.
+					if mc.rootPEM, err = os.ReadFile(filepath.Join(caDir, ca.RootCertFile)); err != nil {
+						mc.stop()
+						return nil, fmt.Errorf("meshcontrol --tls: %w", err)
+					}
+				}
 				return mc, nil
 			}
 		}
@@ -70,6 +105,22 @@ func startMeshcontrol(ctx context.Context, bin, meshPath, logDir string, env []s
 			return nil, fmt.Errorf("meshcontrol not ready after 30s; see %s", logPath)
 		}
 	}
+}
+
+// dialOptions are how simulated proxy node reaches meshcontrol: as a
+// meshproxy with --xds-ca does (meshcontrol's certificate verified, the
+// node's own token on every stream), or plaintext without TLS.
+func (m *meshcontrol) dialOptions(node string) ([]grpc.DialOption, error) {
+	if m.rootPEM == nil {
+		return nil, nil // xds.Options' default: plaintext
+	}
+	transport, err := caapi.ServerTLS(m.rootPEM, "")
+	if err != nil {
+		return nil, fmt.Errorf("meshcontrol root: %w", err)
+	}
+	tok := ca.NodeToken(m.nodeSecret, node)
+	return []grpc.DialOption{grpc.WithTransportCredentials(transport),
+		grpc.WithPerRPCCredentials(caapi.NodeCredentials{NodeID: node, Token: func() (string, error) { return tok, nil }})}, nil
 }
 
 // stop sends SIGTERM, then SIGKILL after a grace period.

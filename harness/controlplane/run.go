@@ -83,7 +83,7 @@ func runSize(ctx context.Context, spec Spec, size Size, opts Options, order int)
 	if err := topo.mesh.WriteFile(path); err != nil {
 		return nil, err
 	}
-	mc, err := startMeshcontrol(ctx, opts.Meshcontrol, path, opts.WorkDir, spec.MeshcontrolEnv)
+	mc, err := startMeshcontrol(ctx, opts.Meshcontrol, path, opts.WorkDir, spec.MeshcontrolEnv, spec.ADSTransport)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +96,11 @@ func runSize(ctx context.Context, spec Spec, size Size, opts Options, order int)
 	defer func() { cancel(); wg.Wait() }()
 	connectStart := time.Now()
 	for i := range size.Proxies {
-		c := xds.New(xds.Options{Addr: mc.addr, NodeID: proxyID(i), Observer: observer{tr, i}, BackoffMin: 50 * time.Millisecond, BackoffMax: time.Second})
+		dial, err := mc.dialOptions(proxyID(i))
+		if err != nil {
+			return nil, err
+		}
+		c := xds.New(xds.Options{Addr: mc.addr, NodeID: proxyID(i), DialOptions: dial, Observer: observer{tr, i}, BackoffMin: 50 * time.Millisecond, BackoffMax: time.Second})
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = c.Run(cctx, nopApplier{}) }()
 	}
@@ -170,7 +174,7 @@ func runSize(ctx context.Context, spec Spec, size Size, opts Options, order int)
 		Requests: int64(len(samples)), Errors: int64(unconverged), TargetQPS: spec.ChurnRate,
 		AchievedQPS: achieved,
 		Components:  comps,
-		Mesh:        &results.MeshFeatures{Proxy: "xds-client-sim", XDS: true, Extra: map[string]string{"egress_per_proxy": strconv.Itoa(spec.EgressPerProxy)}},
+		Mesh:        &results.MeshFeatures{Proxy: "xds-client-sim", XDS: true, Extra: map[string]string{"egress_per_proxy": strconv.Itoa(spec.EgressPerProxy), "ads_transport": spec.ADSTransport}},
 		ControlPlane: &results.ControlPlane{
 			Services: size.Services, EndpointsPerSvc: size.Endpoints, Proxies: size.Proxies, Changes: spec.Changes,
 			ConvergenceMs: percentiles(samples),

@@ -22,6 +22,12 @@ func TestDecodeSpec(t *testing.T) {
 	require.ErrorContains(t, err, "churn")
 	_, err = DecodeSpec(map[string]any{"sizes": []any{map[string]any{"services": 0, "proxies": 2}}})
 	require.ErrorContains(t, err, "sizes[0]")
+	assert.Equal(t, ADSTLS, s.ADSTransport, "TLS unless plaintext is asked for by name")
+	s, err = DecodeSpec(map[string]any{"ads_transport": "plaintext"})
+	require.NoError(t, err)
+	assert.Equal(t, ADSPlaintext, s.ADSTransport)
+	_, err = DecodeSpec(map[string]any{"ads_transport": "insecure"})
+	require.ErrorContains(t, err, `controlplane.ads_transport: "insecure"`)
 }
 
 func TestRevision(t *testing.T) {
@@ -54,6 +60,7 @@ func TestRunSmallMesh(t *testing.T) {
 	assert.Greater(t, cp.Pushes, int64(0))
 	assert.Greater(t, cp.BytesPushed, int64(0))
 	assert.Zero(t, cp.Nacks)
+	assert.Equal(t, ADSTLS, r.Mesh.Extra["ads_transport"], "the simulated proxies reach meshcontrol over TLS by default")
 	c := r.Component("control-plane")
 	require.NotNil(t, c)
 	assert.Greater(t, c.CPUSeconds, 0.0)

@@ -32,7 +32,19 @@ type Spec struct {
 	// MeshcontrolEnv is extra environment for meshcontrol (e.g.
 	// GOMEMLIMIT=120MiB); it is recorded in every result's labels.
 	MeshcontrolEnv []string `yaml:"meshcontrol_env"`
+	// ADSTransport is how the simulated proxies reach meshcontrol: "tls"
+	// (the default; meshcontrol --tls, each proxy verifying its certificate
+	// and authenticating with its own node token, as meshproxy does) or
+	// "plaintext" (unauthenticated gRPC, without TLS's cost: for comparing
+	// the two, or a meshcontrol built before --tls).
+	ADSTransport string `yaml:"ads_transport"`
 }
+
+// ADS transports.
+const (
+	ADSTLS       = "tls"
+	ADSPlaintext = "plaintext"
+)
 
 // Size is one mesh size.
 type Size struct {
@@ -99,6 +111,9 @@ func (s *Spec) Normalize() {
 	if s.ConnectTimeout.Duration == 0 {
 		s.ConnectTimeout.Duration = 60 * time.Second
 	}
+	if s.ADSTransport == "" {
+		s.ADSTransport = ADSTLS
+	}
 }
 
 // Validate checks bounds.
@@ -123,6 +138,9 @@ func (s *Spec) Validate() error {
 	}
 	if s.Changes < 1 || s.Changes > 100000 {
 		errs = append(errs, errors.New("controlplane.changes: must be within 1-100000"))
+	}
+	if s.ADSTransport != ADSTLS && s.ADSTransport != ADSPlaintext {
+		errs = append(errs, fmt.Errorf("controlplane.ads_transport: %q: want %s or %s", s.ADSTransport, ADSTLS, ADSPlaintext))
 	}
 	return errors.Join(errs...)
 }
