@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/http1"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/router"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/telemetry"
@@ -269,9 +270,14 @@ func (h *h1conn) relayResponse(start time.Time, route *router.Route, cluster *up
 	var err error
 	switch {
 	case resp.Status == 101:
-		// Upgrade accepted (WebSocket): splice both ways until either ends.
+		// Upgrade accepted (WebSocket): relay both ways until either ends,
+		// or no byte has moved for stream_idle_timeout: an upgraded stream
+		// is still a stream to Envoy, so that timeout (5 min unset, 0 none)
+		// closes an idle tunnel, both sides at once.
 		if err = h.bw.Flush(); err == nil {
-			tunnel(h.c, h.br, uc.Conn, uc.BR)
+			h.tc.setLimits(&config.Limits{IdleTimeout: h.chain.HTTP.StreamIdleTimeout})
+			h.tc.setState(connIdle)
+			tunnelIdle(h.c, h.br, uc.Conn, uc.BR, &h.tc.connTimers)
 		}
 		cluster.Discard(uc)
 		h.observe(start, cluster, ep, 101, 0)

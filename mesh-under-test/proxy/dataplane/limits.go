@@ -85,7 +85,7 @@ func sweepTick(snap *config.Snapshot) time.Duration {
 		for _, c := range l.Chains {
 			ds := []time.Duration{c.TCPIdleTimeout}
 			if c.HTTP != nil {
-				ds = append(ds, c.HTTP.Limits.IdleTimeout, c.HTTP.Limits.HeadersTimeout)
+				ds = append(ds, c.HTTP.Limits.IdleTimeout, c.HTTP.Limits.HeadersTimeout, c.HTTP.StreamIdleTimeout)
 			}
 			for _, d := range ds {
 				if d > 0 && d/4 < tick {

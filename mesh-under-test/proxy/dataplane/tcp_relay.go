@@ -16,7 +16,7 @@ const relayBufSize = 16 << 10
 
 var relayBufPool = sync.Pool{New: func() any { b := make([]byte, relayBufSize); return &b }}
 
-// tunnel copies both directions until either side ends, then closes both.
+// tunnelIdle copies both directions until either side ends, then closes both.
 // Bytes already buffered in the readers are relayed first.
 //
 // Why not io.Copy: between the proxy's connections it never reached
@@ -28,14 +28,12 @@ var relayBufPool = sync.Pool{New: func() any { b := make([]byte, relayBufSize); 
 // request-sized messages splice would not help anyway (two calls per hop
 // through a pipe instead of one read and one write). One direction runs on
 // the calling goroutine, so a tunnel costs one extra goroutine, not two.
-func tunnel(a net.Conn, ar *bufio.Reader, b net.Conn, br *bufio.Reader) {
-	tunnelIdle(a, ar, b, br, nil)
-}
-
-// tunnelIdle is tunnel under an idle timeout (tcp_proxy idle_timeout): with
-// idle non-nil, every read that moved bytes marks the connection active
-// for the sweeper, and a read ended by the sweeper's deadline closes both
-// sides at once (a half-close would leave the other direction waiting).
+//
+// Under an idle timeout (tcp_proxy idle_timeout, or an upgraded stream's
+// stream_idle_timeout): with idle non-nil, every read that moved bytes
+// marks the connection active for the sweeper, and a read ended by the
+// sweeper's deadline closes both sides at once (a half-close would leave
+// the other direction waiting).
 func tunnelIdle(a net.Conn, ar *bufio.Reader, b net.Conn, br *bufio.Reader, idle *connTimers) {
 	done := make(chan struct{}, 1)
 	go func() {
