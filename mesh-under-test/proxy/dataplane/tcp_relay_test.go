@@ -63,7 +63,7 @@ func TestTunnelRelaysBufferedBytesFirstAndHalfCloses(t *testing.T) {
 				require.NoError(t, err)
 			}
 			done := make(chan struct{})
-			go func() { tunnel(down, br, up, nil); close(done) }()
+			go func() { tunnelIdle(down, br, up, nil, nil); close(done) }()
 			go func() {
 				_, _ = io.WriteString(client, tc.rest)
 				_ = client.(*net.TCPConn).CloseWrite()
@@ -112,7 +112,7 @@ func BenchmarkTCPRelay(b *testing.B) {
 		run  func(a net.Conn, ar *bufio.Reader, b net.Conn)
 	}{
 		{"io.Copy", tunnelIOCopy},
-		{"tunnel", func(a net.Conn, ar *bufio.Reader, b net.Conn) { tunnel(a, ar, b, nil) }},
+		{"tunnel", func(a net.Conn, ar *bufio.Reader, b net.Conn) { tunnelIdle(a, ar, b, nil, nil) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			client, down := tcpPair(b)
@@ -183,7 +183,7 @@ func BenchmarkTCPRelayPaced(b *testing.B) {
 		run  func(a net.Conn, ar *bufio.Reader, b net.Conn)
 	}{
 		{"io.Copy", tunnelIOCopy},
-		{"tunnel", func(a net.Conn, ar *bufio.Reader, b net.Conn) { tunnel(a, ar, b, nil) }},
+		{"tunnel", func(a net.Conn, ar *bufio.Reader, b net.Conn) { tunnelIdle(a, ar, b, nil, nil) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			client, down := tcpPair(b)
