@@ -81,6 +81,23 @@ func container(t *testing.T, pod *corev1.Pod, name string) *corev1.Container {
 	return nil
 }
 
+// upChecked brings spec up on a fake cluster and checks the load target
+// and the measured roles, in order.
+func upChecked(t *testing.T, images Images, spec platform.Spec, wantTarget string, wantRoles []string) (*Platform, *fake.Clientset, platform.Topology, *topology) {
+	t.Helper()
+	p, cs := newTestPlatform(t, images)
+	top, err := p.Up(context.Background(), spec)
+	require.NoError(t, err)
+	tp := top.(*topology)
+	assert.Equal(t, wantTarget, tp.target)
+	var roles []string
+	for _, pr := range top.Probes() {
+		roles = append(roles, pr.Role())
+	}
+	assert.Equal(t, wantRoles, roles)
+	return p, cs, top, tp
+}
+
 func TestUpLanes(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -102,16 +119,7 @@ func TestUpLanes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			p, cs := newTestPlatform(t, tt.images)
-			top, err := p.Up(ctx, tt.spec)
-			require.NoError(t, err)
-			tp := top.(*topology)
-			assert.Equal(t, tt.wantTarget, tp.target)
-			var roles []string
-			for _, pr := range top.Probes() {
-				roles = append(roles, pr.Role())
-			}
-			assert.Equal(t, tt.wantRoles, roles)
+			p, cs, top, tp := upChecked(t, tt.images, tt.spec, tt.wantTarget, tt.wantRoles)
 			require.Len(t, tp.loadgens, 1)
 			assert.True(t, strings.HasPrefix(tp.loadgens[0].Base, "http://127.0.0.1:1/api/v1/namespaces/"+tp.ns+"/pods/loadgen:9080/proxy"))
 			if tt.spec.Lane == platform.LaneMesh {
@@ -247,16 +255,7 @@ func TestUpIngressLanes(t *testing.T) {
 	} {
 		t.Run(tt.mode, func(t *testing.T) {
 			ctx := context.Background()
-			p, cs := newTestPlatform(t, allImages)
-			top, err := p.Up(ctx, platform.Spec{Lane: platform.LaneMesh, Mode: tt.mode, Case: results.Case{MTLS: true}})
-			require.NoError(t, err)
-			tp := top.(*topology)
-			assert.Equal(t, tt.wantTarget, tp.target)
-			var roles []string
-			for _, pr := range top.Probes() {
-				roles = append(roles, pr.Role())
-			}
-			assert.Equal(t, tt.wantRoles, roles)
+			_, cs, top, tp := upChecked(t, allImages, platform.Spec{Lane: platform.LaneMesh, Mode: tt.mode, Case: results.Case{MTLS: true}}, tt.wantTarget, tt.wantRoles)
 			assert.Equal(t, "ingress", top.Features().Extra["gateway"])
 
 			gw, err := cs.CoreV1().Pods(tp.ns).Get(ctx, gatewayProxyID, metav1.GetOptions{})
