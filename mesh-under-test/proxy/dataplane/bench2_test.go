@@ -13,6 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/h2c"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid/localca"
@@ -71,18 +75,10 @@ func BenchmarkH2RoundTrip(b *testing.B) {
 	require.NoError(b, err)
 	go func() { _ = srv.Serve(ln) }()
 	b.Cleanup(func() { _ = srv.Close() })
-	res, err := config.Static([]config.Mapping{{Listen: "127.0.0.1:0", Upstream: ln.Addr().String()}}, nil, nil)
-	require.NoError(b, err)
-	p := New(Options{ID: "bench", Log: slog.New(slog.DiscardHandler)})
-	require.NoError(b, p.Apply(context.Background(), res))
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_ = p.Shutdown(ctx)
-	})
 	for _, bc := range []struct{ name, addr string }{
 		{"direct", ln.Addr().String()},
-		{"meshproxy", p.Addr(res.Listeners[0].GetName())},
+		{"meshproxy", benchProxy(b, ln.Addr().String(), false)},
+		{"meshproxy-h2fast", benchProxy(b, ln.Addr().String(), true)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			url := "http://" + bc.addr + "/h2"
@@ -95,6 +91,52 @@ func BenchmarkH2RoundTrip(b *testing.B) {
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
 				_ = resp.Body.Close()
+			}
+		})
+	}
+}
+
+// benchProxy starts a static proxy in front of upstream (an HTTP/2-capable
+// cluster, as --outbound makes), on the lean h2 path when h2fast.
+func benchProxy(b *testing.B, upstream string, h2fast bool) string {
+	res, err := config.Static([]config.Mapping{{Listen: "127.0.0.1:0", Upstream: upstream}}, nil, nil)
+	require.NoError(b, err)
+	p := New(Options{ID: "bench", Log: slog.New(slog.DiscardHandler), H2Fast: h2fast})
+	require.NoError(b, p.Apply(context.Background(), res))
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = p.Shutdown(ctx)
+	})
+	return p.Addr(res.Listeners[0].GetName())
+}
+
+// BenchmarkGRPCUnary sends unary gRPC health checks over one client
+// connection, directly and through the proxy on both h2 paths.
+func BenchmarkGRPCUnary(b *testing.B) {
+	hs := health.NewServer()
+	gs := grpc.NewServer()
+	healthpb.RegisterHealthServer(gs, hs)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(b, err)
+	go func() { _ = gs.Serve(ln) }()
+	b.Cleanup(gs.Stop)
+	for _, bc := range []struct{ name, addr string }{
+		{"direct", ln.Addr().String()},
+		{"meshproxy", benchProxy(b, ln.Addr().String(), false)},
+		{"meshproxy-h2fast", benchProxy(b, ln.Addr().String(), true)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			cc, err := grpc.NewClient(bc.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			require.NoError(b, err)
+			defer cc.Close()
+			client := healthpb.NewHealthClient(cc)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := client.Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}
