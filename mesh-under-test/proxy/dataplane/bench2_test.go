@@ -96,19 +96,24 @@ func BenchmarkH2RoundTrip(b *testing.B) {
 	}
 }
 
-// benchProxy starts a static proxy in front of upstream (an HTTP/2-capable
+// staticH2Proxy starts a static proxy in front of upstream (an HTTP/2-capable
 // cluster, as --outbound makes), on the lean h2 path when h2fast.
-func benchProxy(b *testing.B, upstream string, h2fast bool) string {
+func staticH2Proxy(t testing.TB, upstream string, h2fast bool) (*Proxy, string) {
 	res, err := config.Static([]config.Mapping{{Listen: "127.0.0.1:0", Upstream: upstream}}, nil, nil)
-	require.NoError(b, err)
+	require.NoError(t, err)
 	p := New(Options{ID: "bench", Log: slog.New(slog.DiscardHandler), H2Fast: h2fast})
-	require.NoError(b, p.Apply(context.Background(), res))
-	b.Cleanup(func() {
+	require.NoError(t, p.Apply(context.Background(), res))
+	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		_ = p.Shutdown(ctx)
 	})
-	return p.Addr(res.Listeners[0].GetName())
+	return p, p.Addr(res.Listeners[0].GetName())
+}
+
+func benchProxy(b *testing.B, upstream string, h2fast bool) string {
+	_, addr := staticH2Proxy(b, upstream, h2fast)
+	return addr
 }
 
 // BenchmarkGRPCUnary sends unary gRPC health checks over one client

@@ -30,14 +30,7 @@ func (p *Proxy) serveH2(bl *boundListener, chain *config.Chain, tc *trackedConn,
 	if chain.HTTP == nil {
 		return
 	}
-	lc := bl.cfg.Load()
-	source := p.opts.ID
-	if lc.Direction == config.Inbound {
-		source = peer
-		if source == "" {
-			source = "unknown"
-		}
-	}
+	source := p.h2Source(bl, peer)
 	s := &h2conn{p: p, bl: bl, peer: peer, source: source, tls: chain.TLS != nil, tc: tc}
 	// Idle while no stream is open (Envoy's idle_timeout for HTTP/2): a
 	// client that sends the preface and then nothing, or a header block it
@@ -47,6 +40,18 @@ func (p *Proxy) serveH2(bl *boundListener, chain *config.Chain, tc *trackedConn,
 	tc.setState(connIdle)
 	p.h2srv.ServeConn(&prefixConn{Conn: c, r: br}, &http2.ServeConnOpts{
 		Context: context.Background(), Handler: s, BaseConfig: p.h2base})
+}
+
+// h2Source is the source label of an HTTP/2 connection's metrics: this
+// proxy outbound, the peer's identity inbound.
+func (p *Proxy) h2Source(bl *boundListener, peer string) string {
+	if bl.cfg.Load().Direction != config.Inbound {
+		return p.opts.ID
+	}
+	if peer == "" {
+		return "unknown"
+	}
+	return peer
 }
 
 type h2conn struct {

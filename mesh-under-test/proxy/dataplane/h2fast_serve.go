@@ -53,14 +53,7 @@ func (p *Proxy) serveH2Fast(bl *boundListener, chain *config.Chain, tc *trackedC
 	if _, err := io.ReadFull(br, pre[:]); err != nil || string(pre[:]) != h2Preface {
 		return
 	}
-	lc := bl.cfg.Load()
-	source := p.opts.ID
-	if lc.Direction == config.Inbound {
-		source = peer
-		if source == "" {
-			source = "unknown"
-		}
-	}
+	source := p.h2Source(bl, peer)
 	c := newFconn(conn, br, true)
 	c.srv = &fserver{p: p, c: c, bl: bl, tc: tc, peer: peer, source: source, tls: chain.TLS != nil}
 	tc.setLimits(&chain.HTTP.Limits)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -37,16 +36,7 @@ func h2Upstream(t testing.TB, h http.HandlerFunc) string {
 // --outbound makes) in front of upstream with the lean h2 path on.
 func fastProxy(t testing.TB, upstream string) (*Proxy, string) {
 	t.Helper()
-	res, err := config.Static([]config.Mapping{{Listen: "127.0.0.1:0", Upstream: upstream}}, nil, nil)
-	require.NoError(t, err)
-	p := New(Options{ID: "fast", Log: slog.New(slog.DiscardHandler), H2Fast: true})
-	require.NoError(t, p.Apply(context.Background(), res))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		_ = p.Shutdown(ctx)
-	})
-	return p, p.Addr(res.Listeners[0].GetName())
+	return staticH2Proxy(t, upstream, true)
 }
 
 // rawH2 opens a client connection speaking frames directly (the preface

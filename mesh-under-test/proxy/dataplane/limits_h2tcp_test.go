@@ -160,29 +160,8 @@ func h2Outcome(t *testing.T, c net.Conn, fr *http2.Framer) (string, time.Duratio
 	start := time.Now()
 	fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	require.NoError(t, c.SetReadDeadline(start.Add(5*time.Second)))
-	status := ""
-	for {
-		f, err := fr.ReadFrame()
-		require.NoError(t, err, "stream 1 still open after 5 s")
-		if f.Header().StreamID != 1 {
-			continue
-		}
-		switch f := f.(type) {
-		case *http2.MetaHeadersFrame:
-			if s := f.PseudoValue("status"); s != "" {
-				status = s
-			}
-			if f.StreamEnded() {
-				return status, time.Since(start)
-			}
-		case *http2.DataFrame:
-			if f.StreamEnded() {
-				return status, time.Since(start)
-			}
-		case *http2.RSTStreamFrame:
-			return "", time.Since(start)
-		}
-	}
+	status, _ := h2StreamOutcome(t, fr, 1)
+	return status, time.Since(start)
 }
 
 // TestHTTP2StreamIdleTimeoutCutsStalledBody: an HTTP/2 request whose body
