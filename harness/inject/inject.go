@@ -44,6 +44,10 @@ type Config struct {
 	Args []string
 	// Resources of the sidecar container, if any.
 	Resources corev1.ResourceRequirements
+	// ID is the sidecar's --id (its xDS node id); default its role
+	// (client-proxy, server-proxy, sidecar). A service graph names each
+	// service's sidecar after the service.
+	ID string
 	// Env is added to the sidecar (e.g. MESH_BOOTSTRAP_TOKEN from a Secret).
 	Env []corev1.EnvVar
 	// TokenAudience, with ControlPlane, gives the sidecar a projected
@@ -144,7 +148,11 @@ func Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) (bool, error
 			role = "client-proxy"
 		}
 	}
-	args = append([]string{"--id", role}, args...)
+	id := cfg.ID
+	if id == "" {
+		id = role
+	}
+	args = append([]string{"--id", id}, args...)
 	if cfg.ControlPlane != "" {
 		args = append(args, cfg.ControlPlaneFlag, cfg.ControlPlane)
 		if cfg.TokenAudience != "" {

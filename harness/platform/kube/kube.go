@@ -57,6 +57,9 @@ type Options struct {
 	// manifests (`make peer-manifests`: bin/peers); without it the istio
 	// and linkerd lanes are unavailable.
 	PeerManifests string
+	// PortForward reaches a port on a pod's loopback (a graph sidecar's
+	// admin server); default client-go's port-forward through Config.
+	PortForward PortForward
 }
 
 // ManagedLabel marks every namespace the platform creates.
@@ -100,6 +103,9 @@ func New(opts Options) (*Platform, error) {
 	if opts.Probes == nil {
 		opts.Probes = &KubeletStats{cs: cs}
 	}
+	if opts.PortForward == nil {
+		opts.PortForward = spdyPortForward(opts.Config)
+	}
 	return &Platform{opts: opts, cs: cs, live: map[string]*topology{}, peers: map[string]*peerState{}}, nil
 }
 
@@ -116,6 +122,9 @@ func (p *Platform) Up(ctx context.Context, spec platform.Spec) (platform.Topolog
 	case spec.Lane == platform.LaneNone, spec.Lane == platform.LaneMesh, isPeer:
 	default:
 		return nil, fmt.Errorf("lane %q runs on the local platform only (%s runs none, mesh, istio, linkerd): %w", spec.Lane, p.opts.Name, platform.ErrLaneUnavailable)
+	}
+	if spec.Graph != nil && isPeer {
+		return nil, fmt.Errorf("lane %s cannot run a service graph on %s (lanes none and mesh can): %w", spec.Lane, p.opts.Name, platform.ErrLaneUnavailable)
 	}
 	var pm *peers.Manifest
 	if isPeer {

@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -36,9 +37,9 @@ func loadgenNames(n int) []string {
 // clients' nodes and, less, the app's: on three nodes two clients land on
 // the client and mesh nodes, never beside the server they measure.
 // Preferred, not required: a one-node cluster still runs them all.
-func placeLoadgen(pl placement, spec *corev1.PodSpec, i, n int) {
+func placeLoadgen(pl placement, spec *corev1.PodSpec, i, n int, app map[string]string) {
 	if n <= 1 || i == 0 {
-		pl.apply(spec, "client", map[string]string{"app": "echo"})
+		pl.apply(spec, "client", app)
 		return
 	}
 	term := func(w int32, sel map[string]string) corev1.WeightedPodAffinityTerm {
@@ -49,7 +50,7 @@ func placeLoadgen(pl placement, spec *corev1.PodSpec, i, n int) {
 	spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
 		PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{
 			term(100, map[string]string{loadgenLabel: "true"}),
-			term(50, map[string]string{"app": "echo"}),
+			term(50, app),
 		},
 	}}
 	spec.Tolerations = append(spec.Tolerations, corev1.Toleration{
@@ -59,18 +60,32 @@ func placeLoadgen(pl placement, spec *corev1.PodSpec, i, n int) {
 
 // loadClients makes the API-server pod-proxy clients of the named pods.
 func (t *topology) loadClients(names []string) error {
-	hc, err := rest.HTTPClientFor(t.p.opts.Config)
+	hc, err := t.httpClient()
 	if err != nil {
 		return fmt.Errorf("load client transport: %w", err)
 	}
-	host := strings.TrimSuffix(t.p.opts.Config.Host, "/")
 	for _, n := range names {
-		t.loadgens = append(t.loadgens, &load.Client{
-			Base: fmt.Sprintf("%s/api/v1/namespaces/%s/pods/%s:%d/proxy", host, t.ns, n, loadgenPort),
-			HTTP: hc,
-		})
+		t.loadgens = append(t.loadgens, &load.Client{Base: t.podProxyURL(n, loadgenPort), HTTP: hc})
 	}
 	return nil
+}
+
+// httpClient is the API server's HTTP client (its credentials), made once.
+func (t *topology) httpClient() (*http.Client, error) {
+	if t.hc == nil {
+		hc, err := rest.HTTPClientFor(t.p.opts.Config)
+		if err != nil {
+			return nil, err
+		}
+		t.hc = hc
+	}
+	return t.hc, nil
+}
+
+// podProxyURL is the API server's proxy to port of pod in the topology's
+// namespace (append the path).
+func (t *topology) podProxyURL(pod string, port int) string {
+	return fmt.Sprintf("%s/api/v1/namespaces/%s/pods/%s:%d/proxy", strings.TrimSuffix(t.p.opts.Config.Host, "/"), t.ns, pod, port)
 }
 
 // LoadClients implements platform.LoadClienter.

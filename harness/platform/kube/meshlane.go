@@ -88,6 +88,7 @@ func (t *topology) sidecarConfig(ctx context.Context, icfg inject.Config, nodeID
 	icfg.Env = append(append([]corev1.EnvVar(nil), icfg.Env...), corev1.EnvVar{Name: "MESH_BOOTSTRAP_TOKEN", ValueFrom: &corev1.EnvVarSource{
 		SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: name}, Key: "token"},
 	}})
+	icfg.ID = nodeID
 	return icfg, nil
 }
 
@@ -128,6 +129,12 @@ func (t *topology) writeMesh(ctx context.Context, mode, appPodIP, appService, ga
 		}
 		m.Normalize()
 	}
+	return t.writeMeshFile(ctx, m)
+}
+
+// writeMeshFile hands meshcontrol its mesh file (the ConfigMap its pod
+// waits for).
+func (t *topology) writeMeshFile(ctx context.Context, m *meshconfig.Mesh) error {
 	data, err := m.Marshal()
 	if err != nil {
 		return err

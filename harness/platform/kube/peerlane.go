@@ -80,7 +80,7 @@ func (t *topology) upPeer(ctx context.Context, pl placement) error {
 		if !clientSide {
 			peerPodOff(peer, lg)
 		}
-		placeLoadgen(pl, &lg.Spec, i, len(lgNames))
+		placeLoadgen(pl, &lg.Spec, i, len(lgNames), t.appLabels())
 		if _, err := cs.CoreV1().Pods(t.ns).Create(ctx, lg, metav1.CreateOptions{}); err != nil {
 			return fmt.Errorf("create pod %s: %w", name, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -60,6 +61,13 @@ type topology struct {
 	inboundAddr string
 	// gateway is set in the ingress modes (gateway.go).
 	gateway bool
+	// graphPods are a service graph's pods, one per service.
+	graphPods []string
+	// hops says where the graph's sidecars record each edge (mesh lane);
+	// stops end the port-forwards it reads them through.
+	hops  *platform.HopMetrics
+	stops []func()
+	hc    *http.Client // the API server's client, for its pod proxy
 }
 
 func (t *topology) up(ctx context.Context) error {
@@ -103,54 +111,29 @@ func (t *topology) up(ctx context.Context) error {
 		}
 	}
 
-	app, svc := appPod(t.p.opts.Images.Meshbench), appService()
-	pl.apply(&app.Spec, "server", map[string]string{"app": "loadgen"})
-	if serverSide {
-		app.Annotations[inject.AnnotationInject] = "true"
-		app.Annotations[inject.AnnotationAppPort] = fmt.Sprint(appPort)
-		scfg, err := t.sidecarConfig(ctx, icfg, serverProxyID)
-		if err != nil {
+	// upstream is the app's (the graph's entry service's) Service address,
+	// path what the load clients ask for.
+	var upstream, gatewayAddr string
+	path := "/echo"
+	if t.spec.Graph != nil {
+		if t.spec.Lane == platform.LaneMesh && (mode != platform.ModeBoth || !xds) {
+			return fmt.Errorf("a service graph's mesh lane needs mode both and meshcontrol (its image): %w", platform.ErrLaneUnavailable)
+		}
+		if upstream, err = t.upGraph(ctx, pl, icfg, serverSide); err != nil {
 			return err
 		}
-		if _, err := inject.Pod(&app.ObjectMeta, &app.Spec, scfg); err != nil {
-			return err
-		}
-		inject.Service(svc, app.Labels, app.Annotations)
-	}
-	svc, err = cs.CoreV1().Services(t.ns).Create(ctx, svc, metav1.CreateOptions{})
-	if err != nil {
-		return fmt.Errorf("create service: %w", err)
-	}
-	upstream := fmt.Sprintf("%s:%d", svc.Spec.ClusterIP, appPort)
-	if _, err := cs.CoreV1().Pods(t.ns).Create(ctx, app, metav1.CreateOptions{}); err != nil {
-		return fmt.Errorf("create pod app: %w", err)
-	}
-	gatewayAddr := ""
-	if t.gateway {
-		if gatewayAddr, err = t.startGateway(ctx, pl, icfg); err != nil {
-			return fmt.Errorf("ingress gateway: %w", err)
-		}
-	}
-	if xds {
-		// The server sidecar's inbound listener is the app pod's IP, which
-		// is how the control plane knows the endpoint has a sidecar (and
-		// applies mTLS towards it); the pod has its IP once it is scheduled.
-		podIP, err := t.waitPodIP(ctx, "app")
-		if err != nil {
-			return err
-		}
-		if err := t.writeMesh(ctx, mode, podIP, upstream, gatewayAddr); err != nil {
-			return fmt.Errorf("meshcontrol: %w", err)
-		}
+		path = "/"
+	} else if upstream, gatewayAddr, err = t.upApp(ctx, pl, icfg, serverSide, xds, mode); err != nil {
+		return err
 	}
 
 	lgNames := loadgenNames(t.spec.LoadClients)
 	ccfg := icfg
-	t.target = "http://" + upstream + "/echo"
+	t.target = "http://" + upstream + path
 	if t.gateway {
 		// The load client (or its sidecar) calls the gateway's Service.
 		upstream = gatewayAddr
-		t.target = "http://" + upstream + "/echo"
+		t.target = "http://" + upstream + path
 	}
 	if clientSide {
 		// every load client pod's sidecar has the xDS node id client-proxy:
@@ -159,13 +142,13 @@ func (t *topology) up(ctx context.Context) error {
 		if ccfg, err = t.sidecarConfig(ctx, icfg, clientProxyID); err != nil {
 			return err
 		}
-		t.target = fmt.Sprintf("http://127.0.0.1:%d/echo", outboundPort)
+		t.target = fmt.Sprintf("http://127.0.0.1:%d%s", outboundPort, path)
 	}
 	for i, name := range lgNames {
 		lg := loadgenPod(t.p.opts.Images.Meshbench)
 		lg.Name = name
 		lg.Labels[loadgenLabel] = "true"
-		placeLoadgen(pl, &lg.Spec, i, len(lgNames))
+		placeLoadgen(pl, &lg.Spec, i, len(lgNames), t.appLabels())
 		if clientSide {
 			lg.Annotations[inject.AnnotationInject] = "true"
 			lg.Annotations[inject.AnnotationOutbound] = fmt.Sprintf("%d=%s", outboundPort, upstream)
@@ -177,11 +160,13 @@ func (t *topology) up(ctx context.Context) error {
 			return fmt.Errorf("create pod %s: %w", name, err)
 		}
 	}
-	t.members = append(t.members, member{"app", "app", "app", results.RoleApp})
+	if t.spec.Graph == nil {
+		t.members = append(t.members, member{"app", "app", "app", results.RoleApp})
+	}
 	for _, name := range lgNames {
 		t.members = append(t.members, member{name, "loadgen", name, results.RoleLoadgen})
 	}
-	if serverSide {
+	if serverSide && t.spec.Graph == nil {
 		t.members = append(t.members, member{"app", inject.ContainerName, "server-proxy", results.RoleServerProxy})
 	}
 	if clientSide {
@@ -231,7 +216,70 @@ func (t *topology) finish(ctx context.Context, lgNames []string) error {
 	for _, name := range lgNames {
 		t.loadgenNodes = append(t.loadgenNodes, pods[name].Spec.NodeName)
 	}
+	if t.spec.Graph != nil && t.spec.Lane == platform.LaneMesh {
+		if err := t.forwardAdmins(ctx); err != nil {
+			return err
+		}
+	}
 	return t.loadClients(lgNames)
+}
+
+// upApp brings up the single app (echo) and its Service, with its sidecar
+// when serverSide, and the ingress gateway in the ingress modes; it
+// returns the Service's address and the gateway's.
+func (t *topology) upApp(ctx context.Context, pl placement, icfg inject.Config, serverSide, xds bool, mode string) (string, string, error) {
+	cs := t.p.cs
+	app, svc := appPod(t.p.opts.Images.Meshbench), appService()
+	pl.apply(&app.Spec, "server", map[string]string{"app": "loadgen"})
+	if serverSide {
+		app.Annotations[inject.AnnotationInject] = "true"
+		app.Annotations[inject.AnnotationAppPort] = fmt.Sprint(appPort)
+		scfg, err := t.sidecarConfig(ctx, icfg, serverProxyID)
+		if err != nil {
+			return "", "", err
+		}
+		if _, err := inject.Pod(&app.ObjectMeta, &app.Spec, scfg); err != nil {
+			return "", "", err
+		}
+		inject.Service(svc, app.Labels, app.Annotations)
+	}
+	svc, err := cs.CoreV1().Services(t.ns).Create(ctx, svc, metav1.CreateOptions{})
+	if err != nil {
+		return "", "", fmt.Errorf("create service: %w", err)
+	}
+	upstream := fmt.Sprintf("%s:%d", svc.Spec.ClusterIP, appPort)
+	if _, err := cs.CoreV1().Pods(t.ns).Create(ctx, app, metav1.CreateOptions{}); err != nil {
+		return "", "", fmt.Errorf("create pod app: %w", err)
+	}
+	gatewayAddr := ""
+	if t.gateway {
+		if gatewayAddr, err = t.startGateway(ctx, pl, icfg); err != nil {
+			return "", "", fmt.Errorf("ingress gateway: %w", err)
+		}
+	}
+	if xds {
+		// The server sidecar's inbound listener is the app pod's IP, which
+		// is how the control plane knows the endpoint has a sidecar (and
+		// applies mTLS towards it); the pod has its IP once it is scheduled.
+		podIP, err := t.waitPodIP(ctx, "app")
+		if err != nil {
+			return "", "", err
+		}
+		if err := t.writeMesh(ctx, mode, podIP, upstream, gatewayAddr); err != nil {
+			return "", "", fmt.Errorf("meshcontrol: %w", err)
+		}
+	}
+
+	return upstream, gatewayAddr, nil
+}
+
+// appLabels select the pods the load clients keep away from: the app, or
+// every service of a graph.
+func (t *topology) appLabels() map[string]string {
+	if t.spec.Graph != nil {
+		return map[string]string{"app": graphApp}
+	}
+	return map[string]string{"app": "echo"}
 }
 
 func (t *topology) placement(ctx context.Context) (placement, error) {
@@ -344,6 +392,9 @@ func (t *topology) Down(ctx context.Context) error {
 	}
 	t.down = true
 	defer t.p.forget(t.ns)
+	for _, stop := range t.stops {
+		stop()
+	}
 	err := t.p.cs.CoreV1().Namespaces().Delete(ctx, t.ns, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("delete namespace %s: %w", t.ns, err)

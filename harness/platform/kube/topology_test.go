@@ -30,7 +30,9 @@ func fakeCluster() *fake.Clientset {
 	ips := map[string]string{"app": "10.96.0.10", "meshcontrol": "10.96.0.20", gatewayProxyID: "10.96.0.30"}
 	cs.PrependReactor("create", "services", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		svc := a.(k8stesting.CreateAction).GetObject().(*corev1.Service)
-		svc.Spec.ClusterIP = ips[svc.Name]
+		if ip, ok := ips[svc.Name]; ok { // others: set by a reactor in front
+			svc.Spec.ClusterIP = ip
+		}
 		return false, nil, nil
 	})
 	podIPs := map[string]string{"app": "10.244.0.5", "loadgen": "10.244.0.6", "meshcontrol": "10.244.0.7"}
@@ -38,7 +40,9 @@ func fakeCluster() *fake.Clientset {
 		pod := a.(k8stesting.CreateAction).GetObject().(*corev1.Pod)
 		pod.Spec.NodeName = "node-a"
 		pod.Status.Phase = corev1.PodRunning
-		pod.Status.PodIP = podIPs[pod.Name]
+		if ip, ok := podIPs[pod.Name]; ok {
+			pod.Status.PodIP = ip
+		}
 		pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
 		for _, c := range pod.Spec.Containers {
 			pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, corev1.ContainerStatus{Name: c.Name, ContainerID: "containerd://" + pod.Name + "-" + c.Name})

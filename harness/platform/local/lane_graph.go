@@ -7,9 +7,9 @@ import (
 
 	"github.com/meshbench/meshbench/harness/graph"
 	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/harness/platform/graphmesh"
 	"github.com/meshbench/meshbench/harness/ports"
 	"github.com/meshbench/meshbench/harness/results"
-	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 )
 
 // startGraph brings up a service graph: one `meshbench graphsvc` per
@@ -68,7 +68,7 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 	if err != nil {
 		return err
 	}
-	mesh := graphMesh(g, app, inbound, outbound, entry, spec.Case.MTLS)
+	mesh := graphmesh.Mesh(g, graphmesh.Addrs{App: app, Inbound: inbound, Outbound: outbound, Entry: entry}, spec.Case.MTLS)
 	if t.mesh, err = startMeshcontrol(ctx, t, mesh); err != nil {
 		return err
 	}
@@ -84,64 +84,9 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 		}
 		admins[p.Service] = admin
 	}
-	t.hops = graphHops(g, admins)
+	t.hops = graphmesh.Hops(g, func(svc string) string { return "http://" + admins[svc] + "/metrics" })
 	t.target = "http://" + entry + "/"
 	return nil
-}
-
-// graphMesh describes a service graph to meshcontrol: per service, a proxy
-// with an inbound listener in front of its app and one outbound listener
-// per downstream (scoped to what it calls), plus the load client's proxy.
-func graphMesh(g *graph.Graph, app, inbound map[string]string, outbound map[string][]string, entry string, mtls bool) *meshconfig.Mesh {
-	m := &meshconfig.Mesh{Revision: 1}
-	if mtls {
-		m.Policy.MTLS = meshconfig.MTLSStrict
-	}
-	for _, s := range g.Services {
-		protocol := meshProtocol(&s)
-		m.Services = append(m.Services, meshconfig.Service{Name: s.Name, Protocol: protocol,
-			Endpoints: []meshconfig.Endpoint{{Address: inbound[s.Name]}}})
-		p := meshconfig.Proxy{ID: s.Name + "-proxy", Service: s.Name, Inbound: &meshconfig.Inbound{Address: inbound[s.Name], App: app[s.Name]}}
-		for i, c := range s.Callees() {
-			p.Outbound = append(p.Outbound, meshconfig.Outbound{Address: outbound[s.Name][i], Service: c})
-		}
-		p.Egress = append(p.Egress, s.Callees()...)
-		m.Proxies = append(m.Proxies, p)
-	}
-	for _, sp := range g.Splits {
-		splitMesh(m, g, sp, inbound)
-	}
-	m.Proxies = append(m.Proxies, meshconfig.Proxy{ID: "client-proxy",
-		Outbound: []meshconfig.Outbound{{Address: entry, Service: g.Entry}}, Egress: []string{g.Entry}})
-	m.Normalize()
-	return m
-}
-
-// meshProtocol is how the mesh carries calls to s.
-func meshProtocol(s *graph.Service) string {
-	if s.Type == graph.TypeGRPC {
-		return meshconfig.ProtocolGRPC // h2 to the app, and between sidecars
-	}
-	return meshconfig.ProtocolHTTP
-}
-
-// splitMesh makes a split one service of the mesh whose endpoints are its
-// versions' inbound listeners, labelled by version, with one subset per
-// version and a route splitting by the graph's weights: callers' sidecars
-// receive it as xDS weighted_clusters and pick per request.
-func splitMesh(m *meshconfig.Mesh, g *graph.Graph, sp graph.Split, inbound map[string]string) {
-	const label = "version"
-	svc := meshconfig.Service{Name: sp.Name, Protocol: meshProtocol(g.Service(sp.Versions[0].Service))}
-	dest := meshconfig.Destination{Service: sp.Name}
-	var rule meshconfig.Rule
-	for _, v := range sp.Versions {
-		svc.Endpoints = append(svc.Endpoints, meshconfig.Endpoint{Address: inbound[v.Service], Labels: map[string]string{label: v.Service}})
-		dest.Subsets = append(dest.Subsets, meshconfig.Subset{Name: v.Service, Labels: map[string]string{label: v.Service}})
-		rule.Split = append(rule.Split, meshconfig.WeightedDest{Subset: v.Service, Weight: v.Weight})
-	}
-	m.Services = append(m.Services, svc)
-	m.Policy.Destinations = append(m.Policy.Destinations, dest)
-	m.Policy.Routes = append(m.Policy.Routes, meshconfig.ServiceRoutes{Service: sp.Name, Rules: []meshconfig.Rule{rule}})
 }
 
 // startGraphService starts s's app; calls[i] is where its i-th callee is
