@@ -67,7 +67,7 @@ func (m *Manager) Exists(name string) (bool, error) {
 }
 
 // Create creates the cluster (or reuses it when o.Reuse), installs the CNI
-// and waits until every node is Ready. It reports whether it created the
+// and waits until every node and every kube-system pod is Ready. It reports whether it created the
 // cluster, so that callers delete only what they made.
 func (m *Manager) Create(ctx context.Context, o CreateOptions) (created bool, err error) {
 	if o.Name == "" {
@@ -132,6 +132,9 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (created bool, er
 		return fail(fmt.Errorf("install CNI: %w", err))
 	}
 	if err := waitNodesReady(ctx, cs, o.ReadyTimeout); err != nil {
+		return fail(err)
+	}
+	if err := waitSystemReady(ctx, cs, o.ReadyTimeout, time.Second); err != nil {
 		return fail(err)
 	}
 	return created, nil

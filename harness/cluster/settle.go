@@ -1,0 +1,60 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// waitSystemReady waits until every pod in kube-system is Ready (or has
+// completed). Nodes turn Ready the moment the CNI is in, which is when
+// CoreDNS, kube-proxy and the storage provisioner only begin to start:
+// their image unpacking and start-up burn the nodes' CPU for a while, the
+// control-plane node's most (CoreDNS tolerates its taint, and the second
+// load client runs there on three nodes). A first run started then saw its
+// load client's own send lag at 26 ms and was invalid, while later runs
+// were not; a cluster is ready for measuring once its system pods are.
+func waitSystemReady(ctx context.Context, cs kubernetes.Interface, timeout, poll time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var waiting []string
+	for {
+		pl, err := cs.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{})
+		if err == nil {
+			waiting = waiting[:0]
+			for i := range pl.Items {
+				if !settled(&pl.Items[i]) {
+					waiting = append(waiting, pl.Items[i].Name)
+				}
+			}
+			if len(pl.Items) > 0 && len(waiting) == 0 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			slices.Sort(waiting)
+			return fmt.Errorf("kube-system pods not Ready within %s: %s: %w", timeout, strings.Join(waiting, ", "), ctx.Err())
+		case <-time.After(poll):
+		}
+	}
+}
+
+// settled: Ready, or ran to completion.
+func settled(p *corev1.Pod) bool {
+	if p.Status.Phase == corev1.PodSucceeded {
+		return true
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
