@@ -1,7 +1,6 @@
 package kind_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
@@ -89,24 +88,7 @@ func TestKindE2E(t *testing.T) {
 
 	scen := filepath.Join(t.TempDir(), "kind-e2e.yaml")
 	require.NoError(t, os.WriteFile(scen, []byte(e2eScenario), 0o644))
-	resDir := filepath.Join(t.TempDir(), "results")
-	run := exec.CommandContext(ctx, filepath.Join(bin, "meshbench"), "run", "-f", scen, "--platform", "kind", "-o", resDir, "--no-report")
-	run.Env = append(os.Environ(), "MESHBENCH_KIND_CLUSTER="+name, "MESHBENCH_NODE_IMAGE="+image, "MESHBENCH_KIND_CONFIG=three-nodes")
-	var stdout, stderr bytes.Buffer
-	run.Stdout, run.Stderr = &stdout, &stderr
-	start := time.Now()
-	err := run.Run()
-	t.Logf("meshbench run --platform kind took %s\n%s", time.Since(start).Round(time.Second), stdout.String())
-	require.NoError(t, err, "stderr:\n%s", stderr.String())
-
-	files, err := filepath.Glob(filepath.Join(resDir, "*.json"))
-	require.NoError(t, err)
-	rs, err := results.ReadAll(files...)
-	require.NoError(t, err)
-	lanes := map[string]*results.Result{}
-	for _, r := range rs {
-		lanes[r.Lane] = r
-	}
+	lanes := runThreeNodes(t, ctx, bin, name, image, "-f", scen)
 	require.Contains(t, lanes, "none")
 	require.Contains(t, lanes, "mesh")
 	wantRoles := map[string][]string{

@@ -39,24 +39,7 @@ func TestKindGraphE2E(t *testing.T) {
 	}
 	scen, err := filepath.Abs("../../../scenarios/app/kind-two-clients.yaml")
 	require.NoError(t, err)
-	resDir := filepath.Join(t.TempDir(), "results")
-	run := exec.CommandContext(ctx, filepath.Join(bin, "meshbench"), "run", "-f", scen, "--profile", "short", "--platform", "kind", "-o", resDir, "--no-report")
-	run.Env = append(os.Environ(), "MESHBENCH_KIND_CLUSTER="+name, "MESHBENCH_NODE_IMAGE="+image, "MESHBENCH_KIND_CONFIG=three-nodes")
-	var stdout, stderr bytes.Buffer
-	run.Stdout, run.Stderr = &stdout, &stderr
-	start := time.Now()
-	err = run.Run()
-	t.Logf("meshbench run --platform kind took %s\n%s", time.Since(start).Round(time.Second), stdout.String())
-	require.NoError(t, err, "stderr:\n%s", stderr.String())
-
-	files, err := filepath.Glob(filepath.Join(resDir, "*.json"))
-	require.NoError(t, err)
-	rs, err := results.ReadAll(files...)
-	require.NoError(t, err)
-	lanes := map[string]*results.Result{}
-	for _, r := range rs {
-		lanes[r.Lane] = r
-	}
+	lanes := runThreeNodes(t, ctx, bin, name, image, "-f", scen, "--profile", "short")
 	require.Contains(t, lanes, "none")
 	require.Contains(t, lanes, "mesh")
 	for lane, r := range lanes {
@@ -89,4 +72,29 @@ func TestKindGraphE2E(t *testing.T) {
 		}
 	}
 	assert.Empty(t, kindContainers(t, name), "the cluster the run created is deleted on exit")
+}
+
+// runThreeNodes runs `meshbench run ARGS --platform kind` on a fresh
+// three-node cluster called name and returns its results by lane.
+func runThreeNodes(t *testing.T, ctx context.Context, bin, name, image string, args ...string) map[string]*results.Result {
+	t.Helper()
+	resDir := filepath.Join(t.TempDir(), "results")
+	args = append(append([]string{"run"}, args...), "--platform", "kind", "-o", resDir, "--no-report")
+	run := exec.CommandContext(ctx, filepath.Join(bin, "meshbench"), args...)
+	run.Env = append(os.Environ(), "MESHBENCH_KIND_CLUSTER="+name, "MESHBENCH_NODE_IMAGE="+image, "MESHBENCH_KIND_CONFIG=three-nodes")
+	var stdout, stderr bytes.Buffer
+	run.Stdout, run.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := run.Run()
+	t.Logf("meshbench run --platform kind took %s\n%s", time.Since(start).Round(time.Second), stdout.String())
+	require.NoError(t, err, "stderr:\n%s", stderr.String())
+	files, err := filepath.Glob(filepath.Join(resDir, "*.json"))
+	require.NoError(t, err)
+	rs, err := results.ReadAll(files...)
+	require.NoError(t, err)
+	lanes := map[string]*results.Result{}
+	for _, r := range rs {
+		lanes[r.Lane] = r
+	}
+	return lanes
 }
