@@ -183,6 +183,9 @@ func merge(sources []registry.Source) *meshconfig.Mesh {
 		if m.TrustDomain == "" {
 			m.TrustDomain = snap.TrustDomain
 		}
+		if m.Telemetry == nil {
+			m.Telemetry = snap.Telemetry
+		}
 	}
 	m.Normalize()
 	return m

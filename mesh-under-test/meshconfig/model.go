@@ -22,6 +22,8 @@ type Mesh struct {
 	Policy      Policy    `yaml:"policy,omitempty" json:"policy,omitempty"`
 	// Credentials are gateway certificates served over SDS (credential.go).
 	Credentials []Credential `yaml:"credentials,omitempty" json:"credentials,omitempty"`
+	// Telemetry is mesh-wide: span export (telemetry.go).
+	Telemetry *Telemetry `yaml:"telemetry,omitempty" json:"telemetry,omitempty"`
 }
 
 // Protocols of a service.

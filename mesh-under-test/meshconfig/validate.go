@@ -157,6 +157,7 @@ func (m *Mesh) validate(external bool) []problem {
 		}
 	}
 	m.Policy.validate(&c, known)
+	m.Telemetry.validate(&c)
 	return c.probs
 }
 

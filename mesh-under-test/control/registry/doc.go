@@ -36,4 +36,6 @@ type Snapshot struct {
 	// Credentials are gateway certificates served over SDS (from the
 	// source that has proxies: the mesh file or the policy ConfigMap).
 	Credentials []meshconfig.Credential
+	// Telemetry is the mesh file's telemetry section (span export).
+	Telemetry *meshconfig.Telemetry
 }

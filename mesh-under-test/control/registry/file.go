@@ -49,7 +49,8 @@ func (f *File) Snapshot() Snapshot {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	pol := f.mesh.Policy
-	return Snapshot{Services: f.mesh.Services, Proxies: f.mesh.Proxies, Policy: &pol, Revision: f.mesh.Revision, TrustDomain: f.mesh.TrustDomain, Credentials: f.mesh.Credentials}
+	return Snapshot{Services: f.mesh.Services, Proxies: f.mesh.Proxies, Policy: &pol, Revision: f.mesh.Revision, TrustDomain: f.mesh.TrustDomain, Credentials: f.mesh.Credentials,
+		Telemetry: f.mesh.Telemetry}
 }
 
 // Run implements Source: it watches the file's directory, because an atomic

@@ -58,7 +58,7 @@ func gateway(ix *index, g *meshconfig.Gateway) (*listenerv3.Listener, *routev3.R
 			Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: StatusEgressDenied,
 				Body: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: "egress to this host is not allowed by the mesh\n"}}}},
 		}}})
-		l.FilterChains = []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{hcm(name, name, nil)}}}
+		l.FilterChains = []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{hcm(ix, name, name, nil)}}}
 		return l, rc, clusters, nil
 	}
 	vhs, err := gatewayHosts(ix, g)
@@ -68,7 +68,7 @@ func gateway(ix *index, g *meshconfig.Gateway) (*listenerv3.Listener, *routev3.R
 	rc.VirtualHosts = vhs
 	l.ListenerFilters = []*listenerv3.ListenerFilter{{Name: FilterTLSInspector, ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(&tlsinspectorv3.TlsInspector{})}}}
 	for i, s := range g.Servers {
-		fc := &listenerv3.FilterChain{Name: fmt.Sprintf("server-%d", i), Filters: []*listenerv3.Filter{hcm(name, name, nil)}}
+		fc := &listenerv3.FilterChain{Name: fmt.Sprintf("server-%d", i), Filters: []*listenerv3.Filter{hcm(ix, name, name, nil)}}
 		if s.TLS == nil {
 			fc.FilterChainMatch = &listenerv3.FilterChainMatch{TransportProtocol: "raw_buffer"}
 		} else {

@@ -69,7 +69,7 @@ func outbound(ix *index, shared map[string]*serviceShared, egress []string, o me
 	if usesFault(rc.VirtualHosts) {
 		filters = append(filters, httpFilter(FilterFault, &faultv3.HTTPFault{}))
 	}
-	l.FilterChains = []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{hcm(name, name, filters)}}}
+	l.FilterChains = []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{hcm(ix, name, name, filters)}}}
 	return l, rc, h.sum(), nil
 }
 
@@ -145,7 +145,7 @@ func inbound(ix *index, p *meshconfig.Proxy) (*inboundResult, error) {
 			vh.TypedPerFilterConfig = perFilter
 		}
 		out.route = &routev3.RouteConfiguration{Name: name, VirtualHosts: []*routev3.VirtualHost{vh}}
-		netFilter = hcm(name, name, filters)
+		netFilter = hcm(ix, name, name, filters)
 	}
 	switch ix.mesh.Policy.MTLS {
 	case meshconfig.MTLSStrict:
@@ -168,7 +168,7 @@ func downstreamTLS(protocol string) *corev3.TransportSocket {
 	return &corev3.TransportSocket{Name: TransportSocketTLS, ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(ctx)}}
 }
 
-func hcm(statPrefix, routeName string, filters []*hcmv3.HttpFilter) *listenerv3.Filter {
+func hcm(ix *index, statPrefix, routeName string, filters []*hcmv3.HttpFilter) *listenerv3.Filter {
 	filters = append(filters, httpFilter(FilterRouter, &routerv3.Router{}))
 	m := &hcmv3.HttpConnectionManager{
 		StatPrefix: statPrefix,
@@ -185,6 +185,7 @@ func hcm(statPrefix, routeName string, filters []*hcmv3.HttpFilter) *listenerv3.
 		NormalizePath:                wrapperspb.Bool(true),
 		MergeSlashes:                 true,
 		PathWithEscapedSlashesAction: hcmv3.HttpConnectionManager_UNESCAPE_AND_FORWARD,
+		Tracing:                      tracing(ix),
 	}
 	return &listenerv3.Filter{Name: FilterHCM, ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(m)}}
 }

@@ -167,6 +167,15 @@ func buildProxy(ix *index, shared map[string]*serviceShared, groups map[string]*
 			out.version(TypeRoute, ib.route.Name, h)
 		}
 	}
+	if c, err := collectorCluster(ix); err != nil {
+		return nil, fmt.Errorf("telemetry.tracing.collector: %w", err)
+	} else if c != nil {
+		r.Clusters = append(r.Clusters, c)
+		h := hashProto(c)
+		ch.add(h)
+		out.version(TypeCluster, c.Name, h)
+		out.ClusterKey += "\x00" + strconv.FormatUint(h, 36)
+	}
 	out.Hashes[TypeListener] = lh.sum()
 	out.Hashes[TypeRoute] = rh.sum()
 	out.Hashes[TypeCluster] = ch.sum()

@@ -123,6 +123,9 @@ func (cc *compileCtx) compileHCM(h *hcmv3.HttpConnectionManager) (*HTTP, error) 
 	out := &HTTP{StatPrefix: h.GetStatPrefix(), GenerateTraces: h.GetTracing() != nil,
 		StreamIdleTimeout: duration(h.GetStreamIdleTimeout(), DefaultStreamIdleTimeout)}
 	var err error
+	if out.Tracing, err = cc.compileTracing(h.GetTracing()); err != nil {
+		return nil, err
+	}
 	if out.Path, err = filter.CompilePathOptions(h); err != nil {
 		return nil, err
 	}

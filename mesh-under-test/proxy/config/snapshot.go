@@ -86,6 +86,9 @@ type HTTP struct {
 	AccessLogFraction float64
 	// GenerateTraces starts a trace for requests without context (tracing set).
 	GenerateTraces bool
+	// Tracing is the HCM's tracing section (nil: none): sampling and
+	// the collector spans are exported to (tracing.go).
+	Tracing *Tracing
 	// StreamIdleTimeout bounds how long an HTTP/2 request body may stall:
 	// stream_idle_timeout, Envoy's 5 min when unset (0: none).
 	StreamIdleTimeout time.Duration

@@ -69,7 +69,6 @@ func (p *Proxy) serveH1(bl *boundListener, chain *config.Chain, tc *trackedConn,
 			h.source = "unknown"
 		}
 	}
-	h.trace.Generate = chain.HTTP != nil && chain.HTTP.GenerateTraces
 	defer func() {
 		h.p, h.tc, h.c, h.br, h.chain, h.listener, h.seriesFor, h.series = nil, nil, nil, nil, nil, nil, nil, nil
 		h.bw.Reset(nil)
@@ -201,11 +200,14 @@ func (h *h1conn) seriesOf(c *upstream.Cluster) *telemetry.Series {
 // traceHeaders fills the per-request trace-context headers.
 func (h *h1conn) traceHeaders() []http1.Dyn {
 	tp, _ := h.req.Get("traceparent")
-	h.dyn[0] = http1.Dyn{Name: "traceparent", Value: h.trace.Traceparent(tp)}
-	span, parent := []byte(nil), []byte(nil)
+	var b3trace, b3span, b3sampled []byte
 	if in, ok := h.req.Get("x-b3-spanid"); ok {
-		span, parent = h.trace.B3(in)
+		b3span = in
+		b3trace, _ = h.req.Get("x-b3-traceid")
+		b3sampled, _ = h.req.Get("x-b3-sampled")
 	}
+	tpOut, span, parent := h.trace.Propagate(tp, b3trace, b3span, b3sampled)
+	h.dyn[0] = http1.Dyn{Name: "traceparent", Value: tpOut}
 	h.dyn[1] = http1.Dyn{Name: "x-b3-spanid", Value: span}
 	h.dyn[2] = http1.Dyn{Name: "x-b3-parentspanid", Value: parent}
 	if len(h.p.pad) == 0 {

@@ -17,6 +17,12 @@ import (
 func (h *h1conn) serveOne(start time.Time) bool {
 	req, hc := h.req, h.chain.HTTP
 	a := &h.attrs
+	// A new request: no span until forward decides its context.
+	*h.trace.Hop() = telemetry.Hop{}
+	h.trace.Generate, h.trace.Sampling = hc.GenerateTraces, 0
+	if hc.Tracing != nil {
+		h.trace.Sampling = hc.Tracing.Sampling
+	}
 	h.hdrs.req, h.hdrs.buf = req, h.hdrs.buf[:0]
 	a.Authority, a.Path, a.Method, a.Headers, a.Principal = req.Host, req.Target, req.Method, &h.hdrs, h.peer
 
@@ -316,6 +322,15 @@ func (h *h1conn) observe(start time.Time, cluster *upstream.Cluster, ep *upstrea
 	d := time.Since(start)
 	reqBytes := max(h.req.ContentLength, 0)
 	h.seriesOf(cluster).Observe(status, d, reqBytes, respBytes)
+	if t := h.chain.HTTP.Tracing; t != nil && h.trace.Hop().Sampled {
+		up := ""
+		if ep != nil {
+			up = ep.Host.Addr
+		}
+		h.p.recordSpan(t, h.trace.Hop(), h.listener.Direction, &telemetry.Span{Start: start, End: start.Add(d),
+			Method: string(h.req.Method), Path: string(h.req.Target), Authority: string(h.req.Host), Protocol: "HTTP/1.1",
+			Status: status, Cluster: cluster.Name, Upstream: up, Peer: h.peer})
+	}
 	if hc := h.chain.HTTP; hc.AccessLogFraction > 0 {
 		al := h.p.accessLog(hc.AccessLogFraction)
 		if al.Sampled() {

@@ -176,6 +176,8 @@ func (s *h2conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cluster.Breakers.ReleaseRequest()
 	var status int
 	var respBytes int64
+	var tr telemetry.Trace
+	setTrace(&tr, r, hc)
 	if cluster.Protocol == upstream.ProtoHTTP1 && !isGRPC(r) {
 		status, respBytes = s.forwardH1(w, r, route, cluster, hc, start)
 	} else {
@@ -183,6 +185,10 @@ func (s *h2conn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	series := s.p.metrics.Series(lc.Direction, s.source, cluster.Name)
 	series.Observe(status, time.Since(start), max(r.ContentLength, 0), respBytes)
+	if t := hc.Tracing; t != nil && tr.Hop().Sampled {
+		s.p.recordSpan(t, tr.Hop(), lc.Direction, &telemetry.Span{Start: start, Method: r.Method, Path: r.RequestURI,
+			Authority: r.Host, Protocol: r.Proto, Status: status, Cluster: cluster.Name, Peer: s.peer})
+	}
 	if hc.AccessLogFraction > 0 {
 		if al := s.p.accessLog(hc.AccessLogFraction); al.Sampled() {
 			al.Write(&telemetry.Entry{Listener: lc.Name, Protocol: r.Proto, Method: r.Method, Path: r.RequestURI,
@@ -224,7 +230,6 @@ func (s *h2conn) forward(w http.ResponseWriter, r *http.Request, route *router.R
 		out.Header.Del("Te")
 	}
 	applyEdits(out.Header, route.ReqEdits)
-	setTrace(out.Header, r, hc)
 	// Only bodiless requests are replayed; streams are not buffered.
 	replayable := r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody
 	if replayable {
@@ -286,16 +291,23 @@ func (s *h2conn) forward(w http.ResponseWriter, r *http.Request, route *router.R
 	return resp.StatusCode, n
 }
 
-// setTrace writes the upstream trace context into hdr.
-func setTrace(hdr http.Header, r *http.Request, hc *config.HTTP) {
-	var tr telemetry.Trace
+// setTrace decides this hop's span context (tr.Hop) and rewrites the
+// request's trace headers to what goes upstream, before either forwarder
+// copies them.
+func setTrace(tr *telemetry.Trace, r *http.Request, hc *config.HTTP) {
 	tr.Generate = hc.GenerateTraces
-	if tp := tr.Traceparent(match.BytesOf(r.Header.Get("Traceparent"))); tp != nil {
-		hdr.Set("Traceparent", string(tp))
+	if hc.Tracing != nil {
+		tr.Sampling = hc.Tracing.Sampling
 	}
-	if span, parent := tr.B3(match.BytesOf(r.Header.Get("X-B3-Spanid"))); span != nil {
-		hdr.Set("X-B3-Spanid", string(span))
-		hdr.Set("X-B3-Parentspanid", string(parent))
+	h := r.Header
+	tp, span, parent := tr.Propagate(match.BytesOf(h.Get("Traceparent")), match.BytesOf(h.Get("X-B3-Traceid")),
+		match.BytesOf(h.Get("X-B3-Spanid")), match.BytesOf(h.Get("X-B3-Sampled")))
+	if tp != nil {
+		h.Set("Traceparent", string(tp))
+	}
+	if span != nil {
+		h.Set("X-B3-Spanid", string(span))
+		h.Set("X-B3-Parentspanid", string(parent))
 	}
 }
 

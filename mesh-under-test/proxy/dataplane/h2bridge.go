@@ -48,7 +48,6 @@ func (s *h2conn) forwardH1(w http.ResponseWriter, r *http.Request, route *router
 	hdr.Del("Content-Length")
 	hdr.Del("Host")
 	applyEdits(hdr, route.ReqEdits)
-	setTrace(hdr, r, hc)
 	var deadline time.Time
 	if route.Timeout > 0 {
 		deadline = start.Add(route.Timeout)

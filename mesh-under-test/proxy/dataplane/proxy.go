@@ -74,6 +74,8 @@ type Proxy struct {
 	// accessLogs caches one sampler per sampling fraction.
 	alMu       sync.Mutex
 	accessLogs map[float64]*telemetry.AccessLog
+	// exp are the span exporters (tracing.go).
+	exp exporters
 }
 
 // accessLog returns the shared access-log sampler for a fraction.
@@ -271,7 +273,7 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 	go func() { _ = p.h2base.Shutdown(ctx) }() // GOAWAY to h2 connections
 	p.fast.Range(func(k, _ any) bool { k.(*fconn).drain(); return true })
 	done := make(chan struct{})
-	go func() { p.wg.Wait(); close(done) }()
+	go func() { p.wg.Wait(); p.closeExporters(); close(done) }()
 	select {
 	case <-done:
 		return nil

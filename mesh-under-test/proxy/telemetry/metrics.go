@@ -27,6 +27,8 @@ type Metrics struct {
 	Ejections    *prometheus.CounterVec
 	LocalReplies *prometheus.CounterVec
 	ConfigApply  *prometheus.CounterVec
+	// Spans counts exported and dropped trace spans (every exporter).
+	Spans SpanCounters
 
 	mu     sync.Mutex
 	series map[[3]string]*Series
@@ -90,7 +92,12 @@ func NewMetrics() *Metrics {
 	}
 	m.Registry.MustRegister(m.requests, m.duration, m.reqBytes, m.respBytes, m.ConnsActive, m.ConnsRefused, m.ConnsTotal,
 		m.Retries, m.Overflows, m.Ejections, m.LocalReplies, m.ConfigApply,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "meshproxy_spans_exported_total",
+			Help: "Trace spans the OTLP collector accepted."}, func() float64 { return float64(m.Spans.Exported.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "meshproxy_spans_dropped_total",
+			Help: "Trace spans dropped: the export queue was full or their batch failed to export."},
+			func() float64 { return float64(m.Spans.Dropped.Load()) }))
 	return m
 }
 
