@@ -12,8 +12,9 @@ import (
 	"github.com/meshbench/meshbench/harness/scenario"
 )
 
-// runControlPlane runs a controlplane scenario: meshcontrol alone against
-// simulated xDS clients, one result per size.
+// runControlPlane runs a controlplane scenario: each named control plane
+// (meshcontrol, istiod) against simulated xDS clients, one result per size
+// and control plane.
 func runControlPlane(ctx context.Context, e *env, f *runFlags, s *scenario.Scenario) error {
 	spec, err := controlplane.DecodeSpec(s.ControlPlane)
 	if err != nil {
@@ -44,7 +45,8 @@ func runControlPlane(ctx context.Context, e *env, f *runFlags, s *scenario.Scena
 	var all []*results.Result
 	for rep := 1; rep <= s.Repetitions; rep++ {
 		res, err := controlplane.Run(ctx, spec, controlplane.Options{
-			Meshcontrol: bins.Meshcontrol, WorkDir: workDir, Scenario: s.Name, Seed: seed,
+			// `make istiod` builds pilot-discovery beside meshcontrol.
+			Meshcontrol: bins.Meshcontrol, Istiod: filepath.Join(filepath.Dir(bins.Meshcontrol), "pilot-discovery"), WorkDir: workDir, Scenario: s.Name, Seed: seed,
 			Repetition: rep, Order: len(all), Environment: envinfo.Collect("."), Labels: labels, Logger: e.log,
 		})
 		for _, r := range res {
@@ -68,17 +70,25 @@ func runControlPlane(ctx context.Context, e *env, f *runFlags, s *scenario.Scena
 
 func printControlPlane(e *env, rs []*results.Result) {
 	tw := tabwriter.NewWriter(e.streams.Out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "services\tendpoints\tproxies\tchanges\tconv p50 ms\tp90 ms\tp99 ms\tcontrol CPU s\tRSS MB\tpushes\tMB pushed\tnacks\t")
+	fmt.Fprintln(tw, "control plane\tservices\tendpoints\tproxies\tchanges\tconv p50 ms\tp90 ms\tp99 ms\tcontrol CPU s\tRSS MB\tpushes\tMB pushed\tnacks\t")
 	for _, r := range rs {
 		cp := r.ControlPlane
 		if cp == nil {
+			continue
+		}
+		name := cp.Name
+		if name == "" {
+			name = "meshcontrol"
+		}
+		if cp.Unavailable != "" {
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t\n", name, cp.Services, cp.EndpointsPerSvc, cp.Proxies, cp.Changes, cp.Unavailable)
 			continue
 		}
 		var cpu, rss float64
 		if c := r.Component(results.RoleControlPlane); c != nil {
 			cpu, rss = c.CPUSeconds, float64(c.RSSBytesSteady)/(1<<20)
 		}
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.2f\t%.1f\t%d\t%.2f\t%d\t\n", cp.Services, cp.EndpointsPerSvc, cp.Proxies, cp.Changes,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.2f\t%.1f\t%d\t%.2f\t%d\t\n", name, cp.Services, cp.EndpointsPerSvc, cp.Proxies, cp.Changes,
 			cp.ConvergenceMs.P50, cp.ConvergenceMs.P90, cp.ConvergenceMs.P99, cpu, rss, cp.Pushes, float64(cp.BytesPushed)/(1<<20), cp.Nacks)
 	}
 	tw.Flush()

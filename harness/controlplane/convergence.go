@@ -59,15 +59,17 @@ func newTracker(proxies int) *tracker {
 	return t
 }
 
-// add registers a change just written.
+// add registers a change just written; c.key names what its arrival is
+// recorded under (the type for meshcontrol, whose versions carry the mesh
+// revision; type and service for istiod, whose resources carry it).
 func (t *tracker) add(c change) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	p := &pending{change: c, waiting: make(map[int]bool, len(c.affected))}
 	for _, i := range c.affected {
 		// A proxy may already be past this revision (a later change to
-		// the same type reached it first): nothing to wait for.
-		if t.acked[i][c.typeURL] < c.rev {
+		// the same key reached it first): nothing to wait for.
+		if t.acked[i][c.key] < c.rev {
 			p.waiting[i] = true
 		}
 	}
@@ -78,18 +80,17 @@ func (t *tracker) add(c change) {
 	t.open = append(t.open, p)
 }
 
-// ack records that proxy i ACKed version of typeURL.
-func (t *tracker) ack(i int, typeURL, version string) {
-	rev := revision(version)
+// ack records that proxy i ACKed revision rev of key.
+func (t *tracker) ack(i int, key string, rev int64) {
 	now := time.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if rev > t.acked[i][typeURL] {
-		t.acked[i][typeURL] = rev
+	if cur, ok := t.acked[i][key]; !ok || rev > cur {
+		t.acked[i][key] = rev
 	}
 	kept := t.open[:0]
 	for _, p := range t.open {
-		if p.typeURL == typeURL && p.rev <= rev && p.waiting[i] {
+		if p.key == key && p.rev <= rev && p.waiting[i] {
 			delete(p.waiting, i)
 		}
 		if len(p.waiting) == 0 {
@@ -106,6 +107,18 @@ func (t *tracker) outstanding() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.open)
+}
+
+// held reports whether every proxy i has ACKed at least want[i] keys.
+func (t *tracker) held(want []int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, a := range t.acked {
+		if len(a) < want[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // minAcked is the lowest revision every proxy ACKed for typeURL.
@@ -137,7 +150,7 @@ func (o observer) OnAck(typeURL, version string, nack bool) {
 		o.t.nacks.Add(1)
 		return
 	}
-	o.t.ack(o.i, typeURL, version)
+	o.t.ack(o.i, typeURL, revision(version))
 }
 
 // percentiles of the converged samples, in milliseconds.

@@ -21,6 +21,65 @@ import (
 	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
 )
 
+// process is one running control-plane process.
+type process struct {
+	name string
+	cmd  *exec.Cmd
+	done chan error
+	log  string
+}
+
+// startProcess runs bin with args (output to logPath) and waits until
+// readyURL answers 200: a control plane is measured only once it serves.
+func startProcess(ctx context.Context, name, bin string, args, env []string, logPath, readyURL string, timeout time.Duration) (*process, error) {
+	logf, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("%s log: %w", name, err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	p := &process{name: name, cmd: cmd, done: make(chan error, 1), log: logPath}
+	go func() { p.done <- cmd.Wait(); logf.Close() }()
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := http.Get(readyURL)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p, nil
+			}
+		}
+		select {
+		case err := <-p.done:
+			return nil, fmt.Errorf("%s exited before ready (%v); see %s", name, err, logPath)
+		case <-ctx.Done():
+			p.stop()
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			p.stop()
+			return nil, fmt.Errorf("%s not ready after %s; see %s", name, timeout, logPath)
+		}
+	}
+}
+
+// stop sends SIGTERM, then SIGKILL after a grace period.
+func (p *process) stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
 // meshcontrol is one running meshcontrol process.
 type meshcontrol struct {
 	cmd         *exec.Cmd
@@ -143,7 +202,8 @@ func (m *meshcontrol) scrape() (map[string]*dto.MetricFamily, error) {
 	return mf, nil
 }
 
-// sum adds every sample of a counter or gauge family.
+// sum adds every sample of a counter or gauge family, or the sample sums
+// of a histogram family.
 func sum(mf map[string]*dto.MetricFamily, name string) float64 {
 	f := mf[name]
 	if f == nil {
@@ -156,6 +216,8 @@ func sum(mf map[string]*dto.MetricFamily, name string) float64 {
 			s += m.Counter.GetValue()
 		case m.Gauge != nil:
 			s += m.Gauge.GetValue()
+		case m.Histogram != nil:
+			s += m.Histogram.GetSampleSum()
 		}
 	}
 	return s
@@ -173,4 +235,17 @@ func quantile(mf map[string]*dto.MetricFamily, name string, q float64) float64 {
 		}
 	}
 	return 0
+}
+
+// count adds the sample counts of a histogram family.
+func count(mf map[string]*dto.MetricFamily, name string) float64 {
+	f := mf[name]
+	if f == nil {
+		return 0
+	}
+	var n float64
+	for _, m := range f.Metric {
+		n += float64(m.GetHistogram().GetSampleCount())
+	}
+	return n
 }

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,15 +16,18 @@ import (
 	"github.com/meshbench/meshbench/harness/measure"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/mesh-under-test/xds"
-	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
 
 // Options are the run's surroundings, filled by `meshbench run`.
 type Options struct {
-	// Meshcontrol is the meshcontrol binary to measure (required).
+	// Meshcontrol is the meshcontrol binary to measure (required when the
+	// scenario names meshcontrol).
 	Meshcontrol string
-	// WorkDir receives the mesh files and meshcontrol logs (default: a
-	// temporary directory, removed afterwards).
+	// Istiod is Istio's pilot-discovery binary (`make istiod`); when empty
+	// or absent, istiod's results say it is unavailable, with no numbers.
+	Istiod string
+	// WorkDir receives the mesh files and the control planes' logs
+	// (default: a temporary directory, removed afterwards).
 	WorkDir     string
 	Scenario    string
 	Platform    string // default "local"
@@ -35,13 +39,15 @@ type Options struct {
 	Logger      *slog.Logger
 }
 
-// Run measures every size of spec in turn and returns one result per size.
+// Run measures every size of spec in turn, each control plane of
+// spec.ControlPlanes at each size, and returns one result per size and
+// control plane.
 func Run(ctx context.Context, spec Spec, opts Options) ([]*results.Result, error) {
 	spec.Normalize()
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	if opts.Meshcontrol == "" {
+	if slices.Contains(spec.ControlPlanes, PlaneMeshcontrol) && opts.Meshcontrol == "" {
 		return nil, errors.New("controlplane: the meshcontrol binary is required")
 	}
 	if opts.Logger == nil {
@@ -59,69 +65,80 @@ func Run(ctx context.Context, spec Spec, opts Options) ([]*results.Result, error
 		opts.WorkDir = dir
 	}
 	var out []*results.Result
-	for i, size := range spec.Sizes {
-		r, err := runSize(ctx, spec, size, opts, opts.Order+i)
-		if err != nil {
-			return out, fmt.Errorf("controlplane %s: %w", size.Name(), err)
+	for _, size := range spec.Sizes {
+		for _, name := range spec.ControlPlanes {
+			def := findPlane(name)
+			r, err := runPlane(ctx, spec, size, def, opts, opts.Order+len(out))
+			if err != nil {
+				return out, fmt.Errorf("controlplane %s %s: %w", name, size.Name(), err)
+			}
+			out = append(out, r)
 		}
-		out = append(out, r)
 	}
 	return out, nil
 }
 
-type nopApplier struct{}
-
-func (nopApplier) Apply(context.Context, xdsconfig.Resources) error { return nil }
-
-func runSize(ctx context.Context, spec Spec, size Size, opts Options, order int) (*results.Result, error) {
-	log := opts.Logger.With("size", size.Name())
-	topo := newTopology(size, spec.EgressPerProxy, opts.Seed)
-	// JSON (which is YAML) because re-encoding thousands of services as
-	// YAML on every change would make the driver, not meshcontrol, the
-	// bottleneck.
-	path := filepath.Join(opts.WorkDir, "mesh-"+size.Name()+".json")
-	if err := topo.mesh.WriteFile(path); err != nil {
-		return nil, err
+// unavailable is the result of a control plane that could not run: the
+// reason, and no measurements.
+func unavailable(spec Spec, size Size, def *planeDef, opts Options, order int, why string) *results.Result {
+	return &results.Result{
+		Schema: results.Schema, Scenario: opts.Scenario, ScenarioKind: "controlplane", Platform: opts.Platform,
+		Lane: def.lane, Case: results.Case{Name: size.Name(), QPS: spec.ChurnRate, Protocol: results.ProtocolGRPC},
+		Repetition: opts.Repetition, Order: order, Seed: opts.Seed, Started: time.Now(), TargetQPS: spec.ChurnRate,
+		ControlPlane: &results.ControlPlane{Name: def.name, Unavailable: why,
+			Services: size.Services, EndpointsPerSvc: size.Endpoints, Proxies: size.Proxies, Changes: spec.Changes},
+		Environment: opts.Environment, Labels: maps.Clone(opts.Labels),
+		InvalidReasons: []string{why},
 	}
-	mc, err := startMeshcontrol(ctx, opts.Meshcontrol, path, opts.WorkDir, spec.MeshcontrolEnv, spec.ADSTransport)
+}
+
+func runPlane(ctx context.Context, spec Spec, size Size, def *planeDef, opts Options, order int) (*results.Result, error) {
+	log := opts.Logger.With("size", size.Name(), "control_plane", def.name)
+	bin, why := def.binary(opts)
+	if why != "" {
+		log.Warn("control plane unavailable", "reason", why)
+		return unavailable(spec, size, def, opts, order, why), nil
+	}
+	// Every control plane gets the same mesh and the same churn: the
+	// topology and its changes come from the seed alone.
+	topo := newTopology(size, spec.EgressPerProxy, opts.Seed)
+	tr := newTracker(size.Proxies)
+	cp, err := def.start(ctx, planeInput{bin: bin, spec: spec, size: size, topo: topo, dir: opts.WorkDir, tr: tr})
 	if err != nil {
 		return nil, err
 	}
-	defer mc.stop()
+	defer cp.stop()
 
 	// The simulated fleet: one real ADS client per proxy.
-	tr := newTracker(size.Proxies)
 	cctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
 	connectStart := time.Now()
 	for i := range size.Proxies {
-		dial, err := mc.dialOptions(proxyID(i))
+		o, a, err := cp.client(i)
 		if err != nil {
 			return nil, err
 		}
-		c := xds.New(xds.Options{Addr: mc.addr, NodeID: proxyID(i), DialOptions: dial, Observer: observer{tr, i}, BackoffMin: 50 * time.Millisecond, BackoffMax: time.Second})
+		c := xds.New(o)
 		wg.Add(1)
-		go func() { defer wg.Done(); _ = c.Run(cctx, nopApplier{}) }()
+		go func() { defer wg.Done(); _ = c.Run(cctx, a) }()
 	}
-	if err := waitFor(ctx, spec.ConnectTimeout.Duration, func() bool {
-		return tr.minAcked(typeEndpoint) >= 1 && tr.minAcked(typeRoute) >= 1
-	}); err != nil {
+	if err := waitFor(ctx, spec.ConnectTimeout.Duration, cp.connected); err != nil {
 		return nil, fmt.Errorf("initial push to %d proxies: %w", size.Proxies, err)
 	}
 	initial := time.Since(connectStart)
 	log.Info("fleet connected", "initial_push", initial)
 
-	before, err := mc.scrape()
+	before, err := cp.counters()
 	if err != nil {
 		return nil, err
 	}
-	clientBytes0, clientPushes0 := tr.bytes.Load(), tr.pushes.Load()
+	clientBytes0, clientPushes0, nacks0 := tr.bytes.Load(), tr.pushes.Load(), tr.nacks.Load()
 	// The simulated fleet runs in this process; its cost is recorded too
 	// (as the load generator), since on a small machine it competes with
 	// meshcontrol for the same cores.
 	win, err := measure.Start(ctx, []measure.Probe{
-		measure.NewProcProbe("meshcontrol", results.RoleControlPlane, mc.cmd.Process.Pid),
+		measure.NewProcProbe(def.name, results.RoleControlPlane, cp.pid()),
 		measure.NewProcProbe("xds-fleet", results.RoleLoadgen, os.Getpid()),
 	}, 100*time.Millisecond)
 	if err != nil {
@@ -141,9 +158,10 @@ func runSize(ctx context.Context, spec Spec, size Size, opts Options, order int)
 			}
 		}
 		c := topo.mutate(spec.PolicyEditPercent)
+		c.key = cp.key(c)
 		c.at = time.Now()
 		maxLag = max(maxLag, c.at.Sub(due))
-		if err := topo.mesh.WriteFile(path); err != nil {
+		if err := cp.write(c); err != nil {
 			return nil, err
 		}
 		tr.add(c)
@@ -157,7 +175,7 @@ func runSize(ctx context.Context, spec Spec, size Size, opts Options, order int)
 	if err != nil {
 		return nil, err
 	}
-	after, err := mc.scrape()
+	after, err := cp.counters()
 	if err != nil {
 		return nil, err
 	}
@@ -166,37 +184,40 @@ func runSize(ctx context.Context, spec Spec, size Size, opts Options, order int)
 	samples := append([]time.Duration(nil), tr.samples...)
 	unconverged := len(tr.open)
 	tr.mu.Unlock()
-	nacks := int64(sum(after, "meshcontrol_xds_nacks_total") - sum(before, "meshcontrol_xds_nacks_total"))
+	// NACKs the control plane counted, or the fleet sent (istiod counts
+	// only some kinds of rejection).
+	nacks := max(after.nacks-before.nacks, tr.nacks.Load()-nacks0)
 	r := &results.Result{
 		Schema: results.Schema, Scenario: opts.Scenario, ScenarioKind: "controlplane", Platform: opts.Platform,
-		Lane: "mesh", Case: results.Case{Name: size.Name(), QPS: spec.ChurnRate, Protocol: results.ProtocolGRPC},
+		Lane: def.lane, Case: results.Case{Name: size.Name(), QPS: spec.ChurnRate, Protocol: results.ProtocolGRPC},
 		Repetition: opts.Repetition, Order: order, Seed: opts.Seed, Started: started, DurationS: elapsed.Seconds(),
 		Requests: int64(len(samples)), Errors: int64(unconverged), TargetQPS: spec.ChurnRate,
 		AchievedQPS: achieved,
 		Components:  comps,
-		Mesh:        &results.MeshFeatures{Proxy: "xds-client-sim", XDS: true, Extra: map[string]string{"egress_per_proxy": strconv.Itoa(spec.EgressPerProxy), "ads_transport": spec.ADSTransport}},
+		Mesh:        &results.MeshFeatures{Proxy: "xds-client-sim", XDS: true, Extra: map[string]string{"egress_per_proxy": strconv.Itoa(spec.EgressPerProxy), "control_plane": def.name, "ads_transport": cp.transport()}},
 		ControlPlane: &results.ControlPlane{
+			Name:     def.name,
 			Services: size.Services, EndpointsPerSvc: size.Endpoints, Proxies: size.Proxies, Changes: spec.Changes,
 			ConvergenceMs: percentiles(samples),
-			Pushes:        int64(sum(after, "meshcontrol_xds_pushes_total") - sum(before, "meshcontrol_xds_pushes_total")),
-			BytesPushed:   int64(sum(after, "meshcontrol_xds_push_bytes_total") - sum(before, "meshcontrol_xds_push_bytes_total")),
+			Pushes:        after.pushes - before.pushes,
+			BytesPushed:   after.bytes - before.bytes,
 			Nacks:         nacks,
 		},
 		Environment: opts.Environment,
 		Labels: map[string]string{
-			"initial_push_ms":        strconv.FormatInt(initial.Milliseconds(), 10),
-			"client_bytes":           strconv.FormatInt(tr.bytes.Load()-clientBytes0, 10),
-			"client_responses":       strconv.FormatInt(tr.pushes.Load()-clientPushes0, 10),
-			"cp_reported_p99_ms":     strconv.FormatFloat(quantile(after, "meshcontrol_convergence_quantile_seconds", 0.99)*1000, 'f', 1, 64),
-			"cp_convergence_timeout": strconv.FormatFloat(sum(after, "meshcontrol_convergence_timeouts_total"), 'f', 0, 64),
+			"initial_push_ms":  strconv.FormatInt(initial.Milliseconds(), 10),
+			"client_bytes":     strconv.FormatInt(tr.bytes.Load()-clientBytes0, 10),
+			"client_responses": strconv.FormatInt(tr.pushes.Load()-clientPushes0, 10),
 		},
 		Valid: true,
 	}
-	for k, v := range opts.Labels {
-		r.Labels[k] = v
-	}
-	if len(spec.MeshcontrolEnv) > 0 {
+	maps.Copy(r.Labels, after.labels)
+	maps.Copy(r.Labels, opts.Labels)
+	if len(spec.MeshcontrolEnv) > 0 && def.name == PlaneMeshcontrol {
 		r.Labels["meshcontrol_env"] = strings.Join(spec.MeshcontrolEnv, " ")
+	}
+	if len(spec.IstiodEnv) > 0 && def.name == PlaneIstiod {
+		r.Labels["istiod_env"] = strings.Join(spec.IstiodEnv, " ")
 	}
 	if unconverged > 0 {
 		r.Valid = false

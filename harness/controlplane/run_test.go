@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -65,4 +66,58 @@ func TestRunSmallMesh(t *testing.T) {
 	require.NotNil(t, c)
 	assert.Greater(t, c.CPUSeconds, 0.0)
 	assert.Greater(t, c.RSSBytesSteady, int64(1<<20))
+}
+
+// TestRunBesideIstiod runs a tiny size against meshcontrol and the real
+// istiod (bin/pilot-discovery from `make istiod`, or $MESHBENCH_ISTIOD):
+// the same mesh, fleet and churn, both converging, both measured.
+func TestRunBesideIstiod(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs meshcontrol and istiod")
+	}
+	istiod := istiodBin(t)
+	if st, err := os.Stat(istiod); err != nil || st.IsDir() {
+		t.Skipf("istiod not built (no %s): run `make istiod` (docs/controlplane.md)", istiod)
+	}
+	mc := filepath.Join(testbin.Dir(t), "meshcontrol")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	spec := Spec{Sizes: []Size{{Services: 10, Endpoints: 2, Proxies: 5}}, ControlPlanes: []string{PlaneMeshcontrol, PlaneIstiod},
+		ChurnRate: 2, Changes: 6, PolicyEditPercent: 50, ChangeTimeout: Duration{20 * time.Second}, ConnectTimeout: Duration{60 * time.Second}}
+	dir := t.TempDir()
+	res, err := Run(ctx, spec, Options{Meshcontrol: mc, Istiod: istiod, WorkDir: dir, Scenario: "test", Seed: 3})
+	if err != nil {
+		logs, _ := filepath.Glob(filepath.Join(dir, "istiod-*.log"))
+		for _, l := range logs {
+			b, _ := os.ReadFile(l)
+			t.Logf("%s:\n%s", l, tail(b, 4000))
+		}
+	}
+	require.NoError(t, err)
+	require.Len(t, res, 2)
+	for i, name := range []string{PlaneMeshcontrol, PlaneIstiod} {
+		r := res[i]
+		cp := r.ControlPlane
+		require.NotNil(t, cp)
+		assert.Equal(t, name, cp.Name)
+		assert.Empty(t, cp.Unavailable)
+		assert.True(t, r.Valid, "%s: %v", name, r.InvalidReasons)
+		assert.Equal(t, int64(6), r.Requests, "%s: every change converged", name)
+		assert.Greater(t, cp.ConvergenceMs.P50, 0.0, name)
+		assert.Greater(t, cp.Pushes, int64(0), name)
+		assert.Greater(t, cp.BytesPushed, int64(0), name)
+		assert.Zero(t, cp.Nacks, name)
+		c := r.Component("control-plane")
+		require.NotNil(t, c, name)
+		assert.Greater(t, c.CPUSeconds, 0.0, name)
+		assert.Greater(t, c.RSSBytesSteady, int64(1<<20), name)
+	}
+	assert.Equal(t, "istio", res[1].Lane)
+}
+
+func tail(b []byte, n int) string {
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
 }

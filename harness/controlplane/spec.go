@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -32,6 +33,13 @@ type Spec struct {
 	// MeshcontrolEnv is extra environment for meshcontrol (e.g.
 	// GOMEMLIMIT=120MiB); it is recorded in every result's labels.
 	MeshcontrolEnv []string `yaml:"meshcontrol_env"`
+	// ControlPlanes are measured one after the other at each size, each on
+	// the same generated mesh, fleet and churn (the catalog in planes.go;
+	// default: meshcontrol alone).
+	ControlPlanes []string `yaml:"control_planes"`
+	// IstiodEnv is extra environment for istiod (e.g. PILOT_DEBOUNCE_AFTER=10ms);
+	// it is recorded in istiod's results' labels.
+	IstiodEnv []string `yaml:"istiod_env"`
 	// ADSTransport is how the simulated proxies reach meshcontrol: "tls"
 	// (the default; meshcontrol --tls, each proxy verifying its certificate
 	// and authenticating with its own node token, as meshproxy does) or
@@ -114,6 +122,9 @@ func (s *Spec) Normalize() {
 	if s.ADSTransport == "" {
 		s.ADSTransport = ADSTLS
 	}
+	if len(s.ControlPlanes) == 0 {
+		s.ControlPlanes = []string{PlaneMeshcontrol}
+	}
 }
 
 // Validate checks bounds.
@@ -141,6 +152,16 @@ func (s *Spec) Validate() error {
 	}
 	if s.ADSTransport != ADSTLS && s.ADSTransport != ADSPlaintext {
 		errs = append(errs, fmt.Errorf("controlplane.ads_transport: %q: want %s or %s", s.ADSTransport, ADSTLS, ADSPlaintext))
+	}
+	seen := map[string]bool{}
+	for i, name := range s.ControlPlanes {
+		switch {
+		case findPlane(name) == nil:
+			errs = append(errs, fmt.Errorf("controlplane.control_planes[%d]: unknown control plane %q (known: %s)", i, name, strings.Join(PlaneNames(), ", ")))
+		case seen[name]:
+			errs = append(errs, fmt.Errorf("controlplane.control_planes[%d]: %q is named twice", i, name))
+		}
+		seen[name] = true
 	}
 	return errors.Join(errs...)
 }

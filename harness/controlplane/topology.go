@@ -3,6 +3,8 @@ package controlplane
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
@@ -15,6 +17,26 @@ type topology struct {
 	callers [][]int // service index -> proxy indices that may call it
 	rng     *rand.Rand
 	nextIP  uint32
+	// addrRev maps an endpoint host written by a flap to the revision that
+	// wrote it (addresses are never reused), so a load assignment tells
+	// which flap it carries; read by the simulated proxies' goroutines.
+	addrRev sync.Map
+}
+
+// revOf is the revision that wrote endpoint host (0: the initial mesh).
+func (t *topology) revOf(host string) int64 {
+	if v, ok := t.addrRev.Load(host); ok {
+		return v.(int64)
+	}
+	return 0
+}
+
+// egress is how many services proxy p may call.
+func (t *topology) egress(p int) int {
+	if e := len(t.mesh.Proxies[p].Egress); e > 0 {
+		return e
+	}
+	return len(t.mesh.Services)
 }
 
 func serviceName(i int) string { return fmt.Sprintf("svc-%04d", i) }
@@ -78,6 +100,8 @@ func newTopology(size Size, egress int, seed int64) *topology {
 type change struct {
 	rev      int64
 	typeURL  string // the xDS type the change shows up in
+	service  int    // the service changed
+	key      string // what the tracker records its arrival under (running.key)
 	affected []int  // proxies that must ACK it
 	at       time.Time
 }
@@ -96,14 +120,17 @@ func (t *topology) mutate(policyPct float64) change {
 			break
 		}
 	}
-	c := change{rev: m.Revision, affected: t.callers[s]}
+	c := change{rev: m.Revision, service: s, affected: t.callers[s]}
 	if t.rng.Float64()*100 < policyPct {
 		rule := &m.Policy.Routes[s].Rules[0]
 		rule.Timeout = meshconfig.Duration(time.Second + time.Duration(m.Revision)*time.Millisecond)
 		c.typeURL = typeRoute
 	} else {
 		eps := m.Services[s].Endpoints
-		eps[t.rng.IntN(len(eps))].Address = t.ip()
+		addr := t.ip()
+		eps[t.rng.IntN(len(eps))].Address = addr
+		host, _, _ := strings.Cut(addr, ":")
+		t.addrRev.Store(host, m.Revision)
 		c.typeURL = typeEndpoint
 	}
 	return c

@@ -221,6 +221,12 @@ const ExtraProxyBinaryBytes = "proxy_binary_bytes"
 
 // ControlPlane is the record of a control-plane scenario run.
 type ControlPlane struct {
+	// Name is the control plane measured ("meshcontrol", "istiod"); empty
+	// in results written before a scenario could name several.
+	Name string `json:"name,omitempty"`
+	// Unavailable says why this control plane was not run (e.g. its binary
+	// is not built); such a record carries no measurements.
+	Unavailable     string      `json:"unavailable,omitempty"`
 	Services        int         `json:"services"`
 	EndpointsPerSvc int         `json:"endpoints_per_service"`
 	Proxies         int         `json:"proxies"`

@@ -77,6 +77,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 			"6: field controlplane.sizes[1]: services, endpoints and proxies must be positive",
 			"7: field controlplane.churn_rate: must be within (0, 1000]",
 			"8: field controlplane.policy_edit_percent: must be within 0-100",
+			`9: field controlplane.control_planes[1]: unknown control plane "envoy-cp" (known: meshcontrol, istiod)`,
 		}},
 		// micro
 		{"micro-bad.yaml", []string{

@@ -14,6 +14,7 @@ import (
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
@@ -42,7 +43,11 @@ type Options struct {
 	Addr string
 	// NodeID identifies the proxy to the control plane.
 	NodeID string
-	Logger *slog.Logger
+	// Metadata is the node metadata sent on the first request of each
+	// stream (nil: none). Control planes such as Istio's istiod read the
+	// proxy's namespace, labels and version from it.
+	Metadata *structpb.Struct
+	Logger   *slog.Logger
 	// DialOptions default to plaintext (the local platform); pass
 	// transport credentials on a cluster.
 	DialOptions []grpc.DialOption

@@ -24,7 +24,7 @@ func sender[Req, Resp any](c *Client, st adsStream[Req, Resp], setNode func(*Req
 		mu.Lock()
 		defer mu.Unlock()
 		if first {
-			setNode(r, &corev3.Node{Id: c.opts.NodeID, UserAgentName: "meshproxy"})
+			setNode(r, &corev3.Node{Id: c.opts.NodeID, UserAgentName: "meshproxy", Metadata: c.opts.Metadata})
 			first = false
 		}
 		return st.Send(r)

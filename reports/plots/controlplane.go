@@ -3,6 +3,7 @@ package plots
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -14,21 +15,25 @@ import (
 
 // controlPlane draws, against the number of connected proxies, config
 // convergence p50 and p99 and the control plane's memory, one line per
-// registry size (services × endpoints).
+// control plane and registry size (services × endpoints): meshcontrol and
+// istiod of one run are never merged into one median.
 func controlPlane(d Data) (*Figure, string, error) {
 	if len(d.Digest.ControlPlane) == 0 {
 		return nil, "no control-plane scenario results", nil
 	}
-	type key struct{ services, endpoints int }
+	type key struct {
+		name                string
+		services, endpoints int
+	}
 	series := map[key]map[int][]*results.Result{}
 	var keys []key
 	var proxies []float64
 	for _, r := range d.Digest.ControlPlane {
-		if !r.Valid {
+		if !r.Valid || r.ControlPlane.Unavailable != "" {
 			continue
 		}
 		cp := r.ControlPlane
-		k := key{cp.Services, cp.EndpointsPerSvc}
+		k := key{cp.Name, cp.Services, cp.EndpointsPerSvc}
 		if series[k] == nil {
 			series[k] = map[int][]*results.Result{}
 			keys = append(keys, k)
@@ -45,10 +50,18 @@ func controlPlane(d Data) (*Figure, string, error) {
 		return nil, "control-plane runs cover only one fleet size; the table has their numbers", nil
 	}
 	slices.Sort(proxies)
-	slices.SortFunc(keys, func(a, b key) int { return a.services*a.endpoints - b.services*b.endpoints })
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.name != b.name {
+			return strings.Compare(a.name, b.name)
+		}
+		return a.services*a.endpoints - b.services*b.endpoints
+	})
 	names := make([]string, len(keys))
 	for i, k := range keys {
 		names[i] = fmt.Sprintf("%d services × %d endpoints", k.services, k.endpoints)
+		if k.name != "" {
+			names[i] = k.name + ": " + names[i]
+		}
 	}
 	panels := []struct {
 		title, ylabel string
