@@ -28,7 +28,7 @@ type planeDef struct {
 // planes is the catalog, defined once: Validate, Run and the docs read it.
 var planes = []planeDef{
 	{name: PlaneMeshcontrol, lane: results.LaneMesh, doc: "the mesh under test's control plane", binary: meshcontrolBinary, start: startMeshcontrolPlane},
-	{name: PlaneIstiod, lane: "istio", doc: "Istio's istiod (pilot-discovery) from files, no Kubernetes; build it with `make istiod`", binary: istiodBinary, start: startIstiodPlane},
+	{name: PlaneIstiod, lane: results.LaneIstio, doc: "Istio's istiod (pilot-discovery) from files, no Kubernetes; build it with `make istiod`", binary: istiodBinary, start: startIstiodPlane},
 }
 
 // PlaneNames lists the catalog's names, in order.

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/meshbench/meshbench/harness/controlplane/istiocfg"
+	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
 
@@ -43,7 +44,7 @@ func TestIstiodUnavailableCarriesNoNumbers(t *testing.T) {
 			require.Len(t, res, 1)
 			r := res[0]
 			assert.False(t, r.Valid)
-			assert.Equal(t, "istio", r.Lane)
+			assert.Equal(t, results.LaneIstio, r.Lane)
 			require.NotNil(t, r.ControlPlane)
 			assert.Equal(t, PlaneIstiod, r.ControlPlane.Name)
 			assert.Contains(t, r.ControlPlane.Unavailable, "make istiod")

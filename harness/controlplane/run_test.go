@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/internal/testbin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -112,7 +113,7 @@ func TestRunBesideIstiod(t *testing.T) {
 		assert.Greater(t, c.CPUSeconds, 0.0, name)
 		assert.Greater(t, c.RSSBytesSteady, int64(1<<20), name)
 	}
-	assert.Equal(t, "istio", res[1].Lane)
+	assert.Equal(t, results.LaneIstio, res[1].Lane)
 }
 
 func tail(b []byte, n int) string {
