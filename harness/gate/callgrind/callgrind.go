@@ -55,7 +55,11 @@ func CountWith(ctx context.Context, dir string, nice int, opts []string, argv ..
 	// Go's asynchronous preemption signals (SIGURG) trip an assertion in
 	// callgrind's signal handling (valgrind 3.19: threads.c:247); without
 	// them the count is unaffected.
-	cmd.Env = append(os.Environ(), "GODEBUG=asyncpreemptoff=1")
+	// Go 1.26 reads the cycle counter with RDTSCP where the CPU has it, an
+	// instruction valgrind 3.19 cannot decode (SIGILL in runtime.cputicks
+	// before the first benchmark); cpu.rdtscp=off takes the RDTSC path on
+	// both sides of a comparison alike.
+	cmd.Env = append(os.Environ(), "GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
