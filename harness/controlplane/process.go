@@ -82,10 +82,8 @@ func (p *process) stop() {
 
 // meshcontrol is one running meshcontrol process.
 type meshcontrol struct {
-	cmd         *exec.Cmd
+	*process
 	addr, admin string
-	done        chan error
-	log         string
 	// With TLS (ADSTLS): the CA root its serving certificate chains to and
 	// the node token secret each simulated proxy's token derives from.
 	rootPEM    []byte
@@ -106,64 +104,34 @@ func startMeshcontrol(ctx context.Context, bin, meshPath, logDir string, env []s
 		return nil, err
 	}
 	logPath := filepath.Join(logDir, "meshcontrol-"+filepath.Base(meshPath)+".log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return nil, fmt.Errorf("meshcontrol log: %w", err)
-	}
 	args := []string{"--mesh", meshPath, "--listen", addr, "--admin", admin, "--log-level", "warn"}
 	var caDir, secret string
 	if transport == ADSTLS {
 		tok := make([]byte, 16)
 		if _, err := rand.Read(tok); err != nil {
-			logf.Close()
 			return nil, err
 		}
 		secret = hex.EncodeToString(tok)
 		if caDir, err = os.MkdirTemp(logDir, "meshcontrol-ca-"); err != nil {
-			logf.Close()
 			return nil, fmt.Errorf("meshcontrol --ca-dir: %w", err)
 		}
 		args = append(args, "--tls", "--ca-dir", caDir)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
 	// The secret goes in the environment, not the command line (ps).
-	cmd.Env = append(append(os.Environ(), env...), "MESH_NODE_TOKEN_SECRET="+secret)
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		return nil, fmt.Errorf("start %s: %w", bin, err)
+	env = append(append([]string(nil), env...), "MESH_NODE_TOKEN_SECRET="+secret)
+	p, err := startProcess(ctx, "meshcontrol", bin, args, env, logPath, "http://"+admin+"/ready", 30*time.Second)
+	if err != nil {
+		return nil, err
 	}
-	mc := &meshcontrol{cmd: cmd, addr: addr, admin: admin, done: make(chan error, 1), log: logPath, nodeSecret: secret}
-	go func() { mc.done <- cmd.Wait(); logf.Close() }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get("http://" + admin + "/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				if caDir != "" {
-					// meshcontrol wrote its root before it listened.
-					if mc.rootPEM, err = os.ReadFile(filepath.Join(caDir, ca.RootCertFile)); err != nil {
-						mc.stop()
-						return nil, fmt.Errorf("meshcontrol --tls: %w", err)
-					}
-				}
-				return mc, nil
-			}
-		}
-		select {
-		case err := <-mc.done:
-			return nil, fmt.Errorf("meshcontrol exited before ready (%v); see %s", err, logPath)
-		case <-ctx.Done():
+	mc := &meshcontrol{process: p, addr: addr, admin: admin, nodeSecret: secret}
+	if caDir != "" {
+		// meshcontrol wrote its root before it listened.
+		if mc.rootPEM, err = os.ReadFile(filepath.Join(caDir, ca.RootCertFile)); err != nil {
 			mc.stop()
-			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			mc.stop()
-			return nil, fmt.Errorf("meshcontrol not ready after 30s; see %s", logPath)
+			return nil, fmt.Errorf("meshcontrol --tls: %w", err)
 		}
 	}
+	return mc, nil
 }
 
 // dialOptions are how simulated proxy node reaches meshcontrol: as a
@@ -180,17 +148,6 @@ func (m *meshcontrol) dialOptions(node string) ([]grpc.DialOption, error) {
 	tok := ca.NodeToken(m.nodeSecret, node)
 	return []grpc.DialOption{grpc.WithTransportCredentials(transport),
 		grpc.WithPerRPCCredentials(caapi.NodeCredentials{NodeID: node, Token: func() (string, error) { return tok, nil }})}, nil
-}
-
-// stop sends SIGTERM, then SIGKILL after a grace period.
-func (m *meshcontrol) stop() {
-	_ = m.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-m.done:
-	case <-time.After(5 * time.Second):
-		_ = m.cmd.Process.Kill()
-		<-m.done
-	}
 }
 
 // scrape reads meshcontrol's metrics.
