@@ -90,8 +90,9 @@ func newMesh(t *testing.T, mtls string, policy func(*meshconfig.Policy), proxyAr
 	return m
 }
 
-// awaitAdmin waits until meshcontrol's admin listener answers: proxies
-// started before the CA listens back off for seconds.
+// awaitAdmin waits until meshcontrol has loaded its mesh (/ready is 200):
+// proxies started before the CA listens back off for seconds, and a
+// certificate asked for before the mesh is loaded is refused as Unavailable.
 func awaitAdmin(t *testing.T, admin string) {
 	t.Helper()
 	require.Eventually(t, func() bool {
@@ -100,8 +101,8 @@ func awaitAdmin(t *testing.T, admin string) {
 			return false
 		}
 		resp.Body.Close()
-		return true
-	}, 10*time.Second, 10*time.Millisecond, "meshcontrol admin up")
+		return resp.StatusCode == http.StatusOK
+	}, 10*time.Second, 10*time.Millisecond, "meshcontrol ready")
 }
 
 // write renders the mesh file for revision rev.

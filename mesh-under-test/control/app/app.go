@@ -189,7 +189,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	)...)
 	srv.Register(g)
-	(&ca.Service{CA: authority, Auth: auth, Log: cfg.Logger, Metrics: m}).Register(g)
+	(&ca.Service{CA: authority, Auth: auth, Log: cfg.Logger, Metrics: m, Ready: ctl.Ready}).Register(g)
 	admin := &http.Server{Handler: adminMux(ctl, reg), ReadHeaderTimeout: 5 * time.Second}
 	health := &http.Server{Handler: healthMux(ctl), ReadHeaderTimeout: 5 * time.Second}
 	if cfg.Health != "" {

@@ -49,7 +49,7 @@ func grpcSecurity(cfg Config, authority *ca.CA, auth ca.Authenticator, ctl *cont
 		ClientCAs:      authority.ClientCAs(),
 		NextProtos:     []string{"h2"},
 	}
-	na := ca.NodeAuth{Auth: auth, IdentityOf: ctl.IdentityOf, Log: cfg.Logger}
+	na := ca.NodeAuth{Auth: auth, IdentityOf: ctl.IdentityOf, Log: cfg.Logger, Ready: ctl.Ready}
 	return []grpc.ServerOption{
 		grpc.Creds(credentials.NewTLS(tc)),
 		grpc.ChainUnaryInterceptor(na.UnaryInterceptor()),

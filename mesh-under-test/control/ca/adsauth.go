@@ -28,6 +28,7 @@ type NodeAuth struct {
 	Auth       Authenticator
 	IdentityOf func(nodeID string) (string, bool)
 	Log        *slog.Logger // optional
+	Ready      func() bool  // optional: as Service.Ready
 }
 
 // UnaryInterceptor authenticates unary calls other than the CA's Sign.
@@ -64,6 +65,9 @@ func (a NodeAuth) StreamInterceptor() grpc.StreamServerInterceptor {
 func (a NodeAuth) authenticate(ctx context.Context, method string) (string, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	node := first(md, caapi.NodeMetadata)
+	if a.Ready != nil && !a.Ready() {
+		return "", status.Error(codes.Unavailable, ErrNotReady.Error())
+	}
 	err := a.check(ctx, md, node)
 	if err != nil {
 		if a.Log != nil {

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -118,4 +119,29 @@ func TestRefusals(t *testing.T) {
 	assert.Equal(t, authority.RootPEM(), resp.RootPEM)
 	block, _ := pem.Decode(resp.CertPEM)
 	require.NotNil(t, block)
+}
+
+// TestSignBeforeMeshLoaded: until meshcontrol has loaded its mesh every node
+// is unknown; the CA says so as Unavailable (retry), not Unauthenticated
+// (bad credentials), and signs once the mesh is loaded.
+func TestSignBeforeMeshLoaded(t *testing.T) {
+	authority, err := ca.New(ca.Options{})
+	require.NoError(t, err)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var loaded atomic.Bool
+	g := grpc.NewServer()
+	(&ca.Service{CA: authority, Auth: bootstrap(), Ready: loaded.Load}).Register(g)
+	go g.Serve(lis)
+	t.Cleanup(g.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+
+	req := &caapi.SignRequest{NodeID: "echo-proxy", CSRPEM: newCSR(t, identity)}
+	_, err = caapi.Sign(context.Background(), conn, "s3cret", req)
+	assert.Equal(t, codes.Unavailable, status.Code(err), "%v", err)
+	loaded.Store(true)
+	_, err = caapi.Sign(context.Background(), conn, "s3cret", req)
+	assert.NoError(t, err)
 }

@@ -27,6 +27,10 @@ type Authenticator interface {
 // ErrUnauthenticated is returned by Authenticators for bad credentials.
 var ErrUnauthenticated = errors.New("unauthenticated")
 
+// ErrNotReady is returned (as codes.Unavailable) while meshcontrol has not
+// yet loaded the mesh that says which nodes exist.
+var ErrNotReady = errors.New("meshcontrol has not loaded its mesh yet; retry")
+
 // BootstrapToken authenticates any holder of Token and gives it the
 // identity the mesh assigns to the node it names (the local platform: the
 // harness hands the token to the proxies it starts).
@@ -53,6 +57,11 @@ type Service struct {
 	Auth    Authenticator
 	Log     *slog.Logger
 	Metrics *metrics.Metrics // optional
+	// Ready, when set, reports whether meshcontrol has loaded its mesh:
+	// before that every node is unknown, and a proxy started beside
+	// meshcontrol must be told to retry (Unavailable), not that its
+	// credentials are bad (Unauthenticated).
+	Ready func() bool
 }
 
 // Register adds the service to g.
@@ -89,6 +98,9 @@ func (s *Service) sign(ctx context.Context, req *caapi.SignRequest) (*caapi.Sign
 }
 
 func (s *Service) signAuthenticated(ctx context.Context, req *caapi.SignRequest) (*caapi.SignResponse, error) {
+	if s.Ready != nil && !s.Ready() {
+		return nil, status.Error(codes.Unavailable, ErrNotReady.Error())
+	}
 	token := ""
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		if v := md.Get("authorization"); len(v) > 0 {
