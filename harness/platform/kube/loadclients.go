@@ -36,7 +36,12 @@ func loadgenNames(n int) []string {
 // node included, while preferring strongly to avoid the other load
 // clients' nodes and, less, the app's: on three nodes two clients land on
 // the client and mesh nodes, never beside the server they measure.
-// Preferred, not required: a one-node cluster still runs them all.
+// Where the cluster has a client node the others are *required* off it:
+// the pods are created together, and a preference cannot see a load
+// client the scheduler has not placed yet (the second client, scheduled
+// first, chose the client node as the one without app pods, and the
+// first then joined it there). Elsewhere preferred, not required: a
+// one-node cluster still runs them all.
 func placeLoadgen(pl placement, spec *corev1.PodSpec, i, n int, app map[string]string) {
 	if n <= 1 || i == 0 {
 		pl.apply(spec, "client", app)
@@ -53,6 +58,14 @@ func placeLoadgen(pl placement, spec *corev1.PodSpec, i, n int, app map[string]s
 			term(50, app),
 		},
 	}}
+	if pl.roles["client"] {
+		// NotIn also matches nodes without the role label.
+		spec.Affinity.NodeAffinity = &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+			NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{
+				Key: roleLabel, Operator: corev1.NodeSelectorOpNotIn, Values: []string{"client"},
+			}}}},
+		}}
+	}
 	spec.Tolerations = append(spec.Tolerations, corev1.Toleration{
 		Key: "node-role.kubernetes.io/control-plane", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule,
 	})

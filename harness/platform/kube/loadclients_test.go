@@ -81,6 +81,10 @@ func TestUpTwoLoadClients(t *testing.T) {
 				assert.Equal(t, map[string]string{loadgenLabel: "true"}, terms[0].PodAffinityTerm.LabelSelector.MatchLabels, "away from the other load clients first")
 				assert.Greater(t, terms[0].Weight, terms[1].Weight)
 				require.Len(t, pod.Spec.Tolerations, 1, "may use the control-plane node")
+				na := pod.Spec.Affinity.NodeAffinity
+				require.NotNil(t, na, "required off the client node, whatever order the scheduler takes the pods in")
+				assert.Equal(t, []corev1.NodeSelectorRequirement{{Key: roleLabel, Operator: corev1.NodeSelectorOpNotIn, Values: []string{"client"}}},
+					na.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0].MatchExpressions)
 			}
 			require.NoError(t, top.Down(ctx))
 		})
