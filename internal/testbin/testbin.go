@@ -13,17 +13,22 @@ import (
 // Packages are the main packages every build holds, relative to the module root.
 var Packages = []string{"./cmd/meshbench", "./mesh-under-test/cmd/meshproxy", "./mesh-under-test/cmd/meshcontrol"}
 
-// A set is one build configuration (plain, or static for container images).
+// A set is one build configuration (plain, or static for container images)
+// of some packages (nil: Packages).
 type set struct {
 	once sync.Once
 	dir  string
 	err  error
 	env  []string
+	pkgs []string
 }
 
 var (
 	plain  = &set{}
 	static = &set{env: []string{"CGO_ENABLED=0"}}
+	// staticProxy is meshproxy alone, linked as `make build` links it: a
+	// test of the shipped proxy binary need not link the two others.
+	staticProxy = &set{env: []string{"CGO_ENABLED=0"}, pkgs: []string{"./mesh-under-test/cmd/meshproxy"}}
 )
 
 // Dir returns a directory holding meshbench, meshproxy and meshcontrol built
@@ -40,9 +45,17 @@ func StaticDir(tb testing.TB) string {
 	return static.get(tb)
 }
 
+// StaticProxy returns the path of meshproxy built alone with CGO_ENABLED=0,
+// as `make build` builds it (the binary whose size and pages a footprint
+// test measures), building it on the first call.
+func StaticProxy(tb testing.TB) string {
+	tb.Helper()
+	return filepath.Join(staticProxy.get(tb), "meshproxy")
+}
+
 func (s *set) get(tb testing.TB) string {
 	tb.Helper()
-	s.once.Do(func() { s.dir, s.err = build(s.env) })
+	s.once.Do(func() { s.dir, s.err = build(s.env, s.pkgs) })
 	if s.err != nil {
 		tb.Fatalf("build the project's binaries: %v", s.err)
 	}
@@ -51,7 +64,10 @@ func (s *set) get(tb testing.TB) string {
 
 // build runs `go build` with no deadline: how long a cold build takes is not
 // what any test measures.
-func build(env []string) (string, error) {
+func build(env, pkgs []string) (string, error) {
+	if pkgs == nil {
+		pkgs = Packages
+	}
 	root, err := ModuleRoot()
 	if err != nil {
 		return "", err
@@ -60,7 +76,7 @@ func build(env []string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	args := append([]string{"build", "-o", dir + string(filepath.Separator)}, Packages...)
+	args := append([]string{"build", "-o", dir + string(filepath.Separator)}, pkgs...)
 	cmd := exec.Command("go", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), env...)
@@ -88,7 +104,7 @@ func ModuleRoot() (string, error) {
 // builds them before the first test (a failed build exits 1 with the
 // compiler's output), stores their directory in *dir, then runs the tests.
 func MainBuilt(m *testing.M, dir *string) {
-	plain.once.Do(func() { plain.dir, plain.err = build(plain.env) })
+	plain.once.Do(func() { plain.dir, plain.err = build(plain.env, plain.pkgs) })
 	if plain.err != nil {
 		fmt.Fprintln(os.Stderr, "build the project's binaries:", plain.err)
 		os.Exit(1)
@@ -100,7 +116,7 @@ func MainBuilt(m *testing.M, dir *string) {
 // Main runs the package's tests and then removes what Dir and StaticDir built.
 func Main(m *testing.M) {
 	code := m.Run()
-	for _, s := range []*set{plain, static} {
+	for _, s := range []*set{plain, static, staticProxy} {
 		if s.dir != "" {
 			os.RemoveAll(s.dir)
 		}
