@@ -28,7 +28,7 @@ bench: build reference-proxies ## run SCENARIO (default: the quick scenario) on 
 # never compete for the two cores with another package's tests.
 test: deps ## run every test (installs what the tests need first)
 	$(GO) test -p 1 -count=1 -timeout 60m ./...
-	MESHPROXY_TEST_H2FAST=1 $(GO) test -count=1 -run 'H2|HTTP2|GRPC|Upgrade|RBAC|Rotation' ./mesh-under-test/proxy/dataplane # the HTTP/2 tests again, on the lean path (--h2-fast)
+	MESHPROXY_TEST_H2XNET=1 $(GO) test -count=1 -run 'H2|HTTP2|GRPC|Upgrade|RBAC|Rotation' ./mesh-under-test/proxy/dataplane # the HTTP/2 tests again, on the x/net/http2 fallback (--h2-fast=false)
 
 test-short: ## run the fast tests only
 	$(GO) test -short -count=1 ./...

@@ -255,6 +255,13 @@ func TestEgressGateway(t *testing.T) {
 // (its /metrics).
 func gatewayRequests(t *testing.T, admin string) int {
 	t.Helper()
+	return int(counterSum(t, admin, "meshproxy_requests_total", nil))
+}
+
+// counterSum sums a proxy's counter family name over the series whose
+// labels include every pair of want (its /metrics).
+func counterSum(t *testing.T, admin, name string, want map[string]string) float64 {
+	t.Helper()
 	resp, err := http.Get("http://" + admin + "/metrics")
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -262,10 +269,18 @@ func gatewayRequests(t *testing.T, admin string) int {
 	fams, err := p.TextToMetricFamilies(resp.Body)
 	require.NoError(t, err)
 	n := 0.0
-	if f := fams["meshproxy_requests_total"]; f != nil {
-		for _, m := range f.GetMetric() {
+	for _, m := range fams[name].GetMetric() {
+		got := map[string]string{}
+		for _, l := range m.GetLabel() {
+			got[l.GetName()] = l.GetValue()
+		}
+		ok := true
+		for k, v := range want {
+			ok = ok && got[k] == v
+		}
+		if ok {
 			n += m.GetCounter().GetValue()
 		}
 	}
-	return int(n)
+	return n
 }

@@ -18,6 +18,11 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 )
@@ -31,7 +36,8 @@ const (
 )
 
 // app is the workload behind the server proxy: it records the path of
-// every request it receives and answers 200 "ok" (/slow after 2 s).
+// every request it receives and answers 200 "ok" (/slow after 2 s), over
+// HTTP/1.1 or h2c; gRPC requests go to a gRPC health service.
 type app struct {
 	mu    sync.Mutex
 	paths []string
@@ -40,16 +46,23 @@ type app struct {
 
 func startApp(t *testing.T) *app {
 	a := &app{}
-	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	gs := grpc.NewServer()
+	healthpb.RegisterHealthServer(gs, health.NewServer())
+	a.srv = httptest.NewServer(h2c.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()
 		a.paths = append(a.paths, r.Method+" "+r.RequestURI)
 		a.mu.Unlock()
+		if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+			gs.ServeHTTP(w, r)
+			return
+		}
 		if r.URL.Path == "/slow" { // in flight for a while (drain tests)
 			time.Sleep(2 * time.Second)
 		}
 		_, _ = io.WriteString(w, "ok")
-	}))
+	}), &http2.Server{}))
 	t.Cleanup(a.srv.Close)
+	t.Cleanup(gs.Stop)
 	return a
 }
 
@@ -71,13 +84,22 @@ type mesh struct {
 	outA     string // client a's outbound listener
 	outB     string
 	controlA string // meshcontrol's admin address
+	protocol string // service web's protocol (meshconfig.Protocol*; "": HTTP/1.1)
+	admin    map[string]string
 }
 
 // newMesh writes the mesh file (policy edits it) and starts every process;
 // proxyArgs are added to each meshproxy's flags.
 func newMesh(t *testing.T, mtls string, policy func(*meshconfig.Policy), proxyArgs ...string) *mesh {
 	t.Helper()
-	m := &mesh{t: t, app: startApp(t), inbound: freeAddr(t), outA: freeAddr(t), outB: freeAddr(t)}
+	return newMeshFor(t, "", mtls, policy, proxyArgs...)
+}
+
+// newMeshFor is newMesh with service web speaking protocol.
+func newMeshFor(t *testing.T, protocol, mtls string, policy func(*meshconfig.Policy), proxyArgs ...string) *mesh {
+	t.Helper()
+	m := &mesh{t: t, app: startApp(t), inbound: freeAddr(t), outA: freeAddr(t), outB: freeAddr(t), protocol: protocol,
+		admin: map[string]string{}}
 	m.file = filepath.Join(t.TempDir(), "mesh.yaml")
 	m.write(mtls, policy, 1)
 	listen, admin := freeAddr(t), freeAddr(t)
@@ -85,7 +107,8 @@ func newMesh(t *testing.T, mtls string, policy func(*meshconfig.Policy), proxyAr
 	start(t, "meshcontrol", "--mesh", m.file, "--listen", listen, "--admin", admin, "--bootstrap-token", token, "--debounce", "1ms")
 	awaitAdmin(t, admin)
 	for _, id := range []string{"web", "client-a", "client-b"} {
-		start(t, "meshproxy", append([]string{"--id", id, "--xds", listen, "--xds-token", token, "--admin", freeAddr(t), "--log-level", "warn"}, proxyArgs...)...)
+		m.admin[id] = freeAddr(t)
+		start(t, "meshproxy", append([]string{"--id", id, "--xds", listen, "--xds-token", token, "--admin", m.admin[id], "--log-level", "warn"}, proxyArgs...)...)
 	}
 	return m
 }
@@ -108,7 +131,7 @@ func awaitAdmin(t *testing.T, admin string) {
 // write renders the mesh file for revision rev.
 func (m *mesh) write(mtls string, policy func(*meshconfig.Policy), rev int64) {
 	mc := &meshconfig.Mesh{Revision: rev,
-		Services: []meshconfig.Service{{Name: "web", Endpoints: []meshconfig.Endpoint{{Address: m.inbound}}}},
+		Services: []meshconfig.Service{{Name: "web", Protocol: m.protocol, Endpoints: []meshconfig.Endpoint{{Address: m.inbound}}}},
 		Proxies: []meshconfig.Proxy{
 			{ID: "web", Service: "web", Inbound: &meshconfig.Inbound{Address: m.inbound, App: m.app.srv.Listener.Addr().String()}},
 			{ID: "client-a", Identity: idA, Outbound: []meshconfig.Outbound{{Address: m.outA, Service: "web"}}, Egress: []string{"web"}},

@@ -101,7 +101,7 @@ func BenchmarkH2RoundTrip(b *testing.B) {
 func staticH2Proxy(t testing.TB, upstream string, h2fast bool) (*Proxy, string) {
 	res, err := config.Static([]config.Mapping{{Listen: "127.0.0.1:0", Upstream: upstream}}, nil, nil)
 	require.NoError(t, err)
-	p := New(Options{ID: "bench", Log: slog.New(slog.DiscardHandler), H2Fast: h2fast})
+	p := New(Options{ID: "bench", Log: slog.New(slog.DiscardHandler), H2XNet: !h2fast})
 	require.NoError(t, p.Apply(context.Background(), res))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)

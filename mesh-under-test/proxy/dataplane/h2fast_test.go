@@ -91,14 +91,15 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// TestH2FastPathIsTakenOnlyWhenAsked: --h2-fast routes h2 connections to
-// the lean path; off (the default) they stay on x/net/http2's server.
-func TestH2FastPathIsTakenOnlyWhenAsked(t *testing.T) {
+// TestH2FastPathIsTheDefault: h2 connections take the lean path unless
+// asked not to (Options.H2XNet, meshproxy --h2-fast=false), which keeps them
+// on x/net/http2's server.
+func TestH2FastPathIsTheDefault(t *testing.T) {
 	up := h2Upstream(t, func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, r.Proto) })
-	for _, on := range []bool{true, false} {
+	for _, xnet := range []bool{false, true} {
 		res, err := config.Static([]config.Mapping{{Listen: "127.0.0.1:0", Upstream: up}}, nil, nil)
 		require.NoError(t, err)
-		p := New(Options{ID: "x", H2Fast: on})
+		p := New(Options{ID: "x", H2XNet: xnet})
 		require.NoError(t, p.Apply(context.Background(), res))
 		client := h2cClient()
 		resp, err := client.Get("http://" + p.Addr(res.Listeners[0].GetName()) + "/")
@@ -107,7 +108,7 @@ func TestH2FastPathIsTakenOnlyWhenAsked(t *testing.T) {
 		assert.Equal(t, "HTTP/2.0", string(body))
 		n := 0
 		p.fast.Range(func(any, any) bool { n++; return true })
-		assert.Equal(t, on, n == 1, "lean path connections with H2Fast=%v", on)
+		assert.Equal(t, !xnet, n == 1, "lean path connections with H2XNet=%v", xnet)
 		_ = resp.Body.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = p.Shutdown(ctx)

@@ -45,7 +45,7 @@ func fastXDS(t *testing.T, cl *clusterv3.Cluster, route *routev3.Route, set func
 		set(h)
 		f.ConfigType = &listenerv3.Filter_TypedConfig{TypedConfig: config.MustAny(h)}
 	}
-	p := New(Options{ID: "fast", Log: slog.New(slog.DiscardHandler), H2Fast: true})
+	p := New(Options{ID: "fast", Log: slog.New(slog.DiscardHandler)})
 	require.NoError(t, p.Apply(context.Background(), xdsconfig.Resources{Clusters: []*clusterT{cl}, Listeners: []*listenerT{l}}))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)

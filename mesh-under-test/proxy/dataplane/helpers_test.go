@@ -79,7 +79,7 @@ func hcmListener(t testing.TB, name string, dir corev3.TrafficDirection, filters
 // its first listener.
 func startProxy(t testing.TB, r xdsconfig.Resources) (*Proxy, string) {
 	t.Helper()
-	p := New(Options{ID: "test", Log: slog.New(slog.DiscardHandler), H2Fast: testH2Fast})
+	p := New(Options{ID: "test", Log: slog.New(slog.DiscardHandler), H2XNet: testH2XNet})
 	require.NoError(t, p.Apply(context.Background(), r))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -190,6 +190,7 @@ func tcpResources(t testing.TB, upstreamAddr string) xdsconfig.Resources {
 	return xdsconfig.Resources{Clusters: []*clusterv3.Cluster{staticCluster(t, "db", upstreamAddr)}, Listeners: []*listenerv3.Listener{l}}
 }
 
-// testH2Fast runs the package's tests with the lean HTTP/2 path on
-// (MESHPROXY_TEST_H2FAST=1; `make test` runs the HTTP/2 tests both ways).
-var testH2Fast = os.Getenv("MESHPROXY_TEST_H2FAST") == "1"
+// testH2XNet runs the package's tests on the x/net/http2 path, the
+// fallback (MESHPROXY_TEST_H2XNET=1; `make test` runs the HTTP/2 tests
+// both ways: the lean default first, then this).
+var testH2XNet = os.Getenv("MESHPROXY_TEST_H2XNET") == "1"

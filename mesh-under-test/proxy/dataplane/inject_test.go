@@ -28,7 +28,7 @@ func injectedProxy(t *testing.T, c inject.Config, h http.Handler) (*inject.Injec
 	up := httptest.NewServer(h)
 	t.Cleanup(up.Close)
 	in := inject.New(c)
-	p := New(Options{ID: "inject-test", Log: slog.New(slog.DiscardHandler), Inject: in, H2Fast: testH2Fast})
+	p := New(Options{ID: "inject-test", Log: slog.New(slog.DiscardHandler), Inject: in, H2XNet: testH2XNet})
 	res, err := config.Static([]config.Mapping{{Listen: "127.0.0.1:0", Upstream: strings.TrimPrefix(up.URL, "http://")}}, nil, nil)
 	require.NoError(t, err)
 	require.NoError(t, p.Apply(context.Background(), res))

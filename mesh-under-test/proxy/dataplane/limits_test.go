@@ -35,7 +35,7 @@ func limitedProxy(t *testing.T, opts Options, set func(*hcmv3.HttpConnectionMana
 	f.ConfigType = &listenerv3.Filter_TypedConfig{TypedConfig: config.MustAny(h)}
 	r := xdsconfig.Resources{Clusters: []*clusterT{staticCluster(t, "up", up.Listener.Addr().String())}, Listeners: []*listenerT{l}}
 	opts.Log = slog.New(slog.DiscardHandler)
-	opts.H2Fast = opts.H2Fast || testH2Fast
+	opts.H2XNet = opts.H2XNet || testH2XNet
 	p := New(opts)
 	require.NoError(t, p.Apply(context.Background(), r))
 	t.Cleanup(func() {

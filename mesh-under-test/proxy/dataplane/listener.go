@@ -21,11 +21,14 @@ type boundListener struct {
 	cfg         atomic.Pointer[config.Listener]
 	connsActive prometheus.Gauge
 	connsTotal  prometheus.Counter
+	// h2Lean and h2XNet count h2 connections by the path that serves them.
+	h2Lean, h2XNet prometheus.Counter
 }
 
 func (p *Proxy) newBoundListener(ln net.Listener, l *config.Listener) *boundListener {
 	bl := &boundListener{ln: ln, connsActive: p.metrics.ConnsActive.WithLabelValues(l.Name),
-		connsTotal: p.metrics.ConnsTotal.WithLabelValues(l.Name)}
+		connsTotal: p.metrics.ConnsTotal.WithLabelValues(l.Name),
+		h2Lean:     p.metrics.H2Conns.WithLabelValues(l.Name, "lean"), h2XNet: p.metrics.H2Conns.WithLabelValues(l.Name, "xnet")}
 	bl.cfg.Store(l)
 	return bl
 }
@@ -188,11 +191,13 @@ func (p *Proxy) serveConn(bl *boundListener, tc *trackedConn) {
 		}
 	}
 	if alpn == "h2" || (alpn == "" && isH2Preface(br)) {
-		if p.opts.H2Fast && h2FastEligible(chain) {
+		if !p.opts.H2XNet && h2FastEligible(chain) {
+			bl.h2Lean.Inc()
 			p.serveH2Fast(bl, chain, tc, conn, br, peer) // only this goroutine reads br
 			return
 		}
 		h2 = true
+		bl.h2XNet.Inc()
 		p.serveH2(bl, chain, tc, conn, br, peer)
 		return
 	}

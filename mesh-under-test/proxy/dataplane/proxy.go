@@ -33,11 +33,13 @@ type Options struct {
 	// MaxConnections caps open downstream connections across listeners;
 	// further ones are closed on accept (0: DefaultMaxConnections).
 	MaxConnections int
-	// H2Fast serves HTTP/2 connections on the lean path (h2fast_*.go:
-	// x/net/http2's Framer and hpack, one reader goroutine per connection)
-	// instead of x/net/http2's Server and Transport, when every cluster of
-	// the connection's routes speaks HTTP/2. Off by default.
-	H2Fast bool
+	// H2XNet serves every HTTP/2 connection on x/net/http2's Server and
+	// Transport (the path before the lean one) instead of the lean path
+	// (h2fast_*.go: x/net/http2's Framer and hpack, one reader goroutine per
+	// connection), which is the default whenever every cluster of the
+	// connection's routes speaks HTTP/2. A fallback (meshproxy
+	// --h2-fast=false): see docs/proxy.md for when to use it.
+	H2XNet bool
 }
 
 // Proxy is the data plane. Apply is safe to call from any goroutine but

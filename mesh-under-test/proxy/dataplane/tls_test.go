@@ -57,7 +57,7 @@ func writeCerts(t testing.TB, ca *localca.CA, dir, id string) certFiles {
 // meshproxy does, and returns it once ready.
 func runStatic(t *testing.T, load func() (xdsconfig.Resources, error)) *Proxy {
 	t.Helper()
-	p := New(Options{ID: "test", Log: slog.New(slog.DiscardHandler), H2Fast: testH2Fast})
+	p := New(Options{ID: "test", Log: slog.New(slog.DiscardHandler), H2XNet: testH2XNet})
 	ctx, cancel := context.WithCancel(context.Background())
 	src := &config.PollSource{Load: load, Interval: 20 * time.Millisecond, Log: slog.New(slog.DiscardHandler)}
 	go func() { _ = src.Run(ctx, p) }()

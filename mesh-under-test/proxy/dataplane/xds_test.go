@@ -68,7 +68,7 @@ func (l *lockedBuf) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l
 func TestRDSAndEDSUpdatesReachOpenConnections(t *testing.T) {
 	a, b := namedServer(t, "a"), namedServer(t, "b")
 	var logs lockedBuf
-	p := New(Options{ID: "x", Log: slog.New(slog.DiscardHandler), AccessLog: slog.New(slog.NewJSONHandler(&logs, nil)), H2Fast: testH2Fast})
+	p := New(Options{ID: "x", Log: slog.New(slog.DiscardHandler), AccessLog: slog.New(slog.NewJSONHandler(&logs, nil)), H2XNet: testH2XNet})
 	t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
 	listen := "127.0.0.1:" + freePort(t)
 	require.NoError(t, p.Apply(t.Context(), rdsEdsResources(t, "1", listen, "svc", map[string]string{"svc": a})))

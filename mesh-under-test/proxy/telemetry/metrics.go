@@ -22,6 +22,10 @@ type Metrics struct {
 	ConnsActive  *prometheus.GaugeVec
 	ConnsRefused *prometheus.CounterVec
 	ConnsTotal   *prometheus.CounterVec
+	// H2Conns counts HTTP/2 downstream connections by the path that served
+	// them: "lean" (the default) or "xnet" (x/net/http2's server: the
+	// --h2-fast=false fallback, or routes that reach an HTTP/1.1 cluster).
+	H2Conns      *prometheus.CounterVec
 	Retries      *prometheus.CounterVec
 	Overflows    *prometheus.CounterVec
 	Ejections    *prometheus.CounterVec
@@ -72,6 +76,9 @@ func NewMetrics() *Metrics {
 			Help: "Open downstream connections by listener."}, []string{"listener"}),
 		ConnsTotal: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meshproxy_downstream_connections_total",
 			Help: "Accepted downstream connections by listener."}, []string{"listener"}),
+		H2Conns: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meshproxy_downstream_h2_connections_total",
+			Help: "HTTP/2 downstream connections by listener and the path that served them: lean (the default) or xnet (x/net/http2's server)."},
+			[]string{"listener", "path"}),
 		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meshproxy_upstream_retries_total",
 			Help: "Upstream request retries by cluster."}, []string{"cluster"}),
 		ConnsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meshproxy_downstream_connections_refused_total",
@@ -90,7 +97,7 @@ func NewMetrics() *Metrics {
 	for _, r := range LocalReplyReasons {
 		m.local[r] = m.LocalReplies.WithLabelValues(r)
 	}
-	m.Registry.MustRegister(m.requests, m.duration, m.reqBytes, m.respBytes, m.ConnsActive, m.ConnsRefused, m.ConnsTotal,
+	m.Registry.MustRegister(m.requests, m.duration, m.reqBytes, m.respBytes, m.ConnsActive, m.ConnsRefused, m.ConnsTotal, m.H2Conns,
 		m.Retries, m.Overflows, m.Ejections, m.LocalReplies, m.ConfigApply,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "meshproxy_spans_exported_total",
