@@ -17,14 +17,18 @@ func TestParseLaneLabel(t *testing.T) {
 		{label: "mesh/ingress", lane: "mesh", mode: "ingress"},
 		{label: "mesh/ingress+both", lane: "mesh", mode: "ingress+both"},
 		{label: "nginx", lane: "nginx"},
+		{label: "nginx/ingress", lane: "nginx", mode: "ingress"},
+		{label: "haproxy/ingress+both", lane: "haproxy", mode: "ingress+both"},
 		{label: "istio", lane: "istio", mode: "both"},
 		{label: "istio/serveronly", lane: "istio", mode: "serveronly"},
 		{label: "istio/ingress", err: `unknown lane "istio/ingress"`},
 		{label: "linkerd", lane: "linkerd"},
 		{label: "linkerd/clientonly", err: `unknown lane "linkerd/clientonly"`},
 		{label: "nginx/both", err: `unknown lane "nginx/both"`},
+		{label: "haproxy/clientonly", err: `unknown lane "haproxy/clientonly"`},
+		{label: "httputil/ingress", err: `unknown lane "httputil/ingress"`},
 		{label: "mesh/sideways", err: `unknown lane "mesh/sideways"`},
-		{label: "envoy", err: `unknown lane "envoy" (known: none, mesh, mesh/both, mesh/clientonly, mesh/serveronly, mesh/ingress, mesh/ingress+both, haproxy, nginx, httputil, istio, istio/both, istio/clientonly, istio/serveronly, linkerd)`},
+		{label: "envoy", err: `unknown lane "envoy" (known: none, mesh, mesh/both, mesh/clientonly, mesh/serveronly, mesh/ingress, mesh/ingress+both, haproxy, haproxy/ingress, haproxy/ingress+both, nginx, nginx/ingress, nginx/ingress+both, httputil, istio, istio/both, istio/clientonly, istio/serveronly, linkerd)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.label, func(t *testing.T) {
@@ -54,6 +58,16 @@ func TestLaneUnsupportedCases(t *testing.T) {
 		{"nginx", h1mtls, ""},
 		{"nginx", h2, "cannot carry h2"},
 		{"haproxy", h2, ""},
+		{"haproxy", Case{Protocol: "tcp"}, ""},
+		{"haproxy/ingress", h1mtls, ""},
+		{"haproxy/ingress+both", h2, ""},
+		{"haproxy/ingress", Case{Protocol: "grpc", MTLS: true}, ""},
+		{"haproxy/ingress", Case{Protocol: "tcp"}, "do not run tcp"},
+		{"haproxy/ingress+both", Case{Protocol: "tcp"}, "do not run tcp"},
+		{"nginx/ingress", h1mtls, ""},
+		{"nginx/ingress+both", h1, ""},
+		{"nginx/ingress", h2, "cannot carry h2"},
+		{"nginx/ingress+both", Case{Protocol: "tcp"}, "stream module"},
 		{"httputil", h2, ""},
 		{"mesh/both", h1mtls, ""},
 		{"mesh/clientonly", h1mtls, "mTLS needs both sidecars"},
@@ -98,4 +112,25 @@ func TestEveryLaneHasAnIngressFormOrSaysWhyNot(t *testing.T) {
 		}
 		assert.True(t, ingress != (l.NoIngress != ""), "lane %s: an ingress mode or a NoIngress reason, not both", l.Name)
 	}
+}
+
+// TestReferenceLanesIngressForms: HAProxy and nginx have both ingress modes,
+// their bare names stay the sidecar (both) form with no mode, so results
+// stored before the modes existed keep their labels; httputil still says why
+// it has none.
+func TestReferenceLanesIngressForms(t *testing.T) {
+	for _, name := range []string{LaneHAProxy, LaneNginx} {
+		l, ok := LookupLane(name)
+		require.True(t, ok, name)
+		assert.Equal(t, []string{ModeIngress, ModeIngressBoth}, l.Modes, name)
+		assert.Empty(t, l.DefaultMode, name)
+		assert.Empty(t, l.NoIngress, name)
+		label, err := CanonicalLaneLabel(name)
+		require.NoError(t, err)
+		assert.Equal(t, name, label, "the bare name is the sidecar form's label")
+		assert.Equal(t, name, (&Result{Lane: name}).LaneLabel())
+	}
+	l, _ := LookupLane(LaneHTTPUtil)
+	assert.Empty(t, l.Modes)
+	assert.Contains(t, l.NoIngress, "no TLS termination by SNI")
 }

@@ -35,7 +35,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		{"mesh-typo.yaml", []string{"7: field mesh.telemtry: unknown field (known: workers, telemetry, pinning)"}},
 		{"bad-int.yaml", []string{`5: field repetitions: "three" is not an integer`}},
 		{"bad-connections.yaml", []string{"7: field matrix.connections[1]: 0 is outside 1..4096"}},
-		{"bad-lane.yaml", []string{`5: field lanes[1]: unknown lane "envoy" (known: none, mesh, mesh/both, mesh/clientonly, mesh/serveronly, mesh/ingress, mesh/ingress+both, haproxy, nginx, httputil, istio, istio/both, istio/clientonly, istio/serveronly, linkerd)`}},
+		{"bad-lane.yaml", []string{`5: field lanes[1]: unknown lane "envoy" (known: none, mesh, mesh/both, mesh/clientonly, mesh/serveronly, mesh/ingress, mesh/ingress+both, haproxy, haproxy/ingress, haproxy/ingress+both, nginx, nginx/ingress, nginx/ingress+both, httputil, istio, istio/both, istio/clientonly, istio/serveronly, linkerd)`}},
 		{"bad-duration.yaml", []string{`4: field duration: invalid duration "fast" (want Go syntax, e.g. 10s or 1m30s)`}},
 		{"bad-kind.yaml", []string{`2: field kind: "synthetc" is not one of micro, synthetic, app, controlplane, resilience`}},
 		{"load-clients.yaml", []string{"6: field matrix.connections[1]: 2 connections for 3 load clients: each client needs one"}},
@@ -49,7 +49,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		}},
 		{"duplicate-key.yaml", []string{"5: field duration: appears twice (first on line 4)"}},
 		{"many-errors.yaml", []string{
-			`4: field lanes[1]: unknown lane "envoy" (known: none, mesh, mesh/both, mesh/clientonly, mesh/serveronly, mesh/ingress, mesh/ingress+both, haproxy, nginx, httputil, istio, istio/both, istio/clientonly, istio/serveronly, linkerd)`,
+			`4: field lanes[1]: unknown lane "envoy" (known: none, mesh, mesh/both, mesh/clientonly, mesh/serveronly, mesh/ingress, mesh/ingress+both, haproxy, haproxy/ingress, haproxy/ingress+both, nginx, nginx/ingress, nginx/ingress+both, httputil, istio, istio/both, istio/clientonly, istio/serveronly, linkerd)`,
 			`5: field repetitions: "three" is not an integer`,
 			`8: field matrix.connections[1]: "many" is not an integer`,
 			"10: field mesh.telemtry: unknown field (known: workers, telemetry, pinning)",

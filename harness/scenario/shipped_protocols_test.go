@@ -25,7 +25,8 @@ func TestShippedProtocolScenarios(t *testing.T) {
 
 	g, err := Load("../../scenarios/synthetic/ingress.yaml")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"none", "mesh/both", "mesh/ingress", "mesh/ingress+both"}, g.Lanes, "the ingress lanes beside none and both, one run")
+	assert.Equal(t, []string{"none", "mesh/both", "mesh/ingress", "mesh/ingress+both", "haproxy/ingress", "haproxy/ingress+both",
+		"nginx/ingress", "nginx/ingress+both"}, g.Lanes, "the ingress lanes of the three proxies beside none and both, one run")
 	assert.ElementsMatch(t, []bool{false, true}, g.Matrix.MTLS)
 	assert.Equal(t, []float64{1000}, g.Matrix.QPS)
 }

@@ -36,6 +36,12 @@ var laneColors = map[string]color.RGBA{
 	"haproxy":           rgb(0xD55E00),
 	"nginx":             rgb(0x8C6D31),
 	"httputil":          rgb(0x999999),
+	// The reference lanes' ingress modes are drawn beside the mesh's and
+	// their own sidecar form (Paul Tol's muted palette, as mesh/ingress+both).
+	"haproxy/ingress":      rgb(0xCC6677),
+	"haproxy/ingress+both": rgb(0x882255),
+	"nginx/ingress":        rgb(0xDDCC77),
+	"nginx/ingress+both":   rgb(0x999933),
 }
 
 var spare = []color.RGBA{rgb(0x7F3C8D), rgb(0x11A579), rgb(0x3969AC), rgb(0xF2B701), rgb(0xE73F74)}

@@ -40,19 +40,15 @@ func startMeshIngress(ctx context.Context, t *topology, spec platform.Spec) erro
 	if err != nil {
 		return err
 	}
-	addr := func() string { a, e := ports.Free(); err = errors.Join(err, e); return a }
-	server := side{Name: "server-proxy", Role: results.RoleServerProxy, Inbound: true, Listen: addr(), Upstream: app}
-	gw := side{Name: gatewayName, Role: results.RoleGateway, Listen: addr(), Upstream: server.Listen}
-	sides := []side{server, gw}
-	o := meshconfig.LaneOptions{Mode: spec.Mode, Protocol: platform.MeshProtocol(spec.Case.Protocol), MTLS: spec.Case.MTLS, Revision: 1,
-		ServerProxyID: server.Name, GatewayID: gw.Name, ServerInbound: server.Listen, Gateway: gw.Listen, App: app}
-	if spec.Mode == platform.ModeIngressBoth {
-		client := side{Name: "client-proxy", Role: results.RoleClientProxy, Listen: addr(), Upstream: gw.Listen}
-		sides = append(sides, client)
-		o.ClientProxyID, o.ClientOutbound = client.Name, client.Listen
-	}
+	sides, err := ingressSides(spec.Mode, app)
 	if err != nil {
 		return err
+	}
+	server, gw := sides[0], sides[1]
+	o := meshconfig.LaneOptions{Mode: spec.Mode, Protocol: platform.MeshProtocol(spec.Case.Protocol), MTLS: spec.Case.MTLS, Revision: 1,
+		ServerProxyID: server.Name, GatewayID: gw.Name, ServerInbound: server.Listen, Gateway: gw.Listen, App: app}
+	if len(sides) > 2 {
+		o.ClientProxyID, o.ClientOutbound = sides[2].Name, sides[2].Listen
 	}
 	mesh, err := meshconfig.Lane(o)
 	if err != nil {
@@ -69,15 +65,32 @@ func startMeshIngress(ctx context.Context, t *topology, spec platform.Spec) erro
 	t.features = &results.MeshFeatures{Proxy: "meshproxy", MTLS: spec.Case.MTLS, Telemetry: spec.Mesh.Telemetry, Workers: spec.Mesh.Workers,
 		XDS: true, Extra: map[string]string{"control_plane": "meshcontrol", "gateway": "ingress"}}
 	t.addrs = map[string]string{results.RoleApp: app}
-	for _, s := range sides {
-		t.addrs[s.Name] = s.Listen
-		if err := meshStart(ctx, t, spec, s); err != nil {
-			if ce := (*platform.ComponentError)(nil); errors.As(err, &ce) {
-				return err
-			}
-			return fmt.Errorf("%s: %w", s.Name, err)
-		}
+	if err := startSides(ctx, t, spec, meshStart, sides); err != nil {
+		return err
 	}
 	t.target = urlFor(sides[len(sides)-1].Listen)
 	return nil
+}
+
+// ingressSides lays out the ingress modes' proxies on free ports, in start
+// order (the app's end first): the server sidecar in front of app, the
+// gateway in front of it, and in ingress+both the client sidecar in front
+// of the gateway, its hop to the gateway plaintext (the gateway's listener
+// is no sidecar's inbound: the load client and the client sidecar speak to
+// it alike). The mesh lane and the reference lanes share it, so their
+// ingress topologies are the same.
+func ingressSides(mode, app string) ([]side, error) {
+	var err error
+	addr := func() string { a, e := ports.Free(); err = errors.Join(err, e); return a }
+	server := side{Name: "server-proxy", Role: results.RoleServerProxy, Inbound: true, Listen: addr(), Upstream: app}
+	gw := side{Name: gatewayName, Role: results.RoleGateway, Listen: addr(), Upstream: server.Listen}
+	sides := []side{server, gw}
+	switch mode {
+	case platform.ModeIngress:
+	case platform.ModeIngressBoth:
+		sides = append(sides, side{Name: "client-proxy", Role: results.RoleClientProxy, Listen: addr(), Upstream: gw.Listen, PlainUpstream: true})
+	default:
+		return nil, fmt.Errorf("unknown ingress mode %q (ingress, ingress+both)", mode)
+	}
+	return sides, err
 }

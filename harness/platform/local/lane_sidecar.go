@@ -18,6 +18,10 @@ type side struct {
 	Inbound  bool   // server side: in front of the app
 	Listen   string
 	Upstream string
+	// PlainUpstream: the upstream is no sidecar's inbound listener, so the
+	// hop to it stays plaintext in the mTLS case (ingress+both: the client
+	// proxy calls the gateway, as the mesh lane's does).
+	PlainUpstream bool
 }
 
 // sidecar starts the proxy of one lane in one position. setup runs once per
@@ -29,6 +33,9 @@ type sidecar struct {
 	// replicas: the lane can balance over several app replicas
 	// (platform.MeshOptions.AppReplicas).
 	replicas bool
+	// ingress: the proxy can also be the ingress gateway (modes ingress
+	// and ingress+both; lane_refingress.go).
+	ingress bool
 }
 
 // sidecarLane builds the topology every proxy lane shares, in Istio's modes:
@@ -45,6 +52,12 @@ func sidecarLane(sc sidecar) laneStarter {
 			mode = platform.ModeBoth
 		}
 		t.addrs = map[string]string{results.RoleApp: app}
+		if results.IsIngressMode(mode) {
+			if !sc.ingress {
+				return fmt.Errorf("lane %s has no ingress form: %w", spec.Lane, platform.ErrLaneUnavailable)
+			}
+			return startSidecarIngress(ctx, t, spec, sc, app)
+		}
 		if n := spec.Mesh.AppReplicas; n > 1 {
 			if !sc.replicas || mode != platform.ModeClientOnly {
 				return fmt.Errorf("lane %s/%s cannot run %d app replicas (only mesh/clientonly balances over them)", spec.Lane, mode, n)
@@ -87,16 +100,27 @@ func sidecarLane(sc sidecar) laneStarter {
 			}
 			t.features = f
 		}
-		for _, s := range sides {
-			t.addrs[s.Name] = s.Listen
-			if err := sc.start(ctx, t, spec, s); err != nil {
-				if ce := (*platform.ComponentError)(nil); errors.As(err, &ce) {
-					return err // it names the component already
-				}
-				return fmt.Errorf("%s: %w", s.Name, err)
-			}
+		if err := startSides(ctx, t, spec, sc.start, sides); err != nil {
+			return err
 		}
 		t.target = urlFor(upstream)
 		return nil
 	}
+}
+
+// startSides starts each side in order (the app's end first, so each
+// proxy's readiness probe can go through those behind it) and records
+// where each listens.
+func startSides(ctx context.Context, t *topology, spec platform.Spec,
+	start func(context.Context, *topology, platform.Spec, side) error, sides []side) error {
+	for _, s := range sides {
+		t.addrs[s.Name] = s.Listen
+		if err := start(ctx, t, spec, s); err != nil {
+			if ce := (*platform.ComponentError)(nil); errors.As(err, &ce) {
+				return err // it names the component already
+			}
+			return fmt.Errorf("%s: %w", s.Name, err)
+		}
+	}
+	return nil
 }

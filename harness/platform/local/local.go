@@ -25,6 +25,11 @@ type Platform struct {
 	procs []*process // every process ever started and not yet stopped
 	// tlsByBin: does this meshcontrol binary have --tls (controlTLS).
 	tlsByBin map[string]bool
+	// hopLog makes every reference proxy log each request's hop (its
+	// listener, upstream and TLS peer). Only tests set it, to check a lane's
+	// path: a benchmark never logs in them, as meshcontrol configures no
+	// access log for meshproxy, so the lanes' costs compare.
+	hopLog bool
 }
 
 // Option configures a Platform.

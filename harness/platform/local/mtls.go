@@ -17,12 +17,13 @@ import (
 type certPair struct{ Cert, Key, Combined string }
 
 // mtlsSet is what a lane needs for the mTLS case: a CA and a SPIFFE
-// certificate for each sidecar position, written under the topology's
+// certificate for each proxy position (the ingress gateway's too, for the
+// reference lanes' ingress modes), written under the topology's
 // directory. Every lane of one case uses the same kind of material (ECDSA
 // P-256 from one CA), so their TLS costs compare.
 type mtlsSet struct {
-	CA             string
-	Client, Server certPair
+	CA                      string
+	Client, Server, Gateway certPair
 }
 
 // mtls writes (once per topology) and returns the lane's certificates.
@@ -32,7 +33,8 @@ func (t *topology) mtls() (*mtlsSet, error) {
 		return nil, err
 	}
 	d := filepath.Join(dir, "mtls")
-	m := &mtlsSet{CA: filepath.Join(d, "ca.crt"), Client: pairIn(d, "client-proxy"), Server: pairIn(d, "server-proxy")}
+	m := &mtlsSet{CA: filepath.Join(d, "ca.crt"), Client: pairIn(d, "client-proxy"), Server: pairIn(d, "server-proxy"),
+		Gateway: pairIn(d, gatewayName)}
 	if _, err := os.Stat(m.CA); err == nil {
 		return m, nil
 	}
@@ -46,7 +48,7 @@ func (t *topology) mtls() (*mtlsSet, error) {
 	for _, p := range []struct {
 		pair certPair
 		sa   string
-	}{{m.Client, "client-proxy"}, {m.Server, "server-proxy"}} {
+	}{{m.Client, "client-proxy"}, {m.Server, "server-proxy"}, {m.Gateway, gatewayName}} {
 		c, k, err := ca.Issue("spiffe://cluster.local/ns/meshbench/sa/"+p.sa, 24*time.Hour)
 		if err != nil {
 			return nil, fmt.Errorf("mtls issue %s: %w", p.sa, err)
@@ -68,13 +70,20 @@ func pairIn(dir, name string) certPair {
 		Combined: filepath.Join(dir, name+".pem")}
 }
 
-// For returns the certificate of a sidecar position.
+// For returns the certificate of a proxy position.
 func (m *mtlsSet) For(s side) certPair {
-	if s.Inbound {
+	switch {
+	case s.Inbound:
 		return m.Server
+	case s.Role == results.RoleGateway:
+		return m.Gateway
 	}
 	return m.Client
 }
+
+// originatesMTLS reports whether s calls its upstream over mTLS in case c:
+// every outbound position whose upstream is a sidecar's inbound listener.
+func originatesMTLS(c results.Case, s side) bool { return c.MTLS && !s.Inbound && !s.PlainUpstream }
 
 // readyURLFor is the readiness probe of a reference proxy: its listener,
 // unless it terminates mTLS (the plain-HTTP probe cannot pass), in which
