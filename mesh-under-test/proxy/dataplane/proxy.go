@@ -112,7 +112,7 @@ func New(o Options) *Proxy {
 		o.MaxConnections = DefaultMaxConnections
 	}
 	p := &Proxy{opts: o, log: o.Log, metrics: o.Metrics, compiler: config.NewCompiler(),
-		h2srv: &http2.Server{}, h2base: &http.Server{}, listeners: map[string]*boundListener{}, conns: map[*trackedConn]struct{}{}}
+		h2srv: &http2.Server{MaxReadFrameSize: h2MaxReadFrame}, h2base: &http.Server{}, listeners: map[string]*boundListener{}, conns: map[*trackedConn]struct{}{}}
 	if err := http2.ConfigureServer(p.h2base, p.h2srv); err != nil {
 		panic(err) // only fails on a TLS config conflict, and there is none
 	}
