@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -184,6 +185,13 @@ func namespaceName(spec platform.Spec, seq int) string {
 	if spec.Mode != "" {
 		n += "-" + spec.Mode
 	}
+	// A namespace is an RFC 1123 label: mode ingress+both becomes ingress-both.
+	n = strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '-'
+	}, strings.ToLower(n))
 	return fmt.Sprintf("%s-%d-%s", n, seq, randSuffix())
 }
 

@@ -301,16 +301,20 @@ func (t *topology) waitReady(ctx context.Context, names ...string) (map[string]*
 	defer cancel()
 	for {
 		out := map[string]*corev1.Pod{}
+		var waiting []string // why each pod not yet Ready is not, for the timeout's error
 		for _, n := range names {
 			pod, err := t.p.cs.CoreV1().Pods(t.ns).Get(ctx, n, metav1.GetOptions{})
 			if err != nil {
-				break
+				waiting = append(waiting, fmt.Sprintf("%s: %v", n, err))
+				continue
 			}
 			if err := podFailed(pod); err != nil {
 				return nil, err
 			}
 			if podReady(pod) {
 				out[n] = pod
+			} else {
+				waiting = append(waiting, podNotReady(pod))
 			}
 		}
 		if len(out) == len(names) {
@@ -318,7 +322,7 @@ func (t *topology) waitReady(ctx context.Context, names ...string) (map[string]*
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("pods of %s not Ready within %s: %w", t.ns, readyTimeout, ctx.Err())
+			return nil, fmt.Errorf("pods of %s not Ready within %s (%s): %w", t.ns, readyTimeout, strings.Join(waiting, "; "), ctx.Err())
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
@@ -348,6 +352,30 @@ func podReady(p *corev1.Pod) bool {
 		}
 	}
 	return false
+}
+
+// podNotReady says why a pod is not Ready: its phase, the conditions that
+// are false and each container not ready with its state.
+func podNotReady(p *corev1.Pod) string {
+	why := []string{string(p.Status.Phase)}
+	if p.Spec.NodeName != "" {
+		why = append(why, "on "+p.Spec.NodeName)
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Status != corev1.ConditionTrue && (c.Reason != "" || c.Message != "") {
+			why = append(why, fmt.Sprintf("%s %s %s", c.Type, c.Reason, c.Message))
+		}
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		switch {
+		case cs.Ready:
+		case cs.State.Waiting != nil:
+			why = append(why, fmt.Sprintf("container %s waiting: %s %s", cs.Name, cs.State.Waiting.Reason, cs.State.Waiting.Message))
+		case cs.State.Running != nil:
+			why = append(why, fmt.Sprintf("container %s running, not ready (restarts %d)", cs.Name, cs.RestartCount))
+		}
+	}
+	return p.Name + ": " + strings.Join(why, ", ")
 }
 
 func podFailed(p *corev1.Pod) error {
