@@ -10,7 +10,7 @@ ARGS     ?=
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/meshbench/meshbench/cli.Version=$(VERSION)
 
-.PHONY: all build bench test test-short deps reference-proxies bench-go lint-ci fuzz vet fmt clean help istiod
+.PHONY: all build bench test test-short deps reference-proxies bench-go lint-ci fuzz vet fmt clean help istiod istiod-kube
 
 all: build
 
@@ -68,7 +68,12 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 1m; seed corpora in ea
 # built from the Go module proxy at the revision pinned in tools/istiod/go.mod (its own module, so meshbench's
 # go.mod never pulls Istio's dependency tree). Slow (minutes, GBs of memory): never part of `make test`.
 # Rebuilt only when tools/istiod/go.mod or go.sum change.
-istiod: $(BIN)/pilot-discovery ## build Istio's pilot-discovery into bin/ (pinned in tools/istiod/go.mod; docs/controlplane.md)
+istiod: $(BIN)/pilot-discovery istiod-kube ## build Istio's pilot-discovery into bin/ (pinned in tools/istiod/go.mod; docs/controlplane.md)
+
+# istiod needs a Kubernetes API server: the run starts etcd and kube-apiserver as local processes from the
+# node image's build cache (built here if absent; reused by `make node-image`).
+istiod-kube:
+	ONLY="etcd kube-apiserver" kind-config/node-image/build-binaries.sh
 
 $(BIN)/pilot-discovery: tools/istiod/go.mod tools/istiod/go.sum
 	cd tools/istiod && CGO_ENABLED=0 $(GO) build -trimpath -o $(abspath $(BIN))/pilot-discovery istio.io/istio/pilot/cmd/pilot-discovery

@@ -13,4 +13,9 @@
 // every version string, and each simulated proxy reports which revision it
 // ACKed per resource type. meshcontrol's self-reported histogram is kept
 // beside it as a cross-check (Labels["cp_reported_p99_ms"]).
+//
+// A scenario may name istiod too (control_planes): the same mesh written as
+// Istio files, the same fleet and churn, istiod run on an empty API server
+// of its own (package kubeapi), convergence read from the resources it
+// pushes (docs/controlplane.md).
 package controlplane

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/meshbench/meshbench/harness/controlplane/istiocfg"
+	"github.com/meshbench/meshbench/harness/kubeapi"
 	"github.com/meshbench/meshbench/harness/measure"
 	"github.com/meshbench/meshbench/harness/ports"
 	"github.com/meshbench/meshbench/mesh-under-test/xds"
@@ -32,14 +33,23 @@ func istiodBinary(o Options) (string, string) {
 	if st, err := os.Stat(o.Istiod); err != nil || st.IsDir() {
 		return "", fmt.Sprintf("istiod unavailable: no pilot-discovery binary at %s; %s", o.Istiod, istiodHint)
 	}
+	// istiod needs an API server (see startIstiodPlane).
+	if _, err := kubeapi.BinDir(); err != nil {
+		return "", "istiod unavailable: " + err.Error()
+	}
 	return o.Istiod, ""
 }
 
 // istiodPlane runs pilot-discovery on files: the generated mesh written as
 // ServiceEntries, VirtualServices, DestinationRules and Sidecars (package
-// istiocfg); plaintext ADS on 127.0.0.1, no CA, no Kubernetes.
+// istiocfg); plaintext ADS on 127.0.0.1, no CA. istiod does not start
+// without a Kubernetes client (its ServiceEntry controller reads namespaces
+// from the config cluster), so it gets an empty API server of its own:
+// etcd and kube-apiserver as local processes (package kubeapi), started
+// before it and stopped after it.
 type istiodPlane struct {
 	*process
+	kube               *kubeapi.Server
 	in                 planeInput
 	addr, http, metric string
 	configDir          string
@@ -68,13 +78,18 @@ func startIstiodPlane(ctx context.Context, in planeInput) (running, error) {
 			return nil, err
 		}
 	}
-	args := IstiodArgs(meshPath, filepath.Join(dir, "no-mesh-networks.yaml"), addrs[0], addrs[1], addrs[2])
-	p, err := startProcess(ctx, "istiod", in.bin, args, append(IstiodEnv(), in.spec.IstiodEnv...),
-		filepath.Join(in.dir, "istiod-"+in.size.Name()+".log"), "http://"+addrs[1]+"/ready", in.spec.ConnectTimeout.Duration)
+	kube, err := startIstiodKube(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	ip := &istiodPlane{process: p, in: in, addr: addrs[0], http: addrs[1], metric: addrs[2], configDir: configDir, hosts: map[string]string{}}
+	args := IstiodArgs(meshPath, filepath.Join(dir, "no-mesh-networks.yaml"), kube.Kubeconfig, addrs[0], addrs[1], addrs[2])
+	p, err := startProcess(ctx, "istiod", in.bin, args, append(IstiodEnv(), in.spec.IstiodEnv...),
+		filepath.Join(in.dir, "istiod-"+in.size.Name()+".log"), "http://"+addrs[1]+"/ready", in.spec.ConnectTimeout.Duration)
+	if err != nil {
+		_ = kube.Stop()
+		return nil, err
+	}
+	ip := &istiodPlane{process: p, kube: kube, in: in, addr: addrs[0], http: addrs[1], metric: addrs[2], configDir: configDir, hosts: map[string]string{}}
 	for _, s := range in.topo.mesh.Services {
 		ip.hosts[istiocfg.Host(s.Name)] = s.Name
 	}
@@ -84,7 +99,7 @@ func startIstiodPlane(ctx context.Context, in planeInput) (running, error) {
 		ip.want = append(ip.want, 2*in.topo.egress(i))
 		md, err := istiocfg.NodeMetadata(proxyID(i), in.topo.mesh.Proxies[i].Service, proxyIP(i), IstioVersion)
 		if err != nil {
-			p.stop()
+			ip.stop()
 			return nil, err
 		}
 		ip.meta = append(ip.meta, md)
@@ -92,15 +107,48 @@ func startIstiodPlane(ctx context.Context, in planeInput) (running, error) {
 	return ip, nil
 }
 
-// IstiodArgs are pilot-discovery's flags for a run without Kubernetes:
-// no service registry but the ServiceEntries of the mesh config's
-// configSources, plaintext xDS on grpc, /ready on http, metrics on
-// monitoring, and the TLS listeners (secure xDS, webhooks) off.
-func IstiodArgs(meshConfig, networks, grpc, http, monitoring string) []string {
+// startIstiodKube starts istiod's API server: empty but for the
+// namespaces istiod and the simulated proxies live in (istiod's leader
+// election writes to its own).
+func startIstiodKube(ctx context.Context, dir string) (*kubeapi.Server, error) {
+	bin, err := kubeapi.BinDir()
+	if err != nil {
+		return nil, err
+	}
+	kdir := filepath.Join(dir, "kube")
+	if err := os.MkdirAll(kdir, 0o755); err != nil {
+		return nil, fmt.Errorf("istiod: %w", err)
+	}
+	kube, err := kubeapi.Start(ctx, kubeapi.Options{BinDir: bin, Dir: kdir, Namespaces: []string{istiodNamespace, istiocfg.Namespace}})
+	if err != nil {
+		return nil, fmt.Errorf("istiod's API server: %w", err)
+	}
+	return kube, nil
+}
+
+// istiodNamespace is istiod's own namespace.
+const istiodNamespace = "istio-system"
+
+// stop ends istiod, then its API server.
+func (p *istiodPlane) stop() {
+	p.process.stop()
+	if err := p.kube.Stop(); err != nil {
+		p.in.log.Warn("istiod's API server did not stop cleanly", "err", err)
+	}
+}
+
+// IstiodArgs are pilot-discovery's flags: services and policy only from the
+// ServiceEntries, VirtualServices, DestinationRules and Sidecars of the
+// mesh config's configSources (files); the Kubernetes registry on the
+// kubeconfig's API server, which holds no Service (istiod needs a
+// Kubernetes client to start at all); plaintext xDS on grpc, /ready on
+// http, metrics on monitoring, and the TLS listeners (secure xDS, webhooks)
+// off.
+func IstiodArgs(meshConfig, networks, kubeconfig, grpc, http, monitoring string) []string {
 	return []string{"discovery",
 		"--meshConfig", meshConfig, "--networksConfig", networks,
-		"--registries=", "--grpcAddr", grpc, "--httpAddr", http, "--monitoringAddr", monitoring,
-		"--secureGRPCAddr=", "--httpsAddr=", "--namespace", "istio-system", "--domain", istiocfg.DomainSuffix,
+		"--registries=Kubernetes", "--kubeconfig", kubeconfig, "--grpcAddr", grpc, "--httpAddr", http, "--monitoringAddr", monitoring,
+		"--secureGRPCAddr=", "--httpsAddr=", "--namespace", istiodNamespace, "--domain", istiocfg.DomainSuffix,
 		"--log_output_level", "default:warn",
 	}
 }

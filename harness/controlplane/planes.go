@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/mesh-under-test/xds"
@@ -28,7 +29,7 @@ type planeDef struct {
 // planes is the catalog, defined once: Validate, Run and the docs read it.
 var planes = []planeDef{
 	{name: PlaneMeshcontrol, lane: results.LaneMesh, doc: "the mesh under test's control plane", binary: meshcontrolBinary, start: startMeshcontrolPlane},
-	{name: PlaneIstiod, lane: results.LaneIstio, doc: "Istio's istiod (pilot-discovery) from files, no Kubernetes; build it with `make istiod`", binary: istiodBinary, start: startIstiodPlane},
+	{name: PlaneIstiod, lane: results.LaneIstio, doc: "Istio's istiod (pilot-discovery), config from files, on an empty API server of its own; build it with `make istiod`", binary: istiodBinary, start: startIstiodPlane},
 }
 
 // PlaneNames lists the catalog's names, in order.
@@ -57,6 +58,7 @@ type planeInput struct {
 	topo *topology
 	dir  string // this size's work directory
 	tr   *tracker
+	log  *slog.Logger
 }
 
 // running is one started control plane, driven by runPlane. Its methods are

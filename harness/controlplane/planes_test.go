@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/meshbench/meshbench/harness/controlplane/istiocfg"
+	"github.com/meshbench/meshbench/harness/kubeapi"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
@@ -54,6 +55,25 @@ func TestIstiodUnavailableCarriesNoNumbers(t *testing.T) {
 			assert.Empty(t, r.Components)
 		})
 	}
+}
+
+// TestIstiodWithoutAPIServerBinaries: a pilot-discovery binary is not
+// enough: without etcd and kube-apiserver istiod's result says which file
+// is missing and how to build it, with no numbers.
+func TestIstiodWithoutAPIServerBinaries(t *testing.T) {
+	kubeBin := t.TempDir()
+	t.Setenv(kubeapi.BinDirEnv, kubeBin)
+	istiod := filepath.Join(t.TempDir(), "pilot-discovery")
+	require.NoError(t, os.WriteFile(istiod, []byte("#!/bin/sh\nexit 1\n"), 0o755))
+	spec := Spec{Sizes: []Size{{Services: 10, Endpoints: 2, Proxies: 5}}, ControlPlanes: []string{PlaneIstiod}}
+	res, err := Run(context.Background(), spec, Options{Istiod: istiod, Scenario: "test", Seed: 1})
+	require.NoError(t, err)
+	require.Len(t, res, 1)
+	why := res[0].ControlPlane.Unavailable
+	assert.Contains(t, why, filepath.Join(kubeBin, "etcd"))
+	assert.Contains(t, why, "make istiod")
+	assert.False(t, res[0].Valid)
+	assert.Empty(t, res[0].Components)
 }
 
 // TestIstioViewReadsRevisionsFromResources: a load assignment carries the

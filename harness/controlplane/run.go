@@ -103,7 +103,7 @@ func runPlane(ctx context.Context, spec Spec, size Size, def *planeDef, opts Opt
 	// topology and its changes come from the seed alone.
 	topo := newTopology(size, spec.EgressPerProxy, opts.Seed)
 	tr := newTracker(size.Proxies)
-	cp, err := def.start(ctx, planeInput{bin: bin, spec: spec, size: size, topo: topo, dir: opts.WorkDir, tr: tr})
+	cp, err := def.start(ctx, planeInput{bin: bin, spec: spec, size: size, topo: topo, dir: opts.WorkDir, tr: tr, log: log})
 	if err != nil {
 		return nil, err
 	}

@@ -2,15 +2,20 @@ package controlplane
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/meshbench/meshbench/harness/kubeapi"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/internal/testbin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 func TestMain(m *testing.M) { testbin.Main(m) }
@@ -70,8 +75,9 @@ func TestRunSmallMesh(t *testing.T) {
 }
 
 // TestRunBesideIstiod runs a tiny size against meshcontrol and the real
-// istiod (bin/pilot-discovery from `make istiod`, or $MESHBENCH_ISTIOD):
-// the same mesh, fleet and churn, both converging, both measured.
+// istiod (bin/pilot-discovery from `make istiod`, or $MESHBENCH_ISTIOD) on
+// its own etcd and kube-apiserver: the same mesh, fleet and churn, both
+// converging, both measured, nothing left running.
 func TestRunBesideIstiod(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs meshcontrol and istiod")
@@ -80,13 +86,17 @@ func TestRunBesideIstiod(t *testing.T) {
 	if st, err := os.Stat(istiod); err != nil || st.IsDir() {
 		t.Skipf("istiod not built (no %s): run `make istiod` (docs/controlplane.md)", istiod)
 	}
+	if _, err := kubeapi.BinDir(); err != nil {
+		t.Skipf("istiod's API server cannot run: %v", err)
+	}
 	mc := filepath.Join(testbin.Dir(t), "meshcontrol")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	spec := Spec{Sizes: []Size{{Services: 10, Endpoints: 2, Proxies: 5}}, ControlPlanes: []string{PlaneMeshcontrol, PlaneIstiod},
 		ChurnRate: 2, Changes: 6, PolicyEditPercent: 50, ChangeTimeout: Duration{20 * time.Second}, ConnectTimeout: Duration{60 * time.Second}}
 	dir := t.TempDir()
-	res, err := Run(ctx, spec, Options{Meshcontrol: mc, Istiod: istiod, WorkDir: dir, Scenario: "test", Seed: 3})
+	res, err := Run(ctx, spec, Options{Meshcontrol: mc, Istiod: istiod, WorkDir: dir, Scenario: "test", Seed: 3,
+		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	if err != nil {
 		logs, _ := filepath.Glob(filepath.Join(dir, "istiod-*.log"))
 		for _, l := range logs {
@@ -114,6 +124,14 @@ func TestRunBesideIstiod(t *testing.T) {
 		assert.Greater(t, c.RSSBytesSteady, int64(1<<20), name)
 	}
 	assert.Equal(t, results.LaneIstio, res[1].Lane)
+
+	// istiod's API server ran, and was stopped with it.
+	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(dir, "istiod-"+spec.Sizes[0].Name(), "kube", "kubeconfig"))
+	require.NoError(t, err)
+	cs, err := kubernetes.NewForConfig(cfg)
+	require.NoError(t, err)
+	_, err = cs.CoreV1().Namespaces().Get(ctx, "istio-system", metav1.GetOptions{})
+	assert.Error(t, err, "istiod's API server still serves after the run")
 }
 
 func tail(b []byte, n int) string {

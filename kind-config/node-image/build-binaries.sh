@@ -11,6 +11,8 @@
 #   ETCD_VERSION     etcd module version      (default v3.6.16)
 #   COREDNS_VERSION  CoreDNS module version   (default v1.14.3; the proxy serves >= v1.14.3)
 #   CRICTL_VERSION   cri-tools version        (default v1.34.0)
+#   ONLY             build only these binaries, space-separated (default: all);
+#                    `make istiod` asks for "etcd kube-apiserver" (istiod's API server)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +27,10 @@ SRC=$CACHE/src
 mkdir -p "$BIN" "$SRC"
 export CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local
 
+ONLY=${ONLY:-}
 log() { echo "[$(date -u +%H:%M:%S)] build-binaries: $*"; }
+# wanted NAME: NAME is to be built (ONLY empty, or naming it).
+wanted() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 
 # wrapper_module DIR MODULE VERSION: a throwaway module that requires MODULE.
 wrapper_module() {
@@ -38,8 +43,12 @@ wrapper_module() {
 }
 
 build_kubernetes() {
-	local cmds=(kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy)
-	local missing=0 c
+	local cmds=() c
+	for c in kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy; do
+		wanted "$c" && cmds+=("$c")
+	done
+	[ "${#cmds[@]}" -gt 0 ] || return 0
+	local missing=0
 	for c in "${cmds[@]}"; do [ -x "$BIN/$c" ] || missing=1; done
 	[ "$missing" = 1 ] || { log "kubernetes $K8S_VERSION: cached"; return; }
 	local dir=$SRC/kubernetes-$K8S_VERSION
@@ -66,6 +75,7 @@ build_kubernetes() {
 }
 
 build_etcd() {
+	wanted etcd || return 0
 	[ -x "$BIN/etcd" ] && { log "etcd: cached"; return; }
 	local dir=$SRC/etcd-$ETCD_VERSION
 	wrapper_module "$dir" go.etcd.io/etcd/server/v3 "$ETCD_VERSION"
@@ -74,6 +84,7 @@ build_etcd() {
 }
 
 build_coredns() {
+	wanted coredns || return 0
 	[ -x "$BIN/coredns" ] && { log "coredns: cached"; return; }
 	local dir=$SRC/coredns-$COREDNS_VERSION
 	wrapper_module "$dir" github.com/coredns/coredns "$COREDNS_VERSION"
@@ -82,6 +93,7 @@ build_coredns() {
 }
 
 build_crictl() {
+	wanted crictl || return 0
 	[ -x "$BIN/crictl" ] && { log "crictl: cached"; return; }
 	local dir=$SRC/cri-tools-$CRICTL_VERSION
 	wrapper_module "$dir" sigs.k8s.io/cri-tools "$CRICTL_VERSION"
@@ -90,6 +102,7 @@ build_crictl() {
 }
 
 build_local() {
+	wanted pause || wanted runc-wrapper || return 0
 	log "building pause and runc-wrapper from this repository"
 	(cd "$REPO" && go build -trimpath -ldflags "-s -w" -o "$BIN/pause" ./kind-config/node-image/pause)
 	(cd "$REPO" && go build -trimpath -ldflags "-s -w" -o "$BIN/runc-wrapper" ./kind-config/host/runcwrap)

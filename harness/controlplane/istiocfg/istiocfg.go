@@ -265,8 +265,8 @@ func WriteAll(dir string, m *meshconfig.Mesh) error {
 	return nil
 }
 
-// MeshConfig is istiod's --meshConfig file: configuration from configDir
-// only (no Kubernetes), no tracing or access log, a root namespace that
+// MeshConfig is istiod's --meshConfig file: Istio configuration from
+// configDir only (never from the API server istiod is given), no tracing or access log, a root namespace that
 // holds nothing.
 func MeshConfig(configDir string) ([]byte, error) {
 	if !filepath.IsAbs(configDir) {
