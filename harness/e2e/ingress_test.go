@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -48,7 +49,8 @@ func TestIngressLanes(t *testing.T) {
 
 // refIngressScenario drives the reference proxies' ingress modes from a
 // scenario file, as a user runs them: HAProxy and nginx as the gateway and
-// the sidecars, mTLS off and on (gateway -> server sidecar).
+// the sidecars, mTLS off and on (gateway -> server sidecar), HTTP/1.1 and
+// gRPC (HAProxy only: nginx says why not up front).
 const refIngressScenario = `
 name: e2e-ref-ingress
 kind: synthetic
@@ -56,15 +58,20 @@ lanes: [haproxy/ingress, haproxy/ingress+both, nginx/ingress, nginx/ingress+both
 repetitions: 1
 warmup: 300ms
 duration: 1s
-matrix: {qps: [200], connections: [4], payload_bytes: [512], protocol: [http1], mtls: [false, true]}
+matrix: {qps: [200], connections: [4], payload_bytes: [512], protocol: [http1, grpc], mtls: [false, true]}
 `
 
 func TestReferenceIngressLanes(t *testing.T) {
 	res, _ := runLocal(t, refIngressScenario)
-	require.Len(t, res, 8, "4 lanes x mTLS off and on")
+	require.Len(t, res, 16, "4 lanes x 2 protocols x mTLS off and on")
 	seen := map[string]int{}
 	for _, r := range res {
-		name := fmt.Sprintf("%s mtls=%v", r.LaneLabel(), r.Case.MTLS)
+		name := fmt.Sprintf("%s %s mtls=%v", r.LaneLabel(), r.Case.Protocol, r.Case.MTLS)
+		if r.Lane == results.LaneNginx && r.Case.Protocol == results.ProtocolGRPC {
+			assert.False(t, r.Valid, name)
+			assert.Zero(t, r.Requests, "%s: an unavailable case is never run", name)
+			continue
+		}
 		if _, err := exec.LookPath(r.Lane); err != nil {
 			if _, err := os.Stat("/usr/sbin/" + r.Lane); err != nil {
 				assert.False(t, r.Valid, "%s: not installed, so unavailable", name)
@@ -79,7 +86,11 @@ func TestReferenceIngressLanes(t *testing.T) {
 		assertIngressComponents(t, r, name)
 	}
 	for label, n := range seen {
-		assert.Equal(t, 2, n, "%s: mTLS off and on", label)
+		want := 2 // mTLS off and on
+		if strings.HasPrefix(label, results.LaneHAProxy) {
+			want = 4 // and in both protocols
+		}
+		assert.Equal(t, want, n, label)
 	}
 }
 
