@@ -75,6 +75,7 @@ func newFconn(nc net.Conn, br *bufio.Reader, server bool) *fconn {
 		sendWin: 65535, peerInit: 65535, peerMaxFrame: 16384, peerMaxStrm: 100,
 		recvWin: 65535, streams: map[uint32]*fstream{}, nextID: 1}
 	c.fr = http2.NewFramer(c.bw, br)
+	c.fr.SetReuseFrames() // a DATA frame is relayed before the next read: no frame per read
 	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	c.fr.MaxHeaderListSize = fastMaxHeaderLst
 	c.fr.SetMaxReadFrameSize(fastMaxFrame)

@@ -48,11 +48,28 @@ func fieldValue(fs []hpack.HeaderField, name string) string {
 	return ""
 }
 
+// statusText is a status code's decimal form; the common ones are
+// constants (strconv.Itoa allocates past 99).
+func statusText(status int) string {
+	switch status {
+	case 200:
+		return "200"
+	case 204:
+		return "204"
+	case 404:
+		return "404"
+	case 503:
+		return "503"
+	}
+	return strconv.Itoa(status)
+}
+
 // requestFields is the head sent upstream: the pseudo-headers with the
 // normalised path, the client's fields (minus host, which :authority
-// carries), the route's edits and the trace context.
+// carries), the route's edits and the trace context. It reuses the
+// stream's (pooled) slice.
 func requestFields(st *fstream, regular []hpack.HeaderField) []hpack.HeaderField {
-	out := make([]hpack.HeaderField, 0, len(regular)+6)
+	out := st.fields[:0]
 	out = append(out, hpack.HeaderField{Name: ":method", Value: st.method}, hpack.HeaderField{Name: ":scheme", Value: "http"},
 		hpack.HeaderField{Name: ":authority", Value: st.authority}, hpack.HeaderField{Name: ":path", Value: st.path})
 	for _, f := range regular {
@@ -73,11 +90,11 @@ func requestFields(st *fstream, regular []hpack.HeaderField) []hpack.HeaderField
 	return out
 }
 
-// responseFields is the head sent downstream: status, the upstream's
-// fields minus connection-specific ones, the route's edits.
-func responseFields(status int, regular []hpack.HeaderField, e *http1.Edits) []hpack.HeaderField {
-	out := make([]hpack.HeaderField, 0, len(regular)+1)
-	out = append(out, hpack.HeaderField{Name: ":status", Value: strconv.Itoa(status)})
+// responseFields appends to out (the stream's scratch, reused) the head
+// sent downstream: status, the upstream's fields minus connection-specific
+// ones, the route's edits.
+func responseFields(out []hpack.HeaderField, status int, regular []hpack.HeaderField, e *http1.Edits) []hpack.HeaderField {
+	out = append(out, hpack.HeaderField{Name: ":status", Value: statusText(status)})
 	for _, f := range regular {
 		if !connSpecific(f) || f.Name == "te" {
 			out = append(out, f)

@@ -72,6 +72,7 @@ func (c *fconn) handle(f http2.Frame) error {
 	case *http2.RSTStreamFrame:
 		if st := c.stream(f.StreamID); st != nil {
 			st.onReset(c, f.ErrCode)
+			st.unref()
 		}
 	case *http2.GoAwayFrame:
 		c.onGoAway(f)
@@ -81,10 +82,15 @@ func (c *fconn) handle(f http2.Frame) error {
 	return nil
 }
 
+// stream returns stream id with a reference the caller drops (unref).
 func (c *fconn) stream(id uint32) *fstream {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	return c.streams[id]
+	st := c.streams[id]
+	if st != nil {
+		st.ref()
+	}
+	return st
 }
 
 func (c *fconn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
@@ -153,7 +159,9 @@ func (c *fconn) onData(f *http2.DataFrame) error {
 	if end {
 		h.srcEnded = true
 	}
+	st.ref()
 	c.wmu.Unlock()
+	defer st.unref()
 	data := f.Data()
 	if pad := n - int64(len(data)); pad > 0 {
 		c.credit(h, pad, false)
@@ -174,9 +182,11 @@ func (c *fconn) onHeaders(f *http2.MetaHeadersFrame) error {
 	var h *fhalf
 	if st != nil {
 		h = st.halfFrom(c)
+		st.ref()
 	}
 	c.wmu.Unlock()
 	if st != nil {
+		defer st.unref()
 		return st.onHeaders(c, h, f)
 	}
 	if !c.server {
@@ -206,6 +216,7 @@ func (c *fconn) onStreamError(se http2.StreamError) {
 	c.resetStream(se.StreamID, se.Code, false)
 	if st != nil {
 		st.onReset(c, se.Code)
+		st.unref()
 	}
 }
 
@@ -218,6 +229,7 @@ func (c *fconn) onGoAway(f *http2.GoAwayFrame) {
 	if !c.server {
 		for id, st := range c.streams {
 			if id > f.LastStreamID {
+				st.ref()
 				lost = append(lost, st)
 			}
 		}
@@ -225,6 +237,7 @@ func (c *fconn) onGoAway(f *http2.GoAwayFrame) {
 	c.wmu.Unlock()
 	for _, st := range lost {
 		st.onReset(c, http2.ErrCodeRefusedStream)
+		st.unref()
 	}
 }
 
@@ -235,11 +248,13 @@ func (c *fconn) teardown() {
 	c.closeLocked()
 	sts := make([]*fstream, 0, len(c.streams))
 	for _, st := range c.streams {
+		st.ref()
 		sts = append(sts, st)
 	}
 	c.wmu.Unlock()
 	for _, st := range sts {
 		st.onReset(c, http2.ErrCodeCancel)
+		st.unref()
 	}
 	if c.onClosed != nil {
 		c.onClosed(c)

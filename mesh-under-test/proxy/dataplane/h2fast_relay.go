@@ -77,6 +77,7 @@ func (h *fhalf) pushLocked(c *fconn, data []byte) int64 {
 	if len(h.pend) > 0 {
 		if !h.inBlocked {
 			h.inBlocked = true
+			h.st.ref() // dropped when pushBlocked takes it off the list
 			c.blocked = append(c.blocked, h)
 		}
 		return int64(written)
@@ -169,9 +170,21 @@ type creditTo struct {
 // (after WINDOW_UPDATE or SETTINGS), then credits their sources.
 func (c *fconn) pushBlocked() {
 	c.wmu.Lock()
+	if len(c.blocked) == 0 {
+		c.wmu.Unlock()
+		return
+	}
 	var credits []creditTo
+	// The list's references to these streams are dropped after the
+	// credits below; a half still blocked was listed again (a new one).
+	prev := append([]*fhalf(nil), c.blocked...)
+	defer func() {
+		for _, h := range prev {
+			h.st.unref()
+		}
+	}()
 	kept := c.blocked[:0]
-	for _, h := range c.blocked {
+	for _, h := range prev {
 		h.inBlocked = false
 		n := h.pushLocked(c, nil)
 		if n > 0 || h.ended {

@@ -113,7 +113,9 @@ func connSpecific(f hpack.HeaderField) bool {
 // onRequest takes a new stream's request head (on the reader goroutine).
 func (s *fserver) onRequest(id uint32, f *http2.MetaHeadersFrame) {
 	c := s.c
-	st := &fstream{srv: s, down: c, downID: id, start: time.Now(), declared: -1}
+	st := newFstream()
+	defer st.unref() // this call's reference; the stream's life holds its own
+	st.srv, st.down, st.downID, st.start, st.declared = s, c, id, time.Now(), -1
 	st.req.st, st.resp.st = st, st
 	st.req.src, st.req.srcID, st.req.recvWin = c, id, fastStreamWin
 	c.wmu.Lock()
@@ -165,11 +167,15 @@ func (s *fserver) onRequest(id uint32, f *http2.MetaHeadersFrame) {
 		return
 	}
 	st.hc = chain.HTTP
-	a := &match.Attrs{Authority: match.BytesOf(st.authority), Path: match.BytesOf(st.path),
-		Method: match.BytesOf(st.method), Headers: fieldHeaders(regular), Principal: s.peer}
+	st.fh = regular
+	a := &st.attrs
+	*a = match.Attrs{Authority: match.BytesOf(st.authority), Path: match.BytesOf(st.path),
+		Method: match.BytesOf(st.method), Headers: &st.fh, Principal: s.peer}
 	ad, _, delay := s.p.admitHead(st.hc, a, nil, nil, st.start)
 	if delay > 0 { // a fault delay must not hold the connection's other streams
+		st.ref()
 		go func() {
+			defer st.unref()
 			time.Sleep(delay)
 			s.proceed(st, s.p.admitTail(ad), regular, nil)
 		}()
@@ -223,7 +229,7 @@ func (st *fstream) dispatch(rd *fconn) {
 		st.mu.Unlock()
 		if retry && cl.Breakers.AcquireRetry() {
 			st.srv.p.metrics.Retries.WithLabelValues(cl.Name).Inc()
-			go st.retryAfter(true)
+			st.goRetry(true)
 			return
 		}
 		st.localReply(rd, 503, "upstream connect error or reset\n", "upstream_reset")
@@ -338,15 +344,33 @@ func (st *fstream) armTimers() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if d := st.route.Timeout; d > 0 {
-		st.timers[0] = time.AfterFunc(d, st.onTimeout)
+		st.arm(0, d)
 	}
 	if d := st.hc.StreamIdleTimeout; d > 0 && !st.replayable {
 		st.lastRead.Store(time.Now().UnixNano())
-		st.timers[1] = time.AfterFunc(d, st.onIdle)
+		st.arm(1, d)
+	}
+}
+
+// arm starts timer i (0: route timeout, 1: stream idle), kept with the
+// pooled stream: created once, then re-armed (the method value is made
+// only then: it allocates). The armed timer holds a reference. Called
+// under st.mu.
+func (st *fstream) arm(i int, d time.Duration) {
+	st.ref()
+	st.armed[i] = true
+	switch {
+	case st.timers[i] != nil:
+		st.timers[i].Reset(d)
+	case i == 0:
+		st.timers[i] = time.AfterFunc(d, st.onTimeout)
+	default:
+		st.timers[i] = time.AfterFunc(d, st.onIdle)
 	}
 }
 
 func (st *fstream) onTimeout() {
+	defer st.unref() // the armed timer's reference
 	st.mu.Lock()
 	started, done := st.respStarted, st.done
 	st.mu.Unlock()
@@ -369,16 +393,22 @@ func (st *fstream) onIdle() {
 	ended := st.req.srcEnded
 	st.down.wmu.Unlock()
 	if ended {
+		st.unref() // the armed timer's reference
 		return
 	}
 	if idle := time.Duration(time.Now().UnixNano() - st.lastRead.Load()); idle < d {
 		st.mu.Lock()
-		if !st.done {
+		rearm := !st.done
+		if rearm { // the timer's reference goes with it
 			st.timers[1].Reset(d - idle)
 		}
 		st.mu.Unlock()
+		if !rearm {
+			st.unref()
+		}
 		return
 	}
+	defer st.unref()
 	st.mu.Lock()
 	started := st.respStarted
 	st.mu.Unlock()
@@ -400,15 +430,17 @@ func (st *fstream) finish(rd *fconn) {
 		return
 	}
 	st.done = true
-	for _, t := range st.timers {
-		if t != nil {
-			t.Stop()
+	var stopped int32 // armed timers that will not run: their references
+	for i, t := range st.timers {
+		if st.armed[i] && t.Stop() {
+			stopped++
 		}
+		st.armed[i] = false
 	}
 	up, upID, ep, status := st.up, st.upID, st.ep, st.status
-	st.up, st.ep = nil, nil
 	if up != nil {
-		up.wmu.Lock()
+		up.wmu.Lock() // st.up is read under up.wmu (halfTo, halfFrom): cleared under it
+		st.up, st.ep = nil, nil
 		up.dropStreamLocked(st, upID)
 		up.wmu.Unlock()
 	}
@@ -443,6 +475,13 @@ func (st *fstream) finish(rd *fconn) {
 		ep.Host.End()
 	}
 	st.srv.streamCount(-1)
+	// The stream's life and the stopped timers' references go; every
+	// caller holds one of its own, so st is recycled after it, not here.
+	defer func() {
+		for range 1 + stopped {
+			st.unref()
+		}
+	}()
 	if st.cluster == nil {
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/net/http2/hpack"
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/match"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/router"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/upstream"
 )
@@ -17,7 +18,17 @@ import (
 // fstream is one request relayed by the lean path: a downstream stream
 // and, once dispatched, an upstream one. Lock order: mu, then a
 // connection's wmu; never two wmu at once.
+//
+// Streams are pooled (fstreamPool) and reference counted: the stream's
+// life (from onRequest to the end of finish) holds one reference, and so
+// does every holder that may use it without a lock that keeps it alive:
+// a reader between finding it in a connection's streams map and the end
+// of that frame's handling, a half listed in a connection's blocked list,
+// an armed timer, a goroutine (fault delay, retry). The last release
+// returns it to the pool, so a recycled stream is never reachable from
+// an old holder.
 type fstream struct {
+	refs      atomic.Int32
 	srv       *fserver
 	down      *fconn
 	downID    uint32
@@ -35,6 +46,9 @@ type fstream struct {
 	grpc       bool
 	replayable bool
 	declared   int64        // content-length, -1 unknown
+	attrs      match.Attrs  // what admission matched (kept here: no allocation)
+	fh         fieldHeaders // the request's fields, as attrs.Headers shows them
+	scratch    []hpack.HeaderField
 	body       atomic.Int64 // request bytes read
 	lastRead   atomic.Int64
 
@@ -46,7 +60,72 @@ type fstream struct {
 	respStarted bool
 	status      int
 	done        bool
-	timers      [2]*time.Timer
+	// timers are the route timeout and the stream idle timeout, kept with
+	// the pooled stream and re-armed; armed says which this use armed (each
+	// armed timer holds a reference until it is stopped or has run).
+	timers [2]*time.Timer
+	armed  [2]bool
+}
+
+var fstreamPool = sync.Pool{New: func() any { return new(fstream) }}
+
+// fstreamsOut counts streams taken from the pool and not yet returned:
+// tests check every path gives its streams back.
+var fstreamsOut atomic.Int64
+
+// newFstream takes a stream from the pool with two references: its life,
+// dropped at the end of finish, and the caller's.
+func newFstream() *fstream {
+	st := fstreamPool.Get().(*fstream)
+	st.refs.Store(2)
+	fstreamsOut.Add(1)
+	return st
+}
+
+// ref takes a reference. The caller must know st is alive: found in a
+// connection's streams map under its wmu, or already holding a reference.
+func (st *fstream) ref() { st.refs.Add(1) }
+
+// unref drops a reference; the last one recycles the stream.
+func (st *fstream) unref() {
+	switch n := st.refs.Add(-1); {
+	case n == 0:
+		st.recycle()
+	case n < 0:
+		panic("h2fast: stream reference count below zero")
+	}
+}
+
+// maxPooledBuf bounds the buffers a recycled stream keeps: a body that
+// once waited for a window must not pin its memory in the pool.
+const maxPooledBuf = 16 << 10
+
+// recycle resets st, keeping its timers and small buffers, and pools it.
+func (st *fstream) recycle() {
+	keep := func(b []byte) []byte {
+		if cap(b) > maxPooledBuf {
+			return nil
+		}
+		return b[:0]
+	}
+	timers, reqPend, respPend := st.timers, keep(st.req.pend), keep(st.resp.pend)
+	fields, scratch := st.fields[:0], st.scratch[:0]
+	clear(fields[:cap(fields)])
+	clear(scratch[:cap(scratch)])
+	*st = fstream{timers: timers, fields: fields, scratch: scratch}
+	st.req.pend, st.resp.pend = reqPend, respPend
+	fstreamsOut.Add(-1)
+	fstreamPool.Put(st)
+}
+
+// goRetry runs retryAfter on a goroutine of its own, which holds a
+// reference.
+func (st *fstream) goRetry(heldRetry bool) {
+	st.ref()
+	go func() {
+		defer st.unref()
+		st.retryAfter(heldRetry)
+	}()
 }
 
 // halfTo is the half whose frames are written to c (under c.wmu).
@@ -125,7 +204,8 @@ func (st *fstream) onResponse(c *fconn, f *http2.MetaHeadersFrame) {
 		return
 	}
 	if status < 200 {
-		st.writeDown(c, responseFields(status, f.RegularFields(), nil), false)
+		st.scratch = responseFields(st.scratch[:0], status, f.RegularFields(), nil)
+		st.writeDown(c, st.scratch, false)
 		return
 	}
 	st.mu.Lock()
@@ -139,7 +219,7 @@ func (st *fstream) onResponse(c *fconn, f *http2.MetaHeadersFrame) {
 		st.mu.Unlock()
 		st.detachUp(c)
 		st.srv.p.metrics.Retries.WithLabelValues(st.cluster.Name).Inc()
-		go st.retryAfter(true)
+		st.goRetry(true)
 		return
 	}
 	st.respStarted, st.status = true, status
@@ -150,7 +230,8 @@ func (st *fstream) onResponse(c *fconn, f *http2.MetaHeadersFrame) {
 		st.resp.srcEnded = true
 		c.wmu.Unlock()
 	}
-	if st.writeDown(c, responseFields(status, f.RegularFields(), st.route.RespEdits), end) {
+	st.scratch = responseFields(st.scratch[:0], status, f.RegularFields(), st.route.RespEdits)
+	if st.writeDown(c, st.scratch, end) {
 		st.finish(c)
 	}
 }
@@ -218,10 +299,10 @@ func (st *fstream) onReset(c *fconn, code http2.ErrCode) {
 	st.mu.Unlock()
 	switch {
 	case retry && refusedOnce: // never processed (GOAWAY, REFUSED_STREAM): safe to send again
-		go st.retryAfter(false)
+		st.goRetry(false)
 	case retry && st.cluster.Breakers.AcquireRetry():
 		st.srv.p.metrics.Retries.WithLabelValues(st.cluster.Name).Inc()
-		go st.retryAfter(true)
+		st.goRetry(true)
 	default:
 		st.localReply(nil, 503, "upstream connect error or reset\n", "upstream_reset")
 	}
@@ -248,8 +329,8 @@ func (st *fstream) detachUp(c *fconn) {
 		st.mu.Unlock()
 		return
 	}
+	up.wmu.Lock() // st.up is read under up.wmu (halfTo, halfFrom): cleared under it
 	st.up, st.ep = nil, nil
-	up.wmu.Lock()
 	dropped := int64(len(st.req.pend))
 	st.req.pend = st.req.pend[:0]
 	st.req.dst = nil
