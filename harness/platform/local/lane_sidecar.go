@@ -40,7 +40,9 @@ type sidecar struct {
 
 // sidecarLane builds the topology every proxy lane shares, in Istio's modes:
 // both: loadgen -> client-proxy -> server-proxy -> app;
-// clientonly: loadgen -> client-proxy -> app; serveronly: loadgen -> server-proxy -> app.
+// clientonly: loadgen -> client-proxy -> app; serveronly: loadgen -> server-proxy -> app;
+// and, for a proxy that can be the gateway (sidecar.ingress), the mesh
+// lane's ingress modes (startSidecarIngress).
 func sidecarLane(sc sidecar) laneStarter {
 	return func(ctx context.Context, t *topology, spec platform.Spec) error {
 		app, err := t.startApp(ctx)
@@ -52,12 +54,6 @@ func sidecarLane(sc sidecar) laneStarter {
 			mode = platform.ModeBoth
 		}
 		t.addrs = map[string]string{results.RoleApp: app}
-		if results.IsIngressMode(mode) {
-			if !sc.ingress {
-				return fmt.Errorf("lane %s has no ingress form: %w", spec.Lane, platform.ErrLaneUnavailable)
-			}
-			return startSidecarIngress(ctx, t, spec, sc, app)
-		}
 		if n := spec.Mesh.AppReplicas; n > 1 {
 			if !sc.replicas || mode != platform.ModeClientOnly {
 				return fmt.Errorf("lane %s/%s cannot run %d app replicas (only mesh/clientonly balances over them)", spec.Lane, mode, n)
@@ -71,6 +67,12 @@ func sidecarLane(sc sidecar) laneStarter {
 				t.replicas = append(t.replicas, addr)
 				t.addrs[name] = addr
 			}
+		}
+		if results.IsIngressMode(mode) {
+			if !sc.ingress {
+				return fmt.Errorf("lane %s has no ingress form: %w", spec.Lane, platform.ErrLaneUnavailable)
+			}
+			return startSidecarIngress(ctx, t, spec, sc, app)
 		}
 		var sides []side
 		upstream := app
