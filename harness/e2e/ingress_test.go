@@ -42,6 +42,7 @@ func TestIngressLanes(t *testing.T) {
 		seen[r.LaneLabel()]++
 		assertCarried(t, r, name)
 		assert.True(t, r.Mesh.XDS && r.Mesh.MTLS, "%s: configured by meshcontrol, mTLS on", name)
+		assert.NotEmpty(t, r.Mesh.Extra[results.ExtraProxyBinaryBytes], "%s: the proxy binary's size is recorded", name)
 		assertIngressComponents(t, r, name, results.RoleControlPlane)
 	}
 	assert.Equal(t, map[string]int{"mesh/ingress": 2, "mesh/ingress+both": 2}, seen, "http1 and grpc in both ingress modes")

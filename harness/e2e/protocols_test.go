@@ -59,6 +59,8 @@ func TestEveryProtocolThroughTheMesh(t *testing.T) {
 		if r.Lane == results.LaneMesh {
 			require.NotNil(t, r.Mesh, name)
 			assert.True(t, r.Mesh.XDS, "%s: configured by meshcontrol", name)
+			assert.Equal(t, "meshcontrol", r.Mesh.Extra["control_plane"], name)
+			assert.NotEmpty(t, r.Mesh.Extra[results.ExtraProxyBinaryBytes], "%s: the proxy binary's size is recorded on meshcontrol too", name)
 		}
 	}
 	assert.Equal(t, 6, seen[results.LaneMesh], "h2, grpc and tcp, with and without mTLS")

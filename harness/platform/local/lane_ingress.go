@@ -62,8 +62,8 @@ func startMeshIngress(ctx context.Context, t *topology, spec platform.Spec) erro
 	if t.mesh, err = startMeshcontrol(ctx, t, mesh); err != nil {
 		return err
 	}
-	t.features = &results.MeshFeatures{Proxy: "meshproxy", MTLS: spec.Case.MTLS, Telemetry: spec.Mesh.Telemetry, Workers: spec.Mesh.Workers,
-		XDS: true, Extra: map[string]string{"control_plane": "meshcontrol", "gateway": "ingress"}}
+	t.features = withBinarySize(&results.MeshFeatures{Proxy: "meshproxy", MTLS: spec.Case.MTLS, Telemetry: spec.Mesh.Telemetry, Workers: spec.Mesh.Workers,
+		XDS: true, Extra: map[string]string{"control_plane": "meshcontrol", "gateway": "ingress"}}, t.p.bins.Meshproxy)
 	t.addrs = map[string]string{results.RoleApp: app}
 	if err := startSides(ctx, t, spec, meshStart, sides); err != nil {
 		return err

@@ -74,7 +74,12 @@ func meshSetup(ctx context.Context, t *topology, spec platform.Spec, sides []sid
 		return nil, err
 	}
 	f.XDS = true
-	f.Extra = map[string]string{"control_plane": "meshcontrol"}
+	// Added beside the binary size withBinarySize recorded (replacing the
+	// map lost it for every lane on meshcontrol).
+	if f.Extra == nil {
+		f.Extra = map[string]string{}
+	}
+	f.Extra["control_plane"] = "meshcontrol"
 	return f, nil
 }
 
