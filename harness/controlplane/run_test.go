@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -124,6 +125,10 @@ func TestRunBesideIstiod(t *testing.T) {
 		assert.Greater(t, c.RSSBytesSteady, int64(1<<20), name)
 	}
 	assert.Equal(t, results.LaneIstio, res[1].Lane)
+	apiCPU, err := strconv.ParseFloat(res[1].Labels["api_server_cpu_s"], 64)
+	require.NoError(t, err, "istiod's API server CPU over the window is kept as a label")
+	assert.GreaterOrEqual(t, apiCPU, 0.0)
+	assert.Less(t, apiCPU, res[1].DurationS*2, "at most both cores over the window")
 
 	// istiod's API server ran, and was stopped with it.
 	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(dir, "istiod-"+spec.Sizes[0].Name(), "kube", "kubeconfig"))

@@ -68,6 +68,7 @@ type Server struct {
 	// Config is the same credentials for clients in this process.
 	Config *rest.Config
 	cp     *envtest.ControlPlane
+	binDir string
 	logs   []*os.File
 }
 
@@ -82,7 +83,15 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 	if o.StartTimeout == 0 {
 		o.StartTimeout = 60 * time.Second
 	}
-	s := &Server{}
+	// PIDs compares it with /proc/PID/exe: absolute, links resolved.
+	binDir, err := filepath.Abs(o.BinDir)
+	if err == nil {
+		binDir, err = filepath.EvalSymlinks(binDir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kubeapi: %w: %w", ErrNoBinaries, err)
+	}
+	s := &Server{binDir: binDir}
 	defer func() {
 		if err != nil {
 			_ = s.Stop() // the start's error is the one to report
@@ -105,9 +114,9 @@ func Start(ctx context.Context, o Options) (_ *Server, err error) {
 		return nil, err
 	}
 	s.cp = &envtest.ControlPlane{
-		Etcd: &envtest.Etcd{Path: filepath.Join(o.BinDir, "etcd"),
+		Etcd: &envtest.Etcd{Path: filepath.Join(binDir, "etcd"),
 			StartTimeout: o.StartTimeout, StopTimeout: 10 * time.Second, Out: etcdLog, Err: etcdLog},
-		APIServer: &envtest.APIServer{Path: filepath.Join(o.BinDir, "kube-apiserver"),
+		APIServer: &envtest.APIServer{Path: filepath.Join(binDir, "kube-apiserver"),
 			StartTimeout: o.StartTimeout, StopTimeout: 10 * time.Second, Out: apiLog, Err: apiLog},
 	}
 	started := make(chan error, 1)
