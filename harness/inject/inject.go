@@ -153,19 +153,6 @@ func Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) (bool, error
 		id = role
 	}
 	args = append([]string{"--id", id}, args...)
-	if cfg.ControlPlane != "" {
-		args = append(args, cfg.ControlPlaneFlag, cfg.ControlPlane)
-		if cfg.TokenAudience != "" {
-			args = append(args, "--xds-token-file", tokenFile)
-		}
-		if cfg.ControlPlaneRoot != "" {
-			args = append(args, "--xds-ca", rootFile)
-			if cfg.ControlPlaneServerName != "" {
-				args = append(args, "--xds-server-name", cfg.ControlPlaneServerName)
-			}
-		}
-	}
-	args = append(args, cfg.Args...)
 	meta.Annotations[AnnotationRole] = role
 	ports = append(ports, corev1.ContainerPort{Name: "mesh-health", ContainerPort: cfg.HealthPort})
 	c := corev1.Container{
@@ -182,21 +169,43 @@ func Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) (bool, error
 			PeriodSeconds: 1,
 		},
 	}
+	ConnectControlPlane(spec, &c, cfg)
+	spec.Containers = append(spec.Containers, c)
+	return true, nil
+}
+
+// ConnectControlPlane gives meshproxy container c (in pod spec) what it
+// needs to talk to cfg's control plane, after the flags c already has: the
+// xDS address, the CA token file (TokenAudience), the mesh root and server
+// name to verify meshcontrol over TLS, then cfg.Args, GOMAXPROCS and
+// cfg.Env. Sidecars (Pod) and the ingress gateway share it, so no proxy
+// of the mesh can be started without TLS where the others have it.
+func ConnectControlPlane(spec *corev1.PodSpec, c *corev1.Container, cfg Config) {
+	if cfg.ControlPlaneFlag == "" {
+		cfg.ControlPlaneFlag = "--xds"
+	}
+	if cfg.ControlPlane != "" {
+		c.Args = append(c.Args, cfg.ControlPlaneFlag, cfg.ControlPlane)
+		if cfg.TokenAudience != "" {
+			c.Args = append(c.Args, "--xds-token-file", tokenFile)
+			addProjectedToken(spec, c, cfg.TokenAudience)
+		}
+		if cfg.ControlPlaneRoot != "" {
+			c.Args = append(c.Args, "--xds-ca", rootFile)
+			if cfg.ControlPlaneServerName != "" {
+				c.Args = append(c.Args, "--xds-server-name", cfg.ControlPlaneServerName)
+			}
+			spec.Volumes = append(spec.Volumes, corev1.Volume{Name: rootVolume, VolumeSource: corev1.VolumeSource{
+				ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: cfg.ControlPlaneRoot}},
+			}})
+			c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: rootVolume, MountPath: rootMountPath, ReadOnly: true})
+		}
+	}
+	c.Args = append(c.Args, cfg.Args...)
 	if cfg.Workers > 0 {
 		c.Env = append(c.Env, corev1.EnvVar{Name: "GOMAXPROCS", Value: strconv.Itoa(cfg.Workers)})
 	}
 	c.Env = append(c.Env, cfg.Env...)
-	if cfg.ControlPlane != "" && cfg.TokenAudience != "" {
-		addProjectedToken(spec, &c, cfg.TokenAudience)
-	}
-	if cfg.ControlPlane != "" && cfg.ControlPlaneRoot != "" {
-		spec.Volumes = append(spec.Volumes, corev1.Volume{Name: rootVolume, VolumeSource: corev1.VolumeSource{
-			ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: cfg.ControlPlaneRoot}},
-		}})
-		c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: rootVolume, MountPath: rootMountPath, ReadOnly: true})
-	}
-	spec.Containers = append(spec.Containers, c)
-	return true, nil
 }
 
 // Service retargets a Service's ports that point at an injected pod's app

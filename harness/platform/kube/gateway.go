@@ -46,27 +46,25 @@ func gatewayService() *corev1.Service {
 // crashes mid-run must fail the run, not come back restarted and measured
 // as if nothing happened.
 func gatewayPod(icfg inject.Config) *corev1.Pod {
-	args := []string{"--id", gatewayProxyID, "--admin", fmt.Sprintf("0.0.0.0:%d", gatewayAdminPort),
-		"--health", fmt.Sprintf("0.0.0.0:%d", gatewayHealth), "--xds", icfg.ControlPlane}
 	c := corev1.Container{
 		Name: inject.ContainerName, Image: icfg.Image, ImagePullPolicy: corev1.PullIfNotPresent,
-		Args: append(args, icfg.Args...),
+		Args: []string{"--id", gatewayProxyID, "--admin", fmt.Sprintf("0.0.0.0:%d", gatewayAdminPort),
+			"--health", fmt.Sprintf("0.0.0.0:%d", gatewayHealth)},
 		Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: gatewayPort}, {Name: "admin", ContainerPort: gatewayAdminPort},
 			{Name: "mesh-health", ContainerPort: gatewayHealth}},
 		ReadinessProbe: httpReady("/ready", gatewayHealth),
 		Resources:      icfg.Resources,
-		Env:            icfg.Env,
 	}
-	if icfg.Workers > 0 {
-		c.Env = append(c.Env, corev1.EnvVar{Name: "GOMAXPROCS", Value: fmt.Sprint(icfg.Workers)})
+	spec := corev1.PodSpec{
+		RestartPolicy:                 corev1.RestartPolicyNever,
+		TerminationGracePeriodSeconds: ptr(int64(2)),
 	}
+	// xDS, TLS to meshcontrol and the token exactly as the sidecars get them.
+	inject.ConnectControlPlane(&spec, &c, icfg)
+	spec.Containers = []corev1.Container{c}
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: gatewayProxyID, Labels: map[string]string{"app": gatewayProxyID}, Annotations: map[string]string{}},
-		Spec: corev1.PodSpec{
-			RestartPolicy:                 corev1.RestartPolicyNever,
-			TerminationGracePeriodSeconds: ptr(int64(2)),
-			Containers:                    []corev1.Container{c},
-		},
+		Spec:       spec,
 	}
 }
 

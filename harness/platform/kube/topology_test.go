@@ -269,6 +269,12 @@ func TestUpIngressLanes(t *testing.T) {
 			args := strings.Join(side.Args, " ")
 			assert.Contains(t, args, "--id ingress-gateway")
 			assert.Contains(t, args, "--xds 10.96.0.20:15010")
+			// meshcontrol serves ADS over TLS on kind/kube: the gateway must
+			// verify it like the sidecars (found on a real cluster: a gateway
+			// speaking plaintext gRPC never got its certificate).
+			assert.Contains(t, args, "--xds-ca ")
+			assert.Contains(t, args, "--xds-server-name ")
+			require.Len(t, gw.Spec.Volumes, 1, "the mesh root ConfigMap")
 			require.Len(t, side.Env, 1)
 			assert.Equal(t, sidecarTokenSecret(gatewayProxyID), side.Env[0].ValueFrom.SecretKeyRef.Name, "the gateway's own CA token")
 			_, err = cs.CoreV1().Services(tp.ns).Get(ctx, gatewayProxyID, metav1.GetOptions{})
