@@ -22,6 +22,7 @@ type ComponentStat struct {
 	RSSPeakBytes    int64   // the highest peak of any run
 	RSSPeakMedian   float64 // median of the runs' peaks
 	PSSSteadyBytes  float64 // median of the steady proportional set size; 0 when unknown
+	AnonSteadyBytes float64 // median of the steady anonymous RSS; 0 when unknown
 	CPUSource       string
 	// Per-run values, for fits and spreads.
 	VCPUSamples []float64
@@ -69,7 +70,7 @@ func (g *Group) componentStat(role string) ComponentStat {
 	st := ComponentStat{Role: role, Name: first.Name, CPUSource: first.CPUSource,
 		CPUUsPerRequest: g.Value(metric.CPU(role)), VCPUPer1000RPS: g.Value(metric.VCPU(role)),
 		RSSSteadyBytes: g.Value(metric.RSSSteady(role)), RSSPeakMedian: g.Value(metric.RSSPeak(role)),
-		PSSSteadyBytes: g.Value(metric.PSSSteady(role))}
+		PSSSteadyBytes: g.Value(metric.PSSSteady(role)), AnonSteadyBytes: g.Value(metric.RSSAnon(role))}
 	vcpu, peak := metric.VCPU(role), metric.RSSPeak(role)
 	for _, r := range g.Runs {
 		if v, ok := vcpu.Get(r); ok {

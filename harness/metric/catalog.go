@@ -170,6 +170,12 @@ func PSSSteady(role string) Metric {
 	return component("pss_bytes_steady", role, "PSS steady", "B", []string{role}, pss, false)
 }
 
+// RSSAnon is role's steady anonymous RSS (heap and stacks: what the
+// process allocated, independent of the page cache), reported only.
+func RSSAnon(role string) Metric {
+	return component("rss_anon_bytes_steady", role, "anon RSS steady", "B", []string{role}, rssAnon, true)
+}
+
 // ProxyCPU is the CPU per request of the proxies present, summed: gated.
 func ProxyCPU(proxies []string) Metric {
 	m := component("cpu_us_per_request", Proxies, "µs CPU / request", "µs", proxies, cpuUs, false)
