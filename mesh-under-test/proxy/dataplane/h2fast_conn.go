@@ -67,6 +67,7 @@ type fconn struct {
 	dirty        bool   // written but not flushed
 
 	srv     *fserver // downstream: the proxy side that takes requests
+	hb      *hblock  // reader-local: the header block being decoded
 	touched []*fconn // reader-local: connections to flush before blocking
 }
 
@@ -76,7 +77,7 @@ func newFconn(nc net.Conn, br *bufio.Reader, server bool) *fconn {
 		recvWin: 65535, streams: map[uint32]*fstream{}, nextID: 1}
 	c.fr = http2.NewFramer(c.bw, br)
 	c.fr.SetReuseFrames() // a DATA frame is relayed before the next read: no frame per read
-	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	c.hb = newHblock()    // header blocks are decoded by readBlock, not the Framer
 	c.fr.MaxHeaderListSize = fastMaxHeaderLst
 	c.fr.SetMaxReadFrameSize(fastMaxFrame)
 	c.enc = hpack.NewEncoder(&c.encBuf)

@@ -17,6 +17,10 @@ func (c *fconn) serve() {
 			c.flush()
 		}
 		f, err := c.fr.ReadFrame()
+		var b *hblock
+		if hf, ok := f.(*http2.HeadersFrame); ok && err == nil {
+			b, err = c.readBlock(hf)
+		}
 		if err != nil {
 			var se http2.StreamError
 			if errors.As(err, &se) {
@@ -32,7 +36,12 @@ func (c *fconn) serve() {
 			}
 			return
 		}
-		if err := c.handle(f); err != nil {
+		if b != nil {
+			err = c.onHeaders(b)
+		} else {
+			err = c.handle(f)
+		}
+		if err != nil {
 			var ce http2.ConnectionError
 			code := http2.ErrCodeProtocol
 			if errors.As(err, &ce) {
@@ -65,8 +74,6 @@ func (c *fconn) handle(f http2.Frame) error {
 		}
 	case *http2.WindowUpdateFrame:
 		return c.onWindowUpdate(f)
-	case *http2.MetaHeadersFrame:
-		return c.onHeaders(f)
 	case *http2.DataFrame:
 		return c.onData(f)
 	case *http2.RSTStreamFrame:
@@ -175,7 +182,7 @@ func (c *fconn) onData(f *http2.DataFrame) error {
 
 // onHeaders takes a header block: a new request (server), a response
 // (client), or trailers (either).
-func (c *fconn) onHeaders(f *http2.MetaHeadersFrame) error {
+func (c *fconn) onHeaders(f *hblock) error {
 	id := f.StreamID
 	c.wmu.Lock()
 	st := c.streams[id]

@@ -109,7 +109,7 @@ func (h *fhalf) relay(rd *fconn, data []byte, end bool, trailers []hpack.HeaderF
 			h.pend = append(h.pend, data...)
 			h.endPend = h.endPend || end
 			if trailers != nil {
-				h.trailers, h.hasTrailers = trailers, true
+				h.trailers, h.hasTrailers = cloneFields(trailers), true
 			}
 		}
 		st.mu.Unlock()
@@ -128,6 +128,9 @@ func (h *fhalf) relay(rd *fconn, data []byte, end bool, trailers []hpack.HeaderF
 	}
 	n := h.pushLocked(dst, data)
 	ended := h.ended
+	if trailers != nil && !ended { // they wait for a window: the header block they came in is reused
+		h.trailers = cloneFields(trailers)
+	}
 	if rd == nil && dst.dirty {
 		_ = dst.flushLocked()
 	}

@@ -111,7 +111,7 @@ func connSpecific(f hpack.HeaderField) bool {
 }
 
 // onRequest takes a new stream's request head (on the reader goroutine).
-func (s *fserver) onRequest(id uint32, f *http2.MetaHeadersFrame) {
+func (s *fserver) onRequest(id uint32, f *hblock) {
 	c := s.c
 	st := newFstream()
 	defer st.unref() // this call's reference; the stream's life holds its own
@@ -173,6 +173,7 @@ func (s *fserver) onRequest(id uint32, f *http2.MetaHeadersFrame) {
 		Method: match.BytesOf(st.method), Headers: &st.fh, Principal: s.peer}
 	ad, _, delay := s.p.admitHead(st.hc, a, nil, nil, st.start)
 	if delay > 0 { // a fault delay must not hold the connection's other streams
+		regular := cloneFields(regular) // the block is reused by the next one
 		st.ref()
 		go func() {
 			defer st.unref()
@@ -199,7 +200,9 @@ func (s *fserver) proceed(st *fstream, ad admission, regular []hpack.HeaderField
 		s.c.goAway(http2.ErrCodeNo)
 		return
 	}
-	st.path = string(ad.target)
+	if string(ad.target) != st.path { // the normalised path: a copy only when it differs
+		st.path = string(ad.target)
+	}
 	st.route, st.cluster = ad.route, ad.cluster
 	st.fields = requestFields(st, regular)
 	st.armTimers()

@@ -169,7 +169,7 @@ func (st *fstream) countBody(c *fconn, n int, end bool) bool {
 
 // onHeaders takes a header block on an open stream: the response head or
 // trailers from upstream, trailers from downstream.
-func (st *fstream) onHeaders(c *fconn, h *fhalf, f *http2.MetaHeadersFrame) error {
+func (st *fstream) onHeaders(c *fconn, h *fhalf, f *hblock) error {
 	if c == st.up {
 		st.mu.Lock()
 		started := st.respStarted
@@ -186,7 +186,7 @@ func (st *fstream) onHeaders(c *fconn, h *fhalf, f *http2.MetaHeadersFrame) erro
 	c.wmu.Lock()
 	h.srcEnded = true
 	c.wmu.Unlock()
-	tr := f.RegularFields()
+	tr := f.RegularFields() // relay copies them if they must wait: the block is reused
 	if tr == nil {
 		tr = []hpack.HeaderField{}
 	}
@@ -197,7 +197,7 @@ func (st *fstream) onHeaders(c *fconn, h *fhalf, f *http2.MetaHeadersFrame) erro
 // onResponse takes the upstream's response head: an interim one is
 // forwarded, a retriable status retried, a final one forwarded with the
 // route's edits.
-func (st *fstream) onResponse(c *fconn, f *http2.MetaHeadersFrame) {
+func (st *fstream) onResponse(c *fconn, f *hblock) {
 	status, err := strconv.Atoi(f.PseudoValue("status"))
 	if err != nil || status < 100 || status == 101 || status > 999 {
 		c.onStreamError(http2.StreamError{StreamID: f.StreamID, Code: http2.ErrCodeProtocol})
