@@ -22,18 +22,20 @@ import (
 )
 
 type runFlags struct {
-	file       string
-	out        string
-	lanes      []string
-	seed       int64
-	profile    string
-	platform   string
-	binDir     string
-	proxyArgs  []string
-	labels     []string
-	noReport   bool
-	kubeconfig string
-	keep       bool
+	file      string
+	out       string
+	lanes     []string
+	seed      int64
+	profile   string
+	platform  string
+	binDir    string
+	proxyArgs []string
+	// variantProxyArgs are VARIANT=ARG pairs (--variant-proxy-arg).
+	variantProxyArgs []string
+	labels           []string
+	noReport         bool
+	kubeconfig       string
+	keep             bool
 }
 
 func newRunCmd(e *env) *cobra.Command {
@@ -73,6 +75,7 @@ not hold in some run (every run made; one line per run); 130 interrupted
 	fl.StringVar(&f.platform, "platform", "local", "platform: "+strings.Join(platformNames(), ", "))
 	fl.StringVar(&f.binDir, "bin-dir", "", "directory holding meshproxy and meshcontrol (default: next to meshbench)")
 	fl.StringArrayVar(&f.proxyArgs, "proxy-arg", nil, "extra argument for every meshproxy (repeatable), e.g. --proxy-arg=--inject-spin=5us")
+	fl.StringArrayVar(&f.variantProxyArgs, "variant-proxy-arg", nil, "VARIANT=ARG: extra argument for every meshproxy in the runs of one telemetry variant (repeatable), e.g. --variant-proxy-arg=metrics=--inject-spin=50us (checks the telemetry table's statistics)")
 	fl.StringArrayVar(&f.labels, "label", nil, "key=value label copied into every result (repeatable)")
 	fl.BoolVar(&f.noReport, "no-report", false, "do not render the HTML/PNG/Markdown report")
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig of an existing cluster (platform kube)")
@@ -99,6 +102,10 @@ func runScenario(ctx context.Context, e *env, f *runFlags) error {
 	if err != nil {
 		return err
 	}
+	variantArgs, err := parseVariantArgs(f.variantProxyArgs, s)
+	if err != nil {
+		return err
+	}
 	if f.out == "" {
 		f.out = filepath.Join("results", s.Name+"-"+time.Now().UTC().Format("20060102-150405"))
 	}
@@ -119,7 +126,7 @@ func runScenario(ctx context.Context, e *env, f *runFlags) error {
 
 	res, runErr := run.Execute(ctx, run.Options{
 		Scenario: s, Platform: plat, OutDir: f.out, Lanes: f.lanes, Seed: f.seed,
-		ProxyArgs: f.proxyArgs, Labels: labels, Env: envinfo.Collect("."), Log: e.log, Progress: e.streams.Err,
+		ProxyArgs: f.proxyArgs, VariantProxyArgs: variantArgs, Labels: labels, Env: envinfo.Collect("."), Log: e.log, Progress: e.streams.Err,
 	})
 	if len(res) > 0 {
 		fmt.Fprintf(e.streams.Out, "\n%s: %d runs, results in %s\n\n", s.Name, len(res), f.out)

@@ -29,17 +29,36 @@ func (r Run) String() string {
 	return fmt.Sprintf("%s %s rep %d", r.LaneKey(), r.Case.Name, r.Repetition)
 }
 
-// Cases expands the scenario's matrix in a stable order.
+// Cases expands the scenario's matrix in a stable order, telemetry
+// variants innermost.
 func Cases(m scenario.Matrix) []results.Case {
 	var out []results.Case
+	for _, g := range caseGroups(m) {
+		out = append(out, g...)
+	}
+	return out
+}
+
+// caseGroups expands the matrix into groups of cases that differ only in
+// their telemetry variant (a group of one without matrix.telemetry).
+func caseGroups(m scenario.Matrix) [][]results.Case {
+	variants := m.Telemetry
+	if len(variants) == 0 {
+		variants = []string{""}
+	}
+	var out [][]results.Case
 	for _, proto := range m.Protocol {
 		for _, mtls := range m.MTLS {
 			for _, size := range m.PayloadBytes {
 				for _, qps := range m.QPS {
 					for _, conns := range m.Connections {
-						c := results.Case{QPS: qps, Connections: conns, PayloadBytes: size, Protocol: proto, MTLS: mtls}
-						c.Name = CaseName(c)
-						out = append(out, c)
+						var g []results.Case
+						for _, tel := range variants {
+							c := results.Case{QPS: qps, Connections: conns, PayloadBytes: size, Protocol: proto, MTLS: mtls, Telemetry: tel}
+							c.Name = CaseName(c)
+							g = append(g, c)
+						}
+						out = append(out, g)
 					}
 				}
 			}
@@ -47,6 +66,10 @@ func Cases(m scenario.Matrix) []results.Case {
 	}
 	return out
 }
+
+// HasVariants reports whether a lane runs the mesh's telemetry variants:
+// only the mesh lane's proxies have them; other lanes run once per group.
+func HasVariants(lane string) bool { return lane == results.LaneMesh }
 
 // CaseName is a short, file-name-safe name like "qps1000-c16-1024B-http1-mtls".
 func CaseName(c results.Case) string {
@@ -57,6 +80,9 @@ func CaseName(c results.Case) string {
 	n := fmt.Sprintf("%s-c%d-%dB-%s", q, c.Connections, c.PayloadBytes, c.Protocol)
 	if c.MTLS {
 		n += "-mtls"
+	}
+	if c.Telemetry != "" {
+		n += "-tel-" + c.Telemetry
 	}
 	return n
 }
@@ -101,14 +127,36 @@ func Build(s *scenario.Scenario, override []string, seed int64) ([]Run, error) {
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x6d657368))
 	var runs []Run
+	groups := caseGroups(s.Matrix)
 	for rep := 1; rep <= s.Repetitions; rep++ {
-		for _, c := range Cases(s.Matrix) {
-			order := append([]string(nil), lanes...)
+		for _, g := range groups {
+			// Every lane and variant of a group in one shuffled order: the
+			// variants are compared with each other, so they interleave
+			// like the gate's sides. Lanes without variants run once, in
+			// the group's first case without its variant (the floor).
+			type slot struct {
+				label string
+				c     results.Case
+			}
+			var order []slot
+			for _, l := range lanes {
+				lane, _ := results.SplitLaneLabel(l)
+				if g[0].Telemetry != "" && !HasVariants(lane) {
+					c := g[0]
+					c.Telemetry = ""
+					c.Name = CaseName(c)
+					order = append(order, slot{l, c})
+					continue
+				}
+				for _, c := range g {
+					order = append(order, slot{l, c})
+				}
+			}
 			rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-			for _, l := range order {
-				lane, mode := results.SplitLaneLabel(l)
-				runs = append(runs, Run{Order: len(runs), Lane: lane, Mode: mode, Case: c, Repetition: rep,
-					Unavailable: unavailable(s, l, c)})
+			for _, o := range order {
+				lane, mode := results.SplitLaneLabel(o.label)
+				runs = append(runs, Run{Order: len(runs), Lane: lane, Mode: mode, Case: o.c, Repetition: rep,
+					Unavailable: unavailable(s, o.label, o.c)})
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/harness/scenario"
 )
 
@@ -152,4 +153,35 @@ func TestBuildDoesNotModifyItsInput(t *testing.T) {
 	_, err := Build(scen(t), lanes, 1)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"mesh", "none"}, lanes)
+}
+
+// TestTelemetryVariantsInterleave: each repetition holds every variant of
+// the mesh lane once and the none lane once (the floor, no variant), in a
+// shuffled order that differs between repetitions.
+func TestTelemetryVariantsInterleave(t *testing.T) {
+	s, err := scenario.Parse("t.yaml", []byte(`
+name: t
+lanes: [none, mesh]
+repetitions: 6
+duration: 1s
+matrix: {telemetry: [off, metrics, tracing-100]}
+`))
+	require.NoError(t, err)
+	runs, err := Build(s, nil, 3)
+	require.NoError(t, err)
+	require.Len(t, runs, 6*4)
+	orders := map[string]bool{}
+	for b := 0; b < len(runs); b += 4 {
+		seen := map[string]int{}
+		key := ""
+		for _, r := range runs[b : b+4] {
+			assert.Equal(t, b/4+1, r.Repetition)
+			seen[r.LaneKey()+" "+r.Case.Telemetry]++
+			key += r.LaneKey() + r.Case.Telemetry + ","
+		}
+		assert.Equal(t, map[string]int{"none ": 1, "mesh/both off": 1, "mesh/both metrics": 1, "mesh/both tracing-100": 1}, seen)
+		orders[key] = true
+	}
+	assert.Greater(t, len(orders), 1, "the order is shuffled per repetition")
+	assert.Equal(t, "qps1000-c16-1024B-http1-tel-metrics", CaseName(results.Case{QPS: 1000, Connections: 16, PayloadBytes: 1024, Protocol: "http1", Telemetry: "metrics"}))
 }

@@ -59,8 +59,16 @@ type LoadClientPlacer interface {
 type MeshOptions struct {
 	// Workers is GOMAXPROCS (or worker threads) per proxy; 0 keeps the default.
 	Workers int
-	// Telemetry switches proxy metrics on.
+	// Telemetry switches the proxies' per-request metrics on (off:
+	// meshproxy --request-metrics=false).
 	Telemetry bool
+	// AccessLogPercent, when > 0, has every proxy access-log that share of
+	// requests (the mesh's telemetry.accessLogging).
+	AccessLogPercent float64
+	// Tracing, when set, has every proxy export spans to a collector (the
+	// mesh's telemetry.tracing). Only the local platform's mesh reaches a
+	// collector on the harness's loopback; others refuse it.
+	Tracing *Tracing
 	// Pinning places components on CPUs: PinNone, or PinSplit (load client
 	// and app on the first CPU, proxies and control plane on the rest).
 	Pinning string
@@ -164,4 +172,10 @@ func MeshProtocol(caseProtocol string) string {
 	default:
 		return meshconfig.ProtocolHTTP
 	}
+}
+
+// Tracing is where the mesh's spans go and how many traces are sampled.
+type Tracing struct {
+	Collector       string // OTLP/gRPC host:port
+	SamplingPercent float64
 }

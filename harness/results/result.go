@@ -79,6 +79,9 @@ type Result struct {
 	// GraphEdges are an app run's calls per service-graph edge, each beside
 	// the count the topology predicts (over the whole run, warm-up included).
 	GraphEdges []GraphEdge `json:"graph_edges,omitempty"`
+	// Spans is what the harness's OTLP receiver saw when the mesh traced
+	// (a tracing telemetry variant, or an app graph whose mesh traces).
+	Spans *SpanCheck `json:"spans,omitempty"`
 
 	// Valid is false when the run must not be used as evidence, for
 	// example because the load generator fell behind its schedule.
@@ -110,6 +113,9 @@ type Case struct {
 	PayloadBytes int     `json:"payload_bytes"`
 	Protocol     string  `json:"protocol"` // http1 | h2 | grpc | tcp
 	MTLS         bool    `json:"mtls"`
+	// Telemetry names the mesh's telemetry variant (the telemetry
+	// catalog, TelemetryVariants); "" is the scenario's mesh.telemetry.
+	Telemetry string `json:"telemetry,omitempty"`
 }
 
 // Percentiles of a latency distribution, in milliseconds.

@@ -33,6 +33,10 @@ type Options struct {
 	Progress io.Writer // live progress lines; nil for none
 	// OrderOffset is added to each result's Order (the gate numbers rounds).
 	OrderOffset int
+	// VariantProxyArgs are appended to every meshproxy command line in the
+	// runs of one telemetry variant (--variant-proxy-arg VARIANT=ARG: an
+	// injected cost, to check the telemetry table's statistics).
+	VariantProxyArgs map[string][]string
 }
 
 // Execute runs the plan and returns every result it wrote, in plan order.
@@ -106,9 +110,19 @@ func Execute(ctx context.Context, o Options) ([]*results.Result, error) {
 // warmup, measure).
 func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logger) (*results.Result, string, error) {
 	s := o.Scenario
+	mo, variant, err := meshOptions(o, r.Case)
+	if err != nil {
+		return nil, PhaseUp, err
+	}
 	spec := platform.Spec{
-		Lane: r.Lane, Mode: r.Mode, Case: r.Case, Graph: s.Graph, LoadClients: s.Load.Clients,
-		Mesh: platform.MeshOptions{Workers: s.Mesh.Workers, Telemetry: s.Mesh.TelemetryOn(), Pinning: s.Mesh.Pinning, ProxyArgs: o.ProxyArgs},
+		Lane: r.Lane, Mode: r.Mode, Case: r.Case, Graph: s.Graph, LoadClients: s.Load.Clients, Mesh: mo,
+	}
+	spans, err := startSink(&spec.Mesh, variant)
+	if err != nil {
+		return nil, PhaseUp, err
+	}
+	if spans != nil {
+		defer spans.sink.Close()
 	}
 	topo, err := o.Platform.Up(ctx, spec)
 	if err != nil {
@@ -136,6 +150,11 @@ func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logge
 		if hopsBefore, err = scrapeHops(ctx, hm); err != nil {
 			log.Warn("per-hop latency not recorded", "run", r.String(), "err", err)
 		}
+	}
+	if spans != nil {
+		// The warm-up's spans are still in the proxies' batches.
+		spans.settle(ctx, 3*time.Second)
+		spans.sink.Reset()
 	}
 	cpu0, _ := envinfo.ReadCPUTimes()
 	win, err := measure.Start(ctx, topo.Probes(), 0)
@@ -181,6 +200,10 @@ func one(ctx context.Context, o Options, r plan.Run, seed int64, log *slog.Logge
 		}
 	}
 	validate(res, rep)
+	if spans != nil {
+		spans.settle(ctx, 3*time.Second)
+		res.Spans = spans.check(rep.Requests, int64(r.Case.Connections), spansPerTrace(r, s.Graph))
+	}
 	checkGraph(ctx, topo, s.Graph, res)
 	if hopsAfter != nil {
 		attachHops(res, hm, hopsBefore, hopsAfter)

@@ -31,7 +31,13 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		file string
 		want []string // LINE: field FIELD: MESSAGE, the file name left out
 	}{
-		{"unknown-field.yaml", []string{"7: field matrix.conections: unknown field (known: qps, connections, payload_bytes, protocol, mtls)"}},
+		{"unknown-field.yaml", []string{"7: field matrix.conections: unknown field (known: qps, connections, payload_bytes, protocol, mtls, telemetry)"}},
+		{"telemetry-bad.yaml", []string{
+			`6: field matrix.telemetry: several variants need "off", the reference their costs are measured against`,
+			`6: field matrix.telemetry[1]: "traces-100" is not a telemetry variant (known: off, metrics, logs-sampled, logs-all, tracing-0, tracing-1, tracing-100)`,
+			`6: field matrix.telemetry[2]: "metrics" is listed twice`,
+			"8: field mesh.telemetry: conflicts with matrix.telemetry (each variant says whether metrics are on)",
+		}},
 		{"mesh-typo.yaml", []string{"7: field mesh.telemtry: unknown field (known: workers, telemetry, pinning)"}},
 		{"bad-int.yaml", []string{`5: field repetitions: "three" is not an integer`}},
 		{"bad-connections.yaml", []string{"7: field matrix.connections[1]: 0 is outside 1..4096"}},

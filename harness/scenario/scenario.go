@@ -63,6 +63,10 @@ type Matrix struct {
 	PayloadBytes []int     `yaml:"payload_bytes"`
 	Protocol     []string  `yaml:"protocol"`
 	MTLS         []bool    `yaml:"mtls"`
+	// Telemetry lists telemetry variants (results.TelemetryVariants) the
+	// mesh lanes run in, interleaved within each repetition; lanes without
+	// the mesh's proxies run once per case, as the floor.
+	Telemetry []string `yaml:"telemetry"`
 }
 
 // Mesh options for the data path.

@@ -118,6 +118,7 @@ func (s *Scenario) validateLoad() []*Error {
 			errs = append(errs, bad(fmt.Sprintf("matrix.protocol[%d]", i), "%q is not one of %s", p, strings.Join(results.Protocols(), ", ")))
 		}
 	}
+	errs = append(errs, s.validateTelemetry()...)
 	if p := s.Mesh.Pinning; p != "" && p != "none" && p != "split" {
 		errs = append(errs, bad("mesh.pinning", "%q is not one of none, split", p))
 	}
@@ -190,4 +191,30 @@ func (s *Scenario) ApplyProfile(name string) error {
 		s.Repetitions = p.Repetitions
 	}
 	return nil
+}
+
+// validateTelemetry: every variant from the catalog, once; several need
+// the all-off reference their costs are measured against; and a variant
+// sets what mesh.telemetry would.
+func (s *Scenario) validateTelemetry() []*Error {
+	vs := s.Matrix.Telemetry
+	var errs []*Error
+	seen := map[string]bool{}
+	for i, v := range vs {
+		field := fmt.Sprintf("matrix.telemetry[%d]", i)
+		switch _, ok := results.LookupTelemetryVariant(v); {
+		case !ok:
+			errs = append(errs, bad(field, "%q is not a telemetry variant (known: %s)", v, strings.Join(results.TelemetryVariantNames(), ", ")))
+		case seen[v]:
+			errs = append(errs, bad(field, "%q is listed twice", v))
+		}
+		seen[v] = true
+	}
+	if len(vs) > 1 && !seen[results.TelemetryOff] {
+		errs = append(errs, bad("matrix.telemetry", "several variants need %q, the reference their costs are measured against", results.TelemetryOff))
+	}
+	if len(vs) > 0 && s.Mesh.Telemetry != nil {
+		errs = append(errs, bad("mesh.telemetry", "conflicts with matrix.telemetry (each variant says whether metrics are on)"))
+	}
+	return errs
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/meshbench/meshbench/harness/aggregate"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/harness/telemetrycost"
 )
 
 // Digest is a set of results condensed for reporting: the one aggregation
@@ -27,6 +28,9 @@ type Digest struct {
 	First, Last  time.Time
 	ControlPlane []*results.Result // runs that carry a control-plane record
 	Resilience   []*results.Result // runs that carry a resilience record (fault timeline)
+	// Telemetry is the telemetry-cost table of runs with telemetry
+	// variants (matrix.telemetry), one per lane and load case.
+	Telemetry []telemetrycost.Table
 }
 
 // The groups and overheads are the aggregation's own.
@@ -41,7 +45,7 @@ type (
 // Build condenses rs. It never fails: absent data yields empty fields that
 // the renderers omit with a note.
 func Build(rs []*results.Result) *Digest {
-	d := &Digest{Set: *aggregate.Build(rs), Mesh: map[string]*results.MeshFeatures{}, Runs: len(rs)}
+	d := &Digest{Set: *aggregate.Build(rs), Mesh: map[string]*results.MeshFeatures{}, Runs: len(rs), Telemetry: telemetrycost.Build(rs)}
 	for _, g := range d.Groups {
 		d.Repetitions = max(d.Repetitions, len(g.Runs)+g.Invalid)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/harness/telemetrycost"
 	"github.com/meshbench/meshbench/reports/digest"
 	"github.com/meshbench/meshbench/reports/plots"
 	"github.com/meshbench/meshbench/reports/published"
@@ -88,6 +89,7 @@ var funcs = template.FuncMap{
 	"lower":     strings.ToLower,
 	"caseLabel": digest.CaseLabel,
 	"onoff":     onoff,
+	"addedText": func(c telemetrycost.Cell, unit string) string { return c.AddedText(unit) },
 	"png": func(b []byte) template.URL {
 		// The bytes are our own PNG encoding: a data: URI is safe here.
 		return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b))

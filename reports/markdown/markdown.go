@@ -56,6 +56,7 @@ func Render(w io.Writer, in Input) error {
 		overhead(b, d, ref)
 	}
 	latency(b, d)
+	telemetry(b, d)
 	hops(b, d)
 	wire(b, d)
 	appBeside(b, d, in.Published)

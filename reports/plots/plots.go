@@ -63,6 +63,7 @@ var makers = []maker{
 	{"overhead-memory", "Proxy memory beside published figures", overheadMemory},
 	{"control-plane", "Control-plane convergence", controlPlane},
 	{"resilience", "Resilience timeline", resilienceTimeline},
+	{"telemetry-cost", "What telemetry costs", telemetryCost},
 }
 
 // All draws every figure the data supports, in report order.

@@ -137,6 +137,9 @@ func (p *Platform) Up(ctx context.Context, spec platform.Spec) (platform.Topolog
 	if spec.Lane == platform.LaneMesh && results.IsIngressMode(spec.Mode) && p.opts.Images.Meshcontrol == "" {
 		return nil, fmt.Errorf("lane mesh/%s needs the meshcontrol image (the gateway is configured over xDS only): %w", spec.Mode, platform.ErrLaneUnavailable)
 	}
+	if spec.Mesh.AccessLogPercent > 0 || spec.Mesh.Tracing != nil {
+		return nil, fmt.Errorf("telemetry variants with access logs or tracing run on the local platform only (the harness's OTLP receiver listens on its loopback): %w", platform.ErrLaneUnavailable)
+	}
 	if spec.Mesh.AppReplicas > 1 {
 		return nil, fmt.Errorf("unsupported on %s: %d app replicas (resilience.app_replicas): the %s platform runs one app pod", p.opts.Name, spec.Mesh.AppReplicas, p.opts.Name)
 	}

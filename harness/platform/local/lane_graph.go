@@ -69,6 +69,7 @@ func startGraph(ctx context.Context, t *topology, spec platform.Spec) error {
 		return err
 	}
 	mesh := graphmesh.Mesh(g, graphmesh.Addrs{App: app, Inbound: inbound, Outbound: outbound, Entry: entry}, spec.Case.MTLS)
+	withTelemetry(mesh, spec.Mesh)
 	if t.mesh, err = startMeshcontrol(ctx, t, mesh); err != nil {
 		return err
 	}
@@ -130,7 +131,7 @@ func startMeshproxy(ctx context.Context, t *topology, spec platform.Spec, name, 
 	}
 	xa, env := t.mesh.xdsArgs(spec.Case.MTLS, name)
 	args := append([]string{"--id", name, "--admin", admin}, xa...)
-	args = append(args, spec.Mesh.ProxyArgs...)
+	args = append(args, proxyArgs(spec.Mesh)...)
 	_, err = t.run(ctx, name, role, t.p.bins.Meshproxy, args, append(gomaxprocsEnv(spec.Mesh.Workers), env...), "http://"+admin+"/ready")
 	return admin, err
 }

@@ -59,6 +59,7 @@ func startMeshIngress(ctx context.Context, t *topology, spec platform.Spec) erro
 		mesh.Policy.Routes = append(mesh.Policy.Routes, p.Routes...)
 		mesh.Normalize()
 	}
+	withTelemetry(mesh, spec.Mesh)
 	if t.mesh, err = startMeshcontrol(ctx, t, mesh); err != nil {
 		return err
 	}

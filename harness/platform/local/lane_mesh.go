@@ -36,6 +36,9 @@ func meshSetup(ctx context.Context, t *topology, spec platform.Spec, sides []sid
 		if len(t.replicas) > 0 {
 			return nil, fmt.Errorf("app replicas need meshcontrol (the proxies' static flags take one upstream)")
 		}
+		if spec.Mesh.AccessLogPercent > 0 || spec.Mesh.Tracing != nil {
+			return nil, fmt.Errorf("access logs and tracing need meshcontrol (the proxies' static flags configure neither)")
+		}
 		return f, nil
 	}
 	o := meshconfig.LaneOptions{Protocol: platform.MeshProtocol(spec.Case.Protocol), MTLS: spec.Case.MTLS, Revision: 1, Replicas: t.replicas}
@@ -70,6 +73,7 @@ func meshSetup(ctx context.Context, t *topology, spec platform.Spec, sides []sid
 		mesh.Policy.Routes = append(mesh.Policy.Routes, p.Routes...)
 		mesh.Normalize()
 	}
+	withTelemetry(mesh, spec.Mesh)
 	if t.mesh, err = startMeshcontrol(ctx, t, mesh); err != nil {
 		return nil, err
 	}
@@ -155,7 +159,7 @@ func meshStart(ctx context.Context, t *topology, spec platform.Spec, s side) err
 			return err
 		}
 	}
-	args = append(args, spec.Mesh.ProxyArgs...)
+	args = append(args, proxyArgs(spec.Mesh)...)
 	_, err = t.run(ctx, s.Name, s.Role, t.p.bins.Meshproxy, args, append(gomaxprocsEnv(spec.Mesh.Workers), env...), "http://"+admin+"/ready")
 	return err
 }

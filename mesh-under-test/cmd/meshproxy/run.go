@@ -40,6 +40,7 @@ type flags struct {
 	releaseStartPages         bool
 	gogc                      int
 	h2Fast                    bool
+	requestMetrics            bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*flags, error) {
@@ -68,6 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (*flags, error) {
 	fs.IntVar(&f.workers, "workers", 0, "GOMAXPROCS (0: leave as is)")
 	fs.IntVar(&f.gogc, "gogc", defaultGOGC, "GC target percent, as GOGC (the GOGC environment variable, when set, wins; -1: GC off)")
 	fs.BoolVar(&f.releaseStartPages, "release-start-pages", true, "once ready, unmap the binary's pages touched only while starting (they stay in the page cache; RSS then shows the working set)")
+	fs.BoolVar(&f.requestMetrics, "request-metrics", true, "record per-request metrics (requests, duration, sizes by direction/source/destination/code); false keeps only the proxy's own counters (a telemetry-cost variant, like Envoy's stats_matcher rejecting Istio's request metrics)")
 	fs.BoolVar(&f.h2Fast, "h2-fast", true, "serve HTTP/2 (h2c, TLS h2, gRPC) on the lean path (x/net/http2's Framer and hpack, one reader goroutine per connection, no goroutine per stream); false: x/net/http2's Server and Transport, the fallback (docs/proxy.md says when). Connections whose routes reach an HTTP/1.1 cluster take the x/net path either way")
 	fs.IntVar(&f.maxConns, "max-connections", 0, "cap on open downstream connections; more are closed on accept (0: 50000)")
 	fs.StringVar(&f.tls.CertFile, "tls-cert", "", "workload certificate PEM (static mode mTLS)")
@@ -164,6 +166,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	metrics := telemetry.NewMetrics()
+	if !f.requestMetrics {
+		metrics.DisableRequestMetrics()
+	}
 	p := dataplane.New(dataplane.Options{ID: f.id, Log: log, Metrics: metrics, Inject: inj, MaxConnections: f.maxConns, H2XNet: !f.h2Fast,
 		AccessLog: slog.New(slog.NewJSONHandler(stdout, nil))})
 

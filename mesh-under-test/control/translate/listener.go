@@ -186,6 +186,7 @@ func hcm(ix *index, statPrefix, routeName string, filters []*hcmv3.HttpFilter) *
 		MergeSlashes:                 true,
 		PathWithEscapedSlashesAction: hcmv3.HttpConnectionManager_UNESCAPE_AND_FORWARD,
 		Tracing:                      tracing(ix),
+		AccessLog:                    accessLog(ix),
 	}
 	return &listenerv3.Filter{Name: FilterHCM, ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(m)}}
 }

@@ -1,10 +1,14 @@
 package translate
 
 import (
+	"math"
+
+	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
+	streamv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -54,4 +58,23 @@ func collectorCluster(ix *index) (*clusterv3.Cluster, error) {
 	}
 	c.TypedExtensionProtocolOptions = cluster(&meshconfig.Service{Protocol: meshconfig.ProtocolGRPC}, nil, CollectorCluster, false, nil).TypedExtensionProtocolOptions
 	return c, nil
+}
+
+// accessLog is the HCM access log the mesh asks for, or nil: Envoy's
+// stdout logger behind a runtime_filter sampling the configured share of
+// requests (in parts per million, so 1% is exact).
+func accessLog(ix *index) []*accesslogv3.AccessLog {
+	t := ix.mesh.Telemetry
+	if t == nil || t.AccessLogging == nil {
+		return nil
+	}
+	al := &accesslogv3.AccessLog{Name: "envoy.access_loggers.stdout",
+		ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: mustAny(&streamv3.StdoutAccessLog{})}}
+	if p := t.AccessLogging.Sampling(); p < 100 {
+		al.Filter = &accesslogv3.AccessLogFilter{FilterSpecifier: &accesslogv3.AccessLogFilter_RuntimeFilter{RuntimeFilter: &accesslogv3.RuntimeFilter{
+			RuntimeKey:     "access_log_sampling",
+			PercentSampled: &typev3.FractionalPercent{Numerator: uint32(math.Round(p * 1e4)), Denominator: typev3.FractionalPercent_MILLION},
+		}}}
+	}
+	return []*accesslogv3.AccessLog{al}
 }

@@ -33,6 +33,11 @@ type Metrics struct {
 	ConfigApply  *prometheus.CounterVec
 	// Spans counts exported and dropped trace spans (every exporter).
 	Spans SpanCounters
+	// noRequests, set before the proxy serves, turns the per-request
+	// series (requests, duration, sizes) off: the proxy's own counters stay
+	// (Envoy's stats_matcher rejecting Istio's request metrics). Set it
+	// with DisableRequestMetrics.
+	noRequests bool
 
 	mu     sync.Mutex
 	series map[[3]string]*Series
@@ -153,8 +158,15 @@ type children struct {
 	duration, reqSz, respSize prometheus.Observer
 }
 
+// DisableRequestMetrics turns the per-request series off (meshproxy
+// --request-metrics=false); call it before the proxy serves.
+func (m *Metrics) DisableRequestMetrics() { m.noRequests = true }
+
 // Observe records one completed request.
 func (s *Series) Observe(code int, d time.Duration, reqBytes, respBytes int64) {
+	if s.m.noRequests {
+		return
+	}
 	if code < 0 || code >= len(s.codes) {
 		code = 0
 	}

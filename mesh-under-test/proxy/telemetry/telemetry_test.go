@@ -47,3 +47,28 @@ func BenchmarkMetricsRecord(b *testing.B) {
 		s.Observe(200, 230*time.Microsecond, 1024, 1024)
 	}
 }
+
+// TestRequestMetricsOff: with per-request metrics off, observed requests
+// leave no request series behind (with them on, the same calls do), and
+// the proxy's own counters still work.
+func TestRequestMetricsOff(t *testing.T) {
+	series := []string{"meshproxy_requests_total", "meshproxy_request_duration_seconds", "meshproxy_request_bytes", "meshproxy_response_bytes"}
+	for _, off := range []bool{false, true} {
+		m := NewMetrics()
+		if off {
+			m.DisableRequestMetrics()
+		}
+		m.Series("outbound", "a", "b").Observe(200, time.Millisecond, 10, 20)
+		m.LocalReply("no_route")
+		fams, err := m.Registry.Gather()
+		assert.NoError(t, err)
+		names := map[string]int{}
+		for _, f := range fams {
+			names[f.GetName()] = len(f.GetMetric())
+		}
+		for _, n := range series {
+			assert.Equal(t, !off, names[n] > 0, "%s off=%v", n, off)
+		}
+		assert.NotZero(t, names["meshproxy_local_replies_total"], names)
+	}
+}
