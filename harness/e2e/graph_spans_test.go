@@ -46,10 +46,7 @@ func TestGraphSpansAcrossHops(t *testing.T) {
 	file := filepath.Join(dir, "graph-spans.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(graphSpansScenario), 0o644))
 	out := filepath.Join(dir, "out")
-	cmd := exec.Command(filepath.Join(binDir, "meshbench"), "run", "-f", file, "-o", out)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Run(), "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	meshbenchRun(t, "run", "-f", file, "-o", out)
 	rs, err := results.ReadAll(out)
 	require.NoError(t, err)
 	require.Len(t, rs, 2)
@@ -73,4 +70,14 @@ func TestGraphSpansAcrossHops(t *testing.T) {
 	md, err := os.ReadFile(filepath.Join(out, "summary.md"))
 	require.NoError(t, err)
 	assert.Regexp(t, "`tracing-100` .*ok: \\d+ traces \\(expected \\d+ at 100%\\), \\d+ spans, \\d+ complete, 0 broken links; 1/1 runs within bounds", string(md))
+}
+
+// meshbenchRun runs the built meshbench with args and requires exit 0,
+// showing its output when it fails.
+func meshbenchRun(t *testing.T, args ...string) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "meshbench"), args...)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 }

@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -32,11 +30,8 @@ func TestTelemetryScenario(t *testing.T) {
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	require.NoError(t, err)
 	out := t.TempDir()
-	cmd := exec.Command(filepath.Join(binDir, "meshbench"), "run", "-f", filepath.Join(root, "scenarios/synthetic/telemetry.yaml"),
+	meshbenchRun(t, "run", "-f", filepath.Join(root, "scenarios/synthetic/telemetry.yaml"),
 		"--profile", "test", "-o", out, "--variant-proxy-arg", "logs-sampled=--inject-spin=300us")
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Run(), "stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 
 	rs, err := results.ReadAll(out)
 	require.NoError(t, err)

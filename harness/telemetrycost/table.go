@@ -94,7 +94,7 @@ func Build(rs []*results.Result) []Table {
 			}
 			out = append(out, t)
 		}
-		out[i].Rows = append(out[i].Rows, Row{Variant: g.Case.Telemetry, Runs: len(g.Runs), Invalid: g.Invalid, Spans: spans(g)})
+		out[i].Rows = append(out[i].Rows, Row{Variant: g.Case.Telemetry, Runs: len(g.Runs), Invalid: g.Invalid, Spans: spans(rs, g)})
 		out[i].Rows[len(out[i].Rows)-1].Cells = values(g)
 	}
 	order := results.TelemetryVariantNames()
@@ -117,6 +117,15 @@ func Build(rs []*results.Result) []Table {
 		}
 	}
 	return out
+}
+
+// Title is a column's header: the proxy for a CPU column (the catalog's
+// label does not name it), else the catalog's label.
+func Title(m metric.Metric) string {
+	if _, role, ok := strings.Cut(m.Name, "/"); ok {
+		return role + " CPU"
+	}
+	return m.Label
 }
 
 // Base is c without its telemetry variant: the case the none lane ran.
@@ -173,11 +182,16 @@ func compare(c Cell, x, y []float64) Cell {
 	return c
 }
 
-func spans(g *aggregate.Group) *Spans {
+// spans sums the span checks of every run of g's lane and case, invalid
+// ones included: a starved load generator makes latency no evidence, but
+// the spans the mesh exported for the requests it did send are checked all
+// the same.
+func spans(rs []*results.Result, g *aggregate.Group) *Spans {
 	var s *Spans
-	for _, r := range g.Runs {
+	label := aggregate.Labeler(rs)
+	for _, r := range rs {
 		sc := r.Spans
-		if sc == nil {
+		if sc == nil || label(r) != g.Lane || r.Case != g.Case {
 			continue
 		}
 		if s == nil {

@@ -79,13 +79,15 @@ func TestNoVariantsNoTable(t *testing.T) {
 }
 
 // TestSpansSummed: a tracing variant's span checks are summed over its
-// runs and a failed check fails the row, naming the repetition.
+// runs, invalid ones included, and a failed check fails the row, naming
+// the repetition.
 func TestSpansSummed(t *testing.T) {
 	a := run(results.LaneMesh, results.TelemetryTracing1, 1, 100, 1)
 	a.Spans = &results.SpanCheck{SamplingPercent: 1, Spans: 20, Traces: 10, Complete: 10, ExpectedTraces: 10, WithinBounds: true}
 	b := run(results.LaneMesh, results.TelemetryTracing1, 2, 100, 1)
 	b.Spans = &results.SpanCheck{SamplingPercent: 1, Spans: 22, Traces: 11, Complete: 10, BrokenLinks: 1, ExpectedTraces: 10, WithinBounds: true,
 		Problems: []string{"1 broken parent/child links"}}
+	b.Valid = false // a starved load generator voids the latency, not the span check
 	tabs := Build([]*results.Result{a, b})
 	require.Len(t, tabs, 1)
 	s := tabs[0].Rows[0].Spans
@@ -93,5 +95,8 @@ func TestSpansSummed(t *testing.T) {
 	assert.Equal(t, Spans{SamplingPercent: 1, Runs: 2, Spans: 42, Traces: 21, Complete: 20, Expected: 20, BrokenLinks: 1, WithinBounds: 2,
 		Problems: []string{"rep 2: 1 broken parent/child links"}}, *s)
 	assert.False(t, s.OK())
+	assert.Equal(t, 1, tabs[0].Rows[0].Runs)
+	assert.Equal(t, "client-proxy CPU", Title(tabs[0].Columns[0]))
+	assert.Equal(t, "p90", Title(tabs[0].Columns[3]))
 	assert.Contains(t, s.Text(), "FAIL: 21 traces")
 }

@@ -90,6 +90,7 @@ var funcs = template.FuncMap{
 	"caseLabel": digest.CaseLabel,
 	"onoff":     onoff,
 	"addedText": func(c telemetrycost.Cell, unit string) string { return c.AddedText(unit) },
+	"colTitle":  telemetrycost.Title,
 	"png": func(b []byte) template.URL {
 		// The bytes are our own PNG encoding: a data: URI is safe here.
 		return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(b))

@@ -16,7 +16,7 @@ func telemetry(b *strings.Builder, d *digest.Digest) {
 		fmt.Fprintf(b, "Each cell: the median over valid runs, then what the variant adds over `off` (Hodges-Lehmann shift, [%g%% interval]); **bold** when the interval excludes 0.\n\n", telemetrycost.Confidence*100)
 		b.WriteString("| variant | runs |")
 		for _, m := range t.Columns {
-			fmt.Fprintf(b, " %s (%s) |", m.Label, m.Unit)
+			fmt.Fprintf(b, " %s (%s) |", telemetrycost.Title(m), m.Unit)
 		}
 		b.WriteString(" spans |\n|---|---|")
 		for range t.Columns {
