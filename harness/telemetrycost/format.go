@@ -15,18 +15,31 @@ func (c Cell) AddedText(unit string) string {
 		return ""
 	}
 	f := func(v float64) string { return fmt.Sprintf("%+.3g", v) }
-	return fmt.Sprintf("%s [%s, %s] %s", f(c.Added.Estimate), f(c.Added.Lo), f(c.Added.Hi), unit)
+	s := fmt.Sprintf("%s [%s, %s] %s", f(c.Added.Estimate), f(c.Added.Lo), f(c.Added.Hi), unit)
+	if c.Added.Confidence < Confidence-1e-9 {
+		// Too few runs for the level asked: the interval spans every
+		// pairwise difference and covers only this much.
+		s += fmt.Sprintf(" (%.0f%% interval)", c.Added.Confidence*100)
+	}
+	return s
 }
 
-// Significant reports whether the interval excludes zero: the variant
-// costs more (1), less (-1), or the run cannot tell (0).
+// Alpha is the one-sided level at which a cell counts as telling a cost
+// apart from noise.
+const Alpha = 0.05
+
+// Significant says whether the run tells the variant's cost apart from
+// noise: its interval excludes zero and the one-sided Mann-Whitney test
+// agrees at Alpha (1: costs more; -1: costs less, the test's other tail);
+// 0 when it cannot tell, as with one or two runs a side, whose interval
+// is a single difference or covers too little.
 func (c Cell) Significant() int {
 	switch {
 	case !c.Compared:
 		return 0
-	case c.Added.Lo > 0:
+	case c.Added.Lo > 0 && c.P <= Alpha:
 		return 1
-	case c.Added.Hi < 0:
+	case c.Added.Hi < 0 && c.P >= 1-Alpha:
 		return -1
 	}
 	return 0

@@ -71,6 +71,29 @@ func TestTableStatesEachVariantAgainstOff(t *testing.T) {
 	}
 	assert.InDelta(t, 20, tr.Cells[0].Added.Estimate, 1e-9, "client-proxy CPU")
 	assert.Contains(t, tr.Cells[0].AddedText("µs"), "+20 [")
+	assert.NotContains(t, tr.Cells[0].AddedText("µs"), "interval)", "six a side reach 95%")
+}
+
+// TestFewRunsNeverSignificant: one run a side gives a single difference
+// as its "interval": shown with the little it covers, never bold; three a
+// side fully apart reach p = 0.05 and a 90% interval.
+func TestFewRunsNeverSignificant(t *testing.T) {
+	for _, tc := range []struct {
+		reps int
+		sig  int
+		text string
+	}{{1, 0, "(0% interval)"}, {3, 1, "(90% interval)"}} {
+		var rs []*results.Result
+		for rep := 1; rep <= tc.reps; rep++ {
+			rs = append(rs, run(results.LaneMesh, results.TelemetryOff, rep, 100+float64(rep), 1),
+				run(results.LaneMesh, results.TelemetryLogsAll, rep, 150+float64(rep), 2))
+		}
+		c := Build(rs)[0].Rows[1].Cells[0]
+		require.True(t, c.Compared)
+		assert.Positive(t, c.Added.Lo)
+		assert.Equal(t, tc.sig, c.Significant(), "%d a side", tc.reps)
+		assert.Contains(t, c.AddedText("µs"), tc.text)
+	}
 }
 
 // TestNoVariantsNoTable: results without telemetry variants make no table.

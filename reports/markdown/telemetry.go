@@ -13,7 +13,7 @@ import (
 func telemetry(b *strings.Builder, d *digest.Digest) {
 	for _, t := range d.Telemetry {
 		fmt.Fprintf(b, "\n### What telemetry costs: %s, %s\n\n", t.Lane, digest.CaseLabel(t.Case))
-		fmt.Fprintf(b, "Each cell: the median over valid runs, then what the variant adds over `off` (Hodges-Lehmann shift, [%g%% interval]); **bold** when the interval excludes 0.\n\n", telemetrycost.Confidence*100)
+		fmt.Fprintf(b, "Each cell: the median over valid runs, then what the variant adds over `off` (Hodges-Lehmann shift, [%g%% interval]); **bold** when the interval excludes 0 and the one-sided Mann-Whitney test agrees at p ≤ %g.\n\n", telemetrycost.Confidence*100, telemetrycost.Alpha)
 		b.WriteString("| variant | runs |")
 		for _, m := range t.Columns {
 			fmt.Fprintf(b, " %s (%s) |", telemetrycost.Title(m), m.Unit)
