@@ -12,7 +12,7 @@ import (
 // attack holds connections open against a listener: a flood opens them
 // and sends nothing; slow-loris clients send a request head one byte every
 // slowlorisGap and never finish it. Both are bounded: n connections, until
-// stop, to a loopback address only.
+// stop, to a loopback address or one the topology owns (Owner).
 type attack struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -26,13 +26,15 @@ type attack struct {
 
 const slowlorisGap = 200 * time.Millisecond
 
-func startAttack(ctx context.Context, kind, addr string, n int) (*attack, error) {
+func startAttack(ctx context.Context, kind, addr string, n int, owner Owner) (*attack, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("%s target %q: %w", kind, addr, err)
 	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return nil, fmt.Errorf("%s target %q: only loopback addresses are attacked", kind, addr)
+	ip := net.ParseIP(host)
+	owned := owner != nil && ip != nil && owner.OwnsAddr(addr)
+	if ip == nil || !ip.IsLoopback() && !owned {
+		return nil, fmt.Errorf("%s target %q: only loopback addresses and containers the harness created are attacked", kind, addr)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	a := &attack{cancel: cancel, kind: kind}

@@ -71,3 +71,11 @@ type Faultable interface {
 // ErrUnsupported marks a fault a platform cannot apply; the run fails with
 // it, before any load.
 var ErrUnsupported = errors.New("unsupported")
+
+// Owner is implemented by topologies whose flood or slow-loris target is
+// not on loopback (a kind node's NodePort): it vouches that addr belongs
+// to a container the harness created. Attacks go to loopback and to
+// addresses an Owner vouches for, nowhere else.
+type Owner interface {
+	OwnsAddr(addr string) bool
+}

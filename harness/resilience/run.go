@@ -245,7 +245,8 @@ func apply(parent, ctx context.Context, topo Faultable, f Fault, origin time.Tim
 		if err != nil {
 			return nil, err
 		}
-		a, err := startAttack(ctx, f.Kind, addr, f.Connections)
+		owner, _ := topo.(Owner)
+		a, err := startAttack(ctx, f.Kind, addr, f.Connections, owner)
 		if err != nil {
 			return nil, err
 		}

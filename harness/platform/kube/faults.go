@@ -73,6 +73,9 @@ func (t *topology) Supports(kind, target string) error {
 		if name != "server-proxy" || !t.serverSide {
 			return t.unsupported("a %s reaches the server sidecar's inbound listener only (through a NodePort from the host); %s in lane %s has none", kind, target, laneName(t.spec))
 		}
+		if t.p.opts.Name != "kind" {
+			return t.unsupported("a %s is sent from the host to a node's NodePort, and the harness attacks only loopback and the node containers of a kind cluster it created, never the machines of an existing cluster", kind)
+		}
 		return nil
 	case resilience.KindPause:
 		return t.unsupported("Kubernetes has no API to freeze a container (SIGSTOP needs a shell in the pod; the meshbench image is FROM scratch)")
@@ -216,6 +219,14 @@ func (t *topology) Heal(context.Context, string) (string, error) {
 // says why for the rotate fault that needs it).
 func (t *topology) Scrape(context.Context, string) (map[string]*dto.MetricFamily, error) {
 	return nil, t.Supports(resilience.KindRotate, "")
+}
+
+// OwnsAddr implements resilience.Owner: on kind, the server sidecar's
+// NodePort on its node, a container the harness created, may be attacked.
+func (t *topology) OwnsAddr(addr string) bool {
+	t.faultMu.Lock()
+	defer t.faultMu.Unlock()
+	return t.p.opts.Name == "kind" && addr != "" && addr == t.inboundAddr
 }
 
 // Addr implements resilience.Faultable: the server sidecar's inbound

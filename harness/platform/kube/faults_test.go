@@ -26,21 +26,27 @@ func TestSupports(t *testing.T) {
 		kind        string
 		target      string
 		unsupported string // substring of the reason; empty: supported
+		onKind      bool   // the platform is kind (a cluster the harness created)
 	}{
-		{"kill control plane", platform.ModeBoth, resilience.KindKill, "control-plane", ""},
-		{"kill app clientonly", platform.ModeClientOnly, resilience.KindKill, "app", ""},
-		{"kill app both", platform.ModeBoth, resilience.KindKill, "app", "new IP"},
-		{"kill a sidecar", platform.ModeBoth, resilience.KindKill, "server-proxy", "sidecar container"},
-		{"abort", platform.ModeBoth, resilience.KindAbort, "", ""},
-		{"flood the inbound listener", platform.ModeBoth, resilience.KindFlood, "server-proxy", ""},
-		{"flood without a server sidecar", platform.ModeClientOnly, resilience.KindSlowloris, "server-proxy", "inbound listener only"},
-		{"pause", platform.ModeBoth, resilience.KindPause, "app", "freeze a container"},
-		{"fail", platform.ModeClientOnly, resilience.KindFail, "app-2", "app_replicas"},
-		{"rotate", platform.ModeBoth, resilience.KindRotate, "", "loopback"},
+		{"kill control plane", platform.ModeBoth, resilience.KindKill, "control-plane", "", false},
+		{"kill app clientonly", platform.ModeClientOnly, resilience.KindKill, "app", "", false},
+		{"kill app both", platform.ModeBoth, resilience.KindKill, "app", "new IP", false},
+		{"kill a sidecar", platform.ModeBoth, resilience.KindKill, "server-proxy", "sidecar container", false},
+		{"abort", platform.ModeBoth, resilience.KindAbort, "", "", false},
+		{"flood the inbound listener on kind", platform.ModeBoth, resilience.KindFlood, "server-proxy", "", true},
+		{"flood an existing cluster", platform.ModeBoth, resilience.KindFlood, "server-proxy", "never the machines of an existing cluster", false},
+		{"slow-loris an existing cluster", platform.ModeBoth, resilience.KindSlowloris, "server-proxy", "never the machines of an existing cluster", false},
+		{"flood without a server sidecar", platform.ModeClientOnly, resilience.KindSlowloris, "server-proxy", "inbound listener only", true},
+		{"pause", platform.ModeBoth, resilience.KindPause, "app", "freeze a container", false},
+		{"fail", platform.ModeClientOnly, resilience.KindFail, "app-2", "app_replicas", false},
+		{"rotate", platform.ModeBoth, resilience.KindRotate, "", "loopback", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, _ := newTestPlatform(t, allImages)
+			if tt.onKind {
+				p.opts.Name = "kind"
+			}
 			top, err := p.Up(context.Background(), platform.Spec{Lane: platform.LaneMesh, Mode: tt.mode})
 			require.NoError(t, err)
 			defer top.Down(context.Background())
@@ -50,7 +56,7 @@ func TestSupports(t *testing.T) {
 				return
 			}
 			require.ErrorIs(t, err, resilience.ErrUnsupported)
-			assert.ErrorContains(t, err, "unsupported on kube: ")
+			assert.ErrorContains(t, err, "unsupported on "+p.opts.Name+": ")
 			assert.ErrorContains(t, err, tt.unsupported)
 		})
 	}
@@ -149,6 +155,7 @@ func TestDocsKindColumn(t *testing.T) {
 				supported := false
 				for _, mode := range []string{platform.ModeBoth, platform.ModeClientOnly} {
 					p, _ := newTestPlatform(t, allImages)
+					p.opts.Name = "kind"
 					top, err := p.Up(context.Background(), platform.Spec{Lane: platform.LaneMesh, Mode: mode})
 					require.NoError(t, err)
 					if top.(resilience.Faultable).Supports(k[1], target) == nil {
