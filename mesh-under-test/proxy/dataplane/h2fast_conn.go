@@ -65,6 +65,7 @@ type fconn struct {
 	nextID       uint32 // client: next stream ID
 	active       int    // open streams (a client counts reservations too)
 	dirty        bool   // written but not flushed
+	flushes      int    // flushes that wrote bytes (tests pin the batching)
 
 	srv     *fserver // downstream: the proxy side that takes requests
 	hb      *hblock  // reader-local: the header block being decoded
@@ -112,6 +113,9 @@ func (c *fconn) flushLocked() error {
 	c.dirty = false
 	if c.closed {
 		return net.ErrClosed
+	}
+	if c.bw.Buffered() > 0 {
+		c.flushes++
 	}
 	_ = c.nc.SetWriteDeadline(time.Now().Add(fastWriteTimeout))
 	if err := c.bw.Flush(); err != nil {

@@ -170,7 +170,10 @@ func (st *fstream) countBody(c *fconn, n int, end bool) bool {
 // onHeaders takes a header block on an open stream: the response head or
 // trailers from upstream, trailers from downstream.
 func (st *fstream) onHeaders(c *fconn, h *fhalf, f *hblock) error {
-	if c == st.up {
+	if h == nil {
+		return nil // the stream left this connection (a retry moved it)
+	}
+	if h == &st.resp { // from upstream (h was chosen under c.wmu; st.up may change meanwhile)
 		st.mu.Lock()
 		started := st.respStarted
 		st.mu.Unlock()

@@ -93,3 +93,16 @@ func TestRetryPolicyConditions(t *testing.T) {
 	var none *RetryPolicy
 	assert.False(t, none.RetryStatus(503))
 }
+
+// TestBackoffWithoutAPolicy: a route without a retry policy still retries
+// a request the upstream refused unprocessed (GOAWAY, REFUSED_STREAM); its
+// backoff must not dereference the nil policy (FuzzH2FastFrames found the
+// lean h2 path crashing there) and stays within Envoy's default 25 ms.
+func TestBackoffWithoutAPolicy(t *testing.T) {
+	var p *RetryPolicy
+	for n := 1; n <= 3; n++ {
+		d := p.Backoff(n)
+		assert.GreaterOrEqual(t, d, time.Duration(0))
+		assert.LessOrEqual(t, d, 250*time.Millisecond, "retry %d", n)
+	}
+}

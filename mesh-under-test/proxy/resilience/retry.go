@@ -60,8 +60,13 @@ func (p *RetryPolicy) RetryReset() bool {
 }
 
 // Backoff returns the wait before retry number n (1-based): full jitter over
-// an exponentially growing interval, as Envoy does.
+// an exponentially growing interval, as Envoy does. A nil policy (a route
+// without one, whose request the upstream refused unprocessed: GOAWAY or
+// REFUSED_STREAM, safe to send again) uses Envoy's default interval.
 func (p *RetryPolicy) Backoff(n int) time.Duration {
+	if p == nil {
+		p = &RetryPolicy{}
+	}
 	base := p.BaseInterval
 	if base <= 0 {
 		base = 25 * time.Millisecond
