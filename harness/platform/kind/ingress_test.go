@@ -46,7 +46,7 @@ func TestKindIngressLane(t *testing.T) {
 	for _, mode := range []string{platform.ModeIngress, platform.ModeIngressBoth} {
 		t.Run(mode, func(t *testing.T) {
 			top, err := p.Up(ctx, platform.Spec{Lane: platform.LaneMesh, Mode: mode,
-				Case: results.Case{QPS: 100, Connections: 2, PayloadBytes: 64, Protocol: "http1", MTLS: true}, Mesh: platform.MeshOptions{Workers: 1}})
+				Case: results.Case{QPS: 100, Connections: 2, PayloadBytes: 64, Protocol: "http1", MTLS: true}, Mesh: platform.MeshOptions{Workers: 1, Telemetry: true}}) // the gateway's request counter is a per-request metric
 			require.NoError(t, err)
 			defer func() { assert.NoError(t, top.Down(context.WithoutCancel(ctx))) }()
 			gw, ok := top.(gatewayCounter)

@@ -106,11 +106,13 @@ func (t *topology) GatewayRequests(ctx context.Context) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("gateway metrics: %w", err)
 	}
+	f := fams["meshproxy_requests_total"]
+	if f == nil && !t.spec.Mesh.Telemetry {
+		return 0, fmt.Errorf("gateway metrics: no meshproxy_requests_total: per-request metrics are off (mesh.telemetry false)")
+	}
 	var n float64
-	if f := fams["meshproxy_requests_total"]; f != nil {
-		for _, m := range f.GetMetric() {
-			n += m.GetCounter().GetValue()
-		}
+	for _, m := range f.GetMetric() {
+		n += m.GetCounter().GetValue()
 	}
 	return n, nil
 }
