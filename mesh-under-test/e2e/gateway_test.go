@@ -101,6 +101,17 @@ func startGatewayMesh(t *testing.T) *gatewayMesh {
 		g.admin[id] = freeAddr(t)
 		start(t, "meshproxy", "--id", id, "--xds", listen, "--xds-token", token, "--admin", g.admin[id], "--log-level", "warn")
 	}
+	// Every proxy has its configuration (and, under strict mTLS, its
+	// certificate) before a test sends: a gateway ready before the shop
+	// sidecar answered 503 for /shop/cart on a loaded machine.
+	require.Eventually(t, func() bool {
+		for _, admin := range g.admin {
+			if !ready(admin) {
+				return false
+			}
+		}
+		return true
+	}, 20*time.Second, 50*time.Millisecond, "every proxy of the gateway mesh ready")
 	return g
 }
 
@@ -158,8 +169,9 @@ func TestIngressGateway(t *testing.T) {
 	g := startGatewayMesh(t)
 	require.Eventually(t, func() bool {
 		s, _, err := g.viaTLS("a.example.com", "a.example.com", "/ready")
-		return err == nil && s == 200
-	}, 20*time.Second, 50*time.Millisecond, "ingress gateway serving")
+		s2, _, err2 := g.viaTLS("a.example.com", "a.example.com", "/shop/ready")
+		return err == nil && s == 200 && err2 == nil && s2 == 200
+	}, 20*time.Second, 50*time.Millisecond, "ingress gateway serving both routes")
 
 	t.Run("SNI picks the certificate", func(t *testing.T) {
 		for _, tt := range []struct{ sni, want string }{
