@@ -42,7 +42,12 @@ func TestWireLatencyBesideTheClients(t *testing.T) {
 	assert.GreaterOrEqual(t, rep.Wire.P50, want, "no response crosses before the delay ends")
 	assert.Less(t, rep.Wire.P50, want+2, "the wire's p50 is the delay plus loopback time")
 	assert.LessOrEqual(t, rep.Wire.P50, rep.Latency.P50, "the client sees the wire's latency plus its own overhead")
-	assert.LessOrEqual(t, rep.Wire.P99, rep.Latency.P99+0.5)
+	assert.LessOrEqual(t, rep.Wire.P90, rep.Latency.P90+0.5)
+	// Over ~100 requests p99 is the slowest one or two, and the capture also
+	// pairs fortio's untimed first request on each connection, which the
+	// client's histogram leaves out: p99 gets a wider bound (the fresh-clone
+	// run of 2026-12-01 saw wire 5.6 ms against the client's 4.5 ms).
+	assert.LessOrEqual(t, rep.Wire.P99, rep.Latency.P99+2.5)
 }
 
 // TestWireSkippedSaysWhy: where the capture cannot pair requests, the
