@@ -90,6 +90,17 @@ type MeshOptions struct {
 	AppFailStatus int
 }
 
+// MeshproxyArgs are the meshproxy flags every platform passes for o:
+// per-request metrics off when the scenario turns telemetry off, then the
+// user's --proxy-arg last, so they win.
+func (o MeshOptions) MeshproxyArgs() []string {
+	var args []string
+	if !o.Telemetry {
+		args = append(args, "--request-metrics=false")
+	}
+	return append(args, o.ProxyArgs...)
+}
+
 // LaneService is the name MeshOptions.Policy gives the service a lane calls
 // (the local platform's mesh name for the echo app).
 const LaneService = "echo"

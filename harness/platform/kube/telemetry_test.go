@@ -20,6 +20,6 @@ func TestTelemetryVariantsLocalOnly(t *testing.T) {
 		require.ErrorIs(t, err, platform.ErrLaneUnavailable)
 		assert.Contains(t, err.Error(), "local platform only")
 	}
-	assert.Equal(t, []string{"--request-metrics=false", "--x"}, proxyArgs(platform.MeshOptions{ProxyArgs: []string{"--x"}}))
-	assert.Equal(t, []string{"--x"}, proxyArgs(platform.MeshOptions{Telemetry: true, ProxyArgs: []string{"--x"}}))
+	assert.Equal(t, []string{"--request-metrics=false", "--x"}, platform.MeshOptions{ProxyArgs: []string{"--x"}}.MeshproxyArgs())
+	assert.Equal(t, []string{"--x"}, platform.MeshOptions{Telemetry: true, ProxyArgs: []string{"--x"}}.MeshproxyArgs())
 }

@@ -101,7 +101,7 @@ func (t *topology) up(ctx context.Context) error {
 	if t.spec.Case.MTLS && t.spec.Lane == platform.LaneMesh && mode != platform.ModeBoth && !t.gateway {
 		return fmt.Errorf("mTLS needs both sidecars (mode both) or the ingress gateway, not %s: %w", mode, platform.ErrLaneUnavailable)
 	}
-	icfg := inject.Config{Image: t.p.opts.Images.Meshproxy, Workers: t.spec.Mesh.Workers, Args: proxyArgs(t.spec.Mesh), InboundPort: inboundPort,
+	icfg := inject.Config{Image: t.p.opts.Images.Meshproxy, Workers: t.spec.Mesh.Workers, Args: t.spec.Mesh.MeshproxyArgs(), InboundPort: inboundPort,
 		Resources: requests(sidecarCPU)}
 	xds := t.spec.Lane == platform.LaneMesh && t.p.opts.Images.Meshcontrol != ""
 	t.mode, t.serverSide, t.xds, t.deleted = mode, serverSide, xds, map[string]*corev1.Pod{}
@@ -434,13 +434,4 @@ func randSuffix() string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// proxyArgs are the sidecars' meshproxy flags: per-request metrics off when
-// the scenario turns telemetry off, then the user's --proxy-arg.
-func proxyArgs(o platform.MeshOptions) []string {
-	if o.Telemetry {
-		return o.ProxyArgs
-	}
-	return append([]string{"--request-metrics=false"}, o.ProxyArgs...)
 }

@@ -131,7 +131,7 @@ func startMeshproxy(ctx context.Context, t *topology, spec platform.Spec, name, 
 	}
 	xa, env := t.mesh.xdsArgs(spec.Case.MTLS, name)
 	args := append([]string{"--id", name, "--admin", admin}, xa...)
-	args = append(args, proxyArgs(spec.Mesh)...)
+	args = append(args, spec.Mesh.MeshproxyArgs()...)
 	_, err = t.run(ctx, name, role, t.p.bins.Meshproxy, args, append(gomaxprocsEnv(spec.Mesh.Workers), env...), "http://"+admin+"/ready")
 	return admin, err
 }

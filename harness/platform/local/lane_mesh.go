@@ -159,7 +159,7 @@ func meshStart(ctx context.Context, t *topology, spec platform.Spec, s side) err
 			return err
 		}
 	}
-	args = append(args, proxyArgs(spec.Mesh)...)
+	args = append(args, spec.Mesh.MeshproxyArgs()...)
 	_, err = t.run(ctx, s.Name, s.Role, t.p.bins.Meshproxy, args, append(gomaxprocsEnv(spec.Mesh.Workers), env...), "http://"+admin+"/ready")
 	return err
 }

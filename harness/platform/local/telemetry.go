@@ -24,13 +24,3 @@ func withTelemetry(mesh *meshconfig.Mesh, o platform.MeshOptions) {
 		mesh.Telemetry.Tracing = &meshconfig.Tracing{Collector: o.Tracing.Collector, SamplingPercent: &p}
 	}
 }
-
-// proxyArgs are the meshproxy flags of the run's options: the user's
-// --proxy-arg last, so they win.
-func proxyArgs(o platform.MeshOptions) []string {
-	var args []string
-	if !o.Telemetry {
-		args = append(args, "--request-metrics=false")
-	}
-	return append(args, o.ProxyArgs...)
-}
