@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"time"
 
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
@@ -93,6 +94,25 @@ func (s *Sink) Received() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.received
+}
+
+// Settle waits until no span has arrived for quiet (longer than the
+// proxies' export interval, so their batches are flushed), or max has
+// passed, or ctx ends. Call it before Reset so that a warm-up's late spans
+// do not land in the next window.
+func (s *Sink) Settle(ctx context.Context, quiet, max time.Duration) {
+	deadline := time.Now().Add(max)
+	last, since := s.Received(), time.Now()
+	for time.Now().Before(deadline) && time.Since(since) < quiet {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		if n := s.Received(); n != last {
+			last, since = n, time.Now()
+		}
+	}
 }
 
 // Reset forgets every span (between a run's warm-up and measured window).

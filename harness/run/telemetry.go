@@ -54,19 +54,7 @@ func startSink(m *platform.MeshOptions, v *results.TelemetryVariant) (*spanSink,
 // export interval (500 ms batches), at most max: spans of requests already
 // answered are then in.
 func (s *spanSink) settle(ctx context.Context, max time.Duration) {
-	const quiet = 700 * time.Millisecond
-	deadline := time.Now().Add(max)
-	last, since := s.sink.Received(), time.Now()
-	for time.Now().Before(deadline) && time.Since(since) < quiet {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(100 * time.Millisecond):
-		}
-		if n := s.sink.Received(); n != last {
-			last, since = n, time.Now()
-		}
-	}
+	s.sink.Settle(ctx, 700*time.Millisecond, max)
 }
 
 // check is the window's span check: requests were answered in the window,
