@@ -37,7 +37,7 @@ type Config struct {
 	HealthPort int32
 	// ControlPlane, when set, is the xDS address passed with ControlPlaneFlag.
 	ControlPlane     string
-	ControlPlaneFlag string // default --xds
+	ControlPlaneFlag string // default DefaultControlPlaneFlag
 	// Workers sets GOMAXPROCS of the sidecar when > 0.
 	Workers int
 	// Args are extra meshproxy arguments (the gate's injected regressions).
@@ -92,7 +92,7 @@ func (c *Config) Normalize() error {
 		c.HealthPort = 15021
 	}
 	if c.ControlPlaneFlag == "" {
-		c.ControlPlaneFlag = "--xds"
+		c.ControlPlaneFlag = DefaultControlPlaneFlag
 	}
 	return nil
 }
@@ -174,6 +174,11 @@ func Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) (bool, error
 	return true, nil
 }
 
+// DefaultControlPlaneFlag is meshproxy's flag for the xDS address, used
+// when Config.ControlPlaneFlag is empty (a Config that was not Normalized,
+// as the ingress gateway's, gets it too).
+const DefaultControlPlaneFlag = "--xds"
+
 // ConnectControlPlane gives meshproxy container c (in pod spec) what it
 // needs to talk to cfg's control plane, after the flags c already has: the
 // xDS address, the CA token file (TokenAudience), the mesh root and server
@@ -182,7 +187,7 @@ func Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) (bool, error
 // of the mesh can be started without TLS where the others have it.
 func ConnectControlPlane(spec *corev1.PodSpec, c *corev1.Container, cfg Config) {
 	if cfg.ControlPlaneFlag == "" {
-		cfg.ControlPlaneFlag = "--xds"
+		cfg.ControlPlaneFlag = DefaultControlPlaneFlag
 	}
 	if cfg.ControlPlane != "" {
 		c.Args = append(c.Args, cfg.ControlPlaneFlag, cfg.ControlPlane)
