@@ -41,7 +41,7 @@ if [[ -z $MESHBENCH ]]; then
 		MESHBENCH=$BASE_BIN/meshbench
 	else
 		say "building the driver (./cmd/meshbench) into $OUT/driver"
-		go build -o "$OUT/driver/" ./cmd/meshbench || die "go build ./cmd/meshbench failed"
+		go build -tags grpcnotrace -o "$OUT/driver/" ./cmd/meshbench || die "go build ./cmd/meshbench failed"
 		MESHBENCH=$OUT/driver/meshbench
 	fi
 fi

@@ -3,10 +3,14 @@ package testbin
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/harness/gate/runner"
 )
 
 func TestMain(m *testing.M) { Main(m) }
@@ -28,4 +32,29 @@ func TestModuleRoot(t *testing.T) {
 	root, err := ModuleRoot()
 	require.NoError(t, err)
 	assert.FileExists(t, filepath.Join(root, "go.mod"))
+}
+
+// TestBuildTagsAgree: every place that builds the shipped binaries uses the
+// same tags, so tests, the CI gate and `make build` measure one binary.
+func TestBuildTagsAgree(t *testing.T) {
+	root, err := ModuleRoot()
+	require.NoError(t, err)
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(root, name))
+		require.NoError(t, err)
+		return string(b)
+	}
+	assert.Regexp(t, `(?m)^TAGS\s+:= `+BuildTags+`$`, read("Makefile"), "Makefile TAGS")
+	assert.Equal(t, BuildTags, runner.BuildTags, "harness/gate/runner.BuildTags")
+	// every go build of the project's commands (not of tools like istiod)
+	ours := regexp.MustCompile(`(?m)^.*\bbuild .*\./(cmd/meshbench|mesh-under-test/cmd/).*$`)
+	for _, f := range []string{"ci/github/perf-gate.yml", "ci/gate.sh", "Makefile"} {
+		lines := ours.FindAllString(read(f), -1)
+		require.NotEmpty(t, lines, "%s builds the project's commands", f)
+		for _, l := range lines {
+			if !strings.Contains(l, "-tags "+BuildTags+" ") && !strings.Contains(l, `-tags "$(TAGS)" `) {
+				assert.Fail(t, "a go build without the tags", "%s: %s", f, strings.TrimSpace(l))
+			}
+		}
+	}
 }

@@ -117,3 +117,22 @@ func procStatus(t *testing.T, pid int) map[string]int64 {
 	}
 	return out
 }
+
+// TestProxyLinksNoTemplates: text/template (here through grpc's
+// golang.org/x/net/trace, unless built with grpcnotrace) looks methods up by
+// name, so the linker keeps every exported method of every linked type: 7 MB
+// more binary and 2 MB more resident at start-up (docs/proxy.md "Memory").
+// The shipped build (testbin.BuildTags, the Makefile's TAGS) must not link it.
+func TestProxyLinksNoTemplates(t *testing.T) {
+	root, err := testbin.ModuleRoot()
+	require.NoError(t, err)
+	cmd := exec.Command("go", "list", "-deps", "-tags", testbin.BuildTags, "./mesh-under-test/cmd/meshproxy")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	require.NoError(t, err, "go list -deps")
+	deps := strings.Fields(string(out))
+	require.Contains(t, deps, "google.golang.org/grpc", "the list is meshproxy's dependencies")
+	for _, p := range []string{"text/template", "html/template", "golang.org/x/net/trace"} {
+		assert.NotContains(t, deps, p, "meshproxy built with -tags %s links %s", testbin.BuildTags, p)
+	}
+}
