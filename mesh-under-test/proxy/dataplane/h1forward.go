@@ -170,7 +170,13 @@ func retryCount(r *router.Route) int {
 // attempt sends the request on one upstream connection and reads the
 // response head into h.resp (skipping 1xx interim responses).
 func (h *h1conn) attempt(cluster *upstream.Cluster, ep *upstream.Endpoint, now, deadline time.Time, replayable bool, edits *http1.Edits, dyn []http1.Dyn) (*upstream.Conn, bool, outcome) {
-	uc, reused, err := cluster.Get(ep, now, deadline)
+	get := cluster.Get
+	if replayable {
+		// The whole request is written before anything is sent, so the
+		// pooled connection's probe can go with the send (upstream.Conn.Send).
+		get = cluster.Take
+	}
+	uc, reused, err := get(ep, now, deadline)
 	if err != nil {
 		if errors.Is(err, upstream.ErrOverflow) {
 			return nil, false, overflowed
@@ -200,8 +206,14 @@ func (h *h1conn) attempt(cluster *upstream.Cluster, ep *upstream.Endpoint, now, 
 			return nil, false, downstreamGone
 		}
 	}
-	if err := uc.BW.Flush(); err != nil {
+	if err := uc.Send(); err != nil {
 		cluster.Discard(uc)
+		if errors.Is(err, upstream.ErrStale) {
+			// Nothing was sent: the pooled connection had unsolicited
+			// bytes or was closed. Another connection, as Get would
+			// have skipped this one.
+			return h.attempt(cluster, ep, now, deadline, replayable, edits, dyn)
+		}
 		return nil, reused, resetBeforeResponse
 	}
 	for {

@@ -31,6 +31,13 @@ type fastConn struct {
 	peekFn    func(fd uintptr) bool
 	peekBuf   [1]byte
 	peekState IdleState
+
+	// ProbeSend's state, its callback bound once like readFn.
+	sendFn   func(fd uintptr) bool
+	send     func() error
+	sendErr  error
+	sent     bool
+	probeTLS bool
 }
 
 // Wrap wraps TCP connections; anything else is returned as is.
@@ -44,7 +51,7 @@ func Wrap(c net.Conn) net.Conn {
 		return c
 	}
 	f := &fastConn{TCPConn: tc, rc: rc}
-	f.readFn, f.writFn, f.peekFn = f.doRead, f.doWrite, f.doPeek // bound once: no closure per call
+	f.readFn, f.writFn, f.peekFn, f.sendFn = f.doRead, f.doWrite, f.doPeek, f.doProbeSend // bound once: no closure per call
 	return f
 }
 

@@ -96,7 +96,19 @@ func (c *Cluster) Pick(now time.Time) *Endpoint {
 // request, for a connection to be freed until deadline (zero: one connect
 // timeout).
 func (c *Cluster) Get(e *Endpoint, now, deadline time.Time) (conn *Conn, reused bool, err error) {
-	if conn = e.getIdle(now); conn != nil {
+	return c.get(e, now, deadline, false)
+}
+
+// Take is Get for a caller that writes its whole request to BW and then
+// calls Send: a pooled connection's probe is made by Send, fused with the
+// write. A request that streams its body (BW may flush before the end) uses
+// Get.
+func (c *Cluster) Take(e *Endpoint, now, deadline time.Time) (conn *Conn, reused bool, err error) {
+	return c.get(e, now, deadline, true)
+}
+
+func (c *Cluster) get(e *Endpoint, now, deadline time.Time, lazy bool) (conn *Conn, reused bool, err error) {
+	if conn = e.getIdle(now, lazy); conn != nil {
 		return conn, true, nil
 	}
 	if c.Breakers.AcquireConn() {
@@ -118,7 +130,7 @@ func (c *Cluster) Get(e *Endpoint, now, deadline time.Time) (conn *Conn, reused 
 		case <-t.C:
 			return nil, false, ErrOverflow
 		}
-		if conn = e.getIdle(time.Now()); conn != nil {
+		if conn = e.getIdle(time.Now(), lazy); conn != nil {
 			return conn, true, nil
 		}
 		if c.Breakers.AcquireConn() {
@@ -159,8 +171,10 @@ func (c *Cluster) dial(e *Endpoint) (*Conn, error) {
 		c.Breakers.ReleaseConn()
 		return nil, err
 	}
-	return &Conn{Conn: raw, BR: bufio.NewReaderSize(raw, readBufSize), BW: bufio.NewWriterSize(raw, writeBufSize),
-		ep: e, breakers: c.Breakers}, nil
+	conn := &Conn{Conn: raw, BR: bufio.NewReaderSize(raw, readBufSize), BW: bufio.NewWriterSize(raw, writeBufSize),
+		ep: e, breakers: c.Breakers}
+	conn.sendFn = conn.BW.Flush
+	return conn, nil
 }
 
 // dialRaw connects to addr, handshaking TLS when configured.
