@@ -21,9 +21,12 @@ type ComponentStat struct {
 	RSSSteadyBytes  float64 // median of the steady (median-sampled) RSS
 	RSSPeakBytes    int64   // the highest peak of any run
 	RSSPeakMedian   float64 // median of the runs' peaks
-	PSSSteadyBytes  float64 // median of the steady proportional set size; 0 when unknown
-	AnonSteadyBytes float64 // median of the steady anonymous RSS; 0 when unknown
-	CPUSource       string
+	// RSSWindowPeakBytes is the highest RSS sampled in any run's measured
+	// window (RSSPeakBytes may be set while starting); 0 when unknown.
+	RSSWindowPeakBytes int64
+	PSSSteadyBytes     float64 // median of the steady proportional set size; 0 when unknown
+	AnonSteadyBytes    float64 // median of the steady anonymous RSS; 0 when unknown
+	CPUSource          string
 	// Per-run values, for fits and spreads.
 	VCPUSamples []float64
 }
@@ -71,13 +74,16 @@ func (g *Group) componentStat(role string) ComponentStat {
 		CPUUsPerRequest: g.Value(metric.CPU(role)), VCPUPer1000RPS: g.Value(metric.VCPU(role)),
 		RSSSteadyBytes: g.Value(metric.RSSSteady(role)), RSSPeakMedian: g.Value(metric.RSSPeak(role)),
 		PSSSteadyBytes: g.Value(metric.PSSSteady(role)), AnonSteadyBytes: g.Value(metric.RSSAnon(role))}
-	vcpu, peak := metric.VCPU(role), metric.RSSPeak(role)
+	vcpu, peak, windowPeak := metric.VCPU(role), metric.RSSPeak(role), metric.RSSWindowPeak(role)
 	for _, r := range g.Runs {
 		if v, ok := vcpu.Get(r); ok {
 			st.VCPUSamples = append(st.VCPUSamples, v)
 		}
 		if v, ok := peak.Get(r); ok {
 			st.RSSPeakBytes = max(st.RSSPeakBytes, int64(v))
+		}
+		if v, ok := windowPeak.Get(r); ok {
+			st.RSSWindowPeakBytes = max(st.RSSWindowPeakBytes, int64(v))
 		}
 	}
 	return st

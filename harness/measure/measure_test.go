@@ -77,7 +77,12 @@ func TestCost(t *testing.T) {
 	assert.InDelta(t, 100, c.CPUUsPerRequest, 1e-9) // 1 s over 10000 requests
 	assert.InDelta(t, 0.1, c.VCPUPer1000RPS, 1e-9)  // 0.1 vCPU at 1000 rps
 	assert.Equal(t, int64(20<<20), c.RSSBytesSteady)
-	assert.Equal(t, int64(50<<20), c.RSSBytesPeak)
+	assert.Equal(t, int64(50<<20), c.RSSBytesPeak, "peak: the lifetime high-water mark (VmHWM)")
+	assert.Equal(t, int64(30<<20), c.RSSBytesWindowPeak, "window peak: the highest sample of the window")
+
+	c = Cost("p", "client-proxy", first, Sample{CPUSeconds: 11}, []int64{30 << 20, 10 << 20}, 1, 1)
+	assert.Equal(t, int64(30<<20), c.RSSBytesPeak, "without a high-water mark the peak is the window's")
+	assert.Equal(t, c.RSSBytesPeak, c.RSSBytesWindowPeak)
 }
 
 func TestWindow(t *testing.T) {
@@ -93,6 +98,8 @@ func TestWindow(t *testing.T) {
 	assert.Greater(t, comps[0].RSSBytesSteady, int64(0))
 	assert.Greater(t, comps[0].PSSBytesSteady, int64(0))
 	assert.LessOrEqual(t, comps[0].PSSBytesSteady, comps[0].RSSBytesPeak, "PSS never exceeds RSS")
+	assert.LessOrEqual(t, comps[0].RSSBytesSteady, comps[0].RSSBytesWindowPeak, "the median sample never exceeds the highest")
+	assert.LessOrEqual(t, comps[0].RSSBytesWindowPeak, comps[0].RSSBytesPeak, "the window's highest sample never exceeds VmHWM")
 	assert.Greater(t, comps[0].RSSAnonBytesSteady, int64(0))
 	assert.Less(t, comps[0].RSSAnonBytesSteady, comps[0].RSSBytesPeak, "anonymous RSS is a part of RSS (the binary's text is file-backed)")
 }

@@ -124,6 +124,7 @@ func Cost(name, role string, first, last Sample, rss []int64, requests int64, se
 	if len(rss) > 0 {
 		c.RSSBytesSteady = medianBytes(rss)
 		c.RSSBytesPeak = slices.Max(rss)
+		c.RSSBytesWindowPeak = c.RSSBytesPeak
 	}
 	if last.PeakRSSBytes > c.RSSBytesPeak {
 		c.RSSBytesPeak = last.PeakRSSBytes

@@ -131,7 +131,10 @@ func cpuUs(c *results.Component) float64     { return c.CPUUsPerRequest }
 func vcpu(c *results.Component) float64      { return c.VCPUPer1000RPS }
 func rssSteady(c *results.Component) float64 { return float64(c.RSSBytesSteady) }
 func rssPeak(c *results.Component) float64   { return float64(c.RSSBytesPeak) }
-func rssAnon(c *results.Component) float64   { return float64(c.RSSAnonBytesSteady) }
+func rssWindowPeak(c *results.Component) float64 {
+	return float64(c.RSSBytesWindowPeak)
+}
+func rssAnon(c *results.Component) float64 { return float64(c.RSSAnonBytesSteady) }
 func workingSet(c *results.Component) float64 {
 	return float64(c.WorkingSetBytesSteady)
 }
@@ -162,6 +165,13 @@ func RSSPeak(role string) Metric {
 	m := component("rss_bytes_peak", role, "RSS peak", "B", []string{role}, rssPeak, false)
 	m.Gate.Compared = true
 	return m
+}
+
+// RSSWindowPeak is role's highest RSS sampled in the measured window, beside
+// RSSPeak (the lifetime high-water mark, start-up included where the source
+// knows it); reported only, absent when not recorded.
+func RSSWindowPeak(role string) Metric {
+	return component("rss_bytes_window_peak", role, "RSS window peak", "B", []string{role}, rssWindowPeak, true)
 }
 
 // PSSSteady is role's steady proportional set size (shared pages divided

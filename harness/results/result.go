@@ -189,7 +189,14 @@ type Component struct {
 	// cannot see it (kube: the kubelet reports no such figure). The gate
 	// compares this one (rss_bytes_steady/proxies).
 	RSSBytesSteady int64 `json:"rss_bytes_steady"`
-	RSSBytesPeak   int64 `json:"rss_bytes_peak"`
+	// RSSBytesPeak is the lifetime high-water mark where the source knows
+	// it (VmHWM locally: start-up included), else the highest sample of
+	// the window.
+	RSSBytesPeak int64 `json:"rss_bytes_peak"`
+	// RSSBytesWindowPeak is the highest RSS sampled in the measured window
+	// (every 250 ms; warm-up and start-up excluded): what traffic cost, where
+	// RSSBytesPeak may be a start-up figure. 0 when there was no sample.
+	RSSBytesWindowPeak int64 `json:"rss_bytes_window_peak,omitempty"`
 	// WorkingSetBytesSteady is the median cgroup working set (memory usage
 	// minus inactive file pages, the kubelet's and `kubectl top`'s
 	// figure): kind and kube, and locally where the component's cgroup

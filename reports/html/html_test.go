@@ -95,19 +95,20 @@ func TestLatencyTableShowsWireWhenMeasured(t *testing.T) {
 	assert.NotContains(t, v.LatencyCols, "wire p50")
 }
 
-// The cost table shows every memory figure a run records: steady and peak
-// RSS, PSS and anonymous RSS; the proxy binary's size is in the features.
+// The cost table shows every memory figure a run records: steady RSS, peak
+// RSS (the lifetime high-water mark) beside the measured window's highest
+// sample, PSS and anonymous RSS; the proxy binary's size is in the features.
 func TestCostTableShowsEveryMemoryFigure(t *testing.T) {
 	r := &results.Result{Lane: "mesh/both", Case: results.Case{Name: "c", QPS: 100, Connections: 1, Protocol: "http1"}, Valid: true, Requests: 10,
 		Mesh: &results.MeshFeatures{Proxy: "meshproxy", Extra: map[string]string{results.ExtraProxyBinaryBytes: "37942818"}},
 		Components: []results.Component{{Name: "client-proxy", Role: results.RoleClientProxy, RSSBytesSteady: 14 << 20, RSSBytesPeak: 25 << 20,
-			PSSBytesSteady: 11 << 20, RSSAnonBytesSteady: 7 << 20}}}
+			RSSBytesWindowPeak: 16 << 20, PSSBytesSteady: 11 << 20, RSSAnonBytesSteady: 7 << 20}}}
 	d := digest.Build([]*results.Result{r})
 	var b bytes.Buffer
 	require.NoError(t, Render(&b, Page{Title: "t", Digest: d, Verdict: Verdict(nil, d)}))
 	html := b.String()
-	for _, want := range []string{"<th>PSS steady (MiB)</th><th>anon RSS steady (MiB)</th>",
-		"<td>14.0</td><td>25.0</td><td>11.0</td><td>7.0</td>", "37942818"} {
+	for _, want := range []string{"<th>RSS peak (MiB)</th><th>RSS window peak (MiB)</th><th>PSS steady (MiB)</th><th>anon RSS steady (MiB)</th>",
+		"<td>14.0</td><td>25.0</td><td>16.0</td><td>11.0</td><td>7.0</td>", "37942818"} {
 		assert.Contains(t, html, want)
 	}
 }

@@ -80,11 +80,18 @@ func Render(w io.Writer, p Page) error {
 }
 
 var funcs = template.FuncMap{
-	"ms":        ms,
-	"num":       num,
-	"pct":       func(v float64) string { return fmt.Sprintf("%+.1f%%", v*100) },
-	"mib":       func(b float64) string { return fmt.Sprintf("%.1f", b/(1<<20)) },
-	"mibi":      func(b int64) string { return fmt.Sprintf("%.1f", float64(b)/(1<<20)) },
+	"ms":   ms,
+	"num":  num,
+	"pct":  func(v float64) string { return fmt.Sprintf("%+.1f%%", v*100) },
+	"mib":  func(b float64) string { return fmt.Sprintf("%.1f", b/(1<<20)) },
+	"mibi": func(b int64) string { return fmt.Sprintf("%.1f", float64(b)/(1<<20)) },
+	// mibOpt: a figure older results or some platforms lack shows as "–", not 0
+	"mibOpt": func(b int64) string {
+		if b == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.1f", float64(b)/(1<<20))
+	},
 	"pval":      func(p float64) string { return fmt.Sprintf("%.3g", p) },
 	"lower":     strings.ToLower,
 	"caseLabel": digest.CaseLabel,
