@@ -69,6 +69,8 @@ type fconn struct {
 
 	srv     *fserver // downstream: the proxy side that takes requests
 	hb      *hblock  // reader-local: the header block being decoded
+	in      frameIn  // reader-local: the frame being handled
+	payload []byte   // reader-local: a HEADERS frame's payload (readFrame)
 	touched []*fconn // reader-local: connections to flush before blocking
 }
 
@@ -78,7 +80,7 @@ func newFconn(nc net.Conn, br *bufio.Reader, server bool) *fconn {
 		recvWin: 65535, streams: map[uint32]*fstream{}, nextID: 1}
 	c.fr = http2.NewFramer(c.bw, br)
 	c.fr.SetReuseFrames() // a DATA frame is relayed before the next read: no frame per read
-	c.hb = newHblock()    // header blocks are decoded by readBlock, not the Framer
+	c.hb = newHblock()    // header blocks are decoded by readBlock, not the Framer (readFrame)
 	c.fr.MaxHeaderListSize = fastMaxHeaderLst
 	c.fr.SetMaxReadFrameSize(fastMaxFrame)
 	c.enc = hpack.NewEncoder(&c.encBuf)

@@ -104,20 +104,19 @@ func validFieldName(v string) bool {
 	return true
 }
 
-// readBlock decodes hf and the CONTINUATION frames after it (the Framer
-// guarantees they follow, on the same stream). Its errors are those of
-// Framer.ReadFrame with ReadMetaHeaders set: a stream error for a
+// readBlock decodes the header block that starts with frag (a HEADERS
+// frame's, on stream id) and the CONTINUATION frames after it (the
+// Framer guarantees they follow, on the same stream). Its errors are those
+// of Framer.ReadFrame with ReadMetaHeaders set: a stream error for a
 // malformed list, a connection error for a bad encoding or a block far
 // past the size limit.
-func (c *fconn) readBlock(hf *http2.HeadersFrame) (*hblock, error) {
+func (c *fconn) readBlock(id uint32, frag []byte, ended, endHeaders bool) (*hblock, error) {
 	b := c.hb
 	clear(b.Fields)
 	b.Fields = b.Fields[:0]
-	b.StreamID, b.ended, b.Truncated = hf.StreamID, hf.StreamEnded(), false
+	b.StreamID, b.ended, b.Truncated = id, ended, false
 	b.remain, b.sawRegular, b.invalid = fastMaxHeaderLst, false, nil
 	b.dec.SetEmitEnabled(true)
-	frag := hf.HeaderBlockFragment()
-	endHeaders := hf.HeadersEnded()
 	for {
 		// A block far past the limit is not decoded just to be dropped,
 		// nor anything after an invalid field (x/net's rules).

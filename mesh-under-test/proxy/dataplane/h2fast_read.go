@@ -16,11 +16,7 @@ func (c *fconn) serve() {
 			c.flushTouched()
 			c.flush()
 		}
-		f, err := c.fr.ReadFrame()
-		var b *hblock
-		if hf, ok := f.(*http2.HeadersFrame); ok && err == nil {
-			b, err = c.readBlock(hf)
-		}
+		b, err := c.readFrame(&c.in)
 		if err != nil {
 			var se http2.StreamError
 			if errors.As(err, &se) {
@@ -36,10 +32,13 @@ func (c *fconn) serve() {
 			}
 			return
 		}
-		if b != nil {
+		switch {
+		case b != nil:
 			err = c.onHeaders(b)
-		} else {
-			err = c.handle(f)
+		case c.in.f == nil:
+			err = c.handleParsed(&c.in)
+		default:
+			err = c.handle(c.in.f)
 		}
 		if err != nil {
 			var ce http2.ConnectionError
@@ -65,15 +64,6 @@ func (c *fconn) handle(f http2.Frame) error {
 			return err
 		}
 		c.pushBlocked() // a larger initial window may open streams
-	case *http2.PingFrame:
-		if !f.IsAck() {
-			c.wmu.Lock()
-			_ = c.fr.WritePing(true, f.Data)
-			c.dirty = true
-			c.wmu.Unlock()
-		}
-	case *http2.WindowUpdateFrame:
-		return c.onWindowUpdate(f)
 	case *http2.DataFrame:
 		return c.onData(f)
 	case *http2.RSTStreamFrame:
@@ -89,6 +79,22 @@ func (c *fconn) handle(f http2.Frame) error {
 	return nil
 }
 
+// handleParsed handles a PING or WINDOW_UPDATE frame parsed by readFrame.
+func (c *fconn) handleParsed(in *frameIn) error {
+	switch in.hdr.Type {
+	case http2.FramePing:
+		if !in.hdr.Flags.Has(http2.FlagPingAck) {
+			c.wmu.Lock()
+			_ = c.fr.WritePing(true, in.ping)
+			c.dirty = true
+			c.wmu.Unlock()
+		}
+	case http2.FrameWindowUpdate:
+		return c.onWindowUpdate(in.hdr.StreamID, in.inc)
+	}
+	return nil
+}
+
 // stream returns stream id with a reference the caller drops (unref).
 func (c *fconn) stream(id uint32) *fstream {
 	c.wmu.Lock()
@@ -100,10 +106,10 @@ func (c *fconn) stream(id uint32) *fstream {
 	return st
 }
 
-func (c *fconn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
-	inc := int64(f.Increment)
+func (c *fconn) onWindowUpdate(id, increment uint32) error {
+	inc := int64(increment)
 	c.wmu.Lock()
-	if f.StreamID == 0 {
+	if id == 0 {
 		c.sendWin += inc
 		over := c.sendWin > 1<<31-1
 		c.wmu.Unlock()
@@ -113,7 +119,7 @@ func (c *fconn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 		c.pushBlocked()
 		return nil
 	}
-	st := c.streams[f.StreamID]
+	st := c.streams[id]
 	var h *fhalf
 	if st != nil {
 		h = st.halfTo(c)
@@ -126,7 +132,7 @@ func (c *fconn) onWindowUpdate(f *http2.WindowUpdateFrame) error {
 	over := h.sendWin > 1<<31-1
 	c.wmu.Unlock()
 	if over {
-		c.onStreamError(http2.StreamError{StreamID: f.StreamID, Code: http2.ErrCodeFlowControl})
+		c.onStreamError(http2.StreamError{StreamID: id, Code: http2.ErrCodeFlowControl})
 		return nil
 	}
 	c.pushBlocked()

@@ -86,6 +86,20 @@ func connEnd(t *testing.T, fr *http2.Framer) (http2.ErrCode, bool) {
 	}
 }
 
+// sendUntilEnd opens a raw connection to addr, sends what send writes,
+// and returns how the connection ended (connEnd), read meanwhile.
+func sendUntilEnd(t *testing.T, addr string, send func(*testing.T, *http2.Framer)) (http2.ErrCode, bool) {
+	t.Helper()
+	_, fr := rawH2(t, addr)
+	done := make(chan struct{})
+	var code http2.ErrCode
+	var gotAway bool
+	go func() { defer close(done); code, gotAway = connEnd(t, fr) }()
+	send(t, fr)
+	<-done
+	return code, gotAway
+}
+
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
@@ -279,13 +293,7 @@ func TestH2FastHostileFrames(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, fr := rawH2(t, pa)
-			done := make(chan struct{})
-			var code http2.ErrCode
-			var gotAway bool
-			go func() { defer close(done); code, gotAway = connEnd(t, fr) }()
-			tc.send(t, fr)
-			<-done
+			code, gotAway := sendUntilEnd(t, pa, tc.send)
 			if tc.want != 0 {
 				assert.True(t, gotAway, "GOAWAY sent")
 				assert.Equal(t, tc.want, code)
