@@ -2,15 +2,18 @@ package config
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
 	"time"
 
-	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
 	// Types that may appear in typed_config, registered for protojson.
@@ -29,7 +32,13 @@ import (
 
 // ParseFile reads Envoy-style static configuration (YAML or JSON with a
 // static_resources section of listeners, clusters and secrets). Unknown
-// fields are errors.
+// fields are errors, and so is any other top-level section of an Envoy
+// bootstrap (admin, node, ...): meshproxy would ignore it.
+//
+// Why not protojson into bootstrapv3.Bootstrap: linking the bootstrap API
+// brings its metrics, overload and tracing configs, whose init code and
+// descriptors run at every start-up (docs/proxy.md "Memory"). Each resource
+// is still decoded by protojson into go-control-plane's generated type.
 func ParseFile(path string) (xdsconfig.Resources, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -39,14 +48,85 @@ func ParseFile(path string) (xdsconfig.Resources, error) {
 	if err != nil {
 		return xdsconfig.Resources{}, fmt.Errorf("%w: %s: %w", ErrInvalid, path, err)
 	}
-	var b bootstrapv3.Bootstrap
-	if err := protojson.Unmarshal(js, &b); err != nil {
+	r, err := parseStatic(js)
+	if err != nil {
 		return xdsconfig.Resources{}, fmt.Errorf("%w: %s: %w", ErrInvalid, path, err)
 	}
-	sr := b.GetStaticResources()
 	st, _ := os.Stat(path)
-	return xdsconfig.Resources{Version: "file@" + st.ModTime().UTC().Format(time.RFC3339Nano),
-		Listeners: sr.GetListeners(), Clusters: sr.GetClusters(), Secrets: sr.GetSecrets()}, nil
+	r.Version = "file@" + st.ModTime().UTC().Format(time.RFC3339Nano)
+	return r, nil
+}
+
+// parseStatic decodes {static_resources: {listeners, clusters, secrets}}
+// (protojson's lowerCamel names too).
+func parseStatic(js []byte) (xdsconfig.Resources, error) {
+	var r xdsconfig.Resources
+	top, err := object(js, "the file")
+	if err != nil {
+		return r, err
+	}
+	var sr json.RawMessage
+	for k, v := range top {
+		if k != "static_resources" && k != "staticResources" {
+			return r, fmt.Errorf("field %q: meshproxy reads only static_resources", k)
+		}
+		if sr != nil {
+			return r, fmt.Errorf("static_resources given twice (static_resources and staticResources)")
+		}
+		sr = v
+	}
+	sections, err := object(sr, "static_resources")
+	if err != nil {
+		return r, err
+	}
+	for k, v := range sections {
+		switch k {
+		case "listeners":
+			r.Listeners, err = decodeList[listenerv3.Listener](v, k)
+		case "clusters":
+			r.Clusters, err = decodeList[clusterv3.Cluster](v, k)
+		case "secrets":
+			r.Secrets, err = decodeList[tlsv3.Secret](v, k)
+		default:
+			err = fmt.Errorf("static_resources: unknown field %q (listeners, clusters, secrets)", k)
+		}
+		if err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// object decodes a JSON object's members; null or absent is empty.
+func object(js json.RawMessage, what string) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if len(js) == 0 {
+		return m, nil
+	}
+	if err := json.Unmarshal(js, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return m, nil
+}
+
+// decodeList decodes a JSON array of resources with protojson.
+func decodeList[T any, PT interface {
+	*T
+	proto.Message
+}](js json.RawMessage, field string) ([]PT, error) {
+	var items []json.RawMessage
+	if err := json.Unmarshal(js, &items); err != nil {
+		return nil, fmt.Errorf("static_resources.%s: %w", field, err)
+	}
+	out := make([]PT, 0, len(items))
+	for i, it := range items {
+		m := PT(new(T))
+		if err := protojson.Unmarshal(it, m); err != nil {
+			return nil, fmt.Errorf("static_resources.%s[%d]: %w", field, i, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // secretFiles lists files that secrets read, so rotation on disk is seen.

@@ -74,3 +74,50 @@ func TestPollSourceReloadsAndKeepsLastGoodOnBadFile(t *testing.T) {
 		Run(context.Background(), a)
 	assert.ErrorIs(t, err, ErrInvalid)
 }
+
+func TestParseFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(body string) string {
+		path := filepath.Join(dir, "proxy.yaml")
+		require.NoError(t, os.WriteFile(path, []byte(body), 0o600))
+		return path
+	}
+	good, err := os.ReadFile("testdata/static.yaml")
+	require.NoError(t, err)
+
+	r, err := ParseFile(write(string(good)))
+	require.NoError(t, err)
+	assert.Len(t, r.Listeners, 1)
+	assert.NotEmpty(t, r.Clusters)
+	assert.Equal(t, "outbound_8080", r.Listeners[0].GetName())
+	assert.True(t, strings.HasPrefix(r.Version, "file@"), r.Version)
+	_, err = NewCompiler().Compile(r)
+	require.NoError(t, err, "the fixture compiles")
+
+	camel, err := ParseFile(write(`{"staticResources": {"clusters": [{"name": "c", "connectTimeout": "1s"}]}}`))
+	require.NoError(t, err)
+	require.Len(t, camel.Clusters, 1)
+	assert.Equal(t, "c", camel.Clusters[0].GetName())
+
+	empty, err := ParseFile(write("static_resources:\n"))
+	require.NoError(t, err)
+	assert.Empty(t, empty.Listeners)
+
+	for _, tc := range []struct{ name, body, want string }{
+		{"another bootstrap section", "admin: {address: {}}\nstatic_resources: {}", `field "admin": meshproxy reads only static_resources`},
+		{"unknown section", "static_resources: {routes: []}", `static_resources: unknown field "routes"`},
+		{"unknown resource field", "static_resources: {listeners: [{name: a}, {bogus: 1}]}", "static_resources.listeners[1]"},
+		{"not a list", "static_resources: {clusters: {name: c}}", "static_resources.clusters"},
+		{"not an object", "- a\n- b", "the file"},
+		{"twice", `{"static_resources": {}, "staticResources": {}}`, "given twice"},
+		{"unknown typed_config", "static_resources: {listeners: [{name: a, filter_chains: [{filters: [{name: x, typed_config: {'@type': type.googleapis.com/no.Such}}]}]}]}", "static_resources.listeners[0]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := write(tc.body)
+			_, err := ParseFile(path)
+			require.ErrorIs(t, err, ErrInvalid)
+			assert.ErrorContains(t, err, path, "names the file")
+			assert.ErrorContains(t, err, tc.want)
+		})
+	}
+}
