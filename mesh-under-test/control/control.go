@@ -21,8 +21,10 @@ type Options struct {
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
 	// Sources are merged in order: services from every source (the first
-	// source to name a service wins), proxies and policy from the first
-	// source that has them.
+	// source to name a service wins; one it names without endpoints takes
+	// them from the first later source that has some: a mesh file states a
+	// service's protocol, Kubernetes where its ready pods are), proxies and
+	// policy from the first source that has them.
 	Sources []registry.Source
 	Server  *server.Server
 	// Debounce is how long the controller waits for more changes after
@@ -79,7 +81,11 @@ func (c *Controller) IdentityOf(nodeID string) (string, bool) {
 	return "", false
 }
 
-// Run builds the first configuration, then follows changes until ctx ends.
+// Run starts the sources, builds the first configuration once every
+// source that can say so (registry.Syncer) has its first view, then follows
+// changes until ctx ends. Without that wait the first configuration would
+// hold a Kubernetes service's mesh-file entry without its endpoints, and a
+// proxy would answer 503 for it until the informers caught up.
 func (c *Controller) Run(ctx context.Context) error {
 	events := make(chan time.Time, 1)
 	notify := func() {
@@ -88,11 +94,6 @@ func (c *Controller) Run(ctx context.Context) error {
 		default: // a rebuild is already pending; it will see this change
 		}
 	}
-	if err := c.rebuild(ctx, time.Time{}); err != nil {
-		return err
-	}
-	c.ready.Store(true)
-	close(c.built)
 	var wg sync.WaitGroup
 	errs := make(chan error, len(c.opts.Sources))
 	for _, s := range c.opts.Sources {
@@ -105,6 +106,22 @@ func (c *Controller) Run(ctx context.Context) error {
 		}()
 	}
 	defer wg.Wait()
+	for _, s := range c.opts.Sources {
+		if sy, ok := s.(registry.Syncer); ok {
+			select {
+			case <-sy.Synced():
+			case err := <-errs:
+				return err
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
+	if err := c.rebuild(ctx, time.Time{}); err != nil {
+		return err
+	}
+	c.ready.Store(true)
+	close(c.built)
 	for {
 		var first time.Time
 		select {
@@ -163,13 +180,18 @@ func (c *Controller) rebuild(ctx context.Context, changedAt time.Time) error {
 // merge combines the sources' snapshots into one normalized mesh.
 func merge(sources []registry.Source) *meshconfig.Mesh {
 	m := &meshconfig.Mesh{}
-	seen := map[string]bool{}
+	seen := map[string]int{} // service name -> index in m.Services
 	for _, s := range sources {
 		snap := s.Snapshot()
 		for _, svc := range snap.Services {
-			if !seen[svc.Name] {
-				seen[svc.Name] = true
+			i, ok := seen[svc.Name]
+			if !ok {
+				seen[svc.Name] = len(m.Services)
 				m.Services = append(m.Services, svc)
+				continue
+			}
+			if len(m.Services[i].Endpoints) == 0 {
+				m.Services[i].Endpoints = svc.Endpoints // the sources' slices are read only; so is the mesh
 			}
 		}
 		if m.Proxies == nil {

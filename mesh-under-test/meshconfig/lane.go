@@ -45,6 +45,12 @@ type LaneOptions struct {
 	// that the client proxy balances over several endpoints and can eject
 	// a failing one.
 	Replicas []string
+	// AppFromRegistry (clientonly): the service is declared without
+	// endpoints, and App is not used: the control plane fills them in from
+	// its service registry (on Kubernetes, the ready pod IPs of the Service
+	// of the same name), so the client proxy calls pods, not a ClusterIP,
+	// and can drain a pod that is removed.
+	AppFromRegistry bool
 	// Service is the echo service's name (default "echo").
 	Service  string
 	Revision int64
@@ -85,7 +91,12 @@ func Lane(o LaneOptions) (*Mesh, error) {
 		target = o.ServerInbound
 		m.Proxies = append(m.Proxies, Proxy{ID: o.ServerProxyID, Service: o.Service, Inbound: &Inbound{Address: o.ServerInbound, App: o.App}})
 	}
-	m.Services[0].Endpoints = []Endpoint{{Address: target}}
+	if o.AppFromRegistry && srv {
+		return nil, fmt.Errorf("meshconfig: app endpoints from the registry need lane mode clientonly, not %q", o.Mode)
+	}
+	if !o.AppFromRegistry {
+		m.Services[0].Endpoints = []Endpoint{{Address: target}}
+	}
 	for _, r := range o.Replicas {
 		m.Services[0].Endpoints = append(m.Services[0].Endpoints, Endpoint{Address: r})
 	}

@@ -38,3 +38,30 @@ func TestLaneReplicas(t *testing.T) {
 		})
 	}
 }
+
+// TestLaneAppFromRegistry: clientonly declares the service without
+// endpoints (the registry's pods fill them in); a mode whose endpoint is the
+// server proxy refuses it.
+func TestLaneAppFromRegistry(t *testing.T) {
+	tests := []struct {
+		name, mode, error string
+	}{
+		{"clientonly", ModeClientOnly, ""},
+		{"both", ModeBoth, "need lane mode clientonly"},
+		{"serveronly", ModeServerOnly, "need lane mode clientonly"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := Lane(LaneOptions{Mode: tc.mode, ClientOutbound: "127.0.0.1:9000", ServerInbound: "127.0.0.1:9010",
+				Service: "app", AppFromRegistry: true})
+			if tc.error != "" {
+				assert.ErrorContains(t, err, tc.error)
+				return
+			}
+			require.NoError(t, err)
+			require.NotNil(t, m.Service("app"))
+			assert.Empty(t, m.Service("app").Endpoints)
+			assert.Equal(t, "app", m.Proxy("client-proxy").Outbound[0].Service)
+		})
+	}
+}

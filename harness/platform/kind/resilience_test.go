@@ -112,6 +112,24 @@ func TestKindResilience(t *testing.T) {
 		r := runResilience(ctx, t, bin, image, name, "app-kill.yaml", "--lanes", "mesh/clientonly")
 		checkKill(t, r, "app")
 		assert.Positive(t, r.Resilience.During.Errors, "requests failed while the app pod was gone")
+		// The client sidecar calls the app's pod IP (meshcontrol's
+		// EndpointSlice registry) and closes its connections to the deleted
+		// pod when the endpoint goes: every failed request is the proxy's
+		// 503, none waits out the load client's timeout (cause "socket"),
+		// which a deleted pod's silent connections caused before.
+		for _, ph := range []results.PhaseStats{r.Resilience.Before, r.Resilience.During, r.Resilience.After} {
+			for cause := range ph.ByCause {
+				assert.Equal(t, "503", cause, "errors by cause %v", ph.ByCause)
+			}
+		}
+		held := map[string]bool{}
+		for _, c := range r.Resilience.Criteria {
+			held[c.Name] = c.Held
+			t.Logf("criterion %s: limit %g measured %g held %v %s", c.Name, c.Limit, c.Measured, c.Held, c.Detail)
+		}
+		for _, name := range []string{"max_errors_before", "allowed_causes", "max_error_rate_after", "max_error_recovery"} {
+			assert.True(t, held[name], "app-kill criterion %s held", name)
+		}
 	})
 	t.Run("flood through a NodePort", func(t *testing.T) {
 		r := runResilience(ctx, t, bin, image, name, "flood.yaml")

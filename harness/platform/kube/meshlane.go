@@ -96,11 +96,15 @@ func (t *topology) sidecarConfig(ctx context.Context, icfg inject.Config, nodeID
 // uses: the client sidecar's outbound listener on the load client's
 // loopback, and either the server sidecar's inbound listener on the app
 // pod's IP (both, serveronly: the service's endpoint is that listener) or,
-// with no server sidecar, the app's Service address as the endpoint.
+// with no server sidecar (clientonly), the app's Service declared without
+// endpoints: meshcontrol's Kubernetes registry fills in the ready pod IPs
+// from its EndpointSlices, so the client sidecar calls the pod, not the
+// ClusterIP, and drains a deleted pod's connections when its endpoint goes
+// (docs/reliability.md, app-kill on kind).
 //
 // In the ingress modes the gateway listens on its pod's every address and
 // is reached at gatewayService (its Service) by the client sidecar.
-func (t *topology) writeMesh(ctx context.Context, mode, appPodIP, appService, gatewayService string) error {
+func (t *topology) writeMesh(ctx context.Context, mode, appPodIP, gatewayService string) error {
 	o := meshconfig.LaneOptions{
 		Mode: mode, Protocol: platform.MeshProtocol(t.spec.Case.Protocol), MTLS: t.spec.Case.MTLS, Revision: 1,
 		ClientProxyID: clientProxyID, ServerProxyID: serverProxyID, Service: "app",
@@ -110,7 +114,7 @@ func (t *topology) writeMesh(ctx context.Context, mode, appPodIP, appService, ga
 		App:            fmt.Sprintf("127.0.0.1:%d", appPort),
 	}
 	if mode == meshconfig.ModeClientOnly {
-		o.App = appService
+		o.App, o.AppFromRegistry = "", true
 	}
 	m, err := meshconfig.Lane(o)
 	if err != nil {

@@ -265,7 +265,7 @@ func (t *topology) upApp(ctx context.Context, pl placement, icfg inject.Config, 
 		if err != nil {
 			return "", "", err
 		}
-		if err := t.writeMesh(ctx, mode, podIP, upstream, gatewayAddr); err != nil {
+		if err := t.writeMesh(ctx, mode, podIP, gatewayAddr); err != nil {
 			return "", "", fmt.Errorf("meshcontrol: %w", err)
 		}
 	}

@@ -115,6 +115,8 @@ func TestUpLanes(t *testing.T) {
 			[]string{results.RoleApp, results.RoleLoadgen}, "http://10.96.0.10:8080/echo", false},
 		{"mesh both over xDS", platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeBoth}, allImages,
 			[]string{results.RoleControlPlane, results.RoleApp, results.RoleLoadgen, results.RoleServerProxy, results.RoleClientProxy}, "http://127.0.0.1:15001/echo", true},
+		{"mesh clientonly over xDS", platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeClientOnly}, allImages,
+			[]string{results.RoleControlPlane, results.RoleApp, results.RoleLoadgen, results.RoleClientProxy}, "http://127.0.0.1:15001/echo", true},
 		{"mesh serveronly", platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeServerOnly}, allImages,
 			[]string{results.RoleControlPlane, results.RoleApp, results.RoleLoadgen, results.RoleServerProxy}, "http://10.96.0.10:8080/echo", true},
 		{"mesh static, no meshcontrol image", platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeBoth}, Images{Meshbench: "mb:1", Meshproxy: "mp:1"},
@@ -158,6 +160,12 @@ func TestUpLanes(t *testing.T) {
 				mesh := cm.Data["mesh.yaml"]
 				if tt.spec.Mode != platform.ModeClientOnly {
 					assert.Contains(t, mesh, "10.244.0.5:15006", "the server sidecar listens on the app pod's IP")
+				} else {
+					m, err := meshconfig.Parse("mesh.yaml", []byte(mesh))
+					require.NoError(t, err)
+					require.NotNil(t, m.Service("app"))
+					assert.Empty(t, m.Service("app").Endpoints, "clientonly: meshcontrol's Kubernetes registry gives the pod IPs")
+					assert.NotContains(t, mesh, svc.Spec.ClusterIP, "the client sidecar never calls the ClusterIP")
 				}
 				_, err = cs.CoreV1().Pods(tp.ns).Get(ctx, "meshcontrol", metav1.GetOptions{})
 				require.NoError(t, err)

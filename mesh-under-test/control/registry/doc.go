@@ -23,6 +23,13 @@ type Source interface {
 	Run(ctx context.Context, changed func()) error
 }
 
+// Syncer is a Source that takes a while to learn its first view (the
+// Kubernetes informers' initial list): Synced is closed once its Snapshot
+// holds it. The controller builds no configuration before that.
+type Syncer interface {
+	Synced() <-chan struct{}
+}
+
 // Snapshot is what a source currently knows. Sources that only know
 // services leave Proxies empty and Policy nil.
 type Snapshot struct {

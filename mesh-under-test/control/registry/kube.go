@@ -47,6 +47,7 @@ type Kube struct {
 
 	mu       sync.RWMutex
 	services []meshconfig.Service
+	synced   chan struct{}
 }
 
 // NewKube returns a Kubernetes registry; it watches once Run is called.
@@ -54,8 +55,12 @@ func NewKube(opts KubeOptions) *Kube {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Kube{opts: opts}
+	return &Kube{opts: opts, synced: make(chan struct{})}
 }
+
+// Synced implements Syncer: closed once the informers' caches synced and
+// the first Snapshot was computed from them.
+func (k *Kube) Synced() <-chan struct{} { return k.synced }
 
 // Name implements Source.
 func (k *Kube) Name() string { return "kubernetes" }
@@ -107,11 +112,16 @@ func (k *Kube) Run(ctx context.Context, changed func()) error {
 	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return fmt.Errorf("kubernetes registry: caches did not sync: %w", ctx.Err())
 	}
+	first := true
 	for {
 		if err := k.recompute(ls); err != nil {
 			k.opts.Logger.Warn("kubernetes registry", "error", err)
 		} else {
 			changed()
+		}
+		if first {
+			first = false
+			close(k.synced)
 		}
 		select {
 		case <-ctx.Done():

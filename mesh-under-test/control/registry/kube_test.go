@@ -89,3 +89,57 @@ func TestKubeRegistryProducesEndpoints(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return len(cart().Endpoints) == 3 }, 5*time.Second, 10*time.Millisecond)
 }
+
+// TestKubeRegistryDropsADeletedPodsEndpoint: what the EndpointSlice
+// controller does when a pod is deleted (its endpoint leaves the slice)
+// reaches the snapshot as the pod IP's removal, and a replacement pod's
+// new IP as its addition: the registry hands out pod IPs, never the
+// Service's ClusterIP, so the proxies can drain exactly the dead pod.
+func TestKubeRegistryDropsADeletedPodsEndpoint(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	client := fake.NewClientset(
+		&corev1.Service{
+			ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "shop"},
+			Spec:       corev1.ServiceSpec{ClusterIP: "10.96.0.10", Ports: []corev1.ServicePort{{Name: "http", Port: 8080}}},
+		},
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "shop"}},
+		&discoveryv1.EndpointSlice{
+			ObjectMeta:  metav1.ObjectMeta{Name: "app-xyz", Namespace: "shop", Labels: map[string]string{discoveryv1.LabelServiceName: "app"}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+			Ports:       []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr(int32(8080))}},
+			Endpoints:   []discoveryv1.Endpoint{endpoint("10.244.0.7", "app", true)},
+		},
+	)
+	k := registry.NewKube(registry.KubeOptions{Client: client, Namespaces: []string{"shop"}})
+	changed := make(chan struct{}, 100)
+	go k.Run(ctx, func() { changed <- struct{}{} })
+	select {
+	case <-k.Synced():
+	case <-time.After(5 * time.Second):
+		t.Fatal("never synced")
+	}
+	addrs := func() []string {
+		var out []string
+		for _, s := range k.Snapshot().Services {
+			for _, e := range s.Endpoints {
+				out = append(out, e.Address)
+			}
+		}
+		return out
+	}
+	assert.Equal(t, []string{"10.244.0.7:8080"}, addrs(), "the pod's IP, synced before Synced closed")
+
+	es, err := client.DiscoveryV1().EndpointSlices("shop").Get(ctx, "app-xyz", metav1.GetOptions{})
+	require.NoError(t, err)
+	es.Endpoints = nil // the pod was deleted
+	_, err = client.DiscoveryV1().EndpointSlices("shop").Update(ctx, es, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(addrs()) == 0 }, 5*time.Second, 10*time.Millisecond)
+
+	es.Endpoints = []discoveryv1.Endpoint{endpoint("10.244.0.12", "app", true)} // its replacement, Ready
+	_, err = client.DiscoveryV1().EndpointSlices("shop").Update(ctx, es, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { a := addrs(); return len(a) == 1 && a[0] == "10.244.0.12:8080" }, 5*time.Second, 10*time.Millisecond)
+	assert.NotEmpty(t, changed)
+}

@@ -65,6 +65,10 @@ const (
 	protocolError
 	// badBody: the client's chunked body is malformed (400, close).
 	badBody
+	// endpointRemoved: the endpoint left the configuration while the
+	// request was on its way (upstream.Endpoint.Remove closed the
+	// connection): 503, never the stale-connection re-send.
+	endpointRemoved
 )
 
 func (h *h1conn) forward(start time.Time, route *router.Route, cluster *upstream.Cluster, replayable bool) bool {
@@ -132,11 +136,14 @@ func (h *h1conn) forward(start time.Time, route *router.Route, cluster *upstream
 				continue
 			}
 		}
-		if out != timedOut {
+		if out != timedOut && out != endpointRemoved {
 			cluster.Outlier.Record(ep.Host, 0, now.UnixNano())
 		}
+		// A removed endpoint's connection was closed under the request: a
+		// reset, as Envoy counts a connection it closes, for retry_on.
 		canRetry := replayable && attempts <= retryCount(route) &&
-			((out == connectFailed && retry.RetryConnectFailure()) || (out == resetBeforeResponse && retry.RetryReset()) ||
+			((out == connectFailed && retry.RetryConnectFailure()) ||
+				((out == resetBeforeResponse || out == endpointRemoved) && retry.RetryReset()) ||
 				(out == timedOut && retry != nil && retry.PerTryTimeout > 0 && time.Now().Before(deadline)))
 		if canRetry && cluster.Breakers.AcquireRetry() {
 			h.p.metrics.Retries.WithLabelValues(cluster.Name).Inc()
@@ -151,6 +158,8 @@ func (h *h1conn) forward(start time.Time, route *router.Route, cluster *upstream
 			return h.finishLocal(start, cluster, 503, "upstream connect error\n", "upstream_connect_failure")
 		case protocolError:
 			return h.finishLocal(start, cluster, 502, "upstream protocol error\n", "upstream_protocol_error")
+		case endpointRemoved:
+			return h.finishLocal(start, cluster, 503, "upstream endpoint removed\n", "upstream_endpoint_removed")
 		default:
 			return h.finishLocal(start, cluster, 503, "upstream reset before response\n", "upstream_reset")
 		}
@@ -178,8 +187,11 @@ func (h *h1conn) attempt(cluster *upstream.Cluster, ep *upstream.Endpoint, now, 
 	}
 	uc, reused, err := get(ep, now, deadline)
 	if err != nil {
-		if errors.Is(err, upstream.ErrOverflow) {
+		switch {
+		case errors.Is(err, upstream.ErrOverflow):
 			return nil, false, overflowed
+		case errors.Is(err, upstream.ErrEndpointRemoved):
+			return nil, false, endpointRemoved
 		}
 		return nil, false, connectFailed
 	}
@@ -208,6 +220,9 @@ func (h *h1conn) attempt(cluster *upstream.Cluster, ep *upstream.Endpoint, now, 
 	}
 	if err := uc.Send(); err != nil {
 		cluster.Discard(uc)
+		if uc.Removed() {
+			return nil, reused, endpointRemoved
+		}
 		if errors.Is(err, upstream.ErrStale) {
 			// Nothing was sent: the pooled connection had unsolicited
 			// bytes or was closed. Another connection, as Get would
@@ -220,6 +235,8 @@ func (h *h1conn) attempt(cluster *upstream.Cluster, ep *upstream.Endpoint, now, 
 		if err := h.resp.Read(uc.BR); err != nil {
 			cluster.Discard(uc)
 			switch {
+			case uc.Removed():
+				return nil, reused, endpointRemoved
 			case errors.Is(err, os.ErrDeadlineExceeded):
 				return nil, reused, timedOut
 			case errors.Is(err, http1.ErrMalformed) || errors.Is(err, http1.ErrHeadTooLarge):

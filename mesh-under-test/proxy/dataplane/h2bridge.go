@@ -70,6 +70,10 @@ func (s *h2conn) forwardH1(w http.ResponseWriter, r *http.Request, route *router
 				s.local(w, r, 503, "upstream overflow\n", "overflow")
 				return 503, 0
 			}
+			if errors.Is(err, upstream.ErrEndpointRemoved) {
+				s.local(w, r, 503, "upstream endpoint removed\n", "upstream_endpoint_removed")
+				return 503, 0
+			}
 			cluster.Outlier.Record(ep.Host, 0, now.UnixNano())
 			if replayable && attempt <= retryCount(route) && route.Retry.RetryConnectFailure() && s.retry(cluster, route, attempt) {
 				continue
@@ -88,6 +92,9 @@ func (s *h2conn) forwardH1(w http.ResponseWriter, r *http.Request, route *router
 			cluster.Discard(uc)
 			ep.Host.End()
 			switch {
+			case uc.Removed():
+				s.local(w, r, 503, "upstream endpoint removed\n", "upstream_endpoint_removed")
+				return 503, 0
 			case errors.Is(err, os.ErrDeadlineExceeded):
 				s.local(w, r, 504, "upstream request timeout\n", "upstream_timeout")
 				return 504, 0

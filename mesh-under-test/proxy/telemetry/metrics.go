@@ -49,7 +49,7 @@ type Metrics struct {
 // LocalReplyReasons are the reasons the data path reports.
 var LocalReplyReasons = []string{"no_route", "rbac_denied", "rate_limited", "fault_abort", "direct_response",
 	"overflow", "no_healthy_upstream", "upstream_timeout", "upstream_connect_failure", "upstream_reset",
-	"bad_request", "no_chain", "upstream_protocol_error", "request_header_timeout",
+	"bad_request", "no_chain", "upstream_protocol_error", "request_header_timeout", "upstream_endpoint_removed",
 	"injected"} // inject: --inject-error-fraction (gate validation only)
 
 // LocalReply counts one locally generated response.

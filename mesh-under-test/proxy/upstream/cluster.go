@@ -166,14 +166,22 @@ func (c *Cluster) Discard(conn *Conn) {
 }
 
 func (c *Cluster) dial(e *Endpoint) (*Conn, error) {
-	raw, err := c.dialRaw(context.Background(), e.Host.Addr, []string{"http/1.1"})
+	raw, err := c.dialRaw(e.dialCtx, e.Host.Addr, []string{"http/1.1"})
 	if err != nil {
 		c.Breakers.ReleaseConn()
+		if e.dialCtx.Err() != nil {
+			return nil, fmt.Errorf("%w: %s", ErrEndpointRemoved, e.Host.Addr)
+		}
 		return nil, err
 	}
 	conn := &Conn{Conn: raw, BR: bufio.NewReaderSize(raw, readBufSize), BW: bufio.NewWriterSize(raw, writeBufSize),
 		ep: e, breakers: c.Breakers}
 	conn.sendFn = conn.BW.Flush
+	if !e.track(conn) {
+		_ = raw.Close()
+		c.Breakers.ReleaseConn()
+		return nil, fmt.Errorf("%w: %s", ErrEndpointRemoved, e.Host.Addr)
+	}
 	return conn, nil
 }
 

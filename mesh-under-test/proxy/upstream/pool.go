@@ -2,9 +2,11 @@ package upstream
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/lb"
@@ -36,7 +38,14 @@ type Conn struct {
 	probe bool
 	// sendFn is the flush Send hands to rawconn.ProbeSend, bound once.
 	sendFn func() error
+	// removed is set when the endpoint left the configuration while this
+	// connection was open: the error its user then sees is the removal's.
+	removed atomic.Bool
 }
+
+// ErrEndpointRemoved: the endpoint left the configuration (EDS) while a
+// request was being sent to it, or before its connection was made.
+var ErrEndpointRemoved = errors.New("upstream: endpoint removed")
 
 // ErrStale is Send's error for a pooled connection the upstream wrote to or
 // closed while it was idle: nothing was sent; close it and take another.
@@ -65,10 +74,30 @@ type Endpoint struct {
 
 	mu     sync.Mutex
 	idle   []*Conn
+	conns  map[*Conn]struct{} // every open connection, idle or in use
 	closed bool
+	// dialCtx is cancelled when the endpoint is removed, so a connect in
+	// progress to an address that is gone ends then, not at its timeout.
+	dialCtx    context.Context
+	cancelDial context.CancelFunc
 }
 
-func newEndpoint(addr string) *Endpoint { return &Endpoint{Host: lb.NewHost(addr)} }
+func newEndpoint(addr string) *Endpoint {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Endpoint{Host: lb.NewHost(addr), conns: map[*Conn]struct{}{}, dialCtx: ctx, cancelDial: cancel}
+}
+
+// track records a new connection; false when the endpoint was removed
+// meanwhile (the caller closes the connection).
+func (e *Endpoint) track(c *Conn) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return false
+	}
+	e.conns[c] = struct{}{}
+	return true
+}
 
 // getIdle pops the most recently used idle connection (LIFO keeps the
 // working set of connections small and warm). With lazy, the probe for bytes
@@ -108,18 +137,44 @@ func (e *Endpoint) putIdle(c *Conn, now time.Time) bool {
 	return true
 }
 
-// CloseIdle closes idle connections and refuses new ones (endpoint removed).
-func (e *Endpoint) CloseIdle() {
+// Remove is called when the endpoint left the configuration: it refuses
+// new connections, cancels connects in progress, closes the idle ones and
+// closes the sockets of those in use, so that a request waiting on one
+// fails at once (its user sees Removed) instead of waiting for an answer
+// that may never come: a Kubernetes pod deleted with its network namespace
+// sends neither FIN nor RST, and without this a request written to it
+// waits out the route timeout (Envoy's default 15 s). Envoy drains instead
+// (lets requests in flight finish); see docs/proxy.md for why we do not.
+// Connections in use are released by their users (Discard).
+func (e *Endpoint) Remove() {
 	e.mu.Lock()
 	idle := e.idle
 	e.idle, e.closed = nil, true
+	busy := make([]*Conn, 0, len(e.conns))
+	for c := range e.conns {
+		busy = append(busy, c)
+	}
 	e.mu.Unlock()
+	e.cancelDial()
 	for _, c := range idle {
+		c.removed.Store(true)
 		c.close()
+	}
+	for _, c := range busy {
+		if !c.removed.Swap(true) { // not one of the idle ones just closed
+			_ = c.Conn.Close()
+		}
 	}
 }
 
+// Removed reports whether the connection's endpoint was removed while it
+// was open (so its errors are the removal's, not the upstream's).
+func (c *Conn) Removed() bool { return c.removed.Load() }
+
 func (c *Conn) close() {
 	_ = c.Conn.Close()
+	c.ep.mu.Lock()
+	delete(c.ep.conns, c)
+	c.ep.mu.Unlock()
 	c.breakers.ReleaseConn()
 }

@@ -25,7 +25,8 @@ func (r *Registry) Endpoint(cluster, addr string) *Endpoint {
 	return e
 }
 
-// Retain drops (closing idle connections of) every endpoint not in keep.
+// Retain removes every endpoint not in keep (Endpoint.Remove: its
+// connections closed, idle or in use).
 func (r *Registry) Retain(keep map[*Endpoint]bool) {
 	r.mu.Lock()
 	var gone []*Endpoint
@@ -37,6 +38,6 @@ func (r *Registry) Retain(keep map[*Endpoint]bool) {
 	}
 	r.mu.Unlock()
 	for _, e := range gone {
-		e.CloseIdle()
+		e.Remove()
 	}
 }
