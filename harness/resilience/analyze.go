@@ -126,10 +126,21 @@ func Check(spec Spec, r *results.Resilience, total int64, errorsByCause map[stri
 		add("max_error_rate_after", *c.MaxErrorRateAfter, r.After.ErrorRate, r.After.ErrorRate <= *c.MaxErrorRateAfter,
 			fmt.Sprintf("%d of %d requests after the faults failed", r.After.Errors, r.After.Requests))
 	}
+	// A recovery that never came is measured as the time the run went on
+	// after the faults (a lower bound; +Inf would make the result
+	// unwritable: JSON has no infinity).
+	rest := 0.0
+	if n := len(r.Buckets); n > 0 && len(r.Faults) > 0 {
+		end := r.Faults[0].EndedS
+		for _, f := range r.Faults {
+			end = math.Max(end, f.EndedS)
+		}
+		rest = math.Max(0, r.Buckets[n-1].StartS+r.BucketMs/1000-end)
+	}
 	if c.MaxRecovery != nil {
 		limit := c.MaxRecovery.Seconds()
 		if r.RecoveryS == nil {
-			add("max_recovery", limit, math.Inf(1), false, "never recovered before the run ended")
+			add("max_recovery", limit, rest, false, fmt.Sprintf("never recovered before the run ended: more than %.2f s", rest))
 		} else {
 			add("max_recovery", limit, *r.RecoveryS, *r.RecoveryS <= limit, "seconds from the last fault's end")
 		}
@@ -137,7 +148,7 @@ func Check(spec Spec, r *results.Resilience, total int64, errorsByCause map[stri
 	if c.MaxErrorRecovery != nil {
 		limit := c.MaxErrorRecovery.Seconds()
 		if r.ErrorRecoveryS == nil {
-			add("max_error_recovery", limit, math.Inf(1), false, "errors never stopped before the run ended")
+			add("max_error_recovery", limit, rest, false, fmt.Sprintf("errors never stopped before the run ended: more than %.2f s", rest))
 		} else {
 			add("max_error_recovery", limit, *r.ErrorRecoveryS, *r.ErrorRecoveryS <= limit, "seconds from the last fault's end until no more errors")
 		}
@@ -147,7 +158,7 @@ func Check(spec Spec, r *results.Resilience, total int64, errorsByCause map[stri
 		add("max_p99_during", limit, r.During.P99Ms, r.During.P99Ms <= limit, "ms, highest p99 of a bucket during the faults")
 	}
 	if c.MaxP99RatioDuring != nil {
-		ratio := math.Inf(1)
+		ratio := math.MaxFloat64 // no before-fault p99 to compare with (JSON has no infinity)
 		if r.Before.P99Ms > 0 {
 			ratio = r.During.P99Ms / r.Before.P99Ms
 		}

@@ -1,6 +1,7 @@
 package resilience
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -63,6 +64,13 @@ func TestAnalyzeAndCheck(t *testing.T) {
 			Check(spec, r, 700, nil)
 			assert.Equal(t, tc.passed, r.Passed, "%+v", r.Criteria)
 			assert.Len(t, r.Criteria, 3)
+			_, err := json.Marshal(r)
+			require.NoError(t, err, "the result can be written")
+			if tc.recovery == nil {
+				assert.InDelta(t, 3.0, r.Criteria[2].Measured, 1e-9, "never recovered: the 3 s the run went on after the fault, a lower bound")
+				assert.Equal(t, "max_recovery", r.Criteria[2].Name)
+				assert.False(t, r.Criteria[2].Held)
+			}
 		})
 	}
 }
@@ -105,6 +113,8 @@ func TestP99RatioDuring(t *testing.T) {
 	}{{2, 5.9, true}, {2, 6.1, false}, {0, 1, false}} {
 		r := &results.Resilience{Before: results.PhaseStats{P99Ms: tc.before}, During: results.PhaseStats{P99Ms: tc.during}}
 		Check(spec, r, 100, nil)
+		_, err := json.Marshal(r)
+		require.NoError(t, err, "the result can be written")
 		assert.Equal(t, tc.held, r.Passed, "%+v", tc)
 	}
 }
