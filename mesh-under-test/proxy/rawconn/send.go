@@ -26,7 +26,9 @@ import (
 // pending bytes (TLS records without data) are not, and send then goes out
 // without the wait. Deadlines apply to the wait; when it ends in an error
 // (deadline, close), ProbeSend still reports the send's result and the
-// caller's read reports the error.
+// caller's read reports the error. send runs while the connection's read
+// side is held by the poller: it may write to c but must never read from it
+// (a TLS connection must have finished its handshake).
 func ProbeSend(c net.Conn, send func() error) (IdleState, error) {
 	tlsConn, isTLS := c.(*tls.Conn)
 	if isTLS {
