@@ -1,7 +1,10 @@
 package rawconn
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"testing"
@@ -9,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid/localca"
 )
 
 func TestProbeSend(t *testing.T) {
@@ -137,4 +142,51 @@ func TestProbeSendDoesNotAllocate(t *testing.T) {
 		_, _ = c.Read(buf)
 	})
 	assert.Zero(t, allocs)
+}
+
+// TestProbeSendTLS: over TLS the TCP socket is probed and the wait is the
+// same; a close while idle is seen through the TLS layer.
+func TestProbeSendTLS(t *testing.T) {
+	ca, err := localca.New(time.Hour)
+	require.NoError(t, err)
+	certPEM, keyPEM, err := ca.IssueServer([]string{"upstream"}, time.Hour)
+	require.NoError(t, err)
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	require.NoError(t, err)
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	tlsPair := func(t *testing.T) (*tls.Conn, *tls.Conn) {
+		c, s := pair(t)
+		sc := tls.Server(s, &tls.Config{Certificates: []tls.Certificate{cert}})
+		cc := tls.Client(c, &tls.Config{RootCAs: roots, ServerName: "upstream"})
+		errc := make(chan error, 1)
+		go func() { errc <- sc.Handshake() }()
+		require.NoError(t, cc.Handshake())
+		require.NoError(t, <-errc)
+		return cc, sc
+	}
+	t.Run("quiet: sends, then waits for the answer", func(t *testing.T) {
+		cc, sc := tlsPair(t)
+		go func() {
+			buf := make([]byte, 4)
+			if _, err := io.ReadFull(sc, buf); err == nil {
+				time.Sleep(50 * time.Millisecond)
+				_, _ = sc.Write([]byte("pong"))
+			}
+		}()
+		state, err := ProbeSend(cc, func() error { _, err := cc.Write([]byte("ping")); return err })
+		require.NoError(t, err)
+		assert.Equal(t, Quiet, state)
+		buf := make([]byte, 4)
+		_, err = io.ReadFull(cc, buf)
+		require.NoError(t, err)
+		assert.Equal(t, "pong", string(buf))
+	})
+	t.Run("peer closed: nothing sent", func(t *testing.T) {
+		cc, sc := tlsPair(t)
+		require.NoError(t, sc.NetConn().Close())
+		require.Eventually(t, func() bool { return CheckIdle(cc) == PeerClosed }, time.Second, time.Millisecond)
+		state, _ := ProbeSend(cc, func() error { t.Error("sent on a closed conn"); return nil })
+		assert.Equal(t, PeerClosed, state)
+	})
 }
