@@ -2,17 +2,13 @@ package telemetry
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"strconv"
+	"runtime"
 	"sync"
 	"time"
 
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
-	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
-	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -21,7 +17,11 @@ import (
 // spans leave.
 const (
 	DefaultQueueSize = 4096
-	DefaultBatchSize = 512
+	// DefaultBatchSize bounds one export: its marshalling runs on the
+	// exporter's goroutine without a yield, so it is kept small (64 spans,
+	// about 20 KB) rather than large (512 made a multi-millisecond burst
+	// on a one-P proxy; issue 17).
+	DefaultBatchSize = 64
 	DefaultInterval  = 500 * time.Millisecond
 	DefaultTimeout   = 2 * time.Second
 )
@@ -46,7 +46,7 @@ type ExporterOptions struct {
 
 // Exporter sends spans over OTLP/gRPC from one goroutine, in batches.
 // Record never blocks and is safe for concurrent use; Close flushes what is
-// queued (within one Timeout) and stops.
+// queued (within one Timeout in all) and stops.
 //
 // Why not the OpenTelemetry SDK: its span (tracer.Start, attributes, End)
 // allocates per request on the proxy's allocation-free hot path; here a
@@ -110,118 +110,71 @@ func (e *Exporter) Close() {
 	_ = e.conn.Close()
 }
 
+// yieldEvery: while draining a backlog (the queue fills while an export
+// is in flight), the exporter yields the processor after this many spans,
+// so with GOMAXPROCS=1 a request goroutine waits at most that much
+// encoding (microseconds) for the P, never a whole batch.
+const yieldEvery = 16
+
+// run encodes each span as it is dequeued, into the encoder's reused
+// slots: the work is spread over the interval instead of done for the
+// whole batch at send time, and in steady state allocates nothing.
 func (e *Exporter) run() {
 	defer close(e.done)
-	batch := make([]Span, 0, e.o.BatchSize)
+	enc := newEncoder(e.o.Service, e.o.BatchSize)
 	tick := time.NewTicker(e.o.Interval)
 	defer tick.Stop()
+	n := 0
 	for {
 		select {
 		case s := <-e.q:
-			batch = append(batch, s)
-			if len(batch) < e.o.BatchSize {
+			enc.add(&s)
+			if n++; n%yieldEvery == 0 {
+				runtime.Gosched()
+			}
+			if enc.Len() < e.o.BatchSize {
 				continue
 			}
 		case <-tick.C:
 		case <-e.stop:
-			for len(e.q) > 0 && len(batch) < cap(batch)*4 {
-				batch = append(batch, <-e.q)
-			}
-			e.send(batch)
+			e.flush(enc)
 			return
 		}
-		e.send(batch)
-		batch = batch[:0]
+		e.send(context.Background(), enc)
 	}
 }
 
-func (e *Exporter) send(batch []Span) {
-	if len(batch) == 0 {
-		return
-	}
+// flush sends everything queued, batch by batch, within one Timeout in
+// all; what is left when it expires is dropped and counted.
+func (e *Exporter) flush(enc *encoder) {
 	ctx, cancel := context.WithTimeout(context.Background(), e.o.Timeout)
 	defer cancel()
-	_, err := e.client.Export(ctx, e.request(batch))
-	if err != nil {
-		e.o.Counters.Dropped.Add(uint64(len(batch)))
-		e.o.Log.Debug("span export failed", "collector", e.o.Addr, "spans", len(batch), "err", err)
+	for len(e.q) > 0 && ctx.Err() == nil {
+		s := <-e.q
+		enc.add(&s)
+		if enc.Len() == e.o.BatchSize {
+			e.send(ctx, enc)
+		}
+	}
+	e.send(ctx, enc)
+	e.o.Counters.Dropped.Add(uint64(len(e.q)))
+}
+
+// send exports the encoded batch (one gRPC call: marshalling is bounded
+// by BatchSize) and resets the encoder.
+func (e *Exporter) send(ctx context.Context, enc *encoder) {
+	n := enc.Len()
+	if n == 0 {
 		return
 	}
-	e.o.Counters.Exported.Add(uint64(len(batch)))
-}
-
-func str(k, v string) *commonpb.KeyValue {
-	return &commonpb.KeyValue{Key: k, Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: v}}}
-}
-
-func (e *Exporter) request(batch []Span) *coltracepb.ExportTraceServiceRequest {
-	spans := make([]*tracepb.Span, 0, len(batch))
-	for i := range batch {
-		spans = append(spans, e.span(&batch[i]))
+	defer enc.reset()
+	ctx, cancel := context.WithTimeout(ctx, e.o.Timeout)
+	defer cancel()
+	_, err := e.client.Export(ctx, enc.request())
+	if err != nil {
+		e.o.Counters.Dropped.Add(uint64(n))
+		e.o.Log.Debug("span export failed", "collector", e.o.Addr, "spans", n, "err", err)
+		return
 	}
-	return &coltracepb.ExportTraceServiceRequest{ResourceSpans: []*tracepb.ResourceSpans{{
-		Resource: &resourcepb.Resource{Attributes: []*commonpb.KeyValue{
-			str("service.name", e.o.Service), str("node_id", e.o.Service)}},
-		ScopeSpans: []*tracepb.ScopeSpans{{Scope: &commonpb.InstrumentationScope{Name: "meshproxy"}, Spans: spans}},
-	}}}
-}
-
-// unhex decodes a hex id; nil when it is not hex (Hop ids always are).
-func unhex(src []byte) []byte {
-	out := make([]byte, len(src)/2)
-	if _, err := hex.Decode(out, src); err != nil {
-		return nil
-	}
-	return out
-}
-
-func (e *Exporter) span(s *Span) *tracepb.Span {
-	p := &tracepb.Span{
-		TraceId:           unhex(s.Hop.TraceID[:]),
-		SpanId:            unhex(s.Hop.SpanID[:]),
-		Kind:              tracepb.Span_SpanKind(s.Kind),
-		StartTimeUnixNano: uint64(s.Start.UnixNano()),
-		EndTimeUnixNano:   uint64(s.End.UnixNano()),
-		Flags:             0x100 | 1, // context has-is-remote known; sampled
-	}
-	if s.Hop.HasParent {
-		if pid := unhex(s.Hop.ParentID[:]); pid != nil && !allZero(pid) {
-			p.ParentSpanId = pid
-		}
-	}
-	// Envoy names a proxy's span after the host and path it served.
-	p.Name = s.Authority + s.Path
-	if i := indexByte(s.Path, '?'); i >= 0 {
-		p.Name = s.Authority + s.Path[:i]
-	}
-	p.Attributes = []*commonpb.KeyValue{
-		str("http.method", s.Method), str("http.url", s.Path), str("http.protocol", s.Protocol),
-		str("http.status_code", strconv.Itoa(s.Status)), str("upstream_cluster", s.Cluster),
-		str("upstream_address", s.Upstream), str("peer.identity", s.Peer), str("component", "proxy"),
-		str("node_id", e.o.Service),
-	}
-	if s.Status >= 500 || s.Status == 0 {
-		p.Status = &tracepb.Status{Code: tracepb.Status_STATUS_CODE_ERROR}
-		p.Attributes = append(p.Attributes, &commonpb.KeyValue{Key: "error",
-			Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_BoolValue{BoolValue: true}}})
-	}
-	return p
-}
-
-func allZero(b []byte) bool {
-	for _, c := range b {
-		if c != 0 {
-			return false
-		}
-	}
-	return true
-}
-
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
+	e.o.Counters.Exported.Add(uint64(n))
 }
