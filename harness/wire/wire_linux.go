@@ -9,6 +9,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -23,6 +24,7 @@ type Capture struct {
 	mu      sync.Mutex
 	pending map[uint16]int64 // client port -> first request byte's time (unix ns)
 	samples []float64        // latencies, ms
+	foreign int              // frames of other ports that got through the filter
 }
 
 // Start opens the capture on lo for TCP connections to port. It fails with
@@ -57,7 +59,25 @@ func Start(port int) (*Capture, error) {
 		tv := unix.NsecToTimeval(100e6)
 		return unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 	}
-	if err := setup(); err != nil {
+	err = setup()
+	if err == nil {
+		err = awaitStamps(fd, 5*time.Second)
+	}
+	if err == nil {
+		// After the probe (another port): frames queued before it are
+		// never paired, they are not to or from port.
+		err = attachPortFilter(fd, uint16(port))
+	}
+	if err == nil {
+		// Frames queued before the filter took hold: none is ours to pair.
+		buf := make([]byte, 128)
+		for {
+			if _, _, err := unix.Recvfrom(fd, buf, unix.MSG_DONTWAIT); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("wire latency: %w", err)
 	}
@@ -82,21 +102,30 @@ func (c *Capture) read() {
 	buf := make([]byte, 128) // headers only: lengths come from the IP header
 	oob := make([]byte, 128)
 	for !c.stop.Load() {
-		n, oobn, _, from, err := unix.Recvmsg(c.fd, buf, oob, 0)
-		if err != nil {
-			continue // EAGAIN at the 100 ms timeout; EINTR
-		}
-		// Loopback shows each packet twice, as sent and as received: keep
-		// the received copy, with its receive timestamp.
-		if ll, ok := from.(*unix.SockaddrLinklayer); !ok || ll.Pkttype != unix.PACKET_HOST {
-			continue
-		}
-		ts, ok := timestamp(oob[:oobn])
-		if !ok {
-			continue
-		}
+		c.recv(buf, oob, 0) // false: EAGAIN at the 100 ms timeout; EINTR
+	}
+	// Stop came: what already crossed the wire sits in the socket's buffer
+	// when this goroutine lags (a loaded machine); read it all, so no pair
+	// that completed before Stop is lost.
+	for c.recv(buf, oob, unix.MSG_DONTWAIT) {
+	}
+}
+
+// recv reads one frame and pairs it; false when nothing was read.
+func (c *Capture) recv(buf, oob []byte, flags int) bool {
+	n, oobn, _, from, err := unix.Recvmsg(c.fd, buf, oob, flags)
+	if err != nil {
+		return false
+	}
+	// Loopback shows each packet twice, as sent and as received: keep
+	// the received copy, with its receive timestamp.
+	if ll, ok := from.(*unix.SockaddrLinklayer); !ok || ll.Pkttype != unix.PACKET_HOST {
+		return true
+	}
+	if ts, ok := timestamp(oob[:oobn]); ok {
 		c.packet(buf[:n], ts)
 	}
+	return true
 }
 
 // packet pairs one Ethernet frame captured at ts (unix ns).
@@ -117,6 +146,8 @@ func (c *Capture) packet(b []byte, ts int64) {
 			c.samples = append(c.samples, float64(ts-t)/1e6)
 			c.pending[dst] = 0
 		}
+	default:
+		c.foreign++
 	}
 }
 

@@ -48,16 +48,55 @@ func TestWireLatencyOfAKnownDelay(t *testing.T) {
 		resp.Body.Close()
 		seen = append(seen, float64(time.Since(start))/1e6)
 	}
-	time.Sleep(50 * time.Millisecond) // the last packets reach the reader
+	// No wait: a frame is queued on the capture before the client can
+	// read it, and Stop reads what is queued.
 	wire := c.Stop()
 	require.Len(t, wire, n, "one pair per request")
 	want := float64(delay) / 1e6
 	for _, w := range wire {
 		assert.GreaterOrEqual(t, w, want, "a response cannot cross before the delay ends")
 	}
-	med := stats.Median(wire)
-	assert.Less(t, med, want+2, "median within 2 ms of the injected delay")
-	assert.LessOrEqual(t, med, stats.Median(seen), "the wire sees no more than the client")
+	// One connection, one request at a time: the i-th pair is the i-th
+	// request, so each is bracketed by the delay and what the client saw
+	// (a pair made of the wrong packets falls outside). Not a bound on how
+	// long the server took: on a loaded machine its 5 ms sleep overran (a
+	// median of 7.4 ms), the wire rightly said so.
+	for i, w := range wire {
+		assert.LessOrEqual(t, w, seen[i]+0.05, "request %d: the wire sees no more than the client (0.05 ms: clock bases)", i)
+	}
+	assert.LessOrEqual(t, stats.Median(wire), stats.Median(seen), "the wire sees no more than the client")
+}
+
+// TestCaptureQueuesOnlyItsPort: with traffic on another loopback port, the
+// kernel's filter keeps every frame of it off the capture socket (they
+// filled its buffer on a loaded machine and pairs were lost), while the
+// capture's own port is still paired.
+func TestCaptureQueuesOnlyItsPort(t *testing.T) {
+	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
+		t.Skip("packet capture needs Linux and root (CAP_NET_RAW)")
+	}
+	ours := serve(t)
+	other := serve(t)
+	c, err := Start(ours)
+	require.NoError(t, err)
+	for _, port := range []int{other, ours, other} {
+		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/")
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	wire := c.Stop()
+	assert.Len(t, wire, 1, "the one request to the captured port")
+	assert.Zero(t, c.foreign, "frames of another port reached the socket")
+}
+
+func serve(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	go func() {
+		_ = httpsrv.Serve(t.Context(), ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
+	}()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func TestParseTCP(t *testing.T) {
