@@ -82,7 +82,15 @@ func TestTelemetryScenario(t *testing.T) {
 	for i, m := range tab.Columns {
 		if m.Name == metric.CPU(results.RoleClientProxy).Name || m.Name == metric.CPU(results.RoleServerProxy).Name {
 			c := forced.Cells[i]
-			require.True(t, c.Compared, m.Name)
+			if !c.Compared {
+				// Only valid runs are compared: a loaded machine can void
+				// every run of one side (a starved load generator), and then
+				// there is nothing to compare. Anything else is a failure.
+				require.True(t, forced.Runs == 0 || tab.Rows[0].Runs == 0,
+					"%s not compared although both sides have valid runs (off %d, forced %d)", m.Name, tab.Rows[0].Runs, forced.Runs)
+				t.Logf("%s not compared: no valid run of off (%d invalid) or of the forced variant (%d invalid)", m.Name, tab.Rows[0].Invalid, forced.Invalid)
+				continue
+			}
 			assert.Positive(t, c.Added.Lo, "%s: a 300 µs spin per request shows: %+v", m.Name, c.Added)
 			assert.InDelta(t, 300, c.Added.Estimate, 250, m.Name)
 		}
