@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/meshbench/meshbench/harness/otlpsink"
+	"github.com/meshbench/meshbench/harness/ports"
 	"github.com/meshbench/meshbench/mesh-under-test/control/app"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/certrotate"
@@ -28,12 +28,15 @@ import (
 	"github.com/meshbench/meshbench/mesh-under-test/xds"
 )
 
+// freeAddr is a port for a proxy's listener, from below the ephemeral
+// range (harness/ports): a 127.0.0.1:0 port, closed and handed on, could
+// be taken as the source port of one of the test's own outgoing
+// connections before the proxy binds it.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := ports.Free()
 	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 // lane runs load -> client sidecar -> (mTLS) -> server sidecar -> echo
