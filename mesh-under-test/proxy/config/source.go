@@ -150,7 +150,10 @@ func secretFiles(secrets []*tlsv3.Secret) []string {
 // certificate rotation on disk without a restart. It implements
 // xdsconfig.Source. The first failure to load or apply ends Run with an
 // error (a proxy must not start on bad config); later failures are logged
-// and the last good configuration keeps serving.
+// and the last good configuration keeps serving. A change is loaded once
+// the files' stamps (mtime, size) have held for one interval: a file caught
+// half-written (truncated, then written) is not loaded as if it were the
+// new configuration.
 type PollSource struct {
 	Load     func() (xdsconfig.Resources, error)
 	Files    []string
@@ -175,6 +178,7 @@ func (s *PollSource) Run(ctx context.Context, a xdsconfig.Applier) error {
 	}
 	files := append(append([]string(nil), s.Files...), secretFiles(r.Secrets)...)
 	last := stamps(files)
+	pending := last
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -185,6 +189,10 @@ func (s *PollSource) Run(ctx context.Context, a xdsconfig.Applier) error {
 		}
 		cur := stamps(files)
 		if cur == last {
+			continue
+		}
+		if cur != pending { // still changing: wait until it holds
+			pending = cur
 			continue
 		}
 		last = cur

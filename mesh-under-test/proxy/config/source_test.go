@@ -55,9 +55,11 @@ func TestPollSourceReloadsAndKeepsLastGoodOnBadFile(t *testing.T) {
 	go func() { done <- src.Run(ctx, a) }()
 	require.Eventually(t, func() bool { n, _ := a.counts(); return n == 1 }, 5*time.Second, 5*time.Millisecond)
 
-	write := func(b []byte) {
+	write := func(b []byte) { // atomically: this test is not about half-written files
 		time.Sleep(20 * time.Millisecond) // a distinct mtime
-		require.NoError(t, os.WriteFile(path, b, 0o600))
+		tmp := path + ".tmp"
+		require.NoError(t, os.WriteFile(tmp, b, 0o600))
+		require.NoError(t, os.Rename(tmp, path))
 	}
 	write([]byte(strings.Replace(string(good), "reviews-v2, timeout", "nosuch, timeout", 1)))
 	require.Eventually(t, func() bool { _, r := a.counts(); return r == 1 }, 5*time.Second, 5*time.Millisecond)
