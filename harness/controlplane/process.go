@@ -16,7 +16,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/meshbench/meshbench/harness/measure"
-	"github.com/meshbench/meshbench/harness/ports"
+	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/mesh-under-test/caapi"
 	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
 )

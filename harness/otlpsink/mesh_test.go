@@ -19,7 +19,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/meshbench/meshbench/harness/otlpsink"
-	"github.com/meshbench/meshbench/harness/ports"
+	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/mesh-under-test/control/app"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/certrotate"
@@ -29,7 +29,7 @@ import (
 )
 
 // freeAddr is a port for a proxy's listener, from below the ephemeral
-// range (harness/ports): a 127.0.0.1:0 port, closed and handed on, could
+// range (internal/ports): a 127.0.0.1:0 port, closed and handed on, could
 // be taken as the source port of one of the test's own outgoing
 // connections before the proxy binds it.
 func freeAddr(t *testing.T) string {

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 )
 
@@ -172,12 +173,13 @@ func start(t *testing.T, name string, args ...string) {
 	})
 }
 
+// freeAddr is a port below the ephemeral range (internal/ports), which
+// the test's own outgoing connections cannot take before the proxy binds it.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := ports.Free()
 	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 // raw sends one request written as raw bytes (so paths reach the proxy

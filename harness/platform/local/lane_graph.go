@@ -8,7 +8,7 @@ import (
 	"github.com/meshbench/meshbench/harness/graph"
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/platform/graphmesh"
-	"github.com/meshbench/meshbench/harness/ports"
+	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/harness/results"
 )
 

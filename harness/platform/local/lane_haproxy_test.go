@@ -13,7 +13,7 @@ import (
 
 	"github.com/meshbench/meshbench/harness/httpsrv"
 	"github.com/meshbench/meshbench/harness/platform"
-	"github.com/meshbench/meshbench/harness/ports"
+	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/harness/results"
 )
 

@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/meshbench/meshbench/harness/platform"
-	"github.com/meshbench/meshbench/harness/ports"
+	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/harness/results"
 )
 

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/http1"
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
@@ -172,11 +173,12 @@ type (
 
 type hcmFilter = hcmv3.HttpFilter
 
+// freePort is a port below the ephemeral range (internal/ports), which
+// the test's own outgoing connections cannot take before the proxy binds it.
 func freePort(t testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := ports.Free()
 	require.NoError(t, err)
-	defer ln.Close()
-	_, p, _ := net.SplitHostPort(ln.Addr().String())
+	_, p, _ := net.SplitHostPort(addr)
 	return p
 }
 
