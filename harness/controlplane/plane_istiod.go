@@ -13,8 +13,8 @@ import (
 	"github.com/meshbench/meshbench/harness/controlplane/istiocfg"
 	"github.com/meshbench/meshbench/harness/kubeapi"
 	"github.com/meshbench/meshbench/harness/measure"
-	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/mesh-under-test/xds"
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )

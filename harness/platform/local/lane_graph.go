@@ -8,8 +8,8 @@ import (
 	"github.com/meshbench/meshbench/harness/graph"
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/platform/graphmesh"
-	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/internal/ports"
 )
 
 // startGraph brings up a service graph: one `meshbench graphsvc` per

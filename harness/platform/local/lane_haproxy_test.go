@@ -13,8 +13,8 @@ import (
 
 	"github.com/meshbench/meshbench/harness/httpsrv"
 	"github.com/meshbench/meshbench/harness/platform"
-	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/internal/ports"
 )
 
 // TestHAProxyPairCarriesTheCaseProtocol starts the haproxy lane's two

@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/meshbench/meshbench/harness/platform"
-	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 )

@@ -6,8 +6,8 @@ import (
 	"fmt"
 
 	"github.com/meshbench/meshbench/harness/platform"
-	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/internal/ports"
 )
 
 // side is one sidecar position: the proxy listens on Listen and forwards

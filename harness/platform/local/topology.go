@@ -11,8 +11,8 @@ import (
 	"github.com/meshbench/meshbench/harness/load"
 	"github.com/meshbench/meshbench/harness/measure"
 	"github.com/meshbench/meshbench/harness/platform"
-	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/internal/ports"
 )
 
 const readyTimeout = 15 * time.Second
