@@ -12,13 +12,22 @@ import (
 
 // The attributes every span carries, in order (http.status_code's value is
 // cached per status; node_id is the exporter's constant).
-var spanAttrKeys = [...]string{"http.method", "http.url", "http.protocol", "http.status_code",
-	"upstream_cluster", "upstream_address", "peer.identity", "component", "node_id"}
+var spanAttrKeys = [nAttrs]string{attrMethod: "http.method", attrURL: "http.url", attrProtocol: "http.protocol",
+	attrStatus: "http.status_code", attrCluster: "upstream_cluster", attrUpstream: "upstream_address",
+	attrPeer: "peer.identity", attrComponent: "component", attrNodeID: "node_id"}
 
+// Indexes into spanAttrKeys and a slot's vals.
 const (
-	attrStatus = 3
-	attrNodeID = 8
-	nAttrs     = len(spanAttrKeys)
+	attrMethod = iota
+	attrURL
+	attrProtocol
+	attrStatus
+	attrCluster
+	attrUpstream
+	attrPeer
+	attrComponent
+	attrNodeID
+	nAttrs
 )
 
 // slot is one preallocated OTLP span, reused batch after batch: encoding a
@@ -43,7 +52,7 @@ func newSlot(node string) *slot {
 	for i, k := range spanAttrKeys {
 		s.attrs[i] = &commonpb.KeyValue{Key: k, Value: &commonpb.AnyValue{Value: &s.vals[i]}}
 	}
-	s.vals[7].StringValue = "proxy"
+	s.vals[attrComponent].StringValue = "proxy"
 	s.vals[attrNodeID].StringValue = node
 	s.err = commonpb.KeyValue{Key: "error", Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_BoolValue{BoolValue: true}}}
 	s.errSt = tracepb.Status{Code: tracepb.Status_STATUS_CODE_ERROR}
@@ -128,13 +137,13 @@ func (sl *slot) fill(s *Span, status string) {
 	p.EndTimeUnixNano = uint64(s.End.UnixNano())
 	p.Flags = 0x100 | 1 // context has-is-remote known; sampled
 	p.Name = sl.name(s.Authority, s.Path)
-	sl.vals[0].StringValue = s.Method
-	sl.vals[1].StringValue = s.Path
-	sl.vals[2].StringValue = s.Protocol
+	sl.vals[attrMethod].StringValue = s.Method
+	sl.vals[attrURL].StringValue = s.Path
+	sl.vals[attrProtocol].StringValue = s.Protocol
 	sl.vals[attrStatus].StringValue = status
-	sl.vals[4].StringValue = s.Cluster
-	sl.vals[5].StringValue = s.Upstream
-	sl.vals[6].StringValue = s.Peer
+	sl.vals[attrCluster].StringValue = s.Cluster
+	sl.vals[attrUpstream].StringValue = s.Upstream
+	sl.vals[attrPeer].StringValue = s.Peer
 	p.Attributes = sl.attrs[:nAttrs]
 	p.Status = nil
 	if s.Status >= 500 || s.Status == 0 {
