@@ -8,15 +8,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/meshbench/meshbench/internal/buildtags"
 )
 
 // Packages are the main packages every build holds, relative to the module root.
 var Packages = []string{"./cmd/meshbench", "./mesh-under-test/cmd/meshproxy", "./mesh-under-test/cmd/meshcontrol"}
-
-// BuildTags are the build tags `make build` uses (the Makefile's TAGS):
-// grpcnotrace leaves golang.org/x/net/trace and its templates out of the
-// binaries (docs/proxy.md "Memory"), so tests run and measure what ships.
-const BuildTags = "grpcnotrace"
 
 // A set is one build configuration (plain, or static for container images)
 // of some packages (nil: Packages).
@@ -81,7 +78,7 @@ func build(env, pkgs []string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	args := append([]string{"build", "-tags", BuildTags, "-o", dir + string(filepath.Separator)}, pkgs...)
+	args := append([]string{"build", "-tags", buildtags.Tags, "-o", dir + string(filepath.Separator)}, pkgs...)
 	cmd := exec.Command("go", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), env...)

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshbench/meshbench/internal/buildtags"
 	"github.com/meshbench/meshbench/internal/testbin"
 )
 
@@ -125,11 +126,11 @@ func procStatus(t *testing.T, pid int) map[string]int64 {
 // method of every linked type: 7 MB more binary, 2 MB more resident at
 // start-up. The Envoy bootstrap API (with its metrics, overload and tracing
 // configs) is not needed to read static_resources. The shipped build
-// (testbin.BuildTags, the Makefile's TAGS) must link none of them.
+// (buildtags.Tags, the Makefile's TAGS) must link none of them.
 func TestProxyLinksOnlyWhatItUses(t *testing.T) {
 	root, err := testbin.ModuleRoot()
 	require.NoError(t, err)
-	cmd := exec.Command("go", "list", "-deps", "-tags", testbin.BuildTags, "./mesh-under-test/cmd/meshproxy")
+	cmd := exec.Command("go", "list", "-deps", "-tags", buildtags.Tags, "./mesh-under-test/cmd/meshproxy")
 	cmd.Dir = root
 	out, err := cmd.Output()
 	require.NoError(t, err, "go list -deps")
@@ -139,6 +140,6 @@ func TestProxyLinksOnlyWhatItUses(t *testing.T) {
 		"github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3",
 		"github.com/envoyproxy/go-control-plane/envoy/config/metrics/v3",
 		"github.com/envoyproxy/go-control-plane/envoy/config/overload/v3"} {
-		assert.NotContains(t, deps, p, "meshproxy built with -tags %s links %s", testbin.BuildTags, p)
+		assert.NotContains(t, deps, p, "meshproxy built with -tags %s links %s", buildtags.Tags, p)
 	}
 }

@@ -8,17 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/meshbench/meshbench/internal/buildtags"
 	"github.com/meshbench/meshbench/internal/procgroup"
 )
 
 // DefaultPackages are built for each side: the harness's own binary
 // (workloads: echo server, load client) and the mesh's commands.
 var DefaultPackages = []string{"./cmd/meshbench", "./mesh-under-test/cmd/..."}
-
-// BuildTags are the build tags of every side's build, as `make build` sets
-// them (TAGS): grpcnotrace leaves golang.org/x/net/trace and its templates
-// out of the mesh's binaries (docs/proxy.md "Memory").
-const BuildTags = "grpcnotrace"
 
 // CurrentTree is the revision name for "the working tree as it is, with
 // uncommitted changes", built in place without a worktree.
@@ -83,7 +79,7 @@ func (c *Checkout) Build(ctx context.Context, binDir string, packages []string, 
 	if err != nil {
 		return err
 	}
-	args := append([]string{"build", "-trimpath", "-tags", BuildTags, "-o", abs + string(filepath.Separator)}, packages...)
+	args := append([]string{"build", "-trimpath", "-tags", buildtags.Tags, "-o", abs + string(filepath.Separator)}, packages...)
 	var cmd *exec.Cmd
 	if nice > 0 {
 		cmd = exec.CommandContext(ctx, "nice", append([]string{"-n", fmt.Sprint(nice), "go"}, args...)...)
