@@ -71,6 +71,10 @@ var tmplFS embed.FS
 
 var tmpl = template.Must(template.New("report.html.tmpl").Funcs(funcs).ParseFS(tmplFS, "report.html.tmpl"))
 
+// mib formats bytes as MiB with one decimal, the unit of every memory
+// figure on the page.
+func mib(b float64) string { return fmt.Sprintf("%.1f", b/(1<<20)) }
+
 // Render writes the page.
 func Render(w io.Writer, p Page) error {
 	if p.Digest == nil {
@@ -83,14 +87,14 @@ var funcs = template.FuncMap{
 	"ms":   ms,
 	"num":  num,
 	"pct":  func(v float64) string { return fmt.Sprintf("%+.1f%%", v*100) },
-	"mib":  func(b float64) string { return fmt.Sprintf("%.1f", b/(1<<20)) },
-	"mibi": func(b int64) string { return fmt.Sprintf("%.1f", float64(b)/(1<<20)) },
+	"mib":  mib,
+	"mibi": func(b int64) string { return mib(float64(b)) },
 	// mibOpt: a figure older results or some platforms lack shows as "–", not 0
 	"mibOpt": func(b int64) string {
 		if b == 0 {
 			return "–"
 		}
-		return fmt.Sprintf("%.1f", float64(b)/(1<<20))
+		return mib(float64(b))
 	},
 	"pval":      func(p float64) string { return fmt.Sprintf("%.3g", p) },
 	"lower":     strings.ToLower,
