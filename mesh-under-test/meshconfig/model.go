@@ -51,6 +51,11 @@ type Endpoint struct {
 	Address string            `yaml:"address" json:"address,omitempty"` // host:port
 	Weight  uint32            `yaml:"weight,omitempty" json:"weight,omitempty"`
 	Labels  map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
+	// Draining marks an instance that is going away but still serves (a
+	// Kubernetes endpoint terminating and serving): it goes to the proxies
+	// as EDS health_status DRAINING, so they send it no new requests and
+	// let the ones in flight complete.
+	Draining bool `yaml:"draining,omitempty" json:"draining,omitempty"`
 }
 
 // Proxy is one sidecar (and its workload). ID is the xDS node id.

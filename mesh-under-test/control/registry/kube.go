@@ -188,10 +188,11 @@ func (k *Kube) service(svc *corev1.Service, sl listersdiscoveryv1.EndpointSliceL
 			continue
 		}
 		for _, ep := range es.Endpoints {
-			if ep.Conditions.Ready != nil && !*ep.Conditions.Ready || len(ep.Addresses) == 0 {
+			use, draining := endpointState(ep.Conditions)
+			if !use || len(ep.Addresses) == 0 {
 				continue
 			}
-			e := meshconfig.Endpoint{Address: net.JoinHostPort(ep.Addresses[0], strconv.Itoa(int(target))), Weight: 1}
+			e := meshconfig.Endpoint{Address: net.JoinHostPort(ep.Addresses[0], strconv.Itoa(int(target))), Weight: 1, Draining: draining}
 			if ref := ep.TargetRef; ref != nil && ref.Kind == "Pod" {
 				if pod, err := pl.Pods(svc.Namespace).Get(ref.Name); err == nil {
 					e.Labels = pod.Labels
@@ -205,6 +206,24 @@ func (k *Kube) service(svc *corev1.Service, sl listersdiscoveryv1.EndpointSliceL
 	}
 	sort.Slice(s.Endpoints, func(a, b int) bool { return s.Endpoints[a].Address < s.Endpoints[b].Address })
 	return s, nil
+}
+
+// endpointState reads an EndpointSlice endpoint's conditions. Ready (nil
+// counts as ready, as the API says) is in service. A pod being deleted
+// gracefully stays in its slice with ready false, terminating true and
+// serving true while it finishes its work: it is kept, draining (EDS
+// DRAINING: no new requests, those in flight complete). Not ready and not
+// serving (a terminating pod past serving, or one never ready) is left out:
+// the proxies remove it. Serving nil on a terminating endpoint (a server
+// older than the serving condition) counts as not serving.
+func endpointState(c discoveryv1.EndpointConditions) (use, draining bool) {
+	if c.Ready == nil || *c.Ready {
+		return true, false
+	}
+	if c.Terminating != nil && *c.Terminating && c.Serving != nil && *c.Serving {
+		return true, true
+	}
+	return false, false
 }
 
 // protocol follows Istio's rules: appProtocol, then the port name's prefix.

@@ -196,10 +196,14 @@ func loadAssignment(name string, eps []meshconfig.Endpoint, labels map[string]st
 		if err != nil {
 			continue // meshconfig validation rejects such addresses
 		}
-		lbs = append(lbs, &endpointv3.LbEndpoint{
+		lbe := &endpointv3.LbEndpoint{
 			HostIdentifier:      &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{Address: socketAddr(host, port)}},
 			LoadBalancingWeight: wrapperspb.UInt32(e.Weight),
-		})
+		}
+		if e.Draining {
+			lbe.HealthStatus = corev3.HealthStatus_DRAINING
+		}
+		lbs = append(lbs, lbe)
 	}
 	if len(lbs) > 0 {
 		cla.Endpoints = []*endpointv3.LocalityLbEndpoints{{LbEndpoints: lbs}}

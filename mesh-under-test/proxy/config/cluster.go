@@ -123,7 +123,7 @@ func (cc *compileCtx) compileCluster(c *clusterv3.Cluster, cla map[string]*endpo
 		cfg.TLS = tlsid.ClientConfig(store, up.GetSni(), sans, nil)
 	}
 
-	var addrs []string
+	var addrs []lbAddr
 	switch c.GetType() {
 	case clusterv3.Cluster_STATIC, clusterv3.Cluster_STRICT_DNS, clusterv3.Cluster_LOGICAL_DNS:
 		a, err := endpointAddrs(c.GetLoadAssignment())
@@ -148,9 +148,12 @@ func (cc *compileCtx) compileCluster(c *clusterv3.Cluster, cla map[string]*endpo
 	}
 	eps := make([]*upstream.Endpoint, 0, len(addrs))
 	for _, a := range addrs {
-		e := cc.c.Endpoints.Endpoint(c.GetName(), a)
+		e := cc.c.Endpoints.Endpoint(c.GetName(), a.addr)
 		eps = append(eps, e)
-		cc.snap.endpoints[e] = true
+		// Listed twice, once draining: it serves (the healthy entry wins).
+		if draining, seen := cc.snap.endpoints[e]; !seen || draining {
+			cc.snap.endpoints[e] = a.draining
+		}
 	}
 	uc := upstream.New(cfg, eps)
 	for _, hc := range c.GetHealthChecks() {
@@ -170,12 +173,23 @@ func (cc *compileCtx) compileCluster(c *clusterv3.Cluster, cla map[string]*endpo
 // HttpProtocolOptions.
 const typeHTTPOptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 
-func endpointAddrs(l *endpointv3.ClusterLoadAssignment) ([]string, error) {
-	var out []string
+// lbAddr is one endpoint of a load assignment and whether EDS marked it
+// DRAINING.
+type lbAddr struct {
+	addr     string
+	draining bool
+}
+
+// endpointAddrs lists a load assignment's endpoints. UNHEALTHY ones are
+// left out (the control plane says so); DRAINING ones are kept, marked, so
+// that their requests in flight complete (upstream.Endpoint.SetDraining),
+// as Envoy keeps and excludes them (EDS_STATUS_DRAINING).
+func endpointAddrs(l *endpointv3.ClusterLoadAssignment) ([]lbAddr, error) {
+	var out []lbAddr
 	for _, le := range l.GetEndpoints() {
 		for _, lbe := range le.GetLbEndpoints() {
-			if lbe.GetHealthStatus() == corev3.HealthStatus_UNHEALTHY || lbe.GetHealthStatus() == corev3.HealthStatus_DRAINING {
-				continue // the control plane says so (EDS health)
+			if lbe.GetHealthStatus() == corev3.HealthStatus_UNHEALTHY {
+				continue
 			}
 			sa := lbe.GetEndpoint().GetAddress().GetSocketAddress()
 			if sa == nil {
@@ -184,7 +198,8 @@ func endpointAddrs(l *endpointv3.ClusterLoadAssignment) ([]string, error) {
 			if sa.GetPortValue() == 0 {
 				return nil, fmt.Errorf("endpoint %s without port_value", sa.GetAddress())
 			}
-			out = append(out, net.JoinHostPort(sa.GetAddress(), strconv.Itoa(int(sa.GetPortValue()))))
+			out = append(out, lbAddr{addr: net.JoinHostPort(sa.GetAddress(), strconv.Itoa(int(sa.GetPortValue()))),
+				draining: lbe.GetHealthStatus() == corev3.HealthStatus_DRAINING})
 		}
 	}
 	return out, nil

@@ -29,7 +29,7 @@ type Snapshot struct {
 	// Resources are the sources, kept for /config_dump.
 	Resources xdsconfig.Resources
 
-	endpoints map[*upstream.Endpoint]bool
+	endpoints map[*upstream.Endpoint]bool // value: DRAINING
 	secrets   map[*tlsid.Store]*tlsid.Bundle
 }
 
@@ -131,5 +131,6 @@ func (s *Snapshot) Commit() {
 	}
 }
 
-// Endpoints returns the endpoints this snapshot uses (for Registry.Retain).
+// Endpoints returns the endpoints this snapshot uses, each mapped to
+// whether it is DRAINING (for Registry.Retain).
 func (s *Snapshot) Endpoints() map[*upstream.Endpoint]bool { return s.endpoints }

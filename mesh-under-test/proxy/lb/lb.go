@@ -13,6 +13,11 @@ type Host struct {
 	active       atomic.Int64
 	unhealthy    atomic.Bool  // failed active health checks
 	ejectedUntil atomic.Int64 // unix nanos; outlier ejection
+	// draining: the control plane says the endpoint is going away (EDS
+	// health_status DRAINING: a terminating pod that still serves). Like
+	// Envoy's EDS_STATUS_DRAINING it is excluded from balancing but still
+	// takes part in panic routing.
+	draining atomic.Bool
 	// Passive health counters, owned by the outlier detector.
 	Consecutive5xx     atomic.Int32
 	ConsecutiveGateway atomic.Int32
@@ -43,9 +48,15 @@ func (h *Host) Eject(until int64) { h.ejectedUntil.Store(until) }
 // Ejected reports whether the host is ejected at now (unix nanos).
 func (h *Host) Ejected(now int64) bool { return h.ejectedUntil.Load() > now }
 
+// SetDraining records the control plane's DRAINING status.
+func (h *Host) SetDraining(on bool) { h.draining.Store(on) }
+
+// Draining reports whether the control plane marked the host DRAINING.
+func (h *Host) Draining() bool { return h.draining.Load() }
+
 // Available reports whether the host may receive new requests at now.
 func (h *Host) Available(now int64) bool {
-	return !h.unhealthy.Load() && h.ejectedUntil.Load() <= now
+	return !h.unhealthy.Load() && !h.draining.Load() && h.ejectedUntil.Load() <= now
 }
 
 // Policy names a load-balancing algorithm.
@@ -85,8 +96,12 @@ func NewPicker(p Policy, hosts []*Host) *Picker {
 func (p *Picker) Hosts() []*Host { return p.hosts }
 
 // Pick returns the index of the chosen host, or -1 when there are no hosts.
-// When no host is available (all unhealthy or ejected) it picks among all
-// of them, as Envoy's panic routing does, rather than failing every request.
+// When no host is available (all unhealthy, ejected or draining) it picks
+// among all of them, as Envoy's panic routing does, rather than failing
+// every request. Envoy excludes DRAINING hosts from the panic threshold
+// but, once in panic, balances over every host, draining ones included
+// (envoyproxy/envoy#46800): a service whose every pod is terminating keeps
+// being served by those pods, which Kubernetes still marks serving.
 func (p *Picker) Pick(now int64) int {
 	n := len(p.hosts)
 	switch {

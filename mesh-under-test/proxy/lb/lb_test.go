@@ -71,3 +71,32 @@ func BenchmarkPick(b *testing.B) {
 		})
 	}
 }
+
+// TestDrainingHostGetsNoNewRequestsUntilEveryHostDrains: under every
+// policy a DRAINING host is skipped while another host is available; when
+// every host drains, picks spread over all of them (Envoy's panic routing,
+// which includes hosts EDS marked DRAINING), never -1.
+func TestDrainingHostGetsNoNewRequestsUntilEveryHostDrains(t *testing.T) {
+	for _, pol := range []Policy{RoundRobin, LeastRequest, Random} {
+		t.Run(pol.String(), func(t *testing.T) {
+			hs := hosts(3)
+			p := NewPicker(pol, hs)
+			hs[0].SetDraining(true)
+			assert.True(t, hs[0].Draining())
+			for range 200 {
+				assert.NotEqual(t, 0, p.Pick(0), "a draining host was picked while others are available")
+			}
+			hs[1].SetDraining(true)
+			hs[2].SetDraining(true)
+			seen := map[int]bool{}
+			for range 300 {
+				seen[p.Pick(0)] = true
+			}
+			assert.Len(t, seen, 3, "every host drains: panic routing over all of them")
+			hs[0].SetDraining(false)
+			for range 100 {
+				assert.Equal(t, 0, p.Pick(0), "the host back from draining is the only available one")
+			}
+		})
+	}
+}

@@ -76,6 +76,9 @@ type Endpoint struct {
 	idle   []*Conn
 	conns  map[*Conn]struct{} // every open connection, idle or in use
 	closed bool
+	// draining: the endpoint is DRAINING (SetDraining): its connections
+	// are not pooled, so each closes after the response it carries.
+	draining bool
 	// dialCtx is cancelled when the endpoint is removed, so a connect in
 	// progress to an address that is gone ends then, not at its timeout.
 	dialCtx    context.Context
@@ -127,7 +130,7 @@ func reusable(s rawconn.IdleState) bool { return s == rawconn.Quiet || s == rawc
 
 func (e *Endpoint) putIdle(c *Conn, now time.Time) bool {
 	e.mu.Lock()
-	if e.closed || len(e.idle) >= maxIdle {
+	if e.closed || e.draining || len(e.idle) >= maxIdle {
 		e.mu.Unlock()
 		return false
 	}
@@ -137,6 +140,32 @@ func (e *Endpoint) putIdle(c *Conn, now time.Time) bool {
 	return true
 }
 
+// SetDraining records the control plane's DRAINING status (EDS
+// health_status, a terminating pod that still serves), as Envoy does for a
+// host it excludes from balancing: the picker sends it no new requests
+// (lb.Host.Available), requests in flight on its connections complete, and
+// its connections are not reused: the idle ones close now, the busy ones
+// when their response is done (Cluster.Put closes them). Unlike Remove,
+// nothing in flight fails. A connection made while it drains (panic
+// routing, when every endpoint drains) serves one request. SetDraining(false)
+// returns it to service.
+func (e *Endpoint) SetDraining(on bool) {
+	e.Host.SetDraining(on)
+	e.mu.Lock()
+	e.draining = on
+	var idle []*Conn
+	if on {
+		idle, e.idle = e.idle, nil
+	}
+	e.mu.Unlock()
+	for _, c := range idle {
+		c.close()
+	}
+}
+
+// Draining reports whether the endpoint is DRAINING.
+func (e *Endpoint) Draining() bool { return e.Host.Draining() }
+
 // Remove is called when the endpoint left the configuration: it refuses
 // new connections, cancels connects in progress, closes the idle ones and
 // closes the sockets of those in use, so that a request waiting on one
@@ -144,7 +173,8 @@ func (e *Endpoint) putIdle(c *Conn, now time.Time) bool {
 // that may never come: a Kubernetes pod deleted with its network namespace
 // sends neither FIN nor RST, and without this a request written to it
 // waits out the route timeout (Envoy's default 15 s). Envoy drains instead
-// (lets requests in flight finish); see docs/proxy.md for why we do not.
+// on removal (lets requests in flight finish); see docs/proxy.md for why we
+// do not: graceful termination reaches us as DRAINING (SetDraining) first.
 // Connections in use are released by their users (Discard).
 func (e *Endpoint) Remove() {
 	e.mu.Lock()

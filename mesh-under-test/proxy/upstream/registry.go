@@ -26,12 +26,13 @@ func (r *Registry) Endpoint(cluster, addr string) *Endpoint {
 }
 
 // Retain removes every endpoint not in keep (Endpoint.Remove: its
-// connections closed, idle or in use).
+// connections closed, idle or in use) and sets each kept endpoint's
+// draining state to its value in keep (Endpoint.SetDraining).
 func (r *Registry) Retain(keep map[*Endpoint]bool) {
 	r.mu.Lock()
 	var gone []*Endpoint
 	for k, e := range r.eps {
-		if !keep[e] {
+		if _, ok := keep[e]; !ok {
 			gone = append(gone, e)
 			delete(r.eps, k)
 		}
@@ -39,5 +40,10 @@ func (r *Registry) Retain(keep map[*Endpoint]bool) {
 	r.mu.Unlock()
 	for _, e := range gone {
 		e.Remove()
+	}
+	for e, draining := range keep {
+		if e.Draining() != draining {
+			e.SetDraining(draining)
+		}
 	}
 }

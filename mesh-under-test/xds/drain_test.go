@@ -1,0 +1,198 @@
+package xds_test
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/h2c"
+
+	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
+)
+
+// countingListener counts the connections accepted and still open: the
+// server closes its side when the proxy closes the connection.
+type countingListener struct {
+	net.Listener
+	open, accepted atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.open.Add(1)
+	l.accepted.Add(1)
+	return &countedConn{Conn: c, l: l}, nil
+}
+
+type countedConn struct {
+	net.Conn
+	l    *countingListener
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() { c.l.open.Add(-1) })
+	return c.Conn.Close()
+}
+
+// drainUpstream is an app instance on 127.0.0.1 (HTTP/1.1, or h2c for
+// http2): it answers its name; /slow waits until release is closed.
+type drainUpstream struct {
+	name    string
+	addr    string
+	ln      *countingListener
+	slowIn  chan struct{} // one per /slow request that arrived
+	release chan struct{}
+}
+
+func startDrainUpstream(t *testing.T, name, protocol string) *drainUpstream {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	u := &drainUpstream{name: name, addr: ln.Addr().String(), ln: &countingListener{Listener: ln},
+		slowIn: make(chan struct{}, 4), release: make(chan struct{})}
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			u.slowIn <- struct{}{}
+			select {
+			case <-u.release:
+			case <-time.After(10 * time.Second):
+			}
+		}
+		_, _ = io.WriteString(w, u.name)
+	})
+	if protocol == meshconfig.ProtocolHTTP2 {
+		h = h2c.NewHandler(h, &http2.Server{})
+	}
+	srv := &http.Server{Handler: h}
+	go func() { _ = srv.Serve(u.ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return u
+}
+
+// drainMeshDoc is a mesh file: one client proxy whose outbound listener
+// calls service app, whose endpoints are given as address -> draining.
+func drainMeshDoc(rev int, protocol, outbound string, eps ...string) string {
+	doc := fmt.Sprintf("revision: %d\nservices:\n  - name: app\n    protocol: %s\n    endpoints:\n", rev, protocol)
+	for i := 0; i < len(eps); i += 2 {
+		doc += fmt.Sprintf("      - {address: '%s', draining: %s}\n", eps[i], eps[i+1])
+	}
+	return doc + fmt.Sprintf("proxies:\n  - id: client\n    outbound: [{address: '%s', service: app}]\n", outbound)
+}
+
+// TestDrainingEndpointThroughMeshcontrol turns an endpoint DRAINING in
+// the mesh file that meshcontrol watches, with a slow request in flight on
+// it, and checks what reaches a real proxy over xDS, on real sockets, for
+// HTTP/1.1 and HTTP/2 (the lean path) upstreams: the slow request
+// completes with 200 from the draining endpoint; every new request goes to
+// the other endpoint; the draining endpoint's idle connections close at
+// once and its busy one once its response is done.
+func TestDrainingEndpointThroughMeshcontrol(t *testing.T) {
+	for _, protocol := range []string{meshconfig.ProtocolHTTP, meshconfig.ProtocolHTTP2} {
+		t.Run(protocol, func(t *testing.T) { testDrainingEndpoint(t, protocol) })
+	}
+}
+
+func testDrainingEndpoint(t *testing.T, protocol string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, b := startDrainUpstream(t, "A", protocol), startDrainUpstream(t, "B", protocol)
+	outbound := freeAddr(t)
+	path := filepath.Join(t.TempDir(), "mesh.yaml")
+	writeMesh(t, path, drainMeshDoc(1, protocol, outbound, a.addr, "false"))
+	inst := startControl(t, ctx, path, "127.0.0.1:0")
+	defer inst.Stop()
+	startProxy(t, ctx, inst.Addr(), "client")
+
+	client := func() *http.Client {
+		if protocol == meshconfig.ProtocolHTTP2 {
+			return &http.Client{Timeout: 15 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
+				DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
+					return (&net.Dialer{}).DialContext(ctx, network, addr)
+				}}}
+		}
+		return &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{}}
+	}
+	c := client()
+	get := func(path string) (int, string, error) {
+		resp, err := c.Get("http://" + outbound + path)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body), err
+	}
+	require.Eventually(t, func() bool { s, body, _ := get("/"); return s == 200 && body == "A" }, 10*time.Second, 20*time.Millisecond,
+		"the proxy serves app from its one endpoint")
+
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	slow := make(chan result, 1)
+	go func() {
+		s, body, err := get("/slow") // the same client: HTTP/2 multiplexes it beside later requests
+		slow <- result{s, body, err}
+	}()
+	select {
+	case <-a.slowIn:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the slow request never reached endpoint A")
+	}
+
+	writeMesh(t, path, drainMeshDoc(2, protocol, outbound, a.addr, "true", b.addr, "false"))
+	require.Eventually(t, func() bool { _, body, _ := get("/"); return body == "B" }, 10*time.Second, 20*time.Millisecond,
+		"the draining configuration reached the proxy")
+	for i := range 20 {
+		s, body, err := get("/")
+		require.NoError(t, err)
+		assert.Equal(t, 200, s)
+		assert.Equal(t, "B", body, "new request %d went to the draining endpoint", i)
+	}
+	if protocol == meshconfig.ProtocolHTTP {
+		// HTTP/1.1: the warm-up's pooled connection closed at once; only
+		// the slow request's connection is left.
+		require.Eventually(t, func() bool { return a.ln.open.Load() == 1 }, 2*time.Second, 10*time.Millisecond,
+			"the draining endpoint's idle connections close (open: %d)", a.ln.open.Load())
+	}
+	select {
+	case r := <-slow:
+		t.Fatalf("the in-flight request ended before its response: %+v", r)
+	default:
+	}
+
+	close(a.release)
+	select {
+	case r := <-slow:
+		require.NoError(t, r.err)
+		assert.Equal(t, 200, r.status, "the in-flight request on the draining endpoint completes")
+		assert.Equal(t, "A", r.body)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the in-flight request on the draining endpoint never completed")
+	}
+	require.Eventually(t, func() bool { return a.ln.open.Load() == 0 }, 3*time.Second, 10*time.Millisecond,
+		"the draining endpoint's connection closes after its response (open: %d)", a.ln.open.Load())
+	accepted := a.ln.accepted.Load()
+	for range 10 {
+		_, body, err := get("/")
+		require.NoError(t, err)
+		assert.Equal(t, "B", body)
+	}
+	assert.Equal(t, accepted, a.ln.accepted.Load(), "no new connection to the draining endpoint")
+}
