@@ -1,6 +1,7 @@
 package xds_test
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -195,4 +197,103 @@ func testDrainingEndpoint(t *testing.T, protocol string) {
 		assert.Equal(t, "B", body)
 	}
 	assert.Equal(t, accepted, a.ln.accepted.Load(), "no new connection to the draining endpoint")
+}
+
+// startTCPUpstream serves raw TCP on 127.0.0.1: it answers a connection's
+// first line with its name (the proxy's listener reads a first byte before
+// it picks a chain, so the client speaks first), then echoes what it reads.
+func startTCPUpstream(t *testing.T, name string) (string, *countingListener) {
+	t.Helper()
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ln := &countingListener{Listener: raw}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				if _, err := br.ReadString('\n'); err != nil {
+					return
+				}
+				if _, err := io.WriteString(c, name+"\n"); err == nil {
+					_, _ = io.Copy(c, br)
+				}
+			}()
+		}
+	}()
+	return raw.Addr().String(), ln
+}
+
+// TestDrainingEndpointKeepsTCPRelays: for a tcp service (tcp_proxy), a
+// relay open to an endpoint that turns DRAINING in the mesh file keeps
+// working, as Envoy's tcp_proxy keeps it; new connections are relayed to
+// the other endpoint only.
+func TestDrainingEndpointKeepsTCPRelays(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	aAddr, aLn := startTCPUpstream(t, "A")
+	bAddr, _ := startTCPUpstream(t, "B")
+	outbound := freeAddr(t)
+	path := filepath.Join(t.TempDir(), "mesh.yaml")
+	writeMesh(t, path, drainMeshDoc(1, meshconfig.ProtocolTCP, outbound, aAddr, "false"))
+	inst := startControl(t, ctx, path, "127.0.0.1:0")
+	defer inst.Stop()
+	startProxy(t, ctx, inst.Addr(), "client")
+
+	// dial opens a relay through the proxy and returns it with the
+	// upstream's name ("" when the relay failed).
+	dial := func() (net.Conn, *bufio.Reader, string) {
+		c, err := net.DialTimeout("tcp", outbound, time.Second)
+		if err != nil {
+			return nil, nil, ""
+		}
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.WriteString(c, "who\n"); err != nil {
+			return c, nil, ""
+		}
+		br := bufio.NewReader(c)
+		line, _ := br.ReadString('\n')
+		return c, br, strings.TrimSpace(line)
+	}
+	var kept net.Conn
+	var keptR *bufio.Reader
+	require.Eventually(t, func() bool {
+		c, br, who := dial()
+		if who != "A" {
+			if c != nil {
+				_ = c.Close()
+			}
+			return false
+		}
+		kept, keptR = c, br
+		return true
+	}, 10*time.Second, 20*time.Millisecond, "the proxy relays to app's one endpoint")
+	defer kept.Close()
+
+	writeMesh(t, path, drainMeshDoc(2, meshconfig.ProtocolTCP, outbound, aAddr, "true", bAddr, "false"))
+	require.Eventually(t, func() bool {
+		c, _, who := dial()
+		if c != nil {
+			_ = c.Close()
+		}
+		return who == "B"
+	}, 10*time.Second, 20*time.Millisecond, "the draining configuration reached the proxy")
+	accepted := aLn.accepted.Load()
+	for i := range 10 {
+		c, _, who := dial()
+		require.NotNil(t, c)
+		_ = c.Close()
+		assert.Equal(t, "B", who, "new relay %d went to the draining endpoint", i)
+	}
+	assert.Equal(t, accepted, aLn.accepted.Load(), "no new connection to the draining endpoint")
+	_, err := io.WriteString(kept, "still there\n")
+	require.NoError(t, err)
+	line, err := keptR.ReadString('\n')
+	require.NoError(t, err, "the relay opened before the drain still works")
+	assert.Equal(t, "still there\n", line)
 }
