@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"fortio.org/fortio/fgrpc"
 	"fortio.org/fortio/periodic"
@@ -47,12 +48,14 @@ func (grpcRunner) Run(base periodic.RunnerOptions, o Options) (*Outcome, error) 
 			return nil, fmt.Errorf("grpc: dial %s: %w", dest, err)
 		}
 		th := &pingThread{conn: conn, client: fgrpc.NewPingServerClient(conn), codes: fgrpc.HealthResultMap{},
-			req: fgrpc.PingMessage{Payload: msg, Seq: int64(i)}}
+			req: fgrpc.PingMessage{Payload: msg, Seq: int64(i)}, timeout: o.Timeout}
 		threads[i], r.Options().Runners[i] = th, th
 		// One call before the clock starts, as fortio's runner does: the
-		// connection is up when the schedule begins; an error here is
-		// allowed (the phase's requests count it).
-		_, _ = th.client.Ping(context.Background(), &th.req)
+		// connection is up when the schedule begins. It is not one of the
+		// phase's requests: its outcome is not counted (a failing target
+		// shows in every request of the phase).
+		th.Run(context.Background(), 0)
+		clear(th.codes)
 	}
 	res := r.Run()
 	r.Options().ReleaseRunners()
@@ -79,14 +82,20 @@ const pingOK = "SERVING"
 // pingThread is one fortio thread: its connection, client and counts.
 // Each is used by one goroutine of the periodic engine at a time.
 type pingThread struct {
-	conn   *grpc.ClientConn
-	client fgrpc.PingServerClient
-	req    fgrpc.PingMessage
-	codes  fgrpc.HealthResultMap
+	conn    *grpc.ClientConn
+	client  fgrpc.PingServerClient
+	req     fgrpc.PingMessage
+	codes   fgrpc.HealthResultMap
+	timeout time.Duration
 }
 
 // Run implements periodic.Runnable: one Ping, counted as fortio counts it.
+// Each call is bounded by the phase's request timeout (fortio's runner has
+// none: a server that never answers held a thread, and the phase, for as
+// long as gRPC kept trying), as the HTTP and TCP runners bound theirs.
 func (p *pingThread) Run(ctx context.Context, _ periodic.ThreadID) (bool, string) {
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
 	if _, err := p.client.Ping(ctx, &p.req); err != nil {
 		p.codes[fgrpc.Error]++
 		return false, err.Error()

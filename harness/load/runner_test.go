@@ -1,16 +1,18 @@
 package load
 
 import (
-	"slices"
-
 	"context"
-	"github.com/meshbench/meshbench/harness/results"
 	"net"
+	"slices"
 	"testing"
 	"time"
 
+	"fortio.org/fortio/fgrpc"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+
+	"github.com/meshbench/meshbench/harness/results"
 )
 
 // appServer runs ServeApp for protocol on 127.0.0.1 and returns its target URL.
@@ -76,4 +78,33 @@ func TestHostPort(t *testing.T) {
 	} {
 		assert.Equal(t, want, hostPort(in), in)
 	}
+}
+
+// hungPing is a Ping service that never answers.
+type hungPing struct{}
+
+func (hungPing) Ping(ctx context.Context, _ *fgrpc.PingMessage) (*fgrpc.PingMessage, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestGRPCRequestsAreBounded: a gRPC server that accepts calls and never
+// answers makes every request a failure after the phase's timeout; the
+// phase ends near its duration (fortio's runner waited without a bound).
+func TestGRPCRequestsAreBounded(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s := grpc.NewServer()
+	fgrpc.RegisterPingServerServer(s, hungPing{})
+	go func() { _ = s.Serve(ln) }()
+	t.Cleanup(s.Stop)
+
+	began := time.Now()
+	rep, err := Run(context.Background(), Options{URL: "http://" + ln.Addr().String(), QPS: 20, Connections: 2,
+		Duration: 300 * time.Millisecond, Protocol: "grpc", Timeout: 200 * time.Millisecond})
+	require.NoError(t, err)
+	assert.Less(t, time.Since(began), 5*time.Second, "the phase waited for answers that never came")
+	require.Positive(t, rep.Requests)
+	assert.Equal(t, rep.Requests, rep.Errors, "%v", rep.ErrorsByStatus)
+	assert.Equal(t, map[string]int64{"grpc ERROR": rep.Errors}, rep.ErrorsByStatus)
 }
