@@ -102,7 +102,9 @@ func drainMeshDoc(rev int, protocol, outbound string, eps ...string) string {
 // HTTP/1.1 and HTTP/2 (the lean path) upstreams: the slow request
 // completes with 200 from the draining endpoint; every new request goes to
 // the other endpoint; the draining endpoint's idle connections close at
-// once and its busy one once its response is done.
+// once and its busy one once its response is done. Then every endpoint
+// drains: requests are still served, by the draining endpoints (Envoy's
+// panic routing).
 func TestDrainingEndpointThroughMeshcontrol(t *testing.T) {
 	for _, protocol := range []string{meshconfig.ProtocolHTTP, meshconfig.ProtocolHTTP2} {
 		t.Run(protocol, func(t *testing.T) { testDrainingEndpoint(t, protocol) })
@@ -197,6 +199,17 @@ func testDrainingEndpoint(t *testing.T, protocol string) {
 		assert.Equal(t, "B", body)
 	}
 	assert.Equal(t, accepted, a.ln.accepted.Load(), "no new connection to the draining endpoint")
+
+	// Every endpoint draining: Envoy's panic routing balances over all of
+	// them (draining hosts included), so requests are served, not 503.
+	writeMesh(t, path, drainMeshDoc(3, protocol, outbound, a.addr, "true", b.addr, "true"))
+	require.Eventually(t, func() bool { _, body, _ := get("/"); return body == "A" }, 10*time.Second, 20*time.Millisecond,
+		"with every endpoint draining, requests reach both again")
+	for range 10 {
+		s, _, err := get("/")
+		require.NoError(t, err)
+		assert.Equal(t, 200, s, "every endpoint draining: served by them, not refused")
+	}
 }
 
 // startTCPUpstream serves raw TCP on 127.0.0.1: it answers a connection's
