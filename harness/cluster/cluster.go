@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -47,6 +49,9 @@ type CreateOptions struct {
 type Manager struct {
 	provider *kindcluster.Provider
 	log      *slog.Logger
+	// nodes caches node containers by "cluster/node" for NodeExec; a
+	// deleted cluster's entries are dropped by Delete.
+	nodes sync.Map
 }
 
 // NewManager returns a Manager using Docker.
@@ -145,6 +150,12 @@ func (m *Manager) Delete(name, kubeconfig string) error {
 	if name == "" {
 		name = DefaultName
 	}
+	m.nodes.Range(func(k, _ any) bool {
+		if strings.HasPrefix(k.(string), name+"/") {
+			m.nodes.Delete(k)
+		}
+		return true
+	})
 	if err := m.provider.Delete(name, kubeconfig); err != nil {
 		return fmt.Errorf("delete kind cluster %q: %w", name, err)
 	}

@@ -62,29 +62,7 @@ type cgroupProbe struct {
 // findCgroup walks the host's cgroup tree for the directory of container
 // id: "cri-containerd-<id>.scope" (systemd driver) or "<id>" (cgroupfs).
 func findCgroup(root, id string) (*cgroupProbe, error) {
-	match := func(base string) bool {
-		return base == id || base == "cri-containerd-"+id+".scope"
-	}
-	find := func(top string) (string, error) {
-		var found string
-		err := filepath.WalkDir(top, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || !d.IsDir() {
-				return nil //nolint:nilerr // unreadable subtrees are skipped
-			}
-			if match(d.Name()) {
-				found = path
-				return fs.SkipAll
-			}
-			return nil
-		})
-		if err != nil {
-			return "", err
-		}
-		if found == "" {
-			return "", fmt.Errorf("no cgroup for container %s under %s", id, top)
-		}
-		return found, nil
-	}
+	find := func(top string) (string, error) { return findDir(top, id) }
 	if _, err := os.Stat(filepath.Join(root, "cgroup.controllers")); err == nil {
 		dir, err := find(root)
 		if err != nil {
@@ -101,6 +79,31 @@ func findCgroup(root, id string) (*cgroupProbe, error) {
 		return nil, err
 	}
 	return &cgroupProbe{cpuDir: cpu, memDir: mem}, nil
+}
+
+// findDir walks top for the cgroup directory of container id.
+func findDir(top, id string) (string, error) {
+	match := func(base string) bool {
+		return base == id || base == "cri-containerd-"+id+".scope"
+	}
+	var found string
+	err := filepath.WalkDir(top, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil //nolint:nilerr // unreadable subtrees are skipped
+		}
+		if match(d.Name()) {
+			found = path
+			return fs.SkipAll
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if found == "" {
+		return "", fmt.Errorf("no cgroup for container %s under %s", id, top)
+	}
+	return found, nil
 }
 
 func (p *cgroupProbe) Name() string { return p.name }

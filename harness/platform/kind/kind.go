@@ -62,9 +62,22 @@ func New(ctx context.Context, o Options) (*Platform, error) {
 	if err != nil {
 		return fail(err)
 	}
+	// The node containers' IDs, looked up now (a cluster's nodes do not
+	// change) so that a fault signals without asking Docker first.
+	ids, idErr := p.mgr.NodeIDs(ctx, o.Cluster)
+	if idErr != nil {
+		o.Log.Warn("node container IDs unknown: pause and fail faults signal through docker exec", "err", idErr)
+	}
+	nodeIDs := func(context.Context) ([]string, error) { return ids, idErr }
 	kp, err := kube.New(kube.Options{
 		Config: cfg, Images: images, Log: o.Log, Name: "kind", PeerManifests: o.Peers,
 		Probes: &cgroupSource{root: "/sys/fs/cgroup", fallback: kube.NewKubeletStats(cs)},
+		// The nodes are containers this harness made: it may signal a
+		// pod's process from inside one (the pause and fail faults).
+		Signaller: &signaller{cgroupRoot: "/sys/fs/cgroup", nodeIDs: nodeIDs,
+			exec: func(ctx context.Context, node string, argv ...string) (string, error) {
+				return p.mgr.NodeExec(ctx, o.Cluster, node, argv...)
+			}},
 	})
 	if err != nil {
 		return fail(err)

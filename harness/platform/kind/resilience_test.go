@@ -61,12 +61,14 @@ func runResilience(ctx context.Context, t *testing.T, bin, image, name, file str
 // its replacement's.
 var podUIDs = regexp.MustCompile(`killed pod (\S+) uid (\S+) .*restarted at \+\S+ as pod (\S+) uid (\S+) on \S+, IP \S+ \(Ready\)`)
 
-// TestKindResilience runs the control-plane-kill and app-kill scenarios on
-// a one-node kind cluster: meshcontrol's pod and then the app's pod are
-// deleted mid-run and created again; the deleted pod is gone (a new UID
-// replaces it), the replacement serves (the last second of load has no
-// error), the criteria are evaluated, and the cluster is deleted at the
-// end. It needs Docker and the node image; it takes several minutes.
+// TestKindResilience runs the resilience scenarios on a one-node kind
+// cluster: meshcontrol's pod and then the app's pod are deleted mid-run
+// and created again (the deleted pod is gone: a new UID replaces it; the
+// replacement serves: the last second of load has no error); a flood
+// through a NodePort; the app stopped and continued (slow-upstream); one
+// of three app replicas failing and ejected (outlier-ejection);
+// certificates rotating (cert-rotation); a fault kind cannot do fails the
+// run; the criteria are evaluated, and the cluster is deleted at the end. It needs Docker and the node image; it takes several minutes.
 func TestKindResilience(t *testing.T) {
 	image := needKind(t)
 	const name = "mb-resil-kind"
@@ -137,16 +139,61 @@ func TestKindResilience(t *testing.T) {
 		assert.Contains(t, r.Resilience.Faults[0].Detail, "flood: 2000 connections opened, 0 refused", "every connection reached the inbound listener")
 		assert.Positive(t, r.Resilience.PeakRSSBytes["server-proxy"], "the server sidecar's memory is measured")
 	})
+	held := func(t *testing.T, r *results.Result) map[string]bool {
+		out := map[string]bool{}
+		for _, c := range r.Resilience.Criteria {
+			out[c.Name] = c.Held
+			t.Logf("criterion %s: limit %g measured %g held %v %s", c.Name, c.Limit, c.Measured, c.Held, c.Detail)
+		}
+		return out
+	}
+	t.Run("app paused", func(t *testing.T) {
+		r := runResilience(ctx, t, bin, image, name, "slow-upstream.yaml")
+		require.Len(t, r.Resilience.Faults, 1)
+		f := r.Resilience.Faults[0]
+		assert.Regexp(t, `paused pod app container app: (host )?pid \S+ (in|inside) node \S+ \(SIGSTOP\); resumed after`, f.Detail)
+		// The hung app holds its connections: the mesh's route timeout
+		// answers 504 while it is stopped, and it serves again after.
+		assert.Positive(t, r.Resilience.During.ByCause["504"], "requests timed out while the app was stopped: %v", r.Resilience.During.ByCause)
+		h := held(t, r)
+		for _, c := range []string{"max_errors_before", "allowed_causes", "max_error_recovery"} {
+			assert.True(t, h[c], "slow-upstream criterion %s held", c)
+		}
+		assert.Zero(t, r.Resilience.After.Errors, "the resumed app serves")
+	})
+	t.Run("one of three replicas fails", func(t *testing.T) {
+		r := runResilience(ctx, t, bin, image, name, "outlier-ejection.yaml")
+		require.Len(t, r.Resilience.Faults, 1)
+		assert.Contains(t, r.Resilience.Faults[0].Detail, "failing pod app-3 container app: ")
+		for _, app := range []string{"app", "app-2", "app-3"} {
+			assert.Positive(t, r.Resilience.PeakRSSBytes[app], "replica %s ran and was measured", app)
+		}
+		ej := r.Resilience.Ejection
+		require.NotNil(t, ej)
+		assert.True(t, ej.Ejected, "the client sidecar ejected the failing pod")
+		assert.Positive(t, ej.ErrorsToEject, "app-3 answered 503 (it got traffic, so the sidecar saw its pod IP)")
+		assert.Zero(t, ej.ErrorsAfterEject, "no request failed after the ejection")
+		h := held(t, r)
+		for _, c := range []string{"max_errors_before", "max_errors_after", "allowed_causes", "max_error_rate_after_eject"} {
+			assert.True(t, h[c], "outlier-ejection criterion %s held", c)
+		}
+	})
+	t.Run("certificates rotate", func(t *testing.T) {
+		r := runResilience(ctx, t, bin, image, name, "cert-rotation.yaml")
+		h := held(t, r)
+		assert.True(t, h["min_certificates_issued"], "meshcontrol's CA counter, read through a port-forward, rose")
+		assert.True(t, h["max_errors_during"], "no request failed while the certificates rotated")
+	})
 	t.Run("unsupported fault fails the run", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "results")
-		run := exec.CommandContext(ctx, filepath.Join(bin, "meshbench"), "run", "-f", filepath.Join("..", "..", "..", "scenarios", "resilience", "slow-upstream.yaml"),
-			"--platform", "kind", "--keep", "-o", out, "--no-report")
+		run := exec.CommandContext(ctx, filepath.Join(bin, "meshbench"), "run", "-f", filepath.Join("..", "..", "..", "scenarios", "resilience", "app-kill.yaml"),
+			"--platform", "kind", "--keep", "-o", out, "--no-report", "--lanes", "mesh/both")
 		run.Env = append(os.Environ(), "MESHBENCH_KIND_CLUSTER="+name, "MESHBENCH_NODE_IMAGE="+image)
 		outb, err := run.CombinedOutput()
 		var ee *exec.ExitError
 		require.ErrorAs(t, err, &ee, "%s", outb)
 		assert.Equal(t, 4, ee.ExitCode(), "a run that could not be made: %s", outb)
-		assert.Contains(t, string(outb), "unsupported on kind: Kubernetes has no API to freeze a container")
+		assert.Contains(t, string(outb), "unsupported on kind: in mode both the app pod carries the server sidecar")
 	})
 
 	require.NoError(t, mgr.Delete(name, ""))

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
+	"strings"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -12,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/meshbench/meshbench/harness/measure"
 	"github.com/meshbench/meshbench/harness/resilience"
 )
 
@@ -77,12 +80,19 @@ func (t *topology) Supports(kind, target string) error {
 			return t.unsupported("a %s is sent from the host to a node's NodePort, and the harness attacks only loopback and the node containers of a kind cluster it created, never the machines of an existing cluster", kind)
 		}
 		return nil
-	case resilience.KindPause:
-		return t.unsupported("Kubernetes has no API to freeze a container (SIGSTOP needs a shell in the pod; the meshbench image is FROM scratch)")
-	case resilience.KindFail:
-		return t.unsupported("the failing endpoint needs resilience.app_replicas, which the %s platform does not run, and a signal to one replica's process", t.p.opts.Name)
+	case resilience.KindPause, resilience.KindFail:
+		if !slices.Contains(t.apps, name) {
+			return t.unsupported("a %s signals an app container's process, and %q is none of this lane's app pods (%s)", kind, target, strings.Join(t.apps, ", "))
+		}
+		if t.p.opts.Signaller == nil {
+			return t.unsupported("Kubernetes has no API to signal a container's process (the meshbench image is FROM scratch: no shell to exec kill in); the harness does it from inside the node, which it may only on a kind cluster it created, never on the machines of an existing cluster")
+		}
+		return nil
 	case resilience.KindRotate:
-		return t.unsupported("the CA's certificate counter is on meshcontrol's admin listener, which listens on the pod's loopback only")
+		if !t.xds {
+			return t.unsupported("the certificates are signed by meshcontrol's CA, which lane %s does not run", laneName(t.spec))
+		}
+		return nil
 	}
 	return t.unsupported("fault kind %q", kind)
 }
@@ -120,6 +130,7 @@ func (t *topology) Kill(ctx context.Context, name string) (string, error) {
 		t.deleted = map[string]*corev1.Pod{}
 	}
 	t.deleted[podName] = pod.DeepCopy()
+	delete(t.containers, podName) // its replacement runs another container
 	t.faultMu.Unlock()
 	uid := pod.UID
 	if err := pods.Delete(ctx, podName, metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(0)), Preconditions: &metav1.Preconditions{UID: &uid}}); err != nil {
@@ -195,30 +206,19 @@ func (t *topology) Alive(name string) bool {
 	return err == nil && pod.DeletionTimestamp == nil && podReady(pod)
 }
 
-// Pause implements resilience.Faultable: not on Kubernetes (Supports says why).
-func (t *topology) Pause(context.Context, string) (string, error) {
-	return "", t.Supports(resilience.KindPause, "")
-}
-
-// Resume implements resilience.Faultable.
-func (t *topology) Resume(context.Context, string) (string, error) {
-	return "", t.Supports(resilience.KindPause, "")
-}
-
-// Fail implements resilience.Faultable: not on Kubernetes (Supports says why).
-func (t *topology) Fail(context.Context, string) (string, error) {
-	return "", t.Supports(resilience.KindFail, "")
-}
-
-// Heal implements resilience.Faultable.
-func (t *topology) Heal(context.Context, string) (string, error) {
-	return "", t.Supports(resilience.KindFail, "")
-}
-
-// Scrape implements resilience.Faultable: not on Kubernetes yet (Supports
-// says why for the rotate fault that needs it).
-func (t *topology) Scrape(context.Context, string) (map[string]*dto.MetricFamily, error) {
-	return nil, t.Supports(resilience.KindRotate, "")
+// Scrape implements resilience.Faultable: meshcontrol's admin /metrics
+// (the CA's certificate counter), which listens on its pod's loopback
+// only, read through a port-forward opened for the scrape.
+func (t *topology) Scrape(ctx context.Context, name string) (map[string]*dto.MetricFamily, error) {
+	if name != "meshcontrol" || !t.xds {
+		return nil, fmt.Errorf("component %q has no metrics the harness reads in lane %s (meshcontrol only)", name, laneName(t.spec))
+	}
+	addr, stop, err := t.p.opts.PortForward(ctx, t.ns, "meshcontrol", meshcontrolAdminPort)
+	if err != nil {
+		return nil, fmt.Errorf("meshcontrol admin: %w", err)
+	}
+	defer stop()
+	return measure.ScrapeFamilies(ctx, "http://"+addr+"/metrics")
 }
 
 // OwnsAddr implements resilience.Owner: on kind, the server sidecar's

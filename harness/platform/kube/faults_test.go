@@ -37,17 +37,25 @@ func TestSupports(t *testing.T) {
 		{"flood an existing cluster", platform.ModeBoth, resilience.KindFlood, "server-proxy", "never the machines of an existing cluster", false},
 		{"slow-loris an existing cluster", platform.ModeBoth, resilience.KindSlowloris, "server-proxy", "never the machines of an existing cluster", false},
 		{"flood without a server sidecar", platform.ModeClientOnly, resilience.KindSlowloris, "server-proxy", "inbound listener only", true},
-		{"pause", platform.ModeBoth, resilience.KindPause, "app", "freeze a container", false},
-		{"fail", platform.ModeClientOnly, resilience.KindFail, "app-2", "app_replicas", false},
-		{"rotate", platform.ModeBoth, resilience.KindRotate, "", "loopback", false},
+		{"pause the app on kind", platform.ModeBoth, resilience.KindPause, "app", "", true},
+		{"pause the app on an existing cluster", platform.ModeBoth, resilience.KindPause, "app", "never on the machines of an existing cluster", false},
+		{"pause a sidecar", platform.ModeBoth, resilience.KindPause, "server-proxy", "none of this lane's app pods", true},
+		{"fail a replica on kind", platform.ModeClientOnly, resilience.KindFail, "app-2", "", true},
+		{"fail a replica not run", platform.ModeClientOnly, resilience.KindFail, "app-4", `"app-4" is none of this lane's app pods`, true},
+		{"fail on an existing cluster", platform.ModeClientOnly, resilience.KindFail, "app-2", "never on the machines of an existing cluster", false},
+		{"rotate", platform.ModeBoth, resilience.KindRotate, "", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, _ := newTestPlatform(t, allImages)
 			if tt.onKind {
-				p.opts.Name = "kind"
+				p.opts.Name, p.opts.Signaller = "kind", &recordingSignaller{}
 			}
-			top, err := p.Up(context.Background(), platform.Spec{Lane: platform.LaneMesh, Mode: tt.mode})
+			spec := platform.Spec{Lane: platform.LaneMesh, Mode: tt.mode}
+			if tt.mode == platform.ModeClientOnly {
+				spec.Mesh.AppReplicas = 3
+			}
+			top, err := p.Up(context.Background(), spec)
 			require.NoError(t, err)
 			defer top.Down(context.Background())
 			err = top.(resilience.Faultable).Supports(tt.kind, tt.target)
@@ -126,7 +134,7 @@ func TestPolicyReachesTheMeshFile(t *testing.T) {
 	require.NotNil(t, m.Policy.Routes[0].Rules[0].Fault)
 	assert.Equal(t, 10.0, m.Policy.Routes[0].Rules[0].Fault.Abort.Percent)
 
-	_, err = p.Up(ctx, platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeClientOnly, Mesh: platform.MeshOptions{AppReplicas: 3}})
+	_, err = p.Up(ctx, platform.Spec{Lane: platform.LaneMesh, Mode: platform.ModeBoth, Mesh: platform.MeshOptions{AppReplicas: 3}})
 	assert.ErrorContains(t, err, "unsupported on kube: 3 app replicas")
 }
 
@@ -155,7 +163,7 @@ func TestDocsKindColumn(t *testing.T) {
 				supported := false
 				for _, mode := range []string{platform.ModeBoth, platform.ModeClientOnly} {
 					p, _ := newTestPlatform(t, allImages)
-					p.opts.Name = "kind"
+					p.opts.Name, p.opts.Signaller = "kind", &recordingSignaller{}
 					top, err := p.Up(context.Background(), platform.Spec{Lane: platform.LaneMesh, Mode: mode})
 					require.NoError(t, err)
 					if top.(resilience.Faultable).Supports(k[1], target) == nil {

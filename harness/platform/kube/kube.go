@@ -61,6 +61,10 @@ type Options struct {
 	// PortForward reaches a port on a pod's loopback (a graph sidecar's
 	// admin server); default client-go's port-forward through Config.
 	PortForward PortForward
+	// Signaller signals a container's process from inside its node (the
+	// pause and fail faults); nil, the default, leaves them unsupported:
+	// only kind, whose nodes the harness created, sets it.
+	Signaller Signaller
 }
 
 // ManagedLabel marks every namespace the platform creates.
@@ -140,8 +144,10 @@ func (p *Platform) Up(ctx context.Context, spec platform.Spec) (platform.Topolog
 	if spec.Mesh.AccessLogPercent > 0 || spec.Mesh.Tracing != nil {
 		return nil, fmt.Errorf("telemetry variants with access logs or tracing run on the local platform only (the harness's OTLP receiver listens on its loopback): %w", platform.ErrLaneUnavailable)
 	}
-	if spec.Mesh.AppReplicas > 1 {
-		return nil, fmt.Errorf("unsupported on %s: %d app replicas (resilience.app_replicas): the %s platform runs one app pod", p.opts.Name, spec.Mesh.AppReplicas, p.opts.Name)
+	if n := spec.Mesh.AppReplicas; n > 1 && (spec.Lane != platform.LaneMesh || spec.Mode != platform.ModeClientOnly || spec.Graph != nil || p.opts.Images.Meshcontrol == "") {
+		// Only there does the client sidecar balance over the app's pods:
+		// meshcontrol gives it every ready pod IP of the app's Service.
+		return nil, fmt.Errorf("unsupported on %s: %d app replicas (resilience.app_replicas) in lane %s: only lane mesh/clientonly with meshcontrol balances over them (the client sidecar gets every app pod's IP from the Service's EndpointSlices)", p.opts.Name, n, laneName(spec))
 	}
 	if spec.Lane == platform.LaneMesh && p.opts.Images.Meshproxy == "" {
 		return nil, fmt.Errorf("lane mesh needs the meshproxy image (build meshproxy with CGO_ENABLED=0 next to meshbench): %w", platform.ErrLaneUnavailable)

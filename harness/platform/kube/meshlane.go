@@ -22,6 +22,9 @@ import (
 const (
 	meshConfigMap = "meshcontrol-mesh"
 	xdsPort       = 15010
+	// meshcontrolAdminPort is where meshcontrol's admin (/metrics) listens
+	// on its pod's loopback (--admin=127.0.0.1:15014 in the manifest).
+	meshcontrolAdminPort = 15014
 )
 
 // The sidecars' node IDs: what inject gives --id, and the mesh file's

@@ -56,7 +56,7 @@ func (t *topology) upPeer(ctx context.Context, pl placement) error {
 			return err
 		}
 	}
-	app, svc := appPod(t.p.opts.Images.Meshbench), appService()
+	app, svc := appPod(t.p.opts.Images.Meshbench, 0), appService()
 	pl.apply(&app.Spec, "server", map[string]string{"app": "loadgen"})
 	if !serverSide {
 		peerPodOff(peer, app)

@@ -59,6 +59,12 @@ type topology struct {
 	faultMu     sync.Mutex
 	deleted     map[string]*corev1.Pod
 	inboundAddr string
+	// containers: the app pods' containers a pause or fail fault signals
+	// (signal.go), by pod name; also guarded by faultMu.
+	containers map[string]appContainer
+	// apps are the app's pods: app, then app-2 ... app-N with
+	// resilience.app_replicas (the pause and fail faults' targets).
+	apps []string
 	// gateway is set in the ingress modes (gateway.go).
 	gateway bool
 	// graphPods are a service graph's pods, one per service.
@@ -160,8 +166,8 @@ func (t *topology) up(ctx context.Context) error {
 			return fmt.Errorf("create pod %s: %w", name, err)
 		}
 	}
-	if t.spec.Graph == nil {
-		t.members = append(t.members, member{"app", "app", "app", results.RoleApp})
+	for _, name := range t.apps {
+		t.members = append(t.members, member{name, "app", name, results.RoleApp})
 	}
 	for _, name := range lgNames {
 		t.members = append(t.members, member{name, "loadgen", name, results.RoleLoadgen})
@@ -229,8 +235,9 @@ func (t *topology) finish(ctx context.Context, lgNames []string) error {
 // returns the Service's address and the gateway's.
 func (t *topology) upApp(ctx context.Context, pl placement, icfg inject.Config, serverSide, xds bool, mode string) (string, string, error) {
 	cs := t.p.cs
-	app, svc := appPod(t.p.opts.Images.Meshbench), appService()
+	app, svc := appPod(t.p.opts.Images.Meshbench, t.spec.Mesh.AppFailStatus), appService()
 	pl.apply(&app.Spec, "server", map[string]string{"app": "loadgen"})
+	t.apps = []string{"app"}
 	if serverSide {
 		app.Annotations[inject.AnnotationInject] = "true"
 		app.Annotations[inject.AnnotationAppPort] = fmt.Sprint(appPort)
@@ -250,6 +257,17 @@ func (t *topology) upApp(ctx context.Context, pl placement, icfg inject.Config, 
 	upstream := fmt.Sprintf("%s:%d", svc.Spec.ClusterIP, appPort)
 	if _, err := cs.CoreV1().Pods(t.ns).Create(ctx, app, metav1.CreateOptions{}); err != nil {
 		return "", "", fmt.Errorf("create pod app: %w", err)
+	}
+	// The replicas (mesh/clientonly only, checked in Up) carry no sidecar:
+	// they are more endpoints of the app's Service, which meshcontrol reads
+	// from its EndpointSlices.
+	for i := 2; i <= t.spec.Mesh.AppReplicas; i++ {
+		r := app.DeepCopy()
+		r.Name = fmt.Sprintf("app-%d", i)
+		if _, err := cs.CoreV1().Pods(t.ns).Create(ctx, r, metav1.CreateOptions{}); err != nil {
+			return "", "", fmt.Errorf("create pod %s: %w", r.Name, err)
+		}
+		t.apps = append(t.apps, r.Name)
 	}
 	gatewayAddr := ""
 	if t.gateway {

@@ -1,6 +1,8 @@
 package kube
 
 import (
+	"strconv"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -70,7 +72,13 @@ func httpReady(path string, port int) *corev1.Probe {
 	}
 }
 
-func appPod(image string) *corev1.Pod {
+// appPod is the echo app; with failStatus it answers that status while a
+// fail fault holds (meshbench echo --fail-status, SIGUSR1/SIGUSR2).
+func appPod(image string, failStatus int) *corev1.Pod {
+	args := []string{"echo", "--listen", "0.0.0.0:8080"}
+	if failStatus != 0 {
+		args = append(args, "--fail-status", strconv.Itoa(failStatus))
+	}
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "app", Labels: map[string]string{"app": "echo"}, Annotations: map[string]string{}},
 		Spec: corev1.PodSpec{
@@ -78,7 +86,7 @@ func appPod(image string) *corev1.Pod {
 			TerminationGracePeriodSeconds: ptr(int64(2)),
 			Containers: []corev1.Container{{
 				Name: "app", Image: image, ImagePullPolicy: corev1.PullIfNotPresent,
-				Args:           []string{"echo", "--listen", "0.0.0.0:8080"},
+				Args:           args,
 				Ports:          []corev1.ContainerPort{{Name: "http", ContainerPort: appPort}},
 				ReadinessProbe: httpReady("/", appPort),
 				Resources:      requests(workloadCPU),
