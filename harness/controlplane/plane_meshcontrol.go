@@ -43,11 +43,11 @@ func startMeshcontrolPlane(ctx context.Context, in planeInput) (running, error) 
 func (m *meshcontrolPlane) pid() int { return m.cmd.Process.Pid }
 
 func (m *meshcontrolPlane) client(i int) (xds.Options, xdsconfig.Applier, error) {
-	dial, err := m.dialOptions(proxyID(i))
+	o, err := m.secure(proxyID(i), xds.Options{Addr: m.addr, NodeID: proxyID(i), Observer: observer{m.in.tr, i}, BackoffMin: 50 * time.Millisecond, BackoffMax: time.Second})
 	if err != nil {
 		return xds.Options{}, nil, err
 	}
-	return xds.Options{Addr: m.addr, NodeID: proxyID(i), DialOptions: dial, Observer: observer{m.in.tr, i}, BackoffMin: 50 * time.Millisecond, BackoffMax: time.Second}, nopApplier{}, nil
+	return o, nopApplier{}, nil
 }
 
 func (m *meshcontrolPlane) transport() string { return m.in.spec.ADSTransport }

@@ -13,12 +13,12 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"google.golang.org/grpc"
 
 	"github.com/meshbench/meshbench/harness/measure"
 	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/mesh-under-test/caapi"
 	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
+	"github.com/meshbench/meshbench/mesh-under-test/xds"
 )
 
 // process is one running control-plane process.
@@ -134,20 +134,21 @@ func startMeshcontrol(ctx context.Context, bin, meshPath, logDir string, env []s
 	return mc, nil
 }
 
-// dialOptions are how simulated proxy node reaches meshcontrol: as a
+// secure sets how a simulated proxy node reaches meshcontrol: as a
 // meshproxy with --xds-ca does (meshcontrol's certificate verified, the
-// node's own token on every stream), or plaintext without TLS.
-func (m *meshcontrol) dialOptions(node string) ([]grpc.DialOption, error) {
+// node's own token on every stream), or plaintext without TLS (o as is).
+func (m *meshcontrol) secure(node string, o xds.Options) (xds.Options, error) {
 	if m.rootPEM == nil {
-		return nil, nil // xds.Options' default: plaintext
+		return o, nil // xds.Options' default: plaintext
 	}
-	transport, err := caapi.ServerTLS(m.rootPEM, "")
+	cfg, err := caapi.ServerTLS(m.rootPEM, "")
 	if err != nil {
-		return nil, fmt.Errorf("meshcontrol root: %w", err)
+		return o, fmt.Errorf("meshcontrol root: %w", err)
 	}
 	tok := ca.NodeToken(m.nodeSecret, node)
-	return []grpc.DialOption{grpc.WithTransportCredentials(transport),
-		grpc.WithPerRPCCredentials(caapi.NodeCredentials{NodeID: node, Token: func() (string, error) { return tok, nil }})}, nil
+	o.TLS = cfg
+	o.Credentials = caapi.NodeCredentials{NodeID: node, Token: func() (string, error) { return tok, nil }}.Header
+	return o, nil
 }
 
 // scrape reads meshcontrol's metrics.

@@ -13,10 +13,12 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/meshbench/meshbench/internal/testbin"
+	"github.com/meshbench/meshbench/mesh-under-test/xds"
 )
 
 // TestSimulatedProxiesUseTLS: under the default transport the scenario's
@@ -47,12 +49,13 @@ func TestSimulatedProxiesUseTLS(t *testing.T) {
 			defer mc.stop()
 			_, err = clusters(ctx, mc.addr, proxyID(0), plain)
 			assert.Equal(t, tc.plain, status.Code(err), "plaintext client: %v", err)
-			own, err := mc.dialOptions(proxyID(0))
+			o, err := mc.secure(proxyID(0), xds.Options{})
 			require.NoError(t, err)
 			if tc.transport == ADSPlaintext {
-				assert.Nil(t, own, "plaintext: xds.Options' default dial")
+				assert.Nil(t, o.TLS, "plaintext: xds.Options' default")
 				return
 			}
+			own := []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(o.TLS)), grpc.WithPerRPCCredentials(headerCreds(o.Credentials))}
 			resp, err := clusters(ctx, mc.addr, proxyID(0), own)
 			require.NoError(t, err, "a simulated proxy dials as meshproxy --xds-ca does")
 			assert.NotEmpty(t, resp.GetResources())
@@ -83,3 +86,13 @@ func clusters(ctx context.Context, addr, node string, dial []grpc.DialOption) (*
 	}
 	return st.Recv()
 }
+
+// headerCreds turns xds.Options.Credentials into grpc-go's per-RPC
+// credentials, for this test's grpc-go client.
+type headerCreds func() (map[string]string, error)
+
+func (h headerCreds) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return h()
+}
+
+func (headerCreds) RequireTransportSecurity() bool { return true }

@@ -15,12 +15,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/meshbench/meshbench/harness/otlpsink"
 	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/mesh-under-test/control/app"
+	"github.com/meshbench/meshbench/mesh-under-test/grpcwire"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/certrotate"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/dataplane"
@@ -74,7 +73,7 @@ func laneMetrics(t *testing.T, sink *otlpsink.Sink, percent float64) (string, []
 
 func startProxy(t *testing.T, ctx context.Context, addr, id string) *telemetry.Metrics {
 	ctx, cancel := context.WithCancel(ctx)
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpcwire.New(grpcwire.Options{Addr: addr})
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	rot := certrotate.New(certrotate.Options{Conn: conn, NodeID: id, Token: func() (string, error) { return "t0ken", nil }})

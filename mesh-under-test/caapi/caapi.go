@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/encoding"
-	"google.golang.org/grpc/metadata"
+	"github.com/meshbench/meshbench/mesh-under-test/grpcwire"
 )
 
 // ServiceName is the CA's gRPC service; its one method is Sign.
@@ -20,15 +18,14 @@ const SignMethod = "/" + ServiceName + "/Sign"
 // CodecName is the gRPC content-subtype of the CA's JSON messages.
 const CodecName = "meshcajson"
 
-type jsonCodec struct{}
+// JSONCodec is the CA's message codec (grpc-go's encoding.Codec, by its
+// method set: this package does not import grpc-go, so the proxy does not
+// link it). The server registers it (control/ca).
+type JSONCodec struct{}
 
-func (jsonCodec) Marshal(v any) ([]byte, error)      { return json.Marshal(v) }
-func (jsonCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
-func (jsonCodec) Name() string                       { return CodecName }
-
-// gRPC picks codecs by content-subtype from a process-wide table, which can
-// only be filled at init.
-func init() { encoding.RegisterCodec(jsonCodec{}) }
+func (JSONCodec) Marshal(v any) ([]byte, error)      { return json.Marshal(v) }
+func (JSONCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+func (JSONCodec) Name() string                       { return CodecName }
 
 // SignRequest asks for a workload certificate.
 type SignRequest struct {
@@ -46,11 +43,18 @@ type SignResponse struct {
 }
 
 // Sign calls the CA over conn with token as bearer credentials.
-func Sign(ctx context.Context, conn grpc.ClientConnInterface, token string, req *SignRequest) (*SignResponse, error) {
-	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
-	resp := &SignResponse{}
-	if err := conn.Invoke(ctx, SignMethod, req, resp, grpc.CallContentSubtype(CodecName)); err != nil {
+func Sign(ctx context.Context, conn *grpcwire.Conn, token string, req *SignRequest) (*SignResponse, error) {
+	b, err := json.Marshal(req)
+	if err != nil {
 		return nil, fmt.Errorf("ca: sign: %w", err)
+	}
+	out, err := conn.Invoke(grpcwire.WithHeader(ctx, "authorization", "Bearer "+token), SignMethod, CodecName, b)
+	if err != nil {
+		return nil, fmt.Errorf("ca: sign: %w", err)
+	}
+	resp := &SignResponse{}
+	if err := json.Unmarshal(out, resp); err != nil {
+		return nil, fmt.Errorf("ca: sign: decode the response: %w", err)
 	}
 	return resp, nil
 }

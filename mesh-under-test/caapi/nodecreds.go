@@ -21,7 +21,8 @@ type NodeCredentials struct {
 	Token func() (string, error)
 }
 
-// GetRequestMetadata implements credentials.PerRPCCredentials.
+// GetRequestMetadata implements grpc-go's credentials.PerRPCCredentials
+// (by its method set; this package does not import grpc-go).
 func (c NodeCredentials) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
 	tok, err := c.Token()
 	if err != nil {
@@ -30,5 +31,12 @@ func (c NodeCredentials) GetRequestMetadata(context.Context, ...string) (map[str
 	return map[string]string{"authorization": "Bearer " + tok, NodeMetadata: c.NodeID}, nil
 }
 
+// Header returns the headers of GetRequestMetadata (grpcwire's per-call
+// headers).
+func (c NodeCredentials) Header() (map[string]string, error) {
+	return c.GetRequestMetadata(context.Background())
+}
+
 // RequireTransportSecurity implements credentials.PerRPCCredentials.
+// grpcwire requires TLS for per-call credentials too.
 func (NodeCredentials) RequireTransportSecurity() bool { return true }

@@ -125,7 +125,11 @@ func procStatus(t *testing.T, pid int) map[string]int64 {
 // grpcnotrace) looks methods up by name, so the linker keeps every exported
 // method of every linked type: 7 MB more binary, 2 MB more resident at
 // start-up. The Envoy bootstrap API (with its metrics, overload and tracing
-// configs) is not needed to read static_resources. The shipped build
+// configs) is not needed to read static_resources. Nor is grpc-go (nor the
+// generated packages that carry its stubs: ADS's discovery/v3, OTLP's
+// collector with grpc-gateway): the ADS, CA and OTLP clients speak gRPC
+// over x/net/http2 (grpcwire), and grpc-go was the largest part of the
+// proxy's code that ran (issue 15). The shipped build
 // (buildtags.Tags, the Makefile's TAGS) must link none of them.
 func TestProxyLinksOnlyWhatItUses(t *testing.T) {
 	root, err := testbin.ModuleRoot()
@@ -135,11 +139,18 @@ func TestProxyLinksOnlyWhatItUses(t *testing.T) {
 	out, err := cmd.Output()
 	require.NoError(t, err, "go list -deps")
 	deps := strings.Fields(string(out))
-	require.Contains(t, deps, "google.golang.org/grpc", "the list is meshproxy's dependencies")
+	require.Contains(t, deps, "github.com/meshbench/meshbench/mesh-under-test/grpcwire", "the list is meshproxy's dependencies")
 	for _, p := range []string{"text/template", "html/template", "golang.org/x/net/trace",
+		"github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3",
+		"go.opentelemetry.io/proto/otlp/collector/trace/v1",
+		"github.com/grpc-ecosystem/grpc-gateway/v2/runtime",
 		"github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3",
 		"github.com/envoyproxy/go-control-plane/envoy/config/metrics/v3",
 		"github.com/envoyproxy/go-control-plane/envoy/config/overload/v3"} {
 		assert.NotContains(t, deps, p, "meshproxy built with -tags %s links %s", buildtags.Tags, p)
+	}
+	for _, p := range deps {
+		assert.False(t, p == "google.golang.org/grpc" || strings.HasPrefix(p, "google.golang.org/grpc/"),
+			"meshproxy links %s: its control-plane clients speak gRPC through grpcwire, not grpc-go", p)
 	}
 }

@@ -28,6 +28,7 @@ import (
 
 	"github.com/meshbench/meshbench/mesh-under-test/caapi"
 	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
+	"github.com/meshbench/meshbench/mesh-under-test/grpcwire"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 )
 
@@ -182,7 +183,7 @@ func TestADSRefusesUnauthenticatedCallers(t *testing.T) {
 			}
 			// The CA listens on the same port: plaintext is refused there
 			// too, and a token signs only its own node.
-			_, err = caapi.Sign(ctx, conn, tc.token, &caapi.SignRequest{NodeID: tc.node, CSRPEM: csr(t)})
+			_, err = signGRPC(ctx, conn, tc.token, &caapi.SignRequest{NodeID: tc.node, CSRPEM: csr(t)})
 			assert.Equal(t, tc.sign, status.Code(err), "CA Sign: %v", err)
 		})
 	}
@@ -202,7 +203,8 @@ func TestADSAcceptsWorkloadCertificate(t *testing.T) {
 	require.NoError(t, err)
 	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
 	require.NoError(t, err)
-	conn, err := grpc.NewClient(s.listen, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})))
+	// The proxy's own CA client (grpcwire over TLS) against meshcontrol.
+	conn, err := grpcwire.New(grpcwire.Options{Addr: s.listen, TLS: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}})
 	require.NoError(t, err)
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -251,4 +253,13 @@ func csr(t *testing.T) []byte {
 	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
 	require.NoError(t, err)
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der})
+}
+
+// signGRPC is caapi.Sign over a grpc-go connection: these cases dial with
+// grpc-go's credentials (plaintext included, which the proxy's client
+// refuses to combine with a token).
+func signGRPC(ctx context.Context, conn *grpc.ClientConn, token string, req *caapi.SignRequest) (*caapi.SignResponse, error) {
+	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
+	resp := &caapi.SignResponse{}
+	return resp, conn.Invoke(ctx, caapi.SignMethod, req, resp, grpc.CallContentSubtype(caapi.CodecName))
 }

@@ -2,6 +2,7 @@ package xds
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,11 +12,9 @@ import (
 	"time"
 
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
-	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/meshbench/meshbench/mesh-under-test/grpcwire"
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
 
@@ -48,13 +47,20 @@ type Options struct {
 	// proxy's namespace, labels and version from it.
 	Metadata *structpb.Struct
 	Logger   *slog.Logger
-	// DialOptions default to plaintext (the local platform); pass
-	// transport credentials on a cluster.
-	DialOptions []grpc.DialOption
+	// TLS, when set, is the connection's TLS configuration (meshcontrol
+	// --tls: its root and server name); nil: plaintext (the local platform).
+	TLS *tls.Config
+	// Credentials, when set, returns headers sent with every stream (the
+	// node and its bearer token: caapi.NodeCredentials.Header). They
+	// require TLS.
+	Credentials func() (map[string]string, error)
 	// Certs, when set, supplies SDS secrets merged into every Resources.
 	Certs CertSource
 	// Observer, when set, sees responses and ACKs.
 	Observer Observer
+	// DialTimeout bounds connecting, the TLS handshake and the server's
+	// first HTTP/2 answer (grpcwire.DefaultDialTimeout, 20 s, as grpc-go).
+	DialTimeout time.Duration
 	// BackoffMin and BackoffMax bound reconnect delays (default 100ms, 5s).
 	BackoffMin, BackoffMax time.Duration
 	// Protocol is ProtocolDelta (default: only changed resources travel)
@@ -109,9 +115,6 @@ func New(opts Options) *Client {
 	if opts.Protocol == "" {
 		opts.Protocol = ProtocolDelta
 	}
-	if opts.DialOptions == nil {
-		opts.DialOptions = []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
-	}
 	return &Client{opts: opts, log: opts.Logger.With("component", "xds", "node", opts.NodeID), applied: newState()}
 }
 
@@ -128,9 +131,9 @@ func (c *Client) Run(ctx context.Context, a xdsconfig.Applier) error {
 	if c.opts.Protocol != ProtocolDelta && c.opts.Protocol != ProtocolSotW {
 		return fmt.Errorf("xds: unknown protocol %q", c.opts.Protocol)
 	}
-	conn, err := grpc.NewClient(c.opts.Addr, c.opts.DialOptions...)
+	conn, err := grpcwire.New(grpcwire.Options{Addr: c.opts.Addr, TLS: c.opts.TLS, Header: c.opts.Credentials, UserAgent: "meshproxy", DialTimeout: c.opts.DialTimeout})
 	if err != nil {
-		return fmt.Errorf("xds: dial %s: %w", c.opts.Addr, err)
+		return fmt.Errorf("xds: %w", err)
 	}
 	defer conn.Close()
 	backoff := c.opts.BackoffMin
@@ -142,6 +145,9 @@ func (c *Client) Run(ctx context.Context, a xdsconfig.Applier) error {
 		if got {
 			backoff = c.opts.BackoffMin
 		}
+		// The stream was the connection's only call: the next attempt dials
+		// afresh (a control plane behind a balancer may be another one).
+		_ = conn.Close()
 		c.log.Warn("ADS stream ended, reconnecting", "error", err, "in", backoff)
 		c.reconnects.Add(1)
 		delay := time.Duration(float64(backoff) * (0.8 + 0.4*rand.Float64()))
@@ -158,7 +164,7 @@ func (c *Client) Run(ctx context.Context, a xdsconfig.Applier) error {
 type session struct {
 	c       *Client
 	a       xdsconfig.Applier
-	send    func(*discoveryv3.DiscoveryRequest) error
+	send    func(*discoveryRequest) error
 	pending *state              // received, possibly not yet complete
 	names   map[string][]string // subscribed names per type (EDS, RDS)
 	nonces  map[string]string

@@ -5,11 +5,10 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
 	"github.com/meshbench/meshbench/mesh-under-test/control/translate"
+	"github.com/meshbench/meshbench/mesh-under-test/grpcwire"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/certrotate"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
@@ -106,7 +105,7 @@ func secretsFor(t *testing.T, authority *ca.CA, identity string) []*tlsSecret {
 	svc := &ca.Service{CA: authority, Auth: ca.BootstrapToken{Token: "x", IdentityOf: func(string) (string, bool) { return identity, true }}}
 	lisAddr, stop := serveGRPC(t, svc.Register)
 	defer stop()
-	conn, err := grpc.NewClient(lisAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpcwire.New(grpcwire.Options{Addr: lisAddr})
 	require.NoError(t, err)
 	defer conn.Close()
 	r := certrotate.New(certrotate.Options{Conn: conn, NodeID: "n", Token: func() (string, error) { return "x", nil }})

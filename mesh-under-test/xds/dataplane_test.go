@@ -14,11 +14,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/mesh-under-test/control/app"
+	"github.com/meshbench/meshbench/mesh-under-test/grpcwire"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/certrotate"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/dataplane"
@@ -45,7 +44,7 @@ func startProxy(t *testing.T, ctx context.Context, addr, id string) *xds.Client 
 
 func startProxyTTL(t *testing.T, ctx context.Context, addr, id string, ttl time.Duration) (*xds.Client, *certrotate.Rotator) {
 	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpcwire.New(grpcwire.Options{Addr: addr})
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	rot := certrotate.New(certrotate.Options{Conn: conn, NodeID: id, TTL: ttl, Token: func() (string, error) { return "t0ken", nil }})

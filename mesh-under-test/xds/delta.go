@@ -7,18 +7,15 @@ import (
 	"slices"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	"google.golang.org/genproto/googleapis/rpc/status"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/protobuf/proto"
+
+	"github.com/meshbench/meshbench/mesh-under-test/grpcwire"
 )
 
 // deltaSession is the state of one incremental (delta) ADS stream: the
 // server sends only resources that changed, and removals by name.
 type deltaSession struct {
 	c       *Client
-	send    func(*discoveryv3.DeltaDiscoveryRequest) error
+	send    func(*deltaRequest) error
 	pending *state
 	names   map[string][]string // subscribed names of EDS and RDS
 	applier *session            // shares apply and rotation with the SotW session
@@ -26,17 +23,21 @@ type deltaSession struct {
 
 // deltaStream runs one delta ADS stream; got reports whether any response
 // arrived.
-func (c *Client) deltaStream(ctx context.Context, conn *grpc.ClientConn, s *session) (bool, error) {
+func (c *Client) deltaStream(ctx context.Context, conn *grpcwire.Conn, s *session) (bool, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	st, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
+	st, err := openStream(ctx, conn, methodDelta, (*deltaRequest).marshal, func(b []byte) (*deltaResponse, error) {
+		r := &deltaResponse{size: len(b)}
+		return r, r.unmarshal(b)
+	})
 	if err != nil {
 		return false, err
 	}
+	defer st.st.Close()
 	d := &deltaSession{c: c, pending: s.pending, names: map[string][]string{}, applier: s}
-	d.send = sender(c, st, func(r *discoveryv3.DeltaDiscoveryRequest, n *corev3.Node) { r.Node = n })
+	d.send = sender(c, st, func(r *deltaRequest, n *corev3.Node) { r.Node = n })
 	return serve(ctx, s, st, func(t string) error {
-		return d.send(&discoveryv3.DeltaDiscoveryRequest{TypeUrl: t, InitialResourceVersions: d.pending.resourceVersions[t]})
+		return d.send(&deltaRequest{TypeURL: t, InitialResourceVersions: d.pending.resourceVersions[t]})
 	}, d.subscribe, d.handle)
 }
 
@@ -47,7 +48,7 @@ func (d *deltaSession) subscribe(typeURL string, names []string) error {
 		return nil
 	}
 	d.names[typeURL] = names
-	req := &discoveryv3.DeltaDiscoveryRequest{TypeUrl: typeURL}
+	req := &deltaRequest{TypeURL: typeURL}
 	oldSet := map[string]bool{}
 	for _, n := range old {
 		oldSet[n] = true
@@ -56,12 +57,12 @@ func (d *deltaSession) subscribe(typeURL string, names []string) error {
 	for _, n := range names {
 		newSet[n] = true
 		if !oldSet[n] {
-			req.ResourceNamesSubscribe = append(req.ResourceNamesSubscribe, n)
+			req.Subscribe = append(req.Subscribe, n)
 		}
 	}
 	for _, n := range old {
 		if !newSet[n] {
-			req.ResourceNamesUnsubscribe = append(req.ResourceNamesUnsubscribe, n)
+			req.Unsubscribe = append(req.Unsubscribe, n)
 		}
 	}
 	if !had {
@@ -76,39 +77,39 @@ func (d *deltaSession) subscribe(typeURL string, names []string) error {
 	return d.send(req)
 }
 
-func (d *deltaSession) handle(ctx context.Context, resp *discoveryv3.DeltaDiscoveryResponse) error {
+func (d *deltaSession) handle(ctx context.Context, resp *deltaResponse) error {
 	c := d.c
-	size := proto.Size(resp)
+	size := resp.size
 	c.responses.Add(1)
 	c.bytes.Add(int64(size))
 	if c.opts.Observer != nil {
-		c.opts.Observer.OnResponse(resp.TypeUrl, resp.SystemVersionInfo, size)
+		c.opts.Observer.OnResponse(resp.TypeURL, resp.SystemVersionInfo, size)
 	}
 	next := d.pending.clone()
 	err := func() error {
-		if next.resourceVersions[resp.TypeUrl] == nil {
-			next.resourceVersions[resp.TypeUrl] = map[string]string{}
+		if next.resourceVersions[resp.TypeURL] == nil {
+			next.resourceVersions[resp.TypeURL] = map[string]string{}
 		}
 		for _, r := range resp.Resources {
-			name, err := next.update(resp.TypeUrl, r.Resource)
+			name, err := next.update(resp.TypeURL, r.Resource)
 			if err != nil {
 				return err
 			}
-			next.resourceVersions[resp.TypeUrl][name] = r.Version
+			next.resourceVersions[resp.TypeURL][name] = r.Version
 		}
 		for _, name := range resp.RemovedResources {
-			next.remove(resp.TypeUrl, name)
+			next.remove(resp.TypeURL, name)
 		}
-		next.versions[resp.TypeUrl] = resp.SystemVersionInfo
+		next.versions[resp.TypeURL] = resp.SystemVersionInfo
 		return d.applier.apply(ctx, next)
 	}()
-	req := &discoveryv3.DeltaDiscoveryRequest{TypeUrl: resp.TypeUrl, ResponseNonce: resp.Nonce}
+	req := &deltaRequest{TypeURL: resp.TypeURL, ResponseNonce: resp.Nonce}
 	version := resp.SystemVersionInfo
 	if err != nil {
 		c.nacks.Add(1)
-		c.log.Warn("rejecting configuration", "type", resp.TypeUrl, "version", resp.SystemVersionInfo, "error", err)
-		req.ErrorDetail = &status.Status{Code: int32(codes.InvalidArgument), Message: err.Error()}
-		version = d.pending.versions[resp.TypeUrl]
+		c.log.Warn("rejecting configuration", "type", resp.TypeURL, "version", resp.SystemVersionInfo, "error", err)
+		req.ErrorDetail = &errorDetail{Code: codeInvalidArgument, Message: err.Error()}
+		version = d.pending.versions[resp.TypeURL]
 	} else {
 		d.pending = next
 	}
@@ -116,7 +117,7 @@ func (d *deltaSession) handle(ctx context.Context, resp *discoveryv3.DeltaDiscov
 		return err
 	}
 	if o := c.opts.Observer; o != nil {
-		o.OnAck(resp.TypeUrl, version, err != nil)
+		o.OnAck(resp.TypeURL, version, err != nil)
 	}
 	if err != nil {
 		return nil
@@ -124,7 +125,7 @@ func (d *deltaSession) handle(ctx context.Context, resp *discoveryv3.DeltaDiscov
 	// Follow clusters and listeners with what they reference, and forget
 	// what they no longer do.
 	eds, rds, sds := d.pending.edsNames(), d.pending.rdsNames(), d.pending.sdsNames()
-	switch resp.TypeUrl {
+	switch resp.TypeURL {
 	case xdsconfig.TypeCluster:
 		prune(d.pending, xdsconfig.TypeEndpoint, eds)
 	case xdsconfig.TypeListener:

@@ -5,17 +5,13 @@ import (
 	"slices"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
-	"google.golang.org/genproto/googleapis/rpc/status"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/protobuf/proto"
 
+	"github.com/meshbench/meshbench/mesh-under-test/grpcwire"
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
 
 // stream runs one ADS stream; got reports whether any response arrived.
-func (c *Client) stream(ctx context.Context, conn *grpc.ClientConn, a xdsconfig.Applier) (bool, error) {
+func (c *Client) stream(ctx context.Context, conn *grpcwire.Conn, a xdsconfig.Applier) (bool, error) {
 	c.mu.Lock()
 	s := &session{c: c, a: a, pending: c.applied.clone(), names: map[string][]string{}, nonces: map[string]string{}}
 	c.mu.Unlock()
@@ -24,13 +20,17 @@ func (c *Client) stream(ctx context.Context, conn *grpc.ClientConn, a xdsconfig.
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	st, err := discoveryv3.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
+	st, err := openStream(ctx, conn, methodSotW, (*discoveryRequest).marshal, func(b []byte) (*discoveryResponse, error) {
+		r := &discoveryResponse{size: len(b)}
+		return r, r.unmarshal(b)
+	})
 	if err != nil {
 		return false, err
 	}
-	s.send = sender(c, st, func(r *discoveryv3.DiscoveryRequest, n *corev3.Node) { r.Node = n })
+	defer st.st.Close()
+	s.send = sender(c, st, func(r *discoveryRequest, n *corev3.Node) { r.Node = n })
 	return serve(ctx, s, st, func(t string) error {
-		return s.send(&discoveryv3.DiscoveryRequest{TypeUrl: t, VersionInfo: s.pending.versions[t]})
+		return s.send(&discoveryRequest{TypeURL: t, VersionInfo: s.pending.versions[t]})
 	}, s.subscribe, s.handle)
 }
 
@@ -43,29 +43,29 @@ func (s *session) subscribe(typeURL string, names []string) error {
 		return nil // nothing to ask for yet; an empty list would mean wildcard
 	}
 	s.names[typeURL] = names
-	return s.send(&discoveryv3.DiscoveryRequest{
-		TypeUrl: typeURL, VersionInfo: s.pending.versions[typeURL], ResourceNames: names, ResponseNonce: s.nonces[typeURL],
+	return s.send(&discoveryRequest{
+		TypeURL: typeURL, VersionInfo: s.pending.versions[typeURL], ResourceNames: names, ResponseNonce: s.nonces[typeURL],
 	})
 }
 
-func (s *session) handle(ctx context.Context, resp *discoveryv3.DiscoveryResponse) error {
+func (s *session) handle(ctx context.Context, resp *discoveryResponse) error {
 	c := s.c
-	size := proto.Size(resp)
+	size := resp.size
 	c.responses.Add(1)
 	c.bytes.Add(int64(size))
 	if c.opts.Observer != nil {
-		c.opts.Observer.OnResponse(resp.TypeUrl, resp.VersionInfo, size)
+		c.opts.Observer.OnResponse(resp.TypeURL, resp.VersionInfo, size)
 	}
-	s.nonces[resp.TypeUrl] = resp.Nonce
+	s.nonces[resp.TypeURL] = resp.Nonce
 	next := s.pending.clone()
-	err := next.set(resp.TypeUrl, resp.VersionInfo, resp.Resources)
+	err := next.set(resp.TypeURL, resp.VersionInfo, resp.Resources)
 	if err == nil {
 		err = s.apply(ctx, next)
 	}
 	if err != nil {
 		c.nacks.Add(1)
-		c.log.Warn("rejecting configuration", "type", resp.TypeUrl, "version", resp.VersionInfo, "error", err)
-		return s.ack(resp, s.pending.versions[resp.TypeUrl], err)
+		c.log.Warn("rejecting configuration", "type", resp.TypeURL, "version", resp.VersionInfo, "error", err)
+		return s.ack(resp, s.pending.versions[resp.TypeURL], err)
 	}
 	s.pending = next
 	if err := s.ack(resp, resp.VersionInfo, nil); err != nil {
@@ -81,16 +81,16 @@ func (s *session) handle(ctx context.Context, resp *discoveryv3.DiscoveryRespons
 	return s.subscribe(xdsconfig.TypeSecret, next.sdsNames())
 }
 
-func (s *session) ack(resp *discoveryv3.DiscoveryResponse, version string, nackErr error) error {
-	req := &discoveryv3.DiscoveryRequest{TypeUrl: resp.TypeUrl, VersionInfo: version, ResponseNonce: resp.Nonce, ResourceNames: s.names[resp.TypeUrl]}
+func (s *session) ack(resp *discoveryResponse, version string, nackErr error) error {
+	req := &discoveryRequest{TypeURL: resp.TypeURL, VersionInfo: version, ResponseNonce: resp.Nonce, ResourceNames: s.names[resp.TypeURL]}
 	if nackErr != nil {
-		req.ErrorDetail = &status.Status{Code: int32(codes.InvalidArgument), Message: nackErr.Error()}
+		req.ErrorDetail = &errorDetail{Code: codeInvalidArgument, Message: nackErr.Error()}
 	}
 	if err := s.send(req); err != nil {
 		return err
 	}
 	if o := s.c.opts.Observer; o != nil {
-		o.OnAck(resp.TypeUrl, version, nackErr != nil)
+		o.OnAck(resp.TypeURL, version, nackErr != nil)
 	}
 	return nil
 }

@@ -2,10 +2,13 @@ package xds
 
 import (
 	"context"
-	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
+	"fmt"
 	"sync"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+
+	"github.com/meshbench/meshbench/mesh-under-test/grpcwire"
+	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
 
 // adsStream is either ADS stream, state of the world or delta: they differ
@@ -13,6 +16,40 @@ import (
 type adsStream[Req, Resp any] interface {
 	Send(*Req) error
 	Recv() (*Resp, error)
+}
+
+// wireStream is an ADS stream over grpcwire: requests encoded and responses
+// decoded by the message codecs of messages.go.
+type wireStream[Req, Resp any] struct {
+	st     *grpcwire.Stream
+	encode func(*Req) ([]byte, error)
+	decode func([]byte) (*Resp, error)
+}
+
+func (w wireStream[Req, Resp]) Send(r *Req) error {
+	b, err := w.encode(r)
+	if err != nil {
+		return err
+	}
+	return w.st.Send(b)
+}
+
+func (w wireStream[Req, Resp]) Recv() (*Resp, error) {
+	b, err := w.st.Recv()
+	if err != nil {
+		return nil, err
+	}
+	return w.decode(b)
+}
+
+// openStream opens an ADS stream of method on conn.
+func openStream[Req, Resp any](ctx context.Context, conn *grpcwire.Conn, method string,
+	encode func(*Req) ([]byte, error), decode func([]byte) (*Resp, error)) (wireStream[Req, Resp], error) {
+	st, err := conn.NewStream(ctx, method)
+	if err != nil {
+		return wireStream[Req, Resp]{}, fmt.Errorf("open ADS stream: %w", err)
+	}
+	return wireStream[Req, Resp]{st: st, encode: encode, decode: decode}, nil
 }
 
 // sender serializes a stream's requests (certificate rotation sends from its

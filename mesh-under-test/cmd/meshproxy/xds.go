@@ -8,10 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-
 	"github.com/meshbench/meshbench/mesh-under-test/caapi"
+	"github.com/meshbench/meshbench/mesh-under-test/grpcwire"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/certrotate"
 	"github.com/meshbench/meshbench/mesh-under-test/xds"
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
@@ -33,7 +31,6 @@ var _ xdsconfig.Source = (*xdsSource)(nil)
 
 func (s *xdsSource) Run(ctx context.Context, a xdsconfig.Applier) error {
 	opts := xds.Options{Addr: s.addr, NodeID: s.node, Logger: s.log, Protocol: s.protocol}
-	transport := insecure.NewCredentials()
 	if s.caFile != "" {
 		pemBytes, err := os.ReadFile(s.caFile)
 		if err != nil {
@@ -41,14 +38,13 @@ func (s *xdsSource) Run(ctx context.Context, a xdsconfig.Applier) error {
 		}
 		// The server name is --xds-server-name, else the --xds host:
 		// meshcontrol's certificate must name it.
-		if transport, err = caapi.ServerTLS(pemBytes, s.serverName); err != nil {
+		if opts.TLS, err = caapi.ServerTLS(pemBytes, s.serverName); err != nil {
 			return fmt.Errorf("--xds-ca %s: %w", s.caFile, err)
 		}
-		opts.DialOptions = []grpc.DialOption{grpc.WithTransportCredentials(transport),
-			grpc.WithPerRPCCredentials(caapi.NodeCredentials{NodeID: s.node, Token: s.readToken})}
+		opts.Credentials = caapi.NodeCredentials{NodeID: s.node, Token: s.readToken}.Header
 	}
 	if s.token != "" || s.tokenFile != "" {
-		conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(transport))
+		conn, err := grpcwire.New(grpcwire.Options{Addr: s.addr, TLS: opts.TLS, UserAgent: "meshproxy"})
 		if err != nil {
 			return fmt.Errorf("ca: %w", err)
 		}

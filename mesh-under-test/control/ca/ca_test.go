@@ -15,19 +15,18 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/status"
 
 	"github.com/meshbench/meshbench/mesh-under-test/caapi"
 	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
 	"github.com/meshbench/meshbench/mesh-under-test/control/translate"
+	"github.com/meshbench/meshbench/mesh-under-test/grpcwire"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/certrotate"
 )
 
 const identity = "spiffe://cluster.local/ns/default/sa/echo"
 
 // serve runs the CA service on 127.0.0.1:0 and returns a client conn.
-func serve(t *testing.T, auth ca.Authenticator) (*ca.CA, *grpc.ClientConn) {
+func serve(t *testing.T, auth ca.Authenticator) (*ca.CA, *grpcwire.Conn) {
 	t.Helper()
 	authority, err := ca.New(ca.Options{})
 	require.NoError(t, err)
@@ -37,7 +36,7 @@ func serve(t *testing.T, auth ca.Authenticator) (*ca.CA, *grpc.ClientConn) {
 	(&ca.Service{CA: authority, Auth: auth}).Register(g)
 	go g.Serve(lis)
 	t.Cleanup(g.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpcwire.New(grpcwire.Options{Addr: lis.Addr().String()})
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	return authority, conn
@@ -110,7 +109,7 @@ func TestRefusals(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := caapi.Sign(ctx, conn, tc.token, &caapi.SignRequest{NodeID: tc.node, CSRPEM: tc.csr})
 			require.Error(t, err)
-			assert.Equal(t, tc.code, status.Code(err), err.Error())
+			assert.Equal(t, int(tc.code), grpcwire.Code(err), err.Error())
 		})
 	}
 	resp, err := caapi.Sign(ctx, conn, "s3cret", &caapi.SignRequest{NodeID: "echo-proxy", CSRPEM: csr(identity)})
@@ -134,13 +133,13 @@ func TestSignBeforeMeshLoaded(t *testing.T) {
 	(&ca.Service{CA: authority, Auth: bootstrap(), Ready: loaded.Load}).Register(g)
 	go g.Serve(lis)
 	t.Cleanup(g.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpcwire.New(grpcwire.Options{Addr: lis.Addr().String()})
 	require.NoError(t, err)
 	defer conn.Close()
 
 	req := &caapi.SignRequest{NodeID: "echo-proxy", CSRPEM: newCSR(t, identity)}
 	_, err = caapi.Sign(context.Background(), conn, "s3cret", req)
-	assert.Equal(t, codes.Unavailable, status.Code(err), "%v", err)
+	assert.Equal(t, int(codes.Unavailable), grpcwire.Code(err), "%v", err)
 	loaded.Store(true)
 	_, err = caapi.Sign(context.Background(), conn, "s3cret", req)
 	assert.NoError(t, err)

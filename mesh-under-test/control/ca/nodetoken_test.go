@@ -7,10 +7,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/meshbench/meshbench/mesh-under-test/caapi"
 	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
+	"github.com/meshbench/meshbench/mesh-under-test/grpcwire"
 )
 
 // TestNodeTokenBindsOneIdentity: over the real gRPC service, node A's token
@@ -40,7 +40,7 @@ func TestNodeTokenBindsOneIdentity(t *testing.T) {
 			resp, err := caapi.Sign(context.Background(), conn, tc.token, &caapi.SignRequest{NodeID: tc.node, CSRPEM: newCSR(t, "")})
 			if tc.want == "" {
 				require.Error(t, err)
-				assert.Equal(t, codes.Unauthenticated, status.Code(err), err.Error())
+				assert.Equal(t, int(codes.Unauthenticated), grpcwire.Code(err), err.Error())
 				return
 			}
 			require.NoError(t, err)

@@ -11,12 +11,17 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/meshbench/meshbench/mesh-under-test/caapi"
 	"github.com/meshbench/meshbench/mesh-under-test/control/metrics"
 )
+
+// grpc-go picks codecs by content-subtype from a process-wide table, which
+// can only be filled at init: the CA's JSON messages (caapi.CodecName).
+func init() { encoding.RegisterCodec(caapi.JSONCodec{}) }
 
 // Authenticator maps a caller's token (and claimed node) to the identity it
 // may hold. Implementations must be safe for concurrent use.

@@ -14,15 +14,16 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
-	"google.golang.org/grpc"
 
 	"github.com/meshbench/meshbench/mesh-under-test/caapi"
+	"github.com/meshbench/meshbench/mesh-under-test/grpcwire"
 	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
 
 // Options configure a Rotator.
 type Options struct {
-	Conn   grpc.ClientConnInterface
+	// Conn reaches meshcontrol's CA.
+	Conn   *grpcwire.Conn
 	NodeID string
 	// Token returns the current credential (a file may be re-read: a
 	// projected service-account token rotates too).

@@ -4,10 +4,11 @@ import (
 	"encoding/hex"
 	"strconv"
 
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 )
 
 // The attributes every span carries, in order (http.status_code's value is
@@ -65,7 +66,7 @@ type encoder struct {
 	node   string
 	slots  []*slot
 	spans  []*tracepb.Span
-	req    *coltracepb.ExportTraceServiceRequest
+	rs     *tracepb.ResourceSpans
 	scope  *tracepb.ScopeSpans
 	status map[int]string // http.status_code strings, cached
 }
@@ -73,11 +74,11 @@ type encoder struct {
 func newEncoder(service string, batch int) *encoder {
 	e := &encoder{node: service, spans: make([]*tracepb.Span, 0, batch), status: map[int]string{}}
 	e.scope = &tracepb.ScopeSpans{Scope: &commonpb.InstrumentationScope{Name: "meshproxy"}}
-	e.req = &coltracepb.ExportTraceServiceRequest{ResourceSpans: []*tracepb.ResourceSpans{{
+	e.rs = &tracepb.ResourceSpans{
 		Resource: &resourcepb.Resource{Attributes: []*commonpb.KeyValue{
 			str("service.name", service), str("node_id", service)}},
 		ScopeSpans: []*tracepb.ScopeSpans{e.scope},
-	}}}
+	}
 	return e
 }
 
@@ -92,10 +93,26 @@ func (e *encoder) Len() int { return len(e.spans) }
 // after the export that carried them returned (gRPC has marshalled them).
 func (e *encoder) reset() { e.spans = e.spans[:0] }
 
-// request is the export of the spans added since the last reset.
-func (e *encoder) request() *coltracepb.ExportTraceServiceRequest {
+// request is the resource of the spans added since the last reset: the
+// one element of the export request.
+func (e *encoder) request() *tracepb.ResourceSpans {
 	e.scope.Spans = e.spans
-	return e.req
+	return e.rs
+}
+
+// marshal encodes the export request (an ExportTraceServiceRequest: its
+// one field, resource_spans = 1) in one allocation. Encoded here rather
+// than with the collector package's generated type: that package holds
+// the gRPC and grpc-gateway stubs too, and importing it linked both into
+// the proxy (issue 15). TestMarshalIsTheCollectorsRequest checks it
+// against the generated type.
+func (e *encoder) marshal() ([]byte, error) {
+	rs := e.request()
+	n := proto.Size(rs)
+	b := make([]byte, 0, protowire.SizeTag(1)+protowire.SizeBytes(n))
+	b = protowire.AppendTag(b, 1, protowire.BytesType)
+	b = protowire.AppendVarint(b, uint64(n))
+	return proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(b, rs)
 }
 
 // add encodes s into the next slot.

@@ -168,9 +168,28 @@ func BenchmarkEncodeBatch(b *testing.B) {
 		for range DefaultBatchSize {
 			enc.add(&s)
 		}
-		if _, err := proto.Marshal(enc.request()); err != nil {
+		if _, err := enc.marshal(); err != nil {
 			b.Fatal(err)
 		}
 		enc.reset()
 	}
+}
+
+// TestMarshalIsTheCollectorsRequest: the hand-framed export request is the
+// generated ExportTraceServiceRequest's encoding, byte for byte.
+func TestMarshalIsTheCollectorsRequest(t *testing.T) {
+	enc := newEncoder("client-proxy", 4)
+	for range 3 {
+		s := benchSpan()
+		enc.add(&s)
+	}
+	got, err := enc.marshal()
+	require.NoError(t, err)
+	want, err := proto.MarshalOptions{Deterministic: true}.Marshal(&coltracepb.ExportTraceServiceRequest{ResourceSpans: []*tracepb.ResourceSpans{enc.request()}})
+	require.NoError(t, err)
+	back := &coltracepb.ExportTraceServiceRequest{}
+	require.NoError(t, proto.Unmarshal(got, back))
+	assert.Len(t, back.GetResourceSpans(), 1)
+	assert.Len(t, back.GetResourceSpans()[0].GetScopeSpans()[0].GetSpans(), 3)
+	assert.Equal(t, want, got)
 }

@@ -8,10 +8,11 @@ import (
 	"sync"
 	"time"
 
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+	"github.com/meshbench/meshbench/mesh-under-test/grpcwire"
 )
+
+// exportMethod is OTLP/gRPC's trace export.
+const exportMethod = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
 // Exporter defaults: what bounds a proxy's tracing memory and how often
 // spans leave.
@@ -54,16 +55,15 @@ type ExporterOptions struct {
 // ones nothing (BenchmarkRecordSpan; docs/proxy.md, Tracing). The wire
 // format is OTLP's own protobuf types and gRPC service.
 type Exporter struct {
-	o      ExporterOptions
-	q      chan Span
-	conn   *grpc.ClientConn
-	client coltracepb.TraceServiceClient
-	stop   chan struct{}
-	done   chan struct{}
-	once   sync.Once
+	o    ExporterOptions
+	q    chan Span
+	conn *grpcwire.Conn
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
 }
 
-// NewExporter starts an exporter; the connection is made lazily (gRPC), so
+// NewExporter starts an exporter; the connection is made lazily, so
 // an absent collector is no error here: its spans are dropped and counted.
 func NewExporter(o ExporterOptions) (*Exporter, error) {
 	if o.QueueSize <= 0 {
@@ -84,11 +84,11 @@ func NewExporter(o ExporterOptions) (*Exporter, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	conn, err := grpc.NewClient(o.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpcwire.New(grpcwire.Options{Addr: o.Addr, UserAgent: "meshproxy", DialTimeout: o.Timeout})
 	if err != nil {
 		return nil, fmt.Errorf("otlp collector %q: %w", o.Addr, err)
 	}
-	e := &Exporter{o: o, q: make(chan Span, o.QueueSize), conn: conn, client: coltracepb.NewTraceServiceClient(conn),
+	e := &Exporter{o: o, q: make(chan Span, o.QueueSize), conn: conn,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go e.run()
 	return e, nil
@@ -170,7 +170,12 @@ func (e *Exporter) send(ctx context.Context, enc *encoder) {
 	defer enc.reset()
 	ctx, cancel := context.WithTimeout(ctx, e.o.Timeout)
 	defer cancel()
-	_, err := e.client.Export(ctx, enc.request())
+	req, err := enc.marshal()
+	if err == nil {
+		// The response (ExportTraceServiceResponse's partial_success) is
+		// not read: a rejected span is not retried either way.
+		_, err = e.conn.Invoke(ctx, exportMethod, "", req)
+	}
 	if err != nil {
 		e.o.Counters.Dropped.Add(uint64(n))
 		e.o.Log.Debug("span export failed", "collector", e.o.Addr, "spans", n, "err", err)
