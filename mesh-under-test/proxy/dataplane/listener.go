@@ -3,7 +3,6 @@ package dataplane
 import (
 	"bufio"
 	"crypto/tls"
-	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -12,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
-	"github.com/meshbench/meshbench/mesh-under-test/proxy/rawconn"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid"
 )
 
@@ -53,51 +51,6 @@ func (c *trackedConn) plaintextRefused() bool {
 func (c *trackedConn) wakeIfIdle() {
 	if !c.busy() {
 		_ = c.Conn.SetReadDeadline(time.Now())
-	}
-}
-
-func (p *Proxy) acceptLoop(bl *boundListener) {
-	defer p.wg.Done()
-	for {
-		c, err := bl.ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			p.log.Warn("accept failed", "err", err)
-			time.Sleep(5 * time.Millisecond)
-			continue
-		}
-		tc := &trackedConn{Conn: rawconn.Wrap(c), bl: bl}
-		tc.setLimits(ptr(initialLimits(bl.cfg.Load())))
-		p.mu.Lock()
-		if p.draining.Load() || len(p.conns) >= p.opts.MaxConnections {
-			full := !p.draining.Load()
-			p.mu.Unlock()
-			_ = c.Close()
-			if full {
-				// Envoy's overload behaviour: new connections are closed
-				// at once while the proxy holds its maximum.
-				p.metrics.ConnsRefused.WithLabelValues(bl.cfg.Load().Name).Inc()
-			}
-			continue
-		}
-		p.conns[tc] = struct{}{}
-		p.wg.Add(1)
-		p.mu.Unlock()
-		bl.connsTotal.Inc()
-		bl.connsActive.Inc()
-		go func() {
-			defer func() {
-				_ = tc.Close()
-				bl.connsActive.Dec()
-				p.mu.Lock()
-				delete(p.conns, tc)
-				p.mu.Unlock()
-				p.wg.Done()
-			}()
-			p.serveConn(bl, tc)
-		}()
 	}
 }
 

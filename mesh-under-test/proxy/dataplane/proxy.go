@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -168,7 +167,7 @@ func (p *Proxy) Apply(ctx context.Context, r xdsconfig.Resources) error {
 		if p.listeners[l.Address] != nil {
 			continue
 		}
-		ln, err := net.Listen("tcp", l.Address)
+		ln, err := listen(l.Address)
 		if err != nil {
 			for _, bl := range fresh {
 				_ = bl.ln.Close()

@@ -57,17 +57,23 @@ func CheckIdle(c net.Conn) IdleState {
 }
 
 func (f *fastConn) doPeek(fd uintptr) bool {
-	r, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&f.peekBuf[0])), 1,
-		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
-	switch {
-	case e == syscall.EAGAIN || e == syscall.EINTR:
-		f.peekState = Quiet
-	case e != 0:
-		f.peekState = PeerClosed // ECONNRESET and friends
-	case r == 0:
-		f.peekState = PeerClosed // orderly shutdown (EOF)
-	default:
-		f.peekState = Unsolicited
+	for {
+		r, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&f.peekBuf[0])), 1,
+			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+		f.peekErr = 0
+		switch {
+		case e == syscall.EINTR && f.peekWait:
+			continue
+		case e == syscall.EAGAIN || e == syscall.EINTR:
+			f.peekState = Quiet
+			return !f.peekWait // WaitReadable parks here until the poller says readable
+		case e != 0:
+			f.peekState, f.peekErr = PeerClosed, e // ECONNRESET and friends
+		case r == 0:
+			f.peekState = PeerClosed // orderly shutdown (EOF)
+		default:
+			f.peekState = Unsolicited
+		}
+		return true // CheckIdle never waits: it is a probe
 	}
-	return true // never wait: this is a probe
 }

@@ -27,10 +27,13 @@ type fastConn struct {
 	rerr, werr     syscall.Errno
 	readFn, writFn func(fd uintptr) bool
 
-	// CheckIdle's probe, bound once like readFn.
+	// CheckIdle's probe, bound once like readFn; WaitReadable sets
+	// peekWait to park on EAGAIN instead of reporting Quiet.
 	peekFn    func(fd uintptr) bool
 	peekBuf   [1]byte
 	peekState IdleState
+	peekErr   syscall.Errno
+	peekWait  bool
 
 	// ProbeSend's state, its callback bound once like readFn.
 	sendFn   func(fd uintptr) bool
