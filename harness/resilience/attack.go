@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -19,15 +21,17 @@ type attack struct {
 	opened  atomic.Int64
 	refused atomic.Int64
 	closed  atomic.Int64 // closed by the server before stop
+	took    time.Duration
 	mu      sync.Mutex
-	conns   []net.Conn
+	fds     []int      // a flood's connections
+	conns   []net.Conn // slow-loris connections
 	kind    string
 }
 
 const slowlorisGap = 200 * time.Millisecond
 
 func startAttack(ctx context.Context, kind, addr string, n int, owner Owner) (*attack, error) {
-	host, _, err := net.SplitHostPort(addr)
+	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("%s target %q: %w", kind, addr, err)
 	}
@@ -36,11 +40,28 @@ func startAttack(ctx context.Context, kind, addr string, n int, owner Owner) (*a
 	if ip == nil || !ip.IsLoopback() && !owned {
 		return nil, fmt.Errorf("%s target %q: only loopback addresses and containers the harness created are attacked", kind, addr)
 	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return nil, fmt.Errorf("%s target %q: port: %w", kind, addr, err)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	a := &attack{cancel: cancel, kind: kind}
-	d := net.Dialer{Timeout: time.Second}
+	start := time.Now()
 	for range n {
-		c, err := d.DialContext(ctx, "tcp", addr)
+		if ctx.Err() != nil {
+			break
+		}
+		fd, err := rawConnect(ip, port, time.Second)
+		if err != nil {
+			a.refused.Add(1)
+			continue
+		}
+		if kind != KindSlowloris {
+			a.opened.Add(1)
+			a.fds = append(a.fds, fd)
+			continue
+		}
+		c, err := fdConn(fd)
 		if err != nil {
 			a.refused.Add(1)
 			continue
@@ -49,11 +70,10 @@ func startAttack(ctx context.Context, kind, addr string, n int, owner Owner) (*a
 		a.mu.Lock()
 		a.conns = append(a.conns, c)
 		a.mu.Unlock()
-		if kind == KindSlowloris {
-			a.wg.Add(1)
-			go a.trickle(ctx, c)
-		}
+		a.wg.Add(1)
+		go a.trickle(ctx, c)
 	}
+	a.took = time.Since(start)
 	return a, nil
 }
 
@@ -83,14 +103,23 @@ func (a *attack) trickle(ctx context.Context, c net.Conn) {
 	}
 }
 
-// stop closes every connection and says what the attack did.
+// stop closes every connection and says what the attack did. A flood's
+// connections send nothing, so the ones the server closed are counted
+// here, by a probe that reads nothing.
 func (a *attack) stop() string {
 	a.cancel()
 	a.wg.Wait()
+	for _, fd := range a.fds {
+		if peerClosed(fd) {
+			a.closed.Add(1)
+		}
+		_ = syscall.Close(fd)
+	}
 	a.mu.Lock()
 	for _, c := range a.conns {
 		c.Close()
 	}
 	a.mu.Unlock()
-	return fmt.Sprintf("%s: %d connections opened, %d refused, %d closed by the server", a.kind, a.opened.Load(), a.refused.Load(), a.closed.Load())
+	return fmt.Sprintf("%s: %d connections opened, %d refused, %d closed by the server (opened within %s)", a.kind, a.opened.Load(),
+		a.refused.Load(), a.closed.Load(), a.took.Round(time.Millisecond))
 }

@@ -2,8 +2,11 @@ package resilience
 
 import (
 	"context"
+	"io"
 	"net"
+	"os"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -45,4 +48,70 @@ func TestAttackTargets(t *testing.T) {
 	}
 	_, err = startAttack(context.Background(), KindSlowloris, "not-an-address", 1, nil)
 	assert.Error(t, err)
+}
+
+// TestAttackConnections: a flood's connections reach the listener and stay
+// silent, the ones the server closes are counted as such, a port nobody
+// listens on counts as refused, and slow-loris clients trickle a request
+// head that never ends.
+func TestAttackConnections(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer lis.Close()
+	accepted := make(chan net.Conn, 100)
+	go func() {
+		for i := 0; ; i++ {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			if i%2 == 1 {
+				_ = c.Close() // every second connection closed by the server
+				continue
+			}
+			accepted <- c
+		}
+	}()
+	a, err := startAttack(context.Background(), KindFlood, lis.Addr().String(), 10, nil)
+	require.NoError(t, err)
+	var kept []net.Conn
+	for range 5 {
+		select {
+		case c := <-accepted:
+			kept = append(kept, c)
+		case <-time.After(5 * time.Second):
+			t.Fatal("the flood's connections did not reach the listener")
+		}
+	}
+	require.NoError(t, kept[0].SetReadDeadline(time.Now().Add(100*time.Millisecond)))
+	_, err = kept[0].Read(make([]byte, 1))
+	assert.ErrorIs(t, err, os.ErrDeadlineExceeded, "a flood sends nothing")
+	time.Sleep(50 * time.Millisecond) // the server's closes reach the client
+	assert.Contains(t, a.stop(), "flood: 10 connections opened, 0 refused, 5 closed by the server (opened within ")
+	for _, c := range kept {
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+		_, err := c.Read(make([]byte, 1))
+		assert.ErrorIs(t, err, io.EOF, "stop closed the connection")
+		c.Close()
+	}
+
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closedPort := free.Addr().String()
+	require.NoError(t, free.Close())
+	a, err = startAttack(context.Background(), KindFlood, closedPort, 3, nil)
+	require.NoError(t, err)
+	assert.Contains(t, a.stop(), "flood: 0 connections opened, 3 refused")
+
+	// the listener has accepted 10 (0-9): the 11th is kept, not closed
+	a, err = startAttack(context.Background(), KindSlowloris, lis.Addr().String(), 1, nil)
+	require.NoError(t, err)
+	defer a.stop()
+	c := <-accepted
+	defer c.Close()
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+	head := make([]byte, 3)
+	_, err = io.ReadFull(c, head)
+	require.NoError(t, err)
+	assert.Equal(t, "GET", string(head), "one byte every %s", slowlorisGap)
 }
