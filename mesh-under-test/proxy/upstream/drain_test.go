@@ -52,6 +52,35 @@ func closedByPeer(t *testing.T, u net.Conn) bool {
 	return err != nil && !(errors.As(err, &ne) && ne.Timeout())
 }
 
+// poolFixture is an endpoint (cluster svc) on a 127.0.0.1 listener with two
+// connections: busy, in use, and one returned to the pool; upBusy and
+// upIdle are their upstream sides.
+type poolFixture struct {
+	reg            *Registry
+	ep             *Endpoint
+	c              *Cluster
+	busy           *Conn
+	upBusy, upIdle net.Conn
+	accepted       <-chan net.Conn
+}
+
+func newPoolFixture(t *testing.T) *poolFixture {
+	t.Helper()
+	addr, accepted := acceptAll(t)
+	f := &poolFixture{reg: NewRegistry(), accepted: accepted}
+	f.ep = f.reg.Endpoint("svc", addr)
+	f.c = New(Config{Name: "svc", ConnectTimeout: time.Second, Thresholds: resilience.DefaultThresholds()}, []*Endpoint{f.ep})
+	now := time.Now()
+	var err error
+	f.busy, _, err = f.c.Get(f.ep, now, time.Time{})
+	require.NoError(t, err)
+	idle, _, err := f.c.Get(f.ep, now, time.Time{})
+	require.NoError(t, err)
+	f.c.Put(idle, now)
+	f.upBusy, f.upIdle = next(t, accepted), next(t, accepted)
+	return f
+}
+
 // TestDrainingEndpointFinishesBusyConnectionsAndPoolsNone: Registry.Retain
 // with an endpoint marked DRAINING closes its idle connection at once,
 // leaves the busy one open and usable (not marked removed), closes that one
@@ -60,24 +89,16 @@ func closedByPeer(t *testing.T, u net.Conn) bool {
 // then serves that request and is closed after it. Back to serving, its
 // connections are pooled again.
 func TestDrainingEndpointFinishesBusyConnectionsAndPoolsNone(t *testing.T) {
-	addr, accepted := acceptAll(t)
-	reg := NewRegistry()
-	ep := reg.Endpoint("svc", addr)
-	c := New(Config{Name: "svc", ConnectTimeout: time.Second, Thresholds: resilience.DefaultThresholds()}, []*Endpoint{ep})
+	f := newPoolFixture(t)
+	reg, ep, c, busy, upBusy, upIdle, accepted := f.reg, f.ep, f.c, f.busy, f.upBusy, f.upIdle, f.accepted
 	now := time.Now()
-	busy, _, err := c.Get(ep, now, time.Time{})
-	require.NoError(t, err)
-	idle, _, err := c.Get(ep, now, time.Time{})
-	require.NoError(t, err)
-	c.Put(idle, now)
-	upBusy, upIdle := next(t, accepted), next(t, accepted)
 
 	reg.Retain(map[*Endpoint]bool{ep: true})
 	assert.True(t, ep.Draining())
 	assert.False(t, ep.Host.Available(now.UnixNano()), "the picker skips it")
 	assert.True(t, closedByPeer(t, upIdle), "the idle connection closes at once")
 	assert.False(t, busy.Removed(), "draining is not removal: its user sees the upstream's answer")
-	_, err = busy.Write([]byte("x"))
+	_, err := busy.Write([]byte("x"))
 	require.NoError(t, err, "the busy connection still carries its request")
 	b := make([]byte, 1)
 	require.NoError(t, upBusy.SetReadDeadline(time.Now().Add(2*time.Second)))

@@ -1,7 +1,6 @@
 package upstream
 
 import (
-	"errors"
 	"net"
 	"strconv"
 	"syscall"
@@ -19,40 +18,15 @@ import (
 // closed, idle or in use, marks those in use as removed, gives back their
 // circuit-breaker slots once released, and dials no more.
 func TestRemovedEndpointRefusesAndClosesConnections(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ln.Close() })
-	accepted := make(chan net.Conn, 4)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted <- c
-		}
-	}()
-	reg := NewRegistry()
-	ep := reg.Endpoint("svc", ln.Addr().String())
-	c := New(Config{Name: "svc", ConnectTimeout: time.Second, Thresholds: resilience.DefaultThresholds()}, []*Endpoint{ep})
-	now := time.Now()
-	busy, _, err := c.Get(ep, now, time.Time{})
-	require.NoError(t, err)
-	idle, _, err := c.Get(ep, now, time.Time{})
-	require.NoError(t, err)
-	c.Put(idle, now)
-	up1, up2 := <-accepted, <-accepted
+	f := newPoolFixture(t)
+	reg, ep, c, busy := f.reg, f.ep, f.c, f.busy
 
 	reg.Retain(map[*Endpoint]bool{})
-	for _, u := range []net.Conn{up1, up2} {
-		require.NoError(t, u.SetReadDeadline(time.Now().Add(2*time.Second)))
-		_, err := u.Read(make([]byte, 1))
-		var ne net.Error
-		require.Error(t, err, "the proxy side closed the connection")
-		assert.False(t, errors.As(err, &ne) && ne.Timeout(), "closed, not merely quiet: %v", err)
+	for _, u := range []net.Conn{f.upBusy, f.upIdle} {
+		assert.True(t, closedByPeer(t, u), "the proxy side closed the connection, not merely went quiet")
 	}
 	assert.True(t, busy.Removed())
-	_, err = busy.Write([]byte("GET / HTTP/1.1\r\n\r\n"))
+	_, err := busy.Write([]byte("GET / HTTP/1.1\r\n\r\n"))
 	assert.Error(t, err, "a request on the removed connection fails at once")
 	c.Discard(busy)
 	_, _, err = c.Get(ep, time.Now(), time.Time{})
