@@ -90,17 +90,23 @@ func TestKindResilience(t *testing.T) {
 		assert.Equal(t, pod, m[3])
 		assert.NotEqual(t, m[2], m[4], "the deleted pod is gone: its replacement has a new UID")
 		assert.Greater(t, f.EndedS, f.BeganS)
-		// The replacement serves: the buckets of the last second all
-		// carried requests, none failed.
+		// The replacement serves: every bucket that starts once the fault
+		// has ended (the replacement Ready) carried requests and none
+		// failed. Not "the last second": on a loaded machine the
+		// replacement took 3.3 s to be Ready and the fault ended at 7.25 s
+		// of 8, so the last second still held its 503s.
 		bs := r.Resilience.Buckets
 		require.NotEmpty(t, bs)
 		tail := 0
-		for i := len(bs) - 1; i >= 0 && bs[i].StartS >= r.DurationS-1.25; i-- {
-			assert.Positive(t, bs[i].Requests, "bucket at %.2fs", bs[i].StartS)
-			assert.Zero(t, bs[i].Errors, "bucket at %.2fs: %v", bs[i].StartS, bs[i].ErrorsByCause)
+		for _, b := range bs {
+			if b.StartS < f.EndedS || b.StartS+0.25 > r.DurationS {
+				continue // before the end, or the run's last, partial bucket
+			}
+			assert.Positive(t, b.Requests, "bucket at %.2fs", b.StartS)
+			assert.Zero(t, b.Errors, "bucket at %.2fs: %v", b.StartS, b.ErrorsByCause)
 			tail++
 		}
-		assert.GreaterOrEqual(t, tail, 3)
+		assert.GreaterOrEqual(t, tail, 2, "at least half a second of load after the fault ended (%.2fs of %.0fs)", f.EndedS, r.DurationS)
 	}
 
 	t.Run("control plane pod deleted", func(t *testing.T) {
