@@ -73,3 +73,40 @@ func TestAcceptBurstLetsRequestsThrough(t *testing.T) {
 	t.Logf("answered after %v with %d of %d connections accepted; all accepted after %v", took, accepted, n, drained)
 	assert.Less(t, accepted, n/4, "the request waited for the burst")
 }
+
+// TestMassCloseLetsRequestsThrough: the end of a flood, on one P: 2000 idle
+// connections are closed by their client at once and a request arrives
+// right after on an established connection. The goroutines of the closed
+// connections only hand them to the reaper, which closes 16 per network
+// poll, so the request is answered while most of them are still open on
+// the proxy's side; closed inline, all of them were closed first.
+func TestMassCloseLetsRequestsThrough(t *testing.T) {
+	n := min(2000, backlogRoom(t)-16)
+	if n < 500 {
+		t.Skipf("net.core.somaxconn %d: the backlog cannot hold a burst", n+16)
+	}
+	p, addr := idleProxy(t)
+	rc := newRawClient(t, addr, "close", 16)
+	status, err := rc.do()
+	require.NoError(t, err)
+	require.Equal(t, 200, status)
+	fds := make([]int, 0, n)
+	for range n {
+		fds = append(fds, rawDial(t, addr))
+	}
+	settle(t, p, n+1)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for _, fd := range fds {
+		_ = syscall.Close(fd)
+	}
+	require.NoError(t, rc.c.SetDeadline(time.Now().Add(20*time.Second)))
+	start := time.Now()
+	_, err = rc.c.Write(rc.req)
+	require.NoError(t, err)
+	require.NoError(t, rc.resp.Read(rc.br))
+	took, open := time.Since(start), p.connCount()-1
+	assert.Equal(t, 200, rc.resp.Status)
+	settle(t, p, 1)
+	t.Logf("answered after %v with %d of %d closed connections not yet closed by the proxy; all after %v", took, open, n, time.Since(start))
+	assert.Greater(t, open, n/2, "the request waited for the closes")
+}

@@ -67,6 +67,9 @@ type Proxy struct {
 	// tick is the timeout sweeper's period (ns); stopSweep ends it.
 	tick      atomic.Int64
 	stopSweep chan struct{}
+	// reapq holds connections closed by their peer before their first
+	// byte, for the reaper (accept.go); stopSweep ends it too.
+	reapq chan *trackedConn
 
 	// fast holds the lean path's downstream connections (*fconn), for
 	// Shutdown's GOAWAY.
@@ -123,6 +126,9 @@ func New(o Options) *Proxy {
 	p.stopSweep = make(chan struct{})
 	p.wg.Add(1)
 	go p.sweep(p.stopSweep)
+	p.reapq = make(chan *trackedConn, reapQueue)
+	p.wg.Add(1)
+	go p.reap(p.stopSweep)
 	return p
 }
 
