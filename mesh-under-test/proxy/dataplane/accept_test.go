@@ -25,6 +25,22 @@ func backlogRoom(t *testing.T) int {
 	return n
 }
 
+// burstSetup is a proxy, a keep-alive client connection through it that
+// has been answered once, and the burst size (2000, or what the backlog
+// holds).
+func burstSetup(t *testing.T) (*Proxy, string, *rawClient, int) {
+	n := min(2000, backlogRoom(t)-16)
+	if n < 500 {
+		t.Skipf("net.core.somaxconn %d: the backlog cannot hold a burst", n+16)
+	}
+	p, addr := idleProxy(t)
+	rc := newRawClient(t, addr, "burst", 16)
+	status, err := rc.do()
+	require.NoError(t, err)
+	require.Equal(t, 200, status)
+	return p, addr, rc, n
+}
+
 // TestAcceptBurstLetsRequestsThrough is the flood scenario's mechanism in
 // process, on one P (meshproxy with workers: 1): 2000 connections wait in
 // the listener's backlog, as when a flood outpaces the accept loop, and a
@@ -36,15 +52,7 @@ func backlogRoom(t *testing.T) int {
 // accepted connections, not time, so a loaded machine does not change the
 // verdict; the old loop answered after about 1900 of 2000.
 func TestAcceptBurstLetsRequestsThrough(t *testing.T) {
-	n := min(2000, backlogRoom(t)-16)
-	if n < 500 {
-		t.Skipf("net.core.somaxconn %d: the backlog cannot hold a burst", n+16)
-	}
-	p, addr := idleProxy(t)
-	rc := newRawClient(t, addr, "burst", 16)
-	status, err := rc.do()
-	require.NoError(t, err)
-	require.Equal(t, 200, status)
+	p, addr, rc, n := burstSetup(t)
 	settle(t, p, 1)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 
@@ -61,7 +69,7 @@ func TestAcceptBurstLetsRequestsThrough(t *testing.T) {
 		fds = append(fds, rawDial(t, addr))
 	}
 	require.NoError(t, rc.c.SetDeadline(time.Now().Add(20*time.Second)))
-	_, err = rc.c.Write(rc.req)
+	_, err := rc.c.Write(rc.req)
 	start := time.Now()
 	p.mu.Unlock()
 	require.NoError(t, err)
@@ -81,15 +89,7 @@ func TestAcceptBurstLetsRequestsThrough(t *testing.T) {
 // poll, so the request is answered while most of them are still open on
 // the proxy's side; closed inline, all of them were closed first.
 func TestMassCloseLetsRequestsThrough(t *testing.T) {
-	n := min(2000, backlogRoom(t)-16)
-	if n < 500 {
-		t.Skipf("net.core.somaxconn %d: the backlog cannot hold a burst", n+16)
-	}
-	p, addr := idleProxy(t)
-	rc := newRawClient(t, addr, "close", 16)
-	status, err := rc.do()
-	require.NoError(t, err)
-	require.Equal(t, 200, status)
+	p, addr, rc, n := burstSetup(t)
 	fds := make([]int, 0, n)
 	for range n {
 		fds = append(fds, rawDial(t, addr))
@@ -101,7 +101,7 @@ func TestMassCloseLetsRequestsThrough(t *testing.T) {
 	}
 	require.NoError(t, rc.c.SetDeadline(time.Now().Add(20*time.Second)))
 	start := time.Now()
-	_, err = rc.c.Write(rc.req)
+	_, err := rc.c.Write(rc.req)
 	require.NoError(t, err)
 	require.NoError(t, rc.resp.Read(rc.br))
 	took, open := time.Since(start), p.connCount()-1
