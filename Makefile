@@ -61,7 +61,8 @@ FUZZ_TARGETS := \
 	./mesh-under-test/proxy/dataplane:FuzzH2FastFrames \
 	./mesh-under-test/proxy/filter:FuzzPathNormalize \
 	./mesh-under-test/proxy/filter:FuzzPathApply \
-	./mesh-under-test/proxy/config:FuzzCompile
+	./mesh-under-test/proxy/config:FuzzCompile \
+	./mesh-under-test/xds:FuzzResponseDecoding
 
 fuzz: ## run every fuzz target for FUZZTIME each (default 1m; seed corpora in each package's testdata/fuzz)
 	@set -e; for t in $(FUZZ_TARGETS); do \
