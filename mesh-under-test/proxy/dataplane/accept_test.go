@@ -82,31 +82,47 @@ func TestAcceptBurstLetsRequestsThrough(t *testing.T) {
 	assert.Less(t, accepted, n/4, "the request waited for the burst")
 }
 
-// TestMassCloseLetsRequestsThrough: the end of a flood, on one P: 2000 idle
-// connections are closed by their client at once and a request arrives
-// right after on an established connection. The goroutines of the closed
+// TestMassCloseLetsRequestsThrough: the end of a flood or of a slow-loris
+// attack, on one P: 2000 connections, idle or holding half a request
+// head, are closed by their client at once and a request arrives right
+// after on an established connection. The goroutines of the closed
 // connections only hand them to the reaper, which closes 16 per network
 // poll, so the request is answered while most of them are still open on
 // the proxy's side; closed inline, all of them were closed first.
 func TestMassCloseLetsRequestsThrough(t *testing.T) {
-	p, addr, rc, n := burstSetup(t)
-	fds := make([]int, 0, n)
-	for range n {
-		fds = append(fds, rawDial(t, addr))
+	for _, tc := range []struct {
+		name string
+		sent string // what each connection wrote before its close
+	}{
+		{"flood: idle connections", ""},
+		{"slow-loris: half a request head", "GET /echo HTTP/1.1\r\nHost: echo\r\nX-Slow: a"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, addr, rc, n := burstSetup(t)
+			fds := make([]int, 0, n)
+			for range n {
+				fd := rawDial(t, addr)
+				fds = append(fds, fd)
+				if tc.sent != "" {
+					_, err := syscall.Write(fd, []byte(tc.sent))
+					require.NoError(t, err)
+				}
+			}
+			settle(t, p, n+1)
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			for _, fd := range fds {
+				_ = syscall.Close(fd)
+			}
+			require.NoError(t, rc.c.SetDeadline(time.Now().Add(20*time.Second)))
+			start := time.Now()
+			_, err := rc.c.Write(rc.req)
+			require.NoError(t, err)
+			require.NoError(t, rc.resp.Read(rc.br))
+			took, open := time.Since(start), p.connCount()-1
+			assert.Equal(t, 200, rc.resp.Status)
+			settle(t, p, 1)
+			t.Logf("answered after %v with %d of %d closed connections not yet closed by the proxy; all after %v", took, open, n, time.Since(start))
+			assert.Greater(t, open, n/2, "the request waited for the closes")
+		})
 	}
-	settle(t, p, n+1)
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	for _, fd := range fds {
-		_ = syscall.Close(fd)
-	}
-	require.NoError(t, rc.c.SetDeadline(time.Now().Add(20*time.Second)))
-	start := time.Now()
-	_, err := rc.c.Write(rc.req)
-	require.NoError(t, err)
-	require.NoError(t, rc.resp.Read(rc.br))
-	took, open := time.Since(start), p.connCount()-1
-	assert.Equal(t, 200, rc.resp.Status)
-	settle(t, p, 1)
-	t.Logf("answered after %v with %d of %d closed connections not yet closed by the proxy; all after %v", took, open, n, time.Since(start))
-	assert.Greater(t, open, n/2, "the request waited for the closes")
 }

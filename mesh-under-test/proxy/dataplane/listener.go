@@ -3,6 +3,7 @@ package dataplane
 import (
 	"bufio"
 	"crypto/tls"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,18 @@ type trackedConn struct {
 	// plain is set once the connection is served without TLS: Apply
 	// drains it when its listener stops accepting plaintext.
 	plain atomic.Bool
+	// peerClosed is set when a read saw the peer's end of stream: such a
+	// connection is closed by the reaper (accept.go), not inline.
+	peerClosed atomic.Bool
+}
+
+// Read records the peer's end of stream (one comparison per read).
+func (c *trackedConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if err == io.EOF {
+		c.peerClosed.Store(true)
+	}
+	return n, err
 }
 
 // plaintextRefused reports whether c is a plaintext connection its
