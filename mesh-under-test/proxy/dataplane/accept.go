@@ -35,18 +35,9 @@ func listen(addr string) (net.Listener, error) {
 
 func (p *Proxy) acceptLoop(bl *boundListener) {
 	defer p.wg.Done()
-	round, err := rawconn.NewPollRound()
-	if err != nil {
-		p.log.Warn("accept loop without poll rounds", "listener", bl.cfg.Load().Name, "err", err)
-	} else {
-		defer round.Close()
-	}
-	inRow := 0
+	batch := p.newPollBatch("accept loop", "listener", bl.cfg.Load().Name)
+	defer batch.close()
 	for {
-		if inRow == acceptBatch && round != nil {
-			inRow = 0
-			_ = round.Wait()
-		}
 		c, err := bl.ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
@@ -56,7 +47,7 @@ func (p *Proxy) acceptLoop(bl *boundListener) {
 			time.Sleep(5 * time.Millisecond)
 			continue
 		}
-		inRow++
+		batch.step()
 		tc := &trackedConn{Conn: rawconn.Wrap(c), bl: bl}
 		tc.setLimits(ptr(initialLimits(bl.cfg.Load())))
 		p.mu.Lock()
@@ -142,21 +133,13 @@ func (p *Proxy) toReaper(tc *trackedConn) bool {
 // once the accept loop was bounded). Shutdown (stop) drains the queue.
 func (p *Proxy) reap(stop <-chan struct{}) {
 	defer p.wg.Done()
-	round, err := rawconn.NewPollRound()
-	if err != nil {
-		p.log.Warn("reaper without poll rounds", "err", err)
-	} else {
-		defer round.Close()
-	}
-	n := 0
+	batch := p.newPollBatch("reaper")
+	defer batch.close()
 	for {
 		select {
 		case tc := <-p.reapq:
 			p.release(tc)
-			if n++; n == acceptBatch && round != nil {
-				n = 0
-				_ = round.Wait()
-			}
+			batch.step()
 		case <-stop:
 			for {
 				select {
@@ -167,5 +150,39 @@ func (p *Proxy) reap(stop <-chan struct{}) {
 				}
 			}
 		}
+	}
+}
+
+// pollBatch lets the network poller run after every acceptBatch steps of
+// a loop that may never block (the accept loop under a full backlog, the
+// reaper under a mass close). Without a poll round (NewPollRound failed)
+// the loop runs unbounded, as before the bound, with a warning.
+type pollBatch struct {
+	round *rawconn.PollRound
+	n     int
+}
+
+func (p *Proxy) newPollBatch(loop string, logArgs ...any) *pollBatch {
+	round, err := rawconn.NewPollRound()
+	if err != nil {
+		p.log.Warn(loop+" without poll rounds", append(logArgs, "err", err)...)
+	}
+	return &pollBatch{round: round}
+}
+
+// step counts one unit of work and, every acceptBatch, waits one round.
+func (b *pollBatch) step() {
+	if b.round == nil {
+		return
+	}
+	if b.n++; b.n == acceptBatch {
+		b.n = 0
+		_ = b.round.Wait()
+	}
+}
+
+func (b *pollBatch) close() {
+	if b.round != nil {
+		_ = b.round.Close()
 	}
 }
