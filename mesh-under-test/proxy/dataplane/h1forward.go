@@ -7,6 +7,7 @@ import (
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/http1"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/resilience"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/router"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/telemetry"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/upstream"
@@ -79,6 +80,11 @@ func (h *h1conn) forward(start time.Time, route *router.Route, cluster *upstream
 	dyn := h.traceHeaders()
 	retry := route.Retry
 	attempts, staleRetried := 0, false
+	// A retry stays in the cluster's retry count until the attempt it
+	// makes is over (Envoy's accounting): released at the next decision or
+	// when the request ends.
+	var hold resilience.RetryHold
+	defer hold.Release()
 	var (
 		uc *upstream.Conn
 		ep *upstream.Endpoint
@@ -102,13 +108,12 @@ func (h *h1conn) forward(start time.Time, route *router.Route, cluster *upstream
 		uc, reused, out = h.attempt(cluster, ep, now, tryDeadline, replayable, route.ReqEdits, dyn)
 		if out == gotResponse {
 			status := h.resp.Status
-			if replayable && attempts <= retryCount(route) && retry.RetryStatus(status) && cluster.Breakers.AcquireRetry() {
+			if replayable && attempts <= retryCount(route) && retry.RetryStatus(status) && hold.Acquire(cluster.Breakers) {
 				cluster.Outlier.Record(ep.Host, status, now.UnixNano())
 				h.dropResponse(cluster, uc, tryDeadline)
 				ep.Host.End()
 				h.p.metrics.Retries.WithLabelValues(cluster.Name).Inc()
 				time.Sleep(retry.Backoff(attempts))
-				cluster.Breakers.ReleaseRetry()
 				continue
 			}
 			cluster.Outlier.Record(ep.Host, status, now.UnixNano())
@@ -144,11 +149,13 @@ func (h *h1conn) forward(start time.Time, route *router.Route, cluster *upstream
 		canRetry := replayable && attempts <= retryCount(route) &&
 			((out == connectFailed && retry.RetryConnectFailure()) ||
 				((out == resetBeforeResponse || out == endpointRemoved) && retry.RetryReset()) ||
-				(out == timedOut && retry != nil && retry.PerTryTimeout > 0 && time.Now().Before(deadline)))
-		if canRetry && cluster.Breakers.AcquireRetry() {
+				// A per-try timeout (not the route's) is retried as Envoy
+				// does under 5xx, gateway-error and reset; with no route
+				// timeout (deadline zero) nothing else bounds the request.
+				(out == timedOut && retry.RetryReset() && retry.PerTryTimeout > 0 && (deadline.IsZero() || time.Now().Before(deadline))))
+		if canRetry && hold.Acquire(cluster.Breakers) {
 			h.p.metrics.Retries.WithLabelValues(cluster.Name).Inc()
 			time.Sleep(retry.Backoff(attempts))
-			cluster.Breakers.ReleaseRetry()
 			continue
 		}
 		switch out {

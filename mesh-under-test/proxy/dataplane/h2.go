@@ -18,6 +18,7 @@ import (
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/http1"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/match"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/resilience"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/router"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/telemetry"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/upstream"
@@ -248,6 +249,8 @@ func (s *h2conn) forward(w http.ResponseWriter, r *http.Request, route *router.R
 	}
 	var resp *http.Response
 	var err error
+	var hold resilience.RetryHold // a retry counts until its attempt is over (h1forward)
+	defer hold.Release()
 	for attempt := 1; ; attempt++ {
 		ep := cluster.Pick(time.Now())
 		if ep == nil {
@@ -265,7 +268,7 @@ func (s *h2conn) forward(w http.ResponseWriter, r *http.Request, route *router.R
 		cluster.Outlier.Record(ep.Host, status, time.Now().UnixNano())
 		retry := replayable && attempt <= retryCount(route) &&
 			((err != nil && route.Retry.RetryConnectFailure()) || (err == nil && route.Retry.RetryStatus(status)))
-		if !retry || !cluster.Breakers.AcquireRetry() {
+		if !retry || !hold.Acquire(cluster.Breakers) {
 			break
 		}
 		if resp != nil {
@@ -273,7 +276,6 @@ func (s *h2conn) forward(w http.ResponseWriter, r *http.Request, route *router.R
 		}
 		s.p.metrics.Retries.WithLabelValues(cluster.Name).Inc()
 		time.Sleep(route.Retry.Backoff(attempt))
-		cluster.Breakers.ReleaseRetry()
 	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/http1"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/resilience"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/router"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/upstream"
 )
@@ -55,6 +56,8 @@ func (s *h2conn) forwardH1(w http.ResponseWriter, r *http.Request, route *router
 	resp := respPool.Get().(*http1.Response)
 	defer respPool.Put(resp)
 	stale := false
+	var hold resilience.RetryHold
+	defer hold.Release()
 	for attempt := 1; ; attempt++ {
 		now := time.Now()
 		ep := cluster.Pick(now)
@@ -75,7 +78,7 @@ func (s *h2conn) forwardH1(w http.ResponseWriter, r *http.Request, route *router
 				return 503, 0
 			}
 			cluster.Outlier.Record(ep.Host, 0, now.UnixNano())
-			if replayable && attempt <= retryCount(route) && route.Retry.RetryConnectFailure() && s.retry(cluster, route, attempt) {
+			if replayable && attempt <= retryCount(route) && route.Retry.RetryConnectFailure() && s.retry(&hold, cluster, route, attempt) {
 				continue
 			}
 			s.local(w, r, 503, "upstream connect error\n", "upstream_connect_failure")
@@ -105,7 +108,7 @@ func (s *h2conn) forwardH1(w http.ResponseWriter, r *http.Request, route *router
 				continue
 			}
 			cluster.Outlier.Record(ep.Host, 0, now.UnixNano())
-			if replayable && attempt <= retryCount(route) && route.Retry.RetryReset() && s.retry(cluster, route, attempt) {
+			if replayable && attempt <= retryCount(route) && route.Retry.RetryReset() && s.retry(&hold, cluster, route, attempt) {
 				continue
 			}
 			s.local(w, r, 503, "upstream reset before response\n", "upstream_reset")
@@ -121,7 +124,7 @@ func (s *h2conn) forwardH1(w http.ResponseWriter, r *http.Request, route *router
 				cluster.Discard(uc)
 			}
 			ep.Host.End()
-			if s.retry(cluster, route, attempt) {
+			if s.retry(&hold, cluster, route, attempt) {
 				continue
 			}
 			s.local(w, r, resp.Status, "upstream error\n", "upstream_reset")
@@ -148,13 +151,14 @@ func (s *h2conn) forwardH1(w http.ResponseWriter, r *http.Request, route *router
 	}
 }
 
-func (s *h2conn) retry(cluster *upstream.Cluster, route *router.Route, attempt int) bool {
-	if !cluster.Breakers.AcquireRetry() {
+// retry claims a retry in hold (kept until the retried attempt is over,
+// as h1forward does) and sleeps the backoff.
+func (s *h2conn) retry(hold *resilience.RetryHold, cluster *upstream.Cluster, route *router.Route, attempt int) bool {
+	if !hold.Acquire(cluster.Breakers) {
 		return false
 	}
 	s.p.metrics.Retries.WithLabelValues(cluster.Name).Inc()
 	time.Sleep(route.Retry.Backoff(attempt))
-	cluster.Breakers.ReleaseRetry()
 	return true
 }
 

@@ -230,9 +230,9 @@ func (st *fstream) dispatch(rd *fconn) {
 		st.mu.Lock()
 		retry := st.replayable && st.attempt <= retryCount(st.route) && st.route.Retry.RetryConnectFailure()
 		st.mu.Unlock()
-		if retry && cl.Breakers.AcquireRetry() {
+		if retry && st.retryHold.Acquire(cl.Breakers) {
 			st.srv.p.metrics.Retries.WithLabelValues(cl.Name).Inc()
-			st.goRetry(true)
+			st.goRetry()
 			return
 		}
 		st.localReply(rd, 503, "upstream connect error or reset\n", "upstream_reset")
@@ -488,6 +488,7 @@ func (st *fstream) finish(rd *fconn) {
 	if st.cluster == nil {
 		return
 	}
+	st.retryHold.Release()
 	st.cluster.Breakers.ReleaseRequest()
 	if status == 0 {
 		status = 503 // the client or upstream went away before an answer

@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/match"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/resilience"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/router"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/upstream"
 )
@@ -57,6 +58,10 @@ type fstream struct {
 	upID        uint32
 	ep          *upstream.Endpoint
 	attempt     int
+	// retryHold keeps a scheduled retry in the cluster's retry count until
+	// its attempt is over (h1forward); released at the next decision, at
+	// finish and, failing both, at recycle.
+	retryHold   resilience.RetryHold
 	respStarted bool
 	status      int
 	done        bool
@@ -108,6 +113,7 @@ func (st *fstream) recycle() {
 		}
 		return b[:0]
 	}
+	st.retryHold.Release()
 	timers, reqPend, respPend := st.timers, keep(st.req.pend), keep(st.resp.pend)
 	fields, scratch := st.fields[:0], st.scratch[:0]
 	clear(fields[:cap(fields)])
@@ -120,11 +126,11 @@ func (st *fstream) recycle() {
 
 // goRetry runs retryAfter on a goroutine of its own, which holds a
 // reference.
-func (st *fstream) goRetry(heldRetry bool) {
+func (st *fstream) goRetry() {
 	st.ref()
 	go func() {
 		defer st.unref()
-		st.retryAfter(heldRetry)
+		st.retryAfter()
 	}()
 }
 
@@ -218,11 +224,11 @@ func (st *fstream) onResponse(c *fconn, f *hblock) {
 	}
 	ep := st.ep
 	st.cluster.Outlier.Record(ep.Host, status, time.Now().UnixNano())
-	if st.replayable && st.attempt <= retryCount(st.route) && st.route.Retry.RetryStatus(status) && st.cluster.Breakers.AcquireRetry() {
+	if st.replayable && st.attempt <= retryCount(st.route) && st.route.Retry.RetryStatus(status) && st.retryHold.Acquire(st.cluster.Breakers) {
 		st.mu.Unlock()
 		st.detachUp(c)
 		st.srv.p.metrics.Retries.WithLabelValues(st.cluster.Name).Inc()
-		st.goRetry(true)
+		st.goRetry()
 		return
 	}
 	st.respStarted, st.status = true, status
@@ -262,15 +268,12 @@ func (st *fstream) writeDown(rd *fconn, fields []hpack.HeaderField, end bool) bo
 }
 
 // retryAfter sleeps the route's backoff and dispatches again.
-func (st *fstream) retryAfter(heldRetry bool) {
+func (st *fstream) retryAfter() {
 	st.mu.Lock()
 	st.attempt++
 	attempt := st.attempt - 1
 	st.mu.Unlock()
 	time.Sleep(st.route.Retry.Backoff(attempt))
-	if heldRetry {
-		st.cluster.Breakers.ReleaseRetry()
-	}
 	st.dispatch(nil)
 }
 
@@ -302,10 +305,10 @@ func (st *fstream) onReset(c *fconn, code http2.ErrCode) {
 	st.mu.Unlock()
 	switch {
 	case retry && refusedOnce: // never processed (GOAWAY, REFUSED_STREAM): safe to send again
-		st.goRetry(false)
-	case retry && st.cluster.Breakers.AcquireRetry():
+		st.goRetry()
+	case retry && st.retryHold.Acquire(st.cluster.Breakers):
 		st.srv.p.metrics.Retries.WithLabelValues(st.cluster.Name).Inc()
-		st.goRetry(true)
+		st.goRetry()
 	default:
 		st.localReply(nil, 503, "upstream connect error or reset\n", "upstream_reset")
 	}

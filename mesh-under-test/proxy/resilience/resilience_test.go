@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestTokenBucketRefills(t *testing.T) {
@@ -105,4 +106,22 @@ func TestBackoffWithoutAPolicy(t *testing.T) {
 		assert.GreaterOrEqual(t, d, time.Duration(0))
 		assert.LessOrEqual(t, d, 250*time.Millisecond, "retry %d", n)
 	}
+}
+
+// TestRetryHoldKeepsTheRetryUntilItsAttemptEnds: a held retry counts
+// against the budget until the next decision or the request's end, so a
+// second request cannot take the one slot meanwhile; Release is idempotent
+// (a stream's finish and its recycle both call it).
+func TestRetryHoldKeepsTheRetryUntilItsAttemptEnds(t *testing.T) {
+	b := NewBreakers(Thresholds{MaxRequests: 10, Budget: &RetryBudget{BudgetPercent: 0, MinRetryConcurrency: 1}})
+	var a, c RetryHold
+	require.True(t, a.Acquire(b))
+	assert.False(t, c.Acquire(b), "the slot is held while a's retry attempt runs")
+	require.True(t, a.Acquire(b), "a's next decision releases its slot before claiming one")
+	assert.False(t, c.Acquire(b))
+	a.Release()
+	a.Release()
+	require.True(t, c.Acquire(b), "released once, the slot is free")
+	c.Release()
+	assert.True(t, b.AcquireRetry(), "nothing leaked")
 }
