@@ -73,16 +73,25 @@ func (p *Proxy) acceptLoop(bl *boundListener) {
 
 // serveAccepted runs one accepted connection to its end. Until the first
 // byte arrives it holds no read buffer and runs on the goroutine's
-// starting stack: serveConn's buffers and deep frames come with the first
-// byte, so an idle flood of connections costs little memory and no
-// garbage collection. A connection timed out (idle timeout, Shutdown)
-// ends here; one its peer closed (before its first byte, as a flood's,
-// or after, as slow-loris clients with half a request head, or a client
-// done with its keep-alive connection) goes to the reaper: 500 slow-loris
-// connections dropped at once cost the requests woken by the same polls
-// what 2000 idle ones did before the reaper.
+// starting stack, and until a plaintext HTTP connection's first request
+// head is complete it holds only that head's bytes (gatherHead):
+// serveConn's buffers and deep frames come with a head to parse, so an
+// idle flood of connections, or slow-loris clients that never finish a
+// head, cost little memory and no garbage collection. A connection timed
+// out (idle timeout, Shutdown) ends here; one its peer closed (before its
+// first byte, as a flood's, or after, as slow-loris clients with half a
+// request head, or a client done with its keep-alive connection) goes to
+// the reaper: 500 slow-loris connections dropped at once cost the requests
+// woken by the same polls what 2000 idle ones did before the reaper.
 func (p *Proxy) serveAccepted(bl *boundListener, tc *trackedConn) {
-	if err := rawconn.WaitReadable(tc.Conn); err != nil {
+	err := rawconn.WaitReadable(tc.Conn)
+	if err == nil {
+		if err = p.gatherHead(bl, tc); err != nil && tc.headTimedOut() {
+			err = nil // serveConn reads what came, then answers 408
+		}
+	}
+	if err != nil {
+		tc.dropPre()
 		if !errors.Is(err, io.EOF) || !p.toReaper(tc) {
 			p.release(tc)
 		}

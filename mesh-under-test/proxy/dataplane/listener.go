@@ -44,10 +44,18 @@ type trackedConn struct {
 	// peerClosed is set when a read saw the peer's end of stream: such a
 	// connection is closed by the reaper (accept.go), not inline.
 	peerClosed atomic.Bool
+	// pre holds the bytes gatherHead read before serveConn (firsthead.go),
+	// in preBuf when that came from the pool.
+	pre    []byte
+	preBuf *[]byte
 }
 
-// Read records the peer's end of stream (one comparison per read).
+// Read serves gathered bytes first and records the peer's end of stream
+// (two comparisons per read).
 func (c *trackedConn) Read(b []byte) (int, error) {
+	if len(c.pre) > 0 {
+		return c.readPre(b), nil
+	}
 	n, err := c.Conn.Read(b)
 	if err == io.EOF {
 		c.peerClosed.Store(true)
