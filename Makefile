@@ -54,6 +54,7 @@ lint-ci: ## lint the CI workflow (ci/github/perf-gate.yml) with actionlint, a Go
 # this list complete. Each runs for FUZZTIME, one after another (go test -fuzz takes one target at a time).
 FUZZTIME ?= 1m
 FUZZ_TARGETS := \
+	./mesh-under-test/proxy/http1:FuzzHeadComplete \
 	./mesh-under-test/proxy/http1:FuzzRequestRead \
 	./mesh-under-test/proxy/http1:FuzzResponseRead \
 	./mesh-under-test/proxy/http1:FuzzCopyChunked \

@@ -25,6 +25,7 @@ const maxBufferedBody = 64 << 10
 // that its buffers keep their grown size across connections.
 type h1conn struct {
 	p     *Proxy
+	bl    *boundListener
 	tc    *trackedConn
 	c     net.Conn
 	br    *bufio.Reader
@@ -41,6 +42,7 @@ type h1conn struct {
 	// headers (inject.Config.UpstreamHeaders), built once per connection.
 	dynPad []http1.Dyn
 	attrs  match.Attrs
+	held   heldState // h1held.go
 	// bodyDone: the request body has been read from the client (buffered
 	// or streamed), so a local reply must not try to skip it again.
 	bodyDone bool
@@ -54,12 +56,14 @@ type h1conn struct {
 }
 
 var h1Pool = sync.Pool{New: func() any {
-	return &h1conn{bw: bufio.NewWriterSize(nil, 8<<10), req: http1.NewRequest(), resp: http1.NewResponse()}
+	h := &h1conn{bw: bufio.NewWriterSize(nil, 8<<10), req: http1.NewRequest(), resp: http1.NewResponse()}
+	h.held.step = h.heldStep // bound once: no closure per registration
+	return h
 }}
 
 func (p *Proxy) serveH1(bl *boundListener, chain *config.Chain, tc *trackedConn, c net.Conn, br *bufio.Reader, peer string) {
 	h := h1Pool.Get().(*h1conn)
-	h.p, h.tc, h.c, h.br, h.chain, h.peer = p, tc, c, br, chain, peer
+	h.p, h.bl, h.tc, h.c, h.br, h.chain, h.peer = p, bl, tc, c, br, chain, peer
 	h.bw.Reset(c)
 	h.listener = bl.cfg.Load()
 	h.source = p.opts.ID
@@ -70,7 +74,7 @@ func (p *Proxy) serveH1(bl *boundListener, chain *config.Chain, tc *trackedConn,
 		}
 	}
 	defer func() {
-		h.p, h.tc, h.c, h.br, h.chain, h.listener, h.seriesFor, h.series = nil, nil, nil, nil, nil, nil, nil, nil
+		h.p, h.bl, h.tc, h.c, h.br, h.chain, h.listener, h.seriesFor, h.series = nil, nil, nil, nil, nil, nil, nil, nil, nil
 		h.bw.Reset(nil)
 		h.attrs = match.Attrs{}
 		h1Pool.Put(h)
@@ -80,6 +84,21 @@ func (p *Proxy) serveH1(bl *boundListener, chain *config.Chain, tc *trackedConn,
 	}
 	for {
 		tc.setLimits(&h.chain.HTTP.Limits)
+		// Requests that arrive whole are served inside one held read
+		// registration (h1held.go); the rest, and connections that cannot
+		// be held, take the blocking path below, one request at a time.
+		switch exit, err := h.serveHeld(); exit {
+		case heldEnd:
+			return
+		case heldBadHead:
+			h.headFailed(err)
+			return
+		case heldParsed:
+			if !h.keepServing(h.serveOne(time.Now())) {
+				return
+			}
+			continue
+		}
 		if br.Buffered() == 0 {
 			tc.setState(connIdle)
 			if _, err := br.Peek(1); err != nil {
@@ -89,48 +108,68 @@ func (p *Proxy) serveH1(bl *boundListener, chain *config.Chain, tc *trackedConn,
 		tc.setState(connHead)
 		h.req.Limits = h.chain.HTTP.Limits.Head
 		if err := h.req.Read(br); err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) && tc.headTimedOut() {
-				// Envoy's answer when request_headers_timeout fires.
-				h.req.ContentLength, h.req.Chunked = -1, false
-				h.localReply(408, "Request Timeout", "request header timeout\n", true, "request_header_timeout")
-				h.lingerClose()
-				return
-			}
-			if !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrDeadlineExceeded) && !isClosed(err) {
-				status, reason := 400, "Bad Request"
-				switch {
-				case errors.Is(err, http1.ErrHeadTooLarge):
-					status, reason = 431, "Request Header Fields Too Large"
-				case errors.Is(err, http1.ErrNotImplemented):
-					status, reason = 501, "Not Implemented"
-				}
-				h.req.ContentLength, h.req.Chunked = -1, false // the body's framing is unknown: close
-				h.localReply(status, reason, "", true, "bad_request")
-				h.lingerClose()
-			}
+			h.headFailed(err)
 			return
 		}
-		tc.setState(connBusy)
-		h.bodyDone = false
-		// Routes are re-read per request so an RDS-only change reaches
-		// existing connections, as in Envoy.
-		if lc := bl.cfg.Load(); lc != h.listener {
-			if tc.plaintextRefused() {
-				// Read on a plaintext connection after the listener went
-				// strict: never forwarded.
-				p.log.Debug("plaintext request refused after strict mTLS", "listener", lc.Name)
-				return
-			}
-			h.listener = lc
-			if ch := lc.ChainFor(chain.TLS != nil); ch != nil && ch.HTTP != nil {
-				h.chain = ch
-			}
-		}
-		keep := h.serveOne(time.Now())
-		if !keep || p.draining.Load() || (bl.cfg.Load() != h.listener && tc.plaintextRefused()) {
+		if !h.beginRequest() || !h.keepServing(h.serveOne(time.Now())) {
 			return
 		}
 	}
+}
+
+// headFailed answers a request head that could not be read: 408 when the
+// head timeout cut it, 400/431/501 when it was malformed, nothing when the
+// connection ended.
+func (h *h1conn) headFailed(err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) && h.tc.headTimedOut() {
+		// Envoy's answer when request_headers_timeout fires.
+		h.req.ContentLength, h.req.Chunked = -1, false
+		h.localReply(408, "Request Timeout", "request header timeout\n", true, "request_header_timeout")
+		h.lingerClose()
+		return
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, os.ErrDeadlineExceeded) || isClosed(err) {
+		return
+	}
+	status, reason := 400, "Bad Request"
+	switch {
+	case errors.Is(err, http1.ErrHeadTooLarge):
+		status, reason = 431, "Request Header Fields Too Large"
+	case errors.Is(err, http1.ErrNotImplemented):
+		status, reason = 501, "Not Implemented"
+	}
+	h.req.ContentLength, h.req.Chunked = -1, false // the body's framing is unknown: close
+	h.localReply(status, reason, "", true, "bad_request")
+	h.lingerClose()
+}
+
+// beginRequest marks the connection busy for a request whose head was just
+// read and picks up a changed listener; false: the request is refused
+// unanswered and the connection ends.
+func (h *h1conn) beginRequest() bool {
+	h.tc.setState(connBusy)
+	h.bodyDone = false
+	// Routes are re-read per request so an RDS-only change reaches
+	// existing connections, as in Envoy.
+	if lc := h.bl.cfg.Load(); lc != h.listener {
+		if h.tc.plaintextRefused() {
+			// Read on a plaintext connection after the listener went
+			// strict: never forwarded.
+			h.p.log.Debug("plaintext request refused after strict mTLS", "listener", lc.Name)
+			return false
+		}
+		h.listener = lc
+		if ch := lc.ChainFor(h.chain.TLS != nil); ch != nil && ch.HTTP != nil {
+			h.chain = ch
+		}
+	}
+	return true
+}
+
+// keepServing reports whether the connection carries another request
+// after one that ended with keep.
+func (h *h1conn) keepServing(keep bool) bool {
+	return keep && !h.p.draining.Load() && (h.bl.cfg.Load() == h.listener || !h.tc.plaintextRefused())
 }
 
 // lingerClose reads and drops what the client is still sending (up to
@@ -139,6 +178,10 @@ func (p *Proxy) serveH1(bl *boundListener, chain *config.Chain, tc *trackedConn,
 // client may then lose the reply it has not read yet. net/http does the
 // same (closeWriteAndWait).
 func (h *h1conn) lingerClose() {
+	if h.held.on {
+		h.held.linger = true // reads wait: done once the registration is let go (serveHeld)
+		return
+	}
 	if cw, ok := h.tc.Conn.(interface{ CloseWrite() error }); ok && h.c == net.Conn(h.tc) {
 		_ = cw.CloseWrite()
 	}

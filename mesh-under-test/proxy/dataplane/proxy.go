@@ -287,7 +287,9 @@ func (p *Proxy) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		p.mu.Lock()
 		for c := range p.conns {
-			_ = c.Conn.Close()
+			// Close waits while a request is served inside a held read
+			// registration (h1held.go): never inline.
+			go func() { _ = c.Conn.Close() }()
 		}
 		p.mu.Unlock()
 		// Requests blocked on an upstream end with their route timeout;

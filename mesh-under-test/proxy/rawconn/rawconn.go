@@ -41,6 +41,8 @@ type fastConn struct {
 	sendErr  error
 	sent     bool
 	probeTLS bool
+
+	hold holdState // Hold's registration and its reads (hold.go)
 }
 
 // Wrap wraps TCP connections; anything else is returned as is.
@@ -93,6 +95,9 @@ func rawIO(trap, fd uintptr, buf []byte) (n int, errno syscall.Errno, done bool)
 func (f *fastConn) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
+	}
+	if f.hold.holding {
+		return f.heldRead(b)
 	}
 	f.rbuf = b
 	err := f.rc.Read(f.readFn)
