@@ -53,11 +53,11 @@ type fstream struct {
 	body       atomic.Int64 // request bytes read
 	lastRead   atomic.Int64
 
-	mu          sync.Mutex
-	up          *fconn // guarded by mu and up.wmu
-	upID        uint32
-	ep          *upstream.Endpoint
-	attempt     int
+	mu      sync.Mutex
+	up      *fconn // guarded by mu and up.wmu
+	upID    uint32
+	ep      *upstream.Endpoint
+	attempt int
 	// retryHold keeps a scheduled retry in the cluster's retry count until
 	// its attempt is over (h1forward); released at the next decision, at
 	// finish and, failing both, at recycle.
