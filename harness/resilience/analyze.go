@@ -189,6 +189,7 @@ func Check(spec Spec, r *results.Resilience, total int64, errorsByCause map[stri
 			"workload certificates meshcontrol's CA signed during the run (at least)")
 	}
 	checkEjection(c, r.Ejection, add)
+	checkRetries(c, r.Retries, add)
 	for _, name := range sortedKeys(c.MaxRSSMiB) {
 		limit := c.MaxRSSMiB[name]
 		got, ok := r.PeakRSSBytes[name]

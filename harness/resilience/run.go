@@ -22,28 +22,39 @@ func ProcessName(target string) string {
 }
 
 // Policy is the mesh policy a spec needs configured before the run (the
-// abort fault, on the lane's route to service), or nil.
+// abort fault, the route timeout and retries on the lane's route to
+// service; outlier detection and the retry budget on its cluster), or nil.
 func (s *Spec) Policy(service string) *meshconfig.Policy {
 	a := s.Abort()
-	var dests []meshconfig.Destination
+	var dest meshconfig.Destination
 	if o := s.OutlierDetection; o != nil {
-		dests = []meshconfig.Destination{{Service: service, OutlierDetection: &meshconfig.OutlierDetection{
+		dest.OutlierDetection = &meshconfig.OutlierDetection{
 			Consecutive5xx: o.Consecutive5xx, BaseEjectionTime: meshconfig.Duration(o.BaseEjectionTime.Duration),
 			MaxEjectionPercent: o.MaxEjectionPercent,
-		}}}
-	}
-	if a == nil && s.RouteTimeout.Duration == 0 {
-		if dests == nil {
-			return nil
 		}
-		return &meshconfig.Policy{Destinations: dests}
 	}
-	var rule meshconfig.Rule
-	if a != nil {
-		rule.Fault = &meshconfig.Fault{Abort: &meshconfig.FaultAbort{Percent: a.Percent, Status: uint32(a.Status)}}
+	if b := s.RetryBudget; b != nil {
+		dest.CircuitBreaker = &meshconfig.CircuitBreaker{RetryBudgetPercent: b.Percent, MinRetryConcurrency: b.MinRetryConcurrency}
 	}
-	rule.Timeout = meshconfig.Duration(s.RouteTimeout.Duration)
-	return &meshconfig.Policy{Destinations: dests, Routes: []meshconfig.ServiceRoutes{{Service: service, Rules: []meshconfig.Rule{rule}}}}
+	var p meshconfig.Policy
+	if dest.OutlierDetection != nil || dest.CircuitBreaker != nil {
+		dest.Service = service
+		p.Destinations = []meshconfig.Destination{dest}
+	}
+	if a != nil || s.RouteTimeout.Duration > 0 || s.Retries != nil {
+		rule := meshconfig.Rule{Timeout: meshconfig.Duration(s.RouteTimeout.Duration)}
+		if a != nil {
+			rule.Fault = &meshconfig.Fault{Abort: &meshconfig.FaultAbort{Percent: a.Percent, Status: uint32(a.Status)}}
+		}
+		if r := s.Retries; r != nil {
+			rule.Retries = &meshconfig.Retries{Attempts: r.Attempts, PerTryTimeout: meshconfig.Duration(r.PerTryTimeout.Duration), On: r.On}
+		}
+		p.Routes = []meshconfig.ServiceRoutes{{Service: service, Rules: []meshconfig.Rule{rule}}}
+	}
+	if p.Destinations == nil && p.Routes == nil {
+		return nil
+	}
+	return &p
 }
 
 // Preflight checks that topo can apply every fault of spec (Supports) and
@@ -124,7 +135,7 @@ func Run(ctx context.Context, topo Faultable, spec Spec, lo load.Options) (*Outc
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ev, err := apply(ctx, fctx, topo, f, origin)
+			ev, err := apply(ctx, fctx, topo, f, origin, spec.Retries != nil)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -170,12 +181,19 @@ func Run(ctx context.Context, topo Faultable, spec Spec, lo load.Options) (*Outc
 		timeline = append(timeline, results.FaultEvent{Kind: KindRotate, Target: "certificates", BeganS: 0, EndedS: rep.DurationS,
 			Detail: fmt.Sprintf("proxies ask for %s certificates and renew at half of it: %d issued during the run", f.CertTTL.Duration, issued)})
 	}
+	var retries *results.RetryLoad
 	for _, e := range events {
+		if r := e.retries; r != nil {
+			retries = r
+			e.detail += fmt.Sprintf("; meanwhile %s: %d requests, %d retries, %.3f upstream attempts per request (%.2f s)",
+				r.Proxy, r.Requests, r.Retries, r.AttemptsPerRequest, r.WindowS)
+		}
 		timeline = append(timeline, results.FaultEvent{Kind: e.kind, Target: e.target,
 			BeganS: e.began.Sub(base).Seconds(), EndedS: e.ended.Sub(base).Seconds(), Detail: e.detail})
 	}
 	res := Analyze(spec, rep.Buckets, timeline)
 	res.CertificatesIssued = issued
+	res.Retries = retries
 	res.PeakRSSBytes = map[string]int64{}
 	for _, c := range comps {
 		res.PeakRSSBytes[c.Name] = c.RSSBytesPeak
@@ -188,12 +206,13 @@ type timedEvent struct {
 	kind, target string
 	began, ended time.Time
 	detail       string
+	retries      *results.RetryLoad // a pause fault's, when the scenario counts retries
 }
 
 // apply waits until the fault's start, applies it, waits until its end and
 // undoes it. ctx ends with the load; a cancelled ctx before the start
 // applies nothing, and a cancelled parent (an interrupt) restarts nothing.
-func apply(parent, ctx context.Context, topo Faultable, f Fault, origin time.Time) (*timedEvent, error) {
+func apply(parent, ctx context.Context, topo Faultable, f Fault, origin time.Time, countRetries bool) (*timedEvent, error) {
 	if !sleepUntil(ctx, origin.Add(f.At.Duration)) {
 		return nil, nil
 	}
@@ -221,6 +240,12 @@ func apply(parent, ctx context.Context, topo Faultable, f Fault, origin time.Tim
 		if err != nil {
 			return nil, err
 		}
+		if countRetries {
+			if ev.retries, err = countRetriesUntil(ctx, topo, origin.Add(f.Until.Duration)); err != nil {
+				_, _ = topo.Resume(context.WithoutCancel(ctx), name)
+				return nil, err
+			}
+		}
 		sleepUntil(ctx, origin.Add(f.Until.Duration))
 		// Always resumed, even on an interrupt: a stopped process would
 		// ignore the platform's SIGTERM.
@@ -233,6 +258,12 @@ func apply(parent, ctx context.Context, topo Faultable, f Fault, origin time.Tim
 		what, err := topo.Fail(ctx, name)
 		if err != nil {
 			return nil, err
+		}
+		if countRetries {
+			if ev.retries, err = countRetriesUntil(ctx, topo, origin.Add(f.Until.Duration)); err != nil {
+				_, _ = topo.Heal(context.WithoutCancel(ctx), name)
+				return nil, err
+			}
 		}
 		sleepUntil(ctx, origin.Add(f.Until.Duration))
 		if _, err := topo.Heal(context.WithoutCancel(ctx), name); err != nil {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -46,7 +48,32 @@ type Spec struct {
 	// cluster (policy destinations[].outlierDetection, Envoy's
 	// outlier_detection), configured through meshcontrol for the run.
 	OutlierDetection *OutlierDetection `yaml:"outlier_detection"`
-	Criteria         Criteria          `yaml:"criteria"`
+	// Retries are the mesh's retries on the lane's route (policy
+	// routes[].rules[].retries, Envoy's retry_policy), applied by the
+	// calling proxy (client-proxy).
+	Retries *Retries `yaml:"retries"`
+	// RetryBudget caps the retries in flight at a share of the active
+	// requests (policy destinations[].circuitBreaker, Envoy's
+	// circuit_breakers.thresholds.retry_budget).
+	RetryBudget *RetryBudget `yaml:"retry_budget"`
+	Criteria    Criteria     `yaml:"criteria"`
+}
+
+// Retries mirrors meshconfig.Retries in the scenario's snake_case.
+type Retries struct {
+	// Attempts is the number of retries after the first try (Envoy's
+	// num_retries).
+	Attempts      uint32   `yaml:"attempts"`
+	PerTryTimeout Duration `yaml:"per_try_timeout"`
+	// On is Envoy's retry_on (default 5xx,reset,connect-failure).
+	On string `yaml:"on"`
+}
+
+// RetryBudget mirrors Envoy's retry_budget: active retries may not exceed
+// max(min_retry_concurrency, percent% of active requests).
+type RetryBudget struct {
+	Percent             float64 `yaml:"percent"`
+	MinRetryConcurrency uint32  `yaml:"min_retry_concurrency"`
 }
 
 // OutlierDetection mirrors meshconfig.OutlierDetection in the scenario's
@@ -107,6 +134,11 @@ type Criteria struct {
 	// MaxErrorRateAfterEject bounds the error rate from then until the
 	// fail fault ends (a fraction).
 	MaxErrorRateAfterEject *float64 `yaml:"max_error_rate_after_eject"`
+	// MaxRetryRatio bounds the upstream attempts per request at the
+	// retrying proxy (client-proxy: (requests + retries) / requests, from
+	// its own counters) while a pause fault hangs the upstream: the extra
+	// load the retries add.
+	MaxRetryRatio *float64 `yaml:"max_retry_ratio"`
 }
 
 // Duration is a time.Duration written as "2s".
@@ -236,7 +268,36 @@ func (s *Spec) Validate(duration time.Duration) error {
 	if o := s.OutlierDetection; o != nil && o.MaxEjectionPercent > 100 {
 		bad("outlier_detection.max_ejection_percent", "%d is outside 0..100", o.MaxEjectionPercent)
 	}
+	if r := s.Retries; r != nil {
+		if r.Attempts < 1 || r.Attempts > 10 {
+			bad("retries.attempts", "%d is outside 1..10", r.Attempts)
+		}
+		if r.PerTryTimeout.Duration > 0 && s.RouteTimeout.Duration > 0 && r.PerTryTimeout.Duration > s.RouteTimeout.Duration {
+			bad("retries.per_try_timeout", "%s is longer than route_timeout (%s): no retry could start", r.PerTryTimeout.Duration, s.RouteTimeout.Duration)
+		}
+		for _, on := range strings.Split(r.On, ",") {
+			if on != "" && !slices.Contains(retryOn, on) {
+				bad("retries.on", "%q is not one of %s", on, strings.Join(retryOn, ", "))
+			}
+		}
+	}
+	if b := s.RetryBudget; b != nil {
+		if b.Percent <= 0 || b.Percent > 100 {
+			bad("retry_budget.percent", "%g is outside (0, 100]", b.Percent)
+		}
+		if s.Retries == nil {
+			bad("retry_budget", "a retry budget needs retries")
+		}
+	}
 	c := s.Criteria
+	if c.MaxRetryRatio != nil {
+		if *c.MaxRetryRatio < 1 {
+			bad("criteria.max_retry_ratio", "%g must be >= 1 (upstream attempts per request)", *c.MaxRetryRatio)
+		}
+		if s.Retries == nil || s.pause() == nil {
+			bad("criteria.max_retry_ratio", "needs retries and a pause fault (it is measured while the upstream hangs)")
+		}
+	}
 	if c.MaxErrorRateAfterEject != nil && (*c.MaxErrorRateAfterEject < 0 || *c.MaxErrorRateAfterEject > 1) {
 		bad("criteria.max_error_rate_after_eject", "%g is outside 0..1 (a fraction: 0.01 = 1%%)", *c.MaxErrorRateAfterEject)
 	}
@@ -316,6 +377,19 @@ func (s *Spec) FailStatus() int {
 func (s *Spec) fail() *Fault {
 	for i := range s.Faults {
 		if s.Faults[i].Kind == KindFail {
+			return &s.Faults[i]
+		}
+	}
+	return nil
+}
+
+// retryOn are the retry_on conditions the mesh's proxy enforces.
+var retryOn = []string{"5xx", "gateway-error", "reset", "connect-failure", "retriable-status-codes"}
+
+// pause returns the spec's first pause fault, or nil.
+func (s *Spec) pause() *Fault {
+	for i := range s.Faults {
+		if s.Faults[i].Kind == KindPause {
 			return &s.Faults[i]
 		}
 	}

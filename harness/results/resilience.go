@@ -46,7 +46,12 @@ type Resilience struct {
 	// signed during the measured load, for a certificate-rotation fault.
 	CertificatesIssued int64 `json:"certificates_issued,omitempty"`
 	// Ejection is a fail fault's measurement; nil otherwise.
-	Ejection *Ejection   `json:"ejection,omitempty"`
+	Ejection *Ejection `json:"ejection,omitempty"`
+	// Retries is the extra load the mesh's retries put on the upstream,
+	// from the retrying proxy's own counters while a pause (hung upstream)
+	// or fail (a failing replica) fault lasted, for a scenario with
+	// retries; nil otherwise.
+	Retries  *RetryLoad  `json:"retries,omitempty"`
 	Criteria []Criterion `json:"criteria"`
 	// Passed is true when every criterion held.
 	Passed bool `json:"passed"`
@@ -109,4 +114,16 @@ type Ejection struct {
 	RequestsAfterEject  int64   `json:"requests_after_eject"`
 	ErrorsAfterEject    int64   `json:"errors_after_eject"`
 	ErrorRateAfterEject float64 `json:"error_rate_after_eject"`
+}
+
+// RetryLoad is what the retrying proxy's counters measured between two
+// reads inside a pause or fail fault: how many requests it
+// completed, how many retries it made, and so the upstream attempts per
+// request, (requests + retries) / requests.
+type RetryLoad struct {
+	Proxy              string  `json:"proxy"`
+	WindowS            float64 `json:"window_s"`
+	Requests           int64   `json:"requests"`
+	Retries            int64   `json:"retries"`
+	AttemptsPerRequest float64 `json:"attempts_per_request"`
 }

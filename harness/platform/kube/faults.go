@@ -207,15 +207,21 @@ func (t *topology) Alive(name string) bool {
 }
 
 // Scrape implements resilience.Faultable: meshcontrol's admin /metrics
-// (the CA's certificate counter), which listens on its pod's loopback
-// only, read through a port-forward opened for the scrape.
+// (the CA's certificate counter), or the client sidecar's in the load
+// client's pod (its retry counters), both listening on their pod's
+// loopback only, read through a port-forward opened for the scrape.
 func (t *topology) Scrape(ctx context.Context, name string) (map[string]*dto.MetricFamily, error) {
-	if name != "meshcontrol" || !t.xds {
-		return nil, fmt.Errorf("component %q has no metrics the harness reads in lane %s (meshcontrol only)", name, laneName(t.spec))
+	pod, port := "meshcontrol", meshcontrolAdminPort
+	switch {
+	case name == "meshcontrol" && t.xds:
+	case name == "client-proxy" && t.clientSide && len(loadgenNames(t.spec.LoadClients)) == 1:
+		pod, port = loadgenNames(t.spec.LoadClients)[0], adminPort
+	default:
+		return nil, fmt.Errorf("component %q has no metrics the harness reads in lane %s (meshcontrol; the client proxy of a single load client)", name, laneName(t.spec))
 	}
-	addr, stop, err := t.p.opts.PortForward(ctx, t.ns, "meshcontrol", meshcontrolAdminPort)
+	addr, stop, err := t.p.opts.PortForward(ctx, t.ns, pod, port)
 	if err != nil {
-		return nil, fmt.Errorf("meshcontrol admin: %w", err)
+		return nil, fmt.Errorf("%s admin: %w", name, err)
 	}
 	defer stop()
 	return measure.ScrapeFamilies(ctx, "http://"+addr+"/metrics")

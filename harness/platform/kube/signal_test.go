@@ -166,7 +166,13 @@ func TestScrapeThroughPortForward(t *testing.T) {
 	assert.Equal(t, 1, stopped, "the port-forward is closed after the scrape")
 
 	_, err = ft.Scrape(ctx, "app")
-	assert.ErrorContains(t, err, "meshcontrol only")
+	assert.ErrorContains(t, err, `component "app" has no metrics the harness reads`)
+	// The client sidecar's counters (a scenario's retries): its admin port
+	// on the load client pod's loopback.
+	_, err = ft.Scrape(ctx, "client-proxy")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"meshcontrol:15014", "loadgen:15000"}, forwarded)
+	assert.Equal(t, 2, stopped)
 	manifest, err := deploy.Meshcontrol("ns", "mc:1")
 	require.NoError(t, err)
 	assert.Contains(t, manifest, fmt.Sprintf("--admin=127.0.0.1:%d", meshcontrolAdminPort), "the port-forward's port is the manifest's admin port")

@@ -48,10 +48,12 @@ type topology struct {
 	nodeSecret string
 	// peer is the installed Istio or Linkerd of a peer lane, else nil.
 	peer *peers.Manifest
-	// mode, serverSide and xds: what up ran (mesh lane mode, a server
-	// sidecar in the app pod, meshcontrol); the fault injectors read them.
+	// mode, serverSide, clientSide and xds: what up ran (mesh lane mode, a
+	// server sidecar in the app pod, a client sidecar in the load client's,
+	// meshcontrol); the fault injectors read them.
 	mode       string
 	serverSide bool
+	clientSide bool
 	xds        bool
 	// faultMu guards deleted (the pods a fault deleted, by name, until
 	// their restart) and inboundAddr (the NodePort address of the server
@@ -110,7 +112,7 @@ func (t *topology) up(ctx context.Context) error {
 	icfg := inject.Config{Image: t.p.opts.Images.Meshproxy, Workers: t.spec.Mesh.Workers, Args: t.spec.Mesh.MeshproxyArgs(), InboundPort: inboundPort,
 		Resources: requests(sidecarCPU)}
 	xds := t.spec.Lane == platform.LaneMesh && t.p.opts.Images.Meshcontrol != ""
-	t.mode, t.serverSide, t.xds, t.deleted = mode, serverSide, xds, map[string]*corev1.Pod{}
+	t.mode, t.serverSide, t.clientSide, t.xds, t.deleted = mode, serverSide, clientSide, xds, map[string]*corev1.Pod{}
 	if xds {
 		if err := t.startControlPlane(ctx, pl, &icfg); err != nil {
 			return fmt.Errorf("meshcontrol: %w", err)

@@ -160,8 +160,14 @@ func meshStart(ctx context.Context, t *topology, spec platform.Spec, s side) err
 		}
 	}
 	args = append(args, spec.Mesh.MeshproxyArgs()...)
-	_, err = t.run(ctx, s.Name, s.Role, t.p.bins.Meshproxy, args, append(gomaxprocsEnv(spec.Mesh.Workers), env...), "http://"+admin+"/ready")
-	return err
+	if _, err = t.run(ctx, s.Name, s.Role, t.p.bins.Meshproxy, args, append(gomaxprocsEnv(spec.Mesh.Workers), env...), "http://"+admin+"/ready"); err != nil {
+		return err
+	}
+	if t.admins == nil {
+		t.admins = map[string]string{}
+	}
+	t.admins[s.Name] = admin
+	return nil
 }
 
 // staticMeshArgs configures meshproxy by flags (no control plane).

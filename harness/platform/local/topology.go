@@ -34,6 +34,9 @@ type topology struct {
 	// addrs maps a sidecar lane's app and proxies to where they listen
 	// (resilience faults aim floods at them).
 	addrs map[string]string
+	// admins maps the mesh lane's proxies to their admin listeners
+	// (/metrics: a resilience run reads the retrying proxy's counters).
+	admins map[string]string
 	// replicas are the addresses of the app's replicas beyond the first
 	// (platform.MeshOptions.AppReplicas).
 	replicas []string
