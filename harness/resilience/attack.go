@@ -2,6 +2,7 @@ package resilience
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -22,13 +23,18 @@ type attack struct {
 	refused atomic.Int64
 	closed  atomic.Int64 // closed by the server before stop
 	took    time.Duration
-	mu      sync.Mutex
-	fds     []int      // a flood's connections
-	conns   []net.Conn // slow-loris connections
-	kind    string
+	fds     []int
+	// opens is when each slow-loris connection was opened: its next byte
+	// is due every slowlorisGap from then.
+	opens []time.Time
+	kind  string
 }
 
 const slowlorisGap = 200 * time.Millisecond
+
+// slowlorisHead is what a slow-loris connection sends, a byte at a time;
+// then 'a' until stop.
+const slowlorisHead = "GET /echo HTTP/1.1\r\nHost: echo\r\nX-Slow: "
 
 func startAttack(ctx context.Context, kind, addr string, n int, owner Owner) (*attack, error) {
 	host, portStr, err := net.SplitHostPort(addr)
@@ -56,70 +62,92 @@ func startAttack(ctx context.Context, kind, addr string, n int, owner Owner) (*a
 			a.refused.Add(1)
 			continue
 		}
-		if kind != KindSlowloris {
-			a.opened.Add(1)
-			a.fds = append(a.fds, fd)
-			continue
-		}
-		c, err := fdConn(fd)
-		if err != nil {
-			a.refused.Add(1)
-			continue
-		}
 		a.opened.Add(1)
-		a.mu.Lock()
-		a.conns = append(a.conns, c)
-		a.mu.Unlock()
-		a.wg.Add(1)
-		go a.trickle(ctx, c)
+		a.fds = append(a.fds, fd)
+		if kind == KindSlowloris {
+			a.opens = append(a.opens, time.Now())
+			if sendByte(fd, slowlorisHead[0]) != nil {
+				a.closed.Add(1)
+				a.opens[len(a.opens)-1] = time.Time{} // no more bytes
+			}
+		}
 	}
 	a.took = time.Since(start)
+	if kind == KindSlowloris {
+		a.wg.Add(1)
+		go a.trickle(ctx)
+	}
 	return a, nil
 }
 
-// trickle writes a request head that never ends, one byte at a time.
-func (a *attack) trickle(ctx context.Context, c net.Conn) {
+// trickle sends every slow-loris connection its next byte when due, one
+// goroutine for all of them: a goroutine, a ticker and a net.Conn per
+// connection (net.FileConn: a dup(2), poller registration and address
+// look-ups each) cost the attacker 100-200 us of CPU per connection
+// opened, on the cores the load client, the app and the proxies share; a
+// flood's connection about 25 us. Connections whose bytes are due within a
+// millisecond of each other are written in one wake-up.
+func (a *attack) trickle(ctx context.Context) {
 	defer a.wg.Done()
-	head := []byte("GET /echo HTTP/1.1\r\nHost: echo\r\nX-Slow: ")
-	t := time.NewTicker(slowlorisGap)
-	defer t.Stop()
-	for i := 0; ; i++ {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for k := 1; ; k++ {
 		b := byte('a')
-		if i < len(head) {
-			b = head[i]
+		if k < len(slowlorisHead) {
+			b = slowlorisHead[k]
 		}
-		_ = c.SetWriteDeadline(time.Now().Add(time.Second))
-		if _, err := c.Write([]byte{b}); err != nil {
-			if ctx.Err() == nil {
-				a.closed.Add(1)
+		alive := 0
+		for i, fd := range a.fds {
+			if a.opens[i].IsZero() {
+				continue
 			}
+			alive++
+			if wait := time.Until(a.opens[i].Add(time.Duration(k) * slowlorisGap)); wait > time.Millisecond {
+				timer.Reset(wait)
+				select {
+				case <-ctx.Done():
+					return
+				case <-timer.C:
+				}
+			}
+			if err := sendByte(fd, b); err != nil && !errors.Is(err, syscall.EAGAIN) {
+				a.closed.Add(1)
+				a.opens[i] = time.Time{}
+			}
+		}
+		if alive == 0 {
+			<-ctx.Done() // every connection closed by the server
+		}
+		if ctx.Err() != nil {
 			return
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	}
+}
+
+// sendByte writes one byte without blocking and without SIGPIPE.
+func sendByte(fd int, b byte) error {
+	buf := [1]byte{b}
+	for {
+		err := syscall.Sendto(fd, buf[:], syscall.MSG_DONTWAIT|syscall.MSG_NOSIGNAL, nil)
+		if !errors.Is(err, syscall.EINTR) {
+			return err
 		}
 	}
 }
 
 // stop closes every connection and says what the attack did. A flood's
 // connections send nothing, so the ones the server closed are counted
-// here, by a probe that reads nothing.
+// here, by a probe that reads nothing; a slow-loris connection's are
+// counted by the write that failed.
 func (a *attack) stop() string {
 	a.cancel()
 	a.wg.Wait()
 	for _, fd := range a.fds {
-		if peerClosed(fd) {
+		if a.kind != KindSlowloris && peerClosed(fd) {
 			a.closed.Add(1)
 		}
 		_ = syscall.Close(fd)
 	}
-	a.mu.Lock()
-	for _, c := range a.conns {
-		c.Close()
-	}
-	a.mu.Unlock()
 	return fmt.Sprintf("%s: %d connections opened, %d refused, %d closed by the server (opened within %s)", a.kind, a.opened.Load(),
 		a.refused.Load(), a.closed.Load(), a.took.Round(time.Millisecond))
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -103,15 +104,23 @@ func TestAttackConnections(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, a.stop(), "flood: 0 connections opened, 3 refused")
 
-	// the listener has accepted 10 (0-9): the 11th is kept, not closed
-	a, err = startAttack(context.Background(), KindSlowloris, lis.Addr().String(), 1, nil)
+	// The listener has accepted 10 (0-9): of the next four slow-loris
+	// connections it keeps the 1st and the 3rd and closes the others. One
+	// goroutine trickles them all.
+	goroutines := runtime.NumGoroutine()
+	a, err = startAttack(context.Background(), KindSlowloris, lis.Addr().String(), 4, nil)
 	require.NoError(t, err)
-	defer a.stop()
-	c := <-accepted
-	defer c.Close()
-	require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
-	head := make([]byte, 3)
-	_, err = io.ReadFull(c, head)
-	require.NoError(t, err)
-	assert.Equal(t, "GET", string(head), "one byte every %s", slowlorisGap)
+	assert.LessOrEqual(t, runtime.NumGoroutine(), goroutines+1, "no goroutine per connection")
+	for range 2 {
+		c := <-accepted
+		defer c.Close()
+		require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+		head := make([]byte, 3)
+		_, err = io.ReadFull(c, head)
+		require.NoError(t, err)
+		assert.Equal(t, "GET", string(head), "one byte every %s", slowlorisGap)
+	}
+	require.Eventually(t, func() bool { return a.closed.Load() == 2 }, 5*time.Second, 20*time.Millisecond,
+		"the writes after the server's close fail")
+	assert.Contains(t, a.stop(), "slowloris: 4 connections opened, 0 refused, 2 closed by the server (opened within ")
 }

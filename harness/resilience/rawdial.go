@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"syscall"
 	"time"
 )
@@ -58,12 +57,4 @@ func peerClosed(fd int) bool {
 		return false
 	}
 	return err != nil || n == 0
-}
-
-// fdConn makes fd a net.Conn (for slow-loris writes with deadlines); fd
-// itself is closed.
-func fdConn(fd int) (net.Conn, error) {
-	f := os.NewFile(uintptr(fd), "slowloris")
-	defer f.Close()
-	return net.FileConn(f)
 }
