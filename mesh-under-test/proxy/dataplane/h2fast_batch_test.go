@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"bufio"
 	"bytes"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 )
 
 // upstreamFlushes sums the flushes of p's lean-path upstream connections.
@@ -95,4 +97,66 @@ func TestH2FastBatchesWrites(t *testing.T) {
 		}
 	}
 	assert.LessOrEqual(t, updates, 2, "credit for 128 KiB comes back in quarter-window batches, not per 16 KiB frame")
+}
+
+// TestH2FastFlushesAnEndedStreamOnTheNextDestination pins touch's rule
+// (issue 15, tcph2): a reader that moves on to another connection flushes
+// the one it left if what that one holds ends a stream, so a response read
+// in a batch leaves before the rest of the batch is handled; a connection
+// holding no stream's end, the same destination written again and the
+// reader's own connection wait for the batch's end (flushTouched).
+func TestH2FastFlushesAnEndedStreamOnTheNextDestination(t *testing.T) {
+	conn := func() (*fconn, *http2.Framer) {
+		outer, side := tcpPair(t)
+		require.NoError(t, outer.SetReadDeadline(time.Now().Add(10*time.Second)))
+		return newFconn(side, bufio.NewReader(side), true), http2.NewFramer(nil, outer)
+	}
+	rd, _ := conn()
+	a, fa := conn()
+	b, fb := conn()
+	write := func(c *fconn, id uint32, end bool) {
+		c.wmu.Lock()
+		c.writeHeadersLocked(id, []hpack.HeaderField{{Name: ":status", Value: "200"}}, end)
+		c.wmu.Unlock()
+	}
+	flushes := func(c *fconn) int {
+		c.wmu.Lock()
+		defer c.wmu.Unlock()
+		return c.flushes
+	}
+	stream := func(fr *http2.Framer) (uint32, bool) {
+		f, err := fr.ReadFrame()
+		require.NoError(t, err)
+		return f.Header().StreamID, f.Header().Flags.Has(http2.FlagHeadersEndStream)
+	}
+
+	write(a, 1, true) // a response ends on a
+	rd.touch(a)
+	assert.Equal(t, 0, flushes(a), "still the same destination")
+	write(b, 1, false) // the next frame of the batch is for b
+	rd.touch(b)
+	assert.Equal(t, 1, flushes(a), "a's ended stream leaves when the reader moves on")
+	id, end := stream(fa)
+	assert.Equal(t, uint32(1), id)
+	assert.True(t, end)
+
+	write(a, 3, false)
+	rd.touch(a)
+	assert.Equal(t, 0, flushes(b), "b holds no stream's end: it waits for the batch")
+	write(a, 3, true)
+	rd.touch(a)
+	rd.touch(rd) // the reader's own connection (a WINDOW_UPDATE, an RST_STREAM): no move
+	assert.Equal(t, 1, flushes(a), "the same destination again: written together")
+
+	rd.flushTouched()
+	assert.Equal(t, 1, flushes(b))
+	assert.Equal(t, 2, flushes(a))
+	id, end = stream(fb)
+	assert.Equal(t, uint32(1), id)
+	assert.False(t, end)
+	for _, wantEnd := range []bool{false, true} {
+		id, end = stream(fa)
+		assert.Equal(t, uint32(3), id)
+		assert.Equal(t, wantEnd, end)
+	}
 }

@@ -65,6 +65,7 @@ type fconn struct {
 	nextID       uint32 // client: next stream ID
 	active       int    // open streams (a client counts reservations too)
 	dirty        bool   // written but not flushed
+	ended        bool   // what is buffered ends a stream (flushEnded)
 	flushes      int    // flushes that wrote bytes (tests pin the batching)
 
 	srv     *fserver // downstream: the proxy side that takes requests
@@ -72,6 +73,7 @@ type fconn struct {
 	in      frameIn  // reader-local: the frame being handled
 	payload []byte   // reader-local: a HEADERS frame's payload (readFrame)
 	touched []*fconn // reader-local: connections to flush before blocking
+	last    *fconn   // reader-local: the connection touched last (touch)
 }
 
 func newFconn(nc net.Conn, br *bufio.Reader, server bool) *fconn {
@@ -112,7 +114,7 @@ func (c *fconn) start() error {
 }
 
 func (c *fconn) flushLocked() error {
-	c.dirty = false
+	c.dirty, c.ended = false, false
 	if c.closed {
 		return net.ErrClosed
 	}
@@ -167,6 +169,7 @@ func (c *fconn) writeHeadersLocked(id uint32, fields []hpack.HeaderField, end bo
 		}
 	}
 	c.dirty = true
+	c.ended = c.ended || end
 }
 
 func (c *fconn) writeRSTLocked(id uint32, code http2.ErrCode) {

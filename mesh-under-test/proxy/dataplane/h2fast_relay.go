@@ -43,6 +43,7 @@ func (h *fhalf) writeDataLocked(c *fconn, b []byte, end bool) int {
 		_ = c.fr.WriteData(h.id, last && end, b[done:done+int(n)])
 		if last && end {
 			h.ended = true
+			c.ended = true
 		}
 		h.sendWin -= n
 		c.sendWin -= n
@@ -87,7 +88,7 @@ func (h *fhalf) pushLocked(c *fconn, data []byte) int64 {
 			c.writeHeadersLocked(h.id, h.trailers, true)
 		} else {
 			_ = c.fr.WriteData(h.id, true, nil)
-			c.dirty = true
+			c.dirty, c.ended = true, true
 		}
 		h.ended = true
 	}
@@ -146,7 +147,25 @@ func (h *fhalf) relay(rd *fconn, data []byte, end bool, trailers []hpack.HeaderF
 
 // touch remembers a connection the reader wrote to; it is flushed before
 // the reader blocks, so frames read in one batch go out in one write.
+//
+// Except a stream's end: when the reader moves on to another connection,
+// the one it wrote to last is flushed now if what it holds ends a stream
+// (flushEnded). A response read in a batch (the client-side sidecar's one
+// upstream connection carries every client's responses) then leaves as
+// soon as it is complete instead of after the rest of the batch is
+// handled, at no extra write when each destination is written once per
+// batch (one write per destination either way); frames for the same
+// destination still go out together (the server-side sidecar's requests
+// to its one upstream connection, TestH2FastBatchesWrites). The reader's
+// own connection (its WINDOW_UPDATEs, RST_STREAMs) is no move: it flushes
+// itself before it blocks. TestH2FastFlushesAnEndedStreamOnTheNextDestination.
 func (c *fconn) touch(dst *fconn) {
+	if dst != c && c.last != dst {
+		if c.last != nil {
+			c.last.flushEnded()
+		}
+		c.last = dst
+	}
 	for _, t := range c.touched {
 		if t == dst {
 			return
@@ -162,6 +181,16 @@ func (c *fconn) flushTouched() {
 		c.touched[i] = nil
 	}
 	c.touched = c.touched[:0]
+	c.last = nil
+}
+
+// flushEnded flushes c if what it holds ends a stream.
+func (c *fconn) flushEnded() {
+	c.wmu.Lock()
+	if c.ended && c.dirty {
+		_ = c.flushLocked()
+	}
+	c.wmu.Unlock()
 }
 
 type creditTo struct {
