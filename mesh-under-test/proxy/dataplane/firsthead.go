@@ -1,7 +1,6 @@
 package dataplane
 
 import (
-	"bytes"
 	"sync"
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/http1"
@@ -78,7 +77,7 @@ func (p *Proxy) gatherHead(bl *boundListener, tc *trackedConn) error {
 			tc.setLimits(&chain.HTTP.Limits)
 			tc.setState(connHead)
 		}
-		if headEnd(buf, len(buf)-n) || len(buf) >= limit {
+		if http1.HeadComplete(buf) || len(buf) >= limit {
 			return nil
 		}
 		if len(buf) == cap(buf) {
@@ -96,23 +95,6 @@ func (p *Proxy) gatherHead(bl *boundListener, tc *trackedConn) error {
 
 // tlsHandshake is the first byte of a TLS connection (a handshake record).
 const tlsHandshake = 0x16
-
-// headEnd reports whether b holds the empty line that ends a head (CRLF
-// CRLF, or bare LFs, which the parser accepts too), looking only at what
-// can end at or after from (the bytes read last).
-func headEnd(b []byte, from int) bool {
-	for i := max(from-2, 0); i < len(b); {
-		j := bytes.IndexByte(b[i:], '\n')
-		if j < 0 {
-			return false
-		}
-		i += j + 1
-		if i < len(b) && b[i] == '\n' || i+1 < len(b) && b[i] == '\r' && b[i+1] == '\n' {
-			return true
-		}
-	}
-	return false
-}
 
 // readPre serves what gatherHead read before the socket's own bytes, and
 // returns the pooled buffer once it is all read.

@@ -69,6 +69,7 @@ func TestFirstHeadGathered(t *testing.T) {
 		{name: "head end split across reads, body with it",
 			pieces: []string{"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r", "\nhello"},
 			want:   "HTTP/1.1 200 ", body: "hello"},
+		{name: "leading empty lines", pieces: []string{"\r\n\r\n", get("")}, want: "HTTP/1.1 200 "},
 		{name: "bare LF lines", pieces: []string{"GET / HTTP/1.1\nHost: x\nConnection: close\n", "\n"}, want: "HTTP/1.1 200 "},
 		{name: "longer than the pooled buffer", pieces: chunks(get(long(1500)), 100), want: "HTTP/1.1 200 "},
 		{name: "longer than the budget", pieces: chunks(get(long(6000)), 500), want: "HTTP/1.1 200 "},
@@ -114,47 +115,4 @@ func chunks(s string, n int) []string {
 		out, s = append(out, s[:n]), s[n:]
 	}
 	return append(out, s)
-}
-
-func TestHeadEnd(t *testing.T) {
-	tests := []struct {
-		b    string
-		from int
-		want bool
-	}{
-		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0, true},
-		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 26, true},     // only the last byte is new
-		{"GET / HTTP/1.1\r\nHost: x\r\n\r\nbody", 25, true}, // the end came with the body
-		{"GET / HTTP/1.1\nHost: x\n\n", 23, true},
-		{"GET / HTTP/1.1\r\nHost: x\r\n\r", 0, false},
-		{"GET / HTTP/1.1\r\nHost: x\r\n", 0, false},
-		{"G", 0, false},
-		{"", 0, false},
-		{"\n", 0, false},
-		{"\n\n", 1, true},
-		{"a\r\n\r\n", 4, true},
-	}
-	for _, tc := range tests {
-		assert.Equal(t, tc.want, headEnd([]byte(tc.b), tc.from), "%q from %d", tc.b, tc.from)
-	}
-	// Read in pieces of every size, the end is seen with the byte that
-	// completes it, never before.
-	for _, head := range []string{"GET / HTTP/1.1\r\nHost: x\r\n\r\nbody", "GET / HTTP/1.1\nHost: x\n\nbody", "\r\n\r\n", "a\r\n\nb"} {
-		end := len(head)
-		for _, sep := range []string{"\n\r\n", "\n\n"} {
-			if i := strings.Index(head, sep); i >= 0 {
-				end = min(end, i+len(sep))
-			}
-		}
-		for size := 1; size <= len(head); size++ {
-			seen := -1
-			for n := size; seen < 0 && n-size < len(head); n += size {
-				b := []byte(head[:min(n, len(head))])
-				if headEnd(b, n-size) {
-					seen = len(b)
-				}
-			}
-			assert.True(t, seen >= end && seen < end+size, "%q in pieces of %d: end at %d, seen at %d", head, size, end, seen)
-		}
-	}
 }
