@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -15,8 +14,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid/localca"
 )
 
 // lineEcho is a held server of a line protocol: every complete line read
@@ -268,26 +265,13 @@ func (c splitConn) Write(b []byte) (int, error) {
 // the wait (ErrWouldBlock is temporary) and skips the read after draining
 // as plaintext does.
 func TestHoldTLS(t *testing.T) {
-	ca, err := localca.New(time.Hour)
-	require.NoError(t, err)
-	certPEM, keyPEM, err := ca.IssueServer([]string{"srv"}, time.Hour)
-	require.NoError(t, err)
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	require.NoError(t, err)
-	roots := x509.NewCertPool()
-	roots.AddCert(ca.Cert)
 	tlsPair := func(t *testing.T, split bool) (net.Conn, *tls.Conn, *tls.Conn) {
 		srv, cli := pair(t)
 		var under net.Conn = cli
 		if split {
 			under = splitConn{cli}
 		}
-		sc := tls.Server(srv, &tls.Config{Certificates: []tls.Certificate{cert}})
-		cc := tls.Client(under, &tls.Config{RootCAs: roots, ServerName: "srv"})
-		errc := make(chan error, 1)
-		go func() { errc <- sc.Handshake() }()
-		require.NoError(t, cc.Handshake())
-		require.NoError(t, <-errc)
+		sc, cc := tlsOver(t, srv, under)
 		return srv, sc, cc
 	}
 	for _, split := range []bool{false, true} {

@@ -2,6 +2,8 @@ package rawconn
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"net"
 	"os"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid/localca"
 )
 
 func pair(t *testing.T) (net.Conn, net.Conn) {
@@ -60,4 +64,25 @@ func TestWrapLeavesOtherConnsAlone(t *testing.T) {
 	defer a.Close()
 	defer b.Close()
 	assert.Equal(t, a, Wrap(a))
+}
+
+// tlsOver runs a TLS handshake between server (its certificate for the
+// name "peer", from a new local CA) and client, over the two conns given.
+func tlsOver(t *testing.T, server, client net.Conn) (sc, cc *tls.Conn) {
+	t.Helper()
+	ca, err := localca.New(time.Hour)
+	require.NoError(t, err)
+	certPEM, keyPEM, err := ca.IssueServer([]string{"peer"}, time.Hour)
+	require.NoError(t, err)
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	require.NoError(t, err)
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	sc = tls.Server(server, &tls.Config{Certificates: []tls.Certificate{cert}})
+	cc = tls.Client(client, &tls.Config{RootCAs: roots, ServerName: "peer"})
+	errc := make(chan error, 1)
+	go func() { errc <- sc.Handshake() }()
+	require.NoError(t, cc.Handshake())
+	require.NoError(t, <-errc)
+	return sc, cc
 }

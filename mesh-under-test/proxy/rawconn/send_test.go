@@ -2,7 +2,6 @@ package rawconn
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -12,8 +11,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/meshbench/meshbench/mesh-under-test/proxy/tlsid/localca"
 )
 
 func TestProbeSend(t *testing.T) {
@@ -147,22 +144,9 @@ func TestProbeSendDoesNotAllocate(t *testing.T) {
 // TestProbeSendTLS: over TLS the TCP socket is probed and the wait is the
 // same; a close while idle is seen through the TLS layer.
 func TestProbeSendTLS(t *testing.T) {
-	ca, err := localca.New(time.Hour)
-	require.NoError(t, err)
-	certPEM, keyPEM, err := ca.IssueServer([]string{"upstream"}, time.Hour)
-	require.NoError(t, err)
-	cert, err := tls.X509KeyPair(certPEM, keyPEM)
-	require.NoError(t, err)
-	roots := x509.NewCertPool()
-	roots.AddCert(ca.Cert)
 	tlsPair := func(t *testing.T) (*tls.Conn, *tls.Conn) {
 		c, s := pair(t)
-		sc := tls.Server(s, &tls.Config{Certificates: []tls.Certificate{cert}})
-		cc := tls.Client(c, &tls.Config{RootCAs: roots, ServerName: "upstream"})
-		errc := make(chan error, 1)
-		go func() { errc <- sc.Handshake() }()
-		require.NoError(t, cc.Handshake())
-		require.NoError(t, <-errc)
+		sc, cc := tlsOver(t, s, c)
 		return cc, sc
 	}
 	t.Run("quiet: sends, then waits for the answer", func(t *testing.T) {
