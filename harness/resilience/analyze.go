@@ -19,7 +19,8 @@ import (
 // fault's start, after when it starts at or after the last fault's end,
 // during otherwise. A phase's p99 is the
 // highest p99 of its buckets (the load client keeps exact percentiles per
-// bucket, not per phase), its p50 the median of its buckets' p50s.
+// bucket, not per phase), its p50 the median of its buckets' p50s, and its
+// typical p99 the median of its buckets' p99s.
 func Analyze(spec Spec, buckets []results.TimeBucket, faults []results.FaultEvent) *results.Resilience {
 	w := spec.Bucket.Seconds()
 	r := &results.Resilience{Faults: faults, BucketMs: w * 1000, Buckets: buckets}
@@ -82,7 +83,7 @@ func recovery(buckets []results.TimeBucket, w, t2, bound float64, needRequests b
 
 func phase(bs []results.TimeBucket) results.PhaseStats {
 	var p results.PhaseStats
-	var p50s []float64
+	var p50s, p99s []float64
 	for _, b := range bs {
 		p.Requests += b.Requests
 		p.Errors += b.Errors
@@ -95,6 +96,7 @@ func phase(bs []results.TimeBucket) results.PhaseStats {
 		if b.Requests > 0 {
 			p.P99Ms = math.Max(p.P99Ms, b.P99Ms)
 			p50s = append(p50s, b.P50Ms)
+			p99s = append(p99s, b.P99Ms)
 		}
 	}
 	if p.Requests > 0 {
@@ -102,6 +104,7 @@ func phase(bs []results.TimeBucket) results.PhaseStats {
 	}
 	if len(p50s) > 0 {
 		p.P50Ms = stats.Median(p50s)
+		p.P99MedianMs = stats.Median(p99s)
 	}
 	return p
 }
@@ -159,11 +162,11 @@ func Check(spec Spec, r *results.Resilience, total int64, errorsByCause map[stri
 	}
 	if c.MaxP99RatioDuring != nil {
 		ratio := math.MaxFloat64 // no before-fault p99 to compare with (JSON has no infinity)
-		if r.Before.P99Ms > 0 {
-			ratio = r.During.P99Ms / r.Before.P99Ms
+		if r.Before.P99MedianMs > 0 {
+			ratio = r.During.P99Ms / r.Before.P99MedianMs
 		}
 		add("max_p99_ratio_during", *c.MaxP99RatioDuring, ratio, ratio <= *c.MaxP99RatioDuring,
-			fmt.Sprintf("p99 %.2f ms during / %.2f ms before (highest bucket p99 of each phase)", r.During.P99Ms, r.Before.P99Ms))
+			fmt.Sprintf("p99 %.2f ms during (highest bucket) / %.2f ms before (median bucket)", r.During.P99Ms, r.Before.P99MedianMs))
 	}
 	if len(c.AllowedCauses) > 0 {
 		var other int64

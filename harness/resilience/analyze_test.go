@@ -111,10 +111,36 @@ func TestP99RatioDuring(t *testing.T) {
 		before, during float64
 		held           bool
 	}{{2, 5.9, true}, {2, 6.1, false}, {0, 1, false}} {
-		r := &results.Resilience{Before: results.PhaseStats{P99Ms: tc.before}, During: results.PhaseStats{P99Ms: tc.during}}
+		r := &results.Resilience{Before: results.PhaseStats{P99MedianMs: tc.before}, During: results.PhaseStats{P99Ms: tc.during}}
 		Check(spec, r, 100, nil)
 		_, err := json.Marshal(r)
 		require.NoError(t, err, "the result can be written")
 		assert.Equal(t, tc.held, r.Passed, "%+v", tc)
+	}
+}
+
+// TestP99RatioDuringResistsOneNoisyBucket: the ratio's denominator is the
+// before-phase's median bucket p99, so one slow bucket before the fault
+// (a neighbour's burst) neither excuses a spike during it nor decides the
+// verdict; the highest before-bucket did both.
+func TestP99RatioDuringResistsOneNoisyBucket(t *testing.T) {
+	spec := Spec{Bucket: Duration{time.Second}, Criteria: Criteria{MaxP99RatioDuring: ptr(5.0)}}
+	fault := []results.FaultEvent{{Kind: KindSlowloris, Target: "server-proxy", BeganS: 5, EndedS: 7}}
+	for _, tc := range []struct {
+		name string
+		p99  []float64
+		held bool
+	}{
+		{"quiet before, spike during", []float64{2, 2, 2, 2, 2, 14, 2, 2, 2, 2}, false},
+		{"one noisy bucket before does not excuse the spike", []float64{2, 2, 8, 2, 2, 14, 2, 2, 2, 2}, false},
+		{"within the bound", []float64{2, 2, 8, 2, 2, 9, 2, 2, 2, 2}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Analyze(spec, timeline(tc.p99, make([]int64, len(tc.p99))), fault)
+			assert.Equal(t, 2.0, r.Before.P99MedianMs)
+			Check(spec, r, 1000, nil)
+			require.Len(t, r.Criteria, 1)
+			assert.Equal(t, tc.held, r.Criteria[0].Held, "%+v", r.Criteria[0])
+		})
 	}
 }

@@ -113,9 +113,12 @@ type Criteria struct {
 	MaxErrorRecovery *Duration `yaml:"max_error_recovery"`
 	// MaxP99During bounds the p99 of the requests during the faults.
 	MaxP99During *Duration `yaml:"max_p99_during"`
-	// MaxP99RatioDuring bounds the p99 during the faults as a multiple of
-	// the p99 before them: on a shared machine whose absolute latency
-	// swings with its neighbours, the ratio is what a fault changes.
+	// MaxP99RatioDuring bounds the highest bucket p99 during the faults as
+	// a multiple of the median bucket p99 before them: on a shared machine
+	// whose absolute latency swings with its neighbours, the ratio is what a
+	// fault changes. The median, not the highest, before: the highest of a
+	// handful of noisy buckets made the verdict on the same spike close to
+	// a coin toss (docs/reliability.md).
 	MaxP99RatioDuring *float64 `yaml:"max_p99_ratio_during"`
 	// AllowedCauses: every error must have one of these causes (an HTTP
 	// status such as "503", or "socket").
@@ -308,7 +311,7 @@ func (s *Spec) Validate(duration time.Duration) error {
 		bad("criteria.max_error_rate_after", "%g is outside 0..1 (a fraction: 0.01 = 1%%)", *c.MaxErrorRateAfter)
 	}
 	if c.MaxP99RatioDuring != nil && *c.MaxP99RatioDuring < 1 {
-		bad("criteria.max_p99_ratio_during", "%g must be >= 1 (a multiple of the before-fault p99)", *c.MaxP99RatioDuring)
+		bad("criteria.max_p99_ratio_during", "%g must be >= 1 (a multiple of the before-fault median bucket p99)", *c.MaxP99RatioDuring)
 	}
 	if c.AbortRateZ != nil && *c.AbortRateZ <= 0 {
 		bad("criteria.abort_rate_z", "%g must be > 0", *c.AbortRateZ)

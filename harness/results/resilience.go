@@ -75,6 +75,9 @@ type PhaseStats struct {
 	ByCause   map[string]int64 `json:"errors_by_cause,omitempty"`
 	P50Ms     float64          `json:"p50_ms"`
 	P99Ms     float64          `json:"p99_ms"`
+	// P99MedianMs is the median of the phase's bucket p99s: its typical
+	// p99, which one noisy bucket cannot move (P99Ms is the highest).
+	P99MedianMs float64 `json:"p99_median_ms,omitempty"`
 }
 
 // InjectedRate compares a measured abort rate with the configured one.
