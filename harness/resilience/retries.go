@@ -24,14 +24,26 @@ const (
 // starts: the read (a port-forward on kind) must finish inside the pause.
 const retryLead = 300 * time.Millisecond
 
-// countRetriesUntil reads the retrying proxy's counters now (the fault
-// has just begun) and again retryLead before until (its end): both reads
-// inside the fault, so the window sees only the fault. A cancelled ctx
-// before the second read measures nothing.
+// countRetriesUntil reads the retrying proxy's counters now (a pause has
+// just begun) and again retryLead before until (its end): both reads inside
+// the pause, so the window sees only the hang. A cancelled ctx before the
+// second read measures nothing.
 func countRetriesUntil(ctx context.Context, topo Faultable, until time.Time) (*results.RetryLoad, error) {
 	c0, err := readRetryCounters(ctx, topo)
-	if err != nil || !sleepUntil(ctx, until.Add(-retryLead)) {
+	if err != nil {
 		return nil, err
+	}
+	return countRetriesFrom(ctx, topo, c0, until)
+}
+
+// countRetriesFrom reads the counters again retryLead before until and
+// returns the difference from c0. A fail fault reads c0 just before it
+// begins: the failing replica is ejected within tens of milliseconds,
+// sooner than a read through a port-forward (kind) returns, and its
+// retries come before that.
+func countRetriesFrom(ctx context.Context, topo Faultable, c0 retryCounters, until time.Time) (*results.RetryLoad, error) {
+	if !sleepUntil(ctx, until.Add(-retryLead)) {
+		return nil, nil
 	}
 	c1, err := readRetryCounters(ctx, topo)
 	if err != nil {

@@ -255,12 +255,19 @@ func apply(parent, ctx context.Context, topo Faultable, f Fault, origin time.Tim
 		ev.ended = time.Now()
 		ev.detail = fmt.Sprintf("paused %s; resumed after %s", what, ev.ended.Sub(ev.began).Round(time.Millisecond))
 	case KindFail:
+		var c0 retryCounters
+		if countRetries {
+			var err error
+			if c0, err = readRetryCounters(ctx, topo); err != nil {
+				return nil, err
+			}
+		}
 		what, err := topo.Fail(ctx, name)
 		if err != nil {
 			return nil, err
 		}
 		if countRetries {
-			if ev.retries, err = countRetriesUntil(ctx, topo, origin.Add(f.Until.Duration)); err != nil {
+			if ev.retries, err = countRetriesFrom(ctx, topo, c0, origin.Add(f.Until.Duration)); err != nil {
 				_, _ = topo.Heal(context.WithoutCancel(ctx), name)
 				return nil, err
 			}

@@ -120,7 +120,7 @@ type Ejection struct {
 }
 
 // RetryLoad is what the retrying proxy's counters measured between two
-// reads inside a pause or fail fault: how many requests it
+// reads, inside a pause fault (from just before a fail fault): how many requests it
 // completed, how many retries it made, and so the upstream attempts per
 // request, (requests + retries) / requests.
 type RetryLoad struct {

@@ -113,7 +113,8 @@ var podUIDs = regexp.MustCompile(`killed pod (\S+) uid (\S+) .*restarted at \+\S
 // and created again (the deleted pod is gone: a new UID replaces it; the
 // replacement serves: the last second of load has no error); a flood
 // through a NodePort; the app stopped and continued (slow-upstream); one
-// of three app replicas failing and ejected (outlier-ejection);
+// of three app replicas failing and ejected (outlier-ejection); both
+// again behind retries (slow-upstream-retries, fail-retries);
 // certificates rotating (cert-rotation); a fault kind cannot do fails the
 // run; the criteria are evaluated, and the cluster is deleted at the end. It needs Docker and the node image; it takes several minutes.
 func TestKindResilience(t *testing.T) {
@@ -214,6 +215,22 @@ func TestKindResilience(t *testing.T) {
 		assert.Positive(t, ej.ErrorsToEject, "app-3 answered 503 (it got traffic, so the sidecar saw its pod IP)")
 		assert.Zero(t, ej.ErrorsAfterEject, "no request failed after the ejection")
 		checkCriteria(t, r, "outlier-ejection", "max_errors_before", "max_errors_after", "allowed_causes", "max_error_rate_after_eject")
+	})
+	t.Run("app paused behind retries", func(t *testing.T) {
+		r := runResilience(ctx, t, bin, image, name, "slow-upstream-retries.yaml")
+		// The client sidecar's counters, read through a port-forward to the
+		// load client pod, carry the retries it made while the app hung.
+		rl := r.Resilience.Retries
+		require.NotNil(t, rl, "the client sidecar's retry counters were read")
+		assert.Positive(t, rl.Requests)
+		assert.Positive(t, rl.Retries, "the client sidecar retried while the app was stopped")
+		checkCriteria(t, r, "slow-upstream-retries", "max_errors_before", "allowed_causes", "max_retry_ratio")
+	})
+	t.Run("a failing replica behind retries", func(t *testing.T) {
+		r := runResilience(ctx, t, bin, image, name, "fail-retries.yaml")
+		require.NotNil(t, r.Resilience.Retries)
+		assert.Positive(t, r.Resilience.Retries.Retries, "the client sidecar retried app-3's 503s")
+		checkCriteria(t, r, "fail-retries", "max_errors_before", "max_errors_during")
 	})
 	t.Run("certificates rotate", func(t *testing.T) {
 		r := runResilience(ctx, t, bin, image, name, "cert-rotation.yaml")
