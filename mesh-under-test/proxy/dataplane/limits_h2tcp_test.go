@@ -206,3 +206,51 @@ func TestHTTP2StreamIdleTimeoutCutsStalledBody(t *testing.T) {
 		assert.Equal(t, "200", status)
 	})
 }
+
+// TestTCPIdleTimeoutCutsAClientThatStopsReading: an upstream sends while
+// the client reads nothing; once the socket buffers are full no byte
+// moves, and the idle timeout closes both sides. The relay's upstream ->
+// client direction is then inside a held read of the upstream socket
+// (copyHeld), waiting in its write to the client: the cut closes the
+// client side first, which ends that write, and only then the upstream
+// side (a Close waits while a held read's step runs, so the other order
+// would wait for this client forever).
+func TestTCPIdleTimeoutCutsAClientThatStopsReading(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	upClosed := make(chan struct{}, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		chunk := make([]byte, 64<<10)
+		for range 4096 { // at most 256 MiB: far past any socket buffer
+			if _, err := c.Write(chunk); err != nil {
+				upClosed <- struct{}{}
+				return
+			}
+		}
+	}()
+	res := tcpResources(t, ln.Addr().String())
+	f := res.Listeners[0].GetFilterChains()[0].GetFilters()[0]
+	tp := &tcpv3.TcpProxy{}
+	require.NoError(t, f.GetTypedConfig().UnmarshalTo(tp))
+	tp.IdleTimeout = durationpb.New(slowIdle)
+	f.ConfigType = &listenerv3.Filter_TypedConfig{TypedConfig: config.MustAny(tp)}
+	_, pa := startProxy(t, res)
+
+	c, err := net.Dial("tcp", pa)
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.(*net.TCPConn).SetReadBuffer(4096))
+	_, err = c.Write([]byte("x")) // the relay is up; from now on the client only waits
+	require.NoError(t, err)
+	select {
+	case <-upClosed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the upstream connection is still open 10 s after the client stopped reading")
+	}
+}

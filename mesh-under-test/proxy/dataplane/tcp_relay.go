@@ -2,11 +2,14 @@ package dataplane
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
 	"os"
 	"sync"
+
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/rawconn"
 )
 
 // relayBufSize is one TLS record's worth: a relay read never needs more to
@@ -51,8 +54,11 @@ func tunnelIdle(a net.Conn, ar *bufio.Reader, b net.Conn, br *bufio.Reader, idle
 // end of the stream while the other direction may still run.
 func relay(dst, src net.Conn, sr *bufio.Reader, idle *connTimers) {
 	if err := copyConn(dst, src, sr, idle); errors.Is(err, os.ErrDeadlineExceeded) {
-		_ = dst.Close()
+		// src first: the other direction may be inside a held read of
+		// dst (copyHeld) writing to src, and a Close of dst waits for it;
+		// closing src ends that write.
 		_ = src.Close()
+		_ = dst.Close()
 		return
 	}
 	if cw, ok := dst.(interface{ CloseWrite() error }); ok {
@@ -75,6 +81,9 @@ func copyConn(dst, src net.Conn, sr *bufio.Reader, idle *connTimers) error {
 	bp := relayBufPool.Get().(*[]byte)
 	defer relayBufPool.Put(bp)
 	buf := *bp
+	if held, err := copyHeld(dst, src, buf, idle); held {
+		return err
+	}
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
@@ -90,6 +99,68 @@ func copyConn(dst, src net.Conn, sr *bufio.Reader, idle *connTimers) error {
 				return nil
 			}
 			return err
+		}
+	}
+}
+
+// copyHeld is copyConn's loop inside one held read registration of src's
+// socket (rawconn.Hold): src is read until it would block, and then the
+// relay waits for the socket's next edge instead of trying a read that
+// fails with EAGAIN, one system call per message and direction saved (a
+// plain net.Conn Read forgets readiness, so it must try first). Over TLS
+// too: crypto/tls keeps a partial record across rawconn.ErrWouldBlock.
+// held is false, and nothing is read, when src's socket is not one
+// rawconn wrapped; then copyConn's own loop runs.
+//
+// A Close of src waits while a step runs, and a step can wait in
+// dst.Write for a peer that does not read: relay's deadline path closes
+// src before dst for that reason; tunnelIdle closes both only once both
+// directions have ended.
+func copyHeld(dst, src net.Conn, buf []byte, idle *connTimers) (held bool, err error) {
+	held, herr := rawconn.Hold(rawOf(src), func() bool {
+		for {
+			n, rerr := src.Read(buf)
+			if n > 0 {
+				if idle != nil {
+					idle.setState(connIdle) // active: the idle clock restarts
+				}
+				if _, werr := dst.Write(buf[:n]); werr != nil {
+					err = werr
+					return true
+				}
+			}
+			switch {
+			case rerr == nil:
+			case errors.Is(rerr, rawconn.ErrWouldBlock):
+				return false // wait for the socket's next edge
+			case errors.Is(rerr, io.EOF):
+				return true
+			default:
+				err = rerr
+				return true
+			}
+		}
+	})
+	if err == nil {
+		err = herr
+	}
+	return held, err
+}
+
+// rawOf is the socket under c: through TLS, the classifying reader an
+// accepted TLS connection reads through (bufio passes ErrWouldBlock on
+// without keeping it) and the listener's tracking.
+func rawOf(c net.Conn) net.Conn {
+	for {
+		switch x := c.(type) {
+		case *tls.Conn:
+			c = x.NetConn()
+		case *prefixConn:
+			c = x.Conn
+		case *trackedConn:
+			c = x.Conn
+		default:
+			return c
 		}
 	}
 }
