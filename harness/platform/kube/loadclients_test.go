@@ -135,7 +135,13 @@ func TestRunLoadMergesTwoClients(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), conns[0].Load(), "each client ran half the connections")
 	assert.Equal(t, int64(2), conns[1].Load())
-	assert.InDelta(t, 200, rep.Requests, 30, "the two halves add up to the phase's rate")
+	// The two halves add up to the phase's rate (not one half, not twice),
+	// unless the machine starved the load clients, which they then report
+	// (a busy CI host sent 150 of 200).
+	assert.LessOrEqual(t, rep.Requests, int64(230), "the two halves add up to the phase's rate, not more")
+	if rep.Requests < 170 {
+		assert.True(t, rep.FellBehind, "%d of 200 requests and the load clients did not report falling behind", rep.Requests)
+	}
 	assert.Zero(t, rep.Errors)
 	assert.Equal(t, rep.Requests, rep.Histogram.Count, "the merged histogram holds every request of both clients")
 	assert.Greater(t, rep.Latency.P50, 0.0)
