@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
+	"github.com/meshbench/meshbench/mesh-under-test/xdsconfig"
 )
 
 const slowIdle = 300 * time.Millisecond
@@ -117,13 +118,7 @@ func TestTCPIdleTimeoutCutsSilentClients(t *testing.T) {
 			go func() { _, _ = io.Copy(c, c); _ = c.Close(); upClosed <- struct{}{} }() // echo
 		}
 	}()
-	res := tcpResources(t, ln.Addr().String())
-	f := res.Listeners[0].GetFilterChains()[0].GetFilters()[0]
-	tp := &tcpv3.TcpProxy{}
-	require.NoError(t, f.GetTypedConfig().UnmarshalTo(tp))
-	tp.IdleTimeout = durationpb.New(slowIdle)
-	f.ConfigType = &listenerv3.Filter_TypedConfig{TypedConfig: config.MustAny(tp)}
-	_, pa := startProxy(t, res)
+	_, pa := startProxy(t, tcpIdleResources(t, ln.Addr().String(), slowIdle))
 
 	t.Run("silent client", func(t *testing.T) {
 		c, err := net.Dial("tcp", pa)
@@ -234,13 +229,7 @@ func TestTCPIdleTimeoutCutsAClientThatStopsReading(t *testing.T) {
 			}
 		}
 	}()
-	res := tcpResources(t, ln.Addr().String())
-	f := res.Listeners[0].GetFilterChains()[0].GetFilters()[0]
-	tp := &tcpv3.TcpProxy{}
-	require.NoError(t, f.GetTypedConfig().UnmarshalTo(tp))
-	tp.IdleTimeout = durationpb.New(slowIdle)
-	f.ConfigType = &listenerv3.Filter_TypedConfig{TypedConfig: config.MustAny(tp)}
-	_, pa := startProxy(t, res)
+	_, pa := startProxy(t, tcpIdleResources(t, ln.Addr().String(), slowIdle))
 
 	c, err := net.Dial("tcp", pa)
 	require.NoError(t, err)
@@ -253,4 +242,16 @@ func TestTCPIdleTimeoutCutsAClientThatStopsReading(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the upstream connection is still open 10 s after the client stopped reading")
 	}
+}
+
+// tcpIdleResources is tcpResources with the tcp_proxy's idle_timeout set.
+func tcpIdleResources(t *testing.T, upstream string, idle time.Duration) xdsconfig.Resources {
+	t.Helper()
+	res := tcpResources(t, upstream)
+	f := res.Listeners[0].GetFilterChains()[0].GetFilters()[0]
+	tp := &tcpv3.TcpProxy{}
+	require.NoError(t, f.GetTypedConfig().UnmarshalTo(tp))
+	tp.IdleTimeout = durationpb.New(idle)
+	f.ConfigType = &listenerv3.Filter_TypedConfig{TypedConfig: config.MustAny(tp)}
+	return res
 }

@@ -87,10 +87,7 @@ func copyConn(dst, src net.Conn, sr *bufio.Reader, idle *connTimers) error {
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
-			if idle != nil {
-				idle.setState(connIdle) // active: the idle clock restarts
-			}
-			if _, werr := dst.Write(buf[:n]); werr != nil {
+			if werr := forward(dst, buf[:n], idle); werr != nil {
 				return werr
 			}
 		}
@@ -121,11 +118,7 @@ func copyHeld(dst, src net.Conn, buf []byte, idle *connTimers) (held bool, err e
 		for {
 			n, rerr := src.Read(buf)
 			if n > 0 {
-				if idle != nil {
-					idle.setState(connIdle) // active: the idle clock restarts
-				}
-				if _, werr := dst.Write(buf[:n]); werr != nil {
-					err = werr
+				if err = forward(dst, buf[:n], idle); err != nil {
 					return true
 				}
 			}
@@ -145,6 +138,16 @@ func copyHeld(dst, src net.Conn, buf []byte, idle *connTimers) (held bool, err e
 		err = herr
 	}
 	return held, err
+}
+
+// forward writes what a read moved to dst; the bytes mark the connection
+// active for the idle sweeper (its clock restarts).
+func forward(dst net.Conn, b []byte, idle *connTimers) error {
+	if idle != nil {
+		idle.setState(connIdle)
+	}
+	_, err := dst.Write(b)
+	return err
 }
 
 // rawOf is the socket under c: through TLS, the classifying reader an
