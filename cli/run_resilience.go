@@ -115,6 +115,7 @@ func resilienceRun(ctx context.Context, plat platform.Platform, s *scenario.Scen
 	topo, err := plat.Up(ctx, platform.Spec{Lane: r.Lane, Mode: r.Mode, Case: r.Case, Mesh: platform.MeshOptions{
 		Workers: s.Mesh.Workers, Telemetry: s.Mesh.TelemetryOn(), Pinning: s.Mesh.Pinning, ProxyArgs: append(spec.ProxyArgs(), proxyArgs...),
 		Policy: spec.Policy(platform.LaneService), AppReplicas: spec.AppReplicas, AppFailStatus: spec.FailStatus(),
+		SidecarRestart: spec.Kills("server-proxy"), AppGracefulStop: spec.Restarts(),
 	}})
 	if err != nil {
 		return fail("up", err)

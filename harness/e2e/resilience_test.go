@@ -106,6 +106,34 @@ func TestFaultInjectors(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 200, code, "resumed app (pid %d) answers", pid)
 	})
+	t.Run("kill and restart the server proxy: meshcontrol configures the new one", func(t *testing.T) {
+		// The proxies have no listener but what meshcontrol sends them, so
+		// the restarted proxy serving is meshcontrol's doing; its pushes
+		// counter says it sent the new stream its configuration.
+		pushes := func() float64 {
+			mfs, err := ft.Scrape(ctx, "meshcontrol")
+			require.NoError(t, err)
+			n := 0.0
+			for _, m := range mfs["meshcontrol_xds_pushes_total"].GetMetric() {
+				n += m.GetCounter().GetValue()
+			}
+			return n
+		}
+		before := pushes()
+		pid := pidOf("server-proxy")
+		what, err := ft.Kill(ctx, "server-proxy")
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprintf("pid %d (SIGKILL)", pid), what)
+		assert.ErrorIs(t, syscall.Kill(pid, 0), syscall.ESRCH, "pid %d is gone", pid)
+		code, err := get(through)
+		require.NoError(t, err)
+		assert.Equal(t, 503, code, "the client proxy answers 503 while the server proxy is down")
+		_, err = ft.Restart(ctx, "server-proxy")
+		require.NoError(t, err)
+		assert.NotEqual(t, pid, pidOf("server-proxy"))
+		require.Eventually(t, func() bool { c, err := get(through); return err == nil && c == 200 }, 5*time.Second, 50*time.Millisecond)
+		assert.Greater(t, pushes(), before, "meshcontrol pushed the restarted proxy its configuration")
+	})
 	t.Run("kill the control plane: the data path serves", func(t *testing.T) {
 		pid := pidOf("meshcontrol")
 		_, err := ft.Kill(ctx, "meshcontrol")
@@ -208,8 +236,10 @@ func TestResilienceRunExitCodes(t *testing.T) {
 // timeout costs callers 504s, not a p99 of the whole hang; behind retries
 // with a 10% budget it costs the hung upstream at most 1.12 attempts per
 // request; with retries no request fails while one of three replicas
-// answers 503. (Their latency criteria depend on the machine's neighbours
-// and are reported, not asserted here.)
+// answers 503; a killed server proxy costs only 503s while it is down, and
+// requests stop failing within a second of its restart. (Their latency
+// criteria depend on the machine's neighbours and are reported, not
+// asserted here.)
 func TestShippedResilienceBounds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: skipped with -short")
@@ -225,6 +255,7 @@ func TestShippedResilienceBounds(t *testing.T) {
 		{"outlier-ejection.yaml", []string{"max_errors_before", "allowed_causes", "max_time_to_eject", "max_error_rate_after_eject"}},
 		{"slow-upstream-retries.yaml", []string{"allowed_causes", "max_retry_ratio"}},
 		{"fail-retries.yaml", []string{"max_errors_before", "max_errors_during", "max_errors_after"}},
+		{"proxy-kill.yaml", []string{"max_errors_before", "allowed_causes", "max_error_rate_after", "max_error_recovery"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			out := t.TempDir()

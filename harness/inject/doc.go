@@ -16,5 +16,7 @@
 //
 // The injector records the sidecar's inbound port in meshbench.io/inbound-port,
 // the annotation the control plane's Kubernetes registry reads to point
-// endpoints at sidecars.
+// endpoints at sidecars, and its node id in meshbench.io/proxy-id, which
+// tells the registry which proxy serves them (mTLS towards a sidecar that
+// listens on every address of its pod).
 package inject

@@ -17,6 +17,7 @@ const (
 	AnnotationOutbound    = "meshbench.io/outbound"
 	AnnotationInboundPort = "meshbench.io/inbound-port" // written by the injector
 	AnnotationRole        = "meshbench.io/proxy-role"   // written: client-proxy | server-proxy | sidecar
+	AnnotationProxyID     = "meshbench.io/proxy-id"     // written with an inbound port: the sidecar's --id, which the registry gives its endpoints
 )
 
 // ContainerName of the injected sidecar.
@@ -154,6 +155,9 @@ func Pod(meta *metav1.ObjectMeta, spec *corev1.PodSpec, cfg Config) (bool, error
 	}
 	args = append([]string{"--id", id}, args...)
 	meta.Annotations[AnnotationRole] = role
+	if meta.Annotations[AnnotationInboundPort] != "" {
+		meta.Annotations[AnnotationProxyID] = id
+	}
 	ports = append(ports, corev1.ContainerPort{Name: "mesh-health", ContainerPort: cfg.HealthPort})
 	c := corev1.Container{
 		Name:            ContainerName,

@@ -76,6 +76,12 @@ func TestPod(t *testing.T) {
 			assert.Equal(t, []corev1.EnvVar{{Name: "GOMAXPROCS", Value: "2"}}, c.Env)
 			assert.Equal(t, tt.wantRole, meta.Annotations[AnnotationRole])
 			assert.Equal(t, tt.wantInPort, meta.Annotations[AnnotationInboundPort])
+			if tt.wantInPort != "" {
+				// the registry names the endpoint's sidecar by its --id
+				assert.Equal(t, tt.wantArgs[1], meta.Annotations[AnnotationProxyID])
+			} else {
+				assert.NotContains(t, meta.Annotations, AnnotationProxyID, "no inbound, no endpoint to name")
+			}
 			ok, err = Pod(&meta, &spec, cfg)
 			require.NoError(t, err)
 			assert.False(t, ok, "a second injection is a no-op")

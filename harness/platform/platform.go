@@ -88,6 +88,20 @@ type MeshOptions struct {
 	// AppFailStatus, when set, is the status an app answers while a fault
 	// makes it fail (meshbench echo --fail-status).
 	AppFailStatus int
+	// SidecarRestart puts the server sidecar under a supervisor that
+	// restarts it when its process dies (a resilience scenario that kills
+	// it): on Kubernetes the app pod's restartPolicy Always, a
+	// Deployment's, so the kubelet restarts the killed container. Without
+	// it the harness's pods restart nothing, so that a component crashing
+	// mid-run fails the run instead of coming back unnoticed. The local
+	// platform restarts a killed process itself, at the fault's end.
+	SidecarRestart bool
+	// AppGracefulStop has the app stop gracefully when it is asked to (a
+	// resilience scenario that restarts it gracefully): on Kubernetes its
+	// pod gets a preStop hook that keeps its containers serving for a few
+	// seconds once its deletion begins (terminating but serving, so the
+	// mesh drains it), within a longer termination grace period.
+	AppGracefulStop bool
 }
 
 // MeshproxyArgs are the meshproxy flags every platform passes for o:

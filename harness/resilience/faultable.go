@@ -22,7 +22,7 @@ import (
 // fault of the scenario before the load starts, so a fault the platform
 // cannot do ends the run as a failure before any load, never as a pass.
 // Each fault is undone by the method that mirrors the one that applied it
-// (Kill/Restart, Pause/Resume, Fail/Heal).
+// (Kill/Restart, Pause/Resume, Fail/Heal, Replace/Replaced).
 //
 // Thread-safety: Run calls the fault methods from one goroutine per fault
 // while the load runs, concurrently for different faults; two faults never
@@ -54,6 +54,13 @@ type Faultable interface {
 	// was started with (meshbench echo --fail-status); Heal undoes it.
 	Fail(ctx context.Context, name string) (string, error)
 	Heal(ctx context.Context, name string) (string, error)
+	// Replace restarts a component gracefully, as a rolling update does:
+	// a new instance is started beside the old one and Replace waits until
+	// it is ready, then asks the old one to stop gracefully (it finishes
+	// what it serves while the mesh drains it) and returns. Replaced waits
+	// until the old one is gone.
+	Replace(ctx context.Context, name string) (string, error)
+	Replaced(ctx context.Context, name string) (string, error)
 	// Alive reports whether the component is up (its process running; its
 	// pod existing, not terminating).
 	Alive(name string) bool

@@ -97,7 +97,7 @@ func Run(ctx context.Context, topo Faultable, spec Spec, lo load.Options) (*Outc
 	}
 	killed := map[string]bool{}
 	for _, f := range spec.Faults {
-		if f.Kind == KindKill {
+		if f.Kind == KindKill || f.Kind == KindRestart {
 			for _, c := range topo.Casualties(ProcessName(f.Target)) {
 				killed[c] = true
 			}
@@ -278,6 +278,18 @@ func apply(parent, ctx context.Context, topo Faultable, f Fault, origin time.Tim
 		}
 		ev.ended = time.Now()
 		ev.detail = fmt.Sprintf("failing %s: answered %d to every request; healed after %s", what, f.Status, ev.ended.Sub(ev.began).Round(time.Millisecond))
+	case KindRestart:
+		what, err := topo.Replace(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		sleepUntil(ctx, origin.Add(f.Until.Duration))
+		gone, err := topo.Replaced(context.WithoutCancel(ctx), name)
+		if err != nil {
+			return nil, err
+		}
+		ev.ended = time.Now()
+		ev.detail = fmt.Sprintf("restarted gracefully: %s; %s after %s", what, gone, ev.ended.Sub(ev.began).Round(time.Millisecond))
 	case KindFlood, KindSlowloris:
 		addr, err := topo.Addr(name)
 		if err != nil {

@@ -20,6 +20,11 @@ const (
 	KindPause     = "pause"     // SIGSTOP a component at `at` (a hung upstream), SIGCONT at `until`
 	KindRotate    = "rotate"    // the proxies ask for certificates of cert_ttl and renew them at half of it, all run long
 	KindFail      = "fail"      // one app replica answers status from `at` to `until` (outlier ejection)
+	// KindRestart restarts a component gracefully at `at`, as a rolling
+	// update would: a new instance started and ready, then the old one
+	// stopped gracefully (draining); the fault ends once the old one is
+	// gone, at `until` at the earliest.
+	KindRestart = "restart"
 )
 
 // Components a fault can target (as the local platform names them).
@@ -245,12 +250,16 @@ func (s *Spec) Validate(duration time.Duration) error {
 			if f.Status < 500 || f.Status > 599 {
 				bad(field+".status", "%d is not a 5xx status", f.Status)
 			}
+		case KindRestart:
+			if f.Target != "app" {
+				bad(field+".target", "%q: a graceful restart restarts the app", f.Target)
+			}
 		case KindKill, KindPause, KindFlood, KindSlowloris:
 			if !targets[f.Target] {
 				bad(field+".target", "%q is not one of control-plane, app, server-proxy, client-proxy", f.Target)
 			}
 		default:
-			bad(field+".kind", "%q is not one of kill, pause, abort, flood, slowloris, rotate, fail", f.Kind)
+			bad(field+".kind", "%q is not one of kill, pause, abort, flood, slowloris, rotate, fail, restart", f.Kind)
 			continue
 		}
 		if f.Until.Duration <= f.At.Duration {
@@ -362,6 +371,26 @@ func (s *Spec) replica(name string) bool {
 	}
 	for i := 2; i <= s.AppReplicas; i++ {
 		if name == fmt.Sprintf("app-%d", i) {
+			return true
+		}
+	}
+	return false
+}
+
+// Kills reports whether a kill fault of the spec targets target.
+func (s *Spec) Kills(target string) bool {
+	for _, f := range s.Faults {
+		if f.Kind == KindKill && f.Target == target {
+			return true
+		}
+	}
+	return false
+}
+
+// Restarts reports whether the spec restarts the app gracefully.
+func (s *Spec) Restarts() bool {
+	for _, f := range s.Faults {
+		if f.Kind == KindRestart {
 			return true
 		}
 	}

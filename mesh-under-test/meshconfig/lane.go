@@ -45,11 +45,14 @@ type LaneOptions struct {
 	// that the client proxy balances over several endpoints and can eject
 	// a failing one.
 	Replicas []string
-	// AppFromRegistry (clientonly): the service is declared without
-	// endpoints, and App is not used: the control plane fills them in from
-	// its service registry (on Kubernetes, the ready pod IPs of the Service
-	// of the same name), so the client proxy calls pods, not a ClusterIP,
-	// and can drain a pod that is removed.
+	// AppFromRegistry: the service is declared without endpoints: the
+	// control plane fills them in from its service registry (on
+	// Kubernetes, the ready pod IPs of the Service of the same name), so
+	// the client proxy calls pods, not a ClusterIP, and can drain a pod
+	// that is removed. In clientonly App is not used; with a server proxy
+	// ServerInbound is where it listens (on Kubernetes 0.0.0.0, every
+	// address of whichever pod it runs in) and the registry's endpoints
+	// are the pods' IPs at its port, naming it as their Sidecar.
 	AppFromRegistry bool
 	// Service is the echo service's name (default "echo").
 	Service  string
@@ -90,9 +93,6 @@ func Lane(o LaneOptions) (*Mesh, error) {
 	if srv {
 		target = o.ServerInbound
 		m.Proxies = append(m.Proxies, Proxy{ID: o.ServerProxyID, Service: o.Service, Inbound: &Inbound{Address: o.ServerInbound, App: o.App}})
-	}
-	if o.AppFromRegistry && srv {
-		return nil, fmt.Errorf("meshconfig: app endpoints from the registry need lane mode clientonly, not %q", o.Mode)
 	}
 	if !o.AppFromRegistry {
 		m.Services[0].Endpoints = []Endpoint{{Address: target}}

@@ -39,29 +39,36 @@ func TestLaneReplicas(t *testing.T) {
 	}
 }
 
-// TestLaneAppFromRegistry: clientonly declares the service without
-// endpoints (the registry's pods fill them in); a mode whose endpoint is the
-// server proxy refuses it.
+// TestLaneAppFromRegistry: the service is declared without endpoints (the
+// registry's pods fill them in) in every mode; with a server proxy its
+// inbound listener is where the options say (on Kubernetes every address
+// of its pod), in front of the app.
 func TestLaneAppFromRegistry(t *testing.T) {
 	tests := []struct {
-		name, mode, error string
+		name, mode string
+		client     bool
+		server     bool
 	}{
-		{"clientonly", ModeClientOnly, ""},
-		{"both", ModeBoth, "need lane mode clientonly"},
-		{"serveronly", ModeServerOnly, "need lane mode clientonly"},
+		{"clientonly", ModeClientOnly, true, false},
+		{"both", ModeBoth, true, true},
+		{"serveronly", ModeServerOnly, false, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := Lane(LaneOptions{Mode: tc.mode, ClientOutbound: "127.0.0.1:9000", ServerInbound: "127.0.0.1:9010",
-				Service: "app", AppFromRegistry: true})
-			if tc.error != "" {
-				assert.ErrorContains(t, err, tc.error)
-				return
-			}
+			m, err := Lane(LaneOptions{Mode: tc.mode, ClientOutbound: "127.0.0.1:9000", ServerInbound: "0.0.0.0:15006",
+				App: "127.0.0.1:8080", Service: "app", AppFromRegistry: true})
 			require.NoError(t, err)
 			require.NotNil(t, m.Service("app"))
 			assert.Empty(t, m.Service("app").Endpoints)
-			assert.Equal(t, "app", m.Proxy("client-proxy").Outbound[0].Service)
+			if tc.client {
+				assert.Equal(t, "app", m.Proxy("client-proxy").Outbound[0].Service)
+			}
+			if tc.server {
+				require.NotNil(t, m.Proxy("server-proxy"))
+				assert.Equal(t, &Inbound{Address: "0.0.0.0:15006", App: "127.0.0.1:8080"}, m.Proxy("server-proxy").Inbound)
+			} else {
+				assert.Nil(t, m.Proxy("server-proxy"))
+			}
 		})
 	}
 }

@@ -56,6 +56,14 @@ type Endpoint struct {
 	// as EDS health_status DRAINING, so they send it no new requests and
 	// let the ones in flight complete.
 	Draining bool `yaml:"draining,omitempty" json:"draining,omitempty"`
+	// Sidecar is the id of the proxy whose inbound listener serves this
+	// endpoint, when its address alone does not say so: on Kubernetes a
+	// sidecar listens on every address of its pod (0.0.0.0), so that a
+	// replacement pod with a new IP is served by the same configuration,
+	// and the registry names the sidecar from the pod's annotation. The
+	// endpoint is then proxied (mTLS applies towards it, with that proxy's
+	// identity) whatever its address.
+	Sidecar string `yaml:"sidecar,omitempty" json:"sidecar,omitempty"`
 }
 
 // Proxy is one sidecar (and its workload). ID is the xDS node id.

@@ -103,6 +103,11 @@ func (m *Mesh) validate(external bool) []problem {
 		}
 		for j, e := range s.Endpoints {
 			c.addr(fmt.Sprintf("%s.endpoints[%d].address", p, j), e.Address)
+			if e.Sidecar != "" {
+				if px := m.Proxy(e.Sidecar); px == nil || px.Inbound == nil {
+					c.add(fmt.Sprintf("%s.endpoints[%d].sidecar", p, j), "no proxy %q with an inbound listener", e.Sidecar)
+				}
+			}
 		}
 	}
 	known := func(path, name string) {

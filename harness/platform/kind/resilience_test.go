@@ -109,9 +109,12 @@ func checkCriteria(t *testing.T, r *results.Result, file string, names ...string
 var podUIDs = regexp.MustCompile(`killed pod (\S+) uid (\S+) .*restarted at \+\S+ as pod (\S+) uid (\S+) on \S+, IP \S+ \(Ready\)`)
 
 // TestKindResilience runs the resilience scenarios on a one-node kind
-// cluster: meshcontrol's pod and then the app's pod are deleted mid-run
-// and created again (the deleted pod is gone: a new UID replaces it; the
-// replacement serves: the last second of load has no error); a flood
+// cluster: meshcontrol's pod and then the app's pod (mode both, with its
+// server sidecar) are deleted mid-run and created again (the deleted pod
+// is gone: a new UID replaces it; the replacement serves: the load after
+// the fault has no error); the server sidecar's process killed inside its
+// pod and restarted by the kubelet; the app restarted gracefully with no
+// request failing; a flood
 // through a NodePort; the app stopped and continued (slow-upstream); one
 // of three app replicas failing and ejected (outlier-ejection); both
 // again behind retries (slow-upstream-retries, fail-retries);
@@ -160,6 +163,14 @@ func TestKindResilience(t *testing.T) {
 		assert.GreaterOrEqual(t, tail, 2, "at least half a second of load after the fault ended (%.2fs of %.0fs)", f.EndedS, r.DurationS)
 	}
 
+	held := func(t *testing.T, r *results.Result) map[string]bool {
+		out := map[string]bool{}
+		for _, c := range r.Resilience.Criteria {
+			out[c.Name] = c.Held
+			t.Logf("criterion %s: limit %g measured %g held %v %s", c.Name, c.Limit, c.Measured, c.Held, c.Detail)
+		}
+		return out
+	}
 	t.Run("control plane pod deleted", func(t *testing.T) {
 		r := runResilience(ctx, t, bin, image, name, "controlplane-kill.yaml")
 		checkKill(t, r, "meshcontrol")
@@ -168,7 +179,11 @@ func TestKindResilience(t *testing.T) {
 		assert.False(t, measured, "the deleted component is not measured")
 	})
 	t.Run("app pod deleted", func(t *testing.T) {
-		r := runResilience(ctx, t, bin, image, name, "app-kill.yaml", "--lanes", "mesh/clientonly")
+		// Mode both, the default lane: the pod carries the server sidecar,
+		// which listens on every address of its pod, so the replacement
+		// (a new IP) is served by the same configuration.
+		r := runResilience(ctx, t, bin, image, name, "app-kill.yaml")
+		assert.Equal(t, "both", r.Mode)
 		checkKill(t, r, "app")
 		assert.Positive(t, r.Resilience.During.Errors, "requests failed while the app pod was gone")
 		// The client sidecar calls the app's pod IP (meshcontrol's
@@ -182,6 +197,40 @@ func TestKindResilience(t *testing.T) {
 			}
 		}
 		checkCriteria(t, r, "app-kill", "max_errors_before", "allowed_causes", "max_error_rate_after", "max_error_recovery")
+	})
+	t.Run("server sidecar killed inside its pod", func(t *testing.T) {
+		r := runResilience(ctx, t, bin, image, name, "proxy-kill.yaml")
+		require.Len(t, r.Resilience.Faults, 1)
+		f := r.Resilience.Faults[0]
+		assert.Regexp(t, `^killed pod app container meshproxy: (host )?pid \S+ (in|inside) node \S+ \(SIGKILL\); restarted at \+\S+ as container meshproxy of pod app restarted by the kubelet \(restart 1, started \S+\), pod Ready`, f.Detail)
+		assert.Positive(t, r.Resilience.During.Errors, "requests failed while the sidecar was down")
+		for _, ph := range []results.PhaseStats{r.Resilience.Before, r.Resilience.During, r.Resilience.After} {
+			for cause := range ph.ByCause {
+				assert.Equal(t, "503", cause, "errors by cause %v: the client sidecar answers for the dead one", ph.ByCause)
+			}
+		}
+		// The restarted sidecar has no listener but what meshcontrol sends
+		// it: requests served after the fault are meshcontrol's doing.
+		assert.Positive(t, r.Resilience.After.Requests)
+		assert.Zero(t, r.Resilience.After.Errors, "the restarted sidecar serves")
+		assert.Positive(t, r.Resilience.PeakRSSBytes["app"], "the app ran on in its pod and was measured")
+		_, measured := r.Resilience.PeakRSSBytes["server-proxy"]
+		assert.False(t, measured, "the killed sidecar is not measured")
+		h := held(t, r)
+		for _, c := range []string{"max_errors_before", "allowed_causes", "max_error_rate_after", "max_error_recovery"} {
+			assert.True(t, h[c], "proxy-kill criterion %s held", c)
+		}
+	})
+	t.Run("app restarted gracefully", func(t *testing.T) {
+		r := runResilience(ctx, t, bin, image, name, "rolling-restart.yaml")
+		require.Len(t, r.Resilience.Faults, 1)
+		assert.Regexp(t, `^restarted gracefully: pod app-r1 uid \S+ on \S+, IP \S+, Ready after \S+; pod app uid \S+ deleted with grace 10s \(preStop: terminating, still serving\); pod app gone`, r.Resilience.Faults[0].Detail)
+		assert.Zero(t, r.Errors, "no request failed: %v", r.ErrorsByStatus)
+		assert.Positive(t, r.Resilience.After.Requests+r.Resilience.During.Requests)
+		h := held(t, r)
+		for _, c := range []string{"max_errors_before", "max_errors_during", "max_errors_after"} {
+			assert.True(t, h[c], "rolling-restart criterion %s held", c)
+		}
 	})
 	t.Run("flood through a NodePort", func(t *testing.T) {
 		r := runResilience(ctx, t, bin, image, name, "flood.yaml")
@@ -237,15 +286,20 @@ func TestKindResilience(t *testing.T) {
 		checkCriteria(t, r, "cert-rotation", "min_certificates_issued", "max_errors_during")
 	})
 	t.Run("unsupported fault fails the run", func(t *testing.T) {
+		// proxy-kill.yaml aimed at the load client's sidecar
+		orig, err := os.ReadFile(filepath.Join("..", "..", "..", "scenarios", "resilience", "proxy-kill.yaml"))
+		require.NoError(t, err)
+		file := filepath.Join(t.TempDir(), "client-proxy-kill.yaml")
+		require.NoError(t, os.WriteFile(file, bytes.ReplaceAll(orig, []byte("target: server-proxy"), []byte("target: client-proxy")), 0o644))
 		out := filepath.Join(t.TempDir(), "results")
-		run := exec.CommandContext(ctx, filepath.Join(bin, "meshbench"), "run", "-f", filepath.Join("..", "..", "..", "scenarios", "resilience", "app-kill.yaml"),
-			"--platform", "kind", "--keep", "-o", out, "--no-report", "--lanes", "mesh/both")
+		run := exec.CommandContext(ctx, filepath.Join(bin, "meshbench"), "run", "-f", file,
+			"--platform", "kind", "--keep", "-o", out, "--no-report")
 		run.Env = append(os.Environ(), "MESHBENCH_KIND_CLUSTER="+name, "MESHBENCH_NODE_IMAGE="+image)
 		outb, err := run.CombinedOutput()
 		var ee *exec.ExitError
 		require.ErrorAs(t, err, &ee, "%s", outb)
 		assert.Equal(t, 4, ee.ExitCode(), "a run that could not be made: %s", outb)
-		assert.Contains(t, string(outb), "unsupported on kind: in mode both the app pod carries the server sidecar")
+		assert.Contains(t, string(outb), "unsupported on kind: client-proxy is a sidecar container of the load client's pod")
 	})
 
 	require.NoError(t, mgr.Delete(name, ""))

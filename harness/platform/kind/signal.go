@@ -36,7 +36,8 @@ type nodeExec func(ctx context.Context, node string, argv ...string) (string, er
 //
 // A container's process is its pid namespace's init, which a signal from
 // outside (an ancestor namespace) reaches when it is SIGSTOP or when the
-// process handles it: meshbench echo handles SIGUSR1 and SIGUSR2.
+// process handles it: meshbench echo handles SIGUSR1 and SIGUSR2; SIGKILL
+// and SIGSTOP always reach it.
 type signaller struct {
 	cgroupRoot string                                      // /sys/fs/cgroup
 	nodeIDs    func(ctx context.Context) ([]string, error) // full IDs of the cluster's node containers
@@ -52,13 +53,16 @@ var _ kube.Signaller = (*signaller)(nil)
 // stopWait bounds the wait for a stopped process's every thread to stop.
 const stopWait = 2 * time.Second
 
-var signals = map[string]syscall.Signal{"STOP": syscall.SIGSTOP, "CONT": syscall.SIGCONT, "USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2}
+// KILL ends a sidecar's process inside its pod (kill server-proxy): the
+// kubelet restarts the container under the pod's restart policy.
+var signals = map[string]syscall.Signal{"STOP": syscall.SIGSTOP, "CONT": syscall.SIGCONT, "USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2,
+	"KILL": syscall.SIGKILL}
 
 // Signal implements kube.Signaller.
 func (s *signaller) Signal(ctx context.Context, node, id, sig string) (string, error) {
 	sg, ok := signals[sig]
 	if !ok {
-		return "", fmt.Errorf("signal %q: not one of STOP, CONT, USR1, USR2", sig)
+		return "", fmt.Errorf("signal %q: not one of STOP, CONT, USR1, USR2, KILL", sig)
 	}
 	procs, hostErr := s.hostProcs(ctx, node, id)
 	if hostErr == nil {

@@ -128,19 +128,42 @@ func TestSignallerFromTheHost(t *testing.T) {
 	assert.False(t, allStopped(string(stat)), "running again: %s", stat)
 	_, err = s.Signal(ctx, "mb-control-plane", "c0ffee", "USR1")
 	require.NoError(t, err)
-	select {
-	case err := <-done:
-		var ee *exec.ExitError
-		require.ErrorAs(t, err, &ee)
-		assert.Equal(t, syscall.SIGUSR1, ee.Sys().(syscall.WaitStatus).Signal())
-	case <-time.After(5 * time.Second):
-		t.Fatal("SIGUSR1 did not reach the process")
-	}
+	diedOf(t, done, syscall.SIGUSR1)
 	assert.Empty(t, n.ran, "nothing ran inside the node")
 
 	other := &signaller{cgroupRoot: root, exec: n.exec, nodeIDs: func(context.Context) ([]string, error) { return []string{strings.Repeat("cd", 32)}, nil }}
 	_, err = other.Signal(ctx, "mb-control-plane", "c0ffee", "STOP")
 	assert.ErrorContains(t, err, "is under none of the cluster's node containers")
-	_, err = s.Signal(ctx, "n", "c0ffee", "KILL")
-	assert.ErrorContains(t, err, "not one of STOP, CONT, USR1, USR2")
+	_, err = s.Signal(ctx, "n", "c0ffee", "HUP")
+	assert.ErrorContains(t, err, "not one of STOP, CONT, USR1, USR2, KILL")
+
+	// KILL (a sidecar's process killed inside its pod) ends the process.
+	n.ran = nil
+	victim := exec.Command("sleep", "30")
+	require.NoError(t, victim.Start())
+	gone := make(chan error, 1)
+	go func() { gone <- victim.Wait() }()
+	defer func() { _ = victim.Process.Kill() }()
+	dir2 := filepath.Join(root, "pids", "docker", nodeID, "kubelet.slice", "kubelet-kubepods.slice", "cri-containerd-deadbeef.scope")
+	require.NoError(t, os.MkdirAll(dir2, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir2, "cgroup.procs"), []byte(fmt.Sprintf("%d\n", victim.Process.Pid)), 0o644))
+	what, err = s.Signal(ctx, "mb-control-plane", "deadbeef", "KILL")
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprintf("host pid %d in node mb-control-plane (SIGKILL)", victim.Process.Pid), what)
+	diedOf(t, gone, syscall.SIGKILL)
+	assert.Empty(t, n.ran, "nothing ran inside the node")
+}
+
+// diedOf waits for a process's Wait result on done and checks that sig
+// ended it.
+func diedOf(t *testing.T, done <-chan error, sig syscall.Signal) {
+	t.Helper()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee)
+		assert.Equal(t, sig, ee.Sys().(syscall.WaitStatus).Signal())
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s did not reach the process", sig)
+	}
 }

@@ -58,12 +58,10 @@ func (t *topology) Supports(kind, target string) error {
 	switch kind {
 	case resilience.KindKill:
 		switch name {
-		case "server-proxy", "client-proxy":
-			return t.unsupported("%s is a sidecar container of its workload's pod, which cannot be deleted without the workload (kill app, or run the local platform)", target)
-		case "app":
-			if t.serverSide {
-				return t.unsupported("in mode %s the app pod carries the server sidecar, whose inbound listener the mesh file names by the pod's IP, and a replacement pod gets a new IP: run lane mesh/clientonly or none (the app's Service keeps its address)", t.mode)
-			}
+		case "server-proxy":
+			return t.supportsSidecarKill()
+		case "client-proxy":
+			return t.unsupported("%s is a sidecar container of the load client's pod, whose loss would end the load (kill server-proxy or app, or run the local platform)", target)
 		}
 		_, err := t.podOf(name)
 		return err
@@ -88,6 +86,8 @@ func (t *topology) Supports(kind, target string) error {
 			return t.unsupported("Kubernetes has no API to signal a container's process (the meshbench image is FROM scratch: no shell to exec kill in); the harness does it from inside the node, which it may only on a kind cluster it created, never on the machines of an existing cluster")
 		}
 		return nil
+	case resilience.KindRestart:
+		return t.supportsRestart(name)
 	case resilience.KindRotate:
 		if !t.xds {
 			return t.unsupported("the certificates are signed by meshcontrol's CA, which lane %s does not run", laneName(t.spec))
@@ -100,6 +100,9 @@ func (t *topology) Supports(kind, target string) error {
 // Casualties implements resilience.Faultable: every measured container of
 // the component's pod.
 func (t *topology) Casualties(name string) []string {
+	if isSidecar(name) {
+		return []string{"server-proxy"}
+	}
 	pod, err := t.podOf(name)
 	if err != nil {
 		return nil
@@ -115,7 +118,14 @@ func (t *topology) Casualties(name string) []string {
 
 // Kill implements resilience.Faultable: the component's pod is deleted
 // with grace period 0; it returns once the API server no longer has it.
+// The server sidecar is killed inside its pod instead (sidecarkill.go).
 func (t *topology) Kill(ctx context.Context, name string) (string, error) {
+	if isSidecar(name) {
+		if err := t.supportsSidecarKill(); err != nil {
+			return "", err
+		}
+		return t.killSidecar(ctx)
+	}
 	podName, err := t.podOf(name)
 	if err != nil {
 		return "", err
@@ -130,7 +140,11 @@ func (t *topology) Kill(ctx context.Context, name string) (string, error) {
 		t.deleted = map[string]*corev1.Pod{}
 	}
 	t.deleted[podName] = pod.DeepCopy()
-	delete(t.containers, podName) // its replacement runs another container
+	for key := range t.containers {
+		if strings.HasPrefix(key, podName+"/") {
+			delete(t.containers, key) // its replacement runs other containers
+		}
+	}
 	t.faultMu.Unlock()
 	uid := pod.UID
 	if err := pods.Delete(ctx, podName, metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(0)), Preconditions: &metav1.Preconditions{UID: &uid}}); err != nil {
@@ -164,6 +178,9 @@ func (t *topology) waitGone(ctx context.Context, podName string, uid types.UID) 
 // Restart implements resilience.Faultable: the deleted pod is created again
 // from its spec (a new UID and IP) and Restart returns once it is Ready.
 func (t *topology) Restart(ctx context.Context, name string) (string, error) {
+	if isSidecar(name) {
+		return t.sidecarRestarted(ctx)
+	}
 	podName, err := t.podOf(name)
 	if err != nil {
 		return "", err
@@ -198,6 +215,9 @@ func (t *topology) Restart(ctx context.Context, name string) (string, error) {
 // Alive implements resilience.Faultable: the component's pod exists, is
 // not being deleted and is Ready.
 func (t *topology) Alive(name string) bool {
+	if isSidecar(name) {
+		return t.sidecarAlive()
+	}
 	podName, err := t.podOf(name)
 	if err != nil {
 		return false

@@ -30,8 +30,9 @@ func TestSupports(t *testing.T) {
 	}{
 		{"kill control plane", platform.ModeBoth, resilience.KindKill, "control-plane", "", false},
 		{"kill app clientonly", platform.ModeClientOnly, resilience.KindKill, "app", "", false},
-		{"kill app both", platform.ModeBoth, resilience.KindKill, "app", "new IP", false},
-		{"kill a sidecar", platform.ModeBoth, resilience.KindKill, "server-proxy", "sidecar container", false},
+		{"kill app both", platform.ModeBoth, resilience.KindKill, "app", "", false},
+		{"kill the server sidecar on an existing cluster", platform.ModeBoth, resilience.KindKill, "server-proxy", "never on the machines of an existing cluster", false},
+		{"kill the client sidecar", platform.ModeBoth, resilience.KindKill, "client-proxy", "sidecar container of the load client's pod", true},
 		{"abort", platform.ModeBoth, resilience.KindAbort, "", "", false},
 		{"flood the inbound listener on kind", platform.ModeBoth, resilience.KindFlood, "server-proxy", "", true},
 		{"flood an existing cluster", platform.ModeBoth, resilience.KindFlood, "server-proxy", "never the machines of an existing cluster", false},
@@ -164,7 +165,9 @@ func TestDocsKindColumn(t *testing.T) {
 				for _, mode := range []string{platform.ModeBoth, platform.ModeClientOnly} {
 					p, _ := newTestPlatform(t, allImages)
 					p.opts.Name, p.opts.Signaller = "kind", &recordingSignaller{}
-					top, err := p.Up(context.Background(), platform.Spec{Lane: platform.LaneMesh, Mode: mode})
+					// as a scenario with the fault brings the lane up (cli)
+					top, err := p.Up(context.Background(), platform.Spec{Lane: platform.LaneMesh, Mode: mode,
+						Mesh: platform.MeshOptions{SidecarRestart: k[1] == resilience.KindKill, AppGracefulStop: k[1] == resilience.KindRestart}})
 					require.NoError(t, err)
 					if top.(resilience.Faultable).Supports(k[1], target) == nil {
 						supported = true
@@ -176,7 +179,7 @@ func TestDocsKindColumn(t *testing.T) {
 		}
 	}
 	for _, k := range []string{resilience.KindKill, resilience.KindAbort, resilience.KindFlood, resilience.KindSlowloris,
-		resilience.KindPause, resilience.KindFail, resilience.KindRotate} {
+		resilience.KindPause, resilience.KindFail, resilience.KindRotate, resilience.KindRestart} {
 		assert.True(t, seen[k], "docs/reliability.md's kind table has no row for %s", k)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -96,28 +95,32 @@ func (t *topology) sidecarConfig(ctx context.Context, icfg inject.Config, nodeID
 }
 
 // writeMesh gives meshcontrol the lane's mesh, the one the local platform
-// uses: the client sidecar's outbound listener on the load client's
-// loopback, and either the server sidecar's inbound listener on the app
-// pod's IP (both, serveronly: the service's endpoint is that listener) or,
-// with no server sidecar (clientonly), the app's Service declared without
-// endpoints: meshcontrol's Kubernetes registry fills in the ready pod IPs
-// from its EndpointSlices, so the client sidecar calls the pod, not the
-// ClusterIP, and drains a deleted pod's connections when its endpoint goes
-// (docs/reliability.md, app-kill on kind).
+// uses, with the app's Service declared without endpoints: meshcontrol's
+// Kubernetes registry fills in the ready pod IPs from its EndpointSlices,
+// so the client sidecar (or the gateway) calls pods, not the ClusterIP,
+// and drains a deleted pod's connections when its endpoint goes
+// (docs/reliability.md, app-kill on kind). The client sidecar's outbound
+// listener is on the load client's loopback; the server sidecar's inbound
+// listener (both, serveronly, ingress) on every address of the app pod,
+// so that a replacement pod, with another IP, is served by the same
+// configuration: the registry gives its endpoints the sidecar's port and
+// names the sidecar (the injector's proxy-id annotation), which is how
+// meshcontrol knows them proxied and applies mTLS towards them.
 //
 // In the ingress modes the gateway listens on its pod's every address and
 // is reached at gatewayService (its Service) by the client sidecar.
-func (t *topology) writeMesh(ctx context.Context, mode, appPodIP, gatewayService string) error {
+func (t *topology) writeMesh(ctx context.Context, mode, gatewayService string) error {
 	o := meshconfig.LaneOptions{
 		Mode: mode, Protocol: platform.MeshProtocol(t.spec.Case.Protocol), MTLS: t.spec.Case.MTLS, Revision: 1,
 		ClientProxyID: clientProxyID, ServerProxyID: serverProxyID, Service: "app",
 		GatewayID: gatewayProxyID, Gateway: fmt.Sprintf("0.0.0.0:%d", gatewayPort), GatewayEndpoint: gatewayService,
-		ClientOutbound: fmt.Sprintf("127.0.0.1:%d", outboundPort),
-		ServerInbound:  net.JoinHostPort(appPodIP, fmt.Sprint(inboundPort)),
-		App:            fmt.Sprintf("127.0.0.1:%d", appPort),
+		ClientOutbound:  fmt.Sprintf("127.0.0.1:%d", outboundPort),
+		ServerInbound:   fmt.Sprintf("0.0.0.0:%d", inboundPort),
+		App:             fmt.Sprintf("127.0.0.1:%d", appPort),
+		AppFromRegistry: true,
 	}
 	if mode == meshconfig.ModeClientOnly {
-		o.App, o.AppFromRegistry = "", true
+		o.App = ""
 	}
 	m, err := meshconfig.Lane(o)
 	if err != nil {

@@ -61,9 +61,17 @@ type topology struct {
 	faultMu     sync.Mutex
 	deleted     map[string]*corev1.Pod
 	inboundAddr string
-	// containers: the app pods' containers a pause or fail fault signals
-	// (signal.go), by pod name; also guarded by faultMu.
+	// containers: the pods' containers a pause, fail or sidecar kill fault
+	// signals (signal.go), by pod/container; also guarded by faultMu.
 	containers map[string]appContainer
+	// sidecarKilled: the server sidecar a kill fault ended, until the
+	// kubelet's restart (sidecarkill.go); guarded by faultMu.
+	sidecarKilled *sidecarKill
+	// replaced and rollouts: the old app pod a graceful restart deleted,
+	// until it is gone, and how many restarts named new pods (rollout.go);
+	// guarded by faultMu.
+	replaced *replacedPod
+	rollouts int
 	// apps are the app's pods: app, then app-2 ... app-N with
 	// resilience.app_replicas (the pause and fail faults' targets).
 	apps []string
@@ -239,6 +247,10 @@ func (t *topology) upApp(ctx context.Context, pl placement, icfg inject.Config, 
 	cs := t.p.cs
 	app, svc := appPod(t.p.opts.Images.Meshbench, t.spec.Mesh.AppFailStatus), appService()
 	pl.apply(&app.Spec, "server", map[string]string{"app": "loadgen"})
+	if serverSide && t.spec.Mesh.SidecarRestart {
+		// the kubelet restarts a killed sidecar, as in a Deployment's pod
+		app.Spec.RestartPolicy = corev1.RestartPolicyAlways
+	}
 	t.apps = []string{"app"}
 	if serverSide {
 		app.Annotations[inject.AnnotationInject] = "true"
@@ -257,6 +269,9 @@ func (t *topology) upApp(ctx context.Context, pl placement, icfg inject.Config, 
 		return "", "", fmt.Errorf("create service: %w", err)
 	}
 	upstream := fmt.Sprintf("%s:%d", svc.Spec.ClusterIP, appPort)
+	if t.spec.Mesh.AppGracefulStop {
+		gracefulStop(&app.Spec)
+	}
 	if _, err := cs.CoreV1().Pods(t.ns).Create(ctx, app, metav1.CreateOptions{}); err != nil {
 		return "", "", fmt.Errorf("create pod app: %w", err)
 	}
@@ -278,14 +293,7 @@ func (t *topology) upApp(ctx context.Context, pl placement, icfg inject.Config, 
 		}
 	}
 	if xds {
-		// The server sidecar's inbound listener is the app pod's IP, which
-		// is how the control plane knows the endpoint has a sidecar (and
-		// applies mTLS towards it); the pod has its IP once it is scheduled.
-		podIP, err := t.waitPodIP(ctx, "app")
-		if err != nil {
-			return "", "", err
-		}
-		if err := t.writeMesh(ctx, mode, podIP, gatewayAddr); err != nil {
+		if err := t.writeMesh(ctx, mode, gatewayAddr); err != nil {
 			return "", "", fmt.Errorf("meshcontrol: %w", err)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
+	"github.com/meshbench/meshbench/mesh-under-test/control/registry"
 	"github.com/meshbench/meshbench/mesh-under-test/deploy"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 )
@@ -158,14 +159,19 @@ func TestUpLanes(t *testing.T) {
 				cm, err := cs.CoreV1().ConfigMaps(tp.ns).Get(ctx, meshConfigMap, metav1.GetOptions{})
 				require.NoError(t, err)
 				mesh := cm.Data["mesh.yaml"]
+				m, err := meshconfig.Parse("mesh.yaml", []byte(mesh))
+				require.NoError(t, err)
+				require.NotNil(t, m.Service("app"))
+				assert.Empty(t, m.Service("app").Endpoints, "meshcontrol's Kubernetes registry gives the pod IPs")
+				assert.NotContains(t, mesh, svc.Spec.ClusterIP, "the client sidecar never calls the ClusterIP")
+				assert.NotContains(t, mesh, "10.244.0.5", "nothing in the mesh names the app pod's IP: a replacement pod gets another")
 				if tt.spec.Mode != platform.ModeClientOnly {
-					assert.Contains(t, mesh, "10.244.0.5:15006", "the server sidecar listens on the app pod's IP")
-				} else {
-					m, err := meshconfig.Parse("mesh.yaml", []byte(mesh))
-					require.NoError(t, err)
-					require.NotNil(t, m.Service("app"))
-					assert.Empty(t, m.Service("app").Endpoints, "clientonly: meshcontrol's Kubernetes registry gives the pod IPs")
-					assert.NotContains(t, mesh, svc.Spec.ClusterIP, "the client sidecar never calls the ClusterIP")
+					require.NotNil(t, m.Proxy(serverProxyID))
+					assert.Equal(t, "0.0.0.0:15006", m.Proxy(serverProxyID).Inbound.Address, "the server sidecar listens on every address of its pod")
+					// what meshcontrol's registry reads to point the pod's
+					// endpoint at the sidecar and know it proxied
+					assert.Equal(t, "15006", app.Annotations[registry.AnnotationInboundPort])
+					assert.Equal(t, serverProxyID, app.Annotations[registry.AnnotationProxyID])
 				}
 				_, err = cs.CoreV1().Pods(tp.ns).Get(ctx, "meshcontrol", metav1.GetOptions{})
 				require.NoError(t, err)
@@ -252,8 +258,8 @@ func sidecarTokens(t *testing.T, cs *fake.Clientset, ns, mode string) {
 // TestUpIngressLanes: the ingress modes deploy the gateway (a meshproxy
 // pod with its own CA token, behind a Service) configured by meshcontrol;
 // the load client, or its sidecar in ingress+both, calls the gateway's
-// Service, and the mesh sends the gateway to the server sidecar on the app
-// pod's IP.
+// Service, and the mesh sends the gateway to the server sidecar, on the
+// app pod's IP its registry finds.
 func TestUpIngressLanes(t *testing.T) {
 	for _, tt := range []struct {
 		mode       string
@@ -297,7 +303,8 @@ func TestUpIngressLanes(t *testing.T) {
 			require.NotNil(t, g.Gateway)
 			assert.Equal(t, "0.0.0.0:8081", g.Gateway.Address)
 			assert.Equal(t, meshconfig.MTLSStrict, m.Policy.MTLS)
-			assert.Equal(t, "10.244.0.5:15006", m.Service("app").Endpoints[0].Address, "the gateway calls the server sidecar on the app pod's IP")
+			assert.Empty(t, m.Service("app").Endpoints, "the gateway calls the server sidecar on the app pod's IP, from meshcontrol's registry")
+			assert.Equal(t, "0.0.0.0:15006", m.Proxy(serverProxyID).Inbound.Address)
 			if tt.mode == platform.ModeIngressBoth {
 				require.NotNil(t, m.Service(gatewayProxyID))
 				assert.Equal(t, "10.96.0.30:8081", m.Service(gatewayProxyID).Endpoints[0].Address, "the client sidecar calls the gateway's Service")

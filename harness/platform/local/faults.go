@@ -22,8 +22,24 @@ var _ resilience.Faultable = (*topology)(nil)
 // start it again with the same command, on the same address.
 
 // Supports implements resilience.Faultable: the local platform does every
-// fault kind (whether the target exists is checked when the fault acts).
-func (t *topology) Supports(kind, target string) error { return nil }
+// fault kind but a graceful restart (whether the target exists is checked
+// when the fault acts).
+func (t *topology) Supports(kind, target string) error {
+	if kind == resilience.KindRestart {
+		return errNoGracefulRestart
+	}
+	return nil
+}
+
+// errNoGracefulRestart: not built yet on this platform
+// (docs/reliability.md, "Not done yet").
+var errNoGracefulRestart = fmt.Errorf("%w on local: a graceful restart starts a second app (in mode both with its own server proxy) beside the first, adds its endpoint to the mesh file meshcontrol watches and marks the old one draining before stopping it; the local platform does not do that yet: run it with --platform kind", resilience.ErrUnsupported)
+
+// Replace implements resilience.Faultable: not on this platform.
+func (t *topology) Replace(context.Context, string) (string, error) { return "", errNoGracefulRestart }
+
+// Replaced implements resilience.Faultable: not on this platform.
+func (t *topology) Replaced(context.Context, string) (string, error) { return "", errNoGracefulRestart }
 
 // Casualties implements resilience.Faultable: a killed process takes only
 // itself down (its probe has the component's name).

@@ -28,6 +28,12 @@ import (
 // proxied (mTLS applies towards them).
 const AnnotationInboundPort = "meshbench.io/inbound-port"
 
+// AnnotationProxyID on such a pod is its sidecar's xDS node id: the
+// endpoint's Sidecar, which makes it proxied (mTLS with that proxy's
+// identity) when the sidecar listens on every address of the pod rather
+// than on the one the mesh file names.
+const AnnotationProxyID = "meshbench.io/proxy-id"
+
 // KubeOptions configure the Kubernetes registry.
 type KubeOptions struct {
 	Client kubernetes.Interface
@@ -198,6 +204,7 @@ func (k *Kube) service(svc *corev1.Service, sl listersdiscoveryv1.EndpointSliceL
 					e.Labels = pod.Labels
 					if p, err := strconv.Atoi(pod.Annotations[AnnotationInboundPort]); err == nil && p > 0 {
 						e.Address = net.JoinHostPort(ep.Addresses[0], strconv.Itoa(p))
+						e.Sidecar = pod.Annotations[AnnotationProxyID]
 					}
 				}
 			}

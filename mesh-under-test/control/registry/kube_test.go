@@ -40,7 +40,7 @@ func TestKubeRegistryProducesEndpoints(t *testing.T) {
 		},
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "cart-1", Namespace: "shop", Labels: map[string]string{"version": "v1"}}},
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "cart-2", Namespace: "shop", Labels: map[string]string{"version": "v2"},
-			Annotations: map[string]string{registry.AnnotationInboundPort: "15006"}}},
+			Annotations: map[string]string{registry.AnnotationInboundPort: "15006", registry.AnnotationProxyID: "cart-sidecar"}}},
 		&discoveryv1.EndpointSlice{
 			ObjectMeta:  metav1.ObjectMeta{Name: "cart-abc", Namespace: "shop", Labels: map[string]string{discoveryv1.LabelServiceName: "cart"}},
 			AddressType: discoveryv1.AddressTypeIPv4,
@@ -67,7 +67,7 @@ func TestKubeRegistryProducesEndpoints(t *testing.T) {
 	assert.Equal(t, meshconfig.ProtocolHTTP, c.Protocol)
 	assert.Equal(t, []meshconfig.Endpoint{
 		{Address: "10.0.0.1:8080", Weight: 1, Labels: map[string]string{"version": "v1"}},
-		{Address: "10.0.0.2:15006", Weight: 1, Labels: map[string]string{"version": "v2"}}, // via its sidecar
+		{Address: "10.0.0.2:15006", Weight: 1, Labels: map[string]string{"version": "v2"}, Sidecar: "cart-sidecar"}, // via its sidecar, named
 	}, c.Endpoints)
 	services := k.Snapshot().Services
 	require.Len(t, services, 2)

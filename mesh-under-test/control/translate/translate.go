@@ -202,7 +202,8 @@ func newIndex(m *meshconfig.Mesh) *index {
 
 // mtlsTo reports whether calls to s use mTLS, and the identities its
 // endpoints present: only when the mesh mode is not disable and every
-// endpoint is a proxy's inbound listener (auto-mTLS).
+// endpoint is a proxy's inbound listener, by its address or by the
+// sidecar the registry names for it (auto-mTLS).
 func (ix *index) mtlsTo(s *meshconfig.Service) (bool, []string) {
 	if ix.mesh.Policy.MTLS == meshconfig.MTLSDisable || len(s.Endpoints) == 0 {
 		return false, nil
@@ -211,6 +212,15 @@ func (ix *index) mtlsTo(s *meshconfig.Service) (bool, []string) {
 	var ids []string
 	for _, e := range s.Endpoints {
 		id, ok := ix.inboundAddrs[e.Address]
+		if e.Sidecar != "" {
+			// A sidecar listening on every address of its pod: the
+			// registry says which proxy serves the endpoint.
+			p := ix.mesh.Proxy(e.Sidecar)
+			ok = p != nil && p.Inbound != nil
+			if ok {
+				id = p.Identity
+			}
+		}
 		if !ok {
 			return false, nil
 		}
