@@ -126,8 +126,14 @@ func Check(spec Spec, r *results.Resilience, total int64, errorsByCause map[stri
 	count("max_errors_during", c.MaxErrorsDuring, r.During.Errors)
 	count("max_errors_after", c.MaxErrorsAfter, r.After.Errors)
 	if c.MaxErrorRateAfter != nil {
-		add("max_error_rate_after", *c.MaxErrorRateAfter, r.After.ErrorRate, r.After.ErrorRate <= *c.MaxErrorRateAfter,
-			fmt.Sprintf("%d of %d requests after the faults failed", r.After.Errors, r.After.Requests))
+		// No request after the faults is no evidence of recovery: it does
+		// not hold (a fault that outlasted the load would otherwise pass).
+		if r.After.Requests == 0 {
+			add("max_error_rate_after", *c.MaxErrorRateAfter, 0, false, "no request after the faults: nothing measured")
+		} else {
+			add("max_error_rate_after", *c.MaxErrorRateAfter, r.After.ErrorRate, r.After.ErrorRate <= *c.MaxErrorRateAfter,
+				fmt.Sprintf("%d of %d requests after the faults failed", r.After.Errors, r.After.Requests))
+		}
 	}
 	// A recovery that never came is measured as the time the run went on
 	// after the faults (a lower bound; +Inf would make the result

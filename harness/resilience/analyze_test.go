@@ -144,3 +144,23 @@ func TestP99RatioDuringResistsOneNoisyBucket(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorRateAfterNeedsRequests: with no request after the faults (the
+// fault outlasted the load) the after-rate has nothing to judge and does
+// not hold; it used to pass as "0 of 0".
+func TestErrorRateAfterNeedsRequests(t *testing.T) {
+	spec := Spec{Criteria: Criteria{MaxErrorRateAfter: ptr(0.001)}}
+	for _, tc := range []struct {
+		after results.PhaseStats
+		held  bool
+	}{
+		{results.PhaseStats{}, false},
+		{results.PhaseStats{Requests: 1000}, true},
+		{results.PhaseStats{Requests: 1000, Errors: 2, ErrorRate: 0.002}, false},
+	} {
+		r := &results.Resilience{After: tc.after}
+		Check(spec, r, 1000, nil)
+		require.Len(t, r.Criteria, 1)
+		assert.Equal(t, tc.held, r.Criteria[0].Held, "%+v: %s", tc.after, r.Criteria[0].Detail)
+	}
+}
