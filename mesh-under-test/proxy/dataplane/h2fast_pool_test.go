@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/http2"
@@ -35,9 +37,15 @@ func TestH2FastPooledStreamsNeverMix(t *testing.T) {
 		w.Header().Set("x-echo-path", r.URL.Path)
 		_, _ = io.Copy(w, r.Body)
 	})
-	route := prefixRoute("/", "up")
-	route.GetRoute().Timeout = durationpb.New(150 * time.Millisecond)
-	_, pa := fastXDS(t, h2StaticCluster(t, "up", up), route, nil)
+	// Only /slow has the 150 ms route timeout: on it the timeout is the
+	// point; on the echo requests it made the test fail by the machine's
+	// speed (a 20 KB echo over 150 ms under -race or a busy host: 504).
+	slow := prefixRoute("/slow", "up")
+	slow.GetRoute().Timeout = durationpb.New(150 * time.Millisecond)
+	_, pa := fastXDS(t, h2StaticCluster(t, "up", up), prefixRoute("/", "up"), func(h *hcmv3.HttpConnectionManager) {
+		vh := h.GetRouteConfig().GetVirtualHosts()[0]
+		vh.Routes = append([]*routev3.Route{slow}, vh.Routes...)
+	})
 	before := fstreamsOut.Load()
 	client := h2cClient()
 	var wg sync.WaitGroup
