@@ -98,7 +98,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		// resilience
 		{"resilience-bad.yaml", []string{
 			"6: field resilience.bucket: 1ms is outside 10ms..10s",
-			`8: field resilience.faults[0].kind: "explode" is not one of kill, pause, abort, flood, slowloris, rotate, fail`,
+			`8: field resilience.faults[0].kind: "explode" is not one of kill, pause, abort, flood, slowloris, rotate, fail, restart`,
 			`9: field resilience.faults[1].target: "database" is not one of control-plane, app, server-proxy, client-proxy`,
 			"9: field resilience.faults[1].until: 6s must end before the run does (duration 5s), so that recovery is measured",
 			"10: field resilience.faults[2].percent: 150 is outside (0, 100]",
