@@ -2,7 +2,6 @@ package upstream
 
 import (
 	"context"
-	"crypto/tls"
 	"net"
 	"net/http"
 	"sync"
@@ -24,10 +23,7 @@ func newH2Transport(c *Cluster) *h2Transport {
 	p := &h2Pool{t: t, dial: func(ctx context.Context, addr string) (net.Conn, error) {
 		return c.dialRaw(ctx, addr, []string{"h2"})
 	}, conns: map[string][]*http2.ClientConn{}, dialing: map[string]*h2Dial{}}
-	t.ConnPool = p
-	t.DialTLSContext = func(ctx context.Context, _, addr string, _ *tls.Config) (net.Conn, error) {
-		return p.dial(ctx, addr)
-	}
+	t.ConnPool = p // the pool dials: x/net's DialTLSContext is used only by its own pool
 	return &h2Transport{t: t, pool: p}
 }
 
