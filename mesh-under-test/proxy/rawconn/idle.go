@@ -38,11 +38,7 @@ const (
 // close is reported, but pending bytes are reported as Quiet because they
 // may be TLS records that carry no data (session tickets, key updates).
 func CheckIdle(c net.Conn) IdleState {
-	tlsConn, isTLS := c.(*tls.Conn)
-	if isTLS {
-		c = tlsConn.NetConn()
-	}
-	f, ok := c.(*fastConn)
+	f, isTLS, ok := fastUnder(c)
 	if !ok {
 		return Unknown
 	}
@@ -76,4 +72,15 @@ func (f *fastConn) doPeek(fd uintptr) bool {
 		}
 		return true // CheckIdle never waits: it is a probe
 	}
+}
+
+// fastUnder is the socket Wrap made under c, through one TLS layer (CheckIdle
+// and ProbeSend probe the TCP socket under a TLS connection); ok is false
+// when there is none.
+func fastUnder(c net.Conn) (f *fastConn, isTLS, ok bool) {
+	if tc, is := c.(*tls.Conn); is {
+		c, isTLS = tc.NetConn(), true
+	}
+	f, ok = c.(*fastConn)
+	return f, isTLS, ok
 }

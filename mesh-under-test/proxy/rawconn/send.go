@@ -1,7 +1,6 @@
 package rawconn
 
 import (
-	"crypto/tls"
 	"net"
 )
 
@@ -30,11 +29,7 @@ import (
 // side is held by the poller: it may write to c but must never read from it
 // (a TLS connection must have finished its handshake).
 func ProbeSend(c net.Conn, send func() error) (IdleState, error) {
-	tlsConn, isTLS := c.(*tls.Conn)
-	if isTLS {
-		c = tlsConn.NetConn()
-	}
-	f, ok := c.(*fastConn)
+	f, isTLS, ok := fastUnder(c)
 	if !ok {
 		return Unknown, send()
 	}
