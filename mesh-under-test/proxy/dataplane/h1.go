@@ -12,6 +12,7 @@ import (
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/http1"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/match"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/resilience"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/telemetry"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/upstream"
 )
@@ -43,6 +44,11 @@ type h1conn struct {
 	dynPad []http1.Dyn
 	attrs  match.Attrs
 	held   heldState // h1held.go
+	// hold is the request's claim on its cluster's retry budget
+	// (forward): kept here, not on forward's stack, where taking its
+	// address for the deferred Release moved it to the heap, one
+	// allocation per request.
+	hold resilience.RetryHold
 	// bodyDone: the request body has been read from the client (buffered
 	// or streamed), so a local reply must not try to skip it again.
 	bodyDone bool

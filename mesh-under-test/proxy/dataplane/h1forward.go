@@ -7,7 +7,6 @@ import (
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/config"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/http1"
-	"github.com/meshbench/meshbench/mesh-under-test/proxy/resilience"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/router"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/telemetry"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/upstream"
@@ -83,7 +82,7 @@ func (h *h1conn) forward(start time.Time, route *router.Route, cluster *upstream
 	// A retry stays in the cluster's retry count until the attempt it
 	// makes is over (Envoy's accounting): released at the next decision or
 	// when the request ends.
-	var hold resilience.RetryHold
+	hold := &h.hold
 	defer hold.Release()
 	var (
 		uc *upstream.Conn
