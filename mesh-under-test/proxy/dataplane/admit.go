@@ -22,6 +22,9 @@ type admission struct {
 	target    []byte
 	status    int
 	body, why string
+	// waited: admission slept (a fault filter's delay), so the time
+	// passed to admit is stale for what follows.
+	waited bool
 }
 
 // admit is the one admission step of HTTP/1.1 and HTTP/2, in Envoy's
@@ -35,7 +38,9 @@ func (p *Proxy) admit(hc *config.HTTP, a *match.Attrs, upgrade []byte, scratch [
 	if delay > 0 {
 		time.Sleep(delay)
 	}
-	return p.admitTail(ad), scratch
+	ad = p.admitTail(ad)
+	ad.waited = delay > 0
+	return ad, scratch
 }
 
 // admitHead runs admission up to the HTTP filters; the fault filter's

@@ -48,7 +48,16 @@ func (h *h1conn) serveOne(start time.Time) bool {
 	if err != nil {
 		return false
 	}
-	return h.forward(start, route, cluster, buffered)
+	// The first attempt's clock. A request served held (h1held.go) had its
+	// head and body in the read buffer, so unless admission slept (a fault
+	// delay) nothing since start waited: start is the attempt's time too,
+	// one clock read fewer per request. The blocking path may have waited
+	// for the body.
+	at := start
+	if !h.held.on || ad.waited {
+		at = time.Now()
+	}
+	return h.forward(start, at, route, cluster, buffered)
 }
 
 // attempt outcomes
@@ -71,7 +80,10 @@ const (
 	endpointRemoved
 )
 
-func (h *h1conn) forward(start time.Time, route *router.Route, cluster *upstream.Cluster, replayable bool) bool {
+// forward sends the request upstream (retrying as the route allows) and
+// relays the response; at is the time of the first attempt (later ones
+// read the clock).
+func (h *h1conn) forward(start, at time.Time, route *router.Route, cluster *upstream.Cluster, replayable bool) bool {
 	var deadline time.Time
 	if route.Timeout > 0 {
 		deadline = start.Add(route.Timeout)
@@ -88,9 +100,12 @@ func (h *h1conn) forward(start time.Time, route *router.Route, cluster *upstream
 		uc *upstream.Conn
 		ep *upstream.Endpoint
 	)
-	for {
+	for try := 0; ; try++ {
 		attempts++
-		now := time.Now()
+		now := at
+		if try > 0 {
+			now = time.Now()
+		}
 		ep = cluster.Pick(now)
 		if ep == nil {
 			return h.finishLocal(start, cluster, 503, "no healthy upstream\n", "no_healthy_upstream")
@@ -321,7 +336,7 @@ func (h *h1conn) relayResponse(start time.Time, route *router.Route, cluster *up
 			tunnelIdle(h.c, h.br, uc.Conn, uc.BR, &h.tc.connTimers)
 		}
 		cluster.Discard(uc)
-		h.observe(start, cluster, ep, 101, 0)
+		h.observe(start, time.Now(), cluster, ep, 101, 0)
 		return false
 	case n >= 0:
 		err = http1.CopyN(h.bw, uc.BR, n)
@@ -335,26 +350,28 @@ func (h *h1conn) relayResponse(start time.Time, route *router.Route, cluster *up
 	if err == nil {
 		err = h.bw.Flush()
 	}
+	end := time.Now() // one clock read for the pool's idle stamp and the request's duration
 	if err != nil || resp.Close || n == http1.UntilClose {
 		cluster.Discard(uc)
 	} else {
 		if !deadline.IsZero() {
 			_ = uc.SetDeadline(time.Time{})
 		}
-		cluster.Put(uc, time.Now())
+		cluster.Put(uc, end)
 	}
-	h.observe(start, cluster, ep, resp.Status, max(n, 0))
+	h.observe(start, end, cluster, ep, resp.Status, max(n, 0))
 	return err == nil && !closing
 }
 
 func (h *h1conn) finishLocal(start time.Time, cluster *upstream.Cluster, status int, body, why string) bool {
 	keep := h.localReply(status, "Upstream Error", body, false, why)
-	h.observe(start, cluster, nil, status, int64(len(body)))
+	h.observe(start, time.Now(), cluster, nil, status, int64(len(body)))
 	return keep
 }
 
-func (h *h1conn) observe(start time.Time, cluster *upstream.Cluster, ep *upstream.Endpoint, status int, respBytes int64) {
-	d := time.Since(start)
+// observe records one request that ran from start to end.
+func (h *h1conn) observe(start, end time.Time, cluster *upstream.Cluster, ep *upstream.Endpoint, status int, respBytes int64) {
+	d := end.Sub(start)
 	reqBytes := max(h.req.ContentLength, 0)
 	h.seriesOf(cluster).Observe(status, d, reqBytes, respBytes)
 	if t := h.chain.HTTP.Tracing; t != nil && h.trace.Hop().Sampled {
@@ -362,7 +379,7 @@ func (h *h1conn) observe(start time.Time, cluster *upstream.Cluster, ep *upstrea
 		if ep != nil {
 			up = ep.Host.Addr
 		}
-		h.p.recordSpan(t, h.trace.Hop(), h.listener.Direction, &telemetry.Span{Start: start, End: start.Add(d),
+		h.p.recordSpan(t, h.trace.Hop(), h.listener.Direction, &telemetry.Span{Start: start, End: end,
 			Method: string(h.req.Method), Path: string(h.req.Target), Authority: string(h.req.Host), Protocol: "HTTP/1.1",
 			Status: status, Cluster: cluster.Name, Upstream: up, Peer: h.peer})
 	}
