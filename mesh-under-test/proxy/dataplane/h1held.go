@@ -89,7 +89,9 @@ func (h *h1conn) heldStep() bool {
 				return true // after the idle state: Shutdown's wake-up cannot be missed either way
 			}
 			if _, err := h.br.Peek(1); err != nil {
-				return !errors.Is(err, rawconn.ErrWouldBlock) // wait, or closed (heldEnd)
+				// wait, or closed (heldEnd); the comparison first: the wait
+				// comes once per request and errors.Is walks reflection.
+				return err != rawconn.ErrWouldBlock && !errors.Is(err, rawconn.ErrWouldBlock)
 			}
 		}
 		if buf, _ := h.br.Peek(h.br.Buffered()); !http1.HeadComplete(buf) {
