@@ -1,5 +1,7 @@
 package http1
 
+import "encoding/binary"
+
 // EqualFold reports whether b equals the lower-case ASCII string s, ignoring
 // ASCII case in b. It does not allocate.
 func EqualFold(b []byte, s string) bool {
@@ -212,4 +214,37 @@ func ValidFieldValue(v string) bool {
 		}
 	}
 	return true
+}
+
+// Masks for hasCTL's word-at-a-time test.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// hasCTL reports whether b holds a byte isCTL is true of. Every head line
+// is checked on every request, so it looks at eight bytes at a time: a word
+// with no byte below 0x20 and none equal to 0x7f (both tests exact for the
+// word, from "Bit Twiddling Hacks": hasless and haszero) holds no control
+// character; a word that fails (a CTL, or a field value's HTAB) is checked
+// byte by byte.
+func hasCTL(b []byte) bool {
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		y := x ^ 0x7f*ones
+		if ((x-0x20*ones)&^x|(y-ones)&^y)&highs != 0 {
+			for _, c := range b[:8] {
+				if ctl[c] {
+					return true
+				}
+			}
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if ctl[c] {
+			return true
+		}
+	}
+	return false
 }

@@ -128,9 +128,11 @@ func (h *head) readLine(br *bufio.Reader) ([]byte, error) {
 	// Control characters (bare CR, NUL, LF inside, ...) in a head are how
 	// request smuggling starts: the next hop may split on them. HTAB is
 	// the only one a field value may hold (RFC 9110 5.5).
-	for _, c := range h.buf[start:end] {
-		if isCTL(c) {
-			return nil, fmt.Errorf("%w: control character 0x%02x in head", ErrMalformed, c)
+	if hasCTL(h.buf[start:end]) {
+		for _, c := range h.buf[start:end] {
+			if isCTL(c) {
+				return nil, fmt.Errorf("%w: control character 0x%02x in head", ErrMalformed, c)
+			}
 		}
 	}
 	h.buf = h.buf[:end]
