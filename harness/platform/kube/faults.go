@@ -10,9 +10,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/meshbench/meshbench/harness/measure"
 	"github.com/meshbench/meshbench/harness/resilience"
@@ -154,25 +152,6 @@ func (t *topology) Kill(ctx context.Context, name string) (string, error) {
 		return "", fmt.Errorf("kill %s: %w", name, err)
 	}
 	return fmt.Sprintf("pod %s uid %s on %s (deleted, grace 0)", podName, uid, pod.Spec.NodeName), nil
-}
-
-// waitGone waits until the API server has no pod podName of that uid.
-func (t *topology) waitGone(ctx context.Context, podName string, uid types.UID) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		pod, err := t.p.cs.CoreV1().Pods(t.ns).Get(ctx, podName, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) || (err == nil && pod.UID != uid) {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("pod %s/%s still there 30s after its deletion (err %v)", t.ns, podName, err)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 // Restart implements resilience.Faultable: the deleted pod is created again

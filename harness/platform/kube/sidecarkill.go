@@ -53,23 +53,22 @@ func (t *topology) killSidecar(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		pod, err := pods.Get(ctx, "app", metav1.GetOptions{})
-		if err == nil {
-			if st := containerStatus(pod, inject.ContainerName); st != nil && (st.ContainerID != k.id || st.RestartCount > k.restarts || st.State.Terminated != nil) {
-				return what, nil
+	_, err = t.awaitPods(ctx, podWait{pods: []string{"app"}, awaited: "seen by the kubelet with its " + inject.ContainerName + " container dead after SIGKILL (" + what + ")",
+		timeout: killWait, every: 100 * time.Millisecond,
+		check: func(pod *corev1.Pod, getErr error) (bool, string, error) {
+			if getErr != nil {
+				return false, getErr.Error(), nil
 			}
-		}
-		if time.Now().After(deadline) {
-			return "", fmt.Errorf("kill server-proxy: the kubelet still reports container %s running 30s after SIGKILL (%s)", k.id, what)
-		}
-		select {
-		case <-ctx.Done():
-			return "", ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
+			st := containerStatus(pod, inject.ContainerName)
+			if st != nil && (st.ContainerID != k.id || st.RestartCount > k.restarts || st.State.Terminated != nil) {
+				return true, "", nil
+			}
+			return false, fmt.Sprintf("container %s still reported running", k.id), nil
+		}})
+	if err != nil {
+		return "", fmt.Errorf("kill server-proxy: %w", err)
 	}
+	return what, nil
 }
 
 // sidecarRestarted waits until the kubelet has restarted the killed
@@ -84,28 +83,24 @@ func (t *topology) sidecarRestarted(ctx context.Context) (string, error) {
 	if k == nil {
 		return "", fmt.Errorf("restart server-proxy: it was not killed by a fault")
 	}
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
-	defer cancel()
-	var last string
-	for {
-		pod, err := t.p.cs.CoreV1().Pods(t.ns).Get(ctx, "app", metav1.GetOptions{})
-		if err == nil {
+	pods, err := t.awaitPods(ctx, podWait{pods: []string{"app"}, awaited: "Ready with its " + inject.ContainerName + " container restarted by the kubelet",
+		timeout: readyTimeout, every: 100 * time.Millisecond,
+		check: func(pod *corev1.Pod, getErr error) (bool, string, error) {
+			if getErr != nil {
+				return false, getErr.Error(), nil
+			}
 			side, app := containerStatus(pod, inject.ContainerName), containerStatus(pod, "app")
 			if app != nil && app.RestartCount != k.appRestarts {
-				return "", fmt.Errorf("restart server-proxy: the app container restarted too (%d -> %d)", k.appRestarts, app.RestartCount)
+				return false, "", fmt.Errorf("the app container restarted too (%d -> %d)", k.appRestarts, app.RestartCount)
 			}
-			if side != nil && side.RestartCount > k.restarts && side.State.Running != nil && side.Ready && podReady(pod) {
-				return fmt.Sprintf("container %s of pod app restarted by the kubelet (restart %d, started %s), pod Ready",
-					inject.ContainerName, side.RestartCount, side.State.Running.StartedAt.UTC().Format(time.TimeOnly)), nil
-			}
-			last = podNotReady(pod)
-		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("restart server-proxy: not restarted and Ready within %s (%s): %w", readyTimeout, last, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
+			return side != nil && side.RestartCount > k.restarts && side.State.Running != nil && side.Ready && podReady(pod), PodNotReady(pod), nil
+		}})
+	if err != nil {
+		return "", fmt.Errorf("restart server-proxy: %w", err)
 	}
+	side := containerStatus(pods["app"], inject.ContainerName)
+	return fmt.Sprintf("container %s of pod app restarted by the kubelet (restart %d, started %s), pod Ready",
+		inject.ContainerName, side.RestartCount, side.State.Running.StartedAt.UTC().Format(time.TimeOnly)), nil
 }
 
 // sidecarAlive: the sidecar container runs and is ready.

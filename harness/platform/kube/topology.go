@@ -322,57 +322,6 @@ func (t *topology) placement(ctx context.Context) (placement, error) {
 	return pl, nil
 }
 
-// waitReady waits until every named pod is Ready and returns them; a pod
-// that failed or whose container crashed ends the wait with its reason.
-func (t *topology) waitReady(ctx context.Context, names ...string) (map[string]*corev1.Pod, error) {
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
-	defer cancel()
-	for {
-		out := map[string]*corev1.Pod{}
-		var waiting []string // why each pod not yet Ready is not, for the timeout's error
-		for _, n := range names {
-			pod, err := t.p.cs.CoreV1().Pods(t.ns).Get(ctx, n, metav1.GetOptions{})
-			if err != nil {
-				waiting = append(waiting, fmt.Sprintf("%s: %v", n, err))
-				continue
-			}
-			if err := podFailed(pod); err != nil {
-				return nil, err
-			}
-			if podReady(pod) {
-				out[n] = pod
-			} else {
-				waiting = append(waiting, podNotReady(pod))
-			}
-		}
-		if len(out) == len(names) {
-			return out, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("pods of %s not Ready within %s (%s): %w", t.ns, readyTimeout, strings.Join(waiting, "; "), ctx.Err())
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-}
-
-// waitPodIP waits until the named pod has an IP.
-func (t *topology) waitPodIP(ctx context.Context, name string) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
-	defer cancel()
-	for {
-		pod, err := t.p.cs.CoreV1().Pods(t.ns).Get(ctx, name, metav1.GetOptions{})
-		if err == nil && pod.Status.PodIP != "" {
-			return pod.Status.PodIP, nil
-		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("pod %s/%s has no IP within %s: %w", t.ns, name, readyTimeout, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
 func podReady(p *corev1.Pod) bool {
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodReady {
@@ -382,9 +331,9 @@ func podReady(p *corev1.Pod) bool {
 	return false
 }
 
-// podNotReady says why a pod is not Ready: its phase, the conditions that
+// PodNotReady says why a pod is not Ready: its phase, the conditions that
 // are false and each container not ready with its state.
-func podNotReady(p *corev1.Pod) string {
+func PodNotReady(p *corev1.Pod) string {
 	why := []string{string(p.Status.Phase)}
 	if p.Spec.NodeName != "" {
 		why = append(why, "on "+p.Spec.NodeName)
