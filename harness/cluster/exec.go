@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
@@ -50,6 +51,21 @@ func (m *Manager) node(name, node string) (nodes.Node, error) {
 
 // NodeIDs are the full Docker container IDs of cluster name's nodes.
 func (m *Manager) NodeIDs(ctx context.Context, name string) ([]string, error) {
+	byName, err := m.NodeContainers(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(byName))
+	for _, id := range byName {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// NodeContainers maps each node of cluster name to its node container's
+// full Docker ID.
+func (m *Manager) NodeContainers(ctx context.Context, name string) (map[string]string, error) {
 	kn, err := m.provider.ListNodes(name)
 	if err != nil {
 		return nil, fmt.Errorf("list nodes of %q: %w", name, err)
@@ -65,5 +81,13 @@ func (m *Manager) NodeIDs(ctx context.Context, name string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker inspect the nodes of %q: %w", name, err)
 	}
-	return strings.Fields(string(out)), nil
+	ids := strings.Fields(string(out))
+	if len(ids) != len(kn) {
+		return nil, fmt.Errorf("docker inspect the nodes of %q: %d IDs for %d nodes", name, len(ids), len(kn))
+	}
+	byName := map[string]string{}
+	for i, n := range kn {
+		byName[n.String()] = ids[i]
+	}
+	return byName, nil
 }

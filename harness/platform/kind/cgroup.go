@@ -60,7 +60,8 @@ type cgroupProbe struct {
 }
 
 // findCgroup walks the host's cgroup tree for the directory of container
-// id: "cri-containerd-<id>.scope" (systemd driver) or "<id>" (cgroupfs).
+// id: "cri-containerd-<id>.scope" or "docker-<id>.scope" (systemd driver)
+// or "<id>" (cgroupfs).
 func findCgroup(root, id string) (*cgroupProbe, error) {
 	find := func(top string) (string, error) { return findDir(top, id) }
 	if _, err := os.Stat(filepath.Join(root, "cgroup.controllers")); err == nil {
@@ -84,7 +85,9 @@ func findCgroup(root, id string) (*cgroupProbe, error) {
 // findDir walks top for the cgroup directory of container id.
 func findDir(top, id string) (string, error) {
 	match := func(base string) bool {
-		return base == id || base == "cri-containerd-"+id+".scope"
+		// containerd's pod containers, and Docker's (the node containers)
+		// under the systemd driver: "<runtime>-<id>.scope"
+		return base == id || base == "cri-containerd-"+id+".scope" || base == "docker-"+id+".scope"
 	}
 	var found string
 	err := filepath.WalkDir(top, func(path string, d fs.DirEntry, err error) error {

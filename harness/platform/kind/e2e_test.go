@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,19 @@ func kindContainers(t *testing.T, name string) string {
 	ps, err := exec.Command("docker", "ps", "-a", "--filter", "label=io.x-k8s.kind.cluster="+name, "-q").Output()
 	require.NoError(t, err)
 	return strings.TrimSpace(string(ps))
+}
+
+// settleLine is the kind platform's log line at the end of its settle
+// step: how long it took, or what was still busy at its bound.
+var settleLine = regexp.MustCompile(`(?m)^.*msg="kind cluster (not )?settled.*$`)
+
+// logSettle logs the settle step's line of a `meshbench run --platform
+// kind` and checks that the step ran.
+func logSettle(t *testing.T, stderr string) {
+	t.Helper()
+	line := settleLine.FindString(stderr)
+	assert.NotEmpty(t, line, "the kind platform logs its settle step:\n%s", stderr)
+	t.Logf("settle step: %s", line)
 }
 
 const e2eScenario = `name: kind-e2e

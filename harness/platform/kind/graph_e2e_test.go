@@ -88,6 +88,7 @@ func runThreeNodes(t *testing.T, ctx context.Context, bin, name, image string, a
 	err := run.Run()
 	t.Logf("meshbench run --platform kind took %s\n%s", time.Since(start).Round(time.Second), stdout.String())
 	require.NoError(t, err, "stderr:\n%s", stderr.String())
+	logSettle(t, stderr.String())
 	files, err := filepath.Glob(filepath.Join(resDir, "*.json"))
 	require.NoError(t, err)
 	rs, err := results.ReadAll(files...)

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/meshbench/meshbench/harness/cluster"
 	"github.com/meshbench/meshbench/harness/platform"
@@ -64,9 +67,13 @@ func New(ctx context.Context, o Options) (*Platform, error) {
 	}
 	// The node containers' IDs, looked up now (a cluster's nodes do not
 	// change) so that a fault signals without asking Docker first.
-	ids, idErr := p.mgr.NodeIDs(ctx, o.Cluster)
+	byNode, idErr := p.mgr.NodeContainers(ctx, o.Cluster)
 	if idErr != nil {
 		o.Log.Warn("node container IDs unknown: pause and fail faults signal through docker exec", "err", idErr)
+	}
+	var ids []string
+	for _, id := range byNode {
+		ids = append(ids, id)
 	}
 	nodeIDs := func(context.Context) ([]string, error) { return ids, idErr }
 	kp, err := kube.New(kube.Options{
@@ -83,7 +90,29 @@ func New(ctx context.Context, o Options) (*Platform, error) {
 		return fail(err)
 	}
 	p.Platform = kp
+	if err := p.settle(ctx, cs, byNode, defaultSettle); err != nil {
+		return fail(err)
+	}
 	return p, nil
+}
+
+// settle waits, within rule's bound, until the cluster is quiet enough to
+// measure on (settle.go), created or reused alike, and logs how long that
+// took or what was still busy at the bound.
+func (p *Platform) settle(ctx context.Context, cs kubernetes.Interface, byNode map[string]string, rule settleRule) error {
+	nodes, err := nodeCgroups("/sys/fs/cgroup", byNode)
+	if err != nil || len(nodes) == 0 {
+		p.opts.Log.Warn("node containers' CPU unreadable here: the cluster settles on its pods alone", "err", err)
+	}
+	v := &clusterView{cs: cs, nodes: nodes, now: time.Now}
+	p.opts.Log.Info("waiting for the kind cluster to settle", "name", p.opts.Cluster, "bound", rule.bound, "quiet", rule.quiet,
+		"max_node_cpu_cores", rule.maxCores)
+	s, err := settle(ctx, rule, v.look, time.Now)
+	if err != nil {
+		return err
+	}
+	logSettled(p.opts.Log, p.opts.Cluster, rule, s)
+	return nil
 }
 
 // BuildImages makes the FROM-scratch images of the binaries that exist;

@@ -44,6 +44,7 @@ func runResilience(ctx context.Context, t *testing.T, bin, image, name, file str
 	} else {
 		require.NoError(t, err, "stderr:\n%s", stderr.String())
 	}
+	logSettle(t, stderr.String())
 	files, err := filepath.Glob(filepath.Join(out, "*.json"))
 	require.NoError(t, err)
 	rs, err := results.ReadAll(files...)
