@@ -39,9 +39,17 @@ func (t *connTimers) setState(s uint64) { t.state.Store(s << stateShift) }
 
 func (t *connTimers) busy() bool { return t.state.Load()>>stateShift == connBusy }
 
+// setLimits is called by the connection's own goroutine only (the
+// sweeper reads), after every HTTP/1.1 request: a limit is stored only
+// when it changed, because an atomic store is a locked instruction and a
+// load is a plain one.
 func (t *connTimers) setLimits(l *config.Limits) {
-	t.idleTO.Store(int64(l.IdleTimeout))
-	t.headTO.Store(int64(l.HeadersTimeout))
+	if v := int64(l.IdleTimeout); t.idleTO.Load() != v {
+		t.idleTO.Store(v)
+	}
+	if v := int64(l.HeadersTimeout); t.headTO.Load() != v {
+		t.headTO.Store(v)
+	}
 }
 
 // headTimedOut reports whether the connection ended because its request
