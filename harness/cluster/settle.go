@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -21,29 +22,25 @@ import (
 // load client's own send lag at 26 ms and was invalid, while later runs
 // were not; a cluster is ready for measuring once its system pods are.
 func waitSystemReady(ctx context.Context, cs kubernetes.Interface, timeout, poll time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	var waiting []string
-	for {
+	err := wait.PollUntilContextTimeout(ctx, poll, timeout, true, func(ctx context.Context) (bool, error) {
 		pl, err := cs.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{})
-		if err == nil {
-			waiting = waiting[:0]
-			for i := range pl.Items {
-				if !settled(&pl.Items[i]) {
-					waiting = append(waiting, pl.Items[i].Name)
-				}
-			}
-			if len(pl.Items) > 0 && len(waiting) == 0 {
-				return nil
+		if err != nil {
+			return false, nil // the API server may still be starting: look again
+		}
+		waiting = waiting[:0]
+		for i := range pl.Items {
+			if !settled(&pl.Items[i]) {
+				waiting = append(waiting, pl.Items[i].Name)
 			}
 		}
-		select {
-		case <-ctx.Done():
-			slices.Sort(waiting)
-			return fmt.Errorf("kube-system pods not Ready within %s: %s: %w", timeout, strings.Join(waiting, ", "), ctx.Err())
-		case <-time.After(poll):
-		}
+		return len(pl.Items) > 0 && len(waiting) == 0, nil
+	})
+	if err != nil {
+		slices.Sort(waiting)
+		return fmt.Errorf("kube-system pods not Ready within %s: %s: %w", timeout, strings.Join(waiting, ", "), err)
 	}
+	return nil
 }
 
 // settled: Ready, or ran to completion.

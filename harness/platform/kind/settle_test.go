@@ -3,6 +3,8 @@ package kind
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -165,4 +167,19 @@ func TestClusterViewLook(t *testing.T) {
 
 	_, err = nodeCgroups(root, map[string]string{"mb-worker2": "cccc"})
 	assert.ErrorContains(t, err, "node mb-worker2: no cgroup for container cccc")
+}
+
+// TestDocsSettleRule: docs/kind.md states the settle step's bound, quiet
+// stretch and CPU threshold as defaultSettle has them.
+func TestDocsSettleRule(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "kind.md"))
+	require.NoError(t, err)
+	for _, want := range []string{
+		fmt.Sprintf("The step is bounded at %.0f s.", defaultSettle.bound.Seconds()),
+		fmt.Sprintf("waits until, for %.0f consecutive seconds:", defaultSettle.quiet.Seconds()),
+		fmt.Sprintf("is at most %.1f cores.", defaultSettle.maxCores),
+		fmt.Sprintf("read every %s from their cgroups", map[time.Duration]string{time.Second: "second"}[defaultSettle.every]),
+	} {
+		assert.Contains(t, strings.Join(strings.Fields(string(doc)), " "), want)
+	}
 }
