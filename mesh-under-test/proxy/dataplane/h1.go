@@ -25,20 +25,24 @@ const maxBufferedBody = 64 << 10
 // h1conn is the per-connection state of the HTTP/1.1 forwarder, pooled so
 // that its buffers keep their grown size across connections.
 type h1conn struct {
-	p     *Proxy
-	bl    *boundListener
-	tc    *trackedConn
-	c     net.Conn
-	br    *bufio.Reader
-	bw    *bufio.Writer
-	req   *http1.Request
-	resp  *http1.Response
-	body  []byte
-	scr   []byte
-	path  []byte // a normalised request path
-	hdrs  h1Headers
-	trace telemetry.Trace
-	dyn   [4]http1.Dyn
+	p    *Proxy
+	bl   *boundListener
+	tc   *trackedConn
+	c    net.Conn
+	br   *bufio.Reader
+	bw   *bufio.Writer
+	req  *http1.Request
+	resp *http1.Response
+	// body is the buffered request body: a view of br's buffer when the
+	// whole body was already there (valid until br is read again, which
+	// only the next request does), or bodyBuf.
+	body    []byte
+	bodyBuf []byte
+	scr     []byte
+	path    []byte // a normalised request path
+	hdrs    h1Headers
+	trace   telemetry.Trace
+	dyn     [4]http1.Dyn
 	// dynPad is dyn's three trace headers plus the injected upstream
 	// headers (inject.Config.UpstreamHeaders), built once per connection.
 	dynPad []http1.Dyn
@@ -82,6 +86,7 @@ func (p *Proxy) serveH1(bl *boundListener, chain *config.Chain, tc *trackedConn,
 	defer func() {
 		h.p, h.bl, h.tc, h.c, h.br, h.chain, h.listener, h.seriesFor, h.series = nil, nil, nil, nil, nil, nil, nil, nil, nil
 		h.bw.Reset(nil)
+		h.body = nil // a view of br's buffer
 		h.attrs = match.Attrs{}
 		h1Pool.Put(h)
 	}()
@@ -225,15 +230,22 @@ func (h *h1conn) readBody() (bool, error) {
 	if h.req.Chunked || n > maxBufferedBody {
 		return false, nil
 	}
-	h.body = h.body[:0]
+	h.body = nil
 	h.bodyDone = true
 	if n <= 0 {
 		return true, nil
 	}
-	if int64(cap(h.body)) < n {
-		h.body = make([]byte, n)
+	if int(n) <= h.br.Buffered() {
+		// Already read from the socket (always so on the held path): sent
+		// upstream from the read buffer, not copied once more on the way.
+		h.body, _ = h.br.Peek(int(n))
+		_, err := h.br.Discard(int(n))
+		return true, err
 	}
-	h.body = h.body[:n]
+	if int64(cap(h.bodyBuf)) < n {
+		h.bodyBuf = make([]byte, n)
+	}
+	h.body = h.bodyBuf[:n]
 	_, err := io.ReadFull(h.br, h.body)
 	return true, err
 }
