@@ -12,7 +12,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/meshbench/meshbench/harness/measure"
+	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/resilience"
+	"github.com/meshbench/meshbench/harness/results"
 )
 
 var _ resilience.Faultable = (*topology)(nil)
@@ -22,33 +24,33 @@ var _ resilience.Faultable = (*topology)(nil)
 // start it again with the same command, on the same address.
 
 // Supports implements resilience.Faultable: the local platform does every
-// fault kind but a graceful restart (whether the target exists is checked
-// when the fault acts).
+// fault kind (whether the target exists is checked when the fault acts);
+// a graceful restart only where something drains the old app (restart.go).
 func (t *topology) Supports(kind, target string) error {
 	if kind == resilience.KindRestart {
-		return errNoGracefulRestart
+		return t.supportsRestart(resilience.ProcessName(target))
 	}
 	return nil
 }
 
-// errNoGracefulRestart: not built yet on this platform
-// (docs/reliability.md, "Not done yet").
-var errNoGracefulRestart = fmt.Errorf("%w on local: a graceful restart starts a second app (in mode both with its own server proxy) beside the first, adds its endpoint to the mesh file meshcontrol watches and marks the old one draining before stopping it; the local platform does not do that yet: run it with --platform kind", resilience.ErrUnsupported)
-
-// Replace implements resilience.Faultable: not on this platform.
-func (t *topology) Replace(context.Context, string) (string, error) { return "", errNoGracefulRestart }
-
-// Replaced implements resilience.Faultable: not on this platform.
-func (t *topology) Replaced(context.Context, string) (string, error) { return "", errNoGracefulRestart }
-
 // Casualties implements resilience.Faultable: a killed process takes only
-// itself down (its probe has the component's name).
-func (t *topology) Casualties(name string) []string { return []string{name} }
+// itself down (its probe has the component's name). In a topology set up
+// for a graceful restart (AppGracefulStop) the app and its server proxy
+// are replaced together, as the containers of one pod on kind, so neither
+// is measured.
+func (t *topology) Casualties(name string) []string {
+	if name == results.RoleApp && t.spec.Mesh.AppGracefulStop && t.mode() == platform.ModeBoth {
+		return []string{results.RoleApp, results.RoleServerProxy}
+	}
+	return []string{name}
+}
 
 // Scrape implements resilience.Faultable: a component's admin /metrics
 // (meshcontrol's; a mesh lane proxy's).
 func (t *topology) Scrape(ctx context.Context, name string) (map[string]*dto.MetricFamily, error) {
+	t.mu.Lock()
 	addr, ok := t.admins[name]
+	t.mu.Unlock()
 	if !ok {
 		var err error
 		if addr, err = t.Addr(name); err != nil || name != "meshcontrol" {
@@ -97,11 +99,13 @@ func (t *topology) Restart(ctx context.Context, name string) (string, error) {
 	np.ready = pr.ready
 	t.p.untrack(pr)
 	t.p.track(np)
+	t.mu.Lock()
 	for i := range t.procs {
 		if t.procs[i] == pr {
 			t.procs[i] = np
 		}
 	}
+	t.mu.Unlock()
 	if np.ready != "" {
 		if err := waitReady(ctx, np, np.ready, readyTimeout); err != nil {
 			return "", fmt.Errorf("restart %s: %w", name, err)
@@ -212,7 +216,9 @@ func (t *topology) Addr(name string) (string, error) {
 	if name == "meshcontrol" && t.mesh != nil {
 		return t.mesh.admin, nil
 	}
+	t.mu.Lock()
 	a, ok := t.addrs[name]
+	t.mu.Unlock()
 	if !ok {
 		return "", fmt.Errorf("component %q has no listener in lane %s", name, t.spec.Lane)
 	}
@@ -220,6 +226,8 @@ func (t *topology) Addr(name string) (string, error) {
 }
 
 func (t *topology) proc(name string) (*process, error) {
+	t.mu.Lock() // a graceful restart renames the new instances
+	defer t.mu.Unlock()
 	var names []string
 	for _, pr := range t.procs {
 		if pr.name == name {

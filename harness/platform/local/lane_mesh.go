@@ -27,6 +27,10 @@ type meshLane struct {
 	tls   bool   // ADS and the CA over TLS, every proxy authenticated (meshcontrol --tls)
 	root  string // meshcontrol's root-cert.pem: proxies verify meshcontrol's TLS certificate with it
 	admin string // meshcontrol's admin listener (/metrics)
+	// file is the mesh file meshcontrol watches and cfg what it holds: a
+	// graceful restart rewrites it (topology.mu guards cfg).
+	file string
+	cfg  *meshconfig.Mesh
 }
 
 func meshSetup(ctx context.Context, t *topology, spec platform.Spec, sides []side) (*results.MeshFeatures, error) {
@@ -103,7 +107,7 @@ func startMeshcontrol(ctx context.Context, t *topology, mesh *meshconfig.Mesh) (
 		return nil, err
 	}
 	caDir := filepath.Join(dir, "meshcontrol-ca")
-	lane := &meshLane{token: hex.EncodeToString(tok), root: filepath.Join(caDir, ca.RootCertFile)}
+	lane := &meshLane{token: hex.EncodeToString(tok), root: filepath.Join(caDir, ca.RootCertFile), file: path, cfg: mesh}
 	if lane.xds, err = ports.Free(); err != nil {
 		return nil, err
 	}
@@ -163,6 +167,8 @@ func meshStart(ctx context.Context, t *topology, spec platform.Spec, s side) err
 	if _, err = t.run(ctx, s.Name, s.Role, t.p.bins.Meshproxy, args, append(gomaxprocsEnv(spec.Mesh.Workers), env...), "http://"+admin+"/ready"); err != nil {
 		return err
 	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if t.admins == nil {
 		t.admins = map[string]string{}
 	}

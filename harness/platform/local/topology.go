@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/meshbench/meshbench/harness/load"
@@ -19,8 +20,12 @@ const readyTimeout = 15 * time.Second
 
 // topology is one lane's set of local processes.
 type topology struct {
-	p        *Platform
-	spec     platform.Spec
+	p    *Platform
+	spec platform.Spec
+	// mu guards procs, addrs, admins, the mesh file's model and restart:
+	// a fault swaps a component's process while the load and the other
+	// faults read them.
+	mu       sync.Mutex
 	procs    []*process
 	loadgens []*load.Client // one per load client (load.clients)
 	target   string         // URL the load client requests
@@ -40,6 +45,17 @@ type topology struct {
 	// replicas are the addresses of the app's replicas beyond the first
 	// (platform.MeshOptions.AppReplicas).
 	replicas []string
+	// restart is the graceful restart under way or done (restart.go).
+	restart *rollout
+	// rollouts counts graceful restarts, naming each new instance.
+	rollouts int
+}
+
+// current is a copy of the topology's process list.
+func (t *topology) current() []*process {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]*process(nil), t.procs...)
 }
 
 // run starts a component, tracks it, and waits until readyURL answers 200.
@@ -51,7 +67,9 @@ func (t *topology) run(ctx context.Context, name, role, bin string, args []strin
 	}
 	pr.ready = readyURL
 	t.p.track(pr)
+	t.mu.Lock()
 	t.procs = append(t.procs, pr)
+	t.mu.Unlock()
 	if readyURL != "" {
 		if err := waitReady(ctx, pr, readyURL, readyTimeout); err != nil {
 			return nil, err
@@ -151,7 +169,7 @@ func (t *topology) dir() (string, error) {
 
 // Load implements platform.Topology.
 func (t *topology) Load(ctx context.Context, o load.Options) (*load.Report, error) {
-	for _, pr := range t.procs {
+	for _, pr := range t.current() {
 		if err := pr.exited(); err != nil {
 			return nil, err
 		}
@@ -159,8 +177,9 @@ func (t *topology) Load(ctx context.Context, o load.Options) (*load.Report, erro
 	o.URL = t.target
 	rep, err := t.runLoad(ctx, o)
 	// A component that died during the load makes the phase a failure
-	// naming it, not a run of failed requests.
-	for _, pr := range t.procs {
+	// naming it, not a run of failed requests. (A graceful restart takes
+	// the instances it stops out of procs before it stops them.)
+	for _, pr := range t.current() {
 		if exitErr := pr.exited(); exitErr != nil {
 			return nil, exitErr
 		}
@@ -170,12 +189,13 @@ func (t *topology) Load(ctx context.Context, o load.Options) (*load.Report, erro
 
 // Probes implements platform.Topology.
 func (t *topology) Probes() []measure.Probe {
-	out := make([]measure.Probe, 0, len(t.procs))
+	procs := t.current()
+	out := make([]measure.Probe, 0, len(procs))
 	var opts []measure.ProbeOption
 	if t.p.cgroupRoot != "" {
 		opts = append(opts, measure.WithCgroupRoot(t.p.cgroupRoot))
 	}
-	for _, pr := range t.procs {
+	for _, pr := range procs {
 		out = append(out, measure.NewProcProbe(pr.name, pr.role, pr.pid(), opts...))
 	}
 	return out
@@ -184,13 +204,18 @@ func (t *topology) Probes() []measure.Probe {
 // Features implements platform.Topology.
 func (t *topology) Features() *results.MeshFeatures { return t.features }
 
-// Down implements platform.Topology: stops processes in reverse start order.
+// Down implements platform.Topology: stops processes in reverse start
+// order, and the old instances of a graceful restart still draining.
 func (t *topology) Down(context.Context) error {
-	for i := len(t.procs) - 1; i >= 0; i-- {
-		t.procs[i].stop(3 * time.Second)
-		t.p.untrack(t.procs[i])
-	}
+	t.endRestart()
+	t.mu.Lock()
+	procs := t.procs
 	t.procs = nil
+	t.mu.Unlock()
+	for i := len(procs) - 1; i >= 0; i-- {
+		procs[i].stop(3 * time.Second)
+		t.p.untrack(procs[i])
+	}
 	if t.workDir != "" {
 		_ = os.RemoveAll(t.workDir)
 	}
