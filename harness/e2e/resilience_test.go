@@ -237,7 +237,8 @@ func TestResilienceRunExitCodes(t *testing.T) {
 // with a 10% budget it costs the hung upstream at most 1.12 attempts per
 // request; with retries no request fails while one of three replicas
 // answers 503; a killed server proxy costs only 503s while it is down, and
-// requests stop failing within a second of its restart. (Their latency
+// requests stop failing within a second of its restart; a graceful
+// restart of the app fails no request. (Their latency
 // criteria depend on the machine's neighbours and are reported, not
 // asserted here.)
 func TestShippedResilienceBounds(t *testing.T) {
@@ -256,6 +257,7 @@ func TestShippedResilienceBounds(t *testing.T) {
 		{"slow-upstream-retries.yaml", []string{"allowed_causes", "max_retry_ratio"}},
 		{"fail-retries.yaml", []string{"max_errors_before", "max_errors_during", "max_errors_after"}},
 		{"proxy-kill.yaml", []string{"max_errors_before", "allowed_causes", "max_error_rate_after", "max_error_recovery"}},
+		{"rolling-restart.yaml", []string{"max_errors_before", "max_errors_during", "max_errors_after"}},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			out := t.TempDir()
@@ -293,6 +295,13 @@ func TestShippedResilienceBounds(t *testing.T) {
 				assert.GreaterOrEqual(t, e.ErrorsToEject, int64(5))
 				assert.LessOrEqual(t, e.ErrorsToEject, int64(5+r.Case.Connections))
 				assert.Greater(t, e.RequestsAfterEject, int64(0))
+			}
+			if tc.file == "rolling-restart.yaml" {
+				// The graceful restart on the local platform: the old
+				// endpoint drained before the old instance was stopped.
+				require.Len(t, r.Resilience.Faults, 1)
+				assert.Regexp(t, `^restarted gracefully: app-r1 pid \d+, server-proxy-r1 pid \d+ .* DRAINING at the client proxy .* the old instance gone`, r.Resilience.Faults[0].Detail)
+				assert.Zero(t, r.Errors)
 			}
 			if strings.HasSuffix(tc.file, "-retries.yaml") {
 				// The retries are what the scenario measures: the client

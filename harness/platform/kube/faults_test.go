@@ -2,8 +2,6 @@ package kube
 
 import (
 	"context"
-	"os"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -14,6 +12,7 @@ import (
 
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/resilience"
+	"github.com/meshbench/meshbench/internal/faultdocs"
 	"github.com/meshbench/meshbench/mesh-under-test/meshconfig"
 )
 
@@ -144,37 +143,28 @@ func TestPolicyReachesTheMeshFile(t *testing.T) {
 // "unsupported" is refused in every mesh mode, any other is supported in
 // at least one.
 func TestDocsKindColumn(t *testing.T) {
-	doc, err := os.ReadFile("../../../docs/reliability.md")
+	rows, err := faultdocs.Read("../../../docs/reliability.md")
 	require.NoError(t, err)
-	section := string(doc)[strings.Index(string(doc), "## On kind"):]
-	section = section[:strings.Index(section, "\n## ")]
-	rows := regexp.MustCompile("(?m)^\\| (`[a-z]+`.*?) \\| .*? \\| (.*) \\|$").FindAllStringSubmatch(section, -1)
-	require.NotEmpty(t, rows)
 	seen := map[string]bool{}
 	for _, row := range rows {
-		kinds := regexp.MustCompile("`([a-z]+)`").FindAllStringSubmatch(row[1], -1)
-		targets := strings.Fields(strings.ReplaceAll(regexp.MustCompile("`[a-z]+`,?|\\(.*\\)").ReplaceAllString(row[1], ""), ",", " "))
-		if len(targets) == 0 {
-			targets = []string{"server-proxy"}
-		}
-		unsupported := strings.HasPrefix(row[2], "unsupported")
-		for _, k := range kinds {
-			seen[k[1]] = true
-			for _, target := range targets {
+		unsupported := strings.HasPrefix(row.Kind, "unsupported")
+		for _, k := range row.Kinds {
+			seen[k] = true
+			for _, target := range row.Targets {
 				supported := false
 				for _, mode := range []string{platform.ModeBoth, platform.ModeClientOnly} {
 					p, _ := newTestPlatform(t, allImages)
 					p.opts.Name, p.opts.Signaller = "kind", &recordingSignaller{}
 					// as a scenario with the fault brings the lane up (cli)
 					top, err := p.Up(context.Background(), platform.Spec{Lane: platform.LaneMesh, Mode: mode,
-						Mesh: platform.MeshOptions{SidecarRestart: k[1] == resilience.KindKill, AppGracefulStop: k[1] == resilience.KindRestart}})
+						Mesh: platform.MeshOptions{SidecarRestart: k == resilience.KindKill, AppGracefulStop: k == resilience.KindRestart}})
 					require.NoError(t, err)
-					if top.(resilience.Faultable).Supports(k[1], target) == nil {
+					if top.(resilience.Faultable).Supports(k, target) == nil {
 						supported = true
 					}
 					require.NoError(t, top.Down(context.Background()))
 				}
-				assert.Equal(t, !unsupported, supported, "docs row %q: %s %s", row[1], k[1], target)
+				assert.Equal(t, !unsupported, supported, "docs row %q: %s %s", row.Head, k, target)
 			}
 		}
 	}
