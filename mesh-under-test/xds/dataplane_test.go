@@ -44,12 +44,20 @@ func startProxy(t *testing.T, ctx context.Context, addr, id string) *xds.Client 
 
 func startProxyTTL(t *testing.T, ctx context.Context, addr, id string, ttl time.Duration) (*xds.Client, *certrotate.Rotator) {
 	t.Helper()
+	return startProxyOn(t, ctx, addr, id, ttl, false)
+}
+
+// startProxyOn is startProxyTTL with the HTTP/2 path chosen: h2xnet is
+// meshproxy --h2-fast=false (x/net/http2's Server and Transport).
+func startProxyOn(t *testing.T, ctx context.Context, addr, id string, ttl time.Duration, h2xnet bool) (*xds.Client, *certrotate.Rotator) {
+	t.Helper()
 	conn, err := grpcwire.New(grpcwire.Options{Addr: addr})
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	rot := certrotate.New(certrotate.Options{Conn: conn, NodeID: id, TTL: ttl, Token: func() (string, error) { return "t0ken", nil }})
 	require.NoError(t, rot.Start(ctx))
-	p := dataplane.New(dataplane.Options{ID: id, Log: slog.New(slog.DiscardHandler), Metrics: telemetry.NewMetrics(), AccessLog: slog.New(slog.DiscardHandler)})
+	p := dataplane.New(dataplane.Options{ID: id, Log: slog.New(slog.DiscardHandler), Metrics: telemetry.NewMetrics(),
+		AccessLog: slog.New(slog.DiscardHandler), H2XNet: h2xnet})
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -3,7 +3,6 @@ package xds_test
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -86,6 +85,74 @@ func startDrainUpstream(t *testing.T, name, protocol string) *drainUpstream {
 	return u
 }
 
+// getter returns a GET through c to the proxy's outbound address: the
+// status, the body and the error.
+func getter(c *http.Client, outbound string) func(path string) (int, string, error) {
+	return func(path string) (int, string, error) {
+		resp, err := c.Get("http://" + outbound + path)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body), err
+	}
+}
+
+// allServedBy makes n requests through get and expects each answered 200
+// by the endpoint named name, none by other (for the messages).
+func allServedBy(t *testing.T, get func(string) (int, string, error), n int, name, other string) {
+	t.Helper()
+	for i := range n {
+		s, body, err := get("/")
+		require.NoError(t, err)
+		assert.Equal(t, 200, s)
+		assert.Equal(t, name, body, "new request %d went to %s", i, other)
+	}
+}
+
+// slowResult is the outcome of the /slow request startSlow made.
+type slowResult struct {
+	status int
+	body   string
+	err    error
+}
+
+// startSlow sends /slow through get and returns once u has it in hand;
+// its outcome arrives on the channel when u is released.
+func startSlow(t *testing.T, get func(string) (int, string, error), u *drainUpstream) <-chan slowResult {
+	t.Helper()
+	slow := make(chan slowResult, 1)
+	go func() {
+		s, body, err := get("/slow")
+		slow <- slowResult{s, body, err}
+	}()
+	select {
+	case <-u.slowIn:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the slow request never reached endpoint " + u.name)
+	}
+	return slow
+}
+
+// finishSlow releases u's /slow request, which must then complete with
+// 200 from u, after which u's last connection must close; how is the
+// endpoint's state, for the messages.
+func finishSlow(t *testing.T, slow <-chan slowResult, u *drainUpstream, how string) {
+	t.Helper()
+	close(u.release)
+	select {
+	case r := <-slow:
+		require.NoError(t, r.err)
+		assert.Equal(t, 200, r.status, "the in-flight request on the %s endpoint completes", how)
+		assert.Equal(t, u.name, r.body)
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the in-flight request on the %s endpoint never completed", how)
+	}
+	require.Eventually(t, func() bool { return u.ln.open.Load() == 0 }, 3*time.Second, 10*time.Millisecond,
+		"the %s endpoint's connection closes after its last response (open: %d)", how, u.ln.open.Load())
+}
+
 // drainMeshDoc is a mesh file: one client proxy whose outbound listener
 // calls service app, whose endpoints are given as address -> draining.
 func drainMeshDoc(rev int, protocol, outbound string, eps ...string) string {
@@ -122,53 +189,15 @@ func testDrainingEndpoint(t *testing.T, protocol string) {
 	defer inst.Stop()
 	startProxy(t, ctx, inst.Addr(), "client")
 
-	client := func() *http.Client {
-		if protocol == meshconfig.ProtocolHTTP2 {
-			return &http.Client{Timeout: 15 * time.Second, Transport: &http2.Transport{AllowHTTP: true,
-				DialTLSContext: func(ctx context.Context, network, addr string, _ *tls.Config) (net.Conn, error) {
-					return (&net.Dialer{}).DialContext(ctx, network, addr)
-				}}}
-		}
-		return &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{}}
-	}
-	c := client()
-	get := func(path string) (int, string, error) {
-		resp, err := c.Get("http://" + outbound + path)
-		if err != nil {
-			return 0, "", err
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(body), err
-	}
+	get := getter(clientFor(protocol, 15*time.Second), outbound)
 	require.Eventually(t, func() bool { s, body, _ := get("/"); return s == 200 && body == "A" }, 10*time.Second, 20*time.Millisecond,
 		"the proxy serves app from its one endpoint")
-
-	type result struct {
-		status int
-		body   string
-		err    error
-	}
-	slow := make(chan result, 1)
-	go func() {
-		s, body, err := get("/slow") // the same client: HTTP/2 multiplexes it beside later requests
-		slow <- result{s, body, err}
-	}()
-	select {
-	case <-a.slowIn:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the slow request never reached endpoint A")
-	}
+	slow := startSlow(t, get, a) // the same client: HTTP/2 multiplexes it beside later requests
 
 	writeMesh(t, path, drainMeshDoc(2, protocol, outbound, a.addr, "true", b.addr, "false"))
 	require.Eventually(t, func() bool { _, body, _ := get("/"); return body == "B" }, 10*time.Second, 20*time.Millisecond,
 		"the draining configuration reached the proxy")
-	for i := range 20 {
-		s, body, err := get("/")
-		require.NoError(t, err)
-		assert.Equal(t, 200, s)
-		assert.Equal(t, "B", body, "new request %d went to the draining endpoint", i)
-	}
+	allServedBy(t, get, 20, "B", "the draining endpoint")
 	if protocol == meshconfig.ProtocolHTTP {
 		// HTTP/1.1: the warm-up's pooled connection closed at once; only
 		// the slow request's connection is left.
@@ -181,17 +210,7 @@ func testDrainingEndpoint(t *testing.T, protocol string) {
 	default:
 	}
 
-	close(a.release)
-	select {
-	case r := <-slow:
-		require.NoError(t, r.err)
-		assert.Equal(t, 200, r.status, "the in-flight request on the draining endpoint completes")
-		assert.Equal(t, "A", r.body)
-	case <-time.After(5 * time.Second):
-		t.Fatal("the in-flight request on the draining endpoint never completed")
-	}
-	require.Eventually(t, func() bool { return a.ln.open.Load() == 0 }, 3*time.Second, 10*time.Millisecond,
-		"the draining endpoint's connection closes after its response (open: %d)", a.ln.open.Load())
+	finishSlow(t, slow, a, "draining")
 	accepted := a.ln.accepted.Load()
 	for range 10 {
 		_, body, err := get("/")

@@ -23,18 +23,37 @@ import (
 // returns the proxy's outbound address once the route answers.
 func retryLane(t *testing.T, ctx context.Context, upstream string, rule meshconfig.Rule, cb *meshconfig.CircuitBreaker) string {
 	t.Helper()
+	return retryLaneOn(t, ctx, laneSpec{upstreams: []string{upstream}}, rule, meshconfig.Destination{CircuitBreaker: cb})
+}
+
+// laneSpec is the service behind retryLaneOn: its protocol (default
+// HTTP/1.1), its endpoints (the app and replicas), and the client proxy's
+// HTTP/2 path (h2xnet: --h2-fast=false).
+type laneSpec struct {
+	protocol  string
+	upstreams []string
+	h2xnet    bool
+}
+
+// retryLaneOn is retryLane for any protocol, endpoints and destination
+// policy (dest.Service is set here).
+func retryLaneOn(t *testing.T, ctx context.Context, spec laneSpec, rule meshconfig.Rule, dest meshconfig.Destination) string {
+	t.Helper()
 	outbound := freeAddr(t)
-	mesh, err := meshconfig.Lane(meshconfig.LaneOptions{Mode: meshconfig.ModeClientOnly, ClientOutbound: outbound, App: upstream, Revision: 1})
+	mesh, err := meshconfig.Lane(meshconfig.LaneOptions{Mode: meshconfig.ModeClientOnly, Protocol: spec.protocol, ClientOutbound: outbound,
+		App: spec.upstreams[0], Replicas: spec.upstreams[1:], Revision: 1})
 	require.NoError(t, err)
+	dest.Service = "echo"
 	mesh.Policy.Routes = []meshconfig.ServiceRoutes{{Service: "echo", Rules: []meshconfig.Rule{rule}}}
-	mesh.Policy.Destinations = []meshconfig.Destination{{Service: "echo", CircuitBreaker: cb}}
+	mesh.Policy.Destinations = []meshconfig.Destination{dest}
 	path := filepath.Join(t.TempDir(), "mesh.yaml")
 	require.NoError(t, mesh.WriteFile(path))
 	inst := startControl(t, ctx, path, "127.0.0.1:0")
 	t.Cleanup(func() { _ = inst.Stop() })
-	startProxy(t, ctx, inst.Addr(), "client-proxy")
+	startProxyOn(t, ctx, inst.Addr(), "client-proxy", 0, spec.h2xnet)
+	c := clientFor(spec.protocol, 2*time.Second)
 	require.Eventually(t, func() bool {
-		resp, err := http.Get("http://" + outbound + "/ready-probe")
+		resp, err := c.Get("http://" + outbound + "/ready-probe")
 		if err != nil {
 			return false
 		}

@@ -11,6 +11,7 @@ import (
 	faultv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/fault/v3"
 	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
 	rbacfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
+	previoushostsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/retry/host/previous_hosts/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -29,6 +30,14 @@ const (
 	// service's deny rules (as Istio runs DENY policies before ALLOW).
 	FilterRBACDeny = "envoy.filters.http.rbac.deny"
 	FilterRouter   = "envoy.filters.http.router"
+)
+
+// PredicatePreviousHosts is Envoy's retry host predicate that rejects the
+// hosts a request already tried; hostSelectionRetryMaxAttempts is
+// Istio's host_selection_retry_max_attempts beside it.
+const (
+	PredicatePreviousHosts        = "envoy.retry_host_predicates.previous_hosts"
+	hostSelectionRetryMaxAttempts = 5
 )
 
 // domains are the host names callers may use for a service: its short
@@ -103,7 +112,14 @@ func route(s *meshconfig.Service, name string, rule meshconfig.Rule) (*routev3.R
 		if on == "" {
 			on = "5xx,connect-failure,reset"
 		}
-		a.RetryPolicy = &routev3.RetryPolicy{RetryOn: on, NumRetries: wrapperspb.UInt32(rt.Attempts), PerTryTimeout: dur(rt.PerTryTimeout)}
+		a.RetryPolicy = &routev3.RetryPolicy{RetryOn: on, NumRetries: wrapperspb.UInt32(rt.Attempts), PerTryTimeout: dur(rt.PerTryTimeout),
+			// As Istio does for every retry policy (it has no knob for it):
+			// a retry goes to a host not tried yet when the balancer finds
+			// one within 5 re-picks.
+			RetryHostPredicate: []*routev3.RetryPolicy_RetryHostPredicate{{Name: PredicatePreviousHosts,
+				ConfigType: &routev3.RetryPolicy_RetryHostPredicate_TypedConfig{TypedConfig: mustAny(&previoushostsv3.PreviousHostsPredicate{})}}},
+			HostSelectionRetryMaxAttempts: hostSelectionRetryMaxAttempts,
+		}
 	}
 	r := &routev3.Route{Name: name, Match: m, Action: &routev3.Route_Route{Route: a}}
 	if f := rule.Fault; f != nil {

@@ -156,6 +156,12 @@ func TestFeaturesUseStandardEnvoyFields(t *testing.T) {
 	assert.Len(t, ra.GetWeightedClusters().Clusters, 2)
 	assert.Equal(t, uint32(3), ra.RetryPolicy.NumRetries.GetValue())
 	assert.Equal(t, "5xx", ra.RetryPolicy.RetryOn)
+	// Every retry policy avoids the hosts already tried, as Istio's do.
+	require.Len(t, ra.RetryPolicy.RetryHostPredicate, 1)
+	assert.Equal(t, PredicatePreviousHosts, ra.RetryPolicy.RetryHostPredicate[0].Name)
+	assert.Equal(t, "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate",
+		ra.RetryPolicy.RetryHostPredicate[0].GetTypedConfig().GetTypeUrl())
+	assert.Equal(t, int64(5), ra.RetryPolicy.HostSelectionRetryMaxAttempts)
 	assert.Equal(t, int64(1), ra.Timeout.Seconds)
 	f := &faultv3.HTTPFault{}
 	require.NoError(t, r.TypedPerFilterConfig[FilterFault].UnmarshalTo(f))

@@ -32,6 +32,7 @@ func TestParseFileAndCompile(t *testing.T) {
 	require.NotNil(t, route)
 	assert.Len(t, route.Clusters, 2)
 	assert.Equal(t, 2, route.Retry.NumRetries)
+	assert.False(t, route.Retry.AvoidTried, "no retry_host_predicate: a retry may go to any host")
 	f := route.Filters.Find(filter.Fault)
 	require.NotNil(t, f, "the route's fault overrides the HCM's empty one")
 	assert.Equal(t, 503, f.Fault().AbortStatus)
@@ -69,6 +70,8 @@ func TestRejections(t *testing.T) {
 		{"missing router", "          - name: envoy.filters.http.router\n            typed_config: {\"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}\n", "", "must end with envoy.filters.http.router"},
 		{"invalid by proto rules", "connect_timeout: 1s\n    circuit", "connect_timeout: -1s\n    circuit", "ConnectTimeout"},
 		{"bad lb policy", "lb_policy: LEAST_REQUEST", "lb_policy: MAGLEV", "lb_policy"},
+		{"unsupported retry host predicate", "num_retries: 2}", "num_retries: 2, retry_host_predicate: [{name: envoy.retry_host_predicates.omit_canary_hosts}]}",
+			`retry_host_predicate "envoy.retry_host_predicates.omit_canary_hosts": unsupported`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -102,4 +105,30 @@ func TestStaticResources(t *testing.T) {
 	assert.Error(t, err)
 	_, err = Static(nil, nil, &StaticTLS{Mode: "sometimes"})
 	assert.Error(t, err)
+}
+
+// TestRetryHostPredicatePreviousHosts: Envoy's previous_hosts predicate,
+// given by its typed config (as meshcontrol sends it) or by name, turns on
+// AvoidTried with host_selection_retry_max_attempts.
+func TestRetryHostPredicatePreviousHosts(t *testing.T) {
+	good, err := os.ReadFile("testdata/static.yaml")
+	require.NoError(t, err)
+	for name, pred := range map[string]string{
+		"typed config": `{name: x, typed_config: {"@type": type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate}}`,
+		"name":         `{name: envoy.retry_host_predicates.previous_hosts}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			doc := strings.Replace(string(good), "num_retries: 2}", "num_retries: 2, host_selection_retry_max_attempts: 5, retry_host_predicate: ["+pred+"]}", 1)
+			p := filepath.Join(t.TempDir(), "c.yaml")
+			require.NoError(t, os.WriteFile(p, []byte(doc), 0o600))
+			r, err := ParseFile(p)
+			require.NoError(t, err)
+			s, err := NewCompiler().Compile(r)
+			require.NoError(t, err)
+			route := s.Listeners[0].Chains[0].HTTP.Routes.Match(&match.Attrs{Authority: []byte("reviews"), Path: []byte("/x"), Method: []byte("GET"), Headers: hdrs{}})
+			require.NotNil(t, route)
+			assert.True(t, route.Retry.AvoidTried)
+			assert.Equal(t, 5, route.Retry.HostSelectionAttempts)
+		})
+	}
 }

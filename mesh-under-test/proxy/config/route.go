@@ -14,6 +14,10 @@ import (
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/match"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/resilience"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/router"
+
+	// previous_hosts has no settings, but a static file names its type in
+	// typed_config, which must resolve.
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/retry/host/previous_hosts/v3"
 )
 
 // defaultRouteTimeout is Envoy's default for a route without timeout.
@@ -193,8 +197,22 @@ func compileRetry(rp *routev3.RetryPolicy) (*resilience.RetryPolicy, error) {
 	if b := rp.GetRetryBackOff(); b != nil {
 		p.BaseInterval, p.MaxInterval = b.GetBaseInterval().AsDuration(), b.GetMaxInterval().AsDuration()
 	}
+	for _, hp := range rp.GetRetryHostPredicate() {
+		if hp.GetName() != previousHostsName && hp.GetTypedConfig().GetTypeUrl() != previousHostsType {
+			return nil, fmt.Errorf("retry_host_predicate %q: %w", hp.GetName(), match.ErrUnsupported)
+		}
+		p.AvoidTried = true
+	}
+	p.HostSelectionAttempts = int(min(rp.GetHostSelectionRetryMaxAttempts(), 16)) // more re-picks find nothing new
 	return p, nil
 }
+
+// Envoy's previous_hosts retry host predicate, by name or by the type of
+// its (empty) typed config.
+const (
+	previousHostsName = "envoy.retry_host_predicates.previous_hosts"
+	previousHostsType = "type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate"
+)
 
 // routeUpgrades lists the upgrade types a route allows: those the HCM
 // lists, enabled by the route's own upgrade_configs entry when it has one

@@ -100,13 +100,19 @@ func (h *h1conn) forward(start, at time.Time, route *router.Route, cluster *upst
 		uc *upstream.Conn
 		ep *upstream.Endpoint
 	)
+	var triedBuf [4]*upstream.Endpoint // the hosts tried, for previous_hosts
+	tried := triedBuf[:0]
 	for try := 0; ; try++ {
 		attempts++
 		now := at
 		if try > 0 {
 			now = time.Now()
 		}
-		ep = cluster.Pick(now)
+		if attempts > 1 {
+			ep = cluster.PickRetry(now, retry, tried)
+		} else {
+			ep = cluster.Pick(now)
+		}
 		if ep == nil {
 			return h.finishLocal(start, cluster, 503, "no healthy upstream\n", "no_healthy_upstream")
 		}
@@ -116,6 +122,7 @@ func (h *h1conn) forward(start, at time.Time, route *router.Route, cluster *upst
 				tryDeadline = t
 			}
 		}
+		tried = append(tried, ep)
 		ep.Host.Begin()
 		var reused bool
 		var out outcome

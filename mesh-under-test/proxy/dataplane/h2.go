@@ -251,34 +251,47 @@ func (s *h2conn) forward(w http.ResponseWriter, r *http.Request, route *router.R
 	var err error
 	var hold resilience.RetryHold // a retry counts until its attempt is over (h1forward)
 	defer hold.Release()
+	var triedBuf [4]*upstream.Endpoint // the hosts tried, for previous_hosts
+	tried := triedBuf[:0]
 	for attempt := 1; ; attempt++ {
-		ep := cluster.Pick(time.Now())
+		var ep *upstream.Endpoint
+		if attempt > 1 {
+			ep = cluster.PickRetry(time.Now(), route.Retry, tried)
+		} else {
+			ep = cluster.Pick(time.Now())
+		}
 		if ep == nil {
 			s.local(w, r, 503, "no healthy upstream\n", "no_healthy_upstream")
 			return 503, 0
 		}
+		tried = append(tried, ep)
 		out.URL.Host = ep.Host.Addr
 		ep.Host.Begin()
-		resp, err = cluster.RoundTripH2(out)
+		var cancel context.CancelFunc
+		var perTryOut bool
+		resp, cancel, perTryOut, err = roundTripTry(cluster, out, route.Retry)
 		ep.Host.End()
 		status := 0
 		if err == nil {
 			status = resp.StatusCode
 		}
-		cluster.Outlier.Record(ep.Host, status, time.Now().UnixNano())
-		retry := replayable && attempt <= retryCount(route) &&
-			((err != nil && route.Retry.RetryConnectFailure()) || (err == nil && route.Retry.RetryStatus(status)))
+		if !perTryOut { // a per-try timeout is not the host's failure (h1forward)
+			cluster.Outlier.Record(ep.Host, status, time.Now().UnixNano())
+		}
+		retry := replayable && attempt <= retryCount(route) && ctx.Err() == nil && retryH2(route.Retry, status, err, perTryOut)
 		if !retry || !hold.Acquire(cluster.Breakers) {
+			defer cancel() // the answer's body is read under it
 			break
 		}
 		if resp != nil {
 			_ = resp.Body.Close()
 		}
+		cancel()
 		s.p.metrics.Retries.WithLabelValues(cluster.Name).Inc()
 		time.Sleep(route.Retry.Backoff(attempt))
 	}
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errPerTryTimeout) {
 			s.local(w, r, 504, "upstream request timeout\n", "upstream_timeout")
 			return 504, 0
 		}

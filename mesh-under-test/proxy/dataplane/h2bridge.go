@@ -58,12 +58,26 @@ func (s *h2conn) forwardH1(w http.ResponseWriter, r *http.Request, route *router
 	stale := false
 	var hold resilience.RetryHold
 	defer hold.Release()
+	var triedBuf [4]*upstream.Endpoint // the hosts tried, for previous_hosts
+	tried := triedBuf[:0]
 	for attempt := 1; ; attempt++ {
 		now := time.Now()
-		ep := cluster.Pick(now)
+		var ep *upstream.Endpoint
+		if attempt > 1 {
+			ep = cluster.PickRetry(now, route.Retry, tried)
+		} else {
+			ep = cluster.Pick(now)
+		}
 		if ep == nil {
 			s.local(w, r, 503, "no healthy upstream\n", "no_healthy_upstream")
 			return 503, 0
+		}
+		tried = append(tried, ep)
+		tryDeadline := deadline
+		if p := route.Retry; p != nil && p.PerTryTimeout > 0 {
+			if t := now.Add(p.PerTryTimeout); tryDeadline.IsZero() || t.Before(tryDeadline) {
+				tryDeadline = t
+			}
 		}
 		ep.Host.Begin()
 		uc, reused, err := cluster.Get(ep, now, deadline)
@@ -84,8 +98,8 @@ func (s *h2conn) forwardH1(w http.ResponseWriter, r *http.Request, route *router
 			s.local(w, r, 503, "upstream connect error\n", "upstream_connect_failure")
 			return 503, 0
 		}
-		if !deadline.IsZero() {
-			_ = uc.SetDeadline(deadline)
+		if !tryDeadline.IsZero() {
+			_ = uc.SetDeadline(tryDeadline)
 		}
 		err = writeH1Request(uc.BW, r, hdr, body, replayable)
 		if err == nil {
@@ -99,6 +113,12 @@ func (s *h2conn) forwardH1(w http.ResponseWriter, r *http.Request, route *router
 				s.local(w, r, 503, "upstream endpoint removed\n", "upstream_endpoint_removed")
 				return 503, 0
 			case errors.Is(err, os.ErrDeadlineExceeded):
+				// A per-try timeout (not the route's) is retried as a
+				// reset is, as on HTTP/1.1 (h1forward).
+				if !tryDeadline.Equal(deadline) && (deadline.IsZero() || time.Now().Before(deadline)) &&
+					replayable && attempt <= retryCount(route) && route.Retry.RetryReset() && s.retry(&hold, cluster, route, attempt) {
+					continue
+				}
 				s.local(w, r, 504, "upstream request timeout\n", "upstream_timeout")
 				return 504, 0
 			case reused && replayable && !stale && (replayableMethod(r.Method) || r.Header.Get("Idempotency-Key") != "" || r.Header.Get("X-Idempotency-Key") != ""):
@@ -136,6 +156,9 @@ func (s *h2conn) forwardH1(w http.ResponseWriter, r *http.Request, route *router
 			ep.Host.End()
 			s.local(w, r, 502, "upstream transfer coding not representable in HTTP/2\n", "upstream_protocol_error")
 			return 502, 0
+		}
+		if !tryDeadline.Equal(deadline) { // the response started: the per-try timeout no longer applies (Envoy)
+			_ = uc.SetDeadline(deadline)
 		}
 		copied, reusable := relayH1Response(w, resp, n, uc.BR, route)
 		if reusable {

@@ -216,7 +216,20 @@ func (s *fserver) proceed(st *fstream, ad admission, regular []hpack.HeaderField
 func (st *fstream) dispatch(rd *fconn) {
 	cl := st.cluster
 	now := time.Now()
-	ep := cl.Pick(now)
+	var ep *upstream.Endpoint
+	st.mu.Lock()
+	if st.ntried > 0 {
+		ep = cl.PickRetry(now, st.route.Retry, st.tried[:min(st.ntried, len(st.tried))])
+	} else {
+		ep = cl.Pick(now)
+	}
+	if ep != nil {
+		if st.ntried < len(st.tried) {
+			st.tried[st.ntried] = ep
+		}
+		st.ntried++
+	}
+	st.mu.Unlock()
 	if ep == nil {
 		st.localReply(rd, 503, "no healthy upstream\n", "no_healthy_upstream")
 		return
@@ -275,6 +288,11 @@ func (st *fstream) attach(rd, up *fconn, ep *upstream.Endpoint, pool *fpool) {
 		_ = up.flushLocked()
 	}
 	up.wmu.Unlock()
+	if p := st.route.Retry; p != nil && p.PerTryTimeout > 0 && !st.armed[timerTry] {
+		// From the attempt's start, as HTTP/1.1's deadline (h1forward).
+		st.tryEnd = time.Now().Add(p.PerTryTimeout)
+		st.arm(timerTry, p.PerTryTimeout)
+	}
 	st.mu.Unlock()
 	if rd != nil {
 		rd.touch(up)
@@ -347,15 +365,15 @@ func (st *fstream) armTimers() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if d := st.route.Timeout; d > 0 {
-		st.arm(0, d)
+		st.arm(timerRoute, d)
 	}
 	if d := st.hc.StreamIdleTimeout; d > 0 && !st.replayable {
 		st.lastRead.Store(time.Now().UnixNano())
-		st.arm(1, d)
+		st.arm(timerIdle, d)
 	}
 }
 
-// arm starts timer i (0: route timeout, 1: stream idle), kept with the
+// arm starts timer i (timerRoute, timerIdle, timerTry), kept with the
 // pooled stream: created once, then re-armed (the method value is made
 // only then: it allocates). The armed timer holds a reference. Called
 // under st.mu.
@@ -365,11 +383,43 @@ func (st *fstream) arm(i int, d time.Duration) {
 	switch {
 	case st.timers[i] != nil:
 		st.timers[i].Reset(d)
-	case i == 0:
+	case i == timerRoute:
 		st.timers[i] = time.AfterFunc(d, st.onTimeout)
-	default:
+	case i == timerIdle:
 		st.timers[i] = time.AfterFunc(d, st.onIdle)
+	default:
+		st.timers[i] = time.AfterFunc(d, st.onTryTimeout)
 	}
+}
+
+// onTryTimeout: the attempt got no response head within the route's
+// per-try timeout. Its upstream stream is reset (RST_STREAM CANCEL) and,
+// as on HTTP/1.1 (h1forward) and in Envoy under 5xx, gateway-error and
+// reset, retried within the retry policy and budget; else 504 (a gRPC
+// caller gets grpc-status 14, as Envoy maps its local 504). Decided and
+// detached under st.mu, so a response arriving meanwhile is either
+// relayed (the timer finds respStarted) or dropped (onResponse finds the
+// leg gone), never both.
+func (st *fstream) onTryTimeout() {
+	defer st.unref() // the armed timer's reference
+	st.mu.Lock()
+	if st.done || st.respStarted || st.up == nil || !st.armed[timerTry] || time.Now().Before(st.tryEnd) {
+		st.mu.Unlock()
+		return
+	}
+	st.armed[timerTry] = false
+	retry := st.replayable && st.attempt <= retryCount(st.route) && st.route.Retry.RetryReset() &&
+		st.retryHold.Acquire(st.cluster.Breakers)
+	if !retry {
+		st.mu.Unlock()
+		st.localReply(nil, 504, "upstream request timeout\n", "upstream_timeout")
+		return
+	}
+	d := st.detachUpLocked(nil)
+	st.mu.Unlock()
+	d.after(st)
+	st.srv.p.metrics.Retries.WithLabelValues(st.cluster.Name).Inc()
+	st.goRetry()
 }
 
 func (st *fstream) onTimeout() {
@@ -403,7 +453,7 @@ func (st *fstream) onIdle() {
 		st.mu.Lock()
 		rearm := !st.done
 		if rearm { // the timer's reference goes with it
-			st.timers[1].Reset(d - idle)
+			st.timers[timerIdle].Reset(d - idle)
 		}
 		st.mu.Unlock()
 		if !rearm {

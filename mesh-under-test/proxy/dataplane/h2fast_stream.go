@@ -65,12 +65,28 @@ type fstream struct {
 	respStarted bool
 	status      int
 	done        bool
-	// timers are the route timeout and the stream idle timeout, kept with
-	// the pooled stream and re-armed; armed says which this use armed (each
-	// armed timer holds a reference until it is stopped or has run).
-	timers [2]*time.Timer
-	armed  [2]bool
+	// timers are the route timeout, the stream idle timeout and the
+	// attempt's per-try timeout (timerTry), kept with the pooled stream and
+	// re-armed; armed says which this use armed (each armed timer holds a
+	// reference until it is stopped or has run). tryEnd is when the armed
+	// per-try timeout expires: a run of its timer that finds it later is
+	// a stale one (stopped too late, then re-armed for the next attempt).
+	timers [3]*time.Timer
+	armed  [3]bool
+	tryEnd time.Time
+	// tried are the endpoints the request was sent to (Envoy's
+	// previous_hosts predicate: a retry avoids them); ntried counts them,
+	// the array keeps the first ones.
+	tried  [4]*upstream.Endpoint
+	ntried int
 }
+
+// Timer indexes of fstream.timers.
+const (
+	timerRoute = iota
+	timerIdle
+	timerTry
+)
 
 var fstreamPool = sync.Pool{New: func() any { return new(fstream) }}
 
@@ -118,7 +134,7 @@ func (st *fstream) recycle() {
 	fields, scratch := st.fields[:0], st.scratch[:0]
 	clear(fields[:cap(fields)])
 	clear(scratch[:cap(scratch)])
-	*st = fstream{timers: timers, fields: fields, scratch: scratch}
+	*st = fstream{timers: timers, fields: fields, scratch: scratch} // tried cleared: no endpoint kept alive by the pool
 	st.req.pend, st.resp.pend = reqPend, respPend
 	fstreamsOut.Add(-1)
 	fstreamPool.Put(st)
@@ -225,14 +241,22 @@ func (st *fstream) onResponse(c *fconn, f *hblock) {
 	ep := st.ep
 	st.cluster.Outlier.Record(ep.Host, status, time.Now().UnixNano())
 	if st.replayable && st.attempt <= retryCount(st.route) && st.route.Retry.RetryStatus(status) && st.retryHold.Acquire(st.cluster.Breakers) {
+		d := st.detachUpLocked(c) // under st.mu: the per-try timer cannot retry it too
 		st.mu.Unlock()
-		st.detachUp(c)
+		d.after(st)
 		st.srv.p.metrics.Retries.WithLabelValues(st.cluster.Name).Inc()
 		st.goRetry()
 		return
 	}
 	st.respStarted, st.status = true, status
+	// The response has started: the per-try timeout no longer applies
+	// (Envoy ignores it once the downstream response has begun).
+	unrefTry := st.armed[timerTry] && st.timers[timerTry].Stop()
+	st.armed[timerTry] = false
 	st.mu.Unlock()
+	if unrefTry {
+		st.unref() // the caller's reference keeps st alive
+	}
 	end := f.StreamEnded()
 	if end {
 		c.wmu.Lock()
@@ -298,11 +322,16 @@ func (st *fstream) onReset(c *fconn, code http2.ErrCode) {
 		return
 	}
 	st.cluster.Outlier.Record(ep.Host, 0, time.Now().UnixNano())
-	st.detachUp(c)
 	st.mu.Lock()
+	if st.done || st.up != c { // the per-try timeout moved the stream on meanwhile
+		st.mu.Unlock()
+		return
+	}
+	d := st.detachUpLocked(c)
 	refusedOnce := code == http2.ErrCodeRefusedStream && st.attempt <= 1
-	retry := st.replayable && (refusedOnce || st.attempt <= retryCount(st.route) && st.route.Retry.RetryConnectFailure())
+	retry := st.replayable && (refusedOnce || st.attempt <= retryCount(st.route) && st.route.Retry.RetryReset())
 	st.mu.Unlock()
+	d.after(st)
 	switch {
 	case retry && refusedOnce: // never processed (GOAWAY, REFUSED_STREAM): safe to send again
 		st.goRetry()
@@ -330,23 +359,52 @@ func (st *fstream) resetDown(code http2.ErrCode) {
 // follows): the upstream stream is reset and its slot freed.
 func (st *fstream) detachUp(c *fconn) {
 	st.mu.Lock()
+	d := st.detachUpLocked(c)
+	st.mu.Unlock()
+	d.after(st)
+}
+
+// detached is what detachUpLocked leaves to do once st.mu is released.
+type detached struct {
+	up       *fconn
+	ep       *upstream.Endpoint
+	dropped  int64
+	unrefTry bool // the per-try timer was stopped: its reference goes
+}
+
+// detachUpLocked is detachUp's part under st.mu: the upstream stream is
+// reset and forgotten, the per-try timer stopped.
+func (st *fstream) detachUpLocked(c *fconn) detached {
+	var d detached
+	if st.armed[timerTry] {
+		st.armed[timerTry] = false
+		d.unrefTry = st.timers[timerTry].Stop()
+	}
 	up, id, ep := st.up, st.upID, st.ep
 	if up == nil || (c != nil && up != c) {
-		st.mu.Unlock()
-		return
+		return d
 	}
 	up.wmu.Lock() // st.up is read under up.wmu (halfTo, halfFrom): cleared under it
 	st.up, st.ep = nil, nil
-	dropped := int64(len(st.req.pend))
+	d.up, d.ep, d.dropped = up, ep, int64(len(st.req.pend))
 	st.req.pend = st.req.pend[:0]
 	st.req.dst = nil
 	up.dropStreamLocked(st, id)
 	up.wmu.Unlock()
-	st.mu.Unlock()
-	up.flush()
-	ep.Host.End()
-	st.srv.p.fastPool(st.cluster).released(up)
-	st.down.credit(&st.req, dropped, true)
+	return d
+}
+
+func (d detached) after(st *fstream) {
+	if d.unrefTry {
+		defer st.unref()
+	}
+	if d.up == nil {
+		return
+	}
+	d.up.flush()
+	d.ep.Host.End()
+	st.srv.p.fastPool(st.cluster).released(d.up)
+	st.down.credit(&st.req, d.dropped, true)
 }
 
 // dropStreamLocked forgets st's stream id, resetting it unless both

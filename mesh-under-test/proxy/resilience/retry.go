@@ -25,6 +25,13 @@ type RetryPolicy struct {
 	RetriableCodes []int
 	BaseInterval   time.Duration // default 25ms
 	MaxInterval    time.Duration // default 10x base
+	// AvoidTried is Envoy's previous_hosts retry host predicate: a retry's
+	// host selection rejects every host the request has already tried,
+	// re-running the load balancer up to HostSelectionAttempts more times
+	// (host_selection_retry_max_attempts; Envoy's default 1), after which
+	// the last host picked stands (a cluster of one host is retried on it).
+	AvoidTried            bool
+	HostSelectionAttempts int
 }
 
 // RetryStatus reports whether a response status calls for a retry.

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -240,4 +242,38 @@ func (c *Cluster) FastPool(mk func() io.Closer) io.Closer {
 		c.fast = mk()
 	}
 	return c.fast
+}
+
+// PickRetry chooses the endpoint of a retry. Under policy's AvoidTried
+// (Envoy's previous_hosts predicate) a pick that is one of tried is made
+// again, up to HostSelectionAttempts more times, so the balancer's choice
+// among the other hosts stands; if every re-pick was a tried host (with
+// random or least-request balancing over few hosts Envoy's re-picks can
+// all land there: 1 in 64 with two hosts and Istio's 5) the first
+// available host not tried is taken, so a retry avoids the host that just
+// failed whenever another may take requests. With none, the last pick
+// stands (a cluster of one host is retried on it). Without it, Pick.
+func (c *Cluster) PickRetry(now time.Time, p *resilience.RetryPolicy, tried []*Endpoint) *Endpoint {
+	e := c.Pick(now)
+	if p == nil || !p.AvoidTried || e == nil || !slices.Contains(tried, e) {
+		return e
+	}
+	extra := p.HostSelectionAttempts
+	if extra <= 0 {
+		extra = 1
+	}
+	for range extra {
+		if e = c.Pick(now); !slices.Contains(tried, e) {
+			return e
+		}
+	}
+	n := len(c.Endpoints)
+	start := rand.IntN(n)
+	for i := range n {
+		x := c.Endpoints[(start+i)%n]
+		if x.Host.Available(now.UnixNano()) && !slices.Contains(tried, x) {
+			return x
+		}
+	}
+	return e
 }
