@@ -27,6 +27,14 @@ type ComponentStat struct {
 	PSSSteadyBytes     float64 // median of the steady proportional set size; 0 when unknown
 	AnonSteadyBytes    float64 // median of the steady anonymous RSS; 0 when unknown
 	CPUSource          string
+	// KernelUsPerRequest and KernelSharePct are the kernel (system) part
+	// of CPUUsPerRequest and its share in percent, medians over the runs
+	// that split it; Split is false when none did, and NoSplit then says
+	// why (the first reason a run recorded). Reported, never gated.
+	KernelUsPerRequest float64
+	KernelSharePct     float64
+	Split              bool
+	NoSplit            string
 	// Per-run values, for fits and spreads.
 	VCPUSamples []float64
 }
@@ -74,6 +82,11 @@ func (g *Group) componentStat(role string) ComponentStat {
 		CPUUsPerRequest: g.Value(metric.CPU(role)), VCPUPer1000RPS: g.Value(metric.VCPU(role)),
 		RSSSteadyBytes: g.Value(metric.RSSSteady(role)), RSSPeakMedian: g.Value(metric.RSSPeak(role)),
 		PSSSteadyBytes: g.Value(metric.PSSSteady(role)), AnonSteadyBytes: g.Value(metric.RSSAnon(role))}
+	st.KernelUsPerRequest, st.Split = g.Median(metric.CPUSystem(role))
+	st.KernelSharePct, _ = g.Median(metric.KernelShare(role))
+	if !st.Split {
+		st.NoSplit = g.noSplit(role)
+	}
 	vcpu, peak, windowPeak := metric.VCPU(role), metric.RSSPeak(role), metric.RSSWindowPeak(role)
 	for _, r := range g.Runs {
 		if v, ok := vcpu.Get(r); ok {
@@ -87,4 +100,17 @@ func (g *Group) componentStat(role string) ComponentStat {
 		}
 	}
 	return st
+}
+
+// noSplit is why role's CPU has no kernel part in the group: the first
+// reason a run recorded, else (results older than the split) a plain one.
+func (g *Group) noSplit(role string) string {
+	for _, r := range g.Runs {
+		for _, c := range r.Components {
+			if c.Role == role && c.CPUSplitAbsent != "" {
+				return c.CPUSplitAbsent
+			}
+		}
+	}
+	return "not recorded"
 }

@@ -59,6 +59,10 @@ type ProxyCost struct {
 	Name           string
 	VCPUPer1000RPS float64
 	RSSSteadyMiB   float64
+	// KernelSharePct is the kernel share of its CPU, when Split
+	// (ComponentStat); reported, never gated.
+	KernelSharePct float64
+	Split          bool
 }
 
 // Overheads returns the overhead of every lane over the `none` lane of the
@@ -79,7 +83,8 @@ func (s *Set) Overheads(c results.Case) []Overhead {
 		for _, cs := range g.Components {
 			if IsProxyRole(cs.Role) {
 				o.Proxies = append(o.Proxies, ProxyCost{Role: cs.Role, Name: cs.Name,
-					VCPUPer1000RPS: cs.VCPUPer1000RPS, RSSSteadyMiB: cs.RSSSteadyBytes / (1 << 20)})
+					VCPUPer1000RPS: cs.VCPUPer1000RPS, RSSSteadyMiB: cs.RSSSteadyBytes / (1 << 20),
+					KernelSharePct: cs.KernelSharePct, Split: cs.Split})
 			}
 		}
 		out = append(out, o)

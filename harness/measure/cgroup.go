@@ -75,34 +75,8 @@ func newCgroup(root, name string, pid int) (*cgroup, error) {
 	return c, nil
 }
 
-// cpuSeconds is the cgroup's total CPU time.
-func (c *cgroup) cpuSeconds() (float64, error) {
-	if !c.v2 {
-		data, err := os.ReadFile(filepath.Join(c.dir, "cpuacct.usage"))
-		if err != nil {
-			return 0, err
-		}
-		ns, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("%s/cpuacct.usage: %w", c.dir, err)
-		}
-		return float64(ns) / 1e9, nil
-	}
-	data, err := os.ReadFile(filepath.Join(c.dir, "cpu.stat"))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "usage_usec "); ok {
-			us, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("%s/cpu.stat: %w", c.dir, err)
-			}
-			return float64(us) / 1e6, nil
-		}
-	}
-	return 0, fmt.Errorf("%s/cpu.stat has no usage_usec", c.dir)
-}
+// cpu is the cgroup's total CPU time and its kernel part (CgroupCPU).
+func (c *cgroup) cpu() (total, system float64, split bool, err error) { return CgroupCPU(c.dir, c.v2) }
 
 // removeWhenEmpty polls until no process is left in the cgroup, then
 // removes it: the teardown of the component is its process's exit, which

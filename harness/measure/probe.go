@@ -9,6 +9,14 @@ import (
 type Sample struct {
 	// CPUSeconds is cumulative CPU time (user+system) since the component started.
 	CPUSeconds float64
+	// SystemSeconds is the kernel (system) part of CPUSeconds, cumulative:
+	// syscalls, the TCP stack, context switches. Set only when Split.
+	SystemSeconds float64
+	// Split: the source tells user from system time. NoSplit says why
+	// not when it cannot (the kubelet), so a result names the reason
+	// instead of showing a 0 that reads as a measurement.
+	Split   bool
+	NoSplit string
 	// RSSBytes is the resident set size now: anonymous plus file-backed
 	// resident pages (/proc VmRSS; a cgroup's anon + file_mapped), 0
 	// where the source cannot see it (the kubelet).

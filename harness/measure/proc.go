@@ -88,7 +88,7 @@ func (p *ProcProbe) Sample(_ context.Context) (Sample, error) {
 	}
 	switch {
 	case p.cg != nil:
-		if s.CPUSeconds, err = p.cg.cpuSeconds(); err != nil {
+		if s.CPUSeconds, s.SystemSeconds, s.Split, err = p.cg.cpu(); err != nil {
 			return Sample{}, fmt.Errorf("%s (pid %d): %w", p.name, p.pid, err)
 		}
 		s.Source = "cgroup"
@@ -97,42 +97,42 @@ func (p *ProcProbe) Sample(_ context.Context) (Sample, error) {
 		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 			return Sample{}, fmt.Errorf("%s: getrusage: %w", p.name, err)
 		}
-		s.CPUSeconds = tv(ru.Utime) + tv(ru.Stime)
+		s.CPUSeconds, s.SystemSeconds, s.Split = tv(ru.Utime)+tv(ru.Stime), tv(ru.Stime), true
 		s.Source = "rusage"
 	default:
-		ticks, err := readStatTicks(filepath.Join(dir, "stat"))
+		user, sys, err := readStatTicks(filepath.Join(dir, "stat"))
 		if err != nil {
 			return Sample{}, fmt.Errorf("%s (pid %d): %w", p.name, p.pid, err)
 		}
-		s.CPUSeconds, s.Source = float64(ticks)/clockTicks, "proc-stat"
+		s.CPUSeconds, s.SystemSeconds, s.Split, s.Source = float64(user+sys)/clockTicks, float64(sys)/clockTicks, true, "proc-stat"
 	}
 	return s, nil
 }
 
 func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 
-// readStatTicks returns utime+stime of /proc/PID/stat in clock ticks.
-func readStatTicks(path string) (int64, error) {
+// readStatTicks returns utime and stime of /proc/PID/stat in clock ticks.
+func readStatTicks(path string) (user, system int64, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	// The command name (field 2) may contain spaces; fields resume after ')'.
 	i := bytes.LastIndexByte(data, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("malformed %s", path)
+		return 0, 0, fmt.Errorf("malformed %s", path)
 	}
 	f := strings.Fields(string(data[i+1:]))
 	// After ')': state is field 3, so utime (14) and stime (15) are at 11 and 12.
 	if len(f) < 13 {
-		return 0, fmt.Errorf("malformed %s", path)
+		return 0, 0, fmt.Errorf("malformed %s", path)
 	}
 	u, err1 := strconv.ParseInt(f[11], 10, 64)
 	s, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("malformed %s", path)
+	if err1 != nil || err2 != nil || u < 0 || s < 0 {
+		return 0, 0, fmt.Errorf("malformed %s", path)
 	}
-	return u + s, nil
+	return u, s, nil
 }
 
 // readStatusMemory returns the "Key: N kB" values of keys from a /proc

@@ -20,8 +20,12 @@ import (
 const helperEnv = "MEASURE_TEST_HELPER"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(helperEnv) == "thread-churn" {
+	switch os.Getenv(helperEnv) {
+	case "thread-churn":
 		threadChurn()
+		os.Exit(0)
+	case "burn-user", "burn-kernel":
+		burn(os.Getenv(helperEnv))
 		os.Exit(0)
 	}
 	os.Exit(m.Run())

@@ -117,6 +117,7 @@ func Cost(name, role string, first, last Sample, rss []int64, requests int64, se
 	if requests > 0 {
 		c.CPUUsPerRequest = c.CPUSeconds / float64(requests) * 1e6
 	}
+	c.CPUSystemUsPerRequest, c.CPUSplitAbsent = systemPerRequest(first, last, c.CPUSeconds, requests)
 	if seconds > 0 && requests > 0 {
 		rps := float64(requests) / seconds
 		c.VCPUPer1000RPS = (c.CPUSeconds / seconds) / rps * 1000

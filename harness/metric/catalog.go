@@ -148,6 +148,50 @@ func CPU(role string) Metric {
 	return m
 }
 
+// kernel sums role's CPU per request and its kernel part over the role's
+// components; ok only when every one of them has the split (a sum of some
+// would read as a smaller kernel part, not as a missing one).
+func kernel(r *results.Result, role string) (sys, total float64, ok bool) {
+	found := false
+	for i := range r.Components {
+		c := &r.Components[i]
+		if c.Role != role {
+			continue
+		}
+		if c.CPUSystemUsPerRequest == nil {
+			return 0, 0, false
+		}
+		sys, total, found = sys+*c.CPUSystemUsPerRequest, total+c.CPUUsPerRequest, true
+	}
+	return sys, total, found
+}
+
+// CPUSystem is role's kernel (system) CPU microseconds per completed
+// request: syscalls, the TCP stack, context switches, which no user-space
+// work on the component removes. Reported, never gated (not in Compared);
+// absent where the CPU source cannot split (the kubelet).
+func CPUSystem(role string) Metric {
+	return Metric{Name: "cpu_system_us_per_request/" + role, Label: "kernel µs CPU / request", Unit: "µs",
+		Get: func(r *results.Result) (float64, bool) {
+			sys, _, ok := kernel(r, role)
+			return sys, ok
+		}}
+}
+
+// KernelShare is role's kernel share of its CPU per request, in percent:
+// reported, never gated; absent where the source cannot split or the
+// component used no CPU.
+func KernelShare(role string) Metric {
+	return Metric{Name: "cpu_kernel_share_pct/" + role, Label: "kernel share", Unit: "%",
+		Get: func(r *results.Result) (float64, bool) {
+			sys, total, ok := kernel(r, role)
+			if !ok || total <= 0 {
+				return 0, false
+			}
+			return 100 * sys / total, true
+		}}
+}
+
 // VCPU is the vCPU per 1000 rps of role (1.0: one core busy per 1000
 // requests/s).
 func VCPU(role string) Metric {

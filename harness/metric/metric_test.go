@@ -237,3 +237,51 @@ func TestMemoryFiguresAreNamedApart(t *testing.T) {
 		})
 	}
 }
+
+// The kernel part of CPU is reported, never gated: no gate row, no
+// threshold, and absent (not 0) where a component's source cannot split.
+func TestKernelShareIsReportedNeverGated(t *testing.T) {
+	roles := append(metric.ProxyRoles(), results.RoleControlPlane, results.RoleApp, results.RoleLoadgen)
+	for _, m := range metric.Compared(roles) {
+		assert.NotContains(t, m.Name, "system", "the gate compares no kernel figure")
+		assert.NotContains(t, m.Name, "kernel")
+	}
+	for _, role := range roles {
+		for _, m := range []metric.Metric{metric.CPUSystem(role), metric.KernelShare(role)} {
+			assert.False(t, m.Gated(), m.Name)
+			assert.False(t, m.Gate.Compared, m.Name)
+			_, found := metric.Lookup(m.Name)
+			assert.False(t, found, "%s is not a gate metric", m.Name)
+		}
+	}
+	sys := func(v float64) *float64 { return &v }
+	tests := []struct {
+		name       string
+		comps      []results.Component
+		sys, share float64
+		ok         bool
+	}{
+		{"one proxy", []results.Component{{Role: results.RoleClientProxy, CPUUsPerRequest: 80, CPUSystemUsPerRequest: sys(56)}}, 56, 70, true},
+		{"a role's components summed", []results.Component{
+			{Role: results.RoleClientProxy, CPUUsPerRequest: 80, CPUSystemUsPerRequest: sys(60)},
+			{Role: results.RoleClientProxy, CPUUsPerRequest: 20, CPUSystemUsPerRequest: sys(0)}}, 60, 60, true},
+		{"kubelet: absent, not 0", []results.Component{{Role: results.RoleClientProxy, CPUUsPerRequest: 80, CPUSplitAbsent: "kubelet"}}, 0, 0, false},
+		{"one component without the split: absent", []results.Component{
+			{Role: results.RoleClientProxy, CPUUsPerRequest: 80, CPUSystemUsPerRequest: sys(60)},
+			{Role: results.RoleClientProxy, CPUUsPerRequest: 20}}, 0, 0, false},
+		{"no such role", []results.Component{{Role: results.RoleApp, CPUUsPerRequest: 80, CPUSystemUsPerRequest: sys(60)}}, 0, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &results.Result{Components: tt.comps}
+			v, ok := metric.CPUSystem(results.RoleClientProxy).Get(r)
+			assert.Equal(t, tt.ok, ok)
+			assert.InDelta(t, tt.sys, v, 1e-9)
+			s, ok := metric.KernelShare(results.RoleClientProxy).Get(r)
+			assert.Equal(t, tt.ok, ok)
+			assert.InDelta(t, tt.share, s, 1e-9)
+		})
+	}
+	_, ok := metric.KernelShare(results.RoleClientProxy).Get(&results.Result{Components: []results.Component{{Role: results.RoleClientProxy, CPUSystemUsPerRequest: sys(0)}}})
+	assert.False(t, ok, "no CPU at all: no share")
+}

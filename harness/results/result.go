@@ -182,7 +182,15 @@ type Component struct {
 	Role            string  `json:"role"`
 	CPUSeconds      float64 `json:"cpu_seconds"`
 	CPUUsPerRequest float64 `json:"cpu_us_per_request"`
-	VCPUPer1000RPS  float64 `json:"vcpu_per_1000rps"`
+	// CPUSystemUsPerRequest is the kernel (system) part of
+	// CPUUsPerRequest: time the kernel spent for the component (syscalls,
+	// the TCP stack, context switches), which no user-space change to it
+	// removes. nil where the CPU source cannot tell user from system time;
+	// CPUSplitAbsent says why (kube: the kubelet has one counter). Reported,
+	// never gated.
+	CPUSystemUsPerRequest *float64 `json:"cpu_system_us_per_request,omitempty"`
+	CPUSplitAbsent        string   `json:"cpu_split_absent,omitempty"`
+	VCPUPer1000RPS        float64  `json:"vcpu_per_1000rps"`
 	// RSSBytesSteady is the median resident set size over the window:
 	// anonymous plus file-backed resident pages (VmRSS locally; a
 	// container cgroup's anon + file_mapped on kind). 0 where the platform

@@ -132,6 +132,7 @@ func Print(w io.Writer, rs []*results.Result) {
 		fmt.Fprintf(tw, "%s\t\n", proxyRSS(r))
 	}
 	tw.Flush()
+	printKernel(w, set, shown)
 	printNoValid(w, rows)
 	printAdded(w, set)
 	printHops(w, set)

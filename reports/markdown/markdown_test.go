@@ -98,3 +98,24 @@ func TestRenderShowsWireLatency(t *testing.T) {
 	require.NoError(t, Render(&b, Input{Title: "t", Generated: time.Unix(0, 0), Digest: digest.Build([]*results.Result{r})}))
 	assert.NotContains(t, b.String(), "loopback wire")
 }
+
+// The overhead table shows each proxy's kernel share beside its CPU, and
+// n/a where the source cannot split (kube's kubelet).
+func TestRenderShowsProxyKernelShare(t *testing.T) {
+	c := results.Case{Name: "c", QPS: 1000, Connections: 16, PayloadBytes: 1024, Protocol: "http1"}
+	sys := func(v float64) *float64 { return &v }
+	run := func(lane, mode string, comps ...results.Component) *results.Result {
+		return &results.Result{Lane: lane, Mode: mode, Case: c, Valid: true, Requests: 1000, AchievedQPS: 1000, Components: comps}
+	}
+	rs := []*results.Result{
+		run("none", ""),
+		run("mesh", "both", results.Component{Role: results.RoleClientProxy, CPUUsPerRequest: 80, CPUSystemUsPerRequest: sys(56)},
+			results.Component{Role: results.RoleServerProxy, CPUUsPerRequest: 70, CPUSystemUsPerRequest: sys(42)}),
+		run("istio", "both", results.Component{Role: results.RoleClientProxy, CPUUsPerRequest: 300, CPUSplitAbsent: "kubelet"}),
+	}
+	var b strings.Builder
+	require.NoError(t, Render(&b, Input{Title: "t", Generated: time.Unix(0, 0), Digest: digest.Build(rs)}))
+	assert.Contains(t, b.String(), "| proxy kernel share |")
+	assert.Contains(t, b.String(), "| client-proxy 70%, server-proxy 60% |")
+	assert.Contains(t, b.String(), "| client-proxy n/a |")
+}

@@ -1,7 +1,6 @@
 package kind
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -120,12 +119,14 @@ func (p *cgroupProbe) Role() string { return p.role }
 // peak of usage, page cache included, so it is not an RSS peak: unused.
 func (p *cgroupProbe) Sample(context.Context) (measure.Sample, error) {
 	s := measure.Sample{Source: "cgroup"}
+	var err error
+	if s.CPUSeconds, s.SystemSeconds, s.Split, err = measure.CgroupCPU(p.cpuDir, p.v2); err != nil {
+		return s, fmt.Errorf("%s: %w", p.name, err)
+	}
+	if !s.Split {
+		s.NoSplit = "the container's cgroup has no system CPU counter (cpu.stat system_usec, cpuacct.stat)"
+	}
 	if p.v2 {
-		st, err := readKV(filepath.Join(p.cpuDir, "cpu.stat"))
-		if err != nil {
-			return s, fmt.Errorf("%s: %w", p.name, err)
-		}
-		s.CPUSeconds = float64(st["usage_usec"]) / 1e6
 		usage, err := readInt(filepath.Join(p.memDir, "memory.current"))
 		if err != nil {
 			return s, fmt.Errorf("%s: %w", p.name, err)
@@ -136,11 +137,6 @@ func (p *cgroupProbe) Sample(context.Context) (measure.Sample, error) {
 		s.RSSBytes = ms["anon"] + ms["file_mapped"]
 		return s, nil
 	}
-	ns, err := readInt(filepath.Join(p.cpuDir, "cpuacct.usage"))
-	if err != nil {
-		return s, fmt.Errorf("%s: %w", p.name, err)
-	}
-	s.CPUSeconds = float64(ns) / 1e9
 	usage, err := readInt(filepath.Join(p.memDir, "memory.usage_in_bytes"))
 	if err != nil {
 		return s, fmt.Errorf("%s: %w", p.name, err)
@@ -167,22 +163,6 @@ func readInt(path string) (int64, error) {
 	return strconv.ParseInt(string(bytes.TrimSpace(b)), 10, 64)
 }
 
-// readKV parses "key value" lines (cpu.stat, memory.stat).
-func readKV(path string) (map[string]int64, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]int64{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), " ")
-		if !ok {
-			continue
-		}
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-			out[k] = n
-		}
-	}
-	return out, sc.Err()
-}
+// readKV parses "key value" lines (memory.stat): measure's parser, the
+// one cgroup CPU is read with too.
+func readKV(path string) (map[string]int64, error) { return measure.ReadKV(path) }

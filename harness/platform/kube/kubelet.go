@@ -154,7 +154,7 @@ func parseSummary(raw []byte, ns, pod, container string) (measure.Sample, time.T
 			if c.Name != container {
 				continue
 			}
-			out := measure.Sample{Source: "kubelet"}
+			out := measure.Sample{Source: "kubelet", NoSplit: measure.NoSplitKubelet}
 			var at time.Time
 			if c.CPU != nil && c.CPU.UsageCoreNanoSeconds != nil {
 				out.CPUSeconds = float64(*c.CPU.UsageCoreNanoSeconds) / 1e9

@@ -48,6 +48,11 @@ func TestParseSummary(t *testing.T) {
 			assert.Zero(t, s.RSSBytes, "the kubelet has no resident-set figure")
 			assert.True(t, tt.wantAt.Equal(at), "stats time %v", at)
 			assert.Equal(t, "kubelet", s.Source)
+			assert.False(t, s.Split, "usageCoreNanoSeconds is user and system together")
+			assert.Equal(t, measure.NoSplitKubelet, s.NoSplit, "absent with the reason")
+			c := measure.Cost("x", "app", s, s, nil, 10, 1)
+			assert.Nil(t, c.CPUSystemUsPerRequest, "never 0, never a guess")
+			assert.Equal(t, measure.NoSplitKubelet, c.CPUSplitAbsent)
 		})
 	}
 }
