@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -67,18 +66,7 @@ func TestKernelShareOfARealChild(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), helperEnv+"="+tt.mode)
-			stdin, err := cmd.StdinPipe()
-			require.NoError(t, err)
-			stdout, err := cmd.StdoutPipe()
-			require.NoError(t, err)
-			require.NoError(t, cmd.Start())
-			t.Cleanup(func() { stdin.Close(); _ = cmd.Wait() })
-			out := bufio.NewScanner(stdout)
-			require.True(t, out.Scan())
-			require.Equal(t, "ready", out.Text())
-
+			cmd, stdin, out := startHelper(t, tt.mode)
 			p := NewProcProbe("burner", "app", cmd.Process.Pid, tt.opts...)
 			if tt.source == "cgroup" && p.cg == nil {
 				t.Skipf("no cgroup of its own here: %v", p.CgroupErr)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,6 +54,25 @@ func threadChurn() {
 	}
 }
 
+// startHelper starts this test binary as the helper component mode (see
+// TestMain), waits for its "ready", and stops it when the test ends (its
+// stdin closes).
+func startHelper(t *testing.T, mode string) (*exec.Cmd, io.Writer, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"="+mode)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { stdin.Close(); _ = cmd.Wait() })
+	out := bufio.NewScanner(stdout)
+	require.True(t, out.Scan())
+	require.Equal(t, "ready", out.Text())
+	return cmd, stdin, out
+}
+
 // sumSchedstat is the old way: the run time of the threads alive now.
 func sumSchedstat(taskDir string) (int64, error) {
 	entries, err := os.ReadDir(taskDir)
@@ -87,18 +107,7 @@ func TestExitedThreadsKeepTheirCPU(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), helperEnv+"=thread-churn")
-			stdin, err := cmd.StdinPipe()
-			require.NoError(t, err)
-			stdout, err := cmd.StdoutPipe()
-			require.NoError(t, err)
-			require.NoError(t, cmd.Start())
-			t.Cleanup(func() { stdin.Close(); _ = cmd.Wait() })
-			out := bufio.NewScanner(stdout)
-			require.True(t, out.Scan())
-			require.Equal(t, "ready", out.Text())
-
+			cmd, stdin, out := startHelper(t, "thread-churn")
 			p := NewProcProbe("churn", "app", cmd.Process.Pid, tt.opts...)
 			if tt.source == "cgroup" && p.cg == nil {
 				t.Skipf("no cgroup of its own here: %v", p.CgroupErr)
