@@ -30,7 +30,8 @@ type ComponentStat struct {
 	// KernelUsPerRequest and KernelSharePct are the kernel (system) part
 	// of CPUUsPerRequest and its share in percent, medians over the runs
 	// that split it; Split is false when none did, and NoSplit then says
-	// why (the first reason a run recorded). Reported, never gated.
+	// why (the first reason a run recorded; "" for results written before
+	// the split existed, which say nothing). Reported, never gated.
 	KernelUsPerRequest float64
 	KernelSharePct     float64
 	Split              bool
@@ -103,7 +104,7 @@ func (g *Group) componentStat(role string) ComponentStat {
 }
 
 // noSplit is why role's CPU has no kernel part in the group: the first
-// reason a run recorded, else (results older than the split) a plain one.
+// reason a run recorded, "" when none did (results older than the split).
 func (g *Group) noSplit(role string) string {
 	for _, r := range g.Runs {
 		for _, c := range r.Components {
@@ -112,5 +113,5 @@ func (g *Group) noSplit(role string) string {
 			}
 		}
 	}
-	return "not recorded"
+	return ""
 }

@@ -63,6 +63,7 @@ type ProxyCost struct {
 	// (ComponentStat); reported, never gated.
 	KernelSharePct float64
 	Split          bool
+	NoSplit        string
 }
 
 // Overheads returns the overhead of every lane over the `none` lane of the
@@ -84,7 +85,7 @@ func (s *Set) Overheads(c results.Case) []Overhead {
 			if IsProxyRole(cs.Role) {
 				o.Proxies = append(o.Proxies, ProxyCost{Role: cs.Role, Name: cs.Name,
 					VCPUPer1000RPS: cs.VCPUPer1000RPS, RSSSteadyMiB: cs.RSSSteadyBytes / (1 << 20),
-					KernelSharePct: cs.KernelSharePct, Split: cs.Split})
+					KernelSharePct: cs.KernelSharePct, Split: cs.Split, NoSplit: cs.NoSplit})
 			}
 		}
 		out = append(out, o)

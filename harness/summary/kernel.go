@@ -14,7 +14,8 @@ import (
 // (system) CPU per request beside its whole CPU per request and the
 // kernel's share: what no user-space work on the component can remove.
 // Reported, never gated; a component whose CPU source cannot split shows
-// n/a, and the reason is printed once.
+// n/a, and the reason is printed once; results written before the split
+// existed show nothing.
 func printKernel(w io.Writer, set *aggregate.Set, roles []string) {
 	var lines []string
 	var reasons []string
@@ -26,7 +27,8 @@ func printKernel(w io.Writer, set *aggregate.Set, roles []string) {
 		for _, role := range roles {
 			c := g.Component(role)
 			switch {
-			case c == nil:
+			case c == nil, !c.Split && c.NoSplit == "":
+				// absent, or a result older than the split: nothing to say
 			case c.Split:
 				parts = append(parts, fmt.Sprintf("%s %.1f/%.1f %.0f%%", role, c.KernelUsPerRequest, c.CPUUsPerRequest, c.KernelSharePct))
 			default:

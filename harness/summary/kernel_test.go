@@ -34,6 +34,8 @@ func TestKernelShareUnderTheCPUColumns(t *testing.T) {
 		res("mesh", "both", 0.6, 1000, true, split(results.RoleClientProxy, 90, 60), split(results.RoleServerProxy, 74, 50), split(results.RoleApp, 62, 37)),
 		res("haproxy", "", 0.4, 1000, false, split(results.RoleClientProxy, 977, 11)), // invalid: never shown
 		res("istio", "both", 0.7, 1000, true, noSplit(results.RoleClientProxy, 300), noSplit(results.RoleServerProxy, 280)),
+		// written before the split existed: nothing to say, not n/a
+		res("nginx", "", 0.4, 1000, true, results.Component{Role: results.RoleClientProxy, CPUUsPerRequest: 90}),
 	}
 	var b bytes.Buffer
 	Print(&b, rs)
@@ -41,6 +43,7 @@ func TestKernelShareUnderTheCPUColumns(t *testing.T) {
 	assert.Contains(t, b.String(), "client-proxy 58.0/85.0 68%", "medians: (56+60)/2 of (80+90)/2, share of (70%, 66.7%)")
 	assert.NotContains(t, b.String(), "977", "an invalid run's numbers")
 	assert.Contains(t, b.String(), "n/a: "+measure.NoSplitKubelet)
+	assert.NotRegexp(t, `(?m)^  nginx .*client-proxy`, b.String(), "an old result has no kernel line")
 }
 
 func golden(t *testing.T, name string, got []byte) {

@@ -120,13 +120,14 @@ func TestCostTableShowsKernelShare(t *testing.T) {
 	sys := 56.0
 	r := &results.Result{Lane: "mesh/both", Case: results.Case{Name: "c", QPS: 100, Connections: 1, Protocol: "http1"}, Valid: true, Requests: 10,
 		Components: []results.Component{{Name: "client-proxy", Role: results.RoleClientProxy, CPUUsPerRequest: 80, CPUSystemUsPerRequest: &sys},
-			{Name: "app", Role: results.RoleApp, CPUUsPerRequest: 50, CPUSplitAbsent: "the kubelet says no"}}}
+			{Name: "app", Role: results.RoleApp, CPUUsPerRequest: 50, CPUSplitAbsent: "the kubelet says no"},
+			{Name: "loadgen", Role: results.RoleLoadgen, CPUUsPerRequest: 40}}} // a result older than the split
 	d := digest.Build([]*results.Result{r})
 	var b bytes.Buffer
 	require.NoError(t, Render(&b, Page{Title: "t", Digest: d, Verdict: Verdict(nil, d)}))
 	html := b.String()
 	for _, want := range []string{"<th>µs CPU / request</th><th>kernel µs / request (share)</th>",
-		"<td>80.0</td><td>56.0 (70%)</td>", `<td><span title="the kubelet says no">n/a</span></td>`} {
+		"<td>80.0</td><td>56.0 (70%)</td>", `<td><span title="the kubelet says no">n/a</span></td>`, "<td>40.0</td><td>–</td>"} {
 		assert.Contains(t, html, want)
 	}
 }

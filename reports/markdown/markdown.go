@@ -163,11 +163,12 @@ func overhead(b *strings.Builder, d *digest.Digest, ref results.Case) {
 		var cpu, kernel, rss []string
 		for _, p := range o.Proxies {
 			cpu = append(cpu, fmt.Sprintf("%s %s", p.Role, num(p.VCPUPer1000RPS)))
-			share := "n/a"
-			if p.Split {
-				share = fmt.Sprintf("%.0f%%", p.KernelSharePct)
+			switch {
+			case p.Split:
+				kernel = append(kernel, fmt.Sprintf("%s %.0f%%", p.Role, p.KernelSharePct))
+			case p.NoSplit != "": // else a result older than the split: nothing to say
+				kernel = append(kernel, p.Role+" n/a")
 			}
-			kernel = append(kernel, fmt.Sprintf("%s %s", p.Role, share))
 			rss = append(rss, fmt.Sprintf("%s %.1f", p.Role, p.RSSSteadyMiB))
 		}
 		fmt.Fprintf(b, "| %s |", o.Lane)
