@@ -222,7 +222,7 @@ func main() {
 		}
 		pts, err := history.PointsFrom(set, fmt.Sprintf("%07x", 0x1a2b3c0+i*7919))
 		must(err)
-		must(history.Append(hist, pts))
+		must(history.Append(hist, pts, func(msg string) { fmt.Fprintln(os.Stderr, msg) }))
 	}
 	// A control-plane scenario: the sizes of scenarios/controlplane/churn.yaml.
 	cpDir := filepath.Join(*out, "controlplane")
