@@ -76,10 +76,8 @@ func unsettled(p *corev1.Pod) string {
 	case p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed:
 		return ""
 	}
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-			return ""
-		}
+	if kube.PodReady(p) {
+		return ""
 	}
 	return "not Ready (" + strings.TrimPrefix(kube.PodNotReady(p), p.Name+": ") + ")"
 }

@@ -202,7 +202,7 @@ func (t *topology) Alive(name string) bool {
 		return false
 	}
 	pod, err := t.p.cs.CoreV1().Pods(t.ns).Get(context.Background(), podName, metav1.GetOptions{})
-	return err == nil && pod.DeletionTimestamp == nil && podReady(pod)
+	return err == nil && pod.DeletionTimestamp == nil && PodReady(pod)
 }
 
 // Scrape implements resilience.Faultable: meshcontrol's admin /metrics

@@ -96,7 +96,7 @@ func readyWait(names ...string) podWait {
 			case podFailed(pod) != nil:
 				return false, "", podFailed(pod)
 			}
-			return podReady(pod), PodNotReady(pod), nil
+			return PodReady(pod), PodNotReady(pod), nil
 		}}
 }
 

@@ -93,7 +93,7 @@ func (t *topology) sidecarRestarted(ctx context.Context) (string, error) {
 			if app != nil && app.RestartCount != k.appRestarts {
 				return false, "", fmt.Errorf("the app container restarted too (%d -> %d)", k.appRestarts, app.RestartCount)
 			}
-			return side != nil && side.RestartCount > k.restarts && side.State.Running != nil && side.Ready && podReady(pod), PodNotReady(pod), nil
+			return side != nil && side.RestartCount > k.restarts && side.State.Running != nil && side.Ready && PodReady(pod), PodNotReady(pod), nil
 		}})
 	if err != nil {
 		return "", fmt.Errorf("restart server-proxy: %w", err)
