@@ -23,7 +23,7 @@ const NoSplitKubelet = "the kubelet's summary API reports only usageCoreNanoSeco
 // cpuacct.stat) returns split false, never a made-up kernel part.
 func CgroupCPU(dir string, v2 bool) (total, system float64, split bool, err error) {
 	if v2 {
-		st, err := readKV(filepath.Join(dir, "cpu.stat"))
+		st, err := ReadKV(filepath.Join(dir, "cpu.stat"))
 		if err != nil {
 			return 0, 0, false, err
 		}
@@ -51,7 +51,7 @@ func CgroupCPU(dir string, v2 bool) (total, system float64, split bool, err erro
 			return total, float64(sys) / 1e9, true, nil
 		}
 	}
-	st, err := readKV(filepath.Join(dir, "cpuacct.stat"))
+	st, err := ReadKV(filepath.Join(dir, "cpuacct.stat"))
 	if err != nil {
 		return total, 0, false, nil //nolint:nilerr // the total stands; only the split is missing
 	}
@@ -63,9 +63,10 @@ func CgroupCPU(dir string, v2 bool) (total, system float64, split bool, err erro
 	return total, total * float64(sys) / float64(user+sys), true, nil
 }
 
-// readKV parses "key value" lines (cpu.stat, cpuacct.stat, memory.stat);
+// ReadKV parses "key value" lines (cpu.stat, cpuacct.stat, memory.stat: here
+// and in the platforms that read cgroup files themselves, kind's containers);
 // a line whose value is not an integer is skipped.
-func readKV(path string) (map[string]int64, error) {
+func ReadKV(path string) (map[string]int64, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -83,10 +84,6 @@ func readKV(path string) (map[string]int64, error) {
 	}
 	return out, sc.Err()
 }
-
-// ReadKV is readKV for the platforms that read cgroup files themselves
-// (kind's container cgroups).
-func ReadKV(path string) (map[string]int64, error) { return readKV(path) }
 
 // systemPerRequest is the one place a window's CPU is split: the kernel
 // (system) µs per request between first and last, or why there is none.

@@ -131,7 +131,7 @@ func (p *cgroupProbe) Sample(context.Context) (measure.Sample, error) {
 		if err != nil {
 			return s, fmt.Errorf("%s: %w", p.name, err)
 		}
-		ms, _ := readKV(filepath.Join(p.memDir, "memory.stat"))
+		ms, _ := measure.ReadKV(filepath.Join(p.memDir, "memory.stat"))
 		s.WorkingSetBytes = workingSet(usage, ms["inactive_file"])
 		s.AnonBytes = ms["anon"]
 		s.RSSBytes = ms["anon"] + ms["file_mapped"]
@@ -141,7 +141,7 @@ func (p *cgroupProbe) Sample(context.Context) (measure.Sample, error) {
 	if err != nil {
 		return s, fmt.Errorf("%s: %w", p.name, err)
 	}
-	ms, _ := readKV(filepath.Join(p.memDir, "memory.stat"))
+	ms, _ := measure.ReadKV(filepath.Join(p.memDir, "memory.stat"))
 	s.WorkingSetBytes = workingSet(usage, ms["total_inactive_file"])
 	s.AnonBytes = ms["total_rss"]
 	s.RSSBytes = ms["total_rss"] + ms["total_mapped_file"]
@@ -162,7 +162,3 @@ func readInt(path string) (int64, error) {
 	}
 	return strconv.ParseInt(string(bytes.TrimSpace(b)), 10, 64)
 }
-
-// readKV parses "key value" lines (memory.stat): measure's parser, the
-// one cgroup CPU is read with too.
-func readKV(path string) (map[string]int64, error) { return measure.ReadKV(path) }
