@@ -217,9 +217,11 @@ func (h *h1conn) localReply(status int, reason, body string, closing bool, why s
 		}
 	}
 	closing = closing || h.req.Close
+	// Counted before it is written: once the client can read the reply, the
+	// counter already says so (a scrape right after a 503 sees it).
+	h.p.metrics.LocalReply(why)
 	http1.WriteSimple(h.bw, status, reason, body, closing)
 	_ = h.bw.Flush()
-	h.p.metrics.LocalReply(why)
 	return !closing
 }
 
