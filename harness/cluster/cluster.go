@@ -66,7 +66,7 @@ func NewManager(log *slog.Logger) *Manager {
 func (m *Manager) Exists(name string) (bool, error) {
 	names, err := m.provider.List()
 	if err != nil {
-		return false, fmt.Errorf("list kind clusters: %w", err)
+		return false, fmt.Errorf("list kind clusters: %w", withOutput(err))
 	}
 	return slices.Contains(names, name), nil
 }
@@ -110,7 +110,7 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (created bool, er
 			// `docker run` (Ctrl-C reaches kind's docker commands too) can
 			// leave a node container that dockerd finishes creating after
 			// kind looked: Delete waits for the label to stay empty.
-			err = fmt.Errorf("create kind cluster %q: %w", o.Name, err)
+			err = fmt.Errorf("create kind cluster %q: %w", o.Name, withOutput(err))
 			if derr := m.Delete(o.Name, o.Kubeconfig); derr != nil {
 				err = errors.Join(err, derr)
 			}
@@ -157,7 +157,7 @@ func (m *Manager) Delete(name, kubeconfig string) error {
 		return true
 	})
 	if err := m.provider.Delete(name, kubeconfig); err != nil {
-		return fmt.Errorf("delete kind cluster %q: %w", name, err)
+		return fmt.Errorf("delete kind cluster %q: %w", name, withOutput(err))
 	}
 	return m.settleDeleted(name, kubeconfig)
 }
@@ -173,14 +173,14 @@ func (m *Manager) settleDeleted(name, kubeconfig string) error {
 	for empty < 2 {
 		nodes, err := m.provider.ListNodes(name)
 		if err != nil {
-			return fmt.Errorf("list nodes of kind cluster %q: %w", name, err)
+			return fmt.Errorf("list nodes of kind cluster %q: %w", name, withOutput(err))
 		}
 		if len(nodes) == 0 {
 			empty++
 		} else {
 			empty = 0
 			if err := m.provider.Delete(name, kubeconfig); err != nil {
-				return fmt.Errorf("delete kind cluster %q: %w", name, err)
+				return fmt.Errorf("delete kind cluster %q: %w", name, withOutput(err))
 			}
 		}
 		if time.Now().After(deadline) {
@@ -199,7 +199,7 @@ const settleTimeout = 30 * time.Second
 func (m *Manager) Clients(name string) (kubernetes.Interface, *rest.Config, error) {
 	kc, err := m.provider.KubeConfig(name, false)
 	if err != nil {
-		return nil, nil, fmt.Errorf("kubeconfig of %q: %w", name, err)
+		return nil, nil, fmt.Errorf("kubeconfig of %q: %w", name, withOutput(err))
 	}
 	cfg, err := clientcmd.RESTConfigFromKubeConfig([]byte(kc))
 	if err != nil {

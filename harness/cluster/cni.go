@@ -42,7 +42,7 @@ type nodeNet struct {
 func (m *Manager) installCNI(ctx context.Context, name string, cs kubernetes.Interface) error {
 	kn, err := m.provider.ListNodes(name)
 	if err != nil {
-		return fmt.Errorf("list nodes of %q: %w", name, err)
+		return fmt.Errorf("list nodes of %q: %w", name, withOutput(err))
 	}
 	nets, err := waitPodCIDRs(ctx, cs, len(kn), time.Minute)
 	if err != nil {
@@ -59,7 +59,7 @@ func (m *Manager) installCNI(ctx context.Context, name string, cs kubernetes.Int
 		}
 		script := cniScript(self, nets)
 		if err := node.CommandContext(ctx, "sh", "-euc", script).SetStdin(strings.NewReader(cniConflist(self.podCIDR))).Run(); err != nil {
-			return fmt.Errorf("node %s: %w", node.String(), err)
+			return fmt.Errorf("node %s: %w", node.String(), withOutput(err))
 		}
 		m.log.Debug("CNI installed", "node", node.String(), "podCIDR", self.podCIDR)
 	}

@@ -20,11 +20,10 @@ func (m *Manager) NodeExec(ctx context.Context, name, node string, argv ...strin
 	if err != nil {
 		return "", err
 	}
-	var stdout, stderr bytes.Buffer
-	cmd := n.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.SetStdout(&stdout).SetStderr(&stderr)
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("node %s: %s: %w: %s", node, strings.Join(argv, " "), err, strings.TrimSpace(stderr.String()))
+	var stdout bytes.Buffer
+	// kind's RunError keeps the combined output; withOutput adds its tail.
+	if err := n.CommandContext(ctx, argv[0], argv[1:]...).SetStdout(&stdout).Run(); err != nil {
+		return "", fmt.Errorf("node %s: %s: %w", node, strings.Join(argv, " "), withOutput(err))
 	}
 	return stdout.String(), nil
 }
@@ -39,7 +38,7 @@ func (m *Manager) node(name, node string) (nodes.Node, error) {
 	}
 	kn, err := m.provider.ListNodes(name)
 	if err != nil {
-		return nil, fmt.Errorf("list nodes of %q: %w", name, err)
+		return nil, fmt.Errorf("list nodes of %q: %w", name, withOutput(err))
 	}
 	n, ok := nodeByName(kn, node)
 	if !ok {
@@ -68,7 +67,7 @@ func (m *Manager) NodeIDs(ctx context.Context, name string) ([]string, error) {
 func (m *Manager) NodeContainers(ctx context.Context, name string) (map[string]string, error) {
 	kn, err := m.provider.ListNodes(name)
 	if err != nil {
-		return nil, fmt.Errorf("list nodes of %q: %w", name, err)
+		return nil, fmt.Errorf("list nodes of %q: %w", name, withOutput(err))
 	}
 	if len(kn) == 0 {
 		return nil, fmt.Errorf("kind cluster %q has no node containers", name)
@@ -77,9 +76,12 @@ func (m *Manager) NodeContainers(ctx context.Context, name string) (map[string]s
 	for _, n := range kn {
 		args = append(args, n.String())
 	}
-	out, err := exec.CommandContext(ctx, "docker", args...).Output()
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("docker inspect the nodes of %q: %w", name, err)
+		return nil, withTail(fmt.Errorf("docker inspect the nodes of %q: %w", name, err), stderr.Bytes())
 	}
 	ids := strings.Fields(string(out))
 	if len(ids) != len(kn) {

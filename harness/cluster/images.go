@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 
 	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
 )
@@ -75,7 +74,7 @@ func BuildImage(ctx context.Context, name, binary string) (string, error) {
 		"-", ref)
 	cmd.Stdin = &buf
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("docker import %s: %w: %s", ref, err, strings.TrimSpace(string(out)))
+		return "", withTail(fmt.Errorf("docker import %s: %w", ref, err), out)
 	}
 	return ref, nil
 }
@@ -122,7 +121,7 @@ func scratchTar(w io.Writer, name, binary string) error {
 func (m *Manager) LoadImages(ctx context.Context, name string, refs ...string) error {
 	all, err := m.provider.ListInternalNodes(name)
 	if err != nil {
-		return fmt.Errorf("nodes of %q: %w", name, err)
+		return fmt.Errorf("nodes of %q: %w", name, withOutput(err))
 	}
 	for _, ref := range refs {
 		var missing []string
@@ -142,7 +141,7 @@ func (m *Manager) LoadImages(ctx context.Context, name string, refs ...string) e
 		archive.Close()
 		defer os.Remove(path)
 		if out, err := exec.CommandContext(ctx, "docker", "save", "-o", path, ref).CombinedOutput(); err != nil {
-			return fmt.Errorf("docker save %s: %w: %s", ref, err, strings.TrimSpace(string(out)))
+			return withTail(fmt.Errorf("docker save %s: %w", ref, err), out)
 		}
 		for _, nn := range missing {
 			node, _ := nodeByName(all, nn)
@@ -153,7 +152,7 @@ func (m *Manager) LoadImages(ctx context.Context, name string, refs ...string) e
 			err = nodeutils.LoadImageArchive(node, f)
 			f.Close()
 			if err != nil {
-				return fmt.Errorf("load %s into %s: %w", ref, nn, err)
+				return fmt.Errorf("load %s into %s: %w", ref, nn, withOutput(err))
 			}
 			m.log.Debug("image loaded", "image", ref, "node", nn)
 		}
