@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/meshbench/meshbench/internal/await"
 )
 
 // What a graceful restart reads from a meshproxy's admin /config_dump to
@@ -101,27 +103,23 @@ func readDump(ctx context.Context, admin string) (*proxyDump, error) {
 	return &d, nil
 }
 
-// waitDump polls a proxy's configuration until ok holds, for at most
-// timeout; it returns how long that took. what names the wait in errors.
+// waitDump polls a proxy's configuration every 10 ms until ok holds, for
+// at most timeout; it returns how long that took. what names the wait in
+// errors.
 func waitDump(ctx context.Context, admin, what string, timeout time.Duration, ok func(*proxyDump) bool) (time.Duration, error) {
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	var last error
-	for {
+	err := await.Until(ctx, what+" in the /config_dump at "+admin, 10*time.Millisecond, timeout, func(ctx context.Context) (bool, string, error) {
 		d, err := readDump(ctx, admin)
-		if err == nil && ok(d) {
-			return time.Since(start), nil
+		switch {
+		case err != nil:
+			return false, err.Error(), nil
+		case ok(d):
+			return true, "", nil
 		}
-		if err != nil {
-			last = err
-		} else {
-			last = fmt.Errorf("configuration version %s does not have it yet", d.Version)
-		}
-		select {
-		case <-ctx.Done():
-			return 0, fmt.Errorf("%s: not seen at %s within %s: %w", what, admin, timeout, last)
-		case <-time.After(10 * time.Millisecond):
-		}
+		return false, "configuration version " + d.Version + " does not have it yet", nil
+	})
+	if err != nil {
+		return 0, err
 	}
+	return time.Since(start), nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/resilience"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/internal/await"
 )
 
 var _ resilience.Faultable = (*topology)(nil)
@@ -62,7 +63,7 @@ func (t *topology) Scrape(ctx context.Context, name string) (map[string]*dto.Met
 
 // Kill sends SIGKILL to a component's process group (no grace: a crash,
 // not a shutdown) and waits until it has exited. It returns the pid killed.
-func (t *topology) Kill(_ context.Context, name string) (string, error) {
+func (t *topology) Kill(ctx context.Context, name string) (string, error) {
 	pr, err := t.proc(name)
 	if err != nil {
 		return "", err
@@ -76,6 +77,8 @@ func (t *topology) Kill(_ context.Context, name string) (string, error) {
 		return fmt.Sprintf("pid %d (SIGKILL)", pid), nil
 	case <-time.After(5 * time.Second):
 		return "", fmt.Errorf("kill %s (pid %d): still running 5s after SIGKILL", name, pid)
+	case <-ctx.Done():
+		return "", fmt.Errorf("kill %s (pid %d): waiting for its exit after SIGKILL: %w", name, pid, ctx.Err())
 	}
 }
 
@@ -125,38 +128,42 @@ func (t *topology) Pause(ctx context.Context, name string) (string, error) {
 		return "", err
 	}
 	what := fmt.Sprintf("pid %d (SIGSTOP)", pid)
-	deadline := time.Now().Add(2 * time.Second)
-	for !stopped(pid) {
-		if time.Now().After(deadline) {
-			return what, fmt.Errorf("pause %s (pid %d): not stopped 2s after SIGSTOP", name, pid)
-		}
-		select {
-		case <-ctx.Done():
-			return what, ctx.Err()
-		case <-time.After(time.Millisecond):
-		}
+	err = await.Until(ctx, fmt.Sprintf("every thread of %s (pid %d) stopped after SIGSTOP", name, pid), time.Millisecond, 2*time.Second,
+		func(context.Context) (bool, string, error) {
+			running := notStopped(pid)
+			return running == "", running, nil
+		})
+	if err != nil {
+		return what, fmt.Errorf("pause %s: %w", name, err)
 	}
 	return what, nil
 }
 
-// stopped reports whether every thread of pid is in the stopped state.
-func stopped(pid int) bool {
+// notStopped returns "" when every thread of pid is in the stopped state,
+// else the first thread found running, or why none could be read.
+func notStopped(pid int) string {
 	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil || len(tasks) == 0 {
-		return false
+	if err != nil {
+		return err.Error()
+	}
+	if len(tasks) == 0 {
+		return "no threads"
 	}
 	for _, task := range tasks {
 		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
 		if err != nil {
-			return false
+			return err.Error()
 		}
 		// The state is the field after the parenthesised command name.
 		i := strings.LastIndexByte(string(stat), ')')
-		if i < 0 || i+2 >= len(stat) || (stat[i+2] != 'T' && stat[i+2] != 't') {
-			return false
+		if i < 0 || i+2 >= len(stat) {
+			return fmt.Sprintf("thread %s: unreadable stat", task.Name())
+		}
+		if st := stat[i+2]; st != 'T' && st != 't' {
+			return fmt.Sprintf("thread %s in state %c", task.Name(), st)
 		}
 	}
-	return true
+	return ""
 }
 
 // Resume continues a paused component with SIGCONT.

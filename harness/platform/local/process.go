@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/internal/await"
 )
 
 // process is one started child.
@@ -81,40 +82,40 @@ func (p *process) exited() error {
 	}
 }
 
-// waitReady polls url until it answers 200, the process exits, or timeout.
+// waitReady polls url every 50 ms until it answers 200 (a tcp:// url:
+// until it accepts a connection), the process exits, or timeout.
 func waitReady(ctx context.Context, p *process, url string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	client := &http.Client{Timeout: time.Second}
-	for {
-		if err := p.exited(); err != nil {
-			return err
-		}
-		var err error
-		if addr, ok := strings.CutPrefix(url, "tcp://"); ok {
-			var c net.Conn
-			if c, err = (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", addr); err == nil {
-				c.Close()
-				return nil
-			}
-		} else {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-			var resp *http.Response
-			if resp, err = client.Do(req); err == nil {
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					return nil
-				}
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return &platform.ComponentError{Component: p.name, LogTail: p.logs.String(),
-				Err: fmt.Errorf("not ready at %s after %s: %w", url, timeout, errors.Join(ctx.Err(), err))}
-		case <-time.After(50 * time.Millisecond):
-		}
+	what := "200 OK from " + url // the ComponentError names p
+	if addr, ok := strings.CutPrefix(url, "tcp://"); ok {
+		what = "a connection accepted at " + addr
 	}
+	err := await.Until(ctx, what, 50*time.Millisecond, timeout, func(ctx context.Context) (bool, string, error) {
+		if err := p.exited(); err != nil {
+			return false, "", err
+		}
+		if addr, ok := strings.CutPrefix(url, "tcp://"); ok {
+			c, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", addr)
+			if err != nil {
+				return false, err.Error(), nil
+			}
+			c.Close()
+			return true, "", nil
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, resp.Status, nil
+	})
+	var exited *platform.ComponentError
+	if err == nil || errors.As(err, &exited) {
+		return err
+	}
+	return &platform.ComponentError{Component: p.name, LogTail: p.logs.String(), Err: err}
 }
 
 // tailBuffer keeps the last max bytes written, for error messages.
