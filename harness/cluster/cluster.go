@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	kindcluster "sigs.k8s.io/kind/pkg/cluster"
 
+	"github.com/meshbench/meshbench/internal/await"
 	kindconfig "github.com/meshbench/meshbench/kind-config"
 )
 
@@ -167,28 +168,27 @@ func (m *Manager) Delete(name, kubeconfig string) error {
 // when the cluster was deleted (its `docker run` interrupted) shows up
 // only afterwards. Measured: without this, SIGINT during creation left a
 // "Created" control-plane container behind (TestKindSIGINTLeavesNothing).
+//
+// It waits without the caller's context: a deletion runs at teardown,
+// often after a Ctrl-C, and must finish; settleTimeout bounds it.
 func (m *Manager) settleDeleted(name, kubeconfig string) error {
-	deadline := time.Now().Add(settleTimeout)
 	empty := 0
-	for empty < 2 {
-		nodes, err := m.provider.ListNodes(name)
-		if err != nil {
-			return fmt.Errorf("list nodes of kind cluster %q: %w", name, withOutput(err))
-		}
-		if len(nodes) == 0 {
-			empty++
-		} else {
+	return await.Until(context.Background(), fmt.Sprintf("kind cluster %q to have no node containers twice in a row", name), 500*time.Millisecond, settleTimeout,
+		func(context.Context) (bool, string, error) {
+			nodes, err := m.provider.ListNodes(name)
+			if err != nil {
+				return false, "", fmt.Errorf("list nodes of kind cluster %q: %w", name, withOutput(err))
+			}
+			if len(nodes) == 0 {
+				empty++
+				return empty == 2, "none", nil
+			}
 			empty = 0
 			if err := m.provider.Delete(name, kubeconfig); err != nil {
-				return fmt.Errorf("delete kind cluster %q: %w", name, withOutput(err))
+				return false, "", fmt.Errorf("delete kind cluster %q: %w", name, withOutput(err))
 			}
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("kind cluster %q: %d node containers still there after %s", name, len(nodes), settleTimeout)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-	return nil
+			return false, fmt.Sprintf("%d node containers (deleted again)", len(nodes)), nil
+		})
 }
 
 // settleTimeout bounds settleDeleted.
@@ -260,26 +260,23 @@ func nodeReady(n *corev1.Node) bool {
 	return false
 }
 
+// waitNodesReady waits (every second, for at most timeout) until the
+// cluster has nodes and every one is Ready.
 func waitNodesReady(ctx context.Context, cs kubernetes.Interface, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	for {
+	return await.Until(ctx, "nodes to be Ready", time.Second, timeout, func(ctx context.Context) (bool, string, error) {
 		nl, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-		if err == nil && len(nl.Items) > 0 {
-			notReady := 0
-			for i := range nl.Items {
-				if !nodeReady(&nl.Items[i]) {
-					notReady++
-				}
-			}
-			if notReady == 0 {
-				return nil
+		if err != nil {
+			return false, err.Error(), nil // the API server may still be starting
+		}
+		if len(nl.Items) == 0 {
+			return false, "no nodes registered", nil
+		}
+		var notReady []string
+		for i := range nl.Items {
+			if !nodeReady(&nl.Items[i]) {
+				notReady = append(notReady, nl.Items[i].Name)
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("nodes not Ready within %s: %w", timeout, ctx.Err())
-		case <-time.After(time.Second):
-		}
-	}
+		return len(notReady) == 0, "not Ready: " + strings.Join(notReady, ", "), nil
+	})
 }

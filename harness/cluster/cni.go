@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/kind/pkg/cluster/nodes"
+
+	"github.com/meshbench/meshbench/internal/await"
 )
 
 // cniConfPath is where containerd looks for CNI configs in a kind node.
@@ -82,27 +84,28 @@ func cniScript(self nodeNet, all []nodeNet) string {
 // waitPodCIDRs waits until want nodes are registered and the controller
 // manager has given each a pod CIDR.
 func waitPodCIDRs(ctx context.Context, cs kubernetes.Interface, want int, timeout time.Duration) ([]nodeNet, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	for {
-		nl, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-		if err == nil {
-			var out []nodeNet
+	var out []nodeNet
+	err := await.Until(ctx, fmt.Sprintf("%d nodes with pod CIDRs (is the controller manager running?)", want), time.Second, timeout,
+		func(ctx context.Context) (bool, string, error) {
+			nl, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+			if err != nil {
+				return false, err.Error(), nil
+			}
+			out = out[:0]
+			var without []string
 			for _, n := range nl.Items {
 				if ip := internalIP(&n); ip != "" && n.Spec.PodCIDR != "" {
 					out = append(out, nodeNet{name: n.Name, ip: ip, podCIDR: n.Spec.PodCIDR})
+				} else {
+					without = append(without, n.Name)
 				}
 			}
-			if len(out) >= want {
-				return out, nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("nodes without pod CIDRs after %s (is the controller manager running?): %w", timeout, ctx.Err())
-		case <-time.After(time.Second):
-		}
+			return len(out) >= want, fmt.Sprintf("%d of %d nodes registered, without a pod CIDR or address: %s", len(nl.Items), want, strings.Join(without, ", ")), nil
+		})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 func internalIP(n *corev1.Node) string {

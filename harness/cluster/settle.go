@@ -2,15 +2,15 @@ package cluster
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/meshbench/meshbench/internal/await"
 )
 
 // waitSystemReady waits until every pod in kube-system is Ready (or has
@@ -22,25 +22,23 @@ import (
 // load client's own send lag at 26 ms and was invalid, while later runs
 // were not; a cluster is ready for measuring once its system pods are.
 func waitSystemReady(ctx context.Context, cs kubernetes.Interface, timeout, poll time.Duration) error {
-	var waiting []string
-	err := wait.PollUntilContextTimeout(ctx, poll, timeout, true, func(ctx context.Context) (bool, error) {
+	return await.Until(ctx, "kube-system pods to be Ready", poll, timeout, func(ctx context.Context) (bool, string, error) {
 		pl, err := cs.CoreV1().Pods("kube-system").List(ctx, metav1.ListOptions{})
 		if err != nil {
-			return false, nil // the API server may still be starting: look again
+			return false, err.Error(), nil // the API server may still be starting: look again
 		}
-		waiting = waiting[:0]
+		if len(pl.Items) == 0 {
+			return false, "no pods yet", nil
+		}
+		var waiting []string
 		for i := range pl.Items {
 			if !settled(&pl.Items[i]) {
 				waiting = append(waiting, pl.Items[i].Name)
 			}
 		}
-		return len(pl.Items) > 0 && len(waiting) == 0, nil
-	})
-	if err != nil {
 		slices.Sort(waiting)
-		return fmt.Errorf("kube-system pods not Ready within %s: %s: %w", timeout, strings.Join(waiting, ", "), err)
-	}
-	return nil
+		return len(waiting) == 0, "not Ready: " + strings.Join(waiting, ", "), nil
+	})
 }
 
 // settled: Ready, or ran to completion.

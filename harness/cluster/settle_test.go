@@ -30,9 +30,7 @@ func TestWaitSystemReady(t *testing.T) {
 		systemPod("job-done", corev1.PodSucceeded, false))
 	err := waitSystemReady(ctx, cs, 300*time.Millisecond, 10*time.Millisecond)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "coredns-1")
-	assert.NotContains(t, err.Error(), "kube-proxy-a")
-	assert.NotContains(t, err.Error(), "job-done")
+	assert.EqualError(t, err, "waiting for kube-system pods to be Ready: not within 300ms; last seen: not Ready: coredns-1")
 
 	done := make(chan error, 1)
 	go func() { done <- waitSystemReady(ctx, cs, 10*time.Second, 10*time.Millisecond) }()
@@ -48,5 +46,31 @@ func TestWaitSystemReady(t *testing.T) {
 	// No system pod at all is not a settled cluster (the API answers
 	// before its controllers have created any).
 	err = waitSystemReady(ctx, fake.NewClientset(), 100*time.Millisecond, 10*time.Millisecond)
-	require.Error(t, err)
+	assert.EqualError(t, err, "waiting for kube-system pods to be Ready: not within 100ms; last seen: no pods yet")
+}
+
+func node(name string, ready bool) *corev1.Node {
+	st := corev1.ConditionFalse
+	if ready {
+		st = corev1.ConditionTrue
+	}
+	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name},
+		Status: corev1.NodeStatus{Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: st}}}}
+}
+
+// TestWaitNodesReady: cluster create's message when a node never turns
+// Ready names it and the bound; a Ctrl-C ends the wait at once.
+func TestWaitNodesReady(t *testing.T) {
+	cs := fake.NewClientset(node("mb-control-plane", true), node("mb-worker", false))
+	err := waitNodesReady(context.Background(), cs, 300*time.Millisecond)
+	assert.EqualError(t, err, "waiting for nodes to be Ready: not within 300ms; last seen: not Ready: mb-worker")
+
+	require.NoError(t, waitNodesReady(context.Background(), fake.NewClientset(node("mb-control-plane", true)), time.Second))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	err = waitNodesReady(ctx, fake.NewClientset(), time.Hour)
+	assert.EqualError(t, err, "waiting for nodes to be Ready: context canceled; last seen: no nodes registered")
+	assert.Less(t, time.Since(start), 10*time.Second)
 }
