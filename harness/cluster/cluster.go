@@ -53,14 +53,19 @@ type Manager struct {
 	// nodes caches node containers by "cluster/node" for NodeExec; a
 	// deleted cluster's entries are dropped by Delete.
 	nodes sync.Map
+	// disk is checked before a cluster is created and images are loaded.
+	disk DiskCheck
 }
 
 // NewManager returns a Manager using Docker.
 func NewManager(log *slog.Logger) *Manager {
-	return &Manager{
+	m := &Manager{
 		provider: kindcluster.NewProvider(kindcluster.ProviderWithDocker(), kindcluster.ProviderWithLogger(kindLogger{l: log})),
 		log:      log,
+		disk:     NewDiskCheck(log),
 	}
+	m.disk.Clusters = m.provider.List
+	return m
 }
 
 // Exists reports whether a cluster of that name exists.
@@ -95,6 +100,9 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (created bool, er
 	if !exists {
 		raw, err := kindconfig.Load(o.Config)
 		if err != nil {
+			return false, err
+		}
+		if err := m.disk.ForCluster(ctx, o.Name, o.Config); err != nil {
 			return false, err
 		}
 		m.log.Info("creating kind cluster", "name", o.Name, "image", o.NodeImage, "config", o.Config)

@@ -5,7 +5,9 @@
 #   3. runs a privileged probe container, and ONLY if it fails (a sandbox
 #      whose capability bounding set lacks CAP_SYS_RESOURCE), installs the
 #      runc wrapper as Docker's default runtime and restarts dockerd;
-#   4. pre-creates an IPv4-only docker network named "kind" (skips kind's IPv6 probe).
+#   4. pre-creates an IPv4-only docker network named "kind" (skips kind's IPv6 probe);
+#   5. prints the free space in Docker's data root, and warns when it cannot hold one kind node.
+# `prepare.sh --disk-report` does step 5 alone.
 # Idempotent: a prepared host is left as it is. Needs root.
 # Knobs (environment):
 #   CACHE=/var/cache/meshbench/host   where the probe image and wrapper are built
@@ -22,6 +24,9 @@ KIND_SUBNET=${KIND_SUBNET:-172.30.0.0/16}
 WRAPPER=/usr/local/sbin/meshbench-runc-wrapper
 RUNTIME_NAME=meshbench-runc
 PROBE_IMAGE=meshbench/privileged-probe:1
+# What one kind node needs free in Docker's data root: harness/cluster's
+# NodeDiskBytes (measured in docs/kind.md "Disk"; a test keeps them equal).
+NODE_DISK_BYTES=2500000000
 
 log() { echo "[$(date -u +%H:%M:%S)] kind-host: $*"; }
 
@@ -115,6 +120,26 @@ kind_network() {
 		-o com.docker.network.driver.mtu=1500 "$KIND_NETWORK" >/dev/null
 }
 
+gb() { awk -v b="$1" 'BEGIN { printf "%.2f GB", b / 1e9 }'; }
+
+disk_report() {
+	local root free
+	root=$(docker info --format '{{.DockerRootDir}}' 2>/dev/null) || { log "docker info failed: free space of Docker's data root unknown"; return 0; }
+	if ! free=$(df -B1 --output=avail "$root" 2>/dev/null | tail -n 1) || [ -z "$free" ]; then
+		log "Docker's data root $root is not on this machine's filesystem (remote Docker?): its free space is unknown here"
+		return 0
+	fi
+	log "Docker's data root $root: $(gb "$free") free; a kind node needs $(gb $NODE_DISK_BYTES) (three nodes: $(gb $((3 * NODE_DISK_BYTES))))"
+	if [ "$free" -lt "$NODE_DISK_BYTES" ]; then
+		log "WARNING: $root cannot hold one kind node: make room with 'docker system prune' and delete old kind clusters with 'meshbench cluster delete --name NAME'"
+	fi
+}
+
+if [ "${1:-}" = --disk-report ]; then
+	disk_report
+	exit 0
+fi
+
 install_packages
 start_dockerd
 probe_image
@@ -127,3 +152,4 @@ else
 fi
 kind_network
 log "host ready"
+disk_report

@@ -2,6 +2,7 @@ package kind_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -17,13 +18,15 @@ import (
 	"github.com/meshbench/meshbench/harness/cluster"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/internal/testbin"
+	kindconfig "github.com/meshbench/meshbench/kind-config"
 )
 
 func TestMain(m *testing.M) { testbin.Main(m) }
 
 // needKind skips the test without Docker or the node image (or under
-// -short) and returns the node image to use.
-func needKind(t *testing.T) string {
+// -short), or when Docker's disk cannot hold a cluster of config (the
+// product's own check, cluster.DiskCheck), and returns the node image to use.
+func needKind(t *testing.T, config string) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("kind end-to-end test skipped in -short mode")
@@ -38,6 +41,11 @@ func needKind(t *testing.T) string {
 	if err := exec.Command("docker", "image", "inspect", image).Run(); err != nil {
 		t.Skipf("node image %s is absent (make node-image builds it): kind end-to-end test skipped", image)
 	}
+	err := cluster.NewDiskCheck(slog.New(slog.DiscardHandler)).ForCluster(context.Background(), t.Name(), config)
+	if errors.Is(err, cluster.ErrDiskFull) {
+		t.Skipf("kind end-to-end test skipped: %v", err)
+	}
+	require.NoError(t, err)
 	return image
 }
 
@@ -89,7 +97,7 @@ load:
 // nodes, their reports merged) and that the cluster is gone afterwards. It needs Docker (make kind-host)
 // and the node image (make node-image); it takes a few minutes.
 func TestKindE2E(t *testing.T) {
-	image := needKind(t)
+	image := needKind(t, kindconfig.ThreeNodes)
 	const name = "meshbench-e2e"
 	bin := testbin.StaticDir(t) // built before the clock starts
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)

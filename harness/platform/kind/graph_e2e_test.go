@@ -16,6 +16,7 @@ import (
 	"github.com/meshbench/meshbench/harness/cluster"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/internal/testbin"
+	kindconfig "github.com/meshbench/meshbench/kind-config"
 )
 
 // TestKindGraphE2E runs the shipped scenarios/app/kind-two-clients.yaml
@@ -27,7 +28,7 @@ import (
 // sidecars (none in the none lane). The cluster is deleted afterwards. It
 // needs Docker (make kind-host) and the node image (make node-image).
 func TestKindGraphE2E(t *testing.T) {
-	image := needKind(t)
+	image := needKind(t, kindconfig.ThreeNodes)
 	const name = "mb-hops-kube"
 	bin := testbin.StaticDir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)

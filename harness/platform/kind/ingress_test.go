@@ -16,6 +16,7 @@ import (
 	"github.com/meshbench/meshbench/harness/platform/kind"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/internal/testbin"
+	kindconfig "github.com/meshbench/meshbench/kind-config"
 )
 
 // gatewayCounter is what the kube platform's ingress topologies offer.
@@ -29,7 +30,7 @@ type gatewayCounter interface {
 // the requests the load client completed. The cluster is deleted after.
 // It needs Docker (make kind-host) and the node image (make node-image).
 func TestKindIngressLane(t *testing.T) {
-	image := needKind(t)
+	image := needKind(t, kindconfig.OneNode)
 	const name = "mb-gw-kube"
 	bin := testbin.StaticDir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)

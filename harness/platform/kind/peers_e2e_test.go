@@ -22,6 +22,7 @@ import (
 	"github.com/meshbench/meshbench/harness/platform"
 	"github.com/meshbench/meshbench/harness/platform/kube"
 	"github.com/meshbench/meshbench/harness/results"
+	kindconfig "github.com/meshbench/meshbench/kind-config"
 )
 
 // peerManifests returns the generated manifests dir, or skips.
@@ -45,7 +46,7 @@ func peerManifests(t *testing.T) string {
 // at once, and afterwards nothing of the install is left: namespaces, CRDs,
 // webhooks, cluster roles and bindings. The cluster is deleted after.
 func TestKindPeersUnavailableOffline(t *testing.T) {
-	image := needKind(t)
+	image := needKind(t, kindconfig.OneNode)
 	dir := peerManifests(t)
 	const name = "mb-peers-kind"
 	mgr := cluster.NewManager(slog.New(slog.DiscardHandler))

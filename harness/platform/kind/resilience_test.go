@@ -18,6 +18,7 @@ import (
 	"github.com/meshbench/meshbench/harness/cluster"
 	"github.com/meshbench/meshbench/harness/results"
 	"github.com/meshbench/meshbench/internal/testbin"
+	kindconfig "github.com/meshbench/meshbench/kind-config"
 )
 
 // runResilience runs a shipped resilience scenario with `meshbench run
@@ -122,7 +123,7 @@ var podUIDs = regexp.MustCompile(`killed pod (\S+) uid (\S+) .*restarted at \+\S
 // certificates rotating (cert-rotation); a fault kind cannot do fails the
 // run; the criteria are evaluated, and the cluster is deleted at the end. It needs Docker and the node image; it takes several minutes.
 func TestKindResilience(t *testing.T) {
-	image := needKind(t)
+	image := needKind(t, kindconfig.OneNode)
 	const name = "mb-resil-kind"
 	bin := testbin.StaticDir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/meshbench/meshbench/harness/cluster"
 	"github.com/meshbench/meshbench/internal/testbin"
+	kindconfig "github.com/meshbench/meshbench/kind-config"
 )
 
 // TestKindSIGINTLeavesNothing presses Ctrl-C on `meshbench run --platform
@@ -24,7 +25,7 @@ import (
 // terminal sends it, so the docker commands kind runs die too. The run
 // must end soon with an error and leave no container of that cluster.
 func TestKindSIGINTLeavesNothing(t *testing.T) {
-	image := needKind(t)
+	image := needKind(t, kindconfig.OneNode)
 	const name = "meshbench-sigint"
 	bin := testbin.StaticDir(t) // built before the clock starts
 	t.Cleanup(func() { _ = cluster.NewManager(slog.New(slog.DiscardHandler)).Delete(name, "") })
