@@ -121,6 +121,20 @@ func (t *tracker) held(want []int) bool {
 	return true
 }
 
+// proxiesAcked counts the proxies that ACKed anything: where an initial
+// push stands.
+func (t *tracker) proxiesAcked() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, a := range t.acked {
+		if len(a) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
 // minAcked is the lowest revision every proxy ACKed for typeURL.
 func (t *tracker) minAcked(typeURL string) int64 {
 	t.mu.Lock()

@@ -15,6 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/meshbench/meshbench/harness/measure"
+	"github.com/meshbench/meshbench/internal/await"
 	"github.com/meshbench/meshbench/internal/ports"
 	"github.com/meshbench/meshbench/mesh-under-test/caapi"
 	"github.com/meshbench/meshbench/mesh-under-test/control/ca"
@@ -45,28 +46,30 @@ func startProcess(ctx context.Context, name, bin string, args, env []string, log
 	}
 	p := &process{name: name, cmd: cmd, done: make(chan error, 1), log: logPath}
 	go func() { p.done <- cmd.Wait(); logf.Close() }()
-	deadline := time.Now().Add(timeout)
-	for {
-		resp, err := http.Get(readyURL)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p, nil
-			}
-		}
+	var exited error // p.done's value, once taken from it
+	err = await.Until(ctx, "200 OK from "+readyURL, 20*time.Millisecond, timeout, func(ctx context.Context) (bool, string, error) {
 		select {
 		case err := <-p.done:
-			return nil, fmt.Errorf("%s exited before ready (%v); see %s", name, err, logPath)
-		case <-ctx.Done():
-			p.stop()
-			return nil, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
+			exited = fmt.Errorf("%s exited before ready (%v); see %s", name, err, logPath)
+			return false, "", exited
+		default:
 		}
-		if time.Now().After(deadline) {
-			p.stop()
-			return nil, fmt.Errorf("%s not ready after %s; see %s", name, timeout, logPath)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, readyURL, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false, err.Error(), nil
 		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, resp.Status, nil
+	})
+	switch {
+	case exited != nil:
+		return nil, exited
+	case err != nil:
+		p.stop()
+		return nil, fmt.Errorf("%s: %w; see %s", name, err, logPath)
 	}
+	return p, nil
 }
 
 // stop sends SIGTERM, then SIGKILL after a grace period.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/meshbench/meshbench/harness/measure"
 	"github.com/meshbench/meshbench/harness/results"
+	"github.com/meshbench/meshbench/internal/await"
 	"github.com/meshbench/meshbench/mesh-under-test/xds"
 )
 
@@ -123,8 +124,12 @@ func runPlane(ctx context.Context, spec Spec, size Size, def *planeDef, opts Opt
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = c.Run(cctx, a) }()
 	}
-	if err := waitFor(ctx, spec.ConnectTimeout.Duration, cp.connected); err != nil {
-		return nil, fmt.Errorf("initial push to %d proxies: %w", size.Proxies, err)
+	err = await.Until(ctx, fmt.Sprintf("the initial push to %d proxies", size.Proxies), 10*time.Millisecond, spec.ConnectTimeout.Duration,
+		func(context.Context) (bool, string, error) {
+			return cp.connected(), fmt.Sprintf("%d of %d proxies ACKed a configuration", tr.proxiesAcked(), size.Proxies), nil
+		})
+	if err != nil {
+		return nil, err
 	}
 	initial := time.Since(connectStart)
 	log.Info("fleet connected", "initial_push", initial)
@@ -169,7 +174,13 @@ func runPlane(ctx context.Context, spec Spec, size Size, def *planeDef, opts Opt
 	}
 	// The churn rate the driver achieved, like the load generator's QPS.
 	achieved := float64(spec.Changes) / (lastWrite.Sub(started) + interval).Seconds()
-	_ = waitFor(ctx, spec.ChangeTimeout.Duration, func() bool { return tr.outstanding() == 0 })
+	// A change still outstanding at the bound is counted below (the run's
+	// errors and invalid reason), not an error of the run.
+	_ = await.Until(ctx, "every change to converge", 10*time.Millisecond, spec.ChangeTimeout.Duration,
+		func(context.Context) (bool, string, error) {
+			n := tr.outstanding()
+			return n == 0, fmt.Sprintf("%d changes outstanding", n), nil
+		})
 	elapsed := time.Since(started)
 	comps, err := win.Finish(ctx, int64(spec.Changes), elapsed.Seconds())
 	if err != nil {
@@ -234,20 +245,4 @@ func runPlane(ctx context.Context, spec Spec, size Size, def *planeDef, opts Opt
 	}
 	log.Info("size done", "p50_ms", r.ControlPlane.ConvergenceMs.P50, "p99_ms", r.ControlPlane.ConvergenceMs.P99, "unconverged", unconverged)
 	return r, nil
-}
-
-// waitFor polls cond every 10ms until it holds or timeout passes.
-func waitFor(ctx context.Context, timeout time.Duration, cond func() bool) error {
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not done after %s", timeout)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	return nil
 }
