@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/meshbench/meshbench/harness/measure"
+	"github.com/meshbench/meshbench/internal/await"
 )
 
 // KubeletStats reads containers from the kubelet's /stats/summary through
@@ -39,21 +40,17 @@ func (k *KubeletStats) Probe(ctx context.Context, pod *corev1.Pod, container, na
 	}
 	p := &kubeletProbe{fetch: fetch, node: node, ns: pod.Namespace, pod: pod.Name, container: container, name: name, role: role,
 		poll: time.Second, freshWait: freshWait}
-	deadline := time.Now().Add(statsWait)
-	for {
-		_, err := p.Sample(ctx)
-		if err == nil {
-			return p, nil
-		}
-		if time.Now().After(deadline) {
-			return nil, err
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Second):
-		}
+	err := await.Until(ctx, fmt.Sprintf("the kubelet of %s to report %s/%s container %s", node, pod.Namespace, pod.Name, container), time.Second, statsWait,
+		func(ctx context.Context) (bool, string, error) {
+			if _, err := p.Sample(ctx); err != nil {
+				return false, err.Error(), nil
+			}
+			return true, "", nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	return p, nil
 }
 
 // statsWait bounds the wait for a new container's first kubelet stats.
@@ -108,25 +105,20 @@ func (p *kubeletProbe) Sample(ctx context.Context) (measure.Sample, error) {
 // SampleFresh implements measure.EdgeSampler: it polls until the
 // kubelet's CPU stats of the container were taken at or after notBefore.
 func (p *kubeletProbe) SampleFresh(ctx context.Context, notBefore time.Time) (measure.Sample, error) {
-	deadline := time.Now().Add(p.freshWait)
-	for {
-		s, at, err := p.read(ctx)
-		if err == nil && !at.Before(notBefore) {
-			return s, nil
-		}
-		if time.Now().After(deadline) {
+	var s measure.Sample
+	err := await.Until(ctx, fmt.Sprintf("kubelet stats of %s taken at or after the window edge %s", p.node, notBefore.UTC().Format(time.RFC3339Nano)), p.poll, p.freshWait,
+		func(ctx context.Context) (bool, string, error) {
+			got, at, err := p.read(ctx)
 			if err != nil {
-				return measure.Sample{}, err
+				return false, err.Error(), nil
 			}
-			return measure.Sample{}, fmt.Errorf("%s: kubelet stats of %s taken at %s, still before the window edge %s after waiting %s",
-				p.name, p.node, at.UTC().Format(time.RFC3339Nano), notBefore.UTC().Format(time.RFC3339Nano), p.freshWait)
-		}
-		select {
-		case <-ctx.Done():
-			return measure.Sample{}, ctx.Err()
-		case <-time.After(p.poll):
-		}
+			s = got
+			return !at.Before(notBefore), "taken at " + at.UTC().Format(time.RFC3339Nano) + ", still before the window edge", nil
+		})
+	if err != nil {
+		return measure.Sample{}, fmt.Errorf("%s: %w", p.name, err)
 	}
+	return s, nil
 }
 
 // read returns the container's latest stats and when its CPU was read.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/meshbench/meshbench/harness/peers"
 	"github.com/meshbench/meshbench/harness/platform"
+	"github.com/meshbench/meshbench/internal/await"
 )
 
 // ErrPeerImages marks a peer lane that is unavailable because the cluster
@@ -87,29 +88,28 @@ func (p *Platform) installPeer(ctx context.Context, peer peers.Peer) (*peerInsta
 // once with ErrPeerImages; so does the bound, naming what was not ready.
 func (p *Platform) waitPeerReady(ctx context.Context, m *peers.Manifest) error {
 	ns := m.Peer.Namespace
-	ctx, cancel := context.WithTimeout(ctx, PeerReadyTimeout)
-	defer cancel()
-	for {
-		pods, err := p.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
-		if err == nil {
-			if imgs, detail := imagePullFailures(pods.Items); len(imgs) > 0 {
-				return pullError(m, imgs, detail)
+	err := await.Until(ctx, "every deployment in namespace "+ns+" to be available", peerPollInterval, PeerReadyTimeout,
+		func(ctx context.Context) (bool, string, error) {
+			pods, err := p.cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+			if err == nil {
+				if imgs, detail := imagePullFailures(pods.Items); len(imgs) > 0 {
+					return false, "", pullError(m, imgs, detail)
+				}
 			}
-		}
-		notReady, err := p.deploymentsNotReady(ctx, ns)
-		if err == nil && len(notReady) == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			if ctx.Err() != context.DeadlineExceeded {
-				return ctx.Err()
+			notReady, err := p.deploymentsNotReady(ctx, ns)
+			switch {
+			case err != nil:
+				return false, err.Error(), nil
+			case len(notReady) > 0:
+				return false, "not available: " + strings.Join(notReady, ", "), nil
 			}
-			return fmt.Errorf("%s control plane not ready within %s (not available: %s); it needs the images %s: %w",
-				m.Peer.Name, PeerReadyTimeout, strings.Join(notReady, ", "), strings.Join(m.Images, ", "), ErrPeerImages)
-		case <-time.After(peerPollInterval):
-		}
+			return true, "", nil
+		})
+	var timeout *await.TimeoutError
+	if errors.As(err, &timeout) {
+		return fmt.Errorf("%s control plane: %w; it needs the images %s: %w", m.Peer.Name, err, strings.Join(m.Images, ", "), ErrPeerImages)
 	}
+	return err
 }
 
 func (p *Platform) deploymentsNotReady(ctx context.Context, ns string) ([]string, error) {

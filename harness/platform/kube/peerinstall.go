@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/restmapper"
 
 	"github.com/meshbench/meshbench/harness/peers"
+	"github.com/meshbench/meshbench/internal/await"
 )
 
 // PeerLabel marks every object a peer install created (value: the peer's
@@ -152,25 +153,28 @@ func (pi *peerInstall) create(ctx context.Context, u *unstructured.Unstructured)
 
 // waitCRDs waits until every CRD this install created is Established.
 func (pi *peerInstall) waitCRDs(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, crdEstablishedWait)
-	defer cancel()
+	var crds []created
 	for _, c := range pi.created {
-		if c.kind != "CustomResourceDefinition" {
-			continue
-		}
-		for {
-			u, err := pi.dyn.Resource(c.gvr).Get(ctx, c.name, metav1.GetOptions{})
-			if err == nil && established(u) {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("CRD %s not established within %s", c.name, crdEstablishedWait)
-			case <-time.After(peerPollInterval):
-			}
+		if c.kind == "CustomResourceDefinition" {
+			crds = append(crds, c)
 		}
 	}
-	return nil
+	return await.Until(ctx, fmt.Sprintf("%d CRDs to be Established", len(crds)), peerPollInterval, crdEstablishedWait, func(ctx context.Context) (bool, string, error) {
+		var not []string
+		crds = slices.DeleteFunc(crds, func(c created) bool { // Established stays so
+			u, err := pi.dyn.Resource(c.gvr).Get(ctx, c.name, metav1.GetOptions{})
+			switch {
+			case err != nil:
+				not = append(not, c.name+": "+err.Error())
+			case !established(u):
+				not = append(not, c.name)
+			default:
+				return true
+			}
+			return false
+		})
+		return len(crds) == 0, "not Established: " + strings.Join(not, ", "), nil
+	})
 }
 
 func established(u *unstructured.Unstructured) bool {
@@ -195,21 +199,28 @@ func (pi *peerInstall) remove(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("delete %s: %w", c, err))
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, peerRemoveTimeout)
-	defer cancel()
-	for _, c := range pi.created {
-		for {
-			_, err := pi.resource(c).Get(ctx, c.name, metav1.GetOptions{})
-			if apierrors.IsNotFound(err) {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				errs = append(errs, fmt.Errorf("%s still present %s after deleting it", c, peerRemoveTimeout))
-				return errors.Join(errs...)
-			case <-time.After(peerPollInterval):
-			}
-		}
+	// Each look asks only about what the last one still saw: one object
+	// gone stays gone (its name is not reused while this runs).
+	left := slices.Clone(pi.created)
+	err := await.Until(ctx, fmt.Sprintf("the %d objects of the install to be gone after deleting them", len(pi.created)), peerPollInterval, peerRemoveTimeout,
+		func(ctx context.Context) (bool, string, error) {
+			var present []string
+			left = slices.DeleteFunc(left, func(c created) bool {
+				_, err := pi.resource(c).Get(ctx, c.name, metav1.GetOptions{})
+				switch {
+				case apierrors.IsNotFound(err):
+					return true
+				case err != nil:
+					present = append(present, c.String()+": "+err.Error())
+				default:
+					present = append(present, c.String())
+				}
+				return false
+			})
+			return len(left) == 0, "still present: " + strings.Join(present, ", "), nil
+		})
+	if err != nil {
+		return errors.Join(append(errs, err)...)
 	}
 	pi.created = nil
 	return errors.Join(errs...)

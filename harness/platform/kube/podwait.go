@@ -10,18 +10,19 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/meshbench/meshbench/internal/await"
 )
 
 // podWait is one wait for pods of the lane's namespace: the pods, what is
 // awaited of them, within which bound and how often to look. Every wait
 // of the platform (Ready, an IP, gone, a container restarted) is one, so
-// that they share one loop (awaitPods, over apimachinery's wait) and one
+// that they share one loop (awaitPods, over internal/await) and one
 // form of timeout error: the pods, the namespace, what was awaited, the
 // bound, and where each pod stood.
 type podWait struct {
 	pods    []string
-	awaited string // completes "pod NS/NAME not ...": "Ready", "given an IP"
+	awaited string // completes "waiting for pod NS/NAME to be ...": "Ready", "given an IP"
 	timeout time.Duration
 	every   time.Duration
 	// check judges one pod as a Get returned it (nil and the Get's error
@@ -34,13 +35,13 @@ type podWait struct {
 
 // awaitPods looks at every pod of w each w.every until all are done in
 // one look, and returns the pods of that look. The bound's expiry is an
-// error naming each pod not done and why; a cancelled ctx ends the wait
-// with ctx's error, wrapped with what was awaited.
+// error (internal/await's) naming each pod not done and why; a cancelled
+// ctx ends the wait with ctx's error, wrapped with what was awaited.
 func (t *topology) awaitPods(ctx context.Context, w podWait) (map[string]*corev1.Pod, error) {
 	var out map[string]*corev1.Pod
-	var waiting []string
-	err := wait.PollUntilContextTimeout(ctx, w.every, w.timeout, true, func(ctx context.Context) (bool, error) {
-		out, waiting = map[string]*corev1.Pod{}, waiting[:0]
+	err := await.Until(ctx, t.podList(w.pods)+" to be "+w.awaited, w.every, w.timeout, func(ctx context.Context) (bool, string, error) {
+		out = map[string]*corev1.Pod{}
+		var waiting []string
 		for _, name := range w.pods {
 			pod, getErr := t.p.cs.CoreV1().Pods(t.ns).Get(ctx, name, metav1.GetOptions{})
 			if getErr != nil {
@@ -49,24 +50,19 @@ func (t *topology) awaitPods(ctx context.Context, w podWait) (map[string]*corev1
 			done, why, err := w.check(pod, getErr)
 			switch {
 			case err != nil:
-				return false, err
+				return false, "", err
 			case done:
 				out[name] = pod
 			default:
 				waiting = append(waiting, why)
 			}
 		}
-		return len(waiting) == 0, nil
+		return len(waiting) == 0, strings.Join(waiting, "; "), nil
 	})
-	switch {
-	case err == nil:
-		return out, nil
-	case ctx.Err() != nil: // the caller's context, not the bound
-		return nil, fmt.Errorf("%s not %s: %w", t.podList(w.pods), w.awaited, ctx.Err())
-	case wait.Interrupted(err):
-		return nil, fmt.Errorf("%s not %s within %s (%s): %w", t.podList(w.pods), w.awaited, w.timeout, strings.Join(waiting, "; "), err)
+	if err != nil {
+		return nil, err
 	}
-	return nil, err
+	return out, nil
 }
 
 // podList names pods with their namespace: "pod NS/A" or "pods NS/A, NS/B".

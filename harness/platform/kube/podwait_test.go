@@ -43,15 +43,15 @@ func TestAwaitPods(t *testing.T) {
 			short(readyWait("app", "loadgen")), nil, false},
 		{"one not Ready", []*corev1.Pod{waitPod("app", "u1", corev1.PodRunning, true), waitPod("loadgen", "u2", corev1.PodPending, false)},
 			short(readyWait("app", "loadgen")),
-			[]string{"pods ns1/app, ns1/loadgen not Ready within 300ms (loadgen: Pending, Ready ContainersNotReady", "context deadline exceeded"}, false},
+			[]string{"waiting for pods ns1/app, ns1/loadgen to be Ready: not within 300ms; last seen: loadgen: Pending, Ready ContainersNotReady"}, false},
 		{"one missing", []*corev1.Pod{waitPod("app", "u1", corev1.PodRunning, true)},
-			short(readyWait("app", "loadgen")), []string{`not Ready within 300ms (pods "loadgen" not found)`}, false},
+			short(readyWait("app", "loadgen")), []string{`to be Ready: not within 300ms; last seen: pods "loadgen" not found`}, false},
 		{"crashed ends the wait", []*corev1.Pod{crashed}, readyWait("app"), []string{"pod app container app: CrashLoopBackOff: back-off"}, true},
 		{"succeeded ends the wait", []*corev1.Pod{waitPod("app", "u1", corev1.PodSucceeded, false)}, readyWait("app"), []string{"pod app Succeeded"}, true},
 		{"gone", nil, short(goneWait("app", "u1")), nil, false},
 		{"replaced by another uid", []*corev1.Pod{waitPod("app", "u2", corev1.PodPending, false)}, short(goneWait("app", "u1")), nil, false},
 		{"still there", []*corev1.Pod{waitPod("app", "u1", corev1.PodRunning, true)}, short(goneWait("app", "u1")),
-			[]string{"pod ns1/app not gone after its deletion within 300ms (app: uid u1 still there, deletion requested never)"}, false},
+			[]string{"waiting for pod ns1/app to be gone after its deletion: not within 300ms; last seen: app: uid u1 still there, deletion requested never"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,5 +106,5 @@ func TestAwaitPodsSeesAChange(t *testing.T) {
 	_, err = tp.awaitPods(cctx, goneWait("app", "u1"))
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, context.Canceled), "%v", err)
-	assert.Equal(t, "pod ns1/app not gone after its deletion: context canceled", err.Error())
+	assert.Equal(t, "waiting for pod ns1/app to be gone after its deletion: context canceled; last seen: app: uid u1 still there, deletion requested never", err.Error())
 }
