@@ -240,22 +240,27 @@ func TestRBACBySpiffeIdentityPathAndMethod(t *testing.T) {
 			assert.Equal(t, tc.want, resp.StatusCode)
 		})
 	}
-	// the inbound metrics carry the peer's identity as source
-	s := p.Metrics().Series("inbound", clientID, "app")
-	require.NotNil(t, s)
-	mfs, err := p.Metrics().Registry.Gather()
-	require.NoError(t, err)
-	found := false
-	for _, mf := range mfs {
-		if mf.GetName() == "meshproxy_requests_total" {
+	// The inbound metrics carry the peer's identity as source. A request is
+	// counted once its answer is flushed (as Envoy's stats at stream end),
+	// so the client may have read the answer first: wait for the count.
+	counted := func() bool {
+		mfs, err := p.Metrics().Registry.Gather()
+		if err != nil {
+			return false
+		}
+		for _, mf := range mfs {
+			if mf.GetName() != "meshproxy_requests_total" {
+				continue
+			}
 			for _, m := range mf.GetMetric() {
 				for _, lp := range m.GetLabel() {
 					if lp.GetName() == "source" && lp.GetValue() == clientID {
-						found = true
+						return true
 					}
 				}
 			}
 		}
+		return false
 	}
-	assert.True(t, found, "source label is the client's SPIFFE ID")
+	assert.Eventually(t, counted, 5*time.Second, 10*time.Millisecond, "source label is the client's SPIFFE ID")
 }
