@@ -257,6 +257,14 @@ func (h *h1conn) attempt(cluster *upstream.Cluster, ep *upstream.Endpoint, now, 
 			// have skipped this one.
 			return h.attempt(cluster, ep, now, deadline, replayable, edits, dyn)
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The try's deadline passed before the request was out (a
+			// connect that took the per-try time, a stalled machine): a
+			// timeout, as when it passes waiting for the answer (504,
+			// retried as one, not counted by outlier detection), never
+			// "upstream reset before response".
+			return nil, reused, timedOut
+		}
 		return nil, reused, resetBeforeResponse
 	}
 	for {
