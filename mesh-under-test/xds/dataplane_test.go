@@ -51,12 +51,19 @@ func startProxyTTL(t *testing.T, ctx context.Context, addr, id string, ttl time.
 // meshproxy --h2-fast=false (x/net/http2's Server and Transport).
 func startProxyOn(t *testing.T, ctx context.Context, addr, id string, ttl time.Duration, h2xnet bool) (*xds.Client, *certrotate.Rotator) {
 	t.Helper()
+	return startProxyWith(t, ctx, addr, id, ttl, h2xnet, telemetry.NewMetrics())
+}
+
+// startProxyWith is startProxyOn with the proxy's metrics, for a test that
+// reads what the proxy counted.
+func startProxyWith(t *testing.T, ctx context.Context, addr, id string, ttl time.Duration, h2xnet bool, m *telemetry.Metrics) (*xds.Client, *certrotate.Rotator) {
+	t.Helper()
 	conn, err := grpcwire.New(grpcwire.Options{Addr: addr})
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	rot := certrotate.New(certrotate.Options{Conn: conn, NodeID: id, TTL: ttl, Token: func() (string, error) { return "t0ken", nil }})
 	require.NoError(t, rot.Start(ctx))
-	p := dataplane.New(dataplane.Options{ID: id, Log: slog.New(slog.DiscardHandler), Metrics: telemetry.NewMetrics(),
+	p := dataplane.New(dataplane.Options{ID: id, Log: slog.New(slog.DiscardHandler), Metrics: m,
 		AccessLog: slog.New(slog.DiscardHandler), H2XNet: h2xnet})
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
