@@ -14,6 +14,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/meshbench/meshbench/internal/await"
 )
 
 // DefaultBinDir is where kind-config/node-image/build-binaries.sh (and so
@@ -157,18 +159,15 @@ func (s *Server) createNamespaces(ctx context.Context, names []string) error {
 	if err != nil {
 		return fmt.Errorf("kubeapi: client: %w", err)
 	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		_, err := cs.CoreV1().Namespaces().Get(wctx, metav1.NamespaceDefault, metav1.GetOptions{})
-		if err == nil {
-			break
+	err = await.Until(ctx, "the default namespace", 50*time.Millisecond, 30*time.Second, func(ctx context.Context) (bool, string, error) {
+		_, err := cs.CoreV1().Namespaces().Get(ctx, metav1.NamespaceDefault, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error(), nil
 		}
-		select {
-		case <-wctx.Done():
-			return fmt.Errorf("kubeapi: the default namespace never appeared: %w", err)
-		case <-time.After(50 * time.Millisecond):
-		}
+		return true, "", nil
+	})
+	if err != nil {
+		return fmt.Errorf("kubeapi: %w", err)
 	}
 	for _, n := range names {
 		_, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n}}, metav1.CreateOptions{})

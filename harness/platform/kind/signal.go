@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/meshbench/meshbench/harness/platform/kube"
+	"github.com/meshbench/meshbench/internal/await"
 )
 
 // nodeExec runs a command inside a node container of the cluster
@@ -201,24 +202,25 @@ func (s *signaller) signalInNode(ctx context.Context, node, id, sig string) (str
 // waitStopped polls stats until every thread is stopped: SIGSTOP stops
 // the threads one by one, and the fault has begun once all are.
 func waitStopped(ctx context.Context, stats func() (string, error)) error {
-	deadline := time.Now().Add(stopWait)
-	for {
+	return await.Until(ctx, "every thread to stop after SIGSTOP", 5*time.Millisecond, stopWait, func(context.Context) (bool, string, error) {
 		out, err := stats()
 		if err != nil {
-			return err
+			return false, "", err
 		}
-		if allStopped(out) {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not stopped %s after SIGSTOP", stopWait)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(5 * time.Millisecond):
+		return allStopped(out), "thread states " + threadStates(out), nil
+	})
+}
+
+// threadStates lists the state field of each stat line, for an error:
+// "S,T,T".
+func threadStates(stats string) string {
+	var st []string
+	for _, line := range strings.Split(strings.TrimSpace(stats), "\n") {
+		if i := strings.LastIndex(line, ") "); i >= 0 && i+2 < len(line) {
+			st = append(st, line[i+2:i+3])
 		}
 	}
+	return strings.Join(st, ",")
 }
 
 // allStopped reports whether every /proc/PID/task/*/stat line says state
