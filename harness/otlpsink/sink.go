@@ -11,6 +11,8 @@ import (
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/grpc"
+
+	"github.com/meshbench/meshbench/internal/await"
 )
 
 // MaxSpans bounds what a Sink keeps (about 64 bytes each): spans beyond it
@@ -101,18 +103,15 @@ func (s *Sink) Received() int {
 // passed, or ctx ends. Call it before Reset so that a warm-up's late spans
 // do not land in the next window.
 func (s *Sink) Settle(ctx context.Context, quiet, max time.Duration) {
-	deadline := time.Now().Add(max)
 	last, since := s.Received(), time.Now()
-	for time.Now().Before(deadline) && time.Since(since) < quiet {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(100 * time.Millisecond):
-		}
+	// Not quiet by max, or a cancelled ctx, is no error here (as before):
+	// Settle only bounds how long a caller waits for stragglers.
+	_ = await.Until(ctx, "spans to stop arriving", 100*time.Millisecond, max, func(context.Context) (bool, string, error) {
 		if n := s.Received(); n != last {
 			last, since = n, time.Now()
 		}
-	}
+		return time.Since(since) >= quiet, "", nil
+	})
 }
 
 // Reset forgets every span (between a run's warm-up and measured window).
