@@ -3,11 +3,14 @@
 package wire
 
 import (
-	"errors"
+	"context"
+	"fmt"
 	"net"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/meshbench/meshbench/internal/await"
 )
 
 // awaitStamps returns once the kernel stamps frames when they cross lo.
@@ -33,27 +36,35 @@ func awaitStamps(fd int, timeout time.Duration) error {
 	defer conn.Close()
 	port := uint16(ln.Addr().(*net.TCPAddr).Port)
 	buf, oob := make([]byte, 128), make([]byte, 128)
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); {
-		sent := time.Now().UnixNano()
-		if _, err := conn.Write([]byte("wire-probe")); err != nil {
-			return err
-		}
-		time.Sleep(20 * time.Millisecond) // a reader that lags: the stamp must not move
-		for {
-			n, oobn, _, from, err := unix.Recvmsg(fd, buf, oob, unix.MSG_DONTWAIT)
-			if err != nil {
-				break // drained
+	// Start has no context: the bound alone ends this wait.
+	return await.Until(context.Background(), "the kernel to stamp loopback frames as they cross", time.Millisecond, timeout,
+		func(context.Context) (bool, string, error) {
+			sent := time.Now().UnixNano()
+			if _, err := conn.Write([]byte("wire-probe")); err != nil {
+				return false, "", err
 			}
-			if ll, ok := from.(*unix.SockaddrLinklayer); !ok || ll.Pkttype != unix.PACKET_HOST {
-				continue
+			time.Sleep(20 * time.Millisecond) // a reader that lags: the stamp must not move
+			state := "no probe frame read"
+			for {
+				n, oobn, _, from, err := unix.Recvmsg(fd, buf, oob, unix.MSG_DONTWAIT)
+				if err != nil {
+					return false, state, nil // drained
+				}
+				if ll, ok := from.(*unix.SockaddrLinklayer); !ok || ll.Pkttype != unix.PACKET_HOST {
+					continue
+				}
+				if _, dst, payload, ok := parseTCP(buf[:n]); !ok || dst != port || payload == 0 {
+					continue
+				}
+				ts, ok := timestamp(oob[:oobn])
+				switch {
+				case !ok:
+					state = "a probe frame without a stamp"
+				case ts-sent < int64(10*time.Millisecond):
+					return true, "", nil
+				default:
+					state = fmt.Sprintf("a probe frame stamped %s after it was sent (when read)", time.Duration(ts-sent))
+				}
 			}
-			if _, dst, payload, ok := parseTCP(buf[:n]); !ok || dst != port || payload == 0 {
-				continue
-			}
-			if ts, ok := timestamp(oob[:oobn]); ok && ts-sent < int64(10*time.Millisecond) {
-				return nil
-			}
-		}
-	}
-	return errors.New("the kernel never stamped loopback frames as they crossed")
+		})
 }
