@@ -107,6 +107,9 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (created bool, er
 		}
 		m.log.Info("creating kind cluster", "name", o.Name, "image", o.NodeImage, "config", o.Config)
 		start := time.Now()
+		// The volumes before kind starts: a failed create removes the
+		// anonymous ones it left (cleanup.go).
+		before, volErr := volumes(ctx)
 		// No WaitForReady: nodes turn Ready only once the CNI below is in.
 		if err := m.provider.Create(o.Name,
 			kindcluster.CreateWithRawConfig(raw),
@@ -123,6 +126,7 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (created bool, er
 			if derr := m.Delete(o.Name, o.Kubeconfig); derr != nil {
 				err = errors.Join(err, derr)
 			}
+			m.removeLeftVolumes(ctx, before, volErr)
 			return false, err
 		}
 		created = true
@@ -152,6 +156,22 @@ func (m *Manager) Create(ctx context.Context, o CreateOptions) (created bool, er
 		return fail(err)
 	}
 	return created, nil
+}
+
+// removeLeftVolumes removes the anonymous volumes a failed create left
+// (cleanup.go), and says what it removed or why it could not.
+func (m *Manager) removeLeftVolumes(ctx context.Context, before []string, volErr error) {
+	if volErr != nil {
+		m.log.Warn("volumes a failed create left are not removed: the volumes before it are unknown", "err", volErr)
+		return
+	}
+	removed, err := removeNewDangling(context.WithoutCancel(ctx), m.log, before)
+	if err != nil {
+		m.log.Warn("volumes a failed create left are not removed", "err", err)
+	}
+	if len(removed) > 0 {
+		m.log.Info("removed the volumes the failed create left", "volumes", len(removed))
+	}
 }
 
 // Delete deletes the cluster; a cluster that does not exist is not an error.

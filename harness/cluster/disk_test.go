@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -142,6 +143,8 @@ func TestDocsDiskNeed(t *testing.T) {
 	for _, want := range []string{
 		fmt.Sprintf("needs **%s free per node** (three-nodes: %s;", gb(NodeDiskBytes), gb(3*NodeDiskBytes)),
 		fmt.Sprintf("(at most %d lines, %d KB)", tailLines, tailBytes/1024),
+		fmt.Sprintf("older images beyond the newest %d", KeepImages),
+		fmt.Sprintf("never removes an image younger than %s", map[time.Duration]string{time.Hour: "an hour"}[keepYoungerThan]),
 	} {
 		assert.Contains(t, text, want)
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,8 +55,9 @@ func CheckStatic(binary string) error {
 
 // BuildImage makes a FROM-scratch image holding binary as
 // /usr/local/bin/<name> (its entrypoint) with `docker import`, which needs
-// no base image and no registry. An image already present is reused.
-func BuildImage(ctx context.Context, name, binary string) (string, error) {
+// no base image and no registry. An image already present is reused; after
+// building a new one, the repository's old ones are pruned (cleanup.go).
+func BuildImage(ctx context.Context, log *slog.Logger, name, binary string) (string, error) {
 	ref, err := ImageRef(name, binary)
 	if err != nil {
 		return "", err
@@ -77,6 +79,13 @@ func BuildImage(ctx context.Context, name, binary string) (string, error) {
 	cmd.Stdin = &buf
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", withTail(fmt.Errorf("docker import %s: %w", ref, err), out)
+	}
+	removed, err := pruneImages(ctx, log, ImageRepo+name, KeepImages, keepYoungerThan, ref)
+	if err != nil {
+		log.Warn("old images not pruned", "repository", ImageRepo+name, "err", err)
+	}
+	if len(removed) > 0 {
+		log.Info("old images removed", "repository", ImageRepo+name, "removed", len(removed), "kept", KeepImages)
 	}
 	return ref, nil
 }

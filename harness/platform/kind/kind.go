@@ -135,7 +135,7 @@ func BuildImages(ctx context.Context, b platform.Binaries, log *slog.Logger) (ku
 			log.Info("no binary: its image is skipped", "component", x.name, "path", x.bin)
 			continue
 		}
-		ref, err := cluster.BuildImage(ctx, x.name, x.bin)
+		ref, err := cluster.BuildImage(ctx, log, x.name, x.bin)
 		if err != nil {
 			if x.required {
 				return im, err
