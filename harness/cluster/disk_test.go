@@ -64,9 +64,7 @@ func TestDiskCheckForCluster(t *testing.T) {
 // TestCreateChecksDiskFirst: Create refuses a cluster the disk cannot hold
 // before kind runs a single docker command that writes.
 func TestCreateChecksDiskFirst(t *testing.T) {
-	if err := exec.Command("docker", "info").Run(); err != nil {
-		t.Skip("Docker is not running: Create's disk check needs its cluster list")
-	}
+	needDocker(t) // Create lists the clusters first
 	m := NewManager(slog.New(slog.DiscardHandler))
 	m.disk, _ = fakeDisk(NodeDiskBytes - 1)
 	const name = "mb-kinddisk-full"
