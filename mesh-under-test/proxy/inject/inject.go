@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Config selects injections; the zero value injects nothing.
@@ -115,16 +118,22 @@ func spin(n int64) uint64 {
 	return x
 }
 
-// calibrate finds the iteration count that takes d, from the best of a few
-// timed runs (the fastest run is the least disturbed).
+// calibrate finds the iteration count that takes d of CPU time, from the
+// best of a few runs timed on the thread's own CPU clock. Wall time would
+// also count the time the thread waited for a core: on a loaded machine
+// every run can wait, and the spin came out a fraction of d (43 us for
+// 200 us, TestSpinIsCalibrated under load). The fastest run is the least
+// disturbed (caches, migrations).
 func calibrate(d time.Duration) int64 {
 	const probe = 1 << 20
+	runtime.LockOSThread() // the thread clock must read the thread that spins
+	defer runtime.UnlockOSThread()
 	var sink uint64
 	best := time.Duration(1<<63 - 1)
 	for range 5 {
-		t0 := time.Now()
+		t0 := threadCPU()
 		sink += spin(probe)
-		if e := time.Since(t0); e < best {
+		if e := threadCPU() - t0; e < best {
 			best = e
 		}
 	}
@@ -133,6 +142,16 @@ func calibrate(d time.Duration) int64 {
 	}
 	calibrationSink.Add(sink) // keeps the timed loop from being optimized away
 	return max(1, int64(float64(probe)*float64(d)/float64(best)))
+}
+
+// threadCPU is the CPU time the calling thread has used (wall time where
+// the thread clock cannot be read).
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts) != nil {
+		return time.Duration(time.Now().UnixNano())
+	}
+	return time.Duration(ts.Nano())
 }
 
 var calibrationSink atomic.Uint64
