@@ -50,9 +50,12 @@ func TestPrepareDiskReport(t *testing.T) {
 	}
 }
 
-// TestPrepareNeedIsTheHarnesss: the script warns at the need the harness checks.
+// TestPrepareNeedIsTheHarnesss: the script warns at the need the harness
+// checks, and reports at its end.
 func TestPrepareNeedIsTheHarnesss(t *testing.T) {
 	script, err := os.ReadFile(filepath.Join("host", "prepare.sh"))
 	require.NoError(t, err)
 	assert.Contains(t, string(script), fmt.Sprintf("\nNODE_DISK_BYTES=%d\n", cluster.NodeDiskBytes))
+	assert.True(t, strings.HasSuffix(strings.TrimSpace(string(script)), "log \"host ready\"\ndisk_report"),
+		"make kind-host ends with the disk report")
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -145,4 +146,26 @@ func TestRemoveNewDangling(t *testing.T) {
 		assert.Contains(t, now, v)
 		assert.NotContains(t, removed, v)
 	}
+}
+
+// TestLoadNeed: loading writes each image twice in every node that lacks
+// it, plus the largest archive once.
+func TestLoadNeed(t *testing.T) {
+	needDocker(t)
+	repo := "meshbench.local/test-loadneed-" + randHex(t, 4)
+	a, b := repo+":00000000000a", repo+":00000000000b"
+	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", a, b).Run() })
+	tinyImage(t, a)
+	tinyImage(t, b)
+	size := func(ref string) uint64 {
+		n, err := strconv.ParseUint(docker(t, "image", "inspect", "--format", "{{.Size}}", ref), 10, 64)
+		require.NoError(t, err)
+		return n
+	}
+	sa, sb := size(a), size(b)
+	need, err := loadNeed(context.Background(), map[string][]string{a: {"n1", "n2", "n3"}, b: {"n2"}})
+	require.NoError(t, err)
+	assert.Equal(t, 2*sa*3+2*sb+max(sa, sb), need)
+	_, err = loadNeed(context.Background(), map[string][]string{repo + ":absent": {"n1"}})
+	assert.ErrorContains(t, err, "docker image inspect "+repo+":absent: exit status 1: ")
 }
