@@ -37,6 +37,18 @@ type connTimers struct {
 
 func (t *connTimers) setState(s uint64) { t.state.Store(s << stateShift) }
 
+// markActive restarts the idle clock after bytes moved (the TCP relay,
+// once per message and direction): a store only when the sweeper has
+// stamped the state since, or it is not idle. The sweeper stamps at most
+// once a tick, so most messages pay a plain load instead of a locked
+// store. A stamp racing this load lands after the bytes moved, so the idle
+// time it starts is never longer than the truth.
+func (t *connTimers) markActive() {
+	if t.state.Load() != connIdle<<stateShift {
+		t.state.Store(connIdle << stateShift)
+	}
+}
+
 func (t *connTimers) busy() bool { return t.state.Load()>>stateShift == connBusy }
 
 // setLimits is called by the connection's own goroutine only (the

@@ -124,7 +124,7 @@ func copyHeld(dst, src net.Conn, buf []byte, idle *connTimers) (held bool, err e
 			}
 			switch {
 			case rerr == nil:
-			case errors.Is(rerr, rawconn.ErrWouldBlock):
+			case rerr == rawconn.ErrWouldBlock || errors.Is(rerr, rawconn.ErrWouldBlock): // == first: once per wake, errors.Is costs more than the rest of the loop
 				return false // wait for the socket's next edge
 			case errors.Is(rerr, io.EOF):
 				return true
@@ -144,7 +144,7 @@ func copyHeld(dst, src net.Conn, buf []byte, idle *connTimers) (held bool, err e
 // active for the idle sweeper (its clock restarts).
 func forward(dst net.Conn, b []byte, idle *connTimers) error {
 	if idle != nil {
-		idle.setState(connIdle)
+		idle.markActive()
 	}
 	_, err := dst.Write(b)
 	return err

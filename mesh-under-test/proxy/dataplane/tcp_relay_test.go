@@ -217,3 +217,79 @@ func processCPU(b *testing.B) time.Duration {
 	require.NoError(b, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestTunnelFullDuplex: both directions move megabytes at once (each
+// larger than the socket buffers and many relay buffers, so both
+// directions block on writes while the other runs), then one side
+// half-closes and the other keeps sending: every byte arrives in order
+// each way, each end sees the other's EOF, and the tunnel returns.
+func TestTunnelFullDuplex(t *testing.T) {
+	const size = 4 << 20
+	pattern := func(seed byte) []byte {
+		b := make([]byte, size)
+		for i := range b {
+			b[i] = byte(i*7) ^ seed
+		}
+		return b
+	}
+	for _, first := range []string{"client closes first", "upstream closes first"} {
+		t.Run(first, func(t *testing.T) {
+			client, down := tcpPair(t)
+			upstream, up := tcpPair(t)
+			done := make(chan struct{})
+			go func() { tunnelIdle(down, bufio.NewReader(down), up, nil, nil); close(done) }()
+			toUp, toClient := pattern(1), pattern(2)
+			// The side that closes first sends its whole stream and
+			// half-closes before the other has sent a third of its own.
+			firstEnd, secondEnd := client, upstream
+			firstData, secondData := toUp, toClient
+			if first == "upstream closes first" {
+				firstEnd, secondEnd, firstData, secondData = upstream, client, toClient, toUp
+			}
+			firstClosed := make(chan struct{})
+			send := func(c net.Conn, data []byte, waitFor <-chan struct{}, then chan<- struct{}) <-chan error {
+				errc := make(chan error, 1)
+				go func() {
+					if _, err := c.Write(data[:size/3]); err != nil {
+						errc <- err
+						return
+					}
+					if waitFor != nil {
+						<-waitFor
+					}
+					_, err := c.Write(data[size/3:])
+					if err == nil {
+						err = c.(*net.TCPConn).CloseWrite()
+					}
+					if then != nil {
+						close(then)
+					}
+					errc <- err
+				}()
+				return errc
+			}
+			e1 := send(firstEnd, firstData, nil, firstClosed)
+			e2 := send(secondEnd, secondData, firstClosed, nil)
+			read := func(c net.Conn) <-chan []byte {
+				out := make(chan []byte, 1)
+				go func() {
+					_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
+					got, err := io.ReadAll(c)
+					assert.NoError(t, err, "EOF expected after the peer's half-close")
+					out <- got
+				}()
+				return out
+			}
+			atUp, atClient := read(upstream), read(client)
+			require.NoError(t, <-e1)
+			require.NoError(t, <-e2)
+			assert.True(t, bytes.Equal(toUp, <-atUp), "client -> upstream stream differs")
+			assert.True(t, bytes.Equal(toClient, <-atClient), "upstream -> client stream differs")
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("tunnel did not return after both directions ended")
+			}
+		})
+	}
+}
