@@ -8,10 +8,9 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"strconv"
+	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,21 +23,24 @@ import (
 // `workers: 1`) with a tcp_proxy listener in front of an echo server, and
 // drives 16 connections of 1 KB ping-pong at 1000 messages per second in
 // all (each connection one message every 16 ms), the protocols scenario's
-// TCP case. It reports the child's own user and system CPU (getrusage
-// RUSAGE_SELF, asked of the child before and after the measured messages)
-// per message: only the proxy is in that process, so no "no proxy" run has
-// to be subtracted. In one process with its client and server, the proxy's
-// goroutines would find the echo's readiness in the same scheduler round
-// and never sleep in the poller, which is the cost this measures.
+// TCP case. It reports the proxy process's CPU per message, read from
+// /proc (relayproc_test.go): only the proxy is in that process, so no
+// "no proxy" run has to be subtracted. In one process with its client and
+// server, the proxy's goroutines would find the echo's readiness in the
+// same scheduler round and never sleep in the poller, which is the cost
+// this measures.
 //
-// RELAY_CPU_OTHER=/path/to/dataplane.test adds a sub-benchmark whose child
-// is that binary (a dataplane test binary built from another commit), so a
-// before/after pair runs interleaved in one run (-count 6, then benchstat).
+// Beside it, interleaved with -count: proxy=haproxy, Debian's HAProxy in
+// TCP mode with one thread as the harness's haproxy lane runs it (skipped
+// when haproxy is not installed), so the ratio the protocols scenario
+// reports can be looked at in one run; and with
+// RELAY_CPU_OTHER=/path/to/dataplane.test, proxy=other, a dataplane test
+// binary built from another commit (with this file), for a before/after.
 const relayChildEnv = "MESHPROXY_RELAY_CPU_CHILD"
 
 // TestRelayCPUChild is BenchmarkTCPRelayCPU's proxy process; it runs only
-// when the benchmark starts it. It prints "addr HOST:PORT", then answers
-// every line on stdin with its user and system CPU time in ns.
+// when the benchmark starts it. It prints "addr HOST:PORT" and serves
+// until its stdin closes.
 func TestRelayCPUChild(t *testing.T) {
 	up := os.Getenv(relayChildEnv)
 	if up == "" {
@@ -46,23 +48,17 @@ func TestRelayCPUChild(t *testing.T) {
 	}
 	_, pa := startProxy(t, tcpResources(t, up))
 	fmt.Printf("addr %s\n", pa)
-	in := bufio.NewScanner(os.Stdin)
-	for in.Scan() {
-		var ru syscall.Rusage
-		require.NoError(t, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
-		fmt.Printf("cpu %d %d\n", ru.Utime.Nano(), ru.Stime.Nano())
-	}
+	_, _ = io.Copy(io.Discard, os.Stdin)
 }
 
-// relayChild is a running TestRelayCPUChild.
-type relayChild struct {
-	cmd  *exec.Cmd
-	in   io.WriteCloser
-	out  *bufio.Scanner
+// relayProxy is a running proxy process and the address it relays on.
+type relayProxy struct {
+	pid  int
 	addr string
 }
 
-func startRelayChild(b *testing.B, bin, upstream string) *relayChild {
+// startMeshproxyChild starts bin's TestRelayCPUChild.
+func startMeshproxyChild(b *testing.B, bin, upstream string) relayProxy {
 	b.Helper()
 	cmd := exec.Command(bin, "-test.run=^TestRelayCPUChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), relayChildEnv+"="+upstream, "GOMAXPROCS=1")
@@ -72,35 +68,55 @@ func startRelayChild(b *testing.B, bin, upstream string) *relayChild {
 	out, err := cmd.StdoutPipe()
 	require.NoError(b, err)
 	require.NoError(b, cmd.Start())
-	c := &relayChild{cmd: cmd, in: in, out: bufio.NewScanner(out)}
 	b.Cleanup(func() { _ = in.Close(); _ = cmd.Wait() })
-	for c.out.Scan() {
-		if a, ok := strings.CutPrefix(c.out.Text(), "addr "); ok {
-			c.addr = a
-			return c
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if a, ok := strings.CutPrefix(sc.Text(), "addr "); ok {
+			go func() { _, _ = io.Copy(io.Discard, out) }()
+			return relayProxy{cmd.Process.Pid, a}
 		}
 	}
-	b.Fatalf("relay child %s printed no address: %v", bin, c.out.Err())
-	return nil
+	b.Fatalf("relay child %s printed no address: %v", bin, sc.Err())
+	return relayProxy{}
 }
 
-// cpu is the child's user and system CPU time so far.
-func (c *relayChild) cpu(b *testing.B) (user, sys time.Duration) {
+// haproxyTCP is the harness's haproxy lane in TCP mode (one thread).
+const haproxyTCP = `global
+    nbthread 1
+    maxconn 4096
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+frontend relay
+    bind %s
+    default_backend upstream
+backend upstream
+    server app %s
+`
+
+func startHAProxy(b *testing.B, bin, upstream string) relayProxy {
 	b.Helper()
-	_, err := io.WriteString(c.in, "\n")
-	require.NoError(b, err)
-	for c.out.Scan() {
-		f := strings.Fields(c.out.Text())
-		if len(f) == 3 && f[0] == "cpu" {
-			u, err1 := strconv.ParseInt(f[1], 10, 64)
-			s, err2 := strconv.ParseInt(f[2], 10, 64)
-			require.NoError(b, err1)
-			require.NoError(b, err2)
-			return time.Duration(u), time.Duration(s)
+	addr := "127.0.0.1:" + freePort(b)
+	cfg := filepath.Join(b.TempDir(), "haproxy.cfg")
+	require.NoError(b, os.WriteFile(cfg, fmt.Appendf(nil, haproxyTCP, addr, upstream), 0o600))
+	cmd := exec.Command(bin, "-db", "-f", cfg)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	require.NoError(b, cmd.Start())
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			_ = c.Close()
+			return relayProxy{cmd.Process.Pid, addr}
 		}
+		if time.Now().After(deadline) {
+			b.Fatalf("haproxy did not listen on %s: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	b.Fatalf("relay child: no cpu line: %v", c.out.Err())
-	return 0, 0
 }
 
 func BenchmarkTCPRelayCPU(b *testing.B) {
@@ -119,32 +135,38 @@ func BenchmarkTCPRelayCPU(b *testing.B) {
 			go echoConn(c)
 		}
 	}()
-	bins := []struct{ name, path string }{{"self", os.Args[0]}}
-	if other := os.Getenv("RELAY_CPU_OTHER"); other != "" {
-		bins = append(bins, struct{ name, path string }{"other", other})
+	type variant struct {
+		name, bin string
+		start     func(*testing.B, string, string) relayProxy
 	}
-	for _, bin := range bins {
-		b.Run("proxy="+bin.name, func(b *testing.B) {
-			child := startRelayChild(b, bin.path, ln.Addr().String())
-			benchRelayCPU(b, child)
+	vs := []variant{{"meshproxy", os.Args[0], startMeshproxyChild}}
+	if other := os.Getenv("RELAY_CPU_OTHER"); other != "" {
+		vs = append(vs, variant{"other", other, startMeshproxyChild})
+	}
+	if hp, err := exec.LookPath("haproxy"); err == nil {
+		vs = append(vs, variant{"haproxy", hp, startHAProxy})
+	}
+	for _, v := range vs {
+		b.Run("proxy="+v.name, func(b *testing.B) {
+			benchRelayCPU(b, v.start(b, v.bin, ln.Addr().String()))
 		})
 	}
 }
 
 // benchRelayCPU runs b.N paced ping-pongs over 16 connections through the
-// child and reports its CPU per message.
-func benchRelayCPU(b *testing.B, child *relayChild) {
+// proxy and reports its CPU per message.
+func benchRelayCPU(b *testing.B, p relayProxy) {
 	const conns, every = 16, 16 * time.Millisecond
 	msg := bytes.Repeat([]byte("x"), 1024)
 	cs := make([]net.Conn, conns)
 	for i := range cs {
-		c, err := net.Dial("tcp", child.addr)
+		c, err := net.Dial("tcp", p.addr)
 		require.NoError(b, err)
 		b.Cleanup(func() { _ = c.Close() })
 		cs[i] = c
 		pingPong(b, c, msg, make([]byte, len(msg))) // connected and relaying before the window
 	}
-	u0, s0 := child.cpu(b)
+	u0 := readProcUsage(b, p.pid)
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	for i, c := range cs {
@@ -167,12 +189,8 @@ func benchRelayCPU(b *testing.B, child *relayChild) {
 	}
 	wg.Wait()
 	b.StopTimer()
-	u1, s1 := child.cpu(b)
-	b.ReportMetric(float64((u1-u0).Nanoseconds())/1e3/float64(b.N), "user-us/msg")
-	b.ReportMetric(float64((s1-s0).Nanoseconds())/1e3/float64(b.N), "sys-us/msg")
-	// The sum is exact (the scheduler's runtime); its split into user and
-	// system is the kernel's, scaled by tick samples, so noisier.
-	b.ReportMetric(float64((u1-u0+s1-s0).Nanoseconds())/1e3/float64(b.N), "cpu-us/msg")
+	u1 := readProcUsage(b, p.pid)
+	u1.report(b, u0)
 }
 
 func pingPong(b *testing.B, c net.Conn, msg, buf []byte) {
