@@ -123,18 +123,7 @@ func BenchmarkTCPRelayCPU(b *testing.B) {
 	if testing.Short() {
 		b.Skip("paced at 1000 messages per second")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(b, err)
-	b.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go echoConn(c)
-		}
-	}()
+	echo := tcpEchoServer(b)
 	type variant struct {
 		name, bin string
 		start     func(*testing.B, string, string) relayProxy
@@ -148,7 +137,7 @@ func BenchmarkTCPRelayCPU(b *testing.B) {
 	}
 	for _, v := range vs {
 		b.Run("proxy="+v.name, func(b *testing.B) {
-			benchRelayCPU(b, v.start(b, v.bin, ln.Addr().String()))
+			benchRelayCPU(b, v.start(b, v.bin, echo))
 		})
 	}
 }

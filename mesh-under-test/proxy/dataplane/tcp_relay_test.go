@@ -147,12 +147,13 @@ func benchEcho(b *testing.B, c net.Conn) {
 	}
 }
 
-// BenchmarkTCPRoundTrip: 1 KB ping-pong through the proxy's tcp_proxy
-// listener to an echo upstream.
-func BenchmarkTCPRoundTrip(b *testing.B) {
+// tcpEchoServer serves echoConn on every connection to the address it
+// returns, until the test ends.
+func tcpEchoServer(t testing.TB) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(b, err)
-	b.Cleanup(func() { _ = ln.Close() })
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -162,7 +163,13 @@ func BenchmarkTCPRoundTrip(b *testing.B) {
 			go echoConn(c)
 		}
 	}()
-	_, pa := startProxy(b, tcpResources(b, ln.Addr().String()))
+	return ln.Addr().String()
+}
+
+// BenchmarkTCPRoundTrip: 1 KB ping-pong through the proxy's tcp_proxy
+// listener to an echo upstream.
+func BenchmarkTCPRoundTrip(b *testing.B) {
+	_, pa := startProxy(b, tcpResources(b, tcpEchoServer(b)))
 	c, err := net.Dial("tcp", pa)
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = c.Close() })
