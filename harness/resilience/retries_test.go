@@ -44,7 +44,7 @@ func TestRetriesSpec(t *testing.T) {
 		want string
 	}{
 		{"no attempts", map[string]any{"retries": map[string]any{"attempts": 0}, "faults": pauseFault()}, "resilience.retries.attempts: 0 is outside 1..10"},
-		{"unknown retry_on", map[string]any{"retries": map[string]any{"attempts": 1, "on": "5xx,teapot"}, "faults": pauseFault()}, `resilience.retries.on: "teapot" is not one of`},
+		{"unknown retry_on", map[string]any{"retries": map[string]any{"attempts": 1, "on": "5xx,teapot"}, "faults": pauseFault()}, `resilience.retries.on: unknown retry condition "teapot" (known: 5xx`},
 		{"per try above the route", map[string]any{"route_timeout": "100ms", "retries": map[string]any{"attempts": 1, "per_try_timeout": "200ms"}, "faults": pauseFault()},
 			"resilience.retries.per_try_timeout: 200ms is longer than route_timeout"},
 		{"budget percent", map[string]any{"retries": map[string]any{"attempts": 1}, "retry_budget": map[string]any{"percent": 0}, "faults": pauseFault()},

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/resilience"
 )
 
 // Fault kinds.
@@ -287,10 +287,9 @@ func (s *Spec) Validate(duration time.Duration) error {
 		if r.PerTryTimeout.Duration > 0 && s.RouteTimeout.Duration > 0 && r.PerTryTimeout.Duration > s.RouteTimeout.Duration {
 			bad("retries.per_try_timeout", "%s is longer than route_timeout (%s): no retry could start", r.PerTryTimeout.Duration, s.RouteTimeout.Duration)
 		}
-		for _, on := range strings.Split(r.On, ",") {
-			if on != "" && !slices.Contains(retryOn, on) {
-				bad("retries.on", "%q is not one of %s", on, strings.Join(retryOn, ", "))
-			}
+		// The proxy's own catalog of the values it honours.
+		if _, err := resilience.ParseRetryOn(r.On); err != nil {
+			bad("retries.on", "%v", err)
 		}
 	}
 	if b := s.RetryBudget; b != nil {
@@ -414,9 +413,6 @@ func (s *Spec) fail() *Fault {
 	}
 	return nil
 }
-
-// retryOn are the retry_on conditions the mesh's proxy enforces.
-var retryOn = []string{"5xx", "gateway-error", "reset", "connect-failure", "retriable-status-codes"}
 
 // pause returns the spec's first pause fault, or nil.
 func (s *Spec) pause() *Fault {

@@ -77,6 +77,8 @@ func TestParseErrorsNameFileLineField(t *testing.T) {
 		{"empty", "", []string{"empty mesh file"}},
 		{"duplicate authorization", "services: [{name: a}]\npolicy:\n  authorization:\n    - {service: a, allow: [{paths: [/x]}]}\n    - {service: a, allow: [{paths: [/y]}]}\n",
 			[]string{"policy.authorization[1].service", "already has an authorization entry (policy.authorization[0])"}},
+		{"unknown retry condition", "services: [{name: a}]\npolicy:\n  routes:\n    - service: a\n      rules:\n        - retries: {attempts: 1, on: \"unavailable,unavailble\"}\n",
+			[]string{"bad.yaml:6", "policy.routes[0].rules[0].retries.on", `unknown retry condition "unavailble"`, "known: 5xx"}},
 		{"authorization without rules", "services: [{name: a}]\npolicy:\n  authorization:\n    - {service: a}\n", []string{"policy.authorization[0]", "allow or deny"}},
 		{"duplicate rate limit", "services: [{name: a}]\npolicy:\n  rateLimits:\n    - {service: a, requestsPerSecond: 1}\n    - {service: a, requestsPerSecond: 2}\n",
 			[]string{"policy.rateLimits[1].service", "already has a rate limit"}},

@@ -109,8 +109,9 @@ type WeightedDest struct {
 type Retries struct {
 	Attempts      uint32   `yaml:"attempts" json:"attempts,omitempty"`
 	PerTryTimeout Duration `yaml:"perTryTimeout,omitempty" json:"perTryTimeout,omitempty"`
-	// On is Envoy's retry_on, e.g. "5xx,connect-failure"; default
-	// "5xx,connect-failure,reset".
+	// On is Envoy's retry_on, e.g. "5xx,connect-failure" or, for gRPC,
+	// "unavailable,cancelled" (resilience.RetryConditions lists the
+	// values); default "5xx,connect-failure,reset".
 	On string `yaml:"on,omitempty" json:"on,omitempty"`
 }
 

@@ -5,6 +5,8 @@ import (
 	"net"
 	"slices"
 	"strconv"
+
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/resilience"
 )
 
 // Normalize fills in documented defaults. Load calls it; callers building a
@@ -217,6 +219,14 @@ func (pol *Policy) validate(c *checker, known func(path, name string)) {
 			}
 			if rule.Retries != nil && rule.Retries.Attempts == 0 {
 				c.add(rp+".retries.attempts", "must be at least 1")
+			}
+			if rule.Retries != nil {
+				// The proxy's own parser: a value is accepted here exactly
+				// when the proxy honours it (a typo would otherwise be
+				// NACKed by every proxy, far from the file).
+				if _, err := resilience.ParseRetryOn(rule.Retries.On); err != nil {
+					c.add(rp+".retries.on", "%v", err)
+				}
 			}
 			if f := rule.Fault; f != nil {
 				if f.Delay != nil && (f.Delay.Percent < 0 || f.Delay.Percent > 100) {

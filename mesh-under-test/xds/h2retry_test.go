@@ -123,11 +123,12 @@ func TestPerTryTimeoutFromMeshcontrolRetriesAHungH2Upstream(t *testing.T) {
 }
 
 // TestPerTryTimeoutOnAGRPCCall: a gRPC call (a request with a body, which
-// the HTTP/2 paths do not replay) to an upstream that never answers gets
-// the per-try timeout's answer as Envoy gives it to a gRPC caller: HTTP
-// 200, grpc-status 14 (UNAVAILABLE, Envoy's mapping of its local 504) and
-// grpc-message "upstream request timeout", after one attempt, whose stream
-// the upstream sees cancelled.
+// the HTTP/2 paths keep to send again) to an upstream that never answers
+// gets the per-try timeout's answer as Envoy gives it to a gRPC caller:
+// HTTP 200, grpc-status 14 (UNAVAILABLE, Envoy's mapping of its local 504)
+// and grpc-message "upstream request timeout", after three attempts (two
+// retries, the body sent again each time), each of whose streams the
+// upstream sees cancelled.
 func TestPerTryTimeoutOnAGRPCCall(t *testing.T) {
 	for _, path := range h2Paths {
 		t.Run(path.name, func(t *testing.T) {
@@ -152,9 +153,9 @@ func TestPerTryTimeoutOnAGRPCCall(t *testing.T) {
 			grpcMessage := resp.Header.Get("Grpc-Message") + resp.Trailer.Get("Grpc-Message")
 			assert.Equal(t, "14", grpcStatus)
 			assert.Equal(t, "upstream request timeout", grpcMessage)
-			assert.Equal(t, int64(1), up.hits.Load(), "a call with a body is not replayed")
-			require.Eventually(t, func() bool { return up.cancelled.Load() == 1 }, 2*time.Second, 10*time.Millisecond,
-				"the timed-out stream was cancelled at the upstream")
+			assert.Equal(t, int64(3), up.hits.Load(), "a call with a body is retried, its body sent again")
+			require.Eventually(t, func() bool { return up.cancelled.Load() == 3 }, 2*time.Second, 10*time.Millisecond,
+				"each timed-out stream was cancelled at the upstream (cancelled %d of 3)", up.cancelled.Load())
 		})
 	}
 }

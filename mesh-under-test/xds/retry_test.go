@@ -181,16 +181,7 @@ func testRetryBudgetHung(t *testing.T, routeTimeout time.Duration) {
 	n, h := requests.Load(), hits.Load()
 	// Each retry is counted when it is decided, before its attempt and so
 	// before the reply the client waited for.
-	retries := 0.0
-	mfs, err := m.Registry.Gather()
-	require.NoError(t, err)
-	for _, mf := range mfs {
-		if mf.GetName() == "meshproxy_upstream_retries_total" {
-			for _, s := range mf.GetMetric() {
-				retries += s.GetCounter().GetValue()
-			}
-		}
-	}
+	retries := counter(t, m, "meshproxy_upstream_retries_total")
 	t.Logf("%d requests, %.0f retries, %d attempts at the upstream (%.3f per request), %d answered 504",
 		n, retries, h, float64(h)/float64(n), gateway.Load())
 	require.Greater(t, n, int64(clients), "the load ran")

@@ -8,6 +8,7 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/filter"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/http1"
@@ -49,6 +50,9 @@ func (cc *compileCtx) compileRouteConfig(rc *routev3.RouteConfiguration, hx *hcm
 			cr, err := cc.compileRoute(r, hx, vhLevel, rcLevel)
 			if err != nil {
 				return nil, fmt.Errorf("virtual_host %q route %d (%q): %w", vh.GetName(), i, r.GetName(), err)
+			}
+			if cr.Retry != nil {
+				cr.Retry.BufferLimit = retryBufferLimit(r.GetPerRequestBufferLimitBytes(), vh.GetPerRequestBufferLimitBytes())
 			}
 			// Envoy applies route, then virtual host, then route config edits.
 			cr.ReqEdits = mergeEdits(cr.ReqEdits, vreq, cfgReq)
@@ -174,23 +178,11 @@ func compileRetry(rp *routev3.RetryPolicy) (*resilience.RetryPolicy, error) {
 	if v := rp.GetNumRetries(); v != nil {
 		p.NumRetries = int(v.GetValue())
 	}
-	for _, on := range strings.Split(rp.GetRetryOn(), ",") {
-		switch strings.TrimSpace(on) {
-		case "":
-		case "5xx":
-			p.On |= resilience.On5xx
-		case "gateway-error":
-			p.On |= resilience.OnGatewayError
-		case "connect-failure":
-			p.On |= resilience.OnConnectFailure
-		case "reset":
-			p.On |= resilience.OnReset
-		case "retriable-status-codes":
-			p.On |= resilience.OnRetriableCodes
-		default:
-			return nil, fmt.Errorf("retry_on %q: %w", on, match.ErrUnsupported)
-		}
+	on, err := resilience.ParseRetryOn(rp.GetRetryOn())
+	if err != nil {
+		return nil, fmt.Errorf("retry_on: %w: %w", err, match.ErrUnsupported)
 	}
+	p.On = on
 	for _, c := range rp.GetRetriableStatusCodes() {
 		p.RetriableCodes = append(p.RetriableCodes, int(c))
 	}
@@ -205,6 +197,21 @@ func compileRetry(rp *routev3.RetryPolicy) (*resilience.RetryPolicy, error) {
 	}
 	p.HostSelectionAttempts = int(min(rp.GetHostSelectionRetryMaxAttempts(), 16)) // more re-picks find nothing new
 	return p, nil
+}
+
+// retryBufferLimit is the body a retry may replay: the route's
+// per_request_buffer_limit_bytes, else its virtual host's, capped (as in
+// Envoy) by the listener's buffer limit, which this proxy holds at Envoy's
+// default, 1 MiB.
+func retryBufferLimit(route, vhost *wrapperspb.UInt32Value) int64 {
+	v := route
+	if v == nil {
+		v = vhost
+	}
+	if v == nil {
+		return resilience.DefaultBufferLimit
+	}
+	return min(int64(v.GetValue()), resilience.DefaultBufferLimit)
 }
 
 // Envoy's previous_hosts retry host predicate, by name or by the type of

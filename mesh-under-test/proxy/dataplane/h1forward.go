@@ -2,6 +2,7 @@ package dataplane
 
 import (
 	"errors"
+	"net/http"
 	"os"
 	"time"
 
@@ -162,7 +163,11 @@ func (h *h1conn) forward(start, at time.Time, route *router.Route, cluster *upst
 				continue
 			}
 		}
-		if out != timedOut && out != endpointRemoved {
+		switch out {
+		case timedOut: // Envoy's LocalOriginTimeout, counted as its timeout code
+			cluster.Outlier.Record(ep.Host, http.StatusGatewayTimeout, now.UnixNano())
+		case endpointRemoved: // the proxy closed it: not the host's failure
+		default:
 			cluster.Outlier.Record(ep.Host, 0, now.UnixNano())
 		}
 		// A removed endpoint's connection was closed under the request: a

@@ -242,11 +242,16 @@ func (s *h2conn) forward(w http.ResponseWriter, r *http.Request, route *router.R
 		out.Header.Del("Te")
 	}
 	applyEdits(out.Header, route.ReqEdits)
-	// Only bodiless requests are replayed; streams are not buffered.
-	replayable := r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody
-	if replayable {
+	bodiless := r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody
+	var body *replayBody // a body a retry may send again (h2replay.go)
+	if bodiless {
 		out.Body = http.NoBody
+	} else if route.Retry != nil {
+		body = newReplayBody(r.Body, route.Retry.BodyLimit(), func() {
+			s.p.metrics.RetriesAbandoned.WithLabelValues(cluster.Name).Inc()
+		})
 	}
+	grpc := isGRPC(r)
 	var resp *http.Response
 	var err error
 	var hold resilience.RetryHold // a retry counts until its attempt is over (h1forward)
@@ -266,6 +271,22 @@ func (s *h2conn) forward(w http.ResponseWriter, r *http.Request, route *router.R
 		}
 		tried = append(tried, ep)
 		out.URL.Host = ep.Host.Addr
+		if body != nil {
+			v, ok := body.view()
+			if !ok { // outgrew the buffer during the backoff: Envoy's answer
+				s.local(w, r, 507, "exceeded request buffer limit while retrying upstream\n", "retry_buffer_overflow")
+				return 507, 0
+			}
+			out.Body = v
+			// x/net/http2 sends a refused stream (REFUSED_STREAM, GOAWAY)
+			// again by itself when it can reset the body.
+			out.GetBody = func() (io.ReadCloser, error) {
+				if v, ok := body.view(); ok {
+					return v, nil
+				}
+				return nil, errors.New("request body outgrew the retry buffer")
+			}
+		}
 		ep.Host.Begin()
 		var cancel context.CancelFunc
 		var perTryOut bool
@@ -275,10 +296,9 @@ func (s *h2conn) forward(w http.ResponseWriter, r *http.Request, route *router.R
 		if err == nil {
 			status = resp.StatusCode
 		}
-		if !perTryOut { // a per-try timeout is not the host's failure (h1forward)
-			cluster.Outlier.Record(ep.Host, status, time.Now().UnixNano())
-		}
-		retry := replayable && attempt <= retryCount(route) && ctx.Err() == nil && retryH2(route.Retry, status, err, perTryOut)
+		cluster.Outlier.Record(ep.Host, outlierStatus(status, err, perTryOut, resp, grpc), time.Now().UnixNano())
+		replayable := bodiless || body != nil && body.replayable()
+		retry := replayable && attempt <= retryCount(route) && ctx.Err() == nil && retryH2(route.Retry, status, err, perTryOut, resp, grpc)
 		if !retry || !hold.Acquire(cluster.Breakers) {
 			defer cancel() // the answer's body is read under it
 			break
@@ -287,6 +307,9 @@ func (s *h2conn) forward(w http.ResponseWriter, r *http.Request, route *router.R
 			_ = resp.Body.Close()
 		}
 		cancel()
+		if body != nil {
+			body.stop()
+		}
 		s.p.metrics.Retries.WithLabelValues(cluster.Name).Inc()
 		time.Sleep(route.Retry.Backoff(attempt))
 	}

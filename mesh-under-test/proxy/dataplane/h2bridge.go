@@ -113,6 +113,7 @@ func (s *h2conn) forwardH1(w http.ResponseWriter, r *http.Request, route *router
 				s.local(w, r, 503, "upstream endpoint removed\n", "upstream_endpoint_removed")
 				return 503, 0
 			case errors.Is(err, os.ErrDeadlineExceeded):
+				cluster.Outlier.Record(ep.Host, http.StatusGatewayTimeout, now.UnixNano()) // Envoy's LocalOriginTimeout
 				// A per-try timeout (not the route's) is retried as a
 				// reset is, as on HTTP/1.1 (h1forward).
 				if !tryDeadline.Equal(deadline) && (deadline.IsZero() || time.Now().Before(deadline)) &&

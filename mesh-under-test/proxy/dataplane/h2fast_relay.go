@@ -15,6 +15,7 @@ type fhalf struct {
 	id          uint32
 	sendWin     int64
 	pend        []byte // read from src, waiting for dst's windows
+	resend      []byte // a retry's body sent again before pend (already credited to src)
 	endPend     bool   // END_STREAM goes out after pend
 	trailers    []hpack.HeaderField
 	hasTrailers bool
@@ -62,7 +63,17 @@ func (h *fhalf) pushLocked(c *fconn, data []byte) int64 {
 	}
 	endData := h.endPend && !h.hasTrailers
 	var written int
-	if len(h.pend) > 0 {
+	if len(h.resend) > 0 { // a retry's body so far goes first; it earns src no credit
+		n := h.writeDataLocked(c, h.resend, endData && len(h.pend) == 0 && len(data) == 0)
+		h.resend = h.resend[n:]
+		if len(h.resend) > 0 {
+			h.pend = append(h.pend, data...)
+			data = nil
+		}
+	}
+	if len(h.resend) > 0 {
+		// still blocked on the windows: listed below
+	} else if len(h.pend) > 0 {
 		h.pend = append(h.pend, data...)
 		n := h.writeDataLocked(c, h.pend, endData)
 		written = n
@@ -75,7 +86,7 @@ func (h *fhalf) pushLocked(c *fconn, data []byte) int64 {
 		}
 	}
 	h.relayed += int64(written)
-	if len(h.pend) > 0 {
+	if len(h.pend) > 0 || len(h.resend) > 0 {
 		if !h.inBlocked {
 			h.inBlocked = true
 			h.st.ref() // dropped when pushBlocked takes it off the list
@@ -101,6 +112,12 @@ func (h *fhalf) pushLocked(c *fconn, data []byte) int64 {
 func (h *fhalf) relay(rd *fconn, data []byte, end bool, trailers []hpack.HeaderField) {
 	st := h.st
 	st.mu.Lock()
+	if h == &st.req && st.keepBody && !h.discard {
+		st.keepLocked(data)
+		if trailers != nil { // kept to send again: the block they came in is reused
+			trailers = cloneFields(trailers)
+		}
+	}
 	dst, src := h.dst, h.src
 	if dst == nil || h.discard {
 		var credit int64

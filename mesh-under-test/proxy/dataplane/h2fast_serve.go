@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -155,7 +156,7 @@ func (s *fserver) onRequest(id uint32, f *hblock) {
 		c.onStreamError(http2.StreamError{StreamID: id, Code: http2.ErrCodeProtocol})
 		return
 	}
-	st.replayable = f.StreamEnded()
+	st.bodiless = f.StreamEnded()
 	lc := s.bl.cfg.Load()
 	chain := lc.ChainFor(s.tls)
 	switch {
@@ -208,6 +209,13 @@ func (s *fserver) proceed(st *fstream, ad admission, regular []hpack.HeaderField
 	st.armTimers()
 	st.mu.Lock()
 	st.attempt = 1
+	if !st.bodiless && st.route.Retry != nil {
+		// The route may retry: keep the body to send again (Envoy buffers
+		// it up to the retry buffer limit). What arrived before now is all
+		// still waiting in pend: nothing has gone upstream yet.
+		st.keepBody = true
+		st.keepLocked(st.req.pend)
+	}
 	st.mu.Unlock()
 	st.dispatch(rd)
 }
@@ -241,7 +249,7 @@ func (st *fstream) dispatch(rd *fconn) {
 		ep.Host.End()
 		cl.Outlier.Record(ep.Host, 0, now.UnixNano())
 		st.mu.Lock()
-		retry := st.replayable && st.attempt <= retryCount(st.route) && st.route.Retry.RetryConnectFailure()
+		retry := st.replayableLocked() && st.attempt <= retryCount(st.route) && st.route.Retry.RetryConnectFailure()
 		st.mu.Unlock()
 		if retry && st.retryHold.Acquire(cl.Breakers) {
 			st.srv.p.metrics.Retries.WithLabelValues(cl.Name).Inc()
@@ -258,13 +266,19 @@ func (st *fstream) dispatch(rd *fconn) {
 // the request head and any body that arrived meanwhile.
 func (st *fstream) attach(rd, up *fconn, ep *upstream.Endpoint, pool *fpool) {
 	st.mu.Lock()
-	if st.done {
+	// A retry whose body outgrew the retry buffer during its backoff has
+	// nothing whole to send: Envoy answers 507.
+	overflowed := !st.done && st.keepBody && st.keptOver && st.ntried > 1
+	if st.done || overflowed {
 		st.mu.Unlock()
 		up.wmu.Lock()
 		up.active--
 		up.wmu.Unlock()
 		ep.Host.End()
 		pool.released(up)
+		if overflowed {
+			st.localReply(rd, 507, "exceeded request buffer limit while retrying upstream\n", "retry_buffer_overflow")
+		}
 		return
 	}
 	up.wmu.Lock()
@@ -275,7 +289,13 @@ func (st *fstream) attach(rd, up *fconn, ep *upstream.Endpoint, pool *fpool) {
 	st.up, st.upID, st.ep = up, id, ep
 	h := &st.req
 	h.dst, h.id, h.sendWin, h.ended = up, id, up.peerInit, false
-	end := h.endPend && len(h.pend) == 0 && !h.hasTrailers
+	if st.keepBody && !st.keptOver {
+		// pend holds what arrived since the last attempt was given up;
+		// everything before it is sent again first (on the first attempt,
+		// nothing: kept is pend).
+		h.resend = st.kept[:len(st.kept)-len(h.pend)]
+	}
+	end := h.endPend && len(h.pend) == 0 && len(h.resend) == 0 && !h.hasTrailers
 	up.writeHeadersLocked(id, st.fields, end)
 	h.ended = end
 	var n int64
@@ -367,7 +387,7 @@ func (st *fstream) armTimers() {
 	if d := st.route.Timeout; d > 0 {
 		st.arm(timerRoute, d)
 	}
-	if d := st.hc.StreamIdleTimeout; d > 0 && !st.replayable {
+	if d := st.hc.StreamIdleTimeout; d > 0 && !st.bodiless {
 		st.lastRead.Store(time.Now().UnixNano())
 		st.arm(timerIdle, d)
 	}
@@ -408,7 +428,9 @@ func (st *fstream) onTryTimeout() {
 		return
 	}
 	st.armed[timerTry] = false
-	retry := st.replayable && st.attempt <= retryCount(st.route) && st.route.Retry.RetryReset() &&
+	// Envoy's LocalOriginTimeout: counted with the timeout's code, 504.
+	st.cluster.Outlier.Record(st.ep.Host, http.StatusGatewayTimeout, time.Now().UnixNano())
+	retry := st.replayableLocked() && st.attempt <= retryCount(st.route) && st.route.Retry.RetryReset() &&
 		st.retryHold.Acquire(st.cluster.Breakers)
 	if !retry {
 		st.mu.Unlock()
@@ -425,12 +447,15 @@ func (st *fstream) onTryTimeout() {
 func (st *fstream) onTimeout() {
 	defer st.unref() // the armed timer's reference
 	st.mu.Lock()
-	started, done := st.respStarted, st.done
+	started, done, ep := st.respStarted, st.done, st.ep
 	st.mu.Unlock()
 	if done {
 		return
 	}
 	if !started {
+		if ep != nil { // an attempt awaiting its head: a timeout, as Envoy counts it
+			st.cluster.Outlier.Record(ep.Host, http.StatusGatewayTimeout, time.Now().UnixNano())
+		}
 		st.localReply(nil, 504, "upstream request timeout\n", "upstream_timeout")
 		return
 	}

@@ -37,21 +37,21 @@ type fstream struct {
 	start     time.Time
 
 	// set before dispatch, read-only after
-	hc         *config.HTTP
-	route      *router.Route
-	cluster    *upstream.Cluster
-	fields     []hpack.HeaderField // the request head to forward
-	method     string
-	path       string
-	authority  string
-	grpc       bool
-	replayable bool
-	declared   int64        // content-length, -1 unknown
-	attrs      match.Attrs  // what admission matched (kept here: no allocation)
-	fh         fieldHeaders // the request's fields, as attrs.Headers shows them
-	scratch    []hpack.HeaderField
-	body       atomic.Int64 // request bytes read
-	lastRead   atomic.Int64
+	hc        *config.HTTP
+	route     *router.Route
+	cluster   *upstream.Cluster
+	fields    []hpack.HeaderField // the request head to forward
+	method    string
+	path      string
+	authority string
+	grpc      bool
+	bodiless  bool         // the request head ended the stream
+	declared  int64        // content-length, -1 unknown
+	attrs     match.Attrs  // what admission matched (kept here: no allocation)
+	fh        fieldHeaders // the request's fields, as attrs.Headers shows them
+	scratch   []hpack.HeaderField
+	body      atomic.Int64 // request bytes read
+	lastRead  atomic.Int64
 
 	mu      sync.Mutex
 	up      *fconn // guarded by mu and up.wmu
@@ -65,6 +65,12 @@ type fstream struct {
 	respStarted bool
 	status      int
 	done        bool
+	// keepBody: the route may retry a request with a body, so the body is
+	// kept (kept, up to the retry buffer limit) to send again; keptOver:
+	// it outgrew the limit and is no longer kept (no retry).
+	keepBody bool
+	keptOver bool
+	kept     []byte
 	// timers are the route timeout, the stream idle timeout and the
 	// attempt's per-try timeout (timerTry), kept with the pooled stream and
 	// re-armed; armed says which this use armed (each armed timer holds a
@@ -130,14 +136,36 @@ func (st *fstream) recycle() {
 		return b[:0]
 	}
 	st.retryHold.Release()
-	timers, reqPend, respPend := st.timers, keep(st.req.pend), keep(st.resp.pend)
+	timers, reqPend, respPend, kept := st.timers, keep(st.req.pend), keep(st.resp.pend), keep(st.kept)
 	fields, scratch := st.fields[:0], st.scratch[:0]
 	clear(fields[:cap(fields)])
 	clear(scratch[:cap(scratch)])
-	*st = fstream{timers: timers, fields: fields, scratch: scratch} // tried cleared: no endpoint kept alive by the pool
+	*st = fstream{timers: timers, fields: fields, scratch: scratch, kept: kept} // tried cleared: no endpoint kept alive by the pool
 	st.req.pend, st.resp.pend = reqPend, respPend
 	fstreamsOut.Add(-1)
 	fstreamPool.Put(st)
+}
+
+// replayableLocked reports whether the request can be sent again: it has
+// no body, or its body is kept whole. Called under st.mu.
+func (st *fstream) replayableLocked() bool {
+	return st.bodiless || st.keepBody && !st.keptOver
+}
+
+// keepLocked keeps request body bytes for a retry, until they outgrow the
+// route's retry buffer: then the body is dropped and counted (Envoy's
+// retry_or_shadow_abandoned), and the request is not retried. Called
+// under st.mu.
+func (st *fstream) keepLocked(data []byte) {
+	if st.keptOver || len(data) == 0 {
+		return
+	}
+	if int64(len(st.kept)+len(data)) > st.route.Retry.BodyLimit() {
+		st.keptOver, st.kept = true, nil
+		st.srv.p.metrics.RetriesAbandoned.WithLabelValues(st.cluster.Name).Inc()
+		return
+	}
+	st.kept = append(st.kept, data...)
 }
 
 // goRetry runs retryAfter on a goroutine of its own, which holds a
@@ -239,8 +267,14 @@ func (st *fstream) onResponse(c *fconn, f *hblock) {
 		return
 	}
 	ep := st.ep
-	st.cluster.Outlier.Record(ep.Host, status, time.Now().UnixNano())
-	if st.replayable && st.attempt <= retryCount(st.route) && st.route.Retry.RetryStatus(status) && st.retryHold.Acquire(st.cluster.Breakers) {
+	grpcCode, isGRPCStatus := st.trailersOnlyStatus(f)
+	outlier := status
+	if isGRPCStatus { // Envoy feeds the detector the status mapped to HTTP
+		outlier = resilience.GRPCStatusAsHTTP(grpcCode)
+	}
+	st.cluster.Outlier.Record(ep.Host, outlier, time.Now().UnixNano())
+	retryOn := st.route.Retry.RetryStatus(status) || isGRPCStatus && st.route.Retry.RetryGRPC(grpcCode)
+	if st.replayableLocked() && st.attempt <= retryCount(st.route) && retryOn && st.retryHold.Acquire(st.cluster.Breakers) {
 		d := st.detachUpLocked(c) // under st.mu: the per-try timer cannot retry it too
 		st.mu.Unlock()
 		d.after(st)
@@ -267,6 +301,22 @@ func (st *fstream) onResponse(c *fconn, f *hblock) {
 	if st.writeDown(c, st.scratch, end) {
 		st.finish(c)
 	}
+}
+
+// trailersOnlyStatus is the grpc-status of a gRPC call's response head:
+// present only in a trailers-only response, which is what Envoy's gRPC
+// retry conditions and its outlier detection read.
+func (st *fstream) trailersOnlyStatus(f *hblock) (int, bool) {
+	if !st.grpc {
+		return 0, false
+	}
+	for _, h := range f.RegularFields() {
+		if h.Name == "grpc-status" {
+			code, err := strconv.Atoi(h.Value)
+			return code, err == nil
+		}
+	}
+	return 0, false
 }
 
 // writeDown writes a header block downstream; it reports whether it
@@ -328,8 +378,10 @@ func (st *fstream) onReset(c *fconn, code http2.ErrCode) {
 		return
 	}
 	d := st.detachUpLocked(c)
-	refusedOnce := code == http2.ErrCodeRefusedStream && st.attempt <= 1
-	retry := st.replayable && (refusedOnce || st.attempt <= retryCount(st.route) && st.route.Retry.RetryReset())
+	refused := code == http2.ErrCodeRefusedStream
+	refusedOnce := refused && st.attempt <= 1
+	retry := st.replayableLocked() && (refusedOnce || st.attempt <= retryCount(st.route) &&
+		(st.route.Retry.RetryReset() || refused && st.route.Retry.RetryRefusedStream()))
 	st.mu.Unlock()
 	d.after(st)
 	switch {
@@ -387,7 +439,7 @@ func (st *fstream) detachUpLocked(c *fconn) detached {
 	up.wmu.Lock() // st.up is read under up.wmu (halfTo, halfFrom): cleared under it
 	st.up, st.ep = nil, nil
 	d.up, d.ep, d.dropped = up, ep, int64(len(st.req.pend))
-	st.req.pend = st.req.pend[:0]
+	st.req.pend, st.req.resend = st.req.pend[:0], nil
 	st.req.dst = nil
 	up.dropStreamLocked(st, id)
 	up.wmu.Unlock()

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
+
+	"golang.org/x/net/http2"
 
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/resilience"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/upstream"
@@ -41,16 +44,58 @@ func roundTripTry(cl *upstream.Cluster, out *http.Request, p *resilience.RetryPo
 }
 
 // retryH2 decides whether an attempt's outcome calls for a retry under p:
-// a status, a connect failure, a reset, or a per-try timeout (retried as
-// Envoy does under 5xx, gateway-error and reset, like a reset).
-func retryH2(p *resilience.RetryPolicy, status int, err error, perTryOut bool) bool {
+// a status (and, for a gRPC call, the grpc-status of a trailers-only
+// response), a connect failure, a refused stream, a reset, or a per-try
+// timeout (retried as Envoy does under 5xx, gateway-error and reset, like
+// a reset).
+func retryH2(p *resilience.RetryPolicy, status int, err error, perTryOut bool, resp *http.Response, grpc bool) bool {
+	var se http2.StreamError
 	switch {
 	case err == nil:
+		if code, ok := trailersOnlyGRPCStatus(resp, grpc); ok && p.RetryGRPC(code) {
+			return true
+		}
 		return p.RetryStatus(status)
 	case perTryOut:
 		return p.RetryReset()
 	case errors.Is(err, upstream.ErrConnect):
 		return p.RetryConnectFailure()
+	case errors.As(err, &se) && se.Code == http2.ErrCodeRefusedStream:
+		return p.RetryRefusedStream()
 	}
 	return p.RetryReset()
+}
+
+// trailersOnlyGRPCStatus is the grpc-status in a gRPC call's response
+// headers: present only in a trailers-only response (an error with no
+// message), which is what Envoy's gRPC retry conditions and its outlier
+// detection read.
+func trailersOnlyGRPCStatus(resp *http.Response, grpc bool) (int, bool) {
+	if !grpc || resp == nil {
+		return 0, false
+	}
+	v := resp.Header.Get("Grpc-Status")
+	if v == "" {
+		return 0, false
+	}
+	code, err := strconv.Atoi(v)
+	return code, err == nil
+}
+
+// outlierStatus is what an attempt's outcome counts as in outlier
+// detection, as Envoy's router feeds its detector: the status, a gRPC
+// trailers-only status mapped to HTTP, 504 for a per-try timeout
+// (LocalOriginTimeout with the timeout's code), 0 (a gateway failure) for
+// a connect failure or reset.
+func outlierStatus(status int, err error, perTryOut bool, resp *http.Response, grpc bool) int {
+	switch {
+	case perTryOut:
+		return http.StatusGatewayTimeout
+	case err != nil:
+		return 0
+	}
+	if code, ok := trailersOnlyGRPCStatus(resp, grpc); ok {
+		return resilience.GRPCStatusAsHTTP(code)
+	}
+	return status
 }

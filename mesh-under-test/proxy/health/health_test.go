@@ -64,3 +64,26 @@ func TestCheckerMarksHostsByHTTPStatus(t *testing.T) {
 	healthy.Store(true)
 	require.Eventually(t, func() bool { return hs[0].Healthy() }, 5*time.Second, 10*time.Millisecond)
 }
+
+// TestOutlierCountsTimeoutsAsGatewayFailures: as Envoy's detector without
+// split_external_local_origin_errors, a per-try timeout (recorded as 504)
+// and a reset (0) are gateway failures; another 5xx resets the gateway
+// streak but not the 5xx one; a gRPC UNAVAILABLE arrives as 503.
+func TestOutlierCountsTimeoutsAsGatewayFailures(t *testing.T) {
+	hs := []*lb.Host{lb.NewHost("a"), lb.NewHost("b")}
+	o := NewOutlier(OutlierConfig{ConsecutiveGatewayFailure: 3, BaseEjectionTime: time.Second, MaxEjectionPercent: 100}, hs)
+	now := int64(1000)
+	o.Record(hs[0], 504, now)
+	o.Record(hs[0], 0, now)
+	o.Record(hs[0], 500, now) // not a gateway error: the streak starts again
+	o.Record(hs[0], 504, now)
+	o.Record(hs[0], 503, now)
+	assert.False(t, hs[0].Ejected(now))
+	o.Record(hs[0], 504, now)
+	assert.True(t, hs[0].Ejected(now), "three timeouts and gateway errors in a row")
+
+	c5 := NewOutlier(OutlierConfig{Consecutive5xx: 2, BaseEjectionTime: time.Second, MaxEjectionPercent: 100}, hs)
+	c5.Record(hs[1], 504, now)
+	c5.Record(hs[1], 500, now)
+	assert.True(t, hs[1].Ejected(now), "timeouts count toward consecutive_5xx too")
+}

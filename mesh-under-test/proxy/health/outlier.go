@@ -34,13 +34,18 @@ func NewOutlier(cfg OutlierConfig, hosts []*lb.Host) *Outlier {
 	return &Outlier{cfg: cfg, hosts: hosts}
 }
 
-// Record feeds one result: the upstream status (0 for a connect failure or
-// reset, which count as gateway failures and as 5xx, as in Envoy).
+// Record feeds one result, as Envoy's detector takes it without
+// split_external_local_origin_errors: the upstream status, 0 for a connect
+// failure or reset (Envoy's LocalOriginConnectFailed: a 503), 504 for a
+// per-try timeout (LocalOriginTimeout, counted with the route's timeout
+// code), a gRPC trailers-only status mapped to HTTP
+// (resilience.GRPCStatusAsHTTP). A 5xx counts toward consecutive_5xx; a
+// 502, 503 or 504 also toward consecutive_gateway_failure, which any
+// other 5xx resets; anything below 500 resets both.
 func (o *Outlier) Record(h *lb.Host, status int, now int64) {
 	if o == nil {
 		return
 	}
-	gateway := status == 0 || status == 502 || status == 503 || status == 504
 	if status != 0 && status < 500 {
 		h.Consecutive5xx.Store(0)
 		h.ConsecutiveGateway.Store(0)
@@ -50,10 +55,12 @@ func (o *Outlier) Record(h *lb.Host, status int, now int64) {
 	if n := o.cfg.Consecutive5xx; n > 0 && h.Consecutive5xx.Add(1) >= n {
 		eject = true
 	}
-	if gateway {
+	if status == 0 || status == 502 || status == 503 || status == 504 {
 		if n := o.cfg.ConsecutiveGatewayFailure; n > 0 && h.ConsecutiveGateway.Add(1) >= n {
 			eject = true
 		}
+	} else {
+		h.ConsecutiveGateway.Store(0)
 	}
 	if eject {
 		o.eject(h, now)

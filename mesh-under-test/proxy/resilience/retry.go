@@ -8,14 +8,26 @@ import (
 // RetryOn is a set of Envoy x-envoy-retry-on conditions.
 type RetryOn uint32
 
-// Conditions supported (Envoy names in comments).
+// Conditions supported (Envoy names in comments; RetryConditions lists
+// them by name).
 const (
-	On5xx            RetryOn = 1 << iota // 5xx (includes connect failure and reset)
-	OnGatewayError                       // gateway-error: 502, 503, 504
-	OnConnectFailure                     // connect-failure
-	OnReset                              // reset
-	OnRetriableCodes                     // retriable-status-codes
+	On5xx                   RetryOn = 1 << iota // 5xx (includes connect failure and reset)
+	OnGatewayError                              // gateway-error: 502, 503, 504
+	OnConnectFailure                            // connect-failure
+	OnReset                                     // reset
+	OnRetriableCodes                            // retriable-status-codes
+	OnRefusedStream                             // refused-stream
+	OnGRPCCancelled                             // cancelled
+	OnGRPCDeadlineExceeded                      // deadline-exceeded
+	OnGRPCResourceExhausted                     // resource-exhausted
+	OnGRPCInternal                              // internal
+	OnGRPCUnavailable                           // unavailable
 )
+
+// DefaultBufferLimit is the request body a retry may replay when the
+// route sets no per_request_buffer_limit_bytes: Envoy's default listener
+// per_connection_buffer_limit_bytes (1 MiB), which also caps the route's.
+const DefaultBufferLimit = 1 << 20
 
 // RetryPolicy is Envoy's route retry_policy.
 type RetryPolicy struct {
@@ -32,6 +44,20 @@ type RetryPolicy struct {
 	// the last host picked stands (a cluster of one host is retried on it).
 	AvoidTried            bool
 	HostSelectionAttempts int
+	// BufferLimit bounds the request body kept to replay on a retry
+	// (Envoy's retry_shadow_buffer_limit: the route's
+	// per_request_buffer_limit_bytes, else the listener's buffer limit). A
+	// request whose body outgrows it is not retried (Envoy's
+	// retry_or_shadow_abandoned). 0 means DefaultBufferLimit.
+	BufferLimit int64
+}
+
+// BodyLimit is the request body a retry may replay.
+func (p *RetryPolicy) BodyLimit() int64 {
+	if p == nil || p.BufferLimit <= 0 {
+		return DefaultBufferLimit
+	}
+	return p.BufferLimit
 }
 
 // RetryStatus reports whether a response status calls for a retry.

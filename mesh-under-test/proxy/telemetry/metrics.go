@@ -25,12 +25,16 @@ type Metrics struct {
 	// H2Conns counts HTTP/2 downstream connections by the path that served
 	// them: "lean" (the default) or "xnet" (x/net/http2's server: the
 	// --h2-fast=false fallback, or routes that reach an HTTP/1.1 cluster).
-	H2Conns      *prometheus.CounterVec
-	Retries      *prometheus.CounterVec
-	Overflows    *prometheus.CounterVec
-	Ejections    *prometheus.CounterVec
-	LocalReplies *prometheus.CounterVec
-	ConfigApply  *prometheus.CounterVec
+	H2Conns *prometheus.CounterVec
+	Retries *prometheus.CounterVec
+	// RetriesAbandoned counts requests whose body outgrew the retry
+	// buffer, so they are not retried (Envoy's cluster stat
+	// retry_or_shadow_abandoned).
+	RetriesAbandoned *prometheus.CounterVec
+	Overflows        *prometheus.CounterVec
+	Ejections        *prometheus.CounterVec
+	LocalReplies     *prometheus.CounterVec
+	ConfigApply      *prometheus.CounterVec
 	// Spans counts exported and dropped trace spans (every exporter).
 	Spans SpanCounters
 	// noRequests, set before the proxy serves, turns the per-request
@@ -50,7 +54,8 @@ type Metrics struct {
 var LocalReplyReasons = []string{"no_route", "rbac_denied", "rate_limited", "fault_abort", "direct_response",
 	"overflow", "no_healthy_upstream", "upstream_timeout", "upstream_connect_failure", "upstream_reset",
 	"bad_request", "no_chain", "upstream_protocol_error", "request_header_timeout", "upstream_endpoint_removed",
-	"injected"} // inject: --inject-error-fraction (gate validation only)
+	"injected",              // inject: --inject-error-fraction (gate validation only)
+	"retry_buffer_overflow"} // a retry's request body outgrew the retry buffer during its backoff (Envoy's 507)
 
 // LocalReply counts one locally generated response.
 func (m *Metrics) LocalReply(reason string) {
@@ -86,6 +91,8 @@ func NewMetrics() *Metrics {
 			[]string{"listener", "path"}),
 		Retries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meshproxy_upstream_retries_total",
 			Help: "Upstream request retries by cluster."}, []string{"cluster"}),
+		RetriesAbandoned: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meshproxy_upstream_retries_abandoned_total",
+			Help: "Requests not retried because their body outgrew the retry buffer (per_request_buffer_limit_bytes, default 1 MiB), by cluster."}, []string{"cluster"}),
 		ConnsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meshproxy_downstream_connections_refused_total",
 			Help: "Downstream connections closed on accept because the proxy held its maximum, by listener."}, []string{"listener"}),
 		Overflows: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "meshproxy_upstream_overflow_total",
@@ -103,7 +110,7 @@ func NewMetrics() *Metrics {
 		m.local[r] = m.LocalReplies.WithLabelValues(r)
 	}
 	m.Registry.MustRegister(m.requests, m.duration, m.reqBytes, m.respBytes, m.ConnsActive, m.ConnsRefused, m.ConnsTotal, m.H2Conns,
-		m.Retries, m.Overflows, m.Ejections, m.LocalReplies, m.ConfigApply,
+		m.Retries, m.RetriesAbandoned, m.Overflows, m.Ejections, m.LocalReplies, m.ConfigApply,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "meshproxy_spans_exported_total",
 			Help: "Trace spans the OTLP collector accepted."}, func() float64 { return float64(m.Spans.Exported.Load()) }),
