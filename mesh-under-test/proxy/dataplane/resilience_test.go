@@ -257,30 +257,63 @@ func TestLeastRequestAvoidsBusyEndpoint(t *testing.T) {
 	assert.Equal(t, before+20, fastHits.Load())
 }
 
+// TestMaxConnectionsQueuesPendingThenOverflows: with one connection and one
+// pending slot, a second request waits for the connection and a third
+// overflows. Each request is fired once the one before it is where the test
+// wants it (at the upstream, waiting), read from the upstream and the
+// cluster's breakers: sleeps between the requests ordered them only while
+// the proxy read each within them (a proxy goroutine still finishing the
+// previous answer on a kept-alive connection, on a loaded machine, swapped
+// the order).
 func TestMaxConnectionsQueuesPendingThenOverflows(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		time.Sleep(100 * time.Millisecond)
+	var arrived atomic.Int64
+	release := make(chan struct{}, 8)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
 	}))
 	t.Cleanup(srv.Close)
 	c := staticCluster(t, "up", srv.Listener.Addr().String())
 	c.CircuitBreakers = &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{
 		MaxConnections: wrapperspb.UInt32(1), MaxPendingRequests: wrapperspb.UInt32(1)}}}
-	_, pa := startProxy(t, oneRoute(t, prefixRoute("/", "up"), nil, c))
+	p, pa := startProxy(t, oneRoute(t, prefixRoute("/", "up"), nil, c))
+	breakers := p.Snapshot().Clusters["up"].Breakers
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	send := func() <-chan int {
+		code := make(chan int, 1)
+		go func() {
+			resp, err := client.Get("http://" + pa + "/")
+			if err != nil {
+				code <- 0
+				return
+			}
+			_ = resp.Body.Close()
+			code <- resp.StatusCode
+		}()
+		return code
+	}
 	fire := func(n int) []int {
-		codes := make([]int, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				resp, err := http.Get("http://" + pa + "/")
-				if err == nil {
-					codes[i] = resp.StatusCode
-					_ = resp.Body.Close()
-				}
-			})
-			time.Sleep(10 * time.Millisecond) // deterministic arrival order
+		before := arrived.Load()
+		var codes []<-chan int
+		codes = append(codes, send())
+		require.Eventually(t, func() bool { return arrived.Load() == before+1 }, 5*time.Second, time.Millisecond, "the first request at the upstream")
+		codes = append(codes, send())
+		require.Eventually(t, func() bool { return breakers.Pending() == 1 }, 5*time.Second, time.Millisecond, "the second request waiting")
+		var third []int
+		if n == 3 {
+			select { // answered while the other two are held: it overflowed
+			case code := <-send():
+				third = append(third, code)
+			case <-time.After(5 * time.Second):
+				t.Fatal("the third request neither overflowed nor ended")
+			}
 		}
-		wg.Wait()
-		return codes
+		release <- struct{}{}
+		release <- struct{}{}
+		return append([]int{<-codes[0], <-codes[1]}, third...)
 	}
 	assert.Equal(t, []int{200, 200}, fire(2), "the second request waits for the one connection")
 	assert.Equal(t, []int{200, 200, 503}, fire(3), "a second pending request overflows")

@@ -83,3 +83,6 @@ func (b *Breakers) Connections() int64 { return b.conns.Load() }
 
 // Requests returns the in-flight request count.
 func (b *Breakers) Requests() int64 { return b.requests.Load() }
+
+// Pending returns the count of requests waiting for a connection.
+func (b *Breakers) Pending() int64 { return b.pending.Load() }
