@@ -159,10 +159,15 @@ func TestCertificateRotationWithoutDroppingRequests(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(50 * time.Millisecond)
+	// Requests flow before and after the rotation: counted, not assumed
+	// from a sleep (a loaded machine may carry only a few in 50 ms).
+	require.Eventually(t, func() bool { return ok.Load()+failures.Load() >= 6 }, 10*time.Second, 5*time.Millisecond,
+		"requests before the rotation")
 	writeCerts(t, ca, dir, serverID) // rotate the server's certificate on disk
 	require.Eventually(t, func() bool { return serial() != before }, 5*time.Second, 20*time.Millisecond)
-	time.Sleep(50 * time.Millisecond)
+	rotated := ok.Load() + failures.Load()
+	require.Eventually(t, func() bool { return ok.Load()+failures.Load() >= rotated+6 }, 10*time.Second, 5*time.Millisecond,
+		"requests after the rotation")
 	close(stop)
 	wg.Wait()
 	assert.Zero(t, failures.Load())
