@@ -299,12 +299,23 @@ func waitNodesReady(ctx context.Context, cs kubernetes.Interface, timeout time.D
 		if len(nl.Items) == 0 {
 			return false, "no nodes registered", nil
 		}
-		var notReady []string
-		for i := range nl.Items {
-			if !nodeReady(&nl.Items[i]) {
-				notReady = append(notReady, nl.Items[i].Name)
-			}
-		}
+		notReady := namesFailing(nl.Items, nodeReady)
 		return len(notReady) == 0, "not Ready: " + strings.Join(notReady, ", "), nil
 	})
+}
+
+// namesFailing lists, sorted, the names of the items ok rejects: the
+// nodes or pods a wait is still waiting for.
+func namesFailing[T any, P interface {
+	*T
+	GetName() string
+}](items []T, ok func(P) bool) []string {
+	var out []string
+	for i := range items {
+		if p := P(&items[i]); !ok(p) {
+			out = append(out, p.GetName())
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"time"
 
@@ -30,13 +29,7 @@ func waitSystemReady(ctx context.Context, cs kubernetes.Interface, timeout, poll
 		if len(pl.Items) == 0 {
 			return false, "no pods yet", nil
 		}
-		var waiting []string
-		for i := range pl.Items {
-			if !settled(&pl.Items[i]) {
-				waiting = append(waiting, pl.Items[i].Name)
-			}
-		}
-		slices.Sort(waiting)
+		waiting := namesFailing(pl.Items, settled)
 		return len(waiting) == 0, "not Ready: " + strings.Join(waiting, ", "), nil
 	})
 }

@@ -2,15 +2,9 @@ package archtest
 
 import (
 	"go/ast"
-	"go/parser"
-	"go/token"
-	"io/fs"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // loopsThatAreNotWaits are the harness's loops that sleep or time out
@@ -28,38 +22,14 @@ var loopsThatAreNotWaits = map[string]string{
 // under test is not held to it: its loops are protocol retries and
 // tickers, and the proxy stays free of the harness's dependencies.
 func TestOneWait(t *testing.T) {
-	root, err := filepath.Abs("../..")
-	require.NoError(t, err)
-	fset := token.NewFileSet()
 	found := map[string]bool{}
-	for _, top := range []string{"harness", "cli", "cmd", "internal"} {
-		err = filepath.WalkDir(filepath.Join(root, top), func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
+	eachProductionFile(t, []string{"harness", "cli", "cmd", "internal"}, func(rel string, f *ast.File) {
+		for _, decl := range f.Decls {
+			if fn, ok := decl.(*ast.FuncDecl); ok && fn.Body != nil && sleepsInALoop(fn.Body) {
+				found[rel+": "+fn.Name.Name] = true
 			}
-			if d.IsDir() {
-				if d.Name() == "testdata" {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-				return nil
-			}
-			f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(root, path)
-			for _, decl := range f.Decls {
-				if fn, ok := decl.(*ast.FuncDecl); ok && fn.Body != nil && sleepsInALoop(fn.Body) {
-					found[filepath.ToSlash(rel)+": "+fn.Name.Name] = true
-				}
-			}
-			return nil
-		})
-		require.NoError(t, err)
-	}
+		}
+	})
 	for where := range found {
 		if _, ok := loopsThatAreNotWaits[where]; !ok {
 			t.Errorf("%s: a loop around time.Sleep/After/Tick: wait with internal/await.Until, or, if it is not a wait, add it to loopsThatAreNotWaits with why", where)
