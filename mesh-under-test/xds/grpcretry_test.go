@@ -27,6 +27,7 @@ import (
 type grpcUpstream struct {
 	healthpb.UnimplementedHealthServer
 	code codes.Code
+	hang atomic.Bool // never answer: wait for the call's end
 	addr string
 	hits atomic.Int64
 	mu   sync.Mutex
@@ -42,11 +43,15 @@ func startGRPCUpstream(t *testing.T, code codes.Code) *grpcUpstream {
 	return u
 }
 
-func (u *grpcUpstream) Check(_ context.Context, req *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
+func (u *grpcUpstream) Check(ctx context.Context, req *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
 	u.hits.Add(1)
 	u.mu.Lock()
 	u.got[req.GetService()]++
 	u.mu.Unlock()
+	if u.hang.Load() {
+		<-ctx.Done() // the proxy reset the stream (its per-try timeout)
+		return nil, ctx.Err()
+	}
 	if u.code != codes.OK {
 		// Returned before any message: grpc-go answers trailers-only, the
 		// form Envoy's gRPC retry conditions read.
@@ -211,6 +216,57 @@ func TestGRPCRetriesOnAServerAlwaysUnavailableAreBounded(t *testing.T) {
 			assert.Equal(t, int64(k), failed.Load())
 			assert.LessOrEqual(t, bad.hits.Load(), int64(k*6-k), "the budget refused at least one retry per call")
 			assert.GreaterOrEqual(t, bad.hits.Load(), int64(k), "every call was sent")
+		})
+	}
+}
+
+// TestOutlierDetectionCountsGRPCErrorsAndPerTryTimeouts: outlier detection
+// (consecutive5xx 2) through meshcontrol into a real proxy in front of two
+// grpc-go servers, on both HTTP/2 paths, counting as Envoy does without
+// split_external_local_origin_errors. A server answering UNAVAILABLE
+// (trailers-only: Envoy counts it as a 503) is ejected after its second
+// call, and every later call succeeds; before, the proxy counted the
+// response's HTTP 200 and never ejected it. A server that never answers,
+// under a 100 ms per-try timeout and one retry on reset: each timed-out
+// attempt counts as a 504 (Envoy's LocalOriginTimeout), so it is ejected
+// after two and later calls go straight to the healthy server; before,
+// a per-try timeout counted nothing and every other call waited it out.
+func TestOutlierDetectionCountsGRPCErrorsAndPerTryTimeouts(t *testing.T) {
+	od := meshconfig.Destination{OutlierDetection: &meshconfig.OutlierDetection{Consecutive5xx: 2,
+		BaseEjectionTime: meshconfig.Duration(30 * time.Second), MaxEjectionPercent: 50}}
+	for _, path := range h2Paths {
+		t.Run(path.name+"/unavailable", func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			bad := startGRPCUpstream(t, codes.Unavailable)
+			good := startGRPCUpstream(t, codes.OK)
+			out := retryLaneOn(t, ctx, laneSpec{protocol: meshconfig.ProtocolGRPC, upstreams: []string{bad.addr, good.addr}, h2xnet: path.h2xnet},
+				meshconfig.Rule{}, od)
+			bad.hits.Store(0)
+			c := grpcClient(t, out)
+			failed := 0
+			for range 20 {
+				if check(c, "svc") != nil {
+					failed++
+				}
+			}
+			assert.Equal(t, int64(2), bad.hits.Load(), "ejected after two UNAVAILABLE answers")
+			assert.Equal(t, 2, failed, "only the calls before the ejection failed")
+		})
+		t.Run(path.name+"/per-try timeout", func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			hung := startGRPCUpstream(t, codes.OK)
+			hung.hang.Store(true)
+			good := startGRPCUpstream(t, codes.OK)
+			out := retryLaneOn(t, ctx, laneSpec{protocol: meshconfig.ProtocolGRPC, upstreams: []string{hung.addr, good.addr}, h2xnet: path.h2xnet},
+				meshconfig.Rule{Retries: &meshconfig.Retries{Attempts: 1, On: "reset", PerTryTimeout: meshconfig.Duration(100 * time.Millisecond)}}, od)
+			hung.hits.Store(0)
+			c := grpcClient(t, out)
+			for i := range 20 {
+				assert.NoError(t, check(c, "svc"), "call %d: the timed-out attempt was retried", i)
+			}
+			assert.Equal(t, int64(2), hung.hits.Load(), "ejected after two per-try timeouts")
 		})
 	}
 }
