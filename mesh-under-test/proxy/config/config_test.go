@@ -70,6 +70,7 @@ func TestRejections(t *testing.T) {
 		{"missing router", "          - name: envoy.filters.http.router\n            typed_config: {\"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}\n", "", "must end with envoy.filters.http.router"},
 		{"invalid by proto rules", "connect_timeout: 1s\n    circuit", "connect_timeout: -1s\n    circuit", "ConnectTimeout"},
 		{"bad lb policy", "lb_policy: LEAST_REQUEST", "lb_policy: MAGLEV", "lb_policy"},
+		{"unknown retry condition", `retry_on: "5xx,connect-failure"`, `retry_on: "5xx,unavailble"`, `retry_on: unknown retry condition "unavailble"`},
 		{"unsupported retry host predicate", "num_retries: 2}", "num_retries: 2, retry_host_predicate: [{name: envoy.retry_host_predicates.omit_canary_hosts}]}",
 			`retry_host_predicate "envoy.retry_host_predicates.omit_canary_hosts": unsupported`},
 	}
@@ -129,6 +130,48 @@ func TestRetryHostPredicatePreviousHosts(t *testing.T) {
 			require.NotNil(t, route)
 			assert.True(t, route.Retry.AvoidTried)
 			assert.Equal(t, 5, route.Retry.HostSelectionAttempts)
+		})
+	}
+}
+
+// TestRetryGRPCConditionsAndBufferLimit: the gRPC retry_on values and
+// refused-stream compile, and the retry buffer is the route's
+// per_request_buffer_limit_bytes, else the virtual host's, at most 1 MiB.
+func TestRetryGRPCConditionsAndBufferLimit(t *testing.T) {
+	good, err := os.ReadFile("testdata/static.yaml")
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name, route, vhost string
+		want               int64
+	}{
+		{"default", "", "", 1 << 20},
+		{"route", "per_request_buffer_limit_bytes: 1000, ", "", 1000},
+		{"virtual host", "", "per_request_buffer_limit_bytes: 2000", 2000},
+		{"route over vhost", "per_request_buffer_limit_bytes: 1000, ", "per_request_buffer_limit_bytes: 2000", 1000},
+		{"capped", "per_request_buffer_limit_bytes: 5000000, ", "", 1 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := strings.Replace(string(good), `retry_policy: {retry_on: "5xx,connect-failure", num_retries: 2}`,
+				`retry_policy: {retry_on: "unavailable,cancelled,refused-stream", num_retries: 2}`, 1)
+			if tc.route != "" {
+				doc = strings.Replace(doc, "                route:\n                  weighted_clusters:", "                "+strings.TrimSuffix(tc.route, ", ")+"\n                route:\n                  weighted_clusters:", 1)
+			}
+			if tc.vhost != "" {
+				doc = strings.Replace(doc, "domains: [", tc.vhost+"\n              domains: [", 1)
+			}
+			p := filepath.Join(t.TempDir(), "c.yaml")
+			require.NoError(t, os.WriteFile(p, []byte(doc), 0o600))
+			r, err := ParseFile(p)
+			require.NoError(t, err)
+			s, err := NewCompiler().Compile(r)
+			require.NoError(t, err)
+			route := s.Listeners[0].Chains[0].HTTP.Routes.Match(&match.Attrs{Authority: []byte("reviews"), Path: []byte("/x"), Method: []byte("GET"), Headers: hdrs{}})
+			require.NotNil(t, route)
+			assert.True(t, route.Retry.RetryGRPC(14))
+			assert.True(t, route.Retry.RetryGRPC(1))
+			assert.True(t, route.Retry.RetryRefusedStream())
+			assert.False(t, route.Retry.RetryStatus(503))
+			assert.Equal(t, tc.want, route.Retry.BodyLimit())
 		})
 	}
 }

@@ -84,12 +84,12 @@ func trailersOnlyGRPCStatus(resp *http.Response, grpc bool) (int, bool) {
 
 // outlierStatus is what an attempt's outcome counts as in outlier
 // detection, as Envoy's router feeds its detector: the status, a gRPC
-// trailers-only status mapped to HTTP, 504 for a per-try timeout
+// trailers-only status mapped to HTTP, 504 for a per-try or route timeout
 // (LocalOriginTimeout with the timeout's code), 0 (a gateway failure) for
 // a connect failure or reset.
 func outlierStatus(status int, err error, perTryOut bool, resp *http.Response, grpc bool) int {
 	switch {
-	case perTryOut:
+	case perTryOut, errors.Is(err, context.DeadlineExceeded): // the per-try or the route timeout
 		return http.StatusGatewayTimeout
 	case err != nil:
 		return 0
