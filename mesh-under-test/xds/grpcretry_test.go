@@ -66,9 +66,12 @@ func (u *grpcUpstream) calls(service string) int {
 	return u.got[service]
 }
 
-// grpcClient is a grpc-go client of the proxy's outbound listener.
-func grpcClient(t *testing.T, out string) healthpb.HealthClient {
+// grpcLane is retryLaneOn for gRPC (spec.protocol is set here), and a
+// grpc-go client of the proxy's outbound listener.
+func grpcLane(t *testing.T, spec laneSpec, rule meshconfig.Rule, dest meshconfig.Destination) healthpb.HealthClient {
 	t.Helper()
+	spec.protocol = meshconfig.ProtocolGRPC
+	out := retryLaneOn(t, t.Context(), spec, rule, dest)
 	cc, err := grpc.NewClient("passthrough:///"+out, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = cc.Close() })
@@ -114,15 +117,12 @@ func TestGRPCRetryOnUnavailableFromMeshcontrol(t *testing.T) {
 			wantErrors bool
 		}{{"unavailable", false}, {"5xx", true}} {
 			t.Run(path.name+"/"+tc.on, func(t *testing.T) {
-				ctx, cancel := context.WithCancel(context.Background())
-				defer cancel()
 				bad := startGRPCUpstream(t, codes.Unavailable)
 				good := startGRPCUpstream(t, codes.OK)
-				out := retryLaneOn(t, ctx, laneSpec{protocol: meshconfig.ProtocolGRPC, upstreams: []string{bad.addr, good.addr}, h2xnet: path.h2xnet},
+				c := grpcLane(t, laneSpec{upstreams: []string{bad.addr, good.addr}, h2xnet: path.h2xnet},
 					meshconfig.Rule{Retries: &meshconfig.Retries{Attempts: 1, On: tc.on}}, meshconfig.Destination{})
 				bad.hits.Store(0)
 				good.hits.Store(0)
-				c := grpcClient(t, out)
 				const n = 20
 				var failed int
 				for i := range n {
@@ -157,13 +157,10 @@ func TestGRPCRetryOnUnavailableFromMeshcontrol(t *testing.T) {
 func TestGRPCRetryBodyOverTheBufferIsNotRetried(t *testing.T) {
 	for _, path := range h2Paths {
 		t.Run(path.name, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
 			bad := startGRPCUpstream(t, codes.Unavailable)
 			m := telemetry.NewMetrics()
-			out := retryLaneOn(t, ctx, laneSpec{protocol: meshconfig.ProtocolGRPC, upstreams: []string{bad.addr}, h2xnet: path.h2xnet, metrics: m},
+			c := grpcLane(t, laneSpec{upstreams: []string{bad.addr}, h2xnet: path.h2xnet, metrics: m},
 				meshconfig.Rule{Retries: &meshconfig.Retries{Attempts: 2, On: "unavailable"}}, meshconfig.Destination{})
-			c := grpcClient(t, out)
 			bad.hits.Store(0)
 			assert.Equal(t, codes.Unavailable, grpcstatus.Code(check(c, "small")))
 			assert.Equal(t, 3, bad.calls("small"), "a small body is sent three times (two retries)")
@@ -187,13 +184,10 @@ func TestGRPCRetryBodyOverTheBufferIsNotRetried(t *testing.T) {
 func TestGRPCRetriesOnAServerAlwaysUnavailableAreBounded(t *testing.T) {
 	for _, path := range h2Paths {
 		t.Run(path.name, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
 			bad := startGRPCUpstream(t, codes.Unavailable)
-			out := retryLaneOn(t, ctx, laneSpec{protocol: meshconfig.ProtocolGRPC, upstreams: []string{bad.addr}, h2xnet: path.h2xnet},
+			c := grpcLane(t, laneSpec{upstreams: []string{bad.addr}, h2xnet: path.h2xnet},
 				meshconfig.Rule{Retries: &meshconfig.Retries{Attempts: 5, On: "unavailable,cancelled"}},
 				meshconfig.Destination{CircuitBreaker: &meshconfig.CircuitBreaker{RetryBudgetPercent: 0.001, MinRetryConcurrency: 1}})
-			c := grpcClient(t, out)
 			bad.hits.Store(0)
 			for i := range 3 {
 				assert.Equal(t, codes.Unavailable, grpcstatus.Code(check(c, "one")), "call %d", i)
@@ -236,14 +230,11 @@ func TestOutlierDetectionCountsGRPCErrorsAndPerTryTimeouts(t *testing.T) {
 		BaseEjectionTime: meshconfig.Duration(30 * time.Second), MaxEjectionPercent: 50}}
 	for _, path := range h2Paths {
 		t.Run(path.name+"/unavailable", func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
 			bad := startGRPCUpstream(t, codes.Unavailable)
 			good := startGRPCUpstream(t, codes.OK)
-			out := retryLaneOn(t, ctx, laneSpec{protocol: meshconfig.ProtocolGRPC, upstreams: []string{bad.addr, good.addr}, h2xnet: path.h2xnet},
+			c := grpcLane(t, laneSpec{upstreams: []string{bad.addr, good.addr}, h2xnet: path.h2xnet},
 				meshconfig.Rule{}, od)
 			bad.hits.Store(0)
-			c := grpcClient(t, out)
 			failed := 0
 			for range 20 {
 				if check(c, "svc") != nil {
@@ -254,15 +245,12 @@ func TestOutlierDetectionCountsGRPCErrorsAndPerTryTimeouts(t *testing.T) {
 			assert.Equal(t, 2, failed, "only the calls before the ejection failed")
 		})
 		t.Run(path.name+"/per-try timeout", func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
 			hung := startGRPCUpstream(t, codes.OK)
 			hung.hang.Store(true)
 			good := startGRPCUpstream(t, codes.OK)
-			out := retryLaneOn(t, ctx, laneSpec{protocol: meshconfig.ProtocolGRPC, upstreams: []string{hung.addr, good.addr}, h2xnet: path.h2xnet},
+			c := grpcLane(t, laneSpec{upstreams: []string{hung.addr, good.addr}, h2xnet: path.h2xnet},
 				meshconfig.Rule{Retries: &meshconfig.Retries{Attempts: 1, On: "reset", PerTryTimeout: meshconfig.Duration(100 * time.Millisecond)}}, od)
 			hung.hits.Store(0)
-			c := grpcClient(t, out)
 			for i := range 20 {
 				assert.NoError(t, check(c, "svc"), "call %d: the timed-out attempt was retried", i)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/filter"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/lb"
 	"github.com/meshbench/meshbench/mesh-under-test/proxy/match"
+	"github.com/meshbench/meshbench/mesh-under-test/proxy/router"
 )
 
 func TestParseFileAndCompile(t *testing.T) {
@@ -120,14 +121,7 @@ func TestRetryHostPredicatePreviousHosts(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			doc := strings.Replace(string(good), "num_retries: 2}", "num_retries: 2, host_selection_retry_max_attempts: 5, retry_host_predicate: ["+pred+"]}", 1)
-			p := filepath.Join(t.TempDir(), "c.yaml")
-			require.NoError(t, os.WriteFile(p, []byte(doc), 0o600))
-			r, err := ParseFile(p)
-			require.NoError(t, err)
-			s, err := NewCompiler().Compile(r)
-			require.NoError(t, err)
-			route := s.Listeners[0].Chains[0].HTTP.Routes.Match(&match.Attrs{Authority: []byte("reviews"), Path: []byte("/x"), Method: []byte("GET"), Headers: hdrs{}})
-			require.NotNil(t, route)
+			route := compileReviewsRoute(t, doc)
 			assert.True(t, route.Retry.AvoidTried)
 			assert.Equal(t, 5, route.Retry.HostSelectionAttempts)
 		})
@@ -159,14 +153,7 @@ func TestRetryGRPCConditionsAndBufferLimit(t *testing.T) {
 			if tc.vhost != "" {
 				doc = strings.Replace(doc, "domains: [", tc.vhost+"\n              domains: [", 1)
 			}
-			p := filepath.Join(t.TempDir(), "c.yaml")
-			require.NoError(t, os.WriteFile(p, []byte(doc), 0o600))
-			r, err := ParseFile(p)
-			require.NoError(t, err)
-			s, err := NewCompiler().Compile(r)
-			require.NoError(t, err)
-			route := s.Listeners[0].Chains[0].HTTP.Routes.Match(&match.Attrs{Authority: []byte("reviews"), Path: []byte("/x"), Method: []byte("GET"), Headers: hdrs{}})
-			require.NotNil(t, route)
+			route := compileReviewsRoute(t, doc)
 			assert.True(t, route.Retry.RetryGRPC(14))
 			assert.True(t, route.Retry.RetryGRPC(1))
 			assert.True(t, route.Retry.RetryRefusedStream())
@@ -174,4 +161,19 @@ func TestRetryGRPCConditionsAndBufferLimit(t *testing.T) {
 			assert.Equal(t, tc.want, route.Retry.BodyLimit())
 		})
 	}
+}
+
+// compileReviewsRoute compiles a variant of testdata/static.yaml and
+// returns the route a plain request to reviews takes.
+func compileReviewsRoute(t *testing.T, doc string) *router.Route {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	require.NoError(t, os.WriteFile(p, []byte(doc), 0o600))
+	r, err := ParseFile(p)
+	require.NoError(t, err)
+	s, err := NewCompiler().Compile(r)
+	require.NoError(t, err)
+	route := s.Listeners[0].Chains[0].HTTP.Routes.Match(&match.Attrs{Authority: []byte("reviews"), Path: []byte("/x"), Method: []byte("GET"), Headers: hdrs{}})
+	require.NotNil(t, route)
+	return route
 }
