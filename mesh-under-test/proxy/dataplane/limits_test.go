@@ -81,13 +81,15 @@ func TestRequestHeadersTimeoutCutsSlowLoris(t *testing.T) {
 
 func TestIdleTimeoutClosesIdleKeepAlive(t *testing.T) {
 	pa := limitedProxy(t, Options{}, func(h *hcmv3.HttpConnectionManager) {
-		h.CommonHttpProtocolOptions = &corev3.HttpProtocolOptions{IdleTimeout: durationpb.New(200 * time.Millisecond)}
+		h.CommonHttpProtocolOptions = &corev3.HttpProtocolOptions{IdleTimeout: durationpb.New(500 * time.Millisecond)}
 	})
 	c, err := net.Dial("tcp", pa)
 	require.NoError(t, err)
 	defer c.Close()
 	br := bufio.NewReader(c)
-	for range 3 { // requests within the idle timeout keep the connection
+	// Requests 50 ms apart, within the 500 ms idle timeout (a margin for a
+	// loaded machine's stalls), keep the connection.
+	for range 3 {
 		_, err = io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 		require.NoError(t, err)
 		resp, err := http.ReadResponse(br, nil)
@@ -101,7 +103,7 @@ func TestIdleTimeoutClosesIdleKeepAlive(t *testing.T) {
 	_, err = br.ReadByte()
 	assert.ErrorIs(t, err, io.EOF, "closed by the proxy")
 	assert.Less(t, time.Since(start), 1500*time.Millisecond)
-	assert.Greater(t, time.Since(start), 100*time.Millisecond)
+	assert.Greater(t, time.Since(start), 300*time.Millisecond, "not long before the idle timeout (500 ms from the last answer, 50 ms before start)")
 }
 
 func TestConnectionCap(t *testing.T) {
@@ -113,7 +115,14 @@ func TestConnectionCap(t *testing.T) {
 		return c
 	}
 	held := []net.Conn{dial(), dial()}
-	time.Sleep(50 * time.Millisecond) // accepted
+	for _, c := range held { // accepted: each has had an answer, and stays open
+		_, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		require.NoError(t, err)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		require.NoError(t, err)
+		_ = resp.Body.Close()
+		require.Equal(t, 200, resp.StatusCode)
+	}
 	over := dial()
 	out, took := readAll(t, over, 3*time.Second)
 	assert.Empty(t, out)
