@@ -43,35 +43,22 @@ func TestPerTryTimeoutSpentConnecting(t *testing.T) {
 	roots.AddCert(ca.Cert)
 	srvTLS := &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: roots}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ln.Close() })
-	var handshakes, requests atomic.Int64
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				time.Sleep(300 * time.Millisecond) // the slow connect
-				tc := tls.Server(c, srvTLS)
-				if tc.Handshake() != nil {
-					return
-				}
-				handshakes.Add(1)
-				if _, err := http.ReadRequest(bufio.NewReader(tc)); err == nil {
-					requests.Add(1)
-				}
-				_, _ = io.Copy(io.Discard, tc)
-			}()
+	var requests atomic.Int64
+	upAddr := rawServer(t, func(c net.Conn) {
+		time.Sleep(300 * time.Millisecond) // the slow connect
+		tc := tls.Server(c, srvTLS)
+		if tc.Handshake() != nil {
+			return
 		}
-	}()
+		if _, err := http.ReadRequest(bufio.NewReader(tc)); err == nil {
+			requests.Add(1)
+		}
+		_, _ = io.Copy(io.Discard, tc)
+	})
 
 	secrets, err := config.Static(nil, nil, &config.StaticTLS{CertFile: cf.cert, KeyFile: cf.key, CAFile: cf.ca})
 	require.NoError(t, err)
-	up := staticCluster(t, "up", ln.Addr().String())
+	up := staticCluster(t, "up", upAddr)
 	up.TransportSocket = &corev3.TransportSocket{Name: "envoy.transport_sockets.tls",
 		ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: config.MustAny(&tlsv3.UpstreamTlsContext{
 			CommonTlsContext: &tlsv3.CommonTlsContext{
@@ -103,4 +90,26 @@ func metricValue(t *testing.T, c prometheus.Metric) float64 {
 	var m dto.Metric
 	require.NoError(t, c.Write(&m))
 	return m.GetCounter().GetValue()
+}
+
+// rawServer accepts TCP connections on 127.0.0.1 until the test ends and
+// serves each with handle in a goroutine of its own, closing it after.
+func rawServer(t *testing.T, handle func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }
