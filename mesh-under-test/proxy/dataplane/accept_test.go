@@ -114,6 +114,13 @@ func TestMassCloseLetsRequestsThrough(t *testing.T) {
 				_ = syscall.Close(fd)
 			}
 			require.NoError(t, rc.c.SetDeadline(time.Now().Add(20*time.Second)))
+			// The closes the proxy has still to handle when the request is
+			// sent: on a loaded machine it handles some while the loop above
+			// runs, and those the request cannot have waited for.
+			pending := p.connCount() - 1
+			if pending < n/4 {
+				t.Skipf("the proxy handled %d of %d closes before the request was sent (a loaded machine): too few left to see whether the request waits for them", n-pending, n)
+			}
 			start := time.Now()
 			_, err := rc.c.Write(rc.req)
 			require.NoError(t, err)
@@ -121,8 +128,8 @@ func TestMassCloseLetsRequestsThrough(t *testing.T) {
 			took, open := time.Since(start), p.connCount()-1
 			assert.Equal(t, 200, rc.resp.Status)
 			settle(t, p, 1)
-			t.Logf("answered after %v with %d of %d closed connections not yet closed by the proxy; all after %v", took, open, n, time.Since(start))
-			assert.Greater(t, open, n/2, "the request waited for the closes")
+			t.Logf("answered after %v with %d of the %d closes pending at the request (%d in all) not yet handled by the proxy; all after %v", took, open, pending, n, time.Since(start))
+			assert.Greater(t, open, pending/2, "the request waited for the closes")
 		})
 	}
 }
