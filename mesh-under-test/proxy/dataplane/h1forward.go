@@ -266,8 +266,8 @@ func (h *h1conn) attempt(cluster *upstream.Cluster, ep *upstream.Endpoint, now, 
 			// The try's deadline passed before the request was out (a
 			// connect that took the per-try time, a stalled machine): a
 			// timeout, as when it passes waiting for the answer (504,
-			// retried as one, not counted by outlier detection), never
-			// "upstream reset before response".
+			// retried as one, counted by outlier detection as a 504),
+			// never "upstream reset before response".
 			return nil, reused, timedOut
 		}
 		return nil, reused, resetBeforeResponse
