@@ -47,9 +47,9 @@ func volumes(ctx context.Context, filter ...string) ([]string, error) {
 	for _, f := range filter {
 		args = append(args, "--filter", f)
 	}
-	out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput()
+	out, err := runDocker(ctx, "docker volume ls", args...)
 	if err != nil {
-		return nil, withTail(fmt.Errorf("docker volume ls: %w", err), out)
+		return nil, err
 	}
 	return strings.Fields(string(out)), nil
 }
@@ -92,9 +92,9 @@ var harnessTag = regexp.MustCompile(`:[0-9a-f]{12}$`)
 // considered: an image someone tagged by hand is not the harness's to
 // remove. It returns the references it removed.
 func pruneImages(ctx context.Context, log *slog.Logger, repo string, keep int, young time.Duration, inUse ...string) ([]string, error) {
-	out, err := exec.CommandContext(ctx, "docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", repo).CombinedOutput()
+	out, err := runDocker(ctx, "docker image ls "+repo, "image", "ls", "--format", "{{.Repository}}:{{.Tag}}", repo)
 	if err != nil {
-		return nil, withTail(fmt.Errorf("docker image ls %s: %w", repo, err), out)
+		return nil, err
 	}
 	var refs []string
 	for _, r := range strings.Fields(string(out)) {
@@ -106,9 +106,9 @@ func pruneImages(ctx context.Context, log *slog.Logger, repo string, keep int, y
 		return nil, nil
 	}
 	args := append([]string{"image", "inspect", "--format", "{{.Created}}"}, refs...)
-	out, err = exec.CommandContext(ctx, "docker", args...).CombinedOutput()
+	out, err = runDocker(ctx, "docker image inspect", args...)
 	if err != nil {
-		return nil, withTail(fmt.Errorf("docker image inspect: %w", err), out)
+		return nil, err
 	}
 	lines := strings.Fields(string(out))
 	if len(lines) != len(refs) {

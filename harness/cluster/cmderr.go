@@ -1,8 +1,10 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"strings"
 
 	kinderrors "sigs.k8s.io/kind/pkg/errors"
@@ -85,4 +87,15 @@ func outputTail(out []byte) string {
 		cut++
 	}
 	return "..." + s[cut:]
+}
+
+// runDocker runs the docker CLI with args and returns its combined output; a
+// failure is reported as "what: <exit error>: <output tail>" (withTail), the
+// one form every docker call of this package gives.
+func runDocker(ctx context.Context, what string, args ...string) ([]byte, error) {
+	out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput()
+	if err != nil {
+		return out, withTail(fmt.Errorf("%s: %w", what, err), out)
+	}
+	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -106,9 +105,9 @@ func ConfigNodes(config string) (int, error) {
 }
 
 func dockerRoot(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "docker", "info", "--format", "{{.DockerRootDir}}").CombinedOutput()
+	out, err := runDocker(ctx, "docker info", "info", "--format", "{{.DockerRootDir}}")
 	if err != nil {
-		return "", withTail(fmt.Errorf("docker info: %w", err), out)
+		return "", err
 	}
 	root := strings.TrimSpace(string(out))
 	if root == "" {

@@ -165,8 +165,8 @@ func (m *Manager) LoadImages(ctx context.Context, name string, refs ...string) e
 		path := archive.Name()
 		archive.Close()
 		defer os.Remove(path)
-		if out, err := exec.CommandContext(ctx, "docker", "save", "-o", path, ref).CombinedOutput(); err != nil {
-			return withTail(fmt.Errorf("docker save %s: %w", ref, err), out)
+		if _, err := runDocker(ctx, "docker save "+ref, "save", "-o", path, ref); err != nil {
+			return err
 		}
 		for _, nn := range missing[ref] {
 			node, _ := nodeByName(all, nn)
@@ -194,9 +194,9 @@ func (m *Manager) LoadImages(ctx context.Context, name string, refs ...string) e
 func loadNeed(ctx context.Context, missing map[string][]string) (uint64, error) {
 	var need, largest uint64
 	for ref, nodes := range missing {
-		out, err := exec.CommandContext(ctx, "docker", "image", "inspect", "--format", "{{.Size}}", ref).CombinedOutput()
+		out, err := runDocker(ctx, "docker image inspect "+ref, "image", "inspect", "--format", "{{.Size}}", ref)
 		if err != nil {
-			return 0, withTail(fmt.Errorf("docker image inspect %s: %w", ref, err), out)
+			return 0, err
 		}
 		size, err := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 64)
 		if err != nil {
